@@ -1,0 +1,138 @@
+"""Private input checks shared by the statistical modules.
+
+Each check returns a clean NumPy array (or DataFrame) and raises :class:`InputError` with a
+message that names the argument and, where rows are at fault, the first offending cases.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from radiomics_aln.exceptions import InputError
+
+_MAX_LISTED = 10
+
+
+def format_items(items: Iterable[Any], limit: int = _MAX_LISTED) -> str:
+    """Comma-joined list of at most ``limit`` items, with a count of the rest."""
+    items = [str(i) for i in items]
+    shown = ", ".join(items[:limit])
+    if len(items) > limit:
+        shown += f", ... ({len(items) - limit} more)"
+    return shown
+
+
+def _labels(values: Any, n: int) -> np.ndarray:
+    """Row labels for messages: the index of a pandas object, else positions."""
+    if isinstance(values, pd.Series | pd.DataFrame):
+        return np.asarray(values.index)
+    return np.arange(n)
+
+
+def check_1d(values: Any, name: str, *, dtype: Any = float) -> np.ndarray:
+    """Return ``values`` as a 1-D array of ``dtype``; NaN/inf raise an error naming the rows."""
+    arr = np.asarray(values)
+    if arr.ndim == 2 and 1 in arr.shape:
+        arr = arr.ravel()
+    if arr.ndim != 1:
+        raise InputError(f"`{name}` must be one-dimensional, got shape {arr.shape}")
+    if arr.size == 0:
+        raise InputError(f"`{name}` is empty")
+    try:
+        out = arr.astype(dtype)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"`{name}` must be numeric: {exc}") from None
+    if np.issubdtype(out.dtype, np.floating):
+        bad = ~np.isfinite(out)
+        if bad.any():
+            rows = _labels(values, arr.size)[bad]
+            raise InputError(
+                f"`{name}` has {bad.sum()} missing or non-finite value(s) at rows {format_items(rows)}"
+            )
+    return out
+
+
+def check_binary(y: Any, name: str = "y", *, require_both: bool = True) -> np.ndarray:
+    """Return a 0/1 integer array. Booleans and {0, 1} floats are accepted."""
+    arr = np.asarray(y)
+    if arr.ndim == 2 and 1 in arr.shape:
+        arr = arr.ravel()
+    if arr.ndim != 1 or arr.size == 0:
+        raise InputError(
+            f"`{name}` must be a non-empty 1-D array of 0/1 outcomes, got shape {arr.shape}"
+        )
+    if arr.dtype == bool:
+        out = arr.astype(int)
+    else:
+        try:
+            num = pd.to_numeric(pd.Series(arr), errors="coerce").to_numpy(dtype=float)
+        except (TypeError, ValueError):
+            num = np.full(arr.size, np.nan)
+        bad = ~np.isin(num, (0.0, 1.0))
+        if bad.any():
+            rows = _labels(y, arr.size)[bad]
+            seen = format_items(pd.unique(pd.Series(arr[bad]).astype(str)))
+            raise InputError(
+                f"`{name}` must contain only 0 and 1; rows {format_items(rows)} hold {seen}"
+            )
+        out = num.astype(int)
+    if require_both and np.unique(out).size < 2:
+        raise InputError(
+            f"`{name}` has only one class ({int(out[0])}); both outcomes (0 and 1) are needed"
+        )
+    return out
+
+
+def check_probabilities(p: Any, name: str = "p", *, open_interval: bool = False) -> np.ndarray:
+    """Return ``p`` as floats in [0, 1] (or (0, 1) with ``open_interval``)."""
+    out = check_1d(p, name)
+    bad = (out <= 0) | (out >= 1) if open_interval else (out < 0) | (out > 1)
+    if bad.any():
+        rows = _labels(p, out.size)[bad]
+        rng = "(0, 1)" if open_interval else "[0, 1]"
+        raise InputError(
+            f"`{name}` must be probabilities in {rng}; rows {format_items(rows)} are outside "
+            f"(e.g. {out[bad][0]!r})"
+        )
+    return out
+
+
+def check_same_length(**arrays: Sequence[Any] | np.ndarray) -> int:
+    """Raise unless every argument has the same length; return that length."""
+    lengths = {k: len(v) for k, v in arrays.items()}
+    if len(set(lengths.values())) > 1:
+        desc = ", ".join(f"`{k}` has {n}" for k, n in lengths.items())
+        raise InputError(f"length mismatch: {desc}")
+    return next(iter(lengths.values()))
+
+
+def check_finite_frame(df: pd.DataFrame, what: str = "X") -> pd.DataFrame:
+    """Raise if a numeric DataFrame holds NaN/inf, naming the columns and cases."""
+    values = df.to_numpy(dtype=float)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        cols = df.columns[bad.any(axis=0)]
+        parts = []
+        for col in cols[:_MAX_LISTED]:
+            rows = df.index[~np.isfinite(df[col].to_numpy(dtype=float))]
+            parts.append(f"column `{col}` in cases {format_items(rows, 5)}")
+        more = f" (and {len(cols) - _MAX_LISTED} more columns)" if len(cols) > _MAX_LISTED else ""
+        raise InputError(f"{what} has missing or non-finite values: " + "; ".join(parts) + more)
+    return df
+
+
+def check_columns(df: pd.DataFrame, expected: Sequence[str], what: str = "X") -> pd.DataFrame:
+    """Return ``df[expected]``; raise listing the missing (and unexpected) columns."""
+    expected = list(expected)
+    missing = [c for c in expected if c not in df.columns]
+    if missing:
+        extra = [c for c in df.columns if c not in set(expected)]
+        msg = f"{what} lacks {len(missing)} column(s) seen in fit: {format_items(missing)}"
+        if extra:
+            msg += f"; it has {len(extra)} column(s) not seen in fit: {format_items(extra)}"
+        raise InputError(msg)
+    return df[expected]
