@@ -1,0 +1,1257 @@
+"""Feature reproducibility: intraclass correlation (ICC) and the inter-/intra-observer ICC filter.
+
+Three layers:
+
+* :func:`icc` -- the six Shrout & Fleiss (1979) / McGraw & Wong (1996) ICC forms for one variable
+  given in long format (pingouin-like);
+* :func:`icc_table` -- one ICC form for every feature of a radiomics table at once, vectorized
+  over features, and :func:`icc_comparisons` for several reading comparisons (inter-observer,
+  intra-observer) in one long table;
+* :class:`ICCFilter` -- a scikit-learn selector fitted on the repeat readings of the training
+  cases that keeps the features whose ICC passes the threshold in *every* comparison.
+
+All functions share one vectorized two-way ANOVA (:func:`_mean_squares`), so ``icc`` and
+``icc_table`` give identical numbers by construction; the tests pin them to Shrout & Fleiss'
+Table 2, to ``psych::ICC(x, lmer = FALSE)`` in R and to ``pingouin.intraclass_corr``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Mapping, Sequence
+from numbers import Real
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from sklearn.base import BaseEstimator, _fit_context
+from sklearn.feature_selection import SelectorMixin
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from radiomics_aln._validation import format_items
+from radiomics_aln.exceptions import InputError
+from radiomics_aln.io import dump_model, load_model
+
+__all__ = [
+    "ICC_FORMS",
+    "AGREEMENT_LEVELS",
+    "icc",
+    "icc_table",
+    "icc_comparisons",
+    "agreement_class",
+    "ICCFilter",
+    "plot_icc",
+]
+
+logger = logging.getLogger(__name__)
+
+#: The six ICC forms, in Shrout & Fleiss' names, with McGraw & Wong's notation and a description.
+ICC_FORMS: dict[str, tuple[str, str]] = {
+    "ICC1": ("ICC(1,1)", "Single rater, absolute agreement, one-way random effects"),
+    "ICC2": ("ICC(A,1)", "Single rater, absolute agreement, two-way random effects"),
+    "ICC3": ("ICC(C,1)", "Single rater, consistency, two-way mixed effects"),
+    "ICC1k": ("ICC(1,k)", "Mean of k raters, absolute agreement, one-way random effects"),
+    "ICC2k": ("ICC(A,k)", "Mean of k raters, absolute agreement, two-way random effects"),
+    "ICC3k": ("ICC(C,k)", "Mean of k raters, consistency, two-way mixed effects"),
+}
+
+#: Agreement classes of the ICC point estimate (lower bounds), worst to best.
+AGREEMENT_LEVELS: dict[str, float] = {"poor": -np.inf, "good": 0.60, "excellent": 0.80}
+
+# Map every accepted spelling of a form (S&F name, McGraw & Wong notation) to the S&F name.
+_FORM_ALIASES: dict[str, str] = {}
+for _name, (_label, _desc) in ICC_FORMS.items():
+    _FORM_ALIASES[_name.lower()] = _name
+    _FORM_ALIASES[_label.lower()] = _name
+del _name, _label, _desc
+
+# Comparison names used by ICCFilter.fit(repeats=...) for the reader names of the project contract.
+_COMPARISON_OF_READER = {"reader2": "inter", "repeat": "intra"}
+
+# A reading whose spread across cases is below this fraction of the feature's magnitude is
+# treated as constant (exactly constant features often differ by float rounding only).
+_CONSTANT_RTOL = 1e-12
+
+_ICC_COLUMNS = ["ICC", "F", "df1", "df2", "pval"]
+
+
+def _ci_columns(confidence: float) -> tuple[str, str]:
+    """Names of the two CI columns, e.g. ``CI95_low`` / ``CI95_high`` for 95 %."""
+    pct = 100.0 * confidence
+    tag = f"{pct:.0f}" if abs(pct - round(pct)) < 1e-9 else f"{pct:g}".replace(".", "_")
+    return f"CI{tag}_low", f"CI{tag}_high"
+
+
+def _check_form(form: str) -> str:
+    key = str(form).strip().lower().replace(" ", "")
+    if key not in _FORM_ALIASES:
+        allowed = ", ".join(f"{k} ({v[0]})" for k, v in ICC_FORMS.items())
+        raise InputError(f"unknown ICC form {form!r}; choose one of {allowed}")
+    return _FORM_ALIASES[key]
+
+
+def _check_confidence(confidence: float) -> float:
+    if not isinstance(confidence, Real) or not 0.0 < float(confidence) < 1.0:
+        raise InputError(f"`confidence` must be a number in (0, 1), got {confidence!r}")
+    return float(confidence)
+
+
+def _check_nan_policy(nan_policy: str) -> str:
+    if nan_policy not in ("raise", "omit"):
+        raise InputError(f"`nan_policy` must be 'raise' or 'omit', got {nan_policy!r}")
+    return nan_policy
+
+
+# --------------------------------------------------------------------------------------------
+# Vectorized core
+# --------------------------------------------------------------------------------------------
+
+
+def _mean_squares(x: np.ndarray, valid: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Two-way ANOVA mean squares of ``x`` (cases x raters x features), feature by feature.
+
+    ``valid`` (cases x features, bool) marks the cases used for each feature (listwise
+    deletion per feature); ``None`` uses every case. Returns arrays over features: ``n`` and the
+    mean squares ``msb`` (between targets), ``msw`` (within targets), ``msj`` (between raters,
+    "judges") and ``mse`` (residual), plus ``constant`` (every rater's readings are constant
+    across cases, so between-target and residual variation are both zero).
+    """
+    n_all, k, p = x.shape
+    if valid is None:
+        w = np.ones((n_all, p))
+    else:
+        w = valid.astype(float)
+        x = np.where(valid[:, None, :], x, 0.0)
+    n = w.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        col_mean = (w[:, None, :] * x).sum(axis=0) / n  # (k, p): each rater's mean
+        grand = col_mean.mean(axis=0)  # (p,)
+        row_mean = x.mean(axis=1)  # (n, p): each case's mean over raters
+        ss_rows = k * (w * (row_mean - grand) ** 2).sum(axis=0)
+        ss_cols = n * ((col_mean - grand) ** 2).sum(axis=0)
+        resid = x - row_mean[:, None, :] - col_mean[None, :, :] + grand
+        ss_err = (w[:, None, :] * resid**2).sum(axis=(0, 1))
+        msb = ss_rows / (n - 1)
+        msj = ss_cols / (k - 1)
+        mse = ss_err / ((n - 1) * (k - 1))
+        msw = (ss_cols + ss_err) / (n * (k - 1))
+    # Constant readings: compare each rater's spread across cases with the feature's magnitude.
+    big = np.finfo(float).max
+    lo = np.where(w[:, None, :] > 0, x, big).min(axis=0)
+    hi = np.where(w[:, None, :] > 0, x, -big).max(axis=0)
+    scale = np.where(w[:, None, :] > 0, np.abs(x), 0.0).max(axis=(0, 1))
+    constant = ((hi - lo) <= _CONSTANT_RTOL * scale).all(axis=0)
+    return {
+        "n": n.astype(int),
+        "msb": msb,
+        "msw": msw,
+        "msj": msj,
+        "mse": mse,
+        "constant": constant,
+    }
+
+
+def _form_statistics(
+    form: str, ms: Mapping[str, np.ndarray], k: int, confidence: float
+) -> dict[str, np.ndarray]:
+    """ICC, F test of H0: ICC = 0 and the F-based CI of one form, for arrays of mean squares."""
+    n = ms["n"].astype(float)
+    msb, msw, msj, mse = ms["msb"], ms["msw"], ms["msj"], ms["mse"]
+    q = 1.0 - (1.0 - confidence) / 2.0
+    df1 = ms["n"] - 1
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        if form in ("ICC1", "ICC1k", "ICC3", "ICC3k"):
+            one_way = form.startswith("ICC1")
+            denom_ms = msw if one_way else mse
+            df2 = ms["n"] * (k - 1) if one_way else (ms["n"] - 1) * (k - 1)
+            f_stat = msb / denom_ms
+            f_low = f_stat / stats.f.ppf(q, df1, df2)
+            f_up = f_stat * stats.f.ppf(q, df2, df1)
+            if form.endswith("k"):
+                estimate = (msb - denom_ms) / msb
+                low, high = 1.0 - 1.0 / f_low, 1.0 - 1.0 / f_up
+            else:
+                estimate = (msb - denom_ms) / (msb + (k - 1) * denom_ms)
+                low = (f_low - 1.0) / (f_low + k - 1.0)
+                high = (f_up - 1.0) / (f_up + k - 1.0)
+                # F = +inf (no within-target error): the bounds' limit is 1, not inf/inf.
+                low = np.where(np.isposinf(f_low), 1.0, low)
+                high = np.where(np.isposinf(f_up), 1.0, high)
+        else:
+            df2 = (ms["n"] - 1) * (k - 1)
+            f_stat = msb / mse
+            icc_a1 = (msb - mse) / (msb + (k - 1) * mse + k * (msj - mse) / n)
+            # Satterthwaite df of McGraw & Wong (1996, Table 7), written with MSJ and MSE instead
+            # of Fj = MSJ / MSE so that MSE = 0 (perfect consistency) stays finite.
+            c = n * (1.0 + (k - 1) * icc_a1) - k * icc_a1
+            v_num = (k - 1) * (n - 1) * (k * icc_a1 * msj + c * mse) ** 2
+            v_den = (n - 1) * k**2 * icc_a1**2 * msj**2 + c**2 * mse**2
+            # 0/0 only when MSJ = MSE = 0: the bounds are then 1 whatever v, so any finite v does.
+            v = np.where(v_den > 0, v_num / v_den, (n - 1) * (k - 1))
+            f_up = stats.f.ppf(q, df1, v)
+            f_low = stats.f.ppf(q, v, df1)
+            mix = k * msj + (k * n - k - n) * mse
+            low = n * (msb - f_up * mse) / (f_up * mix + n * msb)
+            high = n * (f_low * msb - mse) / (mix + n * f_low * msb)
+            if form == "ICC2":
+                estimate = icc_a1
+            else:
+                estimate = (msb - mse) / (msb + (msj - mse) / n)
+                # Spearman-Brown step-up of the ICC(A,1) bounds: algebraically McGraw & Wong's
+                # ICC(A,k) bounds n(MSR - F*MSE) / (F*(MSC - MSE) + n*MSR) with the same v.
+                low = low * k / (1.0 + low * (k - 1))
+                high = high * k / (1.0 + high * (k - 1))
+        pval = stats.f.sf(f_stat, df1, df2)
+    undefined = ms["constant"] | ~np.isfinite(estimate)
+    nan = np.nan
+    return {
+        "ICC": np.where(undefined, nan, estimate),
+        "F": np.where(undefined, nan, f_stat),
+        "df1": np.asarray(df1, dtype=int),
+        "df2": np.asarray(df2, dtype=int),
+        "pval": np.where(undefined, nan, pval),
+        "low": np.where(undefined, nan, low),
+        "high": np.where(undefined, nan, high),
+        "undefined": undefined,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# icc: one variable, long format
+# --------------------------------------------------------------------------------------------
+
+
+def icc(
+    data: pd.DataFrame,
+    targets: str,
+    raters: str,
+    ratings: str,
+    *,
+    nan_policy: str = "raise",
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """Six intraclass correlation coefficients of one variable, with F tests and CIs.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Long format: one row per target (case) and rater (reader, session).
+    targets, raters, ratings : str
+        Columns holding the target id, the rater id and the numeric rating.
+    nan_policy : {"raise", "omit"}
+        ``"raise"`` (default): a missing rating (NaN, or a target not rated by every rater)
+        raises :class:`~radiomics_aln.exceptions.InputError` naming the targets and raters.
+        ``"omit"``: targets with any missing rating are dropped (listwise deletion, as
+        ``psych::ICC(na.omit(x), lmer = FALSE)``).
+    confidence : float
+        Confidence level of the interval (0.95 gives columns ``CI95_low`` / ``CI95_high``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per form, in the order ICC1, ICC2, ICC3, ICC1k, ICC2k, ICC3k, with columns
+
+        - ``type``: Shrout & Fleiss name (``ICC1`` ... ``ICC3k``, as ``psych::ICC``);
+        - ``label``: McGraw & Wong notation (``ICC(1,1)``, ``ICC(A,1)``, ``ICC(C,1)``,
+          ``ICC(1,k)``, ``ICC(A,k)``, ``ICC(C,k)``; pingouin >= 0.7 uses these as ``Type``);
+        - ``description``: raters (single / mean of k), definition, ANOVA model;
+        - ``ICC``: the coefficient (unrounded);
+        - ``F``, ``df1``, ``df2``, ``pval``: F test of H0: ICC = 0;
+        - ``CI95_low``, ``CI95_high``: F-based confidence interval.
+
+    Raises
+    ------
+    InputError
+        Missing columns, non-numeric or non-finite ratings, a target rated twice by one rater,
+        missing ratings (with ``nan_policy="raise"``), fewer than 2 targets or raters, or
+        ratings that are constant across targets for every rater (the ICC is 0/0).
+
+    See Also
+    --------
+    icc_table : one form for every feature of a wide feature table, vectorized.
+
+    Notes
+    -----
+    With :math:`n` targets and :math:`k` raters, the two-way ANOVA gives the mean squares
+    between targets :math:`MS_R` (df :math:`n-1`), between raters :math:`MS_C` (df
+    :math:`k-1`), residual :math:`MS_E` (df :math:`(n-1)(k-1)`) and within targets
+    :math:`MS_W = (SS_C + SS_E) / (n(k-1))`. Then
+
+    .. math::
+
+        ICC1 &= \\frac{MS_R - MS_W}{MS_R + (k-1) MS_W}, \\qquad
+        ICC1k = \\frac{MS_R - MS_W}{MS_R} \\\\
+        ICC2 &= \\frac{MS_R - MS_E}{MS_R + (k-1) MS_E + k (MS_C - MS_E) / n}, \\qquad
+        ICC2k = \\frac{MS_R - MS_E}{MS_R + (MS_C - MS_E) / n} \\\\
+        ICC3 &= \\frac{MS_R - MS_E}{MS_R + (k-1) MS_E}, \\qquad
+        ICC3k = \\frac{MS_R - MS_E}{MS_R}
+
+    F tests (H0: ICC = 0): :math:`F = MS_R / MS_W` on :math:`(n-1, n(k-1))` df for ICC1 and
+    ICC1k, :math:`F = MS_R / MS_E` on :math:`(n-1, (n-1)(k-1))` df for the two-way forms
+    (as ``psych::ICC`` and pingouin; irr's ``icc`` uses Satterthwaite df for ICC(A,.) tests).
+
+    Confidence intervals, McGraw & Wong (1996), Tables 7 and 8, with
+    :math:`F_{1-\\alpha/2}(a, b)` the F quantile:
+
+    - ICC1, ICC3: :math:`F_L = F / F_{1-\\alpha/2}(df_1, df_2)`,
+      :math:`F_U = F \\cdot F_{1-\\alpha/2}(df_2, df_1)`, bounds
+      :math:`(F_L - 1) / (F_L + k - 1)` and :math:`(F_U - 1) / (F_U + k - 1)`;
+      ICC1k, ICC3k: :math:`1 - 1/F_L` and :math:`1 - 1/F_U`.
+    - ICC2 (absolute agreement): with :math:`\\hat\\rho` = ICC2, :math:`F_j = MS_C / MS_E`,
+      :math:`a = k \\hat\\rho / (n (1 - \\hat\\rho))`,
+      :math:`b = 1 + k \\hat\\rho (n - 1) / (n (1 - \\hat\\rho))` and the Satterthwaite df
+      :math:`v = (a MS_C + b MS_E)^2 / ((a MS_C)^2 / (k-1) + (b MS_E)^2 / ((n-1)(k-1)))`,
+      :math:`F^* = F_{1-\\alpha/2}(n-1, v)`, :math:`F_* = F_{1-\\alpha/2}(v, n-1)`:
+
+      .. math::
+
+          L = \\frac{n (MS_R - F^* MS_E)}{F^* (k MS_C + (kn - k - n) MS_E) + n MS_R}, \\quad
+          U = \\frac{n (F_* MS_R - MS_E)}{k MS_C + (kn - k - n) MS_E + n F_* MS_R}
+
+    - ICC2k: :math:`L_k = k L / (1 + (k-1) L)` (likewise :math:`U_k`), which equals McGraw &
+      Wong's :math:`n (MS_R - F^* MS_E) / (F^* (MS_C - MS_E) + n MS_R)` with the same
+      :math:`v`. This is what ``psych::ICC`` and pingouin report; ``irr::icc(unit = "average")``
+      recomputes :math:`v` with ICC2k in place of ICC2 and so gives different ICC(A,k) bounds.
+
+    The numbers equal ``psych::ICC(x, lmer = FALSE)`` (ANOVA mean squares) and
+    ``pingouin.intraclass_corr``. psych's default ``lmer = TRUE`` replaces the mean squares by
+    REML variance components, which are truncated at zero: when :math:`MS_C < MS_E` its ICC2,
+    ICC2k, the ICC1 forms and the two-way p values differ from the ANOVA ones
+    (``tests/reference/icc.R`` shows such a dataset). Perfect agreement (:math:`MS_E = 0`)
+    gives ICC 1, F = inf, p = 0 and CI bounds at their limit 1.
+
+    References
+    ----------
+    Shrout, P. E., & Fleiss, J. L. (1979). Intraclass correlations: uses in assessing rater
+    reliability. Psychological Bulletin, 86(2), 420-428.
+
+    McGraw, K. O., & Wong, S. P. (1996). Forming inferences about some intraclass correlation
+    coefficients. Psychological Methods, 1(1), 30-46 (and correction, 1(4), 390).
+
+    Examples
+    --------
+    Shrout & Fleiss (1979), Table 2: six targets rated by four judges.
+
+    >>> import pandas as pd
+    >>> from radiomics_aln.reliability import icc
+    >>> wide = pd.DataFrame(
+    ...     [[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8], [7, 1, 2, 6], [10, 5, 6, 9], [6, 2, 4, 7]],
+    ...     columns=["j1", "j2", "j3", "j4"],
+    ... )
+    >>> long = wide.rename_axis("target").reset_index().melt("target", var_name="judge")
+    >>> res = icc(long, targets="target", raters="judge", ratings="value")
+    >>> res[["type", "label", "ICC", "F", "df1", "df2"]].round(2)  # R: psych::ICC(sf, lmer = FALSE)
+        type     label   ICC      F  df1  df2
+    0   ICC1  ICC(1,1)  0.17   1.79    5   18
+    1   ICC2  ICC(A,1)  0.29  11.03    5   15
+    2   ICC3  ICC(C,1)  0.71  11.03    5   15
+    3  ICC1k  ICC(1,k)  0.44   1.79    5   18
+    4  ICC2k  ICC(A,k)  0.62  11.03    5   15
+    5  ICC3k  ICC(C,k)  0.91  11.03    5   15
+    """
+    nan_policy = _check_nan_policy(nan_policy)
+    confidence = _check_confidence(confidence)
+    if not isinstance(data, pd.DataFrame):
+        raise InputError(f"`data` must be a pandas DataFrame, got {type(data).__name__}")
+    missing = [c for c in (targets, raters, ratings) if c not in data.columns]
+    if missing:
+        raise InputError(
+            f"`data` lacks column(s) {format_items(missing)}; it has {format_items(data.columns)}"
+        )
+    values = pd.to_numeric(data[ratings], errors="coerce")
+    bad = values.isna() & data[ratings].notna()
+    if bad.any():
+        rows = data.loc[bad, targets]
+        raise InputError(
+            f"column `{ratings}` must be numeric; targets {format_items(rows)} hold "
+            f"{format_items(data.loc[bad, ratings].astype(str).unique())}"
+        )
+    if np.isinf(values.to_numpy(dtype=float)).any():
+        rows = data.loc[np.isinf(values.to_numpy(dtype=float)), targets]
+        raise InputError(f"column `{ratings}` has infinite values for targets {format_items(rows)}")
+    frame = pd.DataFrame({"t": data[targets], "r": data[raters], "y": values.astype(float)})
+    if frame["t"].isna().any() or frame["r"].isna().any():
+        raise InputError(f"columns `{targets}` and `{raters}` must not contain missing ids")
+    dup = frame.duplicated(["t", "r"], keep=False)
+    if dup.any():
+        pairs = frame.loc[dup, ["t", "r"]].drop_duplicates()
+        raise InputError(
+            "each target must be rated once per rater; rated more than once: "
+            + format_items(f"target {t} by rater {r}" for t, r in pairs.itertuples(index=False))
+        )
+    wide = frame.pivot(index="t", columns="r", values="y")
+    incomplete = wide.isna().any(axis=1)
+    if incomplete.any():
+        if nan_policy == "raise":
+            parts = [
+                f"target {t} (rater {format_items(wide.columns[wide.loc[t].isna()], 3)})"
+                for t in wide.index[incomplete][:10]
+            ]
+            more = f" and {int(incomplete.sum()) - 10} more" if incomplete.sum() > 10 else ""
+            raise InputError(
+                f"`{ratings}` is missing for {int(incomplete.sum())} target(s): "
+                + ", ".join(parts)
+                + more
+                + "; drop them or pass nan_policy='omit'"
+            )
+        logger.info(
+            "icc: dropping %d target(s) with missing ratings: %s",
+            int(incomplete.sum()),
+            format_items(wide.index[incomplete]),
+        )
+        wide = wide.loc[~incomplete]
+    n, k = wide.shape
+    if k < 2:
+        raise InputError(f"ICC needs at least 2 raters in `{raters}`, got {k}")
+    if n < 2:
+        raise InputError(f"ICC needs at least 2 complete targets in `{targets}`, got {n}")
+    ms = _mean_squares(wide.to_numpy(dtype=float)[:, :, None])
+    if ms["constant"][0]:
+        raise InputError(
+            f"`{ratings}` is constant across targets for every rater: the ICC is undefined (0/0)"
+        )
+    low_col, high_col = _ci_columns(confidence)
+    rows = []
+    for form, (label, description) in ICC_FORMS.items():
+        st = _form_statistics(form, ms, k, confidence)
+        rows.append(
+            {
+                "type": form,
+                "label": label,
+                "description": description,
+                "ICC": float(st["ICC"][0]),
+                "F": float(st["F"][0]),
+                "df1": int(st["df1"][0]),
+                "df2": int(st["df2"][0]),
+                "pval": float(st["pval"][0]),
+                low_col: float(st["low"][0]),
+                high_col: float(st["high"][0]),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------------------------
+# icc_table: every feature at once
+# --------------------------------------------------------------------------------------------
+
+
+def agreement_class(values: Any) -> pd.Categorical:
+    """Agreement class of ICC values: ``excellent`` >= 0.80, ``good`` 0.60-0.80, ``poor`` < 0.60.
+
+    Undefined (NaN) values get a missing class. Returns an ordered categorical
+    (poor < good < excellent).
+
+    Examples
+    --------
+    >>> from radiomics_aln.reliability import agreement_class
+    >>> list(agreement_class([0.95, 0.8, 0.79, 0.6, 0.2, float("nan")]))
+    ['excellent', 'excellent', 'good', 'good', 'poor', nan]
+    """
+    arr = np.asarray(values, dtype=float)
+    labels = np.full(arr.shape, None, dtype=object)
+    for name, bound in AGREEMENT_LEVELS.items():  # ascending bounds: the last match wins
+        labels[arr >= bound] = name
+    return pd.Categorical(labels, categories=list(AGREEMENT_LEVELS), ordered=True)
+
+
+def _as_readings(readings: Any, what: str = "readings") -> dict[str, pd.DataFrame]:
+    if not isinstance(readings, Mapping):
+        raise InputError(
+            f"`{what}` must map a reader/session name to a cases x features DataFrame, "
+            f"got {type(readings).__name__}"
+        )
+    if len(readings) < 2:
+        raise InputError(f"`{what}` needs at least 2 readings to compare, got {len(readings)}")
+    out = {}
+    for name, df in readings.items():
+        if not isinstance(df, pd.DataFrame):
+            raise InputError(
+                f"reading {name!r} in `{what}` must be a DataFrame, got {type(df).__name__}"
+            )
+        if df.index.has_duplicates:
+            dups = df.index[df.index.duplicated()].unique()
+            raise InputError(f"reading {name!r} has duplicated case ids: {format_items(dups)}")
+        if df.columns.has_duplicates:
+            dups = df.columns[df.columns.duplicated()].unique()
+            raise InputError(
+                f"reading {name!r} has duplicated feature columns: {format_items(dups)}"
+            )
+        out[str(name)] = df
+    return out
+
+
+def _stack_readings(readings: Mapping[str, pd.DataFrame]) -> tuple[np.ndarray, pd.Index, pd.Index]:
+    """Check that every reading has the same cases and features; stack to cases x raters x features."""
+    names = list(readings)
+    first = readings[names[0]]
+    cases, features = first.index, first.columns
+    if len(features) == 0:
+        raise InputError(f"reading {names[0]!r} has no feature columns")
+    problems = []
+    for name in names[1:]:
+        df = readings[name]
+        miss_c = features.difference(df.columns, sort=False)
+        extra_c = df.columns.difference(features, sort=False)
+        if len(miss_c) or len(extra_c):
+            problems.append(
+                f"reading {name!r} differs from {names[0]!r} in features: lacks "
+                f"{format_items(miss_c) or 'none'}; has extra {format_items(extra_c) or 'none'}"
+            )
+        miss_r = cases.difference(df.index, sort=False)
+        extra_r = df.index.difference(cases, sort=False)
+        if len(miss_r) or len(extra_r):
+            problems.append(
+                f"reading {name!r} differs from {names[0]!r} in cases: lacks "
+                f"{format_items(miss_r) or 'none'}; has extra {format_items(extra_r) or 'none'}"
+            )
+    if problems:
+        raise InputError("readings must have the same cases and features: " + "; ".join(problems))
+    blocks = []
+    for name in names:
+        df = readings[name].loc[cases, features]
+        non_numeric = [
+            c
+            for c in df.columns
+            if not (pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c]))
+        ]
+        if non_numeric:
+            raise InputError(
+                f"reading {name!r} has non-numeric feature column(s) {format_items(non_numeric)}; "
+                "pass only the feature columns (no diagnostics or ids)"
+            )
+        blocks.append(df.to_numpy(dtype=float, na_value=np.nan))
+    return np.stack(blocks, axis=1), cases, features
+
+
+def _missing_message(
+    x: np.ndarray, cases: pd.Index, features: pd.Index, names: Sequence[str], kind: str
+) -> str:
+    bad = ~np.isfinite(x) if kind == "non-finite" else np.isnan(x)
+    feat_idx = np.flatnonzero(bad.any(axis=(0, 1)))
+    parts = []
+    for j in feat_idx[:10]:
+        cells = np.argwhere(bad[:, :, j])
+        where = format_items((f"{cases[i]} ({names[r]})" for i, r in cells), 5)
+        parts.append(f"feature `{features[j]}` in case {where}")
+    more = f" (and {len(feat_idx) - 10} more features)" if len(feat_idx) > 10 else ""
+    return "; ".join(parts) + more
+
+
+def icc_table(
+    readings: Mapping[str, pd.DataFrame],
+    form: str = "ICC2",
+    *,
+    nan_policy: str = "raise",
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """One ICC form for every feature of repeated feature tables, vectorized over features.
+
+    Parameters
+    ----------
+    readings : mapping of str to pandas.DataFrame
+        Reader or session name (e.g. ``"reader1"``, ``"reader2"``) to a cases x features table.
+        All tables must have the same case ids (index) and feature columns (any order; the
+        first table's order is used). At least two readings.
+    form : str
+        ``"ICC1"``, ``"ICC2"`` (default; absolute agreement, two-way random: the usual choice
+        for inter- and intra-observer reproducibility), ``"ICC3"``, ``"ICC1k"``, ``"ICC2k"``,
+        ``"ICC3k"``, or McGraw & Wong's notation (``"ICC(A,1)"`` ...).
+    nan_policy : {"raise", "omit"}
+        ``"raise"``: NaN raises an error naming each feature, case and reading. ``"omit"``:
+        for each feature, cases with a NaN in any reading are left out of that feature's ICC
+        (column ``n`` gives the cases used). Infinite values always raise.
+    confidence : float
+        Confidence level of the CI columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``feature`` (the column names, in order), with columns ``type`` (the form),
+        ``ICC``, ``F``, ``df1``, ``df2``, ``pval``, ``CI95_low``, ``CI95_high`` (as in
+        :func:`icc`), ``n`` (cases used), ``k`` (readings), ``agreement`` (ordered
+        categorical: poor < 0.60 <= good < 0.80 <= excellent, see :func:`agreement_class`),
+        ``excluded`` (bool: ICC undefined) and ``reason`` (why, else missing). A feature that is
+        constant across cases in every reading has no between-case variance: its ICC is 0/0,
+        reported as NaN with ``excluded=True`` and the reason -- never as 1.
+
+    Raises
+    ------
+    InputError
+        Fewer than two readings; readings with different cases or features (both listed);
+        duplicated case ids; non-numeric columns; NaN (with ``nan_policy="raise"``) or infinite
+        values, naming feature, case and reading.
+
+    Notes
+    -----
+    The formulas, F tests and McGraw & Wong (1996) confidence intervals are those of
+    :func:`icc`; for every feature the row equals the ``form`` row of
+    ``icc(long_format_of_that_feature)``, i.e. ``psych::ICC(x, lmer = FALSE)``.
+    The two-way ANOVA is computed on a cases x readings x features array at once.
+
+    References
+    ----------
+    McGraw, K. O., & Wong, S. P. (1996). Forming inferences about some intraclass correlation
+    coefficients. Psychological Methods, 1(1), 30-46.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from radiomics_aln.reliability import icc_table
+    >>> rng = np.random.default_rng(0)
+    >>> truth = pd.DataFrame(
+    ...     rng.normal(size=(20, 3)),
+    ...     columns=["tumor__original_firstorder_Mean", "tumor__original_glcm_Contrast", "c"],
+    ... )
+    >>> reader1 = truth + rng.normal(scale=[0.1, 1.0, 0.0], size=(20, 3))
+    >>> reader2 = truth + rng.normal(scale=[0.1, 1.0, 0.0], size=(20, 3))
+    >>> reader1["c"] = reader2["c"] = 7.0  # constant feature
+    >>> tab = icc_table({"reader1": reader1, "reader2": reader2}, form="ICC2")
+    >>> tab[["ICC", "CI95_low", "agreement", "excluded"]].round(3)
+                                       ICC  CI95_low  agreement  excluded
+    feature
+    tumor__original_firstorder_Mean  0.991     0.977  excellent     False
+    tumor__original_glcm_Contrast    0.523     0.107       poor     False
+    c                                  NaN       NaN        NaN      True
+    >>> tab.loc["c", "reason"]
+    'zero variance across cases: ICC undefined (0/0)'
+    """
+    form = _check_form(form)
+    nan_policy = _check_nan_policy(nan_policy)
+    confidence = _check_confidence(confidence)
+    readings = _as_readings(readings)
+    names = list(readings)
+    x, cases, features = _stack_readings(readings)
+    if np.isinf(x).any():
+        raise InputError(
+            "readings have infinite values: " + _missing_message(x, cases, features, names, "inf")
+        )
+    valid = None
+    if np.isnan(x).any():
+        if nan_policy == "raise":
+            raise InputError(
+                "readings have missing values (NaN): "
+                + _missing_message(x, cases, features, names, "nan")
+                + "; fix them or pass nan_policy='omit' to drop those cases per feature"
+            )
+        valid = ~np.isnan(x).any(axis=1)
+    k = x.shape[1]
+    ms = _mean_squares(x, valid)
+    st = _form_statistics(form, ms, k, confidence)
+    n = ms["n"]
+    reason = np.full(len(features), None, dtype=object)
+    reason[st["undefined"]] = "ICC undefined (0/0): no variance left after the ANOVA"
+    reason[ms["constant"]] = "zero variance across cases: ICC undefined (0/0)"
+    reason[n < 2] = "fewer than 2 cases with values in every reading"
+    low_col, high_col = _ci_columns(confidence)
+    out = pd.DataFrame(
+        {
+            "type": form,
+            "ICC": st["ICC"],
+            "F": st["F"],
+            "df1": st["df1"],
+            "df2": st["df2"],
+            "pval": st["pval"],
+            low_col: st["low"],
+            high_col: st["high"],
+            "n": n,
+            "k": k,
+            "agreement": agreement_class(st["ICC"]),
+            "excluded": st["undefined"] | (n < 2),
+            "reason": pd.array(reason, dtype="string"),
+        },
+        index=pd.Index(features, name="feature"),
+    )
+    excluded = int(out["excluded"].sum())
+    if excluded:
+        logger.info("icc_table: %d of %d features have an undefined ICC", excluded, len(out))
+    return out
+
+
+def icc_comparisons(
+    readings: Mapping[str, Mapping[str, pd.DataFrame]],
+    form: str = "ICC2",
+    *,
+    nan_policy: str = "raise",
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """ICC tables of several comparisons (e.g. inter- and intra-observer) in one long table.
+
+    Parameters
+    ----------
+    readings : mapping of str to mapping of str to pandas.DataFrame
+        Comparison name to the readings compared, e.g.
+        ``{"inter": {"reader1": r1, "reader2": r2}, "intra": {"reader1": r1, "repeat": r3}}``.
+        Each comparison may have its own cases; within a comparison the tables must match.
+    form, nan_policy, confidence
+        As in :func:`icc_table`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per comparison x feature with columns ``comparison``, ``readings`` (e.g.
+        ``"reader1 vs reader2"``), ``feature`` and the columns of :func:`icc_table`.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from radiomics_aln.reliability import icc_comparisons
+    >>> rng = np.random.default_rng(1)
+    >>> truth = pd.DataFrame(rng.normal(size=(15, 2)), columns=["f1", "f2"])
+    >>> r1, r2, r3 = (truth + rng.normal(scale=0.3, size=(15, 2)) for _ in range(3))
+    >>> tab = icc_comparisons(
+    ...     {"inter": {"reader1": r1, "reader2": r2}, "intra": {"reader1": r1, "repeat": r3}}
+    ... )
+    >>> tab[["comparison", "feature", "ICC"]].round(3)
+      comparison feature    ICC
+    0      inter      f1  0.898
+    1      inter      f2  0.855
+    2      intra      f1  0.951
+    3      intra      f2  0.861
+    """
+    if not isinstance(readings, Mapping) or not readings:
+        raise InputError(
+            "`readings` must map a comparison name to {reader name: DataFrame}, e.g. "
+            "{'inter': {'reader1': r1, 'reader2': r2}, 'intra': {'reader1': r1, 'repeat': r3}}"
+        )
+    tables = []
+    for comparison, group in readings.items():
+        group = _as_readings(group, what=f"readings[{comparison!r}]")
+        try:
+            tab = icc_table(group, form, nan_policy=nan_policy, confidence=confidence)
+        except InputError as exc:
+            raise InputError(f"comparison {comparison!r}: {exc}") from None
+        tab = tab.reset_index()
+        tab.insert(0, "readings", " vs ".join(group))
+        tab.insert(0, "comparison", str(comparison))
+        tables.append(tab)
+    return pd.concat(tables, ignore_index=True)
+
+
+# --------------------------------------------------------------------------------------------
+# ICCFilter
+# --------------------------------------------------------------------------------------------
+
+
+class ICCFilter(SelectorMixin, BaseEstimator):
+    """Keep the features whose inter- *and* intra-observer ICC reach a threshold.
+
+    Fitted on the repeat readings of (a subset of) the training cases, it computes one ICC
+    form per feature and comparison (:func:`icc_comparisons`) and keeps a feature only if it
+    passes in every comparison; ``transform`` then reduces any feature table (any cohort) to
+    the kept columns. Nothing about the cohorts it transforms is learned.
+
+    Parameters
+    ----------
+    threshold : float, default 0.80
+        Minimum ICC (inclusive) in every comparison.
+    form : str, default "ICC2"
+        ICC form (see :func:`icc_table`); ICC2 = ICC(A,1), absolute agreement of single raters.
+    on : {"estimate", "ci_low"}, default "estimate"
+        Compare the point estimate or the lower confidence bound with ``threshold``
+        (``"ci_low"`` is stricter: the feature passes only if the whole CI is above it).
+    nan_policy : {"raise", "omit"}, default "raise"
+        Missing feature values in the readings: error naming feature and case, or per-feature
+        listwise deletion (see :func:`icc_table`).
+    confidence : float, default 0.95
+        Confidence level of the CI (matters for ``on="ci_low"``).
+
+    Attributes
+    ----------
+    icc_ : pandas.DataFrame
+        Long table, one row per feature x comparison: ``comparison``, ``readings``,
+        ``feature``, the columns of :func:`icc_table`, ``value`` (what was compared with the
+        threshold) and ``passed``.
+    selected_features_ : numpy.ndarray of str
+        Names of the kept features, in input order.
+    support_ : numpy.ndarray of bool
+        Mask of the kept features over ``feature_names_in_``.
+    comparisons_ : list of str
+        Names of the comparisons that every feature had to pass.
+    feature_names_in_, n_features_in_
+        Feature names and count of ``X`` in ``fit``.
+
+    Notes
+    -----
+    ``fit`` takes the repeat readings in one of three ways (exactly one):
+
+    - ``repeats={"reader2": r2, "repeat": r3}``, the ``.repeats`` of
+      :func:`radiomics_aln.extraction.extract_features`: the first reader's values are taken
+      from ``X`` for the case ids of each repeat table (they must all be rows of ``X``);
+      ``reader2`` forms the comparison ``"inter"`` and ``repeat`` the comparison ``"intra"``
+      (any other key forms a comparison of that name);
+    - ``readings={"inter": {"reader1": a, "reader2": b}, "intra": {"reader1": a, "repeat": c}}``
+      (any comparisons, any number of readings each);
+    - ``icc=table``, a precomputed table: the output of :func:`icc_comparisons`, of
+      :func:`icc_table` (one comparison) or a dict of :func:`icc_table` outputs.
+
+    The columns of ``X`` define the feature set. A feature of ``X`` absent from a reading or
+    from the precomputed table is an error (the message lists them); columns of the readings
+    that are not in ``X`` are ignored. A feature whose ICC is undefined (zero variance across
+    cases) is not kept, and ``icc_`` says why.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from radiomics_aln.reliability import ICCFilter
+    >>> rng = np.random.default_rng(0)
+    >>> cols = ["tumor__original_firstorder_Mean", "tumor__original_glcm_Contrast"]
+    >>> idx = pd.Index([f"c{i:02d}" for i in range(30)], name="case_id")
+    >>> truth = pd.DataFrame(rng.normal(size=(30, 2)), index=idx, columns=cols)
+    >>> noise = [0.1, 1.0]  # the GLCM feature is poorly reproducible
+    >>> X_train = truth + rng.normal(scale=noise, size=(30, 2))
+    >>> repeats = {
+    ...     "reader2": truth.iloc[:20] + rng.normal(scale=noise, size=(20, 2)),
+    ...     "repeat": truth.iloc[:20] + rng.normal(scale=noise, size=(20, 2)),
+    ... }
+    >>> filt = ICCFilter(threshold=0.80).fit(X_train, repeats=repeats)
+    >>> filt.selected_features_.tolist()
+    ['tumor__original_firstorder_Mean']
+    >>> filt.set_output(transform="pandas").transform(X_train).shape
+    (30, 1)
+    >>> filt.icc_[["comparison", "feature", "ICC", "passed"]].round(2)
+      comparison                          feature   ICC  passed
+    0      inter  tumor__original_firstorder_Mean  0.99    True
+    1      inter    tumor__original_glcm_Contrast  0.51   False
+    2      intra  tumor__original_firstorder_Mean  0.99    True
+    3      intra    tumor__original_glcm_Contrast  0.23   False
+    """
+
+    _parameter_constraints: dict = {
+        "threshold": [Interval(Real, None, None, closed="neither")],
+        "form": [str],  # checked by _check_form, which also accepts McGraw & Wong's notation
+        "on": [StrOptions({"estimate", "ci_low"})],
+        "nan_policy": [StrOptions({"raise", "omit"})],
+        "confidence": [Interval(Real, 0, 1, closed="neither")],
+    }
+
+    def __init__(
+        self,
+        threshold: float = 0.80,
+        form: str = "ICC2",
+        on: str = "estimate",
+        nan_policy: str = "raise",
+        confidence: float = 0.95,
+    ) -> None:
+        self.threshold = threshold
+        self.form = form
+        self.on = on
+        self.nan_policy = nan_policy
+        self.confidence = confidence
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # selection never looks at the values transformed
+        return tags
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(
+        self,
+        X: pd.DataFrame,
+        y: Any = None,
+        *,
+        readings: Mapping[str, Mapping[str, pd.DataFrame]] | None = None,
+        repeats: Mapping[str, pd.DataFrame] | None = None,
+        icc: pd.DataFrame | Mapping[str, pd.DataFrame] | None = None,
+    ) -> ICCFilter:
+        """Compute the ICCs from the repeat readings and choose the features.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            Feature table of the first reader (training cases, indexed by case id); its
+            columns define the feature set. With ``repeats`` its rows supply the first
+            reader's values of the repeat cases; otherwise only its columns are used.
+        y : ignored
+        readings, repeats, icc
+            The repeat readings or a precomputed ICC table; pass exactly one (see Notes of
+            the class).
+
+        Returns
+        -------
+        ICCFilter
+            The fitted filter.
+
+        Raises
+        ------
+        InputError
+            ``X`` is not a DataFrame with feature names; none or several of
+            ``readings``/``repeats``/``icc``; features of ``X`` missing from a reading or the
+            table; repeat cases missing from ``X``; and every error of :func:`icc_table`.
+        """
+        sources = {"readings": readings, "repeats": repeats, "icc": icc}
+        given = [k for k, v in sources.items() if v is not None]
+        if len(given) != 1:
+            raise InputError(
+                "ICCFilter.fit needs exactly one of readings=, repeats= or icc= (the repeat "
+                f"segmentations' features or a precomputed ICC table); got {given or 'none'}"
+            )
+        if not isinstance(X, pd.DataFrame):
+            raise InputError(
+                "ICCFilter.fit needs X as a pandas DataFrame: its column names are matched with "
+                f"the features of the repeat readings; got {type(X).__name__}"
+            )
+        validate_data(self, X, dtype=None, ensure_all_finite=False, ensure_min_samples=0)
+        features = pd.Index([str(c) for c in X.columns])
+        form = _check_form(self.form)
+        low_col, _ = _ci_columns(self.confidence)
+        if icc is not None:
+            table = self._table_from_precomputed(icc, features)
+        else:
+            if repeats is not None:
+                readings = self._readings_from_repeats(X, repeats)
+            groups = {}
+            if not isinstance(readings, Mapping) or not readings:
+                raise InputError(
+                    "`readings` must map a comparison name to {reader name: DataFrame}, e.g. "
+                    "{'inter': {'reader1': r1, 'reader2': r2}, 'intra': {'reader1': r1, "
+                    "'repeat': r3}}"
+                )
+            for comparison, group in readings.items():
+                group = _as_readings(group, what=f"readings[{comparison!r}]")
+                groups[comparison] = {
+                    name: self._restrict(df, features, f"reading {name!r} of {comparison!r}")
+                    for name, df in group.items()
+                }
+            table = icc_comparisons(
+                groups, form, nan_policy=self.nan_policy, confidence=self.confidence
+            )
+        value_col = "ICC" if self.on == "estimate" else low_col
+        if value_col not in table.columns:
+            raise InputError(
+                f"the ICC table has no column `{value_col}` needed for on={self.on!r}; it has "
+                f"{format_items(table.columns)}"
+            )
+        table = table.copy()
+        table["value"] = pd.to_numeric(table[value_col], errors="coerce").astype(float)
+        excluded = (
+            table["excluded"].astype(bool) if "excluded" in table.columns else table["value"].isna()
+        )
+        table["passed"] = (table["value"] >= self.threshold) & ~excluded
+        passed = table.pivot(index="feature", columns="comparison", values="passed")
+        support = passed.reindex(features).fillna(False).astype(bool).all(axis=1).to_numpy()
+        self.icc_ = table.reset_index(drop=True)
+        self.comparisons_ = [str(c) for c in pd.unique(table["comparison"])]
+        self.support_ = support
+        self.selected_features_ = np.asarray(features[support], dtype=object)
+        logger.info(
+            "ICCFilter: kept %d of %d features (%s >= %g in %s)",
+            int(support.sum()),
+            len(features),
+            value_col,
+            self.threshold,
+            " and ".join(self.comparisons_),
+        )
+        return self
+
+    @staticmethod
+    def _restrict(df: Any, features: pd.Index, what: str) -> pd.DataFrame:
+        if not isinstance(df, pd.DataFrame):
+            raise InputError(f"{what} must be a DataFrame, got {type(df).__name__}")
+        df = df.rename(columns=str)
+        missing = features.difference(df.columns, sort=False)
+        if len(missing):
+            raise InputError(
+                f"{what} lacks {len(missing)} feature(s) of X: {format_items(missing)} "
+                "(X's columns define the feature set; drop them from X or add them to the reading)"
+            )
+        return df[features]
+
+    def _readings_from_repeats(
+        self, X: pd.DataFrame, repeats: Any
+    ) -> dict[str, dict[str, pd.DataFrame]]:
+        if not isinstance(repeats, Mapping) or not repeats:
+            raise InputError(
+                "`repeats` must map a reader name ('reader2', 'repeat') to a cases x features "
+                f"DataFrame, got {type(repeats).__name__}"
+            )
+        if X.index.has_duplicates:
+            raise InputError(
+                f"X has duplicated case ids: {format_items(X.index[X.index.duplicated()].unique())}"
+            )
+        out = {}
+        for name, df in repeats.items():
+            if not isinstance(df, pd.DataFrame):
+                raise InputError(f"repeats[{name!r}] must be a DataFrame, got {type(df).__name__}")
+            absent = df.index.difference(X.index, sort=False)
+            if len(absent):
+                raise InputError(
+                    f"repeats[{name!r}] has case(s) that are not rows of X: {format_items(absent)} "
+                    "(the first reader's values are taken from X)"
+                )
+            if name == "reader1":
+                raise InputError("`repeats` must not contain 'reader1': it is taken from X")
+            comparison = _COMPARISON_OF_READER.get(str(name), str(name))
+            out[comparison] = {"reader1": X.loc[df.index], str(name): df}
+        return out
+
+    @staticmethod
+    def _table_from_precomputed(icc: Any, features: pd.Index) -> pd.DataFrame:
+        if isinstance(icc, Mapping):
+            parts = []
+            for comparison, tab in icc.items():
+                if not isinstance(tab, pd.DataFrame):
+                    raise InputError(
+                        f"icc[{comparison!r}] must be an icc_table DataFrame, got {type(tab).__name__}"
+                    )
+                tab = tab.reset_index() if "feature" not in tab.columns else tab.copy()
+                tab["comparison"] = str(comparison)
+                parts.append(tab)
+            table = pd.concat(parts, ignore_index=True)
+        elif isinstance(icc, pd.DataFrame):
+            table = icc.reset_index() if "feature" not in icc.columns else icc.copy()
+            if "comparison" not in table.columns:
+                table["comparison"] = "icc"
+        else:
+            raise InputError(
+                f"`icc` must be a DataFrame (icc_table / icc_comparisons output), got {type(icc).__name__}"
+            )
+        if "feature" not in table.columns:
+            raise InputError("the precomputed ICC table needs a `feature` column or index")
+        table["feature"] = table["feature"].astype(str)
+        table["comparison"] = table["comparison"].astype(str)
+        if table.duplicated(["comparison", "feature"]).any():
+            dups = table.loc[table.duplicated(["comparison", "feature"]), "feature"]
+            raise InputError(f"the precomputed ICC table repeats feature(s) {format_items(dups)}")
+        problems = []
+        for comparison, sub in table.groupby("comparison", sort=False):
+            missing = features.difference(pd.Index(sub["feature"]), sort=False)
+            if len(missing):
+                problems.append(f"comparison {comparison!r} lacks {format_items(missing)}")
+        if problems:
+            raise InputError(
+                "the precomputed ICC table does not cover every feature of X: "
+                + "; ".join(problems)
+            )
+        return table[table["feature"].isin(features)].reset_index(drop=True)
+
+    def _get_support_mask(self) -> np.ndarray:
+        check_is_fitted(self, "support_")
+        return self.support_
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """One row per feature: the compared value in each comparison, ``selected`` and ``reason``."""
+        check_is_fitted(self, "support_")
+        wide = self.icc_.pivot(index="feature", columns="comparison", values="value")
+        wide = wide.reindex(index=self.feature_names_in_, columns=self.comparisons_)
+        wide.columns = [f"{self._value_name()}_{c}" for c in wide.columns]
+        wide.index.name = "feature"
+        wide["selected"] = self.support_
+        reasons = (
+            self.icc_.dropna(subset=["reason"]).groupby("feature")["reason"].first()
+            if "reason" in self.icc_.columns
+            else pd.Series(dtype="string")
+        )
+        wide["reason"] = pd.array(reasons.reindex(wide.index), dtype="string")
+        return wide
+
+    def _value_name(self) -> str:
+        return "ICC" if self.on == "estimate" else "ICC_ci_low"
+
+    def plot_icc(self, ax: Any = None, **kwargs: Any) -> Any:
+        """Distribution of the fitted ICCs by ROI and feature class (see :func:`plot_icc`)."""
+        check_is_fitted(self, "support_")
+        kwargs.setdefault("threshold", self.threshold)
+        return plot_icc(self.icc_, ax=ax, **kwargs)
+
+    # -- persistence ---------------------------------------------------------------------
+
+    def to_json(self, path: str | os.PathLike[str] | None = None) -> str:
+        """Save the fitted filter (parameters, ICC table, selection) as JSON; return the text."""
+        check_is_fitted(self, "support_")
+        table = self.icc_.copy()
+        for col in table.columns:
+            if isinstance(table[col].dtype, pd.CategoricalDtype) or table[col].dtype == "string":
+                table[col] = table[col].astype(object).where(table[col].notna(), None)
+        state = {
+            "feature_names_in": list(self.feature_names_in_),
+            "support": self.support_,
+            "comparisons": self.comparisons_,
+            "icc_columns": list(table.columns),
+            "icc": {c: table[c].tolist() for c in table.columns},
+        }
+        return dump_model("ICCFilter", self.get_params(), state, path)
+
+    @classmethod
+    def from_json(cls, source: str | os.PathLike[str]) -> ICCFilter:
+        """Load a filter saved by :meth:`to_json` (a path or the JSON text)."""
+        doc = load_model(source, "ICCFilter")
+        obj = cls(**doc["params"])
+        state = doc["state"]
+        obj.feature_names_in_ = np.asarray(state["feature_names_in"], dtype=object)
+        obj.n_features_in_ = len(obj.feature_names_in_)
+        obj.support_ = np.asarray(state["support"], dtype=bool)
+        obj.comparisons_ = list(state["comparisons"])
+        table = pd.DataFrame({c: state["icc"][c] for c in state["icc_columns"]})
+        for col in ("ICC", "F", "pval", "value") + tuple(
+            c for c in table.columns if re.fullmatch(r"CI\w+_(low|high)", c)
+        ):
+            if col in table.columns:
+                table[col] = pd.to_numeric(table[col], errors="coerce").astype(float)
+        if "agreement" in table.columns:
+            table["agreement"] = pd.Categorical(
+                table["agreement"], categories=list(AGREEMENT_LEVELS), ordered=True
+            )
+        if "reason" in table.columns:
+            table["reason"] = pd.array(table["reason"], dtype="string")
+        obj.icc_ = table
+        obj.selected_features_ = obj.feature_names_in_[obj.support_]
+        return obj
+
+
+# --------------------------------------------------------------------------------------------
+# Plot
+# --------------------------------------------------------------------------------------------
+
+_ROI_ORDER = ["tumor", "peritumoral", "tumor_peritumoral", "ln"]
+
+
+def _parse_feature_name(name: str) -> tuple[str, str, str, str]:
+    """Split ``{roi}__{imagetype}_{class}_{feature}`` into its four parts.
+
+    PyRadiomics image types use hyphens (``wavelet-LLH``, ``log-sigma-3-0-mm-3D``) and
+    feature classes have no underscore, so the part after ``__`` splits on its first two
+    underscores. Names that do not follow the grammar get ``"other"`` for the missing parts.
+    """
+    roi, sep, rest = str(name).partition("__")
+    if not sep:
+        roi, rest = "other", str(name)
+    parts = rest.split("_", 2)
+    if len(parts) < 3:
+        return roi, "other", "other", rest
+    return roi, parts[0], parts[1], parts[2]
+
+
+def plot_icc(
+    table: pd.DataFrame,
+    *,
+    value: str = "ICC",
+    comparison: str | None = None,
+    threshold: float | None = 0.80,
+    ax: Any = None,
+    **kwargs: Any,
+) -> Any:
+    """Box plots of ICCs by feature class (x axis) and ROI (colour), with threshold lines.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Output of :func:`icc_table` (features in the index or a ``feature`` column), of
+        :func:`icc_comparisons` or ``ICCFilter.icc_``. Feature names are parsed as
+        ``{roi}__{imagetype}_{class}_{feature}``.
+    value : str
+        Column to plot (``"ICC"`` or a CI bound such as ``"CI95_low"``).
+    comparison : str, optional
+        With several comparisons in ``table``, plot only this one; by default each feature's
+        minimum over comparisons is plotted (the value the inter + intra filter acts on).
+    threshold : float or None
+        Draws a dashed line at the threshold (and a dotted one at 0.60, the good/poor border).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; the current axes by default.
+    **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.boxplot`.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from radiomics_aln.reliability import icc_table, plot_icc
+    >>> rng = np.random.default_rng(0)
+    >>> cols = [
+    ...     f"{roi}__original_{cls}_F{i}"
+    ...     for roi in ("tumor", "ln")
+    ...     for cls in ("glcm", "shape2D")
+    ...     for i in range(4)
+    ... ]
+    >>> truth = pd.DataFrame(rng.normal(size=(20, len(cols))), columns=cols)
+    >>> reads = {r: truth + rng.normal(scale=0.5, size=truth.shape) for r in ("reader1", "reader2")}
+    >>> ax = plot_icc(icc_table(reads))
+    >>> [t.get_text() for t in ax.get_xticklabels()]
+    ['glcm', 'shape2D']
+    """
+    import matplotlib.pyplot as plt
+
+    if not isinstance(table, pd.DataFrame):
+        raise InputError(f"`table` must be an ICC table (DataFrame), got {type(table).__name__}")
+    tab = table.reset_index() if "feature" not in table.columns else table.copy()
+    if "feature" not in tab.columns:
+        raise InputError("`table` needs a `feature` column or index")
+    if value not in tab.columns:
+        raise InputError(f"`table` has no column `{value}`; it has {format_items(tab.columns)}")
+    title = value
+    if "comparison" in tab.columns:
+        comps = list(pd.unique(tab["comparison"]))
+        if comparison is not None:
+            if comparison not in comps:
+                raise InputError(
+                    f"comparison {comparison!r} is not in the table ({format_items(comps)})"
+                )
+            tab = tab[tab["comparison"] == comparison]
+            title = f"{value}, {comparison}"
+        elif len(comps) > 1:
+            title = f"minimum {value} over {' and '.join(map(str, comps))}"
+    vals = (
+        tab.assign(_v=pd.to_numeric(tab[value], errors="coerce"))
+        .groupby("feature", sort=False)["_v"]
+        .min()
+    )
+    n_undefined = int(vals.isna().sum())
+    vals = vals.dropna()
+    parsed = pd.DataFrame(
+        [_parse_feature_name(f) for f in vals.index],
+        columns=["roi", "image_type", "feature_class", "name"],
+        index=vals.index,
+    )
+    parsed["value"] = vals
+    rois = [r for r in _ROI_ORDER if r in set(parsed["roi"])] + sorted(
+        set(parsed["roi"]) - set(_ROI_ORDER)
+    )
+    classes = sorted(set(parsed["feature_class"]))
+    if ax is None:
+        ax = plt.gca()
+    colors = plt.rcParams["axes.prop_cycle"].by_key().get("color", ["C0", "C1", "C2", "C3"])
+    width = 0.8 / max(len(rois), 1)
+    box_kwargs = {"widths": width * 0.9, "patch_artist": True, "showfliers": False}
+    box_kwargs.update(kwargs)
+    rng = np.random.default_rng(0)  # fixed jitter: the same table always draws the same figure
+    for j, roi in enumerate(rois):
+        color = colors[j % len(colors)]
+        data, positions = [], []
+        for i, cls in enumerate(classes):
+            sel = parsed.loc[(parsed["roi"] == roi) & (parsed["feature_class"] == cls), "value"]
+            if len(sel):
+                data.append(sel.to_numpy())
+                positions.append(i - 0.4 + width * (j + 0.5))
+        if not data:
+            continue
+        parts = ax.boxplot(data, positions=positions, **box_kwargs)
+        for patch in parts.get("boxes", []):
+            if hasattr(patch, "set_facecolor"):
+                patch.set_facecolor(color)
+                patch.set_alpha(0.5)
+        for pos, d in zip(positions, data, strict=True):
+            jitter = rng.uniform(-width * 0.3, width * 0.3, size=len(d))
+            ax.plot(pos + jitter, d, "o", ms=2.5, color=color, alpha=0.6)
+        ax.plot([], [], "s", color=color, alpha=0.6, label=f"{roi} (n={int(sum(map(len, data)))})")
+    if threshold is not None:
+        ax.axhline(threshold, color="0.2", ls="--", lw=1, label=f"threshold {threshold:g}")
+        ax.axhline(AGREEMENT_LEVELS["good"], color="0.5", ls=":", lw=1)
+    ax.set_xticks(range(len(classes)))
+    ax.set_xticklabels(classes)
+    ax.set_xlim(-0.6, len(classes) - 0.4)
+    ax.set_xlabel("feature class")
+    ax.set_ylabel(value)
+    if n_undefined:
+        title += f" ({n_undefined} undefined not shown)"
+    ax.set_title(title)
+    if rois:
+        ax.legend(loc="lower left", fontsize="small")
+    return ax
