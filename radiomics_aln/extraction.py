@@ -1,0 +1,1307 @@
+"""PyRadiomics feature extraction at cohort scale: shipped settings, parallel, cached, resumable.
+
+:func:`extract_features` turns a manifest (or a list of cases) into one tidy feature table with
+one row per case and one column per ROI x PyRadiomics feature, named ``"{roi}__{pyradiomics
+name}"`` (e.g. ``tumor__original_glcm_Contrast``). PyRadiomics' diagnostics are returned in a
+separate table, failures in a third; repeat segmentations (second reader, repeat by the first
+reader) are extracted on request into tables of the same shape for the ICC step.
+
+Every value equals what a plain ``RadiomicsFeatureExtractor(<settings file>).execute(image,
+mask)`` returns for the loaded (floating-point) image and mask: the speed-ups used here (one
+decode per image, one filtering per image for all of its masks, NumPy min/max in the binning
+step) are applied only where they are bit-identical, and tests check it. See
+``docs/extraction.md`` for the settings reference and the naming grammar.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import copy
+import hashlib
+import json
+import logging
+import math
+import numbers
+import os
+import sys
+import tempfile
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import SimpleITK as sitk
+import yaml
+
+from radiomics_aln._version import __version__
+from radiomics_aln.exceptions import ExtractionError, GeometryError, InputError
+
+__all__ = [
+    "ROI_NAMES",
+    "READERS",
+    "ExtractionResult",
+    "available_params",
+    "load_params",
+    "params_path",
+    "extract_features",
+    "extract_roi_features",
+    "write_features",
+    "read_features",
+]
+
+logger = logging.getLogger(__name__)
+
+#: ROI names, in the order their columns appear in feature tables.
+ROI_NAMES: tuple[str, ...] = ("tumor", "peritumoral", "tumor_peritumoral", "ln")
+#: Reader names: the main segmentation and the two repeat designs used for ICCs.
+READERS: tuple[str, ...] = ("reader1", "reader2", "repeat")
+
+_TUMOR_GROUP_ROIS = ("tumor", "peritumoral", "tumor_peritumoral")
+_SEP = "__"  # between ROI and PyRadiomics name; PyRadiomics names never contain it
+_PARAMS_PACKAGE = "radiomics_aln.params"
+_CACHE_FORMAT = 1  # bump when the cache entry layout changes
+
+
+# --------------------------------------------------------------------------------------------
+# Settings
+# --------------------------------------------------------------------------------------------
+
+
+def available_params() -> list[str]:
+    """Names of the settings files shipped in ``radiomics_aln/params``.
+
+    Returns
+    -------
+    list of str
+        Names usable as ``params=`` (file names without ``.yaml``), sorted.
+
+    Examples
+    --------
+    >>> "ultrasound_2d" in available_params()
+    True
+    """
+    folder = resources.files(_PARAMS_PACKAGE)
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+def params_path(name: str = "ultrasound_2d") -> Path:
+    """Path of a shipped settings file, e.g. to cite it or pass it to PyRadiomics directly.
+
+    Parameters
+    ----------
+    name : str
+        A name from :func:`available_params`.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    InputError
+        If no shipped file has that name.
+
+    Examples
+    --------
+    >>> params_path("ultrasound_2d").name
+    'ultrasound_2d.yaml'
+    """
+    names = available_params()
+    if name not in names:
+        raise InputError(f"params: no shipped settings named {name!r}; available: {names}")
+    return Path(str(resources.files(_PARAMS_PACKAGE).joinpath(f"{name}.yaml")))
+
+
+def load_params(params: str | os.PathLike | Mapping[str, Any] = "ultrasound_2d") -> dict:
+    """Resolve and validate PyRadiomics settings.
+
+    Parameters
+    ----------
+    params : str, path or dict
+        The name of a shipped settings file (see :func:`available_params`), a path to a PyRadiomics
+        YAML/JSON parameter file, or a dict with PyRadiomics' ``setting`` / ``imageType`` /
+        ``featureClass`` sections.
+
+    Returns
+    -------
+    dict
+        A deep copy of the settings, validated with PyRadiomics' own schema
+        (``radiomics/schemas/paramSchema.yaml``, through ``RadiomicsFeatureExtractor``).
+
+    Raises
+    ------
+    InputError
+        Unknown name, missing or unreadable file, a schema violation (PyRadiomics' message is
+        included), or ``force2D: true`` (degenerate on the 2D images this library extracts from:
+        see ``docs/extraction.md``).
+
+    Examples
+    --------
+    >>> p = load_params("ultrasound_2d")
+    >>> p["setting"]["resampledPixelSpacing"], p["imageType"]["LoG"]["sigma"]
+    ([0.1, 0.1], [0.5, 1.0, 2.0, 4.0])
+    >>> load_params({"setting": {"binWidth": -1}})
+    Traceback (most recent call last):
+    ...
+    radiomics_aln.exceptions.InputError: params: PyRadiomics rejected the settings (dict): ...Path: '/setting/binWidth'...
+    """
+    if isinstance(params, Mapping):
+        data = copy.deepcopy(dict(params))
+        source = "dict"
+    elif isinstance(params, str | os.PathLike):
+        text = os.fspath(params)
+        looks_like_path = text.endswith((".yaml", ".yml", ".json")) or os.sep in text
+        path = Path(text) if looks_like_path else params_path(text)
+        if not path.is_file():
+            raise InputError(f"params: settings file {path} does not exist")
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            raise InputError(f"params: cannot read settings file {path}: {exc}") from exc
+        source = str(path)
+    else:
+        raise InputError(
+            f"params must be a shipped name, a path or a dict, not {type(params).__name__}"
+        )
+    if not isinstance(data, dict):
+        raise InputError(f"params ({source}): expected a mapping at the top level")
+    _validate_with_pyradiomics(data, source)
+    settings = data.get("setting") or {}
+    if settings.get("force2D", False):
+        raise InputError(
+            f"params ({source}): force2D is true; radiomics_aln extracts from true 2D images, "
+            "where force2D makes PyRadiomics' wavelet one-dimensional and changes GLCM/GLRLM "
+            "values. Use force2D: false (see docs/extraction.md, 'The force2D convention')."
+        )
+    spacing = settings.get("resampledPixelSpacing")
+    if spacing is not None and len(spacing) != 2:
+        raise InputError(
+            f"params ({source}): resampledPixelSpacing must have 2 values (x, y in mm) for 2D "
+            f"images, got {spacing}"
+        )
+    return data
+
+
+def _validate_with_pyradiomics(data: dict, source: str) -> None:
+    from radiomics.featureextractor import RadiomicsFeatureExtractor
+
+    _quiet_pyradiomics()
+    try:
+        RadiomicsFeatureExtractor(copy.deepcopy(data))
+    except Exception as exc:  # pykwalify raises its own SchemaError with the offending path
+        msg = " ".join(str(exc).split())
+        raise InputError(f"params: PyRadiomics rejected the settings ({source}): {msg}") from exc
+
+
+def _canonical_json(obj: Any) -> str:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def _quiet_pyradiomics(verbose: bool = False) -> None:
+    """Silence PyRadiomics' own stderr handler through its API (never the root logger)."""
+    import radiomics
+
+    radiomics.setVerbosity(logging.WARNING if verbose else 60)
+
+
+# --------------------------------------------------------------------------------------------
+# Per-image extraction core
+# --------------------------------------------------------------------------------------------
+
+_EXTRACTORS: dict[str, Any] = {}
+
+
+def _get_extractor(params: dict):
+    """One validated extractor per settings per process (construction runs the schema check)."""
+    from radiomics.featureextractor import RadiomicsFeatureExtractor
+
+    key = _canonical_json(params)
+    ext = _EXTRACTORS.get(key)
+    if ext is None:
+        ext = RadiomicsFeatureExtractor(copy.deepcopy(params))
+        _EXTRACTORS[key] = ext
+    return ext
+
+
+def _as_float_image(image: sitk.Image, what: str) -> sitk.Image:
+    """PyRadiomics must get floating-point pixels (integer images overflow in getBinEdges)."""
+    if image.GetNumberOfComponentsPerPixel() != 1:
+        raise InputError(
+            f"{what}: image has {image.GetNumberOfComponentsPerPixel()} components per pixel; "
+            "pass a scalar (grey-level) image"
+        )
+    if image.GetDimension() != 2:
+        raise InputError(f"{what}: expected a 2D image, got {image.GetDimension()}D")
+    if image.GetPixelID() in (sitk.sitkFloat32, sitk.sitkFloat64):
+        return image
+    return sitk.Cast(image, sitk.sitkFloat64)
+
+
+def _as_binary_mask(mask: sitk.Image, image: sitk.Image, what: str) -> sitk.Image:
+    """A uint8 0/1 mask on the image's grid (one non-zero label allowed, mapped to 1)."""
+    if mask.GetNumberOfComponentsPerPixel() != 1 or mask.GetDimension() != 2:
+        raise InputError(f"{what}: the mask must be a scalar 2D image")
+    if mask.GetSize() != image.GetSize():
+        raise GeometryError(
+            f"{what}: mask size {mask.GetSize()} differs from image size {image.GetSize()}"
+        )
+    for attr in ("GetSpacing", "GetOrigin", "GetDirection"):
+        a, b = np.asarray(getattr(mask, attr)()), np.asarray(getattr(image, attr)())
+        if not np.allclose(a, b, rtol=0, atol=1e-4 * max(1.0, float(np.abs(b).max()))):
+            raise GeometryError(
+                f"{what}: mask {attr[3:].lower()} {tuple(a)} differs from image's {tuple(b)}"
+            )
+    arr = sitk.GetArrayViewFromImage(mask)
+    labels = np.unique(arr)
+    labels = labels[labels != 0]
+    if labels.size > 1:
+        raise InputError(
+            f"{what}: the mask has several labels {labels.tolist()}; pass one binary mask per ROI"
+        )
+    if mask.GetPixelID() == sitk.sitkUInt8 and (labels.size == 0 or labels[0] == 1):
+        out = sitk.Image(mask)
+    else:
+        out = sitk.GetImageFromArray((arr != 0).astype(np.uint8))
+    out.CopyInformation(image)
+    return out
+
+
+def _execute_masks(extractor, image: sitk.Image, masks: Sequence[tuple[Any, sitk.Image]]) -> dict:
+    """``extractor.execute(image, mask)`` for several masks of one image, filtering it once.
+
+    Returns ``{key: OrderedDict | Exception}``. The filtered images of one mask are reused for the
+    next only when PyRadiomics' preprocessing (resampling/cropping) produced a bit-identical image
+    on an identical grid, so every value equals a separate ``execute`` call; otherwise the filters
+    are simply run again. Settings this path does not reproduce fall back to ``execute``.
+    """
+    from radiomics import generalinfo, imageoperations
+
+    settings = extractor.settings
+    shareable = (
+        settings.get("resegmentRange") is None
+        and "LBP3D" not in extractor.enabledImagetypes  # the only filter that reads the mask
+    )
+    extractor._setTolerance()  # as execute() does when the global tolerance was changed
+    out: dict = {}
+    shared = None
+    for key, mask in masks:
+        try:
+            if not shareable:
+                out[key] = extractor.execute(image, mask)
+                continue
+            _settings = settings.copy()
+            label = _settings.get("label", 1)
+            info = None
+            if _settings.get("additionalInfo", False):
+                info = generalinfo.GeneralInfo()
+                info.addGeneralSettings(_settings)
+                info.addEnabledImageTypes(extractor.enabledImagetypes)
+            vector: collections.OrderedDict = collections.OrderedDict()
+            img, msk = extractor.loadImage(image, mask, info, **_settings)
+            bbox, corrected = imageoperations.checkMask(img, msk, **_settings)
+            if corrected is not None:
+                if info is not None:
+                    info.addMaskElements(img, corrected, label, "corrected")
+                msk = corrected
+            if info is not None:
+                vector.update(info.getGeneralInfo())
+            vector.update(extractor.computeShape(img, msk, bbox, **_settings))
+
+            arr = sitk.GetArrayViewFromImage(img)
+            grid = (img.GetPixelID(), img.GetSize(), img.GetOrigin(), img.GetSpacing())
+            grid += (img.GetDirection(),)
+            if shared is not None and shared[0] == grid and np.array_equal(shared[1], arr):
+                filtered = shared[2]
+            else:
+                filtered = []
+                for image_type, custom in extractor.enabledImagetypes.items():
+                    args = _settings.copy()
+                    args.update(custom)
+                    gen = getattr(imageoperations, f"get{image_type}Image")(img, msk, **args)
+                    filtered.extend(gen)
+                shared = (grid, np.array(arr, copy=True), filtered)
+            for filtered_image, type_name, kwargs in filtered:
+                cropped, cropped_mask = imageoperations.cropToTumorMask(
+                    filtered_image, msk, bbox, padDistance=0
+                )
+                vector.update(extractor.computeFeatures(cropped, cropped_mask, type_name, **kwargs))
+            out[key] = vector
+        except Exception as exc:  # reported per mask by the caller
+            out[key] = exc
+    return out
+
+
+def _split_vector(vector: Mapping[str, Any]) -> tuple[dict[str, float], dict[str, Any]]:
+    """PyRadiomics' ordered output -> (features as float, diagnostics as plain JSON values)."""
+    feats: dict[str, float] = {}
+    diags: dict[str, Any] = {}
+    for name, value in vector.items():
+        if name.startswith("diagnostics_"):
+            diags[name] = _plain(value)
+        else:
+            feats[name] = float(np.asarray(value))
+    return feats, diags
+
+
+def _plain(value: Any) -> Any:
+    """Diagnostics as str/int/float/bool so cached and fresh tables are identical."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value.item()
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def extract_roi_features(
+    image: sitk.Image,
+    mask: sitk.Image,
+    params: str | os.PathLike | Mapping[str, Any] = "ultrasound_2d",
+    *,
+    verbose: bool = False,
+) -> tuple[dict[str, float], dict[str, Any]]:
+    """PyRadiomics features of one ROI on one in-memory 2D image.
+
+    Parameters
+    ----------
+    image : SimpleITK.Image
+        2D scalar image with its spacing in mm. Integer pixel types are converted to float64
+        first (PyRadiomics' binning overflows on uint8 images that reach 255 with NumPy >= 2).
+    mask : SimpleITK.Image
+        Binary mask on the image's grid (non-zero = ROI).
+    params : str, path or dict
+        Settings, see :func:`load_params`.
+    verbose : bool
+        Keep PyRadiomics' warnings on stderr (default: silenced).
+
+    Returns
+    -------
+    features : dict
+        ``{pyradiomics name: float}`` in PyRadiomics' order (without ROI prefix).
+    diagnostics : dict
+        PyRadiomics' ``diagnostics_*`` entries.
+
+    Raises
+    ------
+    InputError, GeometryError
+        Non-scalar or non-2D image, several labels in the mask, mask off the image grid.
+    ExtractionError
+        PyRadiomics failed (e.g. empty mask); the message is PyRadiomics'.
+
+    Examples
+    --------
+    >>> import numpy as np, SimpleITK as sitk
+    >>> rng = np.random.default_rng(0)
+    >>> img = sitk.GetImageFromArray(rng.integers(0, 256, (64, 64)).astype(np.uint8))
+    >>> img.SetSpacing((0.1, 0.1))
+    >>> m = np.zeros((64, 64), np.uint8)
+    >>> m[20:40, 22:44] = 1
+    >>> msk = sitk.GetImageFromArray(m)
+    >>> msk.CopyInformation(img)
+    >>> feats, diag = extract_roi_features(img, msk)
+    >>> len(feats), round(feats["original_shape2D_PixelSurface"], 2)
+    (846, 4.4)
+    """
+    from radiomics_aln._pyradiomics_fast import fast_binning
+
+    data = load_params(params)
+    _quiet_pyradiomics(verbose)
+    img = _as_float_image(image, "image")
+    msk = _as_binary_mask(mask, img, "mask")
+    with fast_binning():
+        res = _execute_masks(_get_extractor(data), img, [(0, msk)])[0]
+    if isinstance(res, Exception):
+        raise ExtractionError(f"PyRadiomics failed: {res}") from res
+    return _split_vector(res)
+
+
+# --------------------------------------------------------------------------------------------
+# Cases: normalisation of the inputs
+# --------------------------------------------------------------------------------------------
+
+_IN_MEMORY = "<SimpleITK image>"
+
+
+@dataclass
+class _Group:
+    """One image of a case with the masks (per reader) drawn on it."""
+
+    case_id: str
+    kind: str  # "tumor" or "ln"
+    image: Any  # Path or sitk.Image
+    spacing: Any
+    masks: dict[str, Any]  # reader -> tuple[Path, ...] | sitk.Image
+    rois: tuple[str, ...]
+
+
+def _get(obj: Any, name: str, default: Any = None) -> Any:
+    if isinstance(obj, Mapping):
+        return obj.get(name, default)
+    return getattr(obj, name, default)
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    if isinstance(value, str) and not value.strip():
+        return True
+    return isinstance(value, tuple | list) and len(value) == 0
+
+
+def _mask_source(value: Any) -> Any:
+    if isinstance(value, sitk.Image):
+        return value
+    if isinstance(value, str | os.PathLike):
+        return tuple(Path(p.strip()) for p in os.fspath(value).split(";") if p.strip())
+    return tuple(Path(p) for p in value)
+
+
+def _image_source(value: Any) -> Any:
+    return value if isinstance(value, sitk.Image) else Path(value)
+
+
+def _normalise_cases(
+    cases_or_manifest: Any, rois: tuple[str, ...], readers: tuple[str, ...]
+) -> tuple[list[str], list[_Group]]:
+    cases = getattr(cases_or_manifest, "cases", cases_or_manifest)
+    if isinstance(cases, Mapping | str | os.PathLike) or not isinstance(cases, Iterable):
+        raise InputError(
+            "cases_or_manifest must be a Manifest (radiomics_aln.cohort.read_manifest) or a "
+            f"sequence of cases, not {type(cases_or_manifest).__name__}"
+        )
+    case_ids: list[str] = []
+    groups: list[_Group] = []
+    seen: set[str] = set()
+    tumor_rois = tuple(r for r in rois if r in _TUMOR_GROUP_ROIS)
+    for i, case in enumerate(cases):
+        case_id = _get(case, "case_id")
+        if _is_missing(case_id):
+            raise InputError(f"case number {i} has no case_id")
+        case_id = str(case_id)
+        if case_id in seen:
+            raise InputError(f"case_id {case_id!r} appears more than once")
+        seen.add(case_id)
+        case_ids.append(case_id)
+        repeat = _get(case, "repeat_masks") or {}
+        for kind, group_rois in (("tumor", tumor_rois), ("ln", ("ln",) if "ln" in rois else ())):
+            if not group_rois:
+                continue
+            image = _get(case, f"{kind}_image")
+            mask = _get(case, f"{kind}_mask")
+            spacing = _get(case, "spacing") if kind == "tumor" else _get(case, "ln_spacing")
+            if kind == "ln" and _is_missing(spacing):
+                spacing = _get(case, "spacing")
+            masks: dict[str, Any] = {}
+            if not _is_missing(mask):
+                masks["reader1"] = _mask_source(mask)
+            for reader in readers:
+                if reader == "reader1":
+                    continue
+                rmask = (repeat.get(reader) or {}).get(kind)
+                if not _is_missing(rmask):
+                    masks[reader] = _mask_source(rmask)
+            if _is_missing(image):
+                image = None
+            else:
+                image = _image_source(image)
+            groups.append(
+                _Group(
+                    case_id,
+                    kind,
+                    image,
+                    None if _is_missing(spacing) else spacing,
+                    masks,
+                    group_rois,
+                )
+            )
+    return case_ids, groups
+
+
+# --------------------------------------------------------------------------------------------
+# Cache
+# --------------------------------------------------------------------------------------------
+
+
+def _file_digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _image_digest(image: sitk.Image) -> str:
+    h = hashlib.sha256()
+    arr = sitk.GetArrayViewFromImage(image)
+    h.update(str(arr.dtype).encode())
+    h.update(_canonical_json([image.GetSize(), image.GetSpacing(), image.GetOrigin()]).encode())
+    h.update(_canonical_json(image.GetDirection()).encode())
+    h.update(np.ascontiguousarray(arr).tobytes())
+    return h.hexdigest()
+
+
+def _source_token(source: Any) -> Any:
+    if isinstance(source, sitk.Image):
+        return ["image", _image_digest(source)]
+    if isinstance(source, Path):
+        return ["file", _file_digest(source)]
+    return ["files", [_file_digest(p) for p in source]]
+
+
+def _versions() -> dict[str, str]:
+    import radiomics
+
+    return {"radiomics_aln": __version__, "pyradiomics": str(radiomics.__version__)}
+
+
+def _roi_key(
+    params_json: str, image_token: Any, spacing: Any, mask_token: Any, roi: str, ring_mm: float
+) -> str:
+    payload = {
+        "format": _CACHE_FORMAT,
+        "versions": _versions(),
+        "settings": params_json,
+        "image": image_token,
+        "spacing": None if spacing is None else str(spacing),
+        "mask": mask_token,
+        "roi": roi,
+        "ring_mm": ring_mm if roi in ("peritumoral", "tumor_peritumoral") else None,
+    }
+    return hashlib.sha256(_canonical_json(payload).encode()).hexdigest()
+
+
+def _cache_file(cache_dir: Path, key: str) -> Path:
+    return cache_dir / key[:2] / f"{key}.json"
+
+
+def _cache_read(cache_dir: Path | None, key: str) -> dict | None:
+    if cache_dir is None:
+        return None
+    path = _cache_file(cache_dir, key)
+    try:
+        with open(path, encoding="utf-8") as fh:
+            entry = json.load(fh)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:  # unreadable entry: recompute it
+        logger.warning("ignoring unreadable cache entry %s: %s", path, exc)
+        return None
+    if entry.get("key") != key or "features" not in entry:
+        return None
+    return entry
+
+
+def _cache_write(cache_dir: Path | None, key: str, entry: dict) -> None:
+    """Write atomically: a temporary file in the same folder, then os.replace."""
+    if cache_dir is None:
+        return
+    path = _cache_file(cache_dir, key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump({"key": key, **entry}, fh, allow_nan=True)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+# --------------------------------------------------------------------------------------------
+# Work unit: one image of one case, all of its requested masks
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Task:
+    group: _Group
+    params: dict
+    params_json: str
+    ring_mm: float
+    cache_dir: Path | None
+    extra: dict[str, Callable]
+    # (reader, roi) -> cache key, or None when a key could not be computed (unreadable file)
+    keys: dict[tuple[str, str], str | None]
+    cached: dict[tuple[str, str], dict]
+    key_errors: dict[str, tuple[str, str]]  # reader -> (file, error) found while hashing
+    verbose: bool
+    parent_pid: int
+    fast: bool = True
+
+
+def _describe(source: Any) -> str:
+    if source is None:
+        return ""
+    if isinstance(source, sitk.Image):
+        return _IN_MEMORY
+    if isinstance(source, Path):
+        return str(source)
+    return ";".join(str(p) for p in source)
+
+
+def _load_image(group: _Group):
+    """Decode the image once for all its masks; returns (float image, field-of-view or None)."""
+    if isinstance(group.image, sitk.Image):
+        return _as_float_image(group.image, f"case {group.case_id!r}, {group.kind} image"), None
+    from radiomics_aln import roi
+
+    image, fov = roi.load_image(group.image, spacing=group.spacing, return_fov=True)
+    return _as_float_image(image, f"case {group.case_id!r}, {group.kind} image"), fov
+
+
+def _load_mask(source: Any, image: sitk.Image, what: str) -> sitk.Image:
+    if isinstance(source, sitk.Image):
+        mask = _as_binary_mask(source, image, what)
+    else:
+        from radiomics_aln import roi
+
+        mask = roi.load_mask(list(source), like=image)
+        mask = _as_binary_mask(mask, image, what)
+    if not sitk.GetArrayViewFromImage(mask).any():
+        raise InputError(f"{what}: the mask is empty")
+    return mask
+
+
+def _derive_rois(base: sitk.Image, fov: Any, wanted: tuple[str, ...], ring_mm: float) -> dict:
+    """tumor mask -> {"tumor", "peritumoral", "tumor_peritumoral"} masks (as requested)."""
+    out: dict[str, Any] = {}
+    if "tumor" in wanted:
+        out["tumor"] = base
+    if "peritumoral" in wanted or "tumor_peritumoral" in wanted:
+        from radiomics_aln import roi
+
+        try:
+            ring = roi.peritumoral_ring(base, width_mm=ring_mm, within=fov)
+            ring = sitk.Cast(ring != 0, sitk.sitkUInt8)
+            ring.CopyInformation(base)
+            if not sitk.GetArrayViewFromImage(ring).any():
+                raise InputError("the peritumoral ring has zero pixels")
+        except Exception as exc:
+            ring = exc
+        if "peritumoral" in wanted:
+            out["peritumoral"] = ring
+        if "tumor_peritumoral" in wanted:
+            if isinstance(ring, Exception):
+                out["tumor_peritumoral"] = ring
+            else:
+                union = sitk.Cast((base != 0) | (ring != 0), sitk.sitkUInt8)
+                union.CopyInformation(base)
+                out["tumor_peritumoral"] = union
+    return out
+
+
+def _run_task(task: _Task) -> list[dict]:
+    """Extract every requested (reader, roi) of one image; never raises, reports per ROI."""
+    from radiomics_aln._pyradiomics_fast import fast_binning
+
+    if os.getpid() != task.parent_pid:
+        # A separate worker process: ITK's own threads would compete with the other workers.
+        sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(1)
+    _quiet_pyradiomics(task.verbose)
+    g = task.group
+    results: list[dict] = []
+
+    def record(reader, roi_name, *, file="", error=None, features=None, diag=None, cached=False):
+        results.append(
+            {
+                "reader": reader,
+                "roi": roi_name,
+                "file": file,
+                "error": error,
+                "features": features,
+                "diagnostics": diag,
+                "cached": cached,
+            }
+        )
+
+    pending = [rk for rk in task.keys if rk not in task.cached or task.extra]
+    image = fov = None
+    image_error = None
+    if pending:
+        try:
+            image, fov = _load_image(g)
+        except Exception as exc:
+            image_error = f"cannot load the {g.kind} image: {exc}"
+
+    # Resolve masks per reader, then per ROI.
+    roi_masks: dict[tuple[str, str], Any] = {}
+    mask_files: dict[str, str] = {}
+    for reader, source in g.masks.items():
+        mask_files[reader] = _describe(source)
+        wanted = tuple(r for (rd, r) in task.keys if rd == reader)
+        if not any((reader, r) in pending for r in wanted):
+            continue
+        if image_error is not None:
+            continue
+        what = f"case {g.case_id!r}, {reader} {g.kind} mask {mask_files[reader]}"
+        try:
+            base = _load_mask(source, image, what)
+        except Exception as exc:
+            for r in wanted:
+                roi_masks[(reader, r)] = exc
+            continue
+        if g.kind == "tumor":
+            for r, m in _derive_rois(base, fov, wanted, task.ring_mm).items():
+                roi_masks[(reader, r)] = m
+        else:
+            roi_masks[(reader, "ln")] = base
+
+    to_compute = [
+        (rk, m)
+        for rk, m in roi_masks.items()
+        if rk not in task.cached and not isinstance(m, Exception)
+    ]
+    computed: dict = {}
+    if to_compute:
+        with fast_binning(task.fast):
+            computed = _execute_masks(_get_extractor(task.params), image, to_compute)
+
+    for rk in task.keys:
+        reader, roi_name = rk
+        file = mask_files.get(reader, "")
+        if rk in task.cached and not task.extra:
+            entry = task.cached[rk]
+            record(reader, roi_name, file=file, features=entry["features"],
+                   diag=entry["diagnostics"], cached=True)  # fmt: skip
+            continue
+        if reader in task.key_errors and rk not in task.cached:
+            kfile, kerr = task.key_errors[reader]
+            record(reader, roi_name, file=kfile, error=kerr)
+            continue
+        if image_error is not None:
+            record(reader, roi_name, file=_describe(g.image), error=image_error)
+            continue
+        mask = roi_masks.get(rk)
+        if isinstance(mask, Exception):
+            record(reader, roi_name, file=file, error=_message(mask))
+            continue
+        if rk in task.cached:
+            entry = task.cached[rk]
+            feats, diag, was_cached = dict(entry["features"]), entry["diagnostics"], True
+        else:
+            res = computed[rk]
+            if isinstance(res, Exception):
+                record(reader, roi_name, file=file, error=f"PyRadiomics: {_message(res)}")
+                continue
+            feats, diag = _split_vector(res)
+            was_cached = False
+            key = task.keys[rk]
+            if key is not None:
+                _cache_write(
+                    task.cache_dir,
+                    key,
+                    {"case_id": g.case_id, "reader": reader, "roi": roi_name,
+                     "versions": _versions(), "features": feats, "diagnostics": diag},
+                )  # fmt: skip
+        try:
+            for name, fn in task.extra.items():
+                feats.update(_call_extra(name, fn, image, mask))
+        except Exception as exc:
+            record(reader, roi_name, file=file, error=_message(exc))
+            continue
+        record(reader, roi_name, file=file, features=feats, diag=diag, cached=was_cached)
+    return results
+
+
+def _call_extra(name: str, fn: Callable, image: sitk.Image, mask: sitk.Image) -> dict:
+    try:
+        values = fn(image, mask)
+    except Exception as exc:
+        raise ExtractionError(f"extra feature function {name!r} failed: {_message(exc)}") from exc
+    if not isinstance(values, Mapping):
+        raise ExtractionError(
+            f"extra feature function {name!r} returned {type(values).__name__}, expected a dict"
+        )
+    out = {}
+    for k, v in values.items():
+        if _SEP in f"{k}":
+            raise ExtractionError(f"extra feature {name!r}: key {k!r} contains {_SEP!r}")
+        try:
+            out[f"{name}_{k}"] = float(v)
+        except (TypeError, ValueError) as exc:
+            raise ExtractionError(
+                f"extra feature {name!r}: value of {k!r} is not a number ({v!r})"
+            ) from exc
+    return out
+
+
+def _message(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
+
+
+# --------------------------------------------------------------------------------------------
+# Result and public entry point
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ExtractionResult:
+    """Tables returned by :func:`extract_features`.
+
+    Attributes
+    ----------
+    features : pandas.DataFrame
+        One row per case (input order, index ``case_id``), one float64 column per ROI x feature,
+        named ``"{roi}__{pyradiomics name}"``. ROIs that failed are NaN and listed in
+        ``failures``.
+    diagnostics : pandas.DataFrame
+        PyRadiomics' ``diagnostics_*`` values, same index, columns ``"{roi}__diagnostics_..."``.
+    failures : pandas.DataFrame
+        One row per failed ROI: ``case_id``, ``roi``, ``reader``, ``file``, ``error``.
+    repeats : dict of str to pandas.DataFrame
+        For each requested repeat reader (``reader2``, ``repeat``): the cases that have that
+        reader's masks, with exactly the columns of ``features``.
+    repeat_diagnostics : dict of str to pandas.DataFrame
+        Diagnostics of the repeat extractions.
+    nonfinite : pandas.DataFrame
+        Features that came out NaN or infinite: ``case_id``, ``roi``, ``reader``, ``feature``,
+        ``value``. They are kept in the tables as computed and reported here (and warned about).
+    n_computed, n_cached : int
+        ROIs extracted in this run and ROIs read from the cache.
+    params : dict
+        The validated settings used.
+    """
+
+    features: pd.DataFrame
+    diagnostics: pd.DataFrame
+    failures: pd.DataFrame
+    repeats: dict[str, pd.DataFrame] = field(default_factory=dict)
+    repeat_diagnostics: dict[str, pd.DataFrame] = field(default_factory=dict)
+    nonfinite: pd.DataFrame = field(default_factory=pd.DataFrame)
+    n_computed: int = 0
+    n_cached: int = 0
+    params: dict = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        n, p = self.features.shape
+        reps = ", ".join(f"{k}: {len(v)}" for k, v in self.repeats.items()) or "none"
+        return (
+            f"ExtractionResult({n} cases x {p} features, {len(self.failures)} failures, "
+            f"repeats: {reps}, computed {self.n_computed} ROIs, cached {self.n_cached})"
+        )
+
+
+def _check_choice(value: Any, allowed: Sequence[str], name: str) -> None:
+    if value not in allowed:
+        raise InputError(f"{name} must be one of {list(allowed)}, got {value!r}")
+
+
+def _prepare_task_keys(task: _Task) -> None:
+    """Cache keys from file contents (no decoding); look up cached entries."""
+    g = task.group
+    try:
+        image_token = None if g.image is None else _source_token(g.image)
+    except OSError as exc:
+        image_token = None
+        for reader in g.masks:
+            task.key_errors[reader] = (_describe(g.image), f"cannot read the {g.kind} image: {exc}")
+    for reader, source in g.masks.items():
+        try:
+            mask_token = _source_token(source)
+        except OSError as exc:
+            task.key_errors.setdefault(
+                reader, (_describe(source), f"cannot read the {reader} {g.kind} mask: {exc}")
+            )
+            mask_token = None
+        for r in g.rois:
+            key = None
+            if image_token is not None and mask_token is not None:
+                key = _roi_key(
+                    task.params_json, image_token, g.spacing, mask_token, r, task.ring_mm
+                )
+            task.keys[(reader, r)] = key
+            entry = _cache_read(task.cache_dir, key) if key is not None else None
+            if entry is not None:
+                task.cached[(reader, r)] = entry
+
+
+def extract_features(
+    cases_or_manifest: Any,
+    rois: Sequence[str] = ("tumor", "peritumoral", "ln"),
+    params: str | os.PathLike | Mapping[str, Any] = "ultrasound_2d",
+    n_jobs: int | None = None,
+    cache_dir: str | os.PathLike | None = None,
+    errors: Literal["collect", "raise"] = "collect",
+    *,
+    repeats: bool | Sequence[str] = False,
+    extra: Mapping[str, Callable[[sitk.Image, sitk.Image], Mapping[str, float]]] | None = None,
+    ring_mm: float = 5.0,
+    progress: bool | None = None,
+    verbose: bool = False,
+) -> ExtractionResult:
+    """Extract PyRadiomics features for every case and ROI of a cohort.
+
+    Parameters
+    ----------
+    cases_or_manifest : Manifest or sequence of cases
+        A :class:`radiomics_aln.cohort.Manifest`, a list of :class:`radiomics_aln.cohort.Case`,
+        or a list of mappings with the same fields (``case_id``, ``tumor_image``, ``tumor_mask``,
+        optional ``ln_image``, ``ln_mask``, ``spacing``, ``ln_spacing``, ``repeat_masks``). Images
+        and masks are paths (masks: one path, a ``;``-joined string or a tuple of paths, joined
+        into one ROI) or in-memory 2D ``SimpleITK.Image`` objects with spacing in mm.
+    rois : sequence of str
+        Any of ``"tumor"``, ``"peritumoral"`` (ring of ``ring_mm`` around the tumour, clipped to
+        the field of view), ``"tumor_peritumoral"`` (their union) and ``"ln"``.
+    params : str, path or dict
+        Settings: a shipped name (default ``"ultrasound_2d"``), a PyRadiomics YAML path or a dict;
+        validated by :func:`load_params`.
+    n_jobs : int or None
+        joblib workers over images (``None``: joblib's default, 1 unless set by
+        ``joblib.parallel_config``; -1: all cores). Results are identical for any value and any
+        joblib backend (e.g. ``parallel_config(backend="dask")``).
+    cache_dir : path or None
+        Folder for one JSON file per ROI result, keyed by the SHA-256 of the image content, the
+        mask content, the settings, the ring width and the radiomics_aln and PyRadiomics
+        versions. Entries are written atomically as each image finishes, so a rerun after a
+        crash, a kill or with new cases computes only what is missing.
+    errors : {"collect", "raise"}
+        ``"collect"``: a failing ROI (unreadable file, empty mask, empty ring, PyRadiomics error)
+        is listed in ``failures`` and the batch goes on. ``"raise"``: raise
+        :class:`~radiomics_aln.exceptions.ExtractionError` with the same message at the first
+        failure (in case order).
+    repeats : bool or sequence of str
+        Also extract the repeat segmentations: ``True`` for ``("reader2", "repeat")``, or a subset.
+    extra : dict of str to callable, optional
+        User features: ``fn(image, mask) -> {key: number}`` with the loaded float image and the
+        ROI's uint8 mask (original grid). Columns ``"{roi}__{name}_{key}"``. Not cached.
+    ring_mm : float
+        Width of the peritumoral ring in mm.
+    progress : bool or None
+        tqdm progress bar; ``None``: only when stderr is a terminal.
+    verbose : bool
+        Keep PyRadiomics' warnings on stderr (default: silenced with ``radiomics.setVerbosity``).
+
+    Returns
+    -------
+    ExtractionResult
+        ``features``, ``diagnostics``, ``failures`` (``case_id``, ``roi``, ``reader``, ``file``,
+        ``error``), ``repeats``, ``repeat_diagnostics``, ``nonfinite`` (``case_id``, ``roi``,
+        ``reader``, ``feature``, ``value``), ``n_computed``, ``n_cached``, ``params``.
+
+    Raises
+    ------
+    InputError
+        Bad arguments (unknown ROI or reader, invalid settings, duplicate case ids).
+    ExtractionError
+        With ``errors="raise"``, the first failing ROI.
+
+    Warns
+    -----
+    RuntimeWarning
+        When features are NaN/infinite (listed in ``nonfinite``).
+
+    Notes
+    -----
+    Values equal ``RadiomicsFeatureExtractor(<settings>).execute(image, mask)`` on the loaded
+    float image and mask to the last bit; each image is decoded once and filtered once for all
+    of its masks when PyRadiomics' preprocessing gives them the same image (always with the
+    shipped settings, whose ``padDistance`` makes the resampled region the whole image).
+
+    Examples
+    --------
+    >>> import numpy as np, SimpleITK as sitk
+    >>> rng = np.random.default_rng(1)
+    >>> def case(i):
+    ...     img = sitk.GetImageFromArray(rng.normal(100, 20, (80, 80)))
+    ...     img.SetSpacing((0.1, 0.1))
+    ...     m = np.zeros((80, 80), np.uint8)
+    ...     m[30:50, 25 : 55 - i] = 1
+    ...     msk = sitk.GetImageFromArray(m)
+    ...     msk.CopyInformation(img)
+    ...     return {"case_id": f"c{i}", "tumor_image": img, "tumor_mask": msk}
+    >>> res = extract_features([case(0), case(5)], rois=("tumor",), n_jobs=1)
+    >>> res.features.shape
+    (2, 846)
+    >>> res.features.columns[0]
+    'tumor__original_shape2D_Elongation'
+    >>> res.failures.empty
+    True
+    """
+    rois = tuple(rois)
+    if not rois:
+        raise InputError("rois is empty")
+    for r in rois:
+        _check_choice(r, ROI_NAMES, "each of rois")
+    if len(set(rois)) != len(rois):
+        raise InputError(f"rois has duplicates: {list(rois)}")
+    _check_choice(errors, ("collect", "raise"), "errors")
+    if repeats is True:
+        repeat_readers: tuple[str, ...] = ("reader2", "repeat")
+    elif repeats is False or repeats is None:
+        repeat_readers = ()
+    else:
+        repeat_readers = tuple(repeats)
+        for r in repeat_readers:
+            _check_choice(r, ("reader2", "repeat"), "each of repeats")
+    extra = dict(extra or {})
+    for name, fn in extra.items():
+        if not isinstance(name, str) or not name or _SEP in name:
+            raise InputError(f"extra: names must be non-empty strings without {_SEP!r}: {name!r}")
+        if not callable(fn):
+            raise InputError(f"extra[{name!r}] is not callable")
+    if not (isinstance(ring_mm, numbers.Real) and ring_mm > 0):
+        raise InputError(f"ring_mm must be a positive number of mm, got {ring_mm!r}")
+    if n_jobs is not None and (not isinstance(n_jobs, numbers.Integral) or n_jobs == 0):
+        raise InputError(f"n_jobs must be a non-zero integer or None, got {n_jobs!r}")
+
+    data = load_params(params)
+    params_json = _canonical_json(data)
+    cache = None if cache_dir is None else Path(cache_dir)
+    if cache is not None:
+        cache.mkdir(parents=True, exist_ok=True)
+    readers = ("reader1", *repeat_readers)
+    case_ids, groups = _normalise_cases(cases_or_manifest, rois, readers)
+
+    tasks: list[_Task] = []
+    missing: list[dict] = []
+    for g in groups:
+        lacking = list(g.masks) if g.image is None else []
+        if "reader1" not in g.masks:
+            lacking.insert(0, "reader1")
+        for reader in lacking:
+            what = "image" if g.image is None else "mask"
+            for r in g.rois:
+                missing.append(
+                    {"case_id": g.case_id, "roi": r, "reader": reader, "file": "",
+                     "error": f"no {g.kind} {what} given for this case"}
+                )  # fmt: skip
+        g.masks = {} if g.image is None else g.masks
+        if not g.masks:
+            continue
+        task = _Task(g, data, params_json, float(ring_mm), cache, extra, {}, {}, {},
+                     verbose, os.getpid())  # fmt: skip
+        _prepare_task_keys(task)
+        tasks.append(task)
+
+    outcomes = _run_all(tasks, n_jobs, progress, errors)
+    return _assemble(case_ids, rois, repeat_readers, tasks, outcomes, missing, errors, data)
+
+
+def _run_all(tasks: list[_Task], n_jobs, progress, errors) -> list[list[dict]]:
+    from joblib import Parallel, delayed
+    from tqdm.auto import tqdm
+
+    todo = [i for i, t in enumerate(tasks) if t.extra or len(t.cached) < len(t.keys)]
+    results: list[list[dict] | None] = [None] * len(tasks)
+    for i, t in enumerate(tasks):
+        if i not in set(todo):
+            results[i] = _cached_only(t)
+    if todo:
+        disable = None if progress is None else not progress
+        if disable is None and not sys.stderr.isatty():
+            disable = True
+        bar = tqdm(total=len(todo), desc="extracting", unit="image", disable=disable)
+        try:
+            parallel = Parallel(n_jobs=n_jobs, return_as="generator")
+            gen = parallel(delayed(_run_task)(tasks[i]) for i in todo)
+            for i, res in zip(todo, gen, strict=True):
+                results[i] = res
+                bar.update(1)
+                if errors == "raise" and any(r["error"] for r in res):
+                    first = next(r for r in res if r["error"])
+                    raise ExtractionError(_failure_message(tasks[i].group.case_id, first))
+        finally:
+            bar.close()
+    return [r if r is not None else [] for r in results]
+
+
+def _cached_only(task: _Task) -> list[dict]:
+    out = []
+    for (reader, roi_name), entry in task.cached.items():
+        out.append(
+            {"reader": reader, "roi": roi_name, "file": _describe(task.group.masks.get(reader)),
+             "error": None, "features": entry["features"], "diagnostics": entry["diagnostics"],
+             "cached": True}
+        )  # fmt: skip
+    order = list(task.keys)
+    out.sort(key=lambda r: order.index((r["reader"], r["roi"])))
+    return out
+
+
+def _failure_message(case_id: str, rec: Mapping[str, Any]) -> str:
+    where = f" ({rec['file']})" if rec.get("file") else ""
+    return f"case {case_id!r}, roi {rec['roi']!r}, {rec['reader']}{where}: {rec['error']}"
+
+
+def _assemble(case_ids, rois, repeat_readers, tasks, outcomes, missing, errors, data):
+    failures = list(missing)
+    if errors == "raise" and failures:
+        f = failures[0]
+        raise ExtractionError(_failure_message(f["case_id"], f))
+    per_reader: dict[str, dict[str, dict[str, float]]] = {
+        r: {} for r in ("reader1", *repeat_readers)
+    }
+    diag_reader: dict[str, dict[str, dict[str, Any]]] = {r: {} for r in per_reader}
+    column_order: dict[str, list[str]] = {r: [] for r in rois}
+    nonfinite = []
+    n_cached = n_computed = 0
+    for task, res in zip(tasks, outcomes, strict=True):
+        cid = task.group.case_id
+        for rec in res:
+            if rec["error"]:
+                failures.append({"case_id": cid, "roi": rec["roi"], "reader": rec["reader"],
+                                 "file": rec["file"], "error": rec["error"]})  # fmt: skip
+                continue
+            n_cached += rec["cached"]
+            n_computed += not rec["cached"]
+            roi_name = rec["roi"]
+            row = per_reader[rec["reader"]].setdefault(cid, {})
+            drow = diag_reader[rec["reader"]].setdefault(cid, {})
+            if not column_order[roi_name]:
+                column_order[roi_name] = list(rec["features"])
+            for name, value in rec["features"].items():
+                row[f"{roi_name}{_SEP}{name}"] = value
+                if not math.isfinite(value):
+                    nonfinite.append({"case_id": cid, "roi": roi_name, "reader": rec["reader"],
+                                      "feature": f"{roi_name}{_SEP}{name}", "value": value})  # fmt: skip
+            for name, value in rec["diagnostics"].items():
+                drow[f"{roi_name}{_SEP}{name}"] = value
+
+    columns = [f"{r}{_SEP}{n}" for r in rois for n in column_order[r]]
+
+    def frame(rows: Mapping[str, Mapping[str, float]], index: list[str]) -> pd.DataFrame:
+        df = pd.DataFrame.from_dict({c: dict(rows.get(c, {})) for c in index}, orient="index")
+        df = df.reindex(index=pd.Index(index, name="case_id"), columns=columns)
+        return df.astype("float64")
+
+    def dframe(rows: Mapping[str, Mapping[str, Any]], index: list[str]) -> pd.DataFrame:
+        df = pd.DataFrame.from_dict({c: dict(rows.get(c, {})) for c in index}, orient="index")
+        cols = [c for r in rois for c in df.columns if c.startswith(f"{r}{_SEP}")]
+        return df.reindex(index=pd.Index(index, name="case_id"), columns=cols)
+
+    features = frame(per_reader["reader1"], case_ids)
+    diagnostics = dframe(diag_reader["reader1"], case_ids)
+    reps, rep_diag = {}, {}
+    for reader in repeat_readers:
+        idx = [c for c in case_ids if c in per_reader[reader]]
+        reps[reader] = frame(per_reader[reader], idx)
+        rep_diag[reader] = dframe(diag_reader[reader], idx)
+
+    fail_cols = ["case_id", "roi", "reader", "file", "error"]
+    failures_df = pd.DataFrame(failures, columns=fail_cols).astype("str")
+    nonfinite_df = pd.DataFrame(nonfinite, columns=["case_id", "roi", "reader", "feature", "value"])
+    nonfinite_df = nonfinite_df.astype({"value": "float64"})
+    if len(nonfinite_df):
+        warnings.warn(
+            f"{len(nonfinite_df)} feature value(s) are NaN or infinite, e.g. "
+            f"{nonfinite_df.feature.iloc[0]} of case {nonfinite_df.case_id.iloc[0]!r}; "
+            "see result.nonfinite",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    if len(failures_df):
+        logger.warning("%d ROI(s) failed; see result.failures", len(failures_df))
+    return ExtractionResult(
+        features=features,
+        diagnostics=diagnostics,
+        failures=failures_df,
+        repeats=reps,
+        repeat_diagnostics=rep_diag,
+        nonfinite=nonfinite_df,
+        n_computed=int(n_computed),
+        n_cached=int(n_cached),
+        params=data,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Files
+# --------------------------------------------------------------------------------------------
+
+
+def write_features(table: pd.DataFrame, path: str | os.PathLike) -> Path:
+    """Write a feature (or diagnostics) table to Parquet (``.parquet``) or CSV (``.csv``).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Indexed by ``case_id``.
+    path : path
+        Target file; the format follows the extension.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    InputError
+        Unknown extension, or the index is not named ``case_id``.
+
+    Examples
+    --------
+    >>> import pandas as pd, tempfile, os
+    >>> df = pd.DataFrame(
+    ...     {"tumor__original_firstorder_Mean": [0.1, 1 / 3]},
+    ...     index=pd.Index(["001", "002"], name="case_id"),
+    ... )
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     p = write_features(df, os.path.join(d, "f.csv"))
+    ...     back = read_features(p)
+    >>> back.equals(df)
+    True
+    """
+    path = Path(path)
+    if table.index.name != "case_id":
+        raise InputError(
+            f"write_features: the index must be named 'case_id', not {table.index.name!r}"
+        )
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        table.to_parquet(path)
+    elif suffix == ".csv":
+        table.to_csv(path)
+    else:
+        raise InputError(f"write_features: {path} must end in .parquet or .csv")
+    return path
+
+
+def read_features(path: str | os.PathLike) -> pd.DataFrame:
+    """Read a table written by :func:`write_features`, with its dtypes intact.
+
+    CSV: ``case_id`` is read as text (leading zeros kept), floats with round-trip precision so
+    every value is bit-identical to what was written.
+
+    Parameters
+    ----------
+    path : path
+        A ``.parquet`` or ``.csv`` file.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``case_id``.
+
+    Raises
+    ------
+    InputError
+        Missing file, unknown extension or no ``case_id`` column.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"read_features: {path} does not exist")
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        df = pd.read_parquet(path)
+        if df.index.name != "case_id":
+            raise InputError(f"read_features: {path} has no case_id index")
+        return df
+    if suffix != ".csv":
+        raise InputError(f"read_features: {path} must end in .parquet or .csv")
+    header = pd.read_csv(path, nrows=0)
+    if "case_id" not in header.columns:
+        raise InputError(f"read_features: {path} has no case_id column")
+    df = pd.read_csv(path, dtype={"case_id": "str"})
+    return df.set_index("case_id")
