@@ -1,0 +1,1297 @@
+"""Logistic nomogram: univariate screen, backward stepwise model, rms-style points.
+
+The clinical-radiomics model of a nomogram paper is a multivariable logistic regression of the
+endpoint on a few scores and clinical factors. This module fits it the way a statistician does in
+R with ``glm``/``rms::lrm``, draws the nomogram the way ``rms::nomogram`` does, and keeps what a
+paper reports: the univariate table (:func:`univariate_logistic`), the final model with its
+elimination steps, the points scale, and the Youden cutoff on probability and on Nomo-score.
+
+Calibration statistics (Hosmer-Lemeshow, ``val.prob``, bootstrap ``validate``/``calibrate``)
+live in :mod:`radiomics_aln.calibration`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import linalg, optimize, stats
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.validation import check_is_fitted
+
+from radiomics_aln._validation import check_binary, check_probabilities, format_items
+from radiomics_aln.exceptions import (
+    ConvergenceError,
+    InputError,
+    SeparationError,
+    SmallSampleWarning,
+)
+from radiomics_aln.io import dump_model, load_model
+
+__all__ = [
+    "LogisticNomogram",
+    "LogitFit",
+    "fit_logistic",
+    "r_pretty",
+    "univariate_logistic",
+    "youden_cutoff",
+]
+
+logger = logging.getLogger(__name__)
+
+_Z975 = stats.norm.ppf(0.975)
+
+
+# --------------------------------------------------------------------------------------------
+# R's pretty(): the tick values rms::nomogram uses for continuous axes
+# --------------------------------------------------------------------------------------------
+def r_pretty(lo: float, up: float, n: int = 5) -> np.ndarray:
+    """Equally spaced "round" values covering ``[lo, up]``, exactly as R's ``pretty(c(lo, up), n)``.
+
+    A port of ``R_pretty`` (R 4.2, ``src/appl/pretty.c``) with R's defaults
+    ``min.n = n %/% 3``, ``shrink.sml = 0.75``, ``high.u.bias = 1.5``, ``u5.bias = 2.75``.
+
+    Examples
+    --------
+    >>> r_pretty(80, 250, 10).tolist()  # R: pretty(c(80, 250), 10)
+    [80.0, 100.0, 120.0, 140.0, 160.0, 180.0, 200.0, 220.0, 240.0, 260.0]
+    """
+    lo, up = float(min(lo, up)), float(max(lo, up))
+    h, h5 = 1.5, 0.5 + 1.5 * 1.5
+    min_n = n // 3
+    eps = 1e-10
+    dx = up - lo
+    if dx == 0 and up == 0:
+        cell, i_small = 1.0, True
+    else:
+        cell = max(abs(lo), abs(up))
+        u = 1 + (1 / (1 + h) if h5 >= 1.5 * h + 0.5 else 1.5 / (1 + h5))
+        u *= max(1, n) * np.finfo(float).eps
+        i_small = dx < cell * u * 3
+    if i_small:
+        if cell > 10:
+            cell = 9 + cell / 10
+        cell *= 0.75
+        if min_n > 1:
+            cell /= min_n
+    else:
+        cell = dx
+        if n > 1:
+            cell /= n
+    base = 10.0 ** math.floor(math.log10(cell))
+    unit = base
+    if 2 * base - cell < h * (cell - unit):
+        unit = 2 * base
+        if 5 * base - cell < h5 * (cell - unit):
+            unit = 5 * base
+            if 10 * base - cell < h * (cell - unit):
+                unit = 10 * base
+    ns = math.floor(lo / unit + eps)
+    nu = math.ceil(up / unit - eps)
+    while ns * unit > lo + eps * unit:
+        ns -= 1
+    while nu * unit < up - eps * unit:
+        nu += 1
+    k = int(0.5 + nu - ns)
+    if k < min_n:
+        k = min_n - k
+        if ns >= 0:
+            nu += k // 2
+            ns -= k // 2 + k % 2
+        else:
+            ns -= k // 2
+            nu += k // 2 + k % 2
+        ndiv = min_n
+    else:
+        ndiv = k
+    out = np.linspace(ns * unit, nu * unit, ndiv + 1)
+    if ndiv:
+        delta = (nu - ns) * unit / ndiv
+        out[np.abs(out) < 1e-14 * delta] = 0.0
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Design: one term per predictor, categorical ones dummy-coded against a reference level
+# --------------------------------------------------------------------------------------------
+@dataclass
+class _Term:
+    name: str
+    kind: str  # "continuous" | "categorical"
+    levels: list[str] = field(default_factory=list)  # categorical: all levels, reference first
+    reference: str | None = None
+
+    @property
+    def columns(self) -> list[str]:
+        if self.kind == "continuous":
+            return [self.name]
+        return [f"{self.name}[{lev}]" for lev in self.levels[1:]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "levels": self.levels,
+            "reference": self.reference,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> _Term:
+        return cls(d["name"], d["kind"], list(d["levels"]), d["reference"])
+
+
+def _is_categorical(s: pd.Series) -> bool:
+    return not (pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s))
+
+
+def _check_missing(data: pd.DataFrame, predictors: Sequence[str], what: str) -> None:
+    parts = []
+    for name in predictors:
+        col = data[name]
+        bad = col.isna().to_numpy().copy()
+        if not _is_categorical(col):
+            bad |= ~np.isfinite(pd.to_numeric(col, errors="coerce").to_numpy(dtype=float))
+        if bad.any():
+            parts.append(f"`{name}` in rows {format_items(data.index[bad], 5)}")
+    if parts:
+        raise InputError(f"{what} has missing or non-finite predictor values: " + "; ".join(parts))
+
+
+def _make_terms(
+    data: pd.DataFrame, predictors: Sequence[str], reference_levels: Mapping[str, Any] | None
+) -> list[_Term]:
+    reference_levels = dict(reference_levels or {})
+    unknown = set(reference_levels) - set(predictors)
+    if unknown:
+        raise InputError(f"reference_levels names non-predictors: {format_items(sorted(unknown))}")
+    terms = []
+    for name in predictors:
+        col = data[name]
+        if _is_categorical(col):
+            if isinstance(col.dtype, pd.CategoricalDtype):
+                present = set(col.astype(str))
+                levels = [str(c) for c in col.cat.categories if str(c) in present]
+            else:
+                levels = sorted(pd.unique(col.astype(str)))
+            if len(levels) < 2:
+                raise InputError(
+                    f"predictor `{name}` has a single level ({format_items(levels)}); "
+                    "it cannot be estimated"
+                )
+            ref = reference_levels.get(name, levels[0])
+            ref = str(ref)
+            if ref not in levels:
+                raise InputError(
+                    f"reference level {ref!r} of `{name}` is not among its levels "
+                    f"({format_items(levels)})"
+                )
+            levels = [ref] + [lev for lev in levels if lev != ref]
+            terms.append(_Term(name, "categorical", levels, ref))
+        else:
+            if name in reference_levels:
+                raise InputError(
+                    f"reference_levels given for numeric predictor `{name}`; convert it to "
+                    "a string or categorical column to dummy-code it"
+                )
+            values = pd.to_numeric(col).to_numpy(dtype=float)
+            if np.unique(values).size < 2:
+                raise InputError(
+                    f"predictor `{name}` has a single level ({values[0]!r} in every row); "
+                    "it cannot be estimated"
+                )
+            terms.append(_Term(name, "continuous"))
+    return terms
+
+
+def _design(data: pd.DataFrame, terms: Sequence[_Term], what: str = "data") -> np.ndarray:
+    """Model matrix with a leading intercept column."""
+    missing = [t.name for t in terms if t.name not in data.columns]
+    if missing:
+        raise InputError(f"{what} lacks predictor column(s): {format_items(missing)}")
+    _check_missing(data, [t.name for t in terms], what)
+    cols = [np.ones(len(data))]
+    for t in terms:
+        col = data[t.name]
+        if t.kind == "continuous":
+            if _is_categorical(col):
+                raise InputError(f"predictor `{t.name}` was numeric in fit but is not in {what}")
+            cols.append(pd.to_numeric(col).to_numpy(dtype=float))
+        else:
+            values = col.astype(str).to_numpy()
+            unseen = ~np.isin(values, t.levels)
+            if unseen.any():
+                raise InputError(
+                    f"predictor `{t.name}` in {what} has level(s) "
+                    f"{format_items(sorted(set(values[unseen])))} not seen in fit "
+                    f"(rows {format_items(data.index[unseen], 5)}); known levels: "
+                    f"{format_items(t.levels)}"
+                )
+            for lev in t.levels[1:]:
+                cols.append((values == lev).astype(float))
+    return np.column_stack(cols)
+
+
+# --------------------------------------------------------------------------------------------
+# Maximum-likelihood logistic regression (Newton-Raphson) with separation diagnostics
+# --------------------------------------------------------------------------------------------
+@dataclass
+class LogitFit:
+    """Result of :func:`fit_logistic` (coefficients with the intercept first)."""
+
+    coef: np.ndarray
+    cov: np.ndarray
+    loglik: float
+    n_iter: int
+    columns: list[str]
+
+    @property
+    def se(self) -> np.ndarray:
+        return np.sqrt(np.diag(self.cov))
+
+    @property
+    def aic(self) -> float:
+        return -2 * self.loglik + 2 * self.coef.size
+
+
+def _loglik(eta: np.ndarray, y: np.ndarray) -> float:
+    # log(1 + exp(eta)) computed stably
+    return float(np.sum(y * eta - np.logaddexp(0.0, eta)))
+
+
+def _separating_columns(X: np.ndarray, y: np.ndarray) -> np.ndarray | None:
+    """Konis' (2007) linear program: a direction b with (2y-1) X b >= 0 for all rows.
+
+    Returns a boolean mask of the columns with infinite maximum-likelihood estimates, or None when
+    the data are not separated. This is the check of ``detectseparation::detect_separation``.
+    """
+    s = (2 * y - 1)[:, None] * X
+    scale = np.maximum(np.abs(X).max(axis=0), 1e-12)
+    a = s / scale
+    res = optimize.linprog(
+        -a.sum(axis=0),
+        A_ub=-a,
+        b_ub=np.zeros(a.shape[0]),
+        bounds=[(-1, 1)] * a.shape[1],
+        method="highs",
+    )
+    if res.status != 0 or -res.fun <= 1e-7 * a.shape[0]:
+        return None
+    b = res.x
+    return np.abs(b) > 1e-7
+
+
+def fit_logistic(
+    X: np.ndarray,
+    y: np.ndarray,
+    columns: Sequence[str],
+    *,
+    max_iter: int = 100,
+    tol: float = 1e-12,
+) -> LogitFit:
+    """Maximum-likelihood logistic regression by Newton-Raphson with step halving.
+
+    ``X`` includes the intercept column. Converged when the largest Newton step is below ``tol``
+    relative to the coefficients, so estimates agree with R's ``glm`` to its own tolerance and the
+    covariance is the inverse information at the final estimate.
+
+    Raises
+    ------
+    InputError
+        If columns are collinear (the model matrix is rank deficient).
+    SeparationError
+        If the data are (quasi-)completely separated; names the predictor(s).
+    ConvergenceError
+        If the iterations do not converge for another reason.
+    """
+    columns = list(columns)
+    n, k = X.shape
+    rank = np.linalg.matrix_rank(X)
+    if rank < k:
+        _, _, piv = linalg.qr(X, mode="economic", pivoting=True)
+        aliased = [columns[j] for j in piv[rank:]]
+        raise InputError(
+            f"the model matrix is rank deficient: {format_items(aliased)} "
+            "is a linear combination of the other predictors (collinear or too few cases)"
+        )
+    ybar = y.mean()
+    beta = np.zeros(k)
+    beta[0] = math.log(ybar / (1 - ybar))
+    eta = X @ beta
+    ll = _loglik(eta, y)
+    converged = False
+    it = 0
+    for it in range(1, max_iter + 1):  # noqa: B007 - `it` is reported after the loop
+        p = 1 / (1 + np.exp(-eta))
+        w = p * (1 - p)
+        info = X.T @ (X * w[:, None])
+        grad = X.T @ (y - p)
+        try:
+            step = linalg.solve(info, grad, assume_a="pos")
+        except (linalg.LinAlgError, ValueError):
+            step = np.linalg.lstsq(info, grad, rcond=None)[0]
+        t = 1.0
+        for _ in range(30):
+            new = beta + t * step
+            new_eta = X @ new
+            new_ll = _loglik(new_eta, y)
+            if new_ll >= ll - 1e-12 * abs(ll):
+                break
+            t /= 2
+        beta, eta, ll = new, new_eta, new_ll
+        if np.max(np.abs(t * step) / (np.abs(beta) + 1e-3)) < tol or (
+            np.max(np.abs(t * step)) < tol
+        ):
+            converged = True
+            break
+    p = 1 / (1 + np.exp(-eta))
+    extreme = np.any((p < 1e-8) | (p > 1 - 1e-8))
+    if extreme or not converged:
+        sep = _separating_columns(X, y)
+        if sep is not None:
+            names = [c for c, s in zip(columns, sep, strict=True) if s and c != "(Intercept)"]
+            raise SeparationError(
+                "complete or quasi-complete separation: the outcome is perfectly predicted by "
+                f"{format_items(names) if names else 'a combination of the predictors'}; the "
+                "maximum-likelihood estimate is infinite. Remove or merge the predictor/level, "
+                "or use a penalized model"
+            )
+    if not converged:
+        big = [c for c, b in zip(columns, beta, strict=True) if abs(b) > 10 and c != "(Intercept)"]
+        raise ConvergenceError(
+            f"logistic regression did not converge in {max_iter} iterations"
+            + (f"; diverging coefficient(s): {format_items(big)}" if big else "")
+        )
+    w = p * (1 - p)
+    info = X.T @ (X * w[:, None])
+    cov = linalg.inv(info)
+    cov = (cov + cov.T) / 2
+    return LogitFit(beta, cov, _loglik(eta, y), it, columns)
+
+
+def _prepare_outcome(
+    data: pd.DataFrame, outcome_or_y: Any, what: str = "data"
+) -> tuple[np.ndarray, str]:
+    if isinstance(outcome_or_y, str):
+        if outcome_or_y not in data.columns:
+            raise InputError(f"outcome column `{outcome_or_y}` is not in {what}")
+        return check_binary(data[outcome_or_y], outcome_or_y), outcome_or_y
+    y = outcome_or_y
+    if len(y) != len(data):
+        raise InputError(f"outcome has {len(y)} values but {what} has {len(data)} rows")
+    name = getattr(y, "name", None) or "y"
+    if isinstance(y, pd.Series):
+        y = y.to_numpy()
+    return check_binary(pd.Series(np.asarray(y), index=data.index), str(name)), str(name)
+
+
+def _as_frame(data: Any) -> pd.DataFrame:
+    if isinstance(data, pd.DataFrame):
+        return data
+    arr = np.asarray(data)
+    if arr.ndim == 1:
+        arr = arr[:, None]
+    if arr.ndim != 2:
+        raise InputError(f"data must be a DataFrame or a 2-D array, got shape {arr.shape}")
+    return pd.DataFrame(arr, columns=[f"x{j}" for j in range(arr.shape[1])])
+
+
+def _coef_table(fit: LogitFit, terms: Sequence[_Term] | None = None) -> pd.DataFrame:
+    se = fit.se
+    z = fit.coef / se
+    out = pd.DataFrame(
+        {
+            "term": fit.columns,
+            "beta": fit.coef,
+            "se": se,
+            "z": z,
+            "p_value": 2 * stats.norm.sf(np.abs(z)),
+            "odds_ratio": np.exp(fit.coef),
+            "or_ci_low": np.exp(fit.coef - _Z975 * se),
+            "or_ci_high": np.exp(fit.coef + _Z975 * se),
+        }
+    )
+    if terms is not None:
+        pred, lev = ["(Intercept)"], [None]
+        for t in terms:
+            if t.kind == "continuous":
+                pred.append(t.name)
+                lev.append(None)
+            else:
+                pred.extend([t.name] * (len(t.levels) - 1))
+                lev.extend(t.levels[1:])
+        out.insert(1, "predictor", pred)
+        out.insert(2, "level", lev)
+    return out
+
+
+def _term_wald(fit: LogitFit, terms: Sequence[_Term]) -> pd.DataFrame:
+    """Wald chi-square per predictor (all its dummy columns jointly), as ``rms::anova``."""
+    rows = []
+    j = 1
+    for t in terms:
+        k = len(t.columns)
+        idx = np.arange(j, j + k)
+        b = fit.coef[idx]
+        V = fit.cov[np.ix_(idx, idx)]
+        chi2 = float(b @ linalg.solve(V, b, assume_a="pos"))
+        rows.append({"predictor": t.name, "chi2": chi2, "df": k, "p_value": stats.chi2.sf(chi2, k)})
+        j += k
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------------------------
+# Univariate screen
+# --------------------------------------------------------------------------------------------
+def univariate_logistic(
+    data: pd.DataFrame,
+    outcome: str,
+    predictors: Sequence[str],
+    *,
+    reference_levels: Mapping[str, Any] | None = None,
+) -> pd.DataFrame:
+    """One logistic regression per predictor: the univariate table of a nomogram paper.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per patient.
+    outcome : str
+        Column holding the 0/1 endpoint.
+    predictors : sequence of str
+        Columns to test one at a time. Numeric columns enter linearly (one coefficient); string,
+        categorical or object columns are dummy-coded against a reference level.
+    reference_levels : mapping, optional
+        ``{predictor: level}``. Default: the first category of a pandas ``Categorical``, else the
+        first level in sorted order (R's ``factor`` default).
+
+    Returns
+    -------
+    DataFrame
+        One row per predictor level, in the order given, the reference level of a categorical
+        predictor listed first with ``is_reference`` True, ``odds_ratio`` 1 and NaN elsewhere:
+
+        - ``predictor``, ``level`` (None for numeric predictors), ``reference`` (the reference
+          level of a categorical predictor), ``is_reference``
+        - ``n`` (cases at this level; all cases for numeric), ``n_events``
+        - ``beta``, ``se``, ``z``, ``p_value`` (Wald), ``odds_ratio``, ``or_ci_low``,
+          ``or_ci_high`` (95 % Wald interval, ``exp(beta -/+ 1.96 se)``)
+        - ``p_overall``: Wald chi-square p-value of the predictor as a whole (equals
+          ``p_value`` for one-coefficient predictors).
+
+    Raises
+    ------
+    InputError
+        Outcome not 0/1, missing values (rows named), a predictor with a single level.
+    SeparationError
+        A predictor (level) perfectly predicts the outcome.
+
+    Notes
+    -----
+    Each row equals ``summary(glm(outcome ~ predictor, binomial))`` and
+    ``exp(confint.default(fit))`` in R; standard errors are computed at the final estimate.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(1)
+    >>> df = pd.DataFrame({"age": rng.normal(50, 10, 120).round()})
+    >>> df["margin"] = rng.choice(["smooth", "angular", "spiculated"], 120)
+    >>> lp = -4 + 0.06 * df.age + 1.2 * (df.margin == "spiculated")
+    >>> df["y"] = (rng.random(120) < 1 / (1 + np.exp(-lp))).astype(int)
+    >>> t = univariate_logistic(df, "y", ["age", "margin"], reference_levels={"margin": "smooth"})
+    >>> t[["predictor", "level", "n", "odds_ratio", "p_value"]].round(3)
+      predictor       level    n  odds_ratio  p_value
+    0       age         NaN  120       1.038    0.103
+    1    margin      smooth   34       1.000      NaN
+    2    margin     angular   38       0.452    0.116
+    3    margin  spiculated   48       2.111    0.101
+    """
+    if not isinstance(data, pd.DataFrame):
+        raise InputError("univariate_logistic needs a DataFrame and column names")
+    predictors = list(predictors)
+    missing = [c for c in [outcome, *predictors] if c not in data.columns]
+    if missing:
+        raise InputError(f"data lacks column(s): {format_items(missing)}")
+    y = check_binary(data[outcome], outcome)
+    rows = []
+    for name in predictors:
+        ref = (
+            {name: reference_levels[name]} if reference_levels and name in reference_levels else {}
+        )
+        terms = _make_terms(data, [name], ref)
+        X = _design(data, terms)
+        fit = fit_logistic(X, y, ["(Intercept)", *terms[0].columns])
+        tab = _coef_table(fit).iloc[1:]
+        wald = _term_wald(fit, terms)
+        t = terms[0]
+        if t.kind == "continuous":
+            r = tab.iloc[0]
+            rows.append(
+                {
+                    "predictor": name,
+                    "level": None,
+                    "reference": None,
+                    "is_reference": False,
+                    "n": len(y),
+                    "n_events": int(y.sum()),
+                    **{c: float(r[c]) for c in tab.columns if c != "term"},
+                }
+            )
+        else:
+            values = data[name].astype(str).to_numpy()
+            for i, lev in enumerate(t.levels):
+                at = values == lev
+                base = {
+                    "predictor": name,
+                    "level": lev,
+                    "reference": t.reference,
+                    "is_reference": i == 0,
+                    "n": int(at.sum()),
+                    "n_events": int(y[at].sum()),
+                }
+                if i == 0:
+                    rows.append(
+                        base
+                        | {
+                            "beta": np.nan,
+                            "se": np.nan,
+                            "z": np.nan,
+                            "p_value": np.nan,
+                            "odds_ratio": 1.0,
+                            "or_ci_low": np.nan,
+                            "or_ci_high": np.nan,
+                        }
+                    )
+                else:
+                    r = tab.iloc[i - 1]
+                    rows.append(base | {c: float(r[c]) for c in tab.columns if c != "term"})
+        for r in rows:
+            if r["predictor"] == name:
+                r["p_overall"] = float(wald["p_value"].iloc[0])
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------------------------
+# Youden cutoff
+# --------------------------------------------------------------------------------------------
+def youden_cutoff(y: Any, score: Any) -> dict[str, float]:
+    """Threshold maximizing Youden's J = sensitivity + specificity - 1.
+
+    Candidate thresholds are the midpoints between consecutive distinct scores (as pROC's
+    ``coords(roc, "best")``); a case is positive when ``score >= threshold``. Ties in J are broken
+    towards the lower threshold (higher sensitivity).
+
+    Returns
+    -------
+    dict
+        ``threshold``, ``sensitivity``, ``specificity``, ``youden_j``.
+
+    Examples
+    --------
+    >>> cut = youden_cutoff([0, 0, 1, 1, 0], [0.1, 0.4, 0.35, 0.8, 0.2])
+    >>> round(cut["threshold"], 3), cut["sensitivity"], round(cut["specificity"], 3)
+    (0.275, 1.0, 0.667)
+    """
+    y = check_binary(y, "y")
+    s = np.asarray(score, dtype=float)
+    u = np.unique(s)
+    if u.size < 2:
+        raise InputError("score has a single distinct value; no cutoff can be chosen")
+    thr = (u[:-1] + u[1:]) / 2
+    pos = s[y == 1]
+    neg = s[y == 0]
+    sens = (pos[None, :] >= thr[:, None]).mean(axis=1)
+    spec = (neg[None, :] < thr[:, None]).mean(axis=1)
+    j = sens + spec - 1
+    i = int(np.flatnonzero(j >= j.max() - 1e-12)[0])
+    return {
+        "threshold": float(thr[i]),
+        "sensitivity": float(sens[i]),
+        "specificity": float(spec[i]),
+        "youden_j": float(j[i]),
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# The nomogram estimator
+# --------------------------------------------------------------------------------------------
+class LogisticNomogram(ClassifierMixin, BaseEstimator):
+    """Multivariable logistic model with optional backward elimination and an rms nomogram.
+
+    Parameters
+    ----------
+    selection : {None, "backward"}
+        None keeps every predictor; "backward" removes predictors one at a time, refitting the
+        model after each removal (see Notes).
+    p_remove : float, default 0.05
+        With ``criterion="p"``: a predictor is removed while its Wald p-value (all its dummy
+        columns jointly) is above ``p_remove``.
+    criterion : {"p", "aic"}
+        Removal rule of backward elimination.
+    reference_levels : mapping, optional
+        ``{predictor: level}`` for categorical predictors (default: first category / first in
+        sorted order, as R's ``factor``).
+    maxscale : float, default 100
+        Points of the predictor with the widest range (``rms::nomogram(maxscale=)``).
+    nint : int, default 10
+        Number of intervals of the ``pretty`` axes (``rms::nomogram(nint=)``).
+
+    Attributes
+    ----------
+    coef_ : Series
+        Coefficients by model column (``age``, ``race[black]``, ...), without the intercept.
+    intercept_ : float
+    cov_ : DataFrame
+        Covariance of all coefficients (intercept first), inverse information at the estimate.
+    predictors_ : list of str
+        Predictors in the final model; ``candidate_predictors_`` those offered to ``fit``.
+    summary : DataFrame
+        Final model: ``term``, ``predictor``, ``level``, ``beta``, ``se``, ``z``, ``p_value``,
+        ``odds_ratio``, ``or_ci_low``, ``or_ci_high``.
+    elimination_steps_ : DataFrame
+        One row per fitted model of the backward elimination: ``step``, ``predictors`` (model at
+        that step), ``removed`` (None for the final model), ``chi2``, ``df``, ``p_value`` (Wald
+        test of the removed predictor), ``aic`` (of the model at that step), ``aic_after``.
+    youden_cutoff_, youden_points_cutoff_ : float
+        Youden-optimal cutoff on training probability and the same cutoff in total points.
+    youden_sensitivity_, youden_specificity_ : float
+    loglik_, aic_, n_, n_events_ : model fit statistics on the training data.
+
+    Notes
+    -----
+    *Backward elimination.* Starting from all candidates, the model is refitted by maximum
+    likelihood after every removal. With ``criterion="p"`` the predictor with the largest Wald
+    p-value is removed if that p exceeds ``p_remove`` (SPSS "Backward: Wald"; R: ``drop1``-style
+    loop with Wald tests). With ``criterion="aic"`` the predictor whose removal lowers AIC the most
+    is removed while AIC decreases (R ``step(fit, direction = "backward")``, which also refits).
+    ``rms::fastbw`` differs: it fits the full model once and approximates each reduced model from
+    the full estimate and covariance (Lawless & Singhal 1978), so it never refits; results agree
+    when the predictors are nearly uncorrelated and can differ otherwise.
+
+    *Points* follow ``rms::nomogram`` (rms 6.5): each continuous predictor's axis runs over
+    ``pretty(range(x), nint)`` of the training data (all distinct values if it has at most 10,
+    as ``datadist``), a categorical one over its levels; the contribution ``beta * x`` is shifted
+    so its minimum on the axis is 0 and every contribution is multiplied by
+    ``sc = maxscale / max(range of beta * x)``. Total points ``T`` and linear predictor ``lp``
+    are related by ``lp = T / sc + b0 + sum(min contributions)``. Values outside an axis'
+    range extrapolate linearly (points can be negative or above ``maxscale``).
+
+    References
+    ----------
+    Harrell FE. Regression Modeling Strategies, 2nd ed. Springer, 2015 (ch. 4.3, 10).
+    Hosmer DW, Lemeshow S, Sturdivant RX. Applied Logistic Regression, 3rd ed. Wiley, 2013.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame({"score": rng.normal(size=200), "size_mm": rng.uniform(5, 40, 200)})
+    >>> df["margin"] = np.where(rng.random(200) < 0.4, "spiculated", "smooth")
+    >>> lp = -2 + 1.5 * df.score + 0.05 * df.size_mm + 0.8 * (df.margin == "spiculated")
+    >>> df["aln"] = (rng.random(200) < 1 / (1 + np.exp(-lp))).astype(int)
+    >>> nomo = LogisticNomogram(selection="backward").fit(df, "aln", ["score", "size_mm", "margin"])
+    >>> nomo.predictors_  # margin removed: Wald p > 0.05
+    ['score', 'size_mm']
+    >>> nomo.predict_proba(df.head(2))[:, 1].round(3)
+    array([0.357, 0.387])
+    >>> round(nomo.youden_cutoff_, 3), round(nomo.youden_points_cutoff_, 1)
+    (0.47, 62.2)
+    """
+
+    def __init__(
+        self,
+        selection: str | None = None,
+        p_remove: float = 0.05,
+        criterion: str = "p",
+        reference_levels: Mapping[str, Any] | None = None,
+        maxscale: float = 100.0,
+        nint: int = 10,
+    ) -> None:
+        self.selection = selection
+        self.p_remove = p_remove
+        self.criterion = criterion
+        self.reference_levels = reference_levels
+        self.maxscale = maxscale
+        self.nint = nint
+
+    # ------------------------------------------------------------------ fitting
+    def _check_params(self) -> None:
+        if self.selection not in (None, "backward"):
+            raise InputError(f"selection must be None or 'backward', got {self.selection!r}")
+        if self.criterion not in ("p", "aic"):
+            raise InputError(f"criterion must be 'p' or 'aic', got {self.criterion!r}")
+        if not 0 < float(self.p_remove) < 1:
+            raise InputError(f"p_remove must be in (0, 1), got {self.p_remove!r}")
+        if not float(self.maxscale) > 0:
+            raise InputError(f"maxscale must be positive, got {self.maxscale!r}")
+        if int(self.nint) < 1:
+            raise InputError(f"nint must be a positive integer, got {self.nint!r}")
+
+    def fit(
+        self,
+        data: Any,
+        outcome_or_y: Any,
+        predictors: Sequence[str] | None = None,
+    ) -> LogisticNomogram:
+        """Fit on the training cohort.
+
+        Parameters
+        ----------
+        data : DataFrame (or 2-D array)
+            Training cases; may contain other columns.
+        outcome_or_y : str or array-like
+            Name of the 0/1 outcome column in ``data``, or the outcome values.
+        predictors : sequence of str, optional
+            Candidate predictors; default every column except the outcome.
+
+        Raises
+        ------
+        InputError
+            Outcome not 0/1, missing values (rows named), single-level predictors, collinearity,
+            backward elimination removing every predictor.
+        SeparationError, ConvergenceError
+            The maximum-likelihood fit does not exist or does not converge (predictors named).
+
+        Warns
+        -----
+        SmallSampleWarning
+            Fewer than 10 events (of the rarer outcome) per candidate coefficient.
+        """
+        self._check_params()
+        data = _as_frame(data)
+        y, outcome = _prepare_outcome(data, outcome_or_y)
+        if predictors is None:
+            predictors = [c for c in data.columns if c != outcome]
+        predictors = [str(p) for p in predictors]
+        if not predictors:
+            raise InputError("no predictors given")
+        dup = sorted({p for p in predictors if predictors.count(p) > 1})
+        if dup:
+            raise InputError(f"predictors listed twice: {format_items(dup)}")
+        missing = [c for c in predictors if c not in data.columns]
+        if missing:
+            raise InputError(f"data lacks predictor column(s): {format_items(missing)}")
+        if outcome in predictors:
+            raise InputError(f"the outcome `{outcome}` is also listed as a predictor")
+        _check_missing(data, predictors, "training data")
+        all_terms = _make_terms(data, predictors, self.reference_levels)
+        n_coef = sum(len(t.columns) for t in all_terms)
+        events = int(min(y.sum(), len(y) - y.sum()))
+        epv = events / n_coef
+        if epv < 10:
+            warnings.warn(
+                f"events per variable (EPV) = {epv:.1f} < 10: {events} events of the rarer "
+                f"outcome for {n_coef} candidate coefficient(s); estimates may be unstable and "
+                "optimistic (Peduzzi et al. 1996)",
+                SmallSampleWarning,
+                stacklevel=2,
+            )
+        terms, final_fit, steps = self._select(data, y, all_terms)
+        self.outcome_ = outcome
+        self.candidate_predictors_ = predictors
+        self.predictors_ = [t.name for t in terms]
+        self._terms = terms
+        self.terms_ = {t.name: t.to_dict() for t in terms}
+        self.intercept_ = float(final_fit.coef[0])
+        self.coef_ = pd.Series(final_fit.coef[1:], index=final_fit.columns[1:], name="beta")
+        self.cov_ = pd.DataFrame(final_fit.cov, index=final_fit.columns, columns=final_fit.columns)
+        self.loglik_ = final_fit.loglik
+        self.aic_ = final_fit.aic
+        self.n_ = len(y)
+        self.n_events_ = int(y.sum())
+        self.classes_ = np.array([0, 1])
+        self.elimination_steps_ = steps
+        self.n_features_in_ = len(predictors)
+        self._summary = _coef_table(final_fit, terms)
+        self._setup_points(data, X=_design(data, terms), coef=final_fit.coef)
+        lp = self._lp_from_design(_design(data, terms))
+        prob = 1 / (1 + np.exp(-lp))
+        yc = youden_cutoff(y, prob)
+        self.youden_cutoff_ = yc["threshold"]
+        self.youden_sensitivity_ = yc["sensitivity"]
+        self.youden_specificity_ = yc["specificity"]
+        self.youden_points_cutoff_ = float(self.probability_to_points(self.youden_cutoff_))
+        logger.info(
+            "nomogram fitted on %d cases (%d events): %s", self.n_, self.n_events_, self.predictors_
+        )
+        return self
+
+    def _select(
+        self, data: pd.DataFrame, y: np.ndarray, all_terms: list[_Term]
+    ) -> tuple[list[_Term], LogitFit, pd.DataFrame]:
+        def fit_terms(terms: list[_Term]) -> LogitFit:
+            cols = ["(Intercept)"] + [c for t in terms for c in t.columns]
+            return fit_logistic(_design(data, terms), y, cols)
+
+        terms = list(all_terms)
+        fit = fit_terms(terms)
+        rows: list[dict[str, Any]] = []
+        step = 0
+        while self.selection == "backward":
+            wald = _term_wald(fit, terms)
+            if self.criterion == "p":
+                i = int(np.argmax(wald["p_value"].to_numpy()))
+                if wald["p_value"].iloc[i] <= self.p_remove:
+                    break
+                reduced_terms = [t for j, t in enumerate(terms) if j != i]
+                reduced = fit_terms(reduced_terms) if reduced_terms else None
+            else:
+                best_aic, i, reduced, reduced_terms = np.inf, -1, None, []
+                for j in range(len(terms)):
+                    cand_terms = [t for k, t in enumerate(terms) if k != j]
+                    if cand_terms:
+                        cand = fit_terms(cand_terms)
+                        cand_aic = cand.aic
+                    else:
+                        ll0 = _loglik(np.full(len(y), math.log(y.mean() / (1 - y.mean()))), y)
+                        cand, cand_aic = None, -2 * ll0 + 2
+                    if cand_aic < best_aic - 1e-10:
+                        best_aic, i, reduced, reduced_terms = cand_aic, j, cand, cand_terms
+                if not best_aic < fit.aic - 1e-10:
+                    break
+            step += 1
+            w = wald.iloc[i]
+            rows.append(
+                {
+                    "step": step,
+                    "predictors": ", ".join(t.name for t in terms),
+                    "removed": terms[i].name,
+                    "chi2": float(w["chi2"]),
+                    "df": int(w["df"]),
+                    "p_value": float(w["p_value"]),
+                    "aic": fit.aic,
+                    "aic_after": (reduced.aic if reduced is not None else np.nan),
+                }
+            )
+            if not reduced_terms:
+                raise InputError(
+                    "backward elimination removed every predictor (none has "
+                    + (f"p <= {self.p_remove}" if self.criterion == "p" else "an AIC benefit")
+                    + "); there is no model to draw as a nomogram. Candidates: "
+                    + format_items(t.name for t in all_terms)
+                )
+            terms, fit = reduced_terms, reduced
+        rows.append(
+            {
+                "step": step + 1,
+                "predictors": ", ".join(t.name for t in terms),
+                "removed": None,
+                "chi2": np.nan,
+                "df": np.nan,
+                "p_value": np.nan,
+                "aic": fit.aic,
+                "aic_after": np.nan,
+            }
+        )
+        return terms, fit, pd.DataFrame(rows)
+
+    # ------------------------------------------------------------------ points (rms::nomogram)
+    def _setup_points(self, data: pd.DataFrame, X: np.ndarray, coef: np.ndarray) -> None:
+        axes: dict[str, dict[str, Any]] = {}
+        j = 1
+        nint = int(self.nint)
+        for t in self._terms:
+            k = len(t.columns)
+            b = coef[j : j + k]
+            if t.kind == "categorical":
+                values: list[Any] = list(t.levels)
+                contrib = np.concatenate([[0.0], b])
+                discrete = True
+            else:
+                x = pd.to_numeric(data[t.name]).to_numpy(dtype=float)
+                u = np.unique(x)
+                # datadist keeps every distinct value of a variable with <= 10 of them (n.unique)
+                if u.size <= 10:
+                    vals, discrete = u, True
+                else:
+                    vals, discrete = r_pretty(u[0], u[-1], nint), False
+                values = [float(v) for v in vals]
+                contrib = b[0] * np.asarray(vals)
+            axes[t.name] = {
+                "values": values,
+                "contrib": [float(c) for c in contrib],
+                "discrete": discrete,
+                "kind": t.kind,
+            }
+            j += k
+        widths = {n: max(a["contrib"]) - min(a["contrib"]) for n, a in axes.items()}
+        sc = float(self.maxscale) / max(widths.values())
+        mins = {n: min(a["contrib"]) for n, a in axes.items()}
+        for n, a in axes.items():
+            a["points"] = [(c - mins[n]) * sc for c in a["contrib"]]
+            a["min_contrib"] = mins[n]
+        self.points_scale_ = sc
+        self.points_intercept_ = float(coef[0] + sum(mins.values()))
+        self._axes = axes
+        lp_train = X @ coef
+        lp_at = r_pretty(lp_train.min(), lp_train.max(), nint)
+        entities = len(axes)
+        sum_max = (
+            float(self.maxscale)
+            if entities == 1
+            else max(float(self.maxscale), sc * float(np.max(lp_at - self.points_intercept_)))
+        )
+        self.lp_range_ = (float(lp_train.min()), float(lp_train.max()))
+        self._lp_at = lp_at
+        self._total_ticks = r_pretty(0, sum_max, nint)
+
+    def _lp_from_design(self, X: np.ndarray) -> np.ndarray:
+        return self.intercept_ + X[:, 1:] @ self.coef_.to_numpy()
+
+    def _frame(self, data: Any) -> pd.DataFrame:
+        check_is_fitted(self, "coef_")
+        return _as_frame(data)
+
+    def decision_function(self, data: Any) -> np.ndarray:
+        """Linear predictor ``b0 + x'b`` (log-odds) for each row of ``data``."""
+        data = self._frame(data)
+        return self._lp_from_design(_design(data, self._terms))
+
+    def predict_proba(self, data: Any) -> np.ndarray:
+        """Predicted probabilities, shape (n, 2): columns P(y = 0), P(y = 1)."""
+        p = 1 / (1 + np.exp(-self.decision_function(data)))
+        return np.column_stack([1 - p, p])
+
+    def predict(self, data: Any) -> np.ndarray:
+        """0/1 prediction at the training Youden cutoff on probability."""
+        return (self.predict_proba(data)[:, 1] >= self.youden_cutoff_).astype(int)
+
+    def risk_group(self, data: Any) -> pd.Series:
+        """``"high"`` / ``"low"`` risk by the training Youden cutoff, for any cohort."""
+        data = self._frame(data)
+        p = self.predict_proba(data)[:, 1]
+        grp = np.where(p >= self.youden_cutoff_, "high", "low")
+        return pd.Series(
+            pd.Categorical(grp, categories=["low", "high"]), index=data.index, name="risk_group"
+        )
+
+    def points(self, data: Any, *, by_predictor: bool = False) -> pd.Series | pd.DataFrame:
+        """Nomogram total points (Nomo-score) per row, or the points of each predictor.
+
+        ``sum(points) = (lp - points_intercept_) * points_scale_``, so the Nomo-score is a
+        monotone transform of the predicted probability.
+        """
+        data = self._frame(data)
+        X = _design(data, self._terms)
+        cols = {}
+        j = 1
+        coef = self.coef_.to_numpy()
+        for t in self._terms:
+            k = len(t.columns)
+            contrib = X[:, j : j + k] @ coef[j - 1 : j - 1 + k]
+            cols[t.name] = (contrib - self._axes[t.name]["min_contrib"]) * self.points_scale_
+            j += k
+        out = pd.DataFrame(cols, index=data.index)
+        if by_predictor:
+            out["total_points"] = out.sum(axis=1)
+            return out
+        return out.sum(axis=1).rename("nomo_score")
+
+    def points_to_probability(self, points: Any) -> np.ndarray:
+        """Probability for total points: ``expit(points / sc + intercept)``."""
+        check_is_fitted(self, "coef_")
+        lp = np.asarray(points, dtype=float) / self.points_scale_ + self.points_intercept_
+        return 1 / (1 + np.exp(-lp))
+
+    def probability_to_points(self, p: Any) -> np.ndarray:
+        """Total points giving probability ``p`` (inverse of :meth:`points_to_probability`)."""
+        check_is_fitted(self, "coef_")
+        p = check_probabilities(np.atleast_1d(p), "p", open_interval=True)
+        out = (np.log(p / (1 - p)) - self.points_intercept_) * self.points_scale_
+        return out if out.size > 1 else out[0]
+
+    def points_table(self) -> pd.DataFrame:
+        """Predictor values and their points, as printed on the nomogram's axes.
+
+        Returns
+        -------
+        DataFrame
+            ``predictor``, ``value`` (level label or number), ``points``, ``discrete``.
+        """
+        check_is_fitted(self, "coef_")
+        rows = []
+        for name, a in self._axes.items():
+            for v, pts in zip(a["values"], a["points"], strict=True):
+                rows.append(
+                    {"predictor": name, "value": v, "points": pts, "discrete": a["discrete"]}
+                )
+        return pd.DataFrame(rows)
+
+    def total_points_table(self, probabilities: Sequence[float] | None = None) -> pd.DataFrame:
+        """Total-points axis and probability axis of the nomogram.
+
+        Parameters
+        ----------
+        probabilities : sequence of float, optional
+            Probability ticks (``rms::nomogram(fun.at=)``). Default as rms:
+            ``pretty(plogis(range(lp.at)), nint)`` where ``lp.at = pretty(range(training lp))``,
+            keeping ticks inside ``lp.at``.
+
+        Returns
+        -------
+        DataFrame
+            ``axis`` ("total_points" or "probability"), ``value`` (points or probability),
+            ``total_points`` (position on the total-points scale), ``linear_predictor``.
+
+        Notes
+        -----
+        rms places probability ticks by linear interpolation of ``plogis`` on a 1000-point grid
+        of the linear predictor; we invert ``plogis`` exactly. Positions agree to ~1e-7 points.
+        """
+        check_is_fitted(self, "coef_")
+        lo, hi = float(np.min(self._lp_at)), float(np.max(self._lp_at))
+        if probabilities is None:
+            probs = r_pretty(1 / (1 + math.exp(-lo)), 1 / (1 + math.exp(-hi)), int(self.nint))
+        else:
+            probs = np.asarray(probabilities, dtype=float)
+        probs = probs[(probs > 0) & (probs < 1)]
+        lp = np.log(probs / (1 - probs))
+        keep = (lp >= lo - 1e-12) & (lp <= hi + 1e-12)
+        probs, lp = probs[keep], lp[keep]
+        tp = self._total_ticks
+        return pd.concat(
+            [
+                pd.DataFrame(
+                    {
+                        "axis": "total_points",
+                        "value": tp,
+                        "total_points": tp,
+                        "linear_predictor": tp / self.points_scale_ + self.points_intercept_,
+                    }
+                ),
+                pd.DataFrame(
+                    {
+                        "axis": "probability",
+                        "value": probs,
+                        "total_points": (lp - self.points_intercept_) * self.points_scale_,
+                        "linear_predictor": lp,
+                    }
+                ),
+            ],
+            ignore_index=True,
+        )
+
+    # ------------------------------------------------------------------ reporting
+    @property
+    def summary(self) -> pd.DataFrame:
+        """Final model coefficients (see class docstring); unrounded."""
+        check_is_fitted(self, "coef_")
+        return self._summary.copy()
+
+    def print_summary(self, decimals: int = 3) -> None:
+        """Print the model, fit statistics, elimination steps and nomogram cutoffs."""
+        check_is_fitted(self, "coef_")
+        lines = [
+            "<radiomics_aln.LogisticNomogram>",
+            f"outcome = {self.outcome_}   n = {self.n_}   events = {self.n_events_}",
+            f"selection = {self.selection}"
+            + (
+                f" (criterion = {self.criterion}, p_remove = {self.p_remove})"
+                if self.selection
+                else ""
+            ),
+            f"log-likelihood = {self.loglik_:.{decimals}f}   AIC = {self.aic_:.{decimals}f}",
+            "",
+            self._summary.to_string(index=False, float_format=lambda v: f"{v:.{decimals}f}"),
+        ]
+        if self.selection:
+            lines += [
+                "",
+                "Elimination steps:",
+                self.elimination_steps_.to_string(
+                    index=False, float_format=lambda v: f"{v:.{decimals}f}"
+                ),
+            ]
+        lines += [
+            "",
+            f"Youden cutoff: probability {self.youden_cutoff_:.{decimals}f} = "
+            f"{self.youden_points_cutoff_:.1f} points "
+            f"(sensitivity {self.youden_sensitivity_:.{decimals}f}, "
+            f"specificity {self.youden_specificity_:.{decimals}f})",
+        ]
+        print("\n".join(lines))  # noqa: T201 - printing is this method's purpose
+
+    # ------------------------------------------------------------------ plotting
+    def plot_nomogram(
+        self,
+        ax: Any = None,
+        *,
+        probabilities: Sequence[float] | None = None,
+        show_lp: bool = False,
+        labels: Mapping[str, str] | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Draw the classic nomogram: Points, one axis per predictor, Total Points, Risk.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+        probabilities : sequence of float, optional
+            Probability ticks (see :meth:`total_points_table`).
+        show_lp : bool
+            Also draw the linear-predictor axis.
+        labels : mapping, optional
+            Display names of predictors.
+        **kwargs
+            Passed to the axis lines (``ax.plot``), e.g. ``color``, ``lw``.
+
+        Returns
+        -------
+        matplotlib Axes
+        """
+        import matplotlib.pyplot as plt
+
+        check_is_fitted(self, "coef_")
+        if ax is None:
+            ax = plt.gca()
+        labels = dict(labels or {})
+        line_kw = {"color": "black", "lw": 1.0} | kwargs
+        rows: list[tuple[str, list[float], list[str]]] = []
+        pts_ticks = r_pretty(0, float(self.maxscale), int(self.nint))
+        rows.append(("Points", list(pts_ticks), [_fmt(v) for v in pts_ticks]))
+        for name, a in self._axes.items():
+            rows.append((labels.get(name, name), a["points"], [_fmt(v) for v in a["values"]]))
+        tab = self.total_points_table(probabilities)
+        tot = tab[tab.axis == "total_points"]
+        new_max = float(tot["value"].max())
+        # the total-points axis is drawn compressed onto the width of the points axis, as rms
+        shrink = float(self.maxscale) / new_max
+        rows.append(
+            ("Total Points", list(tot["total_points"] * shrink), [_fmt(v) for v in tot["value"]])
+        )
+        if show_lp:
+            lp_ticks = [v for v in self._lp_at]
+            rows.append(
+                (
+                    "Linear Predictor",
+                    [(v - self.points_intercept_) * self.points_scale_ * shrink for v in lp_ticks],
+                    [_fmt(v) for v in lp_ticks],
+                )
+            )
+        pr = tab[tab.axis == "probability"]
+        rows.append(("Risk", list(pr["total_points"] * shrink), [_fmt(v) for v in pr["value"]]))
+        for i, (label, xs, texts) in enumerate(rows):
+            yv = -i
+            if len(xs) == 0:
+                continue
+            ax.plot([min(xs), max(xs)], [yv, yv], **line_kw)
+            for xv, txt in zip(xs, texts, strict=True):
+                ax.plot([xv, xv], [yv, yv + 0.12], **line_kw)
+                ax.text(xv, yv + 0.18, txt, ha="center", va="bottom", fontsize=8)
+            ax.text(-0.04 * float(self.maxscale), yv, label, ha="right", va="center")
+        ax.set_xlim(-0.3 * float(self.maxscale), 1.05 * float(self.maxscale))
+        ax.set_ylim(-len(rows) + 0.5, 0.8)
+        ax.axis("off")
+        return ax
+
+    def plot_calibration(
+        self, data: Any, outcome_or_y: Any, ax: Any = None, n_groups: int = 10, **kwargs: Any
+    ) -> Any:
+        """Calibration plot of this model on ``data`` (see :func:`calibration.plot_calibration`)."""
+        from radiomics_aln.calibration import plot_calibration
+
+        data = self._frame(data)
+        y, _ = _prepare_outcome(data, outcome_or_y)
+        return plot_calibration(
+            y, self.predict_proba(data)[:, 1], ax=ax, n_groups=n_groups, **kwargs
+        )
+
+    # ------------------------------------------------------------------ persistence
+    def to_json(self, path: str | os.PathLike[str] | None = None) -> str:
+        """Serialize the fitted nomogram (coefficients, levels, axes, scale, cutoff) as JSON."""
+        check_is_fitted(self, "coef_")
+        state = {
+            "outcome": self.outcome_,
+            "candidate_predictors": self.candidate_predictors_,
+            "terms": [t.to_dict() for t in self._terms],
+            "intercept": self.intercept_,
+            "coef": {"names": list(self.coef_.index), "values": self.coef_.to_numpy()},
+            "cov": self.cov_.to_numpy(),
+            "loglik": self.loglik_,
+            "aic": self.aic_,
+            "n": self.n_,
+            "n_events": self.n_events_,
+            "axes": self._axes,
+            "points_scale": self.points_scale_,
+            "points_intercept": self.points_intercept_,
+            "lp_range": list(self.lp_range_),
+            "lp_at": self._lp_at,
+            "total_ticks": self._total_ticks,
+            "youden_cutoff": self.youden_cutoff_,
+            "youden_points_cutoff": self.youden_points_cutoff_,
+            "youden_sensitivity": self.youden_sensitivity_,
+            "youden_specificity": self.youden_specificity_,
+            "elimination_steps": self.elimination_steps_.to_dict(orient="list"),
+        }
+        params = self.get_params()
+        params["reference_levels"] = (
+            {k: str(v) for k, v in params["reference_levels"].items()}
+            if params["reference_levels"]
+            else None
+        )
+        return dump_model("LogisticNomogram", params, state, path)
+
+    @classmethod
+    def from_json(cls, source: str | os.PathLike[str]) -> LogisticNomogram:
+        """Rebuild a fitted nomogram written by :meth:`to_json` (a path or the JSON text)."""
+        doc = load_model(source, "LogisticNomogram")
+        st = doc["state"]
+        obj = cls(**doc["params"])
+
+        def f(v: Any) -> float:
+            return np.nan if v is None else float(v)
+
+        obj.outcome_ = st["outcome"]
+        obj.candidate_predictors_ = list(st["candidate_predictors"])
+        obj._terms = [_Term.from_dict(d) for d in st["terms"]]
+        obj.terms_ = {t.name: t.to_dict() for t in obj._terms}
+        obj.predictors_ = [t.name for t in obj._terms]
+        obj.intercept_ = float(st["intercept"])
+        obj.coef_ = pd.Series(
+            np.asarray(st["coef"]["values"], dtype=float), index=st["coef"]["names"], name="beta"
+        )
+        cols = ["(Intercept)", *st["coef"]["names"]]
+        obj.cov_ = pd.DataFrame(np.asarray(st["cov"], dtype=float), index=cols, columns=cols)
+        obj.loglik_ = float(st["loglik"])
+        obj.aic_ = float(st["aic"])
+        obj.n_ = int(st["n"])
+        obj.n_events_ = int(st["n_events"])
+        obj.classes_ = np.array([0, 1])
+        obj.n_features_in_ = len(obj.candidate_predictors_)
+        obj._axes = st["axes"]
+        obj.points_scale_ = float(st["points_scale"])
+        obj.points_intercept_ = float(st["points_intercept"])
+        obj.lp_range_ = tuple(float(v) for v in st["lp_range"])
+        obj._lp_at = np.asarray(st["lp_at"], dtype=float)
+        obj._total_ticks = np.asarray(st["total_ticks"], dtype=float)
+        obj.youden_cutoff_ = float(st["youden_cutoff"])
+        obj.youden_points_cutoff_ = float(st["youden_points_cutoff"])
+        obj.youden_sensitivity_ = float(st["youden_sensitivity"])
+        obj.youden_specificity_ = float(st["youden_specificity"])
+        steps = pd.DataFrame(st["elimination_steps"])
+        for c in ("chi2", "df", "p_value", "aic", "aic_after"):
+            steps[c] = [f(v) for v in steps[c]]
+        obj.elimination_steps_ = steps
+        fit = LogitFit(
+            np.concatenate([[obj.intercept_], obj.coef_.to_numpy()]),
+            obj.cov_.to_numpy(),
+            obj.loglik_,
+            0,
+            cols,
+        )
+        obj._summary = _coef_table(fit, obj._terms)
+        return obj
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, str):
+        return v
+    v = float(v)
+    return f"{v:.0f}" if float(v).is_integer() else f"{v:g}"
