@@ -1501,7 +1501,9 @@ def plot_roc(
 
     Examples
     --------
-    >>> ax = plot_roc([0, 0, 1, 1, 0, 1], {"model": [0.1, 0.3, 0.35, 0.8, 0.4, 0.6]})
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> ax = plot_roc([0, 0, 1, 1, 0, 1], {"model": [0.1, 0.3, 0.35, 0.8, 0.4, 0.6]}, ax=ax)
     >>> ax.get_legend().get_texts()[0].get_text()
     'model: AUC 0.889 (0.581–1.000)'
     """
@@ -1570,7 +1572,9 @@ def plot_risk_groups(
     --------
     >>> y = [0, 0, 0, 1, 0, 1, 1, 1]
     >>> p = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]
-    >>> ax = plot_risk_groups({"Training": (y, p)}, 0.45)
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> ax = plot_risk_groups({"Training": (y, p)}, 0.45, ax=ax)
     >>> len(ax.patches)
     2
     """
