@@ -916,6 +916,12 @@ def _ring(
     dist = ndimage.distance_transform_edt(~box_tumor, sampling=spacing)
     box_ring = (dist > 0) & (dist <= width_mm * (1 + 1e-9))
     n_unclipped = int(box_ring.sum())
+    if n_unclipped == 0:
+        raise InputError(
+            f"the {width_mm:g} {unit} ring around {_describe(mask)} has no pixel: every pixel "
+            f"centre outside the tumour is farther than {width_mm:g} {unit}. Use a width of at "
+            f"least one pixel ({spacing.min():.4g} {unit})"
+        )
     ring = np.zeros(tumor.shape, dtype=bool)
     ring[src] = box_ring[dst]
     n_in_image = int(ring.sum())
@@ -939,8 +945,8 @@ def _ring(
         n_pixels_unclipped=n_unclipped,
         area=n * pixel,
         area_unclipped=n_unclipped * pixel,
-        coverage=n / n_unclipped if n_unclipped else 0.0,
-        coverage_image=n_in_image / n_unclipped if n_unclipped else 0.0,
+        coverage=n / n_unclipped,
+        coverage_image=n_in_image / n_unclipped,
     )
     return ring, cov
 
