@@ -1,0 +1,222 @@
+"""Tests for radiomics_aln.decision.
+
+References: tests/reference/metrics.R computes net benefit, treat-all, net interventions avoided
+and the clinical impact counts in plain R with dcurves' rule (risk >= threshold positive) and
+rmda's rule (risk > threshold); dcurves and rmda are not installable here. The data
+(metrics_sim_data.csv) are rounded to 2 decimals, so every risk ties a 0.01-grid threshold.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose
+
+from radiomics_aln.decision import (
+    DEFAULT_THRESHOLDS,
+    clinical_impact,
+    decision_curve,
+    plot_clinical_impact,
+    plot_decision_curve,
+)
+from radiomics_aln.exceptions import InputError
+
+REF_DIR = Path(__file__).resolve().parent / "reference"
+
+
+@pytest.fixture(scope="module")
+def sim() -> pd.DataFrame:
+    return pd.read_csv(REF_DIR / "metrics_sim_data.csv")
+
+
+@pytest.fixture(scope="module")
+def ref_dca() -> pd.DataFrame:
+    return pd.read_csv(REF_DIR / "metrics_dca_reference.csv")
+
+
+def _models(sim: pd.DataFrame) -> dict:
+    return {"p_old": sim["p_old"], "p_new": sim["p_new"]}
+
+
+def test_net_benefit_against_R(sim, ref_dca):
+    """R (metrics.R, dcurves' formulas): NB = TP/n - FP/n * pt/(1-pt), risk >= pt positive."""
+    # np.arange noise (0.060000000000000005) must not break the ties at the thresholds
+    dc = decision_curve(sim["y"], _models(sim), thresholds=np.arange(0.01, 1, 0.01))
+    m = dc.merge(ref_dca, on=["model", "threshold"], suffixes=("", "_r"), validate="1:1")
+    assert len(m) == 198
+    assert (m["tp"] == m["tp_r"]).all() and (m["fp"] == m["fp_r"]).all()
+    assert_allclose(m["net_benefit"], m["net_benefit_r"], rtol=1e-10, atol=1e-14)
+    assert_allclose(m["treat_all"], m["treat_all_r"], rtol=1e-10, atol=1e-14)
+    assert_allclose(
+        m["net_interventions_avoided"], m["net_interventions_avoided_r"], rtol=1e-10, atol=1e-12
+    )
+    assert (dc["treat_none"] == 0).all()
+
+
+def test_net_benefit_strict_rule_against_R(sim, ref_dca):
+    """R (metrics.R, rmda's rule): risk > pt positive."""
+    dc = decision_curve(sim["y"], _models(sim), inclusive=False)
+    m = dc.merge(ref_dca, on=["model", "threshold"], suffixes=("", "_r"))
+    assert_allclose(m["net_benefit"], m["net_benefit_strict"], rtol=1e-10, atol=1e-14)
+
+
+def test_net_benefit_formula_with_ties():
+    """Hand computation: risks equal to the threshold are treated (dcurves: risk >= pt)."""
+    y = np.array([1, 0, 1, 0, 0, 1, 0, 0, 1, 0])
+    p = np.array([0.3, 0.3, 0.2, 0.2, 0.1, 0.5, 0.5, 0.05, 0.3, 0.6])
+    t = np.array([0.1, 0.2, 0.3, 0.5])
+    dc = decision_curve(y, p, thresholds=t)
+    n, prev = y.size, y.mean()
+    for k, pt in enumerate(t):
+        treat = p >= pt
+        tp, fp = np.sum(treat & (y == 1)), np.sum(treat & (y == 0))
+        nb = tp / n - fp / n * pt / (1 - pt)
+        nb_all = prev - (1 - prev) * pt / (1 - pt)
+        row = dc.iloc[k]
+        assert row["tp"] == tp and row["fp"] == fp
+        assert_allclose(row["net_benefit"], nb, rtol=1e-12)
+        assert_allclose(row["treat_all"], nb_all, rtol=1e-12)
+        assert_allclose(row["net_interventions_avoided"], (nb - nb_all) / (pt / (1 - pt)) * 100)
+        assert_allclose(row["test_pos_rate"], treat.mean())
+        assert_allclose(row["standardized_net_benefit"], nb / prev)
+    # at pt = 0.3: three 0.3 risks are included (2 events, 1 non-event) plus 0.5, 0.5, 0.6
+    assert dc.iloc[2]["tp"] == 3 and dc.iloc[2]["fp"] == 3
+
+
+def test_threshold_zero_gives_prevalence():
+    y = [0, 1, 1, 0, 1]
+    dc = decision_curve(y, [0.0, 0.2, 0.9, 0.4, 0.6], thresholds=[0.0, 0.5])
+    assert_allclose(dc.loc[0, "net_benefit"], 0.6)
+    assert_allclose(dc.loc[0, "treat_all"], 0.6)
+    assert np.isnan(dc.loc[0, "net_interventions_avoided"])
+
+
+def test_default_thresholds_are_exact():
+    assert DEFAULT_THRESHOLDS[5] == 0.06 and DEFAULT_THRESHOLDS.size == 99
+    assert DEFAULT_THRESHOLDS[0] == 0.01 and DEFAULT_THRESHOLDS[-1] == 0.99
+
+
+def test_clinical_impact_against_R(sim, ref_dca):
+    """R (metrics.R): 1000 * mean(p >= pt), 1000 * mean(p >= pt & y == 1); strict (rmda)."""
+    r = ref_dca[ref_dca["model"] == "p_new"].reset_index(drop=True)
+    ci = clinical_impact(sim["y"], sim["p_new"])
+    assert_allclose(ci["threshold"], r["threshold"])
+    assert_allclose(ci["n_high_risk"], r["n_high_risk"], rtol=1e-12)
+    assert_allclose(ci["n_high_risk_events"], r["n_high_risk_events"], rtol=1e-12)
+    strict = clinical_impact(sim["y"], sim["p_new"], inclusive=False)
+    assert_allclose(strict["n_high_risk"], r["n_high_risk_strict"], rtol=1e-12)
+    assert_allclose(strict["n_high_risk_events"], r["n_high_risk_events_strict"], rtol=1e-12)
+    assert (ci["population"] == 1000).all()
+    assert_allclose(ci["cost_benefit_ratio"], ci["threshold"] / (1 - ci["threshold"]))
+
+
+def test_clinical_impact_population_scaling(sim):
+    a = clinical_impact(sim["y"], sim["p_new"], population=1000)
+    b = clinical_impact(sim["y"], sim["p_new"], population=100)
+    assert_allclose(a["n_high_risk"], 10 * b["n_high_risk"])
+
+
+def test_bootstrap_ci_deterministic_and_covers(sim):
+    kw = {"thresholds": [0.1, 0.3, 0.5], "n_boot": 300, "random_state": 1}
+    a = decision_curve(sim["y"], _models(sim), **kw)
+    b = decision_curve(sim["y"], _models(sim), **kw)
+    pd.testing.assert_frame_equal(a, b)
+    assert (a["net_benefit_ci_low"] <= a["net_benefit"]).all()
+    assert (a["net_benefit"] <= a["net_benefit_ci_high"]).all()
+    c = decision_curve(sim["y"], _models(sim), **{**kw, "random_state": 2})
+    assert not np.allclose(a["net_benefit_ci_low"], c["net_benefit_ci_low"])
+
+
+def test_bootstrap_matches_explicit_resampling(sim):
+    """The vectorized weights equal resampling rows with the same random draws."""
+    from radiomics_aln.decision import _bootstrap_weights
+
+    y = sim["y"].to_numpy()
+    p = sim["p_new"].to_numpy()
+    t = np.array([0.2, 0.4])
+    w = _bootstrap_weights(y.size, 5, np.random.default_rng(9))
+    idx = np.random.default_rng(9).integers(0, y.size, size=(5, y.size))
+    for b in range(5):
+        yb, pb = y[idx[b]], p[idx[b]]
+        want = decision_curve(yb, pb, thresholds=t)["net_benefit"].to_numpy()
+        got = []
+        for pt in t:
+            treat = p >= pt
+            tp = np.sum(w[b] * (treat & (y == 1)))
+            fp = np.sum(w[b] * (treat & (y == 0)))
+            got.append(tp / y.size - fp / y.size * pt / (1 - pt))
+        assert_allclose(got, want, rtol=1e-12)
+
+
+# ------------------------------------------------------------------ bad input
+
+
+@pytest.mark.parametrize(
+    ("thresholds", "match"),
+    [
+        ([0.3, 0.2, 0.4], "sorted in increasing order; 0.3 is followed by 0.2"),
+        ([0.1, 0.2, 0.2], r"duplicate values: \[0.2\]"),
+        ([0.1, 1.0], r"must lie in \[0, 1\)"),
+        ([-0.1, 0.5], r"must lie in \[0, 1\)"),
+        ([0.1, np.nan], "non-finite"),
+        ([], "empty"),
+    ],
+)
+def test_bad_thresholds(thresholds, match):
+    with pytest.raises(InputError, match=match):
+        decision_curve([0, 1, 0, 1], [0.1, 0.2, 0.3, 0.4], thresholds=thresholds)
+    with pytest.raises(InputError, match=match):
+        clinical_impact([0, 1, 0, 1], [0.1, 0.2, 0.3, 0.4], thresholds=thresholds)
+
+
+def test_bad_risks_and_outcomes():
+    with pytest.raises(InputError, match=r"probabilities in \[0, 1\]; rows 1"):
+        decision_curve([0, 1, 0], {"m": [0.1, 1.5, 0.2]})
+    with pytest.raises(InputError, match=r"non-finite value\(s\) at rows 2"):
+        decision_curve([0, 1, 0], {"m": [0.1, 0.5, np.nan]})
+    with pytest.raises(InputError, match="length mismatch.*'m' has 2"):
+        decision_curve([0, 1, 0], {"m": [0.1, 0.5]})
+    with pytest.raises(InputError, match="must contain only 0 and 1"):
+        clinical_impact([0, 3, 0], [0.1, 0.5, 0.3])
+    with pytest.raises(InputError, match="`models` is empty"):
+        decision_curve([0, 1], {})
+    with pytest.raises(InputError, match="`n_boot`"):
+        decision_curve([0, 1], [0.1, 0.2], n_boot=-1)
+    with pytest.raises(InputError, match="`population`"):
+        clinical_impact([0, 1], [0.1, 0.2], population=0)
+
+
+# ------------------------------------------------------------------ plots
+
+
+def test_plot_decision_curve(sim):
+    import matplotlib.pyplot as plt
+
+    dc = decision_curve(sim["y"], _models(sim), n_boot=50, random_state=0)
+    fig, ax = plt.subplots()
+    out = plot_decision_curve(dc, ax=ax, cost_benefit_axis=True)
+    assert out is ax
+    assert [ln.get_label() for ln in ax.get_lines()] == [
+        "p_old",
+        "p_new",
+        "Treat all",
+        "Treat none",
+    ]
+    assert len(ax.collections) == 2  # the two CI bands
+    fig, ax2 = plt.subplots()
+    plot_decision_curve(dc, ax=ax2, y="net_interventions_avoided")
+    assert "interventions avoided" in ax2.get_ylabel()
+    with pytest.raises(InputError, match="lacks column"):
+        plot_decision_curve(dc.drop(columns="treat_all"), ax=ax2)
+
+
+def test_plot_clinical_impact(sim):
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    out = plot_clinical_impact(clinical_impact(sim["y"], sim["p_new"]), ax=ax)
+    assert out is ax and len(ax.get_lines()) == 2
+    assert ax.get_ylim()[1] >= 1000
