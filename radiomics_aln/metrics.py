@@ -1098,9 +1098,11 @@ def idi(y: Any, p_old: Any, p_new: Any, *, conf_level: float = 0.95) -> pd.DataF
     Returns
     -------
     pandas.DataFrame
-        Rows ``"idi"``, ``"events"`` (mean risk increase in events, Hmisc's ``improveSens``)
-        and ``"non_events"`` (mean risk decrease in non-events, ``improveSpec``), columns
-        ``estimate``, ``se``, ``ci_low``, ``ci_high``, ``z``, ``p_value``, ``n``.
+        Three rows, the same schema as :func:`nri` (so the two tables stack): ``type``
+        (``"idi"``), ``component`` (``"overall"``: the IDI; ``"events"``: mean risk increase in
+        events, Hmisc's ``improveSens``; ``"non_events"``: mean risk decrease in non-events,
+        ``improveSpec``), ``estimate``, ``se``, ``ci_low``, ``ci_high``, ``z``, ``p_value``,
+        ``n``.
 
     Raises
     ------
@@ -1123,11 +1125,11 @@ def idi(y: Any, p_old: Any, p_new: Any, *, conf_level: float = 0.95) -> pd.DataF
     >>> y = [0, 0, 0, 1, 0, 1, 1, 1]
     >>> old = [0.1, 0.3, 0.3, 0.4, 0.5, 0.4, 0.6, 0.5]
     >>> new = [0.05, 0.3, 0.2, 0.6, 0.4, 0.5, 0.7, 0.4]
-    >>> idi(y, old, new)[["estimate", "se"]].round(4)  # R: Hmisc::improveProb(old, new, y)
-                estimate      se
-    idi           0.1375  0.0673
-    events        0.0750  0.0629
-    non_events    0.0625  0.0239
+    >>> idi(y, old, new)[["component", "estimate", "se"]].round(4)  # Hmisc::improveProb
+        component  estimate      se
+    0     overall    0.1375  0.0673
+    1      events    0.0750  0.0629
+    2  non_events    0.0625  0.0239
     """
     conf_level = _check_conf_level(conf_level)
     yy, sc = _check_y_scores(y, {"p_old": p_old, "p_new": p_new}, probabilities=True)
@@ -1137,15 +1139,17 @@ def idi(y: Any, p_old: Any, p_new: Any, *, conf_level: float = 0.95) -> pd.DataF
     var_e = de.var(ddof=1) / de.size if de.size > 1 else math.nan
     var_n = dn.var(ddof=1) / dn.size if dn.size > 1 else math.nan
     rows = {
-        "idi": (de.mean() - dn.mean(), math.sqrt(var_e + var_n), yy.size),
+        "overall": (de.mean() - dn.mean(), math.sqrt(var_e + var_n), yy.size),
         "events": (de.mean(), math.sqrt(var_e), de.size),
         "non_events": (-dn.mean(), math.sqrt(var_n), dn.size),
     }
     recs = []
-    for est, se, n in rows.values():
+    for comp, (est, se, n) in rows.items():
         zz = est / se if se > 0 else (0.0 if est == 0 else math.copysign(math.inf, est))
         recs.append(
             {
+                "type": "idi",
+                "component": comp,
                 "estimate": float(est),
                 "se": se,
                 "ci_low": est - z * se,
@@ -1155,7 +1159,7 @@ def idi(y: Any, p_old: Any, p_new: Any, *, conf_level: float = 0.95) -> pd.DataF
                 "n": n,
             }
         )
-    return pd.DataFrame(recs, index=pd.Index(list(rows)))
+    return pd.DataFrame(recs)
 
 
 # --------------------------------------------------------------------------- Table 3

@@ -403,6 +403,13 @@ def test_nri_categorical_against_predictabel_formula(sim, ref):
         assert_allclose(cat.loc["overall", "ci_low"], r["ci_low"], rtol=1e-4)
 
 
+def test_nri_and_idi_tables_stack():
+    y, old, new = [0, 1, 0, 1, 1], [0.1, 0.4, 0.3, 0.5, 0.2], [0.2, 0.6, 0.1, 0.4, 0.3]
+    both = pd.concat([nri(y, old, new, cutoffs=[0.25]), idi(y, old, new)], ignore_index=True)
+    assert list(both["type"].unique()) == ["continuous", "categorical", "idi"]
+    assert both[["estimate", "se", "z", "p_value"]].notna().all().all()
+
+
 def test_nri_categorical_cutoff_tie_goes_up():
     """A risk equal to a cutoff is in the higher category ([a, b) as PredictABEL)."""
     res = nri([1, 0], [0.1, 0.3], [0.2, 0.2], cutoffs=[0.2])
@@ -413,9 +420,10 @@ def test_nri_categorical_cutoff_tie_goes_up():
 def test_idi_against_R(sim, ref):
     """R: Hmisc::improveProb(p_old, p_new, y): idi, se.idi, z.idi, improveSens/Spec."""
     r = ref["improveProb"]
-    res = idi(sim["y"], sim["p_old"], sim["p_new"])
+    res = idi(sim["y"], sim["p_old"], sim["p_new"]).set_index("component")
+    assert (res["type"] == "idi").all()
     assert_allclose(
-        res.loc["idi", ["estimate", "se", "z"]].astype(float),
+        res.loc["overall", ["estimate", "se", "z"]].astype(float),
         [r["idi"], r["se.idi"], r["z.idi"]],
         rtol=1e-10,
     )
