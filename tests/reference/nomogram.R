@@ -126,3 +126,10 @@ w(data.frame(model = c("lwt_smoke", "age_race_ptl_ht"),
 writeLines(c(R.version.string, paste("rms", packageVersion("rms")),
              paste("MASS", packageVersion("MASS")), paste("Hmisc", packageVersion("Hmisc"))),
            file.path(out, "nomogram_versions.txt"))
+
+# ---- exact C / Dxy (Hmisc::somers2) for the val.prob input -----------------------------------
+# val.prob's "C (ROC)" and "Dxy" come from lrm.fit's Fortran routine, which bins predicted
+# probabilities; somers2 gives the exact Mann-Whitney values that radiomics_aln reports.
+library(Hmisc)
+s2 <- somers2(p_val, bw$low[even])
+w(data.frame(c_index = s2[["C"]], dxy = s2[["Dxy"]]), "calibration_somers2.csv")

@@ -1,0 +1,928 @@
+"""Calibration of predicted risks: Hosmer-Lemeshow, le Cessie-van Houwelingen, ``val.prob``,
+calibration curves and Harrell's bootstrap optimism correction (``validate`` / ``calibrate``).
+
+Every statistic matches an R function, named in its docstring; the R script that produced the
+reference values is ``tests/reference/nomogram.R``.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+from scipy import stats
+from sklearn.base import clone
+from sklearn.metrics import roc_auc_score
+from statsmodels.nonparametric.smoothers_lowess import lowess as _sm_lowess
+
+from radiomics_aln._validation import (
+    check_binary,
+    check_probabilities,
+    check_same_length,
+    format_items,
+)
+from radiomics_aln.exceptions import ConvergenceError, InputError, StatisticalWarning
+
+__all__ = [
+    "CalibrationCurve",
+    "HosmerLemeshowResult",
+    "LeCessieResult",
+    "bootstrap_calibrate",
+    "bootstrap_validate",
+    "calibration_curve",
+    "hosmer_lemeshow",
+    "le_cessie_van_houwelingen",
+    "lowess",
+    "plot_calibration",
+    "val_prob",
+]
+
+logger = logging.getLogger(__name__)
+
+
+def _check_yp(y: Any, p: Any, *, open_interval: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    y = check_binary(y, "y", require_both=False)
+    p = check_probabilities(p, "p", open_interval=open_interval)
+    check_same_length(y=y, p=p)
+    return y, p
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    return np.log(p / (1 - p))
+
+
+def _expit(x: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-x))
+
+
+# --------------------------------------------------------------------------------------------
+# Hosmer-Lemeshow
+# --------------------------------------------------------------------------------------------
+@dataclass
+class HosmerLemeshowResult:
+    """Result of :func:`hosmer_lemeshow`.
+
+    Attributes
+    ----------
+    statistic, df, p_value : float
+        Chi-square statistic, degrees of freedom (groups formed - 2) and upper-tail p-value.
+    n_groups : int
+        Groups actually formed (fewer than requested when predictions are tied).
+    n_groups_requested : int
+    table : DataFrame
+        One row per group: ``group`` (interval label as R's ``cut``), ``p_low``, ``p_high``,
+        ``n``, ``observed_1``, ``expected_1``, ``observed_0``, ``expected_0``,
+        ``mean_predicted``, ``observed_rate``.
+    """
+
+    statistic: float
+    df: int
+    p_value: float
+    n_groups: int
+    n_groups_requested: int
+    table: pd.DataFrame
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """One-row table: ``statistic``, ``df``, ``p_value``, ``n_groups``."""
+        return pd.DataFrame(
+            {
+                "statistic": [self.statistic],
+                "df": [self.df],
+                "p_value": [self.p_value],
+                "n_groups": [self.n_groups],
+            },
+            index=["hosmer_lemeshow"],
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"HosmerLemeshowResult(statistic={self.statistic:.4f}, df={self.df}, "
+            f"p_value={self.p_value:.4g}, n_groups={self.n_groups})"
+        )
+
+
+def _hl_groups(p: np.ndarray, g: int) -> tuple[np.ndarray, np.ndarray]:
+    """Group index per case and the unique breaks, as ``cut(p, unique(quantile(p, ...)))``."""
+    # numpy's "linear" quantile is R's default type 7
+    breaks = np.unique(np.quantile(p, np.linspace(0, 1, g + 1), method="linear"))
+    # right-closed intervals, the lowest one closed on the left (include.lowest = TRUE)
+    idx = np.searchsorted(breaks, p, side="left") - 1
+    idx = np.clip(idx, 0, breaks.size - 2)
+    return idx, breaks
+
+
+def hosmer_lemeshow(y: Any, p: Any, n_groups: int = 10) -> HosmerLemeshowResult:
+    """Hosmer-Lemeshow goodness-of-fit test with deciles of predicted risk.
+
+    Parameters
+    ----------
+    y : array-like of 0/1
+    p : array-like
+        Predicted probabilities, strictly inside (0, 1).
+    n_groups : int, default 10
+        Requested number of groups ``g``.
+
+    Returns
+    -------
+    HosmerLemeshowResult
+        ``statistic``, ``df``, ``p_value``, ``n_groups``, ``table`` (observed/expected by group).
+
+    Raises
+    ------
+    InputError
+        ``y`` not 0/1, ``p`` outside (0, 1), lengths differ, fewer than 3 groups formed.
+
+    Warns
+    -----
+    StatisticalWarning
+        When fewer groups than requested are formed (tied predictions), naming how many.
+
+    Notes
+    -----
+    Grouping follows ``ResourceSelection::hoslem.test`` (0.3-6)::
+
+        qq <- unique(quantile(p, probs = seq(0, 1, 1/g)))      # type-7 quantiles
+        cut(p, breaks = qq, include.lowest = TRUE)              # (a, b] intervals
+
+    pandas' ``qcut(p, g, duplicates="drop")`` forms the same groups. The statistic is
+    ``sum((O - E)^2 / E)`` over both outcome columns (events and non-events), i.e.
+    ``sum((O1 - E1)^2 / (n pbar (1 - pbar)))`` per group.
+
+    *Ties.* Equal predictions always fall into the same group: when a quantile coincides for
+    several probabilities, the duplicated break is dropped and the groups are fewer and unequal
+    in size. ``hoslem.test`` then still uses ``df = g - 2`` with the *requested* g; we use the
+    number of groups actually formed minus 2 (and warn), which is the test Hosmer and Lemeshow
+    describe. With ``n_groups`` groups formed the two agree. A group left empty by interpolated
+    quantiles (possible only with heavy ties) is dropped; ``hoslem.test`` would return NaN.
+
+    References
+    ----------
+    Hosmer DW, Lemeshow S. Goodness of fit tests for the multiple logistic regression model.
+    Commun Stat Theory Methods 1980;9:1043-69.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> p = rng.uniform(0.05, 0.95, 300)
+    >>> y = (rng.random(300) < p).astype(int)
+    >>> hl = hosmer_lemeshow(y, p)
+    >>> hl.df, hl.n_groups, round(hl.statistic, 3)
+    (8, 10, 11.566)
+    """
+    y, p = _check_yp(y, p, open_interval=True)
+    g = int(n_groups)
+    if g < 3:
+        raise InputError(f"n_groups must be at least 3 (df = g - 2), got {n_groups!r}")
+    idx, breaks = _hl_groups(p, g)
+    k = breaks.size - 1
+    counts = np.bincount(idx, minlength=k)
+    nonempty = counts > 0
+    formed = int(nonempty.sum())
+    n_distinct = np.unique(p).size
+    if formed < 3:
+        raise InputError(
+            f"only {formed} group(s) could be formed from {n_distinct} distinct predicted "
+            f"probabilities; the Hosmer-Lemeshow test needs at least 3 (df = groups - 2)"
+        )
+    if formed < g:
+        warnings.warn(
+            f"Hosmer-Lemeshow: {formed} groups were formed instead of {g} ({n_distinct} distinct "
+            f"predicted probabilities, tied quantiles); df = {formed - 2}",
+            StatisticalWarning,
+            stacklevel=2,
+        )
+    o1 = np.bincount(idx, weights=y, minlength=k)
+    e1 = np.bincount(idx, weights=p, minlength=k)
+    o0 = counts - o1
+    e0 = counts - e1
+    labels = [f"{'[' if i == 0 else '('}{breaks[i]:.3g},{breaks[i + 1]:.3g}]" for i in range(k)]
+    table = pd.DataFrame(
+        {
+            "group": labels,
+            "p_low": breaks[:-1],
+            "p_high": breaks[1:],
+            "n": counts,
+            "observed_1": o1,
+            "expected_1": e1,
+            "observed_0": o0,
+            "expected_0": e0,
+        }
+    )[nonempty].reset_index(drop=True)
+    table["mean_predicted"] = table["expected_1"] / table["n"]
+    table["observed_rate"] = table["observed_1"] / table["n"]
+    chi2 = float(
+        (
+            (table.observed_1 - table.expected_1) ** 2 / table.expected_1
+            + (table.observed_0 - table.expected_0) ** 2 / table.expected_0
+        ).sum()
+    )
+    df = formed - 2
+    return HosmerLemeshowResult(chi2, df, float(stats.chi2.sf(chi2, df)), formed, g, table)
+
+
+# --------------------------------------------------------------------------------------------
+# le Cessie - van Houwelingen unweighted sum of squares
+# --------------------------------------------------------------------------------------------
+@dataclass
+class LeCessieResult:
+    """Result of :func:`le_cessie_van_houwelingen`: ``sse``, ``expected``, ``sd``, ``z``,
+    ``p_value`` (two-sided)."""
+
+    sse: float
+    expected: float
+    sd: float
+    z: float
+    p_value: float
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        return pd.DataFrame([self.__dict__], index=["le_cessie_van_houwelingen"])
+
+
+def le_cessie_van_houwelingen(y: Any, p: Any, X: Any = None) -> LeCessieResult:
+    """le Cessie-van Houwelingen-Copas-Hosmer unweighted sum-of-squares goodness-of-fit test.
+
+    Parameters
+    ----------
+    y : array-like of 0/1
+    p : array-like
+        Fitted probabilities in (0, 1).
+    X : array-like of shape (n, k), optional
+        The model's design matrix without the intercept column (the intercept is added). Give
+        it when ``p`` comes from a model fitted on these same cases; omit it for predictions
+        fixed in advance (external validation), where no variance is lost to estimation.
+
+    Returns
+    -------
+    LeCessieResult
+
+    Notes
+    -----
+    ``SSE = sum((y - p)^2)``, ``E = sum(p (1 - p))`` under the null. With ``w = p (1 - p)`` and
+    ``d = 1 - 2p``, the standard deviation is ``sqrt(sum(w r^2))`` where ``r`` are the residuals
+    of the weighted least-squares regression of ``d`` on ``[1, X]`` with weights ``w`` (``r = d``
+    without ``X``); ``z = (SSE - E) / sd``, two-sided normal p-value. This is
+    ``rms::residuals.lrm(fit, type = "gof")`` (Hosmer et al. 1997), which Harrell recommends
+    over the grouped Hosmer-Lemeshow test because it needs no arbitrary grouping.
+
+    References
+    ----------
+    le Cessie S, van Houwelingen JC. A goodness-of-fit test for binary regression models,
+    based on smoothing methods. Biometrics 1991;47:1267-82.
+    Hosmer DW, Hosmer T, le Cessie S, Lemeshow S. A comparison of goodness-of-fit tests for the
+    logistic regression model. Stat Med 1997;16:965-80.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> p = rng.uniform(0.05, 0.95, 300)
+    >>> y = (rng.random(300) < p).astype(int)
+    >>> res = le_cessie_van_houwelingen(y, p)
+    >>> round(res.z, 3), round(res.p_value, 3)
+    (-0.784, 0.433)
+    """
+    y, p = _check_yp(y, p, open_interval=True)
+    w = p * (1 - p)
+    d = 1 - 2 * p
+    if X is None:
+        r = d
+    else:
+        Xm = np.asarray(X, dtype=float)
+        if Xm.ndim == 1:
+            Xm = Xm[:, None]
+        if Xm.shape[0] != y.size:
+            raise InputError(f"X has {Xm.shape[0]} rows but y has {y.size}")
+        Xm = np.column_stack([np.ones(y.size), Xm])
+        sw = np.sqrt(w)
+        gamma = np.linalg.lstsq(Xm * sw[:, None], d * sw, rcond=None)[0]
+        r = d - Xm @ gamma
+    sse = float(np.sum((y - p) ** 2))
+    ev = float(np.sum(w))
+    sd = float(np.sqrt(np.sum(w * r**2)))
+    z = (sse - ev) / sd
+    return LeCessieResult(sse, ev, sd, z, float(2 * stats.norm.sf(abs(z))))
+
+
+# --------------------------------------------------------------------------------------------
+# lowess (R's clowess) and val.prob
+# --------------------------------------------------------------------------------------------
+def lowess(x: Any, y: Any, frac: float = 2 / 3, it: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """R's ``lowess(x, y, f = frac, iter = it)`` (``delta = 0.01 * diff(range(x))``).
+
+    Returns the sorted ``x`` and the smoothed values, one per observation as in R. Wraps
+    statsmodels' implementation of Cleveland's algorithm, which R's ``clowess`` also implements.
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    delta = 0.01 * float(np.ptp(x))
+    out = _sm_lowess(y, x, frac=frac, it=it, delta=delta, return_sorted=True)
+    return out[:, 0], out[:, 1]
+
+
+def _approx(
+    x: np.ndarray, y: np.ndarray, xout: np.ndarray, ties: str = "mean", outside: float = np.nan
+) -> np.ndarray:
+    """R's ``approx(x, y, xout, ties=)`` (rule 1: NaN outside the range)."""
+    ux, inv = np.unique(x, return_inverse=True)
+    if ties == "mean":
+        uy = np.bincount(inv, weights=y) / np.bincount(inv)
+    else:  # "first" as function(x) x[1] on x sorted by approx
+        order = np.argsort(x, kind="stable")
+        first = {}
+        for i in order:
+            first.setdefault(inv[i], y[i])
+        uy = np.array([first[k] for k in range(ux.size)])
+    if ux.size == 1:
+        return np.where(xout == ux[0], uy[0], outside)
+    return np.interp(xout, ux, uy, left=outside, right=outside)
+
+
+def _logistic_recal(
+    lp: np.ndarray, y: np.ndarray, *, max_iter: int = 50
+) -> tuple[float, float, float]:
+    """MLE of ``logit P(y) = a + b lp``; returns (a, b, log-likelihood)."""
+    X = np.column_stack([np.ones_like(lp), lp])
+    beta = np.array([0.0, 1.0])
+    ll_old = -np.inf
+    for _ in range(max_iter):
+        eta = X @ beta
+        pr = _expit(eta)
+        w = pr * (1 - pr)
+        info = X.T @ (X * w[:, None])
+        try:
+            step = np.linalg.solve(info, X.T @ (y - pr))
+        except np.linalg.LinAlgError as exc:
+            raise ConvergenceError("logistic recalibration is singular") from exc
+        t = 1.0
+        for _ in range(30):
+            new = beta + t * step
+            eta_new = X @ new
+            ll = float(np.sum(y * eta_new - np.logaddexp(0, eta_new)))
+            if ll >= ll_old - 1e-12 * abs(ll):
+                break
+            t /= 2
+        beta = new
+        if np.max(np.abs(t * step)) < 1e-12 or abs(ll - ll_old) < 1e-14:
+            ll_old = ll
+            break
+        ll_old = ll
+    return float(beta[0]), float(beta[1]), float(ll_old)
+
+
+def _null_loglik(y: np.ndarray) -> float:
+    m = y.mean()
+    if m in (0.0, 1.0):
+        return 0.0
+    return float(np.sum(y * np.log(m) + (1 - y) * np.log(1 - m)))
+
+
+def val_prob(y: Any, p: Any) -> pd.Series:
+    """Validation statistics of predicted probabilities, as ``rms::val.prob(p, y)``.
+
+    Parameters
+    ----------
+    y : array-like of 0/1
+    p : array-like
+        Predicted probabilities in (0, 1).
+
+    Returns
+    -------
+    Series
+        ``dxy`` (Somers' D), ``c_index`` (AUC), ``r2`` (Nagelkerke, of the predictions as they
+        are), ``d`` (discrimination index), ``d_chisq``, ``u`` (unreliability), ``u_chisq``,
+        ``u_p``, ``q`` (= d - u), ``brier``, ``intercept`` and ``slope`` (of
+        ``logit P(y) = a + b logit(p)``, fitted jointly), ``calibration_in_the_large``
+        (intercept with the slope fixed at 1, ``glm(y ~ offset(logit(p)))``), ``emax``,
+        ``e90``, ``eavg`` (max, 90th percentile and mean of ``|p - lowess(p, y)|``), ``s_z``,
+        ``s_p`` (Spiegelhalter's z-test).
+
+    Notes
+    -----
+    Matches rms 6.5 ``val.prob``: the lowess smoother uses ``iter = 0`` and values are read at
+    each ``p`` by linear interpolation with tied ``p`` averaged; Brier is ``mean((p - y)^2)``.
+    ``val.prob`` reports ``D:p`` as NA; it is omitted here. ``calibration_in_the_large`` is
+    not in ``val.prob``; it is the intercept Steyerberg (2019) calls calibration-in-the-large.
+
+    References
+    ----------
+    Harrell FE, Lee KL, Mark DB. Multivariable prognostic models. Stat Med 1996;15:361-87.
+    Spiegelhalter DJ. Probabilistic prediction in patient management and clinical trials.
+    Stat Med 1986;5:421-33.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> p = rng.uniform(0.05, 0.95, 300)
+    >>> y = (rng.random(300) < p).astype(int)
+    >>> val_prob(y, p)[["c_index", "intercept", "slope", "brier"]].round(3)
+    c_index      0.834
+    intercept   -0.154
+    slope        1.127
+    brier        0.168
+    dtype: float64
+    """
+    y, p = _check_yp(y, p, open_interval=True)
+    if np.unique(y).size < 2:
+        raise InputError("val_prob needs both outcomes (0 and 1) in y")
+    n = y.size
+    lg = _logit(p)
+    ll0 = _null_loglik(y)
+    ll_fixed = float(np.sum(y * lg - np.logaddexp(0, lg)))
+    lr = 2 * (ll_fixed - ll0)
+    a, b, ll_recal = _logistic_recal(lg, y)
+    # intercept with slope fixed at 1: one-parameter Newton on the offset model
+    c = 0.0
+    for _ in range(100):
+        pr = _expit(lg + c)
+        step = np.sum(y - pr) / np.sum(pr * (1 - pr))
+        c += step
+        if abs(step) < 1e-13:
+            break
+    r2 = (1 - np.exp(-lr / n)) / (1 - np.exp(2 * ll0 / n))
+    d = (lr - 1) / n
+    u_chisq = -2 * ll_fixed - (-2 * ll_recal)
+    u = (u_chisq - 2) / n
+    auc = roc_auc_score(y, p)
+    sx, sy = lowess(p, y, it=0)
+    cal = _approx(sx, sy, p, ties="mean")
+    er = np.abs(p - cal)
+    spi_z = np.sum((y - p) * (1 - 2 * p)) / np.sqrt(np.sum((1 - 2 * p) ** 2 * p * (1 - p)))
+    return pd.Series(
+        {
+            "dxy": 2 * auc - 1,
+            "c_index": auc,
+            "r2": r2,
+            "d": d,
+            "d_chisq": lr,
+            "u": u,
+            "u_chisq": u_chisq,
+            "u_p": stats.chi2.sf(u_chisq, 2),
+            "q": d - u,
+            "brier": float(np.mean((p - y) ** 2)),
+            "intercept": a,
+            "slope": b,
+            "calibration_in_the_large": c,
+            "emax": float(er.max()),
+            "e90": float(np.quantile(er, 0.9)),
+            "eavg": float(er.mean()),
+            "s_z": spi_z,
+            "s_p": 2 * stats.norm.sf(abs(spi_z)),
+        }
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Calibration curve and plot
+# --------------------------------------------------------------------------------------------
+@dataclass
+class CalibrationCurve:
+    """Grouped and smoothed calibration of predicted risks (see :func:`calibration_curve`).
+
+    Attributes
+    ----------
+    grouped : DataFrame
+        ``group``, ``n``, ``mean_predicted``, ``observed_rate``, ``ci_low``, ``ci_high``
+        (Clopper-Pearson 95 %).
+    smooth : DataFrame
+        ``predicted`` (sorted), ``observed`` (lowess with ``iter = 0``, as rms).
+    stats : Series
+        :func:`val_prob` statistics.
+    hosmer_lemeshow : HosmerLemeshowResult or None
+    """
+
+    grouped: pd.DataFrame
+    smooth: pd.DataFrame
+    stats: pd.Series
+    hosmer_lemeshow: HosmerLemeshowResult | None
+
+    def plot(self, ax: Any = None, *, label: str | None = None, **kwargs: Any) -> Any:
+        """Draw the curve (see :func:`plot_calibration`); returns the axes."""
+        return _draw_calibration(self, ax=ax, label=label, **kwargs)
+
+
+def calibration_curve(y: Any, p: Any, n_groups: int = 10) -> CalibrationCurve:
+    """Calibration curve: observed event rate by risk group and a lowess smooth.
+
+    Parameters
+    ----------
+    y : array-like of 0/1
+    p : array-like
+        Predicted probabilities in (0, 1).
+    n_groups : int, default 10
+        Groups of the grouped curve, formed as in :func:`hosmer_lemeshow`.
+
+    Returns
+    -------
+    CalibrationCurve
+
+    Notes
+    -----
+    The smooth is ``lowess(p, y, iter = 0)``, the nonparametric curve of ``rms::val.prob`` and
+    ``rms::calibrate``. The grouped points use the Hosmer-Lemeshow deciles so that the plot and
+    the test describe the same groups.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> p = rng.uniform(0.05, 0.95, 300)
+    >>> y = (rng.random(300) < p).astype(int)
+    >>> cc = calibration_curve(y, p)
+    >>> cc.grouped.shape[0], round(float(cc.stats["slope"]), 3)
+    (10, 1.127)
+    """
+    y, p = _check_yp(y, p, open_interval=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            hl = hosmer_lemeshow(y, p, n_groups)
+        except InputError:
+            hl = None
+    for w in caught:
+        warnings.warn(w.message, w.category, stacklevel=2)
+    if hl is not None:
+        tab = hl.table
+        grouped = tab[["group", "n", "mean_predicted", "observed_rate"]].copy()
+        k = tab["observed_1"].to_numpy()
+        m = tab["n"].to_numpy()
+    else:
+        u = np.unique(p)
+        idx = np.searchsorted(u, p)
+        m = np.bincount(idx)
+        k = np.bincount(idx, weights=y)
+        grouped = pd.DataFrame(
+            {"group": [f"{v:.3g}" for v in u], "n": m, "mean_predicted": u, "observed_rate": k / m}
+        )
+    grouped["ci_low"] = np.where(k > 0, stats.beta.ppf(0.025, k, m - k + 1), 0.0)
+    grouped["ci_high"] = np.where(k < m, stats.beta.ppf(0.975, k + 1, m - k), 1.0)
+    sx, sy = lowess(p, y, it=0)
+    smooth = pd.DataFrame({"predicted": sx, "observed": sy})
+    st = val_prob(y, p) if np.unique(y).size == 2 else pd.Series(dtype=float)
+    return CalibrationCurve(grouped, smooth, st, hl)
+
+
+def _draw_calibration(
+    cc: CalibrationCurve,
+    ax: Any = None,
+    *,
+    label: str | None = None,
+    bias_corrected: pd.DataFrame | None = None,
+    **kwargs: Any,
+) -> Any:
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        ax = plt.gca()
+    ax.plot([0, 1], [0, 1], ls="--", color="grey", lw=1, label="Ideal")
+    name = label or "Apparent"
+    if cc.hosmer_lemeshow is not None:
+        name += f" (HL p = {cc.hosmer_lemeshow.p_value:.3f})"
+    line = ax.plot(cc.smooth["predicted"], cc.smooth["observed"], label=name, **kwargs)[0]
+    g = cc.grouped
+    ax.errorbar(
+        g["mean_predicted"],
+        g["observed_rate"],
+        yerr=[g["observed_rate"] - g["ci_low"], g["ci_high"] - g["observed_rate"]],
+        fmt="o",
+        color=line.get_color(),
+        ms=4,
+        capsize=2,
+        lw=0.8,
+    )
+    if bias_corrected is not None:
+        ax.plot(
+            bias_corrected["predicted"],
+            bias_corrected["calibrated_corrected"],
+            ls=":",
+            color=line.get_color(),
+            label="Bias-corrected",
+        )
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("Predicted probability")
+    ax.set_ylabel("Observed probability")
+    ax.legend(loc="upper left", fontsize=8)
+    return ax
+
+
+def plot_calibration(
+    y: Any,
+    p: Any,
+    ax: Any = None,
+    *,
+    n_groups: int = 10,
+    label: str | None = None,
+    bias_corrected: pd.DataFrame | None = None,
+    **kwargs: Any,
+) -> Any:
+    """Calibration plot: ideal line, lowess curve, grouped observed rates with 95 % CIs.
+
+    The legend gives the Hosmer-Lemeshow p-value. ``bias_corrected`` (the table of
+    :func:`bootstrap_calibrate`) adds Harrell's bias-corrected curve. ``**kwargs`` go to the
+    curve's ``ax.plot``. Returns the axes.
+    """
+    cc = calibration_curve(y, p, n_groups)
+    return _draw_calibration(cc, ax=ax, label=label, bias_corrected=bias_corrected, **kwargs)
+
+
+# --------------------------------------------------------------------------------------------
+# Bootstrap optimism correction (rms::validate, rms::calibrate)
+# --------------------------------------------------------------------------------------------
+_INDEXES = ["dxy", "auc", "r2", "intercept", "slope", "brier"]
+
+
+def _indexes(lp: np.ndarray, y: np.ndarray, *, evalfit: bool) -> np.ndarray:
+    """rms ``validate.lrm`` measures for a linear predictor ``lp`` on outcomes ``y``.
+
+    ``evalfit`` (the model evaluated on its own fitting data) fixes intercept 0 and slope 1 as
+    rms does; R2 is Nagelkerke's of the recalibrated model ``y ~ lp`` (equal to the model's own
+    R2 when ``evalfit``).
+    """
+    if np.unique(y).size < 2:
+        return np.full(len(_INDEXES), np.nan)
+    auc = roc_auc_score(y, lp)
+    n = y.size
+    a, b, ll = _logistic_recal(lp, y)
+    ll0 = _null_loglik(y)
+    lr = 2 * (ll - ll0)
+    r2 = (1 - np.exp(-lr / n)) / (1 - np.exp(2 * ll0 / n))
+    if evalfit:
+        a, b = 0.0, 1.0
+    brier = float(np.mean((y - _expit(lp)) ** 2))
+    return np.array([2 * auc - 1, auc, r2, a, b, brier])
+
+
+def _check_model(model: Any) -> None:
+    for attr in ("predictors_", "candidate_predictors_", "outcome_"):
+        if not hasattr(model, attr):
+            raise InputError(
+                "bootstrap validation needs a fitted LogisticNomogram (fit it on the training "
+                "data first)"
+            )
+
+
+def _refit(model: Any, data: pd.DataFrame, y: np.ndarray, repeat_selection: bool) -> Any:
+    est = clone(model)
+    if repeat_selection:
+        predictors = model.candidate_predictors_
+    else:
+        est.set_params(selection=None)
+        predictors = model.predictors_
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return est.fit(data, pd.Series(y, index=data.index, name="y"), predictors)
+
+
+_FAILURES = (InputError, ConvergenceError, np.linalg.LinAlgError)
+
+
+def _validate_one(
+    model: Any,
+    data: pd.DataFrame,
+    y: np.ndarray,
+    idx: np.ndarray,
+    repeat_selection: bool,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    boot = data.iloc[idx]
+    yb = y[idx]
+    try:
+        fit = _refit(model, boot, yb, repeat_selection)
+        lp_train = fit.decision_function(boot)
+        lp_test = fit.decision_function(data)
+    except _FAILURES as exc:
+        logger.debug("bootstrap resample failed: %s", exc)
+        return None
+    return _indexes(lp_train, yb, evalfit=True), _indexes(lp_test, y, evalfit=False)
+
+
+def _prepare_boot(
+    model: Any, data: pd.DataFrame, outcome_or_y: Any, B: int, random_state: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    _check_model(model)
+    from radiomics_aln.nomogram import _prepare_outcome
+
+    if not isinstance(data, pd.DataFrame):
+        raise InputError("data must be a DataFrame with the model's predictor columns")
+    y, _ = _prepare_outcome(data, outcome_or_y)
+    if int(B) < 1:
+        raise InputError(f"B must be a positive number of bootstrap resamples, got {B!r}")
+    # every resample's indices are drawn here, in order, so results do not depend on n_jobs
+    rng = np.random.default_rng(random_state)
+    indices = rng.integers(0, len(data), size=(int(B), len(data)))
+    return y, indices
+
+
+def bootstrap_validate(
+    model: Any,
+    data: pd.DataFrame,
+    outcome_or_y: Any,
+    B: int = 200,
+    *,
+    repeat_selection: bool = True,
+    random_state: Any = None,
+    n_jobs: int | None = None,
+) -> pd.DataFrame:
+    """Bootstrap optimism-corrected performance, as ``rms::validate(fit, B = B)``.
+
+    Parameters
+    ----------
+    model : LogisticNomogram
+        Fitted on ``data``; its parameters (selection, criterion, p_remove, reference levels)
+        are reused in every resample.
+    data : DataFrame
+        The training data the model was fitted on.
+    outcome_or_y : str or array-like
+        Outcome column or values.
+    B : int, default 200
+        Bootstrap resamples (papers often use 1000).
+    repeat_selection : bool, default True
+        Repeat the backward elimination in every resample from all candidate predictors
+        (``validate(..., bw = TRUE)``), which is the honest choice when the model was selected
+        on these data. False refits the final predictors only.
+    random_state : int or Generator, optional
+    n_jobs : int, optional
+        joblib workers; results are identical for any value.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``dxy``, ``auc``, ``r2`` (Nagelkerke), ``intercept``, ``slope``, ``brier``;
+        columns ``apparent`` (model on its training data), ``training`` (mean over resamples of
+        the resample model on its resample), ``test`` (mean of the resample model on the
+        original data), ``optimism`` (= training - test), ``corrected`` (= apparent -
+        optimism), ``n`` (successful resamples).
+
+    Notes
+    -----
+    Harrell's bootstrap (Efron's optimism estimate), as ``rms::predab.resample`` with
+    ``validate.lrm``'s measures: intercept and slope are those of ``logit P(y) = a + b lp``
+    (0 and 1 on the fitting data), Brier is ``mean((y - expit(lp))^2)``. Resamples whose fit
+    fails (separation, a level absent, every predictor removed) are skipped and counted, as rms
+    does. R's random draws cannot be reproduced; the resampling indices come from
+    ``numpy.random.default_rng(random_state)`` and are drawn before any work is distributed.
+
+    References
+    ----------
+    Harrell FE, Lee KL, Mark DB. Multivariable prognostic models. Stat Med 1996;15:361-87.
+    Efron B, Tibshirani R. An Introduction to the Bootstrap. Chapman & Hall, 1993 (ch. 17).
+    """
+    y, indices = _prepare_boot(model, data, outcome_or_y, B, random_state)
+    apparent = _indexes(model.decision_function(data), y, evalfit=True)
+    results = Parallel(n_jobs=n_jobs)(
+        delayed(_validate_one)(model, data, y, idx, repeat_selection) for idx in indices
+    )
+    ok = [r for r in results if r is not None]
+    n_fail = len(results) - len(ok)
+    if n_fail:
+        warnings.warn(
+            f"{n_fail} of {len(results)} bootstrap resamples failed to fit and were skipped",
+            StatisticalWarning,
+            stacklevel=2,
+        )
+    if not ok:
+        raise ConvergenceError("every bootstrap resample failed to fit")
+    train = np.array([r[0] for r in ok])
+    test = np.array([r[1] for r in ok])
+    valid = ~np.isnan(train + test)
+    n_ok = valid.sum(axis=0)
+    train_m = np.where(valid, train, 0).sum(axis=0) / n_ok
+    test_m = np.where(valid, test, 0).sum(axis=0) / n_ok
+    opt = train_m - test_m
+    return pd.DataFrame(
+        {
+            "apparent": apparent,
+            "training": train_m,
+            "test": test_m,
+            "optimism": opt,
+            "corrected": apparent - opt,
+            "n": n_ok,
+        },
+        index=pd.Index(_INDEXES, name="index"),
+    )
+
+
+def _cal_error(lp: np.ndarray, y: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """``rms::calibrate``'s ``cal.error``: lowess(iter = 0) of y on p, read at ``grid``."""
+    p = _expit(lp)
+    sx, sy = lowess(p, y, it=0)
+    return _approx(sx, sy, grid, ties="first") - grid
+
+
+def _calibrate_one(
+    model: Any,
+    data: pd.DataFrame,
+    y: np.ndarray,
+    idx: np.ndarray,
+    repeat_selection: bool,
+    grid: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    boot = data.iloc[idx]
+    yb = y[idx]
+    try:
+        fit = _refit(model, boot, yb, repeat_selection)
+        lp_train = fit.decision_function(boot)
+        lp_test = fit.decision_function(data)
+    except _FAILURES as exc:
+        logger.debug("bootstrap resample failed: %s", exc)
+        return None
+    return _cal_error(lp_train, yb, grid), _cal_error(lp_test, y, grid)
+
+
+def bootstrap_calibrate(
+    model: Any,
+    data: pd.DataFrame,
+    outcome_or_y: Any,
+    B: int = 200,
+    *,
+    predicted: Sequence[float] | None = None,
+    repeat_selection: bool = True,
+    random_state: Any = None,
+    n_jobs: int | None = None,
+) -> pd.DataFrame:
+    """Bias-corrected calibration curve, as ``rms::calibrate(fit, B = B)``.
+
+    Parameters
+    ----------
+    model, data, outcome_or_y, B, repeat_selection, random_state, n_jobs
+        As :func:`bootstrap_validate`.
+    predicted : sequence of float, optional
+        Predicted probabilities at which to evaluate the curve. Default as rms: 50 equally
+        spaced values from the 5th smallest to the 5th largest apparent prediction.
+
+    Returns
+    -------
+    DataFrame
+        ``predicted``, ``calibrated_apparent`` (lowess of y on the apparent predictions),
+        ``calibrated_corrected`` (= apparent - optimism), ``mean_training``, ``mean_test``
+        (mean calibration errors ``smooth - predicted`` of the resample models on their
+        resample and on the original data), ``optimism``, ``n`` (resamples contributing at
+        that point; a point outside a resample's prediction range contributes nothing).
+
+    Notes
+    -----
+    Follows ``rms::calibrate.default`` (``smoother = "lowess"``, ``iter = 0``, values read by
+    ``approx`` with the first of tied predictions). The mean absolute error of the corrected
+    curve is ``mean(|calibrated_corrected - predicted|)``.
+
+    References
+    ----------
+    Harrell FE. Regression Modeling Strategies, 2nd ed. Springer, 2015, section 10.11.
+    """
+    y, indices = _prepare_boot(model, data, outcome_or_y, B, random_state)
+    lp = model.decision_function(data)
+    p_app = np.sort(_expit(lp))
+    n = p_app.size
+    if predicted is None:
+        if n < 11:
+            raise InputError("need more than 10 cases for the default `predicted` grid")
+        grid = np.linspace(p_app[4], p_app[n - 5], 50)
+    else:
+        grid = check_probabilities(np.asarray(predicted, dtype=float), "predicted")
+    orig_err = _cal_error(lp, y, grid)
+    results = Parallel(n_jobs=n_jobs)(
+        delayed(_calibrate_one)(model, data, y, idx, repeat_selection, grid) for idx in indices
+    )
+    ok = [r for r in results if r is not None]
+    n_fail = len(results) - len(ok)
+    if n_fail:
+        warnings.warn(
+            f"{n_fail} of {len(results)} bootstrap resamples failed to fit and were skipped",
+            StatisticalWarning,
+            stacklevel=2,
+        )
+    if not ok:
+        raise ConvergenceError("every bootstrap resample failed to fit")
+    train = np.array([r[0] for r in ok])
+    test = np.array([r[1] for r in ok])
+    valid = ~np.isnan(train + test)
+    n_ok = valid.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        train_m = np.where(valid, train, 0).sum(axis=0) / n_ok
+        test_m = np.where(valid, test, 0).sum(axis=0) / n_ok
+    opt = train_m - test_m
+    cal = orig_err + grid
+    if np.isnan(cal).any():
+        logger.info(
+            "apparent calibration undefined at %s", format_items(np.round(grid[np.isnan(cal)], 3))
+        )
+    return pd.DataFrame(
+        {
+            "predicted": grid,
+            "calibrated_apparent": cal,
+            "calibrated_corrected": cal - opt,
+            "mean_training": train_m,
+            "mean_test": test_m,
+            "optimism": opt,
+            "n": n_ok,
+        }
+    )
