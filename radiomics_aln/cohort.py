@@ -472,8 +472,12 @@ def read_manifest(
         where = lines[(ids == case_id).to_numpy()]
         problems.append(f"duplicate case_id {case_id!r} on lines {format_items(where)}")
 
+    # Plain Python lists: per-row pandas indexing is slow on large manifests.
+    id_list = ids.tolist()
+    cells = {c: [None if pd.isna(v) else v for v in raw[c].tolist()] for c in raw.columns}
+
     def who(i: int) -> str:
-        cid = ids.iloc[i]
+        cid = id_list[i]
         return f"case {cid} (line {lines[i]})" if isinstance(cid, str) else f"line {lines[i]}"
 
     outcome_values: list[int | None] = [None] * len(raw)
@@ -500,9 +504,9 @@ def read_manifest(
                 cohort_values[i] = value
 
     def spacing_of(i: int, column: str) -> tuple[float, ...] | None:
-        if column not in raw.columns or pd.isna(raw[column].iloc[i]):
+        text = cells[column][i] if column in cells else None
+        if text is None:
             return None
-        text = raw[column].iloc[i]
         try:
             return _parse_spacing_text(text)
         except ValueError:
@@ -513,10 +517,11 @@ def read_manifest(
             return None
 
     def paths_of(i: int, column: str) -> tuple[Path, ...]:
-        if column not in raw.columns or pd.isna(raw[column].iloc[i]):
+        text = cells[column][i] if column in cells else None
+        if text is None:
             return ()
         out = []
-        for part in str(raw[column].iloc[i]).split(";"):
+        for part in text.split(";"):
             part = part.strip()
             if not part:
                 continue
@@ -528,11 +533,21 @@ def read_manifest(
             out.append(p)
         return tuple(out)
 
+    clinical_cols = [c for c in raw.columns if c not in _RESERVED and c != outcome]
+    table = raw[[c for c in ("cohort",) if c in raw.columns]].copy()
+    if outcome is not None:
+        table[outcome] = pd.array(outcome_values, dtype="Int64")
+    for c in clinical_cols:
+        table[c] = _parse_clinical(raw[c])
+    table.index = pd.Index(ids, name="case_id")
+    # Case.clinical holds the parsed values (numbers as numbers, missing as NaN).
+    records = table[clinical_cols].to_dict("records")
+
     cases: list[Case] = []
     for i in range(len(raw)):
         files = {c: paths_of(i, c) for c in _PATH_COLUMNS}
         for column in _REQUIRED[1:]:
-            if not files[column] and column in raw.columns and pd.isna(raw[column].iloc[i]):
+            if not files[column] and column in cells and cells[column][i] is None:
                 problems.append(f"{who(i)}: `{column}` is empty")
         if files["ln_image"] and not files["ln_mask"]:
             problems.append(f"{who(i)}: `ln_image` is given but `ln_mask` is empty")
@@ -552,12 +567,11 @@ def read_manifest(
                     repeats.setdefault(reader, {})[roi] = found
         spacing = spacing_of(i, "spacing")
         ln_spacing = spacing_of(i, "ln_spacing")
-        if problems or not isinstance(ids.iloc[i], str):
+        if problems or not isinstance(id_list[i], str):
             continue  # keep collecting problems; cases are only built for a clean manifest
-        clinical = {c: raw[c].iloc[i] for c in raw.columns if c not in _RESERVED and c != outcome}
         cases.append(
             Case(
-                case_id=ids.iloc[i],
+                case_id=id_list[i],
                 tumor_image=files["tumor_image"][0],
                 tumor_mask=files["tumor_mask"],
                 ln_image=files["ln_image"][0] if files["ln_image"] else None,
@@ -567,27 +581,15 @@ def read_manifest(
                 ln_spacing=ln_spacing,
                 outcome=outcome_values[i],
                 cohort=cohort_values[i],
-                clinical=clinical,
+                clinical={k: _scalar(v) for k, v in records[i].items()},
             )
         )
     if problems:
         raise ManifestError(problems, path)
-
-    clinical_cols = [c for c in raw.columns if c not in _RESERVED and c != outcome]
-    table = raw[[c for c in ("cohort",) if c in raw.columns]].copy()
     if outcome is not None:
-        table[outcome] = np.asarray(outcome_values, dtype=np.int64)
-    for c in clinical_cols:
-        table[c] = _parse_clinical(raw[c])
-    table.index = pd.Index(ids, name="case_id")
-    # Case.clinical holds the parsed values too (numbers as numbers, missing as NaN).
-    parsed = []
-    for k, case in enumerate(cases):
-        fields = {f: getattr(case, f) for f in case.__dataclass_fields__}
-        fields["clinical"] = {c: _scalar(table[c].iloc[k]) for c in clinical_cols}
-        parsed.append(Case(**fields))
-    logger.info("read manifest %s: %d cases", path, len(parsed))
-    return Manifest(parsed, table, path, outcome)
+        table[outcome] = table[outcome].astype(np.int64)
+    logger.info("read manifest %s: %d cases", path, len(cases))
+    return Manifest(cases, table, path, outcome)
 
 
 def _scalar(value: Any) -> Any:
