@@ -673,20 +673,29 @@ def _load_mask(source: Any, image: sitk.Image, what: str) -> sitk.Image:
     return mask
 
 
-def _derive_rois(base: sitk.Image, fov: Any, wanted: tuple[str, ...], ring_mm: float) -> dict:
-    """tumor mask -> {"tumor", "peritumoral", "tumor_peritumoral"} masks (as requested)."""
+def _derive_rois(base: sitk.Image, fov: Any, wanted: tuple[str, ...], ring_mm: float):
+    """tumor mask -> ({"tumor", "peritumoral", "tumor_peritumoral"} masks, ring diagnostics)."""
     out: dict[str, Any] = {}
+    diag: dict[str, Any] = {}
     if "tumor" in wanted:
         out["tumor"] = base
     if "peritumoral" in wanted or "tumor_peritumoral" in wanted:
         from radiomics_aln import roi
 
         try:
-            ring = roi.peritumoral_ring(base, width_mm=ring_mm, within=fov)
-            ring = sitk.Cast(ring != 0, sitk.sitkUInt8)
-            ring.CopyInformation(base)
-            if not sitk.GetArrayViewFromImage(ring).any():
-                raise InputError("the peritumoral ring has zero pixels")
+            ring, cov = roi.peritumoral_ring(
+                base, width_mm=ring_mm, within=fov, min_coverage=None, return_coverage=True
+            )
+            if cov.n_pixels == 0:
+                raise InputError(
+                    f"the {ring_mm:g} mm peritumoral ring has zero pixels (clipped by the image "
+                    "edge or field of view)"
+                )
+            diag = {
+                "diagnostics_radiomics_aln_RingWidthMm": float(ring_mm),
+                "diagnostics_radiomics_aln_RingCoverage": float(cov.coverage),
+                "diagnostics_radiomics_aln_RingCoverageImage": float(cov.coverage_image),
+            }
         except Exception as exc:
             ring = exc
         if "peritumoral" in wanted:
@@ -698,7 +707,7 @@ def _derive_rois(base: sitk.Image, fov: Any, wanted: tuple[str, ...], ring_mm: f
                 union = sitk.Cast((base != 0) | (ring != 0), sitk.sitkUInt8)
                 union.CopyInformation(base)
                 out["tumor_peritumoral"] = union
-    return out
+    return out, diag
 
 
 def _run_task(task: _Task) -> list[dict]:
@@ -737,6 +746,7 @@ def _run_task(task: _Task) -> list[dict]:
     # Resolve masks per reader, then per ROI.
     roi_masks: dict[tuple[str, str], Any] = {}
     mask_files: dict[str, str] = {}
+    ring_diag: dict[str, dict] = {}
     for reader, source in g.masks.items():
         mask_files[reader] = _describe(source)
         wanted = tuple(r for (rd, r) in task.keys if rd == reader)
@@ -752,7 +762,8 @@ def _run_task(task: _Task) -> list[dict]:
                 roi_masks[(reader, r)] = exc
             continue
         if g.kind == "tumor":
-            for r, m in _derive_rois(base, fov, wanted, task.ring_mm).items():
+            derived, ring_diag[reader] = _derive_rois(base, fov, wanted, task.ring_mm)
+            for r, m in derived.items():
                 roi_masks[(reader, r)] = m
         else:
             roi_masks[(reader, "ln")] = base
@@ -795,6 +806,8 @@ def _run_task(task: _Task) -> list[dict]:
                 record(reader, roi_name, file=file, error=f"PyRadiomics: {_message(res)}")
                 continue
             feats, diag = _split_vector(res)
+            if roi_name != "tumor":
+                diag.update(ring_diag.get(reader, {}))
             was_cached = False
             key = task.keys[rk]
             if key is not None:
