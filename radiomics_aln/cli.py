@@ -1,0 +1,495 @@
+"""Command-line interface: ``radiomics-aln`` (also ``python -m radiomics_aln``).
+
+Subcommands::
+
+    radiomics-aln demo                 synthetic cohort -> full study -> report (start here)
+    radiomics-aln init                 write a commented study configuration to edit
+    radiomics-aln extract MANIFEST     PyRadiomics features of every case (cached, parallel)
+    radiomics-aln icc FEATURES ...     ICC of every feature from repeat segmentations
+    radiomics-aln fit CONFIG           fit scores and models on the training cohort -> model.json
+    radiomics-aln evaluate CONFIG      fit + evaluate every cohort -> tables, figures, report
+    radiomics-aln predict MODEL DATA   predict new patients with a saved model.json
+    radiomics-aln report CONFIG        fit + evaluate -> the HTML report only
+
+Bad input ends with exit status 1 and a one-line reason on stderr (``--debug`` shows the
+traceback); a usage error ends with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from radiomics_aln._version import __version__
+
+__all__ = ["main", "build_parser"]
+
+logger = logging.getLogger(__name__)
+
+_EPILOG = """\
+Typical session:
+  radiomics-aln demo --out demo_study          # see what the workflow produces
+  radiomics-aln init --out study.yaml           # then edit: manifest path, outcome, clinical
+  radiomics-aln evaluate study.yaml --out results
+  radiomics-aln predict results/model.json new_patients.csv --out predictions.csv
+
+Documentation: docs/user_guide.md and docs/cli.md.
+"""
+
+_CONFIG_TEMPLATE = """\
+# radiomics_aln study configuration (every key is optional; defaults shown).
+# Paths are relative to this file.
+manifest: manifest.csv          # one row per patient: case_id, cohort, outcome, images, masks, ...
+outcome: outcome                # 0/1 endpoint column (e.g. ALN metastasis)
+train_cohort: train             # the only cohort anything is fitted on
+test_cohorts: null              # null = every other cohort in the manifest, in order
+cohort_labels: {train: Training, internal: Internal test, external: External test}
+rois: [tumor, peritumoral, ln]  # or a variant: intratumoral, peritumoral,
+                                # intratumoral+peritumoral, combined_region, intratumoral+ln, all
+ring_mm: 5.0                    # peritumoral ring width (mm)
+params: ultrasound_2d           # shipped PyRadiomics settings, or a path to your YAML
+clinical: [age, size_mm, margin, us_aln]   # clinical-ultrasound candidate predictors
+categorical:                    # levels of categorical predictors; the first is the reference
+  margin: [circumscribed, not circumscribed]
+  us_aln: ["no", "yes"]
+nonnormal: [size_mm]            # described as median [IQR] in Table 1
+icc: {enabled: true, threshold: 0.80, form: ICC2, compare: estimate}   # or compare: ci_low
+score: {}                       # RadScore keyword arguments (cv, rule, ...)
+nomogram: {screen_p: 0.05, selection: backward, p_remove: 0.05, criterion: p, hl_groups: 10}
+random_state: 0
+n_jobs: 1
+cache_dir: feature_cache        # extraction results are reused across runs
+title: ALN metastasis radiomics nomogram
+"""
+
+
+class _Progress:
+    """Numbered, timed progress lines on stderr (silent with --quiet)."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.start = time.monotonic()
+        self.step = 0
+
+    def __call__(self, message: str) -> None:
+        self.step += 1
+        if not self.quiet:
+            elapsed = time.monotonic() - self.start
+            print(f"[{elapsed:6.1f}s] {message}", file=sys.stderr, flush=True)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``radiomics-aln`` (exposed for documentation and tests)."""
+    parser = argparse.ArgumentParser(
+        prog="radiomics-aln",
+        description=(
+            "Ultrasound radiomics for axillary lymph-node (ALN) metastasis: tumour, 5 mm "
+            "peritumoral ring and lymph-node ROIs -> PyRadiomics features -> ICC filter -> "
+            "LASSO scores -> nomogram -> evaluation on every cohort, with a self-contained "
+            "HTML report."
+        ),
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"radiomics_aln {__version__}")
+    parser.add_argument(
+        "--debug", action="store_true", help="show full tracebacks and debug logging"
+    )
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress messages")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser(
+        "demo",
+        help="generate the synthetic demo cohort and run the full study on it",
+        description=(
+            "Generate the synthetic demo cohort (images, masks, repeat segmentations and a "
+            "manifest), run the whole study (extraction, ICC, scores, nomogram, evaluation) "
+            "and write tables, figures, model.json and report.html."
+        ),
+    )
+    p.add_argument(
+        "--out", default="radiomics_aln_demo", help="output folder (default: %(default)s)"
+    )
+    p.add_argument(
+        "--n-cases", type=int, default=None, help="patients to generate (default: the demo size)"
+    )
+    p.add_argument("--n-jobs", type=int, default=2, help="parallel workers (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+
+    p = sub.add_parser(
+        "init",
+        help="write a commented study configuration (YAML) to edit",
+        description="Write a study configuration template with every setting and its default.",
+    )
+    p.add_argument("--out", default="study.yaml", help="file to write (default: %(default)s)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing file")
+
+    p = sub.add_parser(
+        "extract",
+        help="extract PyRadiomics features for every case of a manifest",
+        description=(
+            "Extract features for every case and ROI of a manifest and write one table "
+            "(rows: case_id; columns: '<roi>__<feature>'). With --repeats the re-segmentations "
+            "(reader2, repeat) are written next to it for the ICC step; failures are written to "
+            "'<out>_failures.csv' and never stop the batch."
+        ),
+    )
+    p.add_argument("manifest", help="cohort manifest CSV")
+    p.add_argument("--out", default="features.csv", help="CSV or .parquet (default: %(default)s)")
+    p.add_argument(
+        "--rois",
+        default="tumor,peritumoral,ln",
+        help="comma-separated ROIs: tumor, peritumoral, tumor_peritumoral, ln (default: %(default)s)",
+    )
+    p.add_argument(
+        "--params", default="ultrasound_2d", help="shipped settings name or PyRadiomics YAML"
+    )
+    p.add_argument("--ring-mm", type=float, default=5.0, help="ring width in mm (default: 5)")
+    p.add_argument("--repeats", action="store_true", help="also extract repeat segmentations")
+    p.add_argument("--outcome", default="outcome", help="outcome column of the manifest")
+    p.add_argument("--n-jobs", type=int, default=1, help="parallel workers (default: 1)")
+    p.add_argument("--cache-dir", default=None, help="cache folder (reruns reuse results)")
+
+    p = sub.add_parser(
+        "icc",
+        help="ICC of every feature from repeat segmentations; lists the reproducible ones",
+        description=(
+            "Compute the ICC of every feature between the first reader (FEATURES) and the "
+            "second reader (--reader2, inter-observer) and/or the first reader again "
+            "(--repeat, intra-observer); a feature is reproducible when ICC >= threshold in "
+            "every comparison. Use the training cases' repeat segmentations only."
+        ),
+    )
+    p.add_argument("features", help="features of the first reader (from `extract`)")
+    p.add_argument("--reader2", help="features of the second reader's segmentations")
+    p.add_argument("--repeat", help="features of the first reader's repeated segmentations")
+    p.add_argument("--threshold", type=float, default=0.80, help="minimum ICC (default: 0.80)")
+    p.add_argument("--form", default="ICC2", help="ICC form (default: ICC2 = ICC(A,1))")
+    p.add_argument("--out", default="icc.csv", help="ICC table to write (default: %(default)s)")
+
+    for name, helptext, desc in (
+        (
+            "fit",
+            "fit the scores and models on the training cohort; writes model.json",
+            "Run extraction (cached), the ICC filter, one LASSO score per ROI, the univariate "
+            "screen and the backward stepwise clinical and clinical-radiomics models on the "
+            "training cohort; write model.json, config.yaml and the fitted coefficients.",
+        ),
+        (
+            "evaluate",
+            "fit, then evaluate every cohort; writes tables, figures, model and report",
+            "Fit as `fit` does, then evaluate on every cohort (Tables 1-3, DeLong, "
+            "Hosmer-Lemeshow, calibration, decision and clinical impact curves, NRI/IDI, risk "
+            "groups) and write tables/*.csv, figures/*.png|svg, model.json and report.html.",
+        ),
+        (
+            "report",
+            "fit and evaluate, writing only the self-contained HTML report",
+            "Fit and evaluate as `evaluate` does and write one self-contained HTML report.",
+        ),
+    ):
+        p = sub.add_parser(name, help=helptext, description=desc)
+        p.add_argument("config", help="study configuration YAML (see `radiomics-aln init`)")
+        default = "report.html" if name == "report" else "study_output"
+        p.add_argument("--out", default=default, help="output (default: %(default)s)")
+        p.add_argument("--n-jobs", type=int, default=None, help="override the config's n_jobs")
+
+    p = sub.add_parser(
+        "predict",
+        help="predict new patients with a saved model.json",
+        description=(
+            "Predict new patients with a model written by `fit`/`evaluate`. DATA is a manifest "
+            "(features are extracted with the model's stored settings) or a feature table that "
+            "also holds the clinical columns. Writes one row per case: scores, clinical "
+            "probability, probability, nomo_score, risk_group."
+        ),
+    )
+    p.add_argument("model", help="model.json written by `fit` or `evaluate`")
+    p.add_argument("data", help="manifest CSV, or a feature table with the clinical columns")
+    p.add_argument("--out", default="predictions.csv", help="CSV to write (default: %(default)s)")
+    p.add_argument("--n-jobs", type=int, default=1, help="extraction workers (default: 1)")
+    p.add_argument("--cache-dir", default=None, help="extraction cache folder")
+    return parser
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def _cmd_demo(args: argparse.Namespace, progress: _Progress) -> int:
+    from radiomics_aln.datasets import make_demo_cohort
+    from radiomics_aln.study import Study, demo_config
+
+    out = Path(args.out)
+    data_dir = out / "data"
+    kwargs: dict[str, Any] = {"random_state": args.seed}
+    if args.n_cases is not None:
+        kwargs["n_cases"] = args.n_cases
+    progress(f"Generating the demo cohort in {data_dir}")
+    manifest = make_demo_cohort(data_dir, **kwargs)
+    cfg = demo_config(manifest_path=str(Path(manifest.path)), cache_dir=str(out / "cache"))
+    cfg.n_jobs = args.n_jobs
+    cfg.random_state = args.seed
+    study = Study(cfg, progress=progress).fit().evaluate()
+    progress(f"Writing tables, figures, model and report to {out}")
+    study.save(out)
+    print(_headline(study))
+    print(f"Report: {(out / 'report.html').resolve()}")
+    return 0
+
+
+def _headline(study: Any) -> str:
+    from radiomics_aln.study import CLINICAL_MODEL, COMBINED_MODEL
+
+    perf = study.results_["tables"]["table3_full"]
+    comp = study.results_["tables"]["delong"]
+    lines = ["AUC (95% CI), clinical vs clinical-radiomics model, DeLong p:"]
+    for cohort in perf["cohort"].unique():
+        rows = perf[perf["cohort"] == cohort].set_index("model")
+        c = comp[
+            (comp["cohort"] == cohort)
+            & (comp["model_1"].isin([CLINICAL_MODEL, COMBINED_MODEL]))
+            & (comp["model_2"].isin([CLINICAL_MODEL, COMBINED_MODEL]))
+        ]
+        p = c["p_value"].iloc[0] if len(c) else float("nan")
+        a, b = rows.loc[CLINICAL_MODEL], rows.loc[COMBINED_MODEL]
+        lines.append(
+            f"  {cohort:<16} {a.auc:.3f} ({a.auc_ci_low:.3f}-{a.auc_ci_high:.3f})  vs  "
+            f"{b.auc:.3f} ({b.auc_ci_low:.3f}-{b.auc_ci_high:.3f})   p = {p:.3g}"
+        )
+    return "\n".join(lines)
+
+
+def _cmd_init(args: argparse.Namespace, progress: _Progress) -> int:
+    out = Path(args.out)
+    if out.exists() and not args.force:
+        raise _UsageProblem(f"{out} already exists (use --force to overwrite)")
+    out.write_text(_CONFIG_TEMPLATE, encoding="utf-8")
+    print(f"Wrote {out}; edit the manifest path, outcome and clinical predictors.")
+    return 0
+
+
+def _cmd_extract(args: argparse.Namespace, progress: _Progress) -> int:
+    from radiomics_aln.extraction import extract_features, write_features
+    from radiomics_aln.study import _read_manifest
+
+    manifest = _read_manifest(args.manifest, args.outcome, require_outcome=False)
+    rois = tuple(r.strip() for r in args.rois.split(",") if r.strip())
+    progress(f"Extracting {', '.join(rois)} for {len(manifest.cases)} cases")
+    res = extract_features(
+        manifest,
+        rois=rois,
+        params=args.params,
+        n_jobs=args.n_jobs,
+        cache_dir=args.cache_dir,
+        repeats=args.repeats,
+        ring_mm=args.ring_mm,
+        progress=not args.quiet,
+    )
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_features(res.features, out)
+    written = [out]
+    for reader, table in res.repeats.items():
+        if len(table):
+            path = out.with_name(f"{out.stem}_{reader}{out.suffix}")
+            write_features(table, path)
+            written.append(path)
+    if len(res.failures):
+        path = out.with_name(f"{out.stem}_failures.csv")
+        res.failures.to_csv(path, index=False)
+        written.append(path)
+        print(f"{len(res.failures)} ROI(s) failed; see {path}", file=sys.stderr)
+    n, p = res.features.shape
+    print(f"{n} cases x {p} features ({res.n_computed} ROIs computed, {res.n_cached} cached)")
+    for path in written:
+        print(f"Wrote {path}")
+    return 0
+
+
+def _cmd_icc(args: argparse.Namespace, progress: _Progress) -> int:
+    from radiomics_aln.extraction import read_features
+    from radiomics_aln.reliability import ICCFilter
+
+    if not args.reader2 and not args.repeat:
+        raise _UsageProblem("give --reader2 and/or --repeat (the repeat segmentations' features)")
+    X = read_features(_existing(args.features))
+    repeats = {}
+    if args.reader2:
+        repeats["reader2"] = read_features(_existing(args.reader2))
+    if args.repeat:
+        repeats["repeat"] = read_features(_existing(args.repeat))
+    progress(f"ICC ({args.form}) of {X.shape[1]} features over {', '.join(repeats)}")
+    filt = ICCFilter(threshold=args.threshold, form=args.form).fit(X, repeats=repeats)
+    filt.icc_.to_csv(args.out, index=False)
+    kept = len(filt.selected_features_)
+    print(
+        f"{kept} of {X.shape[1]} features have ICC >= {args.threshold:g} in "
+        f"{' and '.join(filt.comparisons_)}; table written to {args.out}"
+    )
+    return 0
+
+
+def _study(args: argparse.Namespace, progress: _Progress):
+    from radiomics_aln.study import Study, StudyConfig
+
+    cfg = StudyConfig.from_yaml(_existing(args.config))
+    if args.n_jobs is not None:
+        cfg.n_jobs = args.n_jobs
+    return Study(cfg, progress=progress)
+
+
+def _cmd_fit(args: argparse.Namespace, progress: _Progress) -> int:
+    study = _study(args, progress).fit()
+    out = Path(args.out)
+    study.save(out, report=False)
+    tables = out / "tables"
+    tables.mkdir(exist_ok=True)
+    study.univariate_.to_csv(tables / "univariate.csv", index=False)
+    study.model_.combined_model.summary.to_csv(tables / "nomogram_coefficients.csv", index=False)
+    study.model_.clinical_model.summary.to_csv(tables / "clinical_coefficients.csv", index=False)
+    if study.icc_filter_ is not None:
+        study.icc_filter_.icc_.to_csv(tables / "icc.csv", index=False)
+    print(repr(study.model_))
+    print(f"Model: {(out / 'model.json').resolve()}")
+    return 0
+
+
+def _cmd_evaluate(args: argparse.Namespace, progress: _Progress) -> int:
+    study = _study(args, progress).fit().evaluate()
+    out = Path(args.out)
+    progress(f"Writing tables, figures, model and report to {out}")
+    study.save(out)
+    print(_headline(study))
+    print(f"Report: {(out / 'report.html').resolve()}")
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace, progress: _Progress) -> int:
+    study = _study(args, progress).fit().evaluate()
+    path = study.report(args.out)
+    print(f"Report: {Path(path).resolve()}")
+    return 0
+
+
+def _cmd_predict(args: argparse.Namespace, progress: _Progress) -> int:
+    import pandas as pd
+
+    from radiomics_aln.study import StudyModel
+
+    model = StudyModel.from_json(_existing(args.model))
+    data_path = _existing(args.data)
+    if _is_manifest(data_path):
+        progress(f"Extracting features for the cases of {data_path}")
+        pred = model.predict(data_path, n_jobs=args.n_jobs, cache_dir=args.cache_dir)
+    else:
+        from radiomics_aln.extraction import read_features
+
+        try:
+            table = read_features(data_path)
+        except Exception:  # a plain CSV with clinical columns (strings) as well
+            table = pd.read_csv(data_path, index_col=0)
+        pred = model.predict(table)
+    pred.to_csv(args.out)
+    n_high = int((pred["risk_group"] == "high").sum())
+    print(f"{len(pred)} patients predicted ({n_high} high risk); written to {args.out}")
+    return 0
+
+
+def _is_manifest(path: Path) -> bool:
+    if path.suffix.lower() != ".csv":
+        return False
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        header = fh.readline()
+    return "tumor_image" in header.split(",") or "tumor_image" in header
+
+
+def _existing(path: str) -> Path:
+    p = Path(path)
+    if not p.exists():
+        raise _UsageProblem(f"{p} does not exist")
+    return p
+
+
+class _UsageProblem(Exception):
+    """A problem with the command line itself (missing file, conflicting options)."""
+
+
+_COMMANDS = {
+    "demo": _cmd_demo,
+    "init": _cmd_init,
+    "extract": _cmd_extract,
+    "icc": _cmd_icc,
+    "fit": _cmd_fit,
+    "evaluate": _cmd_evaluate,
+    "report": _cmd_report,
+    "predict": _cmd_predict,
+}
+
+
+def _one_line(exc: BaseException) -> str:
+    from radiomics_aln.exceptions import ManifestError
+
+    if isinstance(exc, ManifestError):
+        # every problem matters here: list them (one per line) after the summary
+        return str(exc)
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``radiomics-aln``; returns the exit status (0 success, 1 bad input, 2 usage)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    if not args.debug:
+        # one short line per distinct warning instead of Python's two-line format
+        seen: set[str] = set()
+
+        def _show(message, category, filename, lineno, file=None, line=None):
+            text = f"{category.__name__}: {str(message).splitlines()[0]}"
+            if text not in seen and not args.quiet:
+                seen.add(text)
+                print(f"radiomics-aln: warning: {text}", file=sys.stderr)
+
+        warnings.showwarning = _show
+        warnings.simplefilter("default")
+        for noisy in (DeprecationWarning, FutureWarning, PendingDeprecationWarning):
+            warnings.simplefilter("ignore", noisy)
+    import matplotlib as mpl
+
+    mpl.use("Agg")
+    progress = _Progress(args.quiet)
+    from radiomics_aln.exceptions import ConvergenceError, ExtractionError, InputError
+
+    try:
+        return _COMMANDS[args.command](args, progress)
+    except KeyboardInterrupt:
+        print("radiomics-aln: interrupted", file=sys.stderr)
+        return 130
+    except (
+        InputError,
+        ConvergenceError,
+        ExtractionError,
+        _UsageProblem,
+        FileNotFoundError,
+        PermissionError,
+        IsADirectoryError,
+    ) as exc:
+        if args.debug:
+            raise
+        print(f"radiomics-aln {args.command}: error: {_one_line(exc)}", file=sys.stderr)
+        if not isinstance(exc, _UsageProblem):
+            print("(run with --debug for the full traceback)", file=sys.stderr)
+        return 1

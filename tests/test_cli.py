@@ -1,0 +1,129 @@
+"""Tests of the radiomics-aln command line (radiomics_aln.cli)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from radiomics_aln.cli import build_parser, main
+
+SUBCOMMANDS = ["demo", "init", "extract", "icc", "fit", "evaluate", "predict", "report"]
+
+
+def test_help_lists_every_subcommand(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    for name in SUBCOMMANDS:
+        assert f"    {name}" in out
+    assert "Typical session" in out
+
+
+@pytest.mark.parametrize("name", SUBCOMMANDS)
+def test_each_subcommand_has_help(capsys, name):
+    with pytest.raises(SystemExit) as exc:
+        main([name, "--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert f"usage: radiomics-aln {name}" in out
+    assert len(out.splitlines()) > 4
+
+
+def test_no_command_prints_help_and_fails(capsys):
+    assert main([]) == 2
+    assert "COMMAND" in capsys.readouterr().out
+
+
+def test_missing_config_one_line_error(capsys):
+    assert main(["fit", "does_not_exist.yaml"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["radiomics-aln fit: error: does_not_exist.yaml does not exist"]
+
+
+def test_bad_config_key_one_line_error_and_debug_traceback(tmp_path, capsys):
+    cfg = tmp_path / "study.yaml"
+    cfg.write_text("outcom: aln\n")
+    assert main(["evaluate", str(cfg)]) == 1
+    err = capsys.readouterr().err
+    assert "error: unknown configuration key(s): outcom" in err
+    assert "Traceback" not in err
+    assert "--debug" in err
+    from radiomics_aln.exceptions import InputError
+
+    with pytest.raises(InputError, match="outcom"):
+        main(["--debug", "evaluate", str(cfg)])
+
+
+def test_bad_manifest_lists_problems(tmp_path, capsys):
+    manifest = tmp_path / "m.csv"
+    manifest.write_text("case_id,cohort,outcome,tumor_image,tumor_mask\na,train,2,x.png,y.png\n")
+    cfg = tmp_path / "study.yaml"
+    cfg.write_text("manifest: m.csv\nclinical: [age]\n")
+    assert main(["--quiet", "fit", str(cfg)]) == 1
+    err = capsys.readouterr().err
+    assert "radiomics-aln fit: error: manifest" in err
+    assert "x.png" in err and "Traceback" not in err
+
+
+def test_init_writes_loadable_config(tmp_path, capsys):
+    from radiomics_aln.study import StudyConfig
+
+    out = tmp_path / "study.yaml"
+    assert main(["init", "--out", str(out)]) == 0
+    cfg = StudyConfig.from_yaml(out)
+    assert cfg.manifest == str(tmp_path / "manifest.csv")
+    assert cfg.roi_list() == ["tumor", "peritumoral", "ln"]
+    assert cfg.categorical["us_aln"] == ["no", "yes"]
+    assert main(["init", "--out", str(out)]) == 1  # no silent overwrite
+    assert "already exists" in capsys.readouterr().err
+    assert main(["init", "--out", str(out), "--force"]) == 0
+
+
+def _readings(tmp_path):
+    rng = np.random.default_rng(3)
+    idx = pd.Index([f"c{i:02d}" for i in range(25)], name="case_id")
+    cols = ["tumor__original_firstorder_Mean", "tumor__original_glcm_Contrast"]
+    truth = pd.DataFrame(rng.normal(size=(25, 2)), index=idx, columns=cols)
+    noise = [0.05, 1.5]
+    paths = {}
+    for name in ("reader1", "reader2", "repeat"):
+        df = truth + rng.normal(scale=noise, size=(25, 2))
+        paths[name] = tmp_path / f"{name}.csv"
+        df.to_csv(paths[name])
+    return paths
+
+
+def test_icc_command(tmp_path, capsys):
+    p = _readings(tmp_path)
+    out = tmp_path / "icc.csv"
+    rc = main(["-q", "icc", str(p["reader1"]), "--reader2", str(p["reader2"]),
+               "--repeat", str(p["repeat"]), "--out", str(out)])  # fmt: skip
+    assert rc == 0
+    assert "1 of 2 features have ICC >= 0.8 in inter and intra" in capsys.readouterr().out
+    table = pd.read_csv(out)
+    assert set(table["comparison"]) == {"inter", "intra"}
+    assert table.loc[table.feature.str.contains("Mean"), "passed"].all()
+
+
+def test_icc_command_needs_a_repeat(tmp_path, capsys):
+    p = _readings(tmp_path)
+    assert main(["icc", str(p["reader1"])]) == 1
+    assert "give --reader2 and/or --repeat" in capsys.readouterr().err
+
+
+def test_python_dash_m_entry_point():
+    res = subprocess.run(
+        [sys.executable, "-m", "radiomics_aln", "--version"], capture_output=True, text=True
+    )
+    assert res.returncode == 0 and res.stdout.startswith("radiomics_aln ")
+
+
+def test_parser_is_exposed():
+    parser = build_parser()
+    args = parser.parse_args(["predict", "m.json", "d.csv"])
+    assert (args.command, args.out) == ("predict", "predictions.csv")
