@@ -1613,13 +1613,17 @@ def plot_risk_groups(
             label=f"{group.capitalize()} risk",
             **kwargs,
         )
-        for xi, (k, n, prop) in zip(
-            pos, sub[["n_events", "n", "proportion"]].to_numpy(), strict=True
+        # Label each bar "events/n" above its error bar so the two never overlap.
+        tops = sub["ci_high"] if ci else sub["proportion"]
+        for xi, (k, n, prop, top) in zip(
+            pos,
+            np.column_stack([sub[["n_events", "n", "proportion"]].to_numpy(), tops]),
+            strict=True,
         ):
             if n and not np.isnan(prop):
                 ax.annotate(
                     f"{int(k)}/{int(n)}",
-                    (xi, prop),
+                    (xi, top),
                     xytext=(0, 3),
                     textcoords="offset points",
                     ha="center",
@@ -1627,7 +1631,7 @@ def plot_risk_groups(
                     fontsize="small",
                 )
     ax.set_xticks(x, names)
-    ax.set_ylim(0, 1.08)
+    ax.set_ylim(0, 1.1)
     ax.set_ylabel("Proportion with the outcome")
     ax.legend(fontsize="small")
     return ax
