@@ -2,9 +2,10 @@
 #
 # Run from the repository root:  Rscript tests/reference/metrics.R
 # Writes (next to this script):
-#   aSAH.csv                    pROC's aSAH data set (GPL-3 package pROC; data from Turck et al.
-#                               2010, doi:10.1186/1471-2105-12-77 / Turck N et al., Clin Chem Lab
-#                               Med 2010;48:1155-62), outcome coded Poor = 1, Good = 0.
+#   aSAH.csv                    pROC's aSAH data set (package pROC, GPL-3; data from Turck N,
+#                               Vutskits L, Sanchez-Pena P, et al. (2010) Intensive Care Med
+#                               36:107-115, doi:10.1007/s00134-009-1641-y), outcome coded
+#                               Poor = 1, Good = 0; wfns as its grade 1-5.
 #   metrics_reference.json      every scalar reference value, with R and package versions.
 #   metrics_sim_data.csv        simulated risks (generated here with a fixed seed) for NRI/IDI,
 #                               decision curves and clinical impact.
