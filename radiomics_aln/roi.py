@@ -39,10 +39,13 @@ from scipy import ndimage
 from radiomics_aln.exceptions import CoverageWarning, GeometryError, InputError, SpacingError
 
 __all__ = [
+    "CaseROIs",
     "RingCoverage",
+    "load_case_rois",
     "load_image",
     "load_mask",
     "peritumoral_ring",
+    "plot_rois",
     "ring_coverage",
     "spacing_source",
     "tumor_peritumoral_region",
@@ -1114,3 +1117,269 @@ def tumor_peritumoral_region(
     region = ring | (sitk.GetArrayViewFromImage(mask) != 0)
     out = _mask_like(region, mask, f"tumour + {width_mm:g} mm ring of {_describe(mask)}")
     return (out, cov) if return_coverage else out
+
+
+# --------------------------------------------------------------------------------------------
+# one case: every ROI of a manifest row
+# --------------------------------------------------------------------------------------------
+
+_TUMOR_ROIS = ("tumor", "peritumoral", "tumor_peritumoral")
+
+
+@dataclass
+class CaseROIs:
+    """Images and ROI masks of one case, ready for feature extraction.
+
+    Attributes
+    ----------
+    case_id : str
+        The case.
+    images : dict
+        ``{"tumor": image}`` plus ``"ln"`` when the case has a lymph-node image.
+    masks : dict
+        uint8 masks by ROI name: ``"tumor"``, ``"peritumoral"``, ``"tumor_peritumoral"`` on the
+        tumour image and ``"ln"`` on the LN image.
+    fov : dict
+        Field-of-view mask (or None) of each image, by ``"tumor"`` / ``"ln"``.
+    coverage : RingCoverage
+        Coverage of the main reader's peritumoral ring.
+    repeats : dict
+        ``{reader: {roi: mask}}`` for the repeat segmentations (``"reader2"``, ``"repeat"``),
+        with rings built from the repeated tumour masks.
+    """
+
+    case_id: str
+    images: dict[str, sitk.Image]
+    masks: dict[str, sitk.Image]
+    fov: dict[str, sitk.Image | None]
+    coverage: RingCoverage
+    repeats: dict[str, dict[str, sitk.Image]]
+
+    def image_for(self, roi: str) -> sitk.Image:
+        """The image a ROI lies on: the LN image for ``"ln"``, else the tumour image."""
+        if roi == "ln":
+            if "ln" not in self.images:
+                raise InputError(f"case {self.case_id} has no lymph-node image")
+            return self.images["ln"]
+        if roi not in _TUMOR_ROIS:
+            raise InputError(f"unknown ROI {roi!r}; use {', '.join((*_TUMOR_ROIS, 'ln'))}")
+        return self.images["tumor"]
+
+
+def _with_case(case_id: str, what: str, exc: InputError) -> InputError:
+    """The same error type with the case and ROI in front of the message."""
+    return type(exc)(f"case {case_id}, {what}: {exc}")
+
+
+def load_case_rois(
+    case: Any,
+    *,
+    width_mm: float = 5.0,
+    ring_within: Literal["fov"] | None = "fov",
+    min_coverage: float | None = 0.5,
+    label: int | Sequence[int] | None = None,
+    combine: Literal["union", "largest"] = "union",
+    check_geometry: Literal["strict", "size"] = "strict",
+) -> CaseROIs:
+    """Load every ROI of one :class:`~radiomics_aln.cohort.Case`.
+
+    Parameters
+    ----------
+    case : Case
+        A manifest row (from :func:`radiomics_aln.cohort.read_manifest`). Its ``spacing`` and
+        ``ln_spacing`` are passed to :func:`load_image`.
+    width_mm : float, default 5.0
+        Peritumoral ring width.
+    ring_within : {"fov"} or None, default "fov"
+        Clip the ring to the image's field of view (alpha channel) when it has one; None never
+        clips to it (the image edge always clips).
+    min_coverage, label, combine, check_geometry
+        As in :func:`peritumoral_ring` and :func:`load_mask`, for every mask of the case.
+
+    Returns
+    -------
+    CaseROIs
+
+    Raises
+    ------
+    InputError, GeometryError, SpacingError
+        As the functions above, with ``case <id>, <roi>:`` in front of the message.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import numpy as np
+    >>> from PIL import Image
+    >>> from radiomics_aln.cohort import Case
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> Image.fromarray(np.full((200, 200), 90, np.uint8)).save(folder / "t.png")
+    >>> lesion = np.zeros((200, 200), np.uint8)
+    >>> lesion[80:120, 70:130] = 255
+    >>> Image.fromarray(lesion).save(folder / "t_mask.png")
+    >>> rois = load_case_rois(Case("p1", folder / "t.png", folder / "t_mask.png", spacing=0.1))
+    >>> sorted(rois.masks), round(rois.coverage.coverage, 2)
+    (['peritumoral', 'tumor', 'tumor_peritumoral'], 1.0)
+    """
+    if ring_within not in ("fov", None):
+        raise InputError(f"ring_within={ring_within!r}; use 'fov' or None")
+    cid = case.case_id
+    images: dict[str, sitk.Image] = {}
+    fovs: dict[str, sitk.Image | None] = {}
+    masks: dict[str, sitk.Image] = {}
+    mask_kw = {"label": label, "combine": combine, "check_geometry": check_geometry}
+
+    def ring_pair(tumor: sitk.Image, what: str) -> tuple[sitk.Image, sitk.Image, RingCoverage]:
+        within = fovs["tumor"] if ring_within == "fov" else None
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                ring, cov = peritumoral_ring(
+                    tumor, width_mm, within, min_coverage=None, return_coverage=True
+                )
+            for w in caught:  # re-issue other warnings (narrow ring) with the case id
+                warnings.warn(f"case {cid}: {w.message}", w.category, stacklevel=3)
+        except InputError as exc:
+            raise _with_case(cid, what, exc) from exc
+        if min_coverage is not None and cov.coverage < min_coverage:
+            warnings.warn(
+                f"case {cid}, {what}: the {width_mm:g} {cov.unit} ring keeps only "
+                f"{cov.coverage:.0%} of its unclipped area (image edge leaves "
+                f"{cov.coverage_image:.0%}), below min_coverage={min_coverage:g}",
+                CoverageWarning,
+                stacklevel=3,
+            )
+        region = _mask_like(
+            (sitk.GetArrayViewFromImage(ring) != 0) | (sitk.GetArrayViewFromImage(tumor) != 0),
+            tumor,
+            f"tumour + ring of {_describe(tumor)}",
+        )
+        return ring, region, cov
+
+    for roi in ("tumor", "ln"):
+        path = case.image(roi)
+        if path is None:
+            continue
+        try:
+            images[roi], fovs[roi] = load_image(
+                path, spacing=case.image_spacing(roi), return_fov=True
+            )
+            masks[roi] = load_mask(case.masks(roi), like=images[roi], **mask_kw)
+        except InputError as exc:
+            raise _with_case(cid, f"{roi} image/mask", exc) from exc
+    masks["peritumoral"], masks["tumor_peritumoral"], coverage = ring_pair(
+        masks["tumor"], "peritumoral ring"
+    )
+
+    repeats: dict[str, dict[str, sitk.Image]] = {}
+    for reader, rois in case.repeat_masks.items():
+        for roi, paths in rois.items():
+            try:
+                m = load_mask(paths, like=images[roi], **mask_kw)
+            except InputError as exc:
+                raise _with_case(cid, f"{roi} mask of {reader}", exc) from exc
+            entry = repeats.setdefault(reader, {})
+            entry[roi] = m
+            if roi == "tumor":
+                entry["peritumoral"], entry["tumor_peritumoral"], _ = ring_pair(
+                    m, f"peritumoral ring of {reader}"
+                )
+    order = {"tumor": 0, "peritumoral": 1, "tumor_peritumoral": 2, "ln": 3}
+    masks = dict(sorted(masks.items(), key=lambda kv: order[kv[0]]))
+    return CaseROIs(cid, images, masks, fovs, coverage, repeats)
+
+
+# --------------------------------------------------------------------------------------------
+# quality-control figure
+# --------------------------------------------------------------------------------------------
+
+_ROI_COLOURS = {
+    "tumor": "#e41a1c",
+    "peritumoral": "#ffbf00",
+    "tumor_peritumoral": "#4daf4a",
+    "ln": "#377eb8",
+    "fov": "#bbbbbb",
+}
+
+
+def plot_rois(
+    image: sitk.Image,
+    rois: dict[str, sitk.Image],
+    ax: Any = None,
+    *,
+    title: str | None = None,
+    **kwargs: Any,
+) -> Any:
+    """Draw a 2D image in grey with the outlines of its ROIs, in mm.
+
+    Parameters
+    ----------
+    image : SimpleITK.Image
+        A 2D image.
+    rois : dict
+        ROI name -> binary mask on the image's grid. Known names get fixed colours
+        (tumour red, ring amber, tumour + ring green, LN blue, field of view grey).
+    ax : matplotlib Axes, optional
+        Axes to draw on (default: current axes).
+    title : str, optional
+        Axes title.
+    **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.imshow` (e.g. ``vmin``, ``vmax``).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import matplotlib.pyplot as plt
+    >>> img = sitk.GetImageFromArray(np.random.default_rng(0).random((80, 100)))
+    >>> img.SetSpacing((0.2, 0.2))
+    >>> arr = np.zeros((80, 100), np.uint8)
+    >>> arr[30:50, 40:60] = 1
+    >>> tumor = sitk.GetImageFromArray(arr)
+    >>> tumor.CopyInformation(img)
+    >>> fig, ax = plt.subplots()
+    >>> ax = plot_rois(img, {"tumor": tumor, "peritumoral": peritumoral_ring(tumor, 2.0)}, ax=ax)
+    >>> ax.get_xlabel()
+    'x (mm)'
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+
+    if image.GetDimension() != 2:
+        raise InputError("plot_rois draws 2D images; take a slice of 3D images first")
+    ax = plt.gca() if ax is None else ax
+    sx, sy = image.GetSpacing()
+    ox, oy = image.GetOrigin()
+    ny, nx = image.GetSize()[::-1]
+    extent = (ox - sx / 2, ox + (nx - 0.5) * sx, oy + (ny - 0.5) * sy, oy - sy / 2)
+    kwargs.setdefault("cmap", "gray")
+    kwargs.setdefault("interpolation", "nearest")
+    ax.imshow(sitk.GetArrayViewFromImage(image), extent=extent, **kwargs)
+    xs = ox + np.arange(nx) * sx
+    ys = oy + np.arange(ny) * sy
+    handles = []
+    for k, (name, mask) in enumerate(rois.items()):
+        if mask is None:
+            continue
+        colour = _ROI_COLOURS.get(name, f"C{k}")
+        ax.contour(
+            xs,
+            ys,
+            sitk.GetArrayViewFromImage(mask).astype(float),
+            levels=[0.5],
+            colors=[colour],
+            linewidths=1.2,
+        )
+        handles.append(Line2D([], [], color=colour, label=name))
+    if handles:
+        ax.legend(handles=handles, loc="lower right", fontsize="small", framealpha=0.7)
+    unit = "pixel" if spacing_source(image) in {"pixel", "unknown"} else "mm"
+    ax.set_xlabel(f"x ({unit})")
+    ax.set_ylabel(f"y ({unit})")
+    ax.set_aspect("equal")
+    if title:
+        ax.set_title(title)
+    return ax

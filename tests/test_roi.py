@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -830,3 +831,98 @@ def test_every_breast_image_and_mask_loads(breast_dir):
     # PROVENANCE.md: 92 tumours lie within 5 mm of an image edge.
     assert (coverages < 1).sum() >= 92
     assert coverages.min() > 0.5
+
+
+# ------------------------------------------------------------------------------------------
+# load_case_rois and plot_rois
+# ------------------------------------------------------------------------------------------
+
+
+def test_load_case_rois_on_breast_case(test_data_dir, breast_table, tmp_path):
+    from radiomics_aln.cohort import Case
+    from radiomics_aln.roi import CaseROIs, load_case_rois
+
+    folder = test_data_dir / "breast"
+    raw = np.asarray(Image.open(folder / "case175_tumor.png"))[..., 0] > 0
+    from scipy import ndimage
+
+    eroded = ndimage.binary_erosion(raw, iterations=3)
+    Image.fromarray((eroded * 255).astype(np.uint8)).save(tmp_path / "case175_r2.png")
+    case = Case(
+        "175",
+        folder / "case175.png",
+        folder / "case175_tumor.png",
+        ln_image=folder / "case010.png",  # stands in for a lymph-node image
+        ln_mask=folder / "case010_tumor.png",
+        repeat_masks={"reader2": {"tumor": tmp_path / "case175_r2.png"}},
+        spacing=_breast_spacing(breast_table, "case175"),
+        ln_spacing=_breast_spacing(breast_table, "case010"),
+    )
+    with pytest.warns(CoverageWarning) as record:
+        rois = load_case_rois(case, min_coverage=0.7)
+    messages = [str(w.message) for w in record]
+    assert any(re.match(r"case 175, peritumoral ring: .* keeps only 61%", m) for m in messages)
+    assert any(re.match(r"case 175, peritumoral ring of reader2: .* only 63%", m) for m in messages)
+    assert isinstance(rois, CaseROIs)
+    assert list(rois.masks) == ["tumor", "peritumoral", "tumor_peritumoral", "ln"]
+    image = rois.image_for("peritumoral")
+    assert image.GetSpacing()[0] == pytest.approx(0.08680556)
+    assert rois.image_for("ln").GetSize() == load_image(folder / "case010.png").GetSize()
+    fov = arr(rois.fov["tumor"])
+    ring = arr(rois.masks["peritumoral"])
+    assert not np.any(ring & (fov == 0))
+    direct = ring_coverage(rois.masks["tumor"], within=rois.fov["tumor"])
+    assert rois.coverage == direct
+    np.testing.assert_array_equal(
+        arr(rois.masks["tumor_peritumoral"]), ring | arr(rois.masks["tumor"])
+    )
+    r2 = rois.repeats["reader2"]
+    assert set(r2) == {"tumor", "peritumoral", "tumor_peritumoral"}
+    np.testing.assert_array_equal(arr(r2["tumor"]), eroded)
+    assert not np.any(arr(r2["peritumoral"]) & (fov == 0))
+    # No FOV clipping on request: only the image edge clips.
+    rois = load_case_rois(case, ring_within=None, min_coverage=None)
+    assert rois.coverage.coverage == rois.coverage.coverage_image
+
+
+def test_load_case_rois_errors_name_the_case(tmp_path):
+    from radiomics_aln.cohort import Case
+    from radiomics_aln.roi import load_case_rois
+
+    Image.fromarray(_rng_image()).save(tmp_path / "i.png")
+    Image.fromarray(_blob(255)).save(tmp_path / "m.png")
+    with pytest.raises(SpacingError, match=r"case c1, peritumoral ring: .*spacing"):
+        load_case_rois(Case("c1", tmp_path / "i.png", tmp_path / "m.png"))
+    with pytest.raises(InputError, match=r"case c2, tumor image/mask: mask file not found"):
+        load_case_rois(Case("c2", tmp_path / "i.png", tmp_path / "gone.png", spacing=0.1))
+    Image.fromarray(np.ones((5, 5), np.uint8)).save(tmp_path / "small.png")
+    with pytest.raises(GeometryError, match=r"case c3, tumor mask of repeat: mask .*small\.png"):
+        load_case_rois(
+            Case(
+                "c3",
+                tmp_path / "i.png",
+                tmp_path / "m.png",
+                repeat_masks={"repeat": {"tumor": tmp_path / "small.png"}},
+                spacing=0.1,
+            ),
+            min_coverage=None,
+        )
+
+
+def test_plot_rois_draws_on_given_axes(test_data_dir, breast_table):
+    import matplotlib.pyplot as plt
+
+    from radiomics_aln.roi import plot_rois
+
+    folder = test_data_dir / "breast"
+    image, fov = load_image(
+        folder / "case175.png", spacing=_breast_spacing(breast_table, "case175"), return_fov=True
+    )
+    tumor = load_mask(folder / "case175_tumor.png", like=image)
+    ring = peritumoral_ring(tumor, within=fov, min_coverage=None)
+    fig, ax = plt.subplots()
+    out = plot_rois(image, {"fov": fov, "tumor": tumor, "peritumoral": ring}, ax=ax, title="x")
+    assert out is ax and ax.get_title() == "x"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["fov", "tumor", "peritumoral"]
+    x0, x1 = ax.get_xlim()
+    assert x1 - x0 == pytest.approx(image.GetSize()[0] * image.GetSpacing()[0], rel=1e-6)
