@@ -333,8 +333,8 @@ def fit_logistic(
         info = X.T @ (X * w[:, None])
         grad = X.T @ (y - p)
         try:
-            step = linalg.solve(info, grad, assume_a="pos")
-        except (linalg.LinAlgError, ValueError):
+            step = np.linalg.solve(info, grad)
+        except np.linalg.LinAlgError:
             step = np.linalg.lstsq(info, grad, rcond=None)[0]
         t = 1.0
         for _ in range(30):

@@ -1,0 +1,388 @@
+"""Tests of radiomics_aln.nomogram, pinned to R (tests/reference/nomogram.R).
+
+Data: MASS::birthwt (Hosmer & Lemeshow 1989, via MASS, GPL-2 | GPL-3), exported by the R script
+to tests/reference/birthwt.csv with `race` written as white/black/other.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose
+from sklearn.base import clone
+
+from radiomics_aln.exceptions import InputError, SeparationError, SmallSampleWarning
+from radiomics_aln.nomogram import (
+    LogisticNomogram,
+    r_pretty,
+    univariate_logistic,
+    youden_cutoff,
+)
+
+REF = Path(__file__).parent / "reference"
+FULL = ["age", "lwt", "race", "smoke", "ptl", "ht", "ui"]
+WHITE = {"race": "white"}
+
+
+@pytest.fixture(scope="module")
+def birthwt() -> pd.DataFrame:
+    return pd.read_csv(REF / "birthwt.csv")
+
+
+def _fit(data, predictors, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SmallSampleWarning)
+        return LogisticNomogram(reference_levels=WHITE, **kw).fit(data, "low", predictors)
+
+
+def _r_terms(terms):
+    return [
+        t.replace("race", "race[").replace("[black", "[black]").replace("[other", "[other]")
+        if t.startswith("race")
+        else t
+        for t in terms
+    ]
+
+
+# ------------------------------------------------------------------------------ glm
+@pytest.mark.parametrize(
+    ("model", "predictors"),
+    [("full", FULL), ("hl2000_table2_2", ["age", "lwt", "race", "ftv"])],
+)
+def test_coefficients_and_se_against_R_glm(birthwt, model, predictors):
+    """R: glm(low ~ ..., binomial, birthwt); SE = sqrt(diag(solve(X'WX))) at the final estimate."""
+    ref = pd.read_csv(REF / "nomogram_glm.csv").query("model == @model")
+    nomo = _fit(birthwt, predictors)
+    s = nomo.summary
+    assert s["term"].tolist() == ["(Intercept)", *_r_terms(ref["term"].tolist()[1:])]
+    # glm stops at |dev change| < 1e-8 relative; we iterate to 1e-12, hence rtol 1e-6
+    assert_allclose(s["beta"], ref["estimate"], rtol=1e-6, atol=1e-8)
+    assert_allclose(s["se"], ref["se"], rtol=1e-6)
+    # summary.glm's SEs use the previous iteration's weights: ~1e-5 relative apart here
+    assert_allclose(s["se"], ref["se_summary_glm"], rtol=1e-4)
+    assert nomo.loglik_ == pytest.approx(ref["loglik"].iloc[0], abs=1e-7)
+    assert nomo.aic_ == pytest.approx(ref["aic"].iloc[0], abs=1e-6)
+
+
+def test_hosmer_lemeshow_2000_table_2_2_loglik(birthwt):
+    """Hosmer & Lemeshow (2000), Table 2.2: AGE, LWT, RACE (2 dummies), FTV; L = -111.286."""
+    nomo = _fit(birthwt, ["age", "lwt", "race", "ftv"])
+    assert round(nomo.loglik_, 3) == -111.286
+    b = nomo.coef_
+    # published coefficients (3 decimals): -0.024, -0.014, 1.004, 0.433, -0.049
+    assert_allclose(
+        b[["age", "lwt", "race[black]", "race[other]", "ftv"]].round(3),
+        [-0.024, -0.014, 1.004, 0.433, -0.049],
+    )
+
+
+def test_summary_odds_ratios_and_wald_ci(birthwt):
+    nomo = _fit(birthwt, FULL)
+    s = nomo.summary
+    assert_allclose(s["odds_ratio"], np.exp(s["beta"]))
+    assert_allclose(s["or_ci_low"], np.exp(s["beta"] - 1.959963984540054 * s["se"]))
+    assert_allclose(s["z"], s["beta"] / s["se"])
+    assert list(s.columns) == [
+        "term", "predictor", "level", "beta", "se", "z", "p_value",
+        "odds_ratio", "or_ci_low", "or_ci_high",
+    ]  # fmt: skip
+
+
+# ------------------------------------------------------------------------------ univariate
+def test_univariate_against_R(birthwt):
+    """R: for each v, summary(glm(low ~ v, binomial)) and exp(confint.default(fit))."""
+    ref = pd.read_csv(REF / "nomogram_univariate.csv")
+    t = univariate_logistic(birthwt, "low", FULL, reference_levels=WHITE)
+    est = t[~t["is_reference"]].reset_index(drop=True)
+    assert len(est) == len(ref)
+    assert_allclose(est["beta"], ref["estimate"], rtol=1e-6)
+    assert_allclose(est["p_value"], ref["p_value"], rtol=1e-5)
+    assert_allclose(est["or_ci_low"], ref["or_ci_low"], rtol=1e-6)
+    assert_allclose(est["or_ci_high"], ref["or_ci_high"], rtol=1e-6)
+
+
+def test_univariate_lists_reference_level_first(birthwt):
+    t = univariate_logistic(birthwt, "low", ["race", "age"], reference_levels=WHITE)
+    race = t[t.predictor == "race"]
+    assert race["level"].tolist() == ["white", "black", "other"]
+    assert race["is_reference"].tolist() == [True, False, False]
+    assert (race["reference"] == "white").all()
+    assert race["odds_ratio"].iloc[0] == 1.0 and np.isnan(race["beta"].iloc[0])
+    assert race["n"].sum() == len(birthwt)
+    assert race["n_events"].sum() == birthwt["low"].sum()
+    # one joint Wald p-value for the predictor as a whole
+    assert race["p_overall"].nunique() == 1
+    # default reference: first level in sorted order (R factor default) -> "black"
+    t2 = univariate_logistic(birthwt, "low", ["race"])
+    assert t2["level"].iloc[0] == "black"
+
+
+def test_univariate_categorical_order_from_pandas_categorical(birthwt):
+    df = birthwt.assign(race=pd.Categorical(birthwt.race, ["other", "white", "black"]))
+    t = univariate_logistic(df, "low", ["race"])
+    assert t["level"].tolist() == ["other", "white", "black"]
+
+
+# ------------------------------------------------------------------------------ selection
+def test_backward_p_matches_R_wald_loop(birthwt):
+    """R: refit glm, drop the term with the largest Wald p (> 0.05), repeat (nomogram.R)."""
+    kept = pd.read_csv(REF / "nomogram_backward_p.csv")["kept"].tolist()
+    removed = pd.read_csv(REF / "nomogram_backward_p_removed.csv")["removed"].tolist()
+    nomo = _fit(birthwt, FULL, selection="backward")
+    assert nomo.predictors_ == kept
+    steps = nomo.elimination_steps_
+    assert steps["removed"].dropna().tolist() == removed
+    assert pd.isna(steps["removed"].iloc[-1])
+    assert (steps["p_value"].dropna() > 0.05).all()
+    assert steps["predictors"].iloc[-1] == ", ".join(kept)
+    # the final model is an ordinary refit of the kept predictors
+    direct = _fit(birthwt, kept)
+    assert_allclose(nomo.coef_, direct.coef_)
+
+
+def test_backward_aic_matches_R_step(birthwt):
+    """R: step(glm(low ~ age + lwt + race + smoke + ptl + ht + ui), direction = "backward")."""
+    ref = pd.read_csv(REF / "nomogram_step_aic.csv")
+    nomo = _fit(birthwt, FULL, selection="backward", criterion="aic")
+    assert nomo.predictors_ == ref["kept"].tolist()
+    assert nomo.aic_ == pytest.approx(ref["aic"].iloc[0], abs=1e-6)
+    steps = nomo.elimination_steps_
+    assert (steps["aic_after"].dropna() < steps["aic"].iloc[:-1]).all()
+
+
+def test_backward_removing_everything_raises():
+    rng = np.random.default_rng(3)
+    df = pd.DataFrame({"a": rng.normal(size=300), "b": rng.normal(size=300)})
+    df["y"] = rng.integers(0, 2, 300)
+    with pytest.raises(InputError, match="removed every predictor"):
+        LogisticNomogram(selection="backward", p_remove=0.01).fit(df, "y", ["a", "b"])
+
+
+# ------------------------------------------------------------------------------ points
+@pytest.mark.parametrize(
+    ("model", "predictors", "fun_at"),
+    [
+        ("lwt_smoke", ["lwt", "smoke"], [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]),
+        ("age_race_ptl_ht", ["age", "race", "ptl", "ht"], None),
+    ],
+)
+def test_points_against_rms_nomogram(birthwt, model, predictors, fun_at):
+    """R: dd <- datadist(birthwt); nomogram(lrm(low ~ ...), fun = plogis, fun.at = ...)."""
+    ref = pd.read_csv(REF / "nomogram_points.csv").query("model == @model")
+    data = birthwt.assign(race=pd.Categorical(birthwt.race, ["white", "black", "other"]))
+    nomo = LogisticNomogram().fit(data, "low", predictors)
+    assert nomo.points_scale_ == pytest.approx(ref["sc"].iloc[0], rel=1e-7)
+    assert nomo.points_intercept_ == pytest.approx(ref["intercept"].iloc[0], rel=1e-7)
+    table = nomo.points_table()
+    for name in predictors:
+        r = ref[ref.axis == name]
+        ours = table[table.predictor == name]
+        assert [str(v).removesuffix(".0") for v in ours["value"]] == r["value"].astype(str).tolist()
+        assert_allclose(ours["points"], r["points"], atol=1e-6)
+    tot = nomo.total_points_table(fun_at)
+    r_tot = ref[ref.axis == "total.points"]
+    ours_tot = tot[tot.axis == "total_points"]
+    assert_allclose(ours_tot["value"], r_tot["points"])
+    r_prob = ref[ref.axis == "probability"]
+    ours_prob = tot[tot.axis == "probability"]
+    assert_allclose(ours_prob["value"], r_prob["value"].astype(float))
+    # rms inverts plogis by linear interpolation on a 1000-point grid; we invert exactly
+    assert_allclose(ours_prob["total_points"], r_prob["points"], atol=1e-4)
+    # the widest predictor spans exactly 0..maxscale
+    widths = table.groupby("predictor")["points"].agg(lambda s: s.max() - s.min())
+    assert widths.max() == pytest.approx(100.0)
+
+
+def test_r_pretty_against_R():
+    """Values printed by R 4.2.2: pretty(c(lo, hi), n)."""
+    assert r_pretty(80, 250, 10).tolist() == list(range(80, 261, 20))
+    assert r_pretty(14, 45, 10).tolist() == list(range(10, 46, 5))
+    assert r_pretty(0, 146.1, 10).tolist() == list(range(0, 161, 20))
+    assert_allclose(r_pretty(0, 1, 5), [0, 0.2, 0.4, 0.6, 0.8, 1.0])
+    assert_allclose(r_pretty(-3.1, 0.43, 10), np.arange(-3.5, 0.51, 0.5))
+
+
+def test_points_and_probability_are_consistent(birthwt):
+    nomo = _fit(birthwt, FULL)
+    pts = nomo.points(birthwt)
+    assert pts.name == "nomo_score" and pts.index.equals(birthwt.index)
+    assert_allclose(nomo.points_to_probability(pts), nomo.predict_proba(birthwt)[:, 1])
+    assert_allclose(nomo.probability_to_points(nomo.points_to_probability(pts)), pts)
+    by = nomo.points(birthwt, by_predictor=True)
+    assert_allclose(by.drop(columns="total_points").sum(axis=1), pts)
+    assert (by.drop(columns="total_points") >= -1e-9).all().all()
+
+
+# ------------------------------------------------------------------------------ cutoff / groups
+def test_youden_cutoff_on_training(birthwt):
+    nomo = _fit(birthwt, FULL, selection="backward")
+    p = nomo.predict_proba(birthwt)[:, 1]
+    y = birthwt["low"].to_numpy()
+    # brute force over every observed probability as threshold
+    best = max(((p[y == 1] >= t).mean() + (p[y == 0] < t).mean() - 1) for t in np.unique(p))
+    assert nomo.youden_sensitivity_ + nomo.youden_specificity_ - 1 == pytest.approx(best)
+    pred = p >= nomo.youden_cutoff_
+    assert (pred[y == 1]).mean() == pytest.approx(nomo.youden_sensitivity_)
+    assert (~pred[y == 0]).mean() == pytest.approx(nomo.youden_specificity_)
+    # the same patients are high risk by probability and by Nomo-score
+    by_points = nomo.points(birthwt).to_numpy() >= nomo.youden_points_cutoff_
+    assert (by_points == pred).all()
+    groups = nomo.risk_group(birthwt)
+    assert list(groups.cat.categories) == ["low", "high"]
+    assert ((groups == "high").to_numpy() == pred).all()
+    assert (nomo.predict(birthwt) == pred.astype(int)).all()
+
+
+def test_youden_cutoff_function():
+    cut = youden_cutoff([0, 0, 1, 1, 0], [0.1, 0.4, 0.35, 0.8, 0.2])
+    assert cut == {
+        "threshold": pytest.approx(0.275),
+        "sensitivity": 1.0,
+        "specificity": pytest.approx(2 / 3),
+        "youden_j": pytest.approx(2 / 3),
+    }
+    with pytest.raises(InputError, match="single distinct value"):
+        youden_cutoff([0, 1], [0.3, 0.3])
+
+
+# ------------------------------------------------------------------------------ persistence
+def test_json_round_trip_gives_identical_predictions(birthwt, tmp_path):
+    nomo = _fit(birthwt, FULL, selection="backward")
+    path = tmp_path / "nomo.json"
+    text = nomo.to_json(path)
+    doc = json.loads(text)
+    assert doc["type"] == "LogisticNomogram" and "library_version" in doc
+    back = LogisticNomogram.from_json(path)
+    np.testing.assert_array_equal(back.predict_proba(birthwt), nomo.predict_proba(birthwt))
+    np.testing.assert_array_equal(back.points(birthwt), nomo.points(birthwt))
+    assert back.youden_cutoff_ == nomo.youden_cutoff_
+    assert back.youden_points_cutoff_ == nomo.youden_points_cutoff_
+    pd.testing.assert_frame_equal(back.points_table(), nomo.points_table())
+    pd.testing.assert_frame_equal(back.summary, nomo.summary)
+    pd.testing.assert_frame_equal(back.total_points_table(), nomo.total_points_table())
+    assert (
+        back.elimination_steps_["removed"].tolist() == nomo.elimination_steps_["removed"].tolist()
+    )
+    assert back.get_params() == nomo.get_params()
+    # JSON text works as well as a path
+    np.testing.assert_array_equal(
+        LogisticNomogram.from_json(text).decision_function(birthwt),
+        nomo.decision_function(birthwt),
+    )
+
+
+# ------------------------------------------------------------------------------ bad input
+def test_outcome_not_binary(birthwt):
+    df = birthwt.assign(low=birthwt["low"].replace({1: 2}))
+    with pytest.raises(InputError, match="`low` must contain only 0 and 1"):
+        LogisticNomogram().fit(df, "low", ["age", "lwt"])
+
+
+def test_missing_predictor_values_name_rows(birthwt):
+    df = birthwt.copy()
+    df.loc[[3, 17], "lwt"] = np.nan
+    df.loc[5, "race"] = None
+    with pytest.raises(InputError, match=r"`lwt` in rows 3, 17.*`race` in rows 5"):
+        _fit(df, FULL)
+    nomo = _fit(birthwt, FULL)
+    with pytest.raises(InputError, match="`lwt` in rows 3, 17"):
+        nomo.predict_proba(df)
+
+
+def test_single_level_predictor(birthwt):
+    with pytest.raises(InputError, match="`const` has a single level"):
+        LogisticNomogram().fit(birthwt.assign(const=1.0), "low", ["age", "const"])
+    with pytest.raises(InputError, match="`site` has a single level"):
+        LogisticNomogram().fit(birthwt.assign(site="A"), "low", ["age", "site"])
+
+
+def test_events_per_variable_warning(birthwt):
+    with pytest.warns(SmallSampleWarning, match=r"events per variable \(EPV\) = 7.4 < 10"):
+        LogisticNomogram(reference_levels=WHITE).fit(birthwt, "low", FULL)
+
+
+def test_separation_names_the_predictor(birthwt):
+    df = birthwt.assign(marker=np.where(birthwt["low"] == 1, "pos", "neg"))
+    with pytest.raises(SeparationError, match=r"marker\[pos\]"):
+        LogisticNomogram().fit(df, "low", ["age", "marker"])
+    # quasi-complete: one level with no events
+    df = birthwt.assign(site=np.where(birthwt.index < 30, "x", "y"))  # rows 0-29: low == 0
+    assert df.loc[df.site == "x", "low"].sum() == 0
+    with pytest.raises(SeparationError, match=r"site\[y\]"):
+        LogisticNomogram().fit(df, "low", ["lwt", "site"])
+    # continuous predictor that separates
+    df = birthwt.assign(score=birthwt["low"] * 10 + birthwt["age"] / 100)
+    with pytest.raises(SeparationError, match="score"):
+        LogisticNomogram().fit(df, "low", ["score", "lwt"])
+
+
+def test_collinear_predictors(birthwt):
+    df = birthwt.assign(lwt_kg=birthwt["lwt"] * 0.4536)
+    with pytest.raises(InputError, match="rank deficient.*lwt"):
+        LogisticNomogram().fit(df, "low", ["lwt", "lwt_kg"])
+
+
+def test_unseen_level_and_missing_column_at_predict(birthwt):
+    nomo = _fit(birthwt, ["lwt", "race"])
+    with pytest.raises(InputError, match="level.*asian.*not seen in fit"):
+        nomo.predict_proba(birthwt.assign(race="asian"))
+    with pytest.raises(InputError, match="lacks predictor column.*race"):
+        nomo.predict_proba(birthwt.drop(columns="race"))
+
+
+def test_bad_parameters(birthwt):
+    with pytest.raises(InputError, match="selection"):
+        LogisticNomogram(selection="forward").fit(birthwt, "low", ["lwt"])
+    with pytest.raises(InputError, match="criterion"):
+        LogisticNomogram(criterion="bic").fit(birthwt, "low", ["lwt"])
+    with pytest.raises(InputError, match="reference level 'asian'"):
+        LogisticNomogram(reference_levels={"race": "asian"}).fit(birthwt, "low", ["race"])
+    with pytest.raises(InputError, match="outcome column `nope`"):
+        LogisticNomogram().fit(birthwt, "nope", ["lwt"])
+
+
+# ------------------------------------------------------------------------------ estimator
+def test_array_outcome_and_training_only(birthwt):
+    train, test = birthwt.iloc[::2], birthwt.iloc[1::2]
+    a = _fit(train, ["lwt", "smoke", "race"])
+    b = LogisticNomogram(reference_levels=WHITE).fit(
+        train.drop(columns="low"), train["low"].to_numpy(), ["lwt", "smoke", "race"]
+    )
+    assert_allclose(a.coef_, b.coef_)
+    # predicting another cohort changes nothing that was learned
+    before = a.to_json()
+    a.predict_proba(test.assign(lwt=test.lwt * 3))
+    a.points(test)
+    assert json.loads(a.to_json())["state"] == json.loads(before)["state"]
+
+
+def test_clone_and_unfitted():
+    from sklearn.exceptions import NotFittedError
+
+    est = LogisticNomogram(selection="backward", p_remove=0.1)
+    assert clone(est).get_params() == est.get_params()
+    with pytest.raises(NotFittedError):
+        est.predict_proba(pd.DataFrame({"a": [1.0]}))
+
+
+def test_plot_nomogram(birthwt):
+    import matplotlib.pyplot as plt
+
+    nomo = _fit(birthwt, ["lwt", "race", "smoke"])
+    fig, ax = plt.subplots()
+    out = nomo.plot_nomogram(ax=ax, probabilities=[0.1, 0.3, 0.5], show_lp=True)
+    assert out is ax
+    texts = {t.get_text() for t in ax.texts}
+    assert {"Points", "lwt", "race", "smoke", "Total Points", "Risk", "white", "black"} <= texts
+    assert {"0.1", "0.3", "0.5"} <= texts
+
+
+def test_print_summary(birthwt, capsys):
+    _fit(birthwt, FULL, selection="backward").print_summary()
+    out = capsys.readouterr().out
+    assert "Elimination steps" in out and "Youden cutoff" in out and "race[black]" in out
