@@ -357,6 +357,24 @@ def _test_frame(
     )
 
 
+_ALTERNATIVES = ("two-sided", "greater", "less")
+
+
+def _p_value(stat: float, alternative: str, df: float = math.inf) -> float:
+    """p-value of a z (df = inf) or t statistic; "greater" means AUC1 > AUC2."""
+    alternative = "two-sided" if alternative == "two.sided" else alternative  # R's spelling
+    if alternative not in _ALTERNATIVES:
+        raise InputError(f"`alternative` must be one of {_ALTERNATIVES}, got {alternative!r}")
+    if not np.isfinite(df) and df != math.inf:
+        return math.nan
+    dist = stats.norm if df == math.inf else stats.t(df)
+    if alternative == "two-sided":
+        return float(2 * dist.sf(abs(stat)))
+    if alternative == "greater":
+        return float(dist.sf(stat))
+    return float(dist.cdf(stat))
+
+
 def _directions_pair(
     y1: np.ndarray, s1: np.ndarray, y2: np.ndarray, s2: np.ndarray, direction: str
 ) -> tuple[str, str]:
@@ -379,6 +397,7 @@ def delong_test(
     *,
     conf_level: float = 0.95,
     direction: Direction = "<",
+    alternative: Literal["two-sided", "greater", "less"] = "two-sided",
 ) -> pd.DataFrame:
     """DeLong's test for two correlated ROC curves (two scores on the same patients).
 
@@ -393,13 +412,16 @@ def delong_test(
     direction : {"<", ">", "auto"}
         See :func:`roc_auc`; with ``"auto"`` each score gets its own direction (as pROC), and a
         :class:`StatisticalWarning` is issued when they differ.
+    alternative : {"two-sided", "greater", "less"}
+        Alternative hypothesis; ``"greater"``: AUC1 > AUC2 (pROC's ``alternative``). The
+        interval is always two-sided, as pROC's ``conf.int``.
 
     Returns
     -------
     pandas.DataFrame
         One row indexed ``"delong"``: ``auc_1``, ``auc_2``, ``difference`` (``auc_1 - auc_2``),
         ``se`` (of the difference), ``ci_low``, ``ci_high``, ``z``, ``df`` (``inf``: normal
-        reference), ``p_value`` (two-sided), ``n_1``, ``n_2`` (patients), ``direction_1``,
+        reference), ``p_value``, ``n_1``, ``n_2`` (patients), ``direction_1``,
         ``direction_2``, ``method``, ``conf_level``.
 
     Raises
@@ -431,6 +453,7 @@ def delong_test(
     delong   0.96   0.82  1.1355   0.2561
     """
     conf_level = _check_conf_level(conf_level)
+    _p_value(0.0, alternative)
     yy, sc = _check_y_scores(y, {"p1": p1, "p2": p2})
     d1, d2 = _directions_pair(yy, sc["p1"], yy, sc["p2"], direction)
     _warn_small(yy, "delong_test")
@@ -444,7 +467,7 @@ def delong_test(
         zstat = math.copysign(math.inf, diff)
     else:
         zstat = diff / se
-    pval = float(2 * stats.norm.sf(abs(zstat)))
+    pval = _p_value(zstat, alternative) if not math.isnan(zstat) else math.nan
     zc = stats.norm.ppf(0.5 + conf_level / 2)
     return _test_frame(
         float(aucs[0]),
@@ -471,6 +494,7 @@ def delong_test_unpaired(
     *,
     conf_level: float = 0.95,
     direction: Direction = "<",
+    alternative: Literal["two-sided", "greater", "less"] = "two-sided",
 ) -> pd.DataFrame:
     """DeLong's test for two ROC curves from independent cohorts (e.g. training vs external).
 
@@ -484,6 +508,8 @@ def delong_test_unpaired(
         Confidence level for the interval of the AUC difference.
     direction : {"<", ">", "auto"}
         See :func:`roc_auc`.
+    alternative : {"two-sided", "greater", "less"}
+        Alternative hypothesis (``"greater"``: AUC1 > AUC2).
 
     Returns
     -------
@@ -521,6 +547,7 @@ def delong_test_unpaired(
     delong  0.9375  0.825  0.644  12.7296    0.531
     """
     conf_level = _check_conf_level(conf_level)
+    _p_value(0.0, alternative)
     ya, sa = _check_y_scores(y1, {"p1": p1})
     yb, sb = _check_y_scores(y2, {"p2": p2})
     d1, d2 = _directions_pair(ya, sa["p1"], yb, sb["p2"], direction)
@@ -533,7 +560,7 @@ def delong_test_unpaired(
     se = math.sqrt(v1 + v2)
     df = (v1 + v2) ** 2 / (v1**2 / (ya.size - 1) + v2**2 / (yb.size - 1))
     stat = diff / se if se > 0 else (0.0 if diff == 0 else math.copysign(math.inf, diff))
-    pval = float(2 * stats.t.sf(abs(stat), df)) if np.isfinite(df) else math.nan
+    pval = _p_value(stat, alternative, df) if np.isfinite(df) else math.nan
     tc = stats.t.ppf(0.5 + conf_level / 2, df) if np.isfinite(df) else math.nan
     return _test_frame(
         float(a1[0]),

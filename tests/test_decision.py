@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
 from radiomics_aln.decision import (
@@ -84,6 +86,31 @@ def test_net_benefit_formula_with_ties():
         assert_allclose(row["standardized_net_benefit"], nb / prev)
     # at pt = 0.3: three 0.3 risks are included (2 events, 1 non-event) plus 0.5, 0.5, 0.6
     assert dc.iloc[2]["tp"] == 3 and dc.iloc[2]["fp"] == 3
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 1), st.integers(0, 20)), min_size=2, max_size=40),
+    st.sets(st.integers(0, 19), min_size=1, max_size=10),
+)
+def test_net_benefit_matches_formula_on_tied_grids(rows, grid):
+    """Risks on a 0.05 grid, thresholds a subset of the same grid: every tie is exercised."""
+    y = np.array([r[0] for r in rows])
+    p = np.array([r[1] for r in rows]) / 20
+    t = np.array(sorted(grid)) / 20
+    dc = decision_curve(y, p, thresholds=t)
+    for k, pt in enumerate(t):
+        treat = p >= pt
+        tp, fp = np.sum(treat & (y == 1)), np.sum(treat & (y == 0))
+        assert dc.loc[k, "tp"] == tp and dc.loc[k, "fp"] == fp
+        assert_allclose(
+            dc.loc[k, "net_benefit"],
+            tp / y.size - fp / y.size * pt / (1 - pt),
+            rtol=1e-12,
+            atol=1e-15,
+        )
+    strict = decision_curve(y, p, thresholds=t, inclusive=False)
+    assert (strict["tp"].to_numpy() == [np.sum((p > pt) & (y == 1)) for pt in t]).all()
 
 
 def test_threshold_zero_gives_prevalence():

@@ -100,8 +100,14 @@ out$auto_direction_neg_s100b <- list(direction = rneg$direction, auc = as.numeri
 # stratified bootstrap CI (distribution check, not bitwise: R's RNG differs from numpy's)
 set.seed(20260101)
 ci_b <- ci.auc(rocs$s100b, method = "bootstrap", boot.n = 2000, boot.stratified = TRUE)
-out$bootstrap_s100b <- list(call = "set.seed(20260101); ci.auc(roc_s100b, method='bootstrap', boot.n=2000, boot.stratified=TRUE)",
-                            ci_low = ci_b[1], median = ci_b[2], ci_high = ci_b[3])
+set.seed(20260102)
+var_b <- var(rocs$s100b, method = "bootstrap", boot.n = 2000, boot.stratified = TRUE)
+out$bootstrap_s100b <- list(call = "set.seed(20260101); ci.auc(roc_s100b, method='bootstrap', boot.n=2000, boot.stratified=TRUE); set.seed(20260102); var(roc_s100b, method='bootstrap', boot.n=2000)",
+                            ci_low = ci_b[1], median = ci_b[2], ci_high = ci_b[3], var = var_b)
+# one-sided paired DeLong p-values (alternative = "greater" / "less")
+tg <- roc.test(rocs$wfns, rocs$s100b, method = "delong", paired = TRUE, alternative = "greater")
+tl <- roc.test(rocs$wfns, rocs$s100b, method = "delong", paired = TRUE, alternative = "less")
+out$delong_wfns_s100b_one_sided <- list(p_greater = tg$p.value, p_less = tl$p.value)
 
 # diagnostic metrics at the s100b Youden threshold (rule: predictor >= threshold is positive)
 thr <- out$auc_s100b$youden_threshold
