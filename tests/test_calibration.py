@@ -1,0 +1,304 @@
+"""Tests of radiomics_aln.calibration, pinned to R (tests/reference/nomogram.R).
+
+ResourceSelection is not installable here; nomogram.R re-implements hoslem.test (0.3-6) in plain
+R, line for line, and stores its output.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+from numpy.testing import assert_allclose
+from sklearn.metrics import roc_auc_score
+
+from radiomics_aln.calibration import (
+    _validate_one,
+    bootstrap_calibrate,
+    bootstrap_validate,
+    calibration_curve,
+    hosmer_lemeshow,
+    le_cessie_van_houwelingen,
+    lowess,
+    plot_calibration,
+    val_prob,
+)
+from radiomics_aln.exceptions import InputError, SmallSampleWarning, StatisticalWarning
+from radiomics_aln.nomogram import LogisticNomogram, _design
+
+REF = Path(__file__).parent / "reference"
+FULL = ["age", "lwt", "race", "smoke", "ptl", "ht", "ui"]
+
+
+@pytest.fixture(scope="module")
+def birthwt() -> pd.DataFrame:
+    return pd.read_csv(REF / "birthwt.csv")
+
+
+@pytest.fixture(scope="module")
+def full_model(birthwt) -> LogisticNomogram:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SmallSampleWarning)
+        return LogisticNomogram(reference_levels={"race": "white"}).fit(birthwt, "low", FULL)
+
+
+# ------------------------------------------------------------------------------ Hosmer-Lemeshow
+def test_hosmer_lemeshow_against_R(birthwt, full_model):
+    """R (hoslem.test algorithm in plain R): HL = 10.398, df = 8, p = 0.238 for
+    glm(low ~ age + lwt + race + smoke + ptl + ht + ui, binomial, birthwt)."""
+    ref = pd.read_csv(REF / "calibration_hoslem.csv").iloc[0]
+    p = full_model.predict_proba(birthwt)[:, 1]
+    hl = hosmer_lemeshow(birthwt["low"], p, n_groups=10)
+    assert hl.statistic == pytest.approx(ref["statistic"], rel=1e-8)
+    assert hl.df == ref["df"] == 8
+    assert hl.p_value == pytest.approx(ref["p_value"], rel=1e-7)
+    assert round(hl.statistic, 3) == 10.398 and round(hl.p_value, 3) == 0.238
+    tab = pd.read_csv(REF / "calibration_hoslem_table.csv")
+    assert hl.table["group"].tolist() == tab["group"].tolist()
+    for col in ("observed_0", "observed_1", "expected_0", "expected_1"):
+        assert_allclose(hl.table[col], tab[col], rtol=1e-7)
+    assert hl.summary.loc["hosmer_lemeshow", "n_groups"] == 10
+
+
+def test_hosmer_lemeshow_five_groups_against_R(birthwt, full_model):
+    ref = pd.read_csv(REF / "calibration_hoslem_g5.csv").iloc[0]
+    hl = hosmer_lemeshow(birthwt["low"], full_model.predict_proba(birthwt)[:, 1], n_groups=5)
+    assert hl.statistic == pytest.approx(ref["statistic"], rel=1e-8)
+    assert hl.df == 3 and hl.p_value == pytest.approx(ref["p_value"], rel=1e-7)
+
+
+def test_hosmer_lemeshow_groups_equal_pandas_qcut():
+    rng = np.random.default_rng(5)
+    p = np.round(rng.beta(2, 5, 400), 2)  # many ties
+    y = (rng.random(400) < p).astype(int)
+    p = np.clip(p, 0.01, 0.99)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", StatisticalWarning)
+        hl = hosmer_lemeshow(y, p)
+    codes = pd.qcut(p, 10, duplicates="drop").codes
+    assert hl.table["n"].tolist() == np.bincount(codes).tolist()
+    # tied predictions never straddle two groups
+    for lo, hi in zip(hl.table["p_low"], hl.table["p_high"], strict=True):
+        assert not ((p > lo) & (p < hi) & np.isin(p, [lo, hi])).any()
+
+
+def test_hosmer_lemeshow_fewer_distinct_predictions_than_groups():
+    rng = np.random.default_rng(0)
+    p = np.repeat([0.1, 0.2, 0.3, 0.5, 0.7], 40)
+    y = (rng.random(p.size) < p).astype(int)
+    with pytest.warns(StatisticalWarning, match=r"5 groups were formed instead of 10.*df = 3"):
+        hl = hosmer_lemeshow(y, p, n_groups=10)
+    assert hl.n_groups == 5 and hl.df == 3 and hl.n_groups_requested == 10
+    with pytest.raises(InputError, match="only 2 group"):
+        hosmer_lemeshow(y[:80], p[:80])
+
+
+@pytest.mark.parametrize("bad", [0.0, 1.0, 1.2, -0.1, np.nan])
+def test_hosmer_lemeshow_rejects_probabilities_outside_open_interval(bad):
+    p = np.linspace(0.1, 0.9, 50)
+    p[7] = bad
+    y = np.tile([0, 1], 25)
+    with pytest.raises(InputError, match=r"rows 7"):
+        hosmer_lemeshow(y, p)
+
+
+def test_hosmer_lemeshow_bad_outcome_and_lengths():
+    p = np.linspace(0.1, 0.9, 50)
+    with pytest.raises(InputError, match="only 0 and 1"):
+        hosmer_lemeshow(np.full(50, 2), p)
+    with pytest.raises(InputError, match="length mismatch"):
+        hosmer_lemeshow(np.tile([0, 1], 20), p)
+
+
+# ------------------------------------------------------------------------------ le Cessie
+def test_le_cessie_van_houwelingen_against_rms(birthwt, full_model):
+    """R: residuals(lrm(low ~ age + lwt + race + smoke + ptl + ht + ui, x = TRUE, y = TRUE),
+    type = "gof")."""
+    ref = pd.read_csv(REF / "calibration_lecessie.csv").iloc[0]
+    p = full_model.predict_proba(birthwt)[:, 1]
+    X = _design(birthwt, full_model._terms)[:, 1:]
+    res = le_cessie_van_houwelingen(birthwt["low"], p, X)
+    # lrm converges to its own tolerance; agreement to ~1e-5 relative
+    assert res.sse == pytest.approx(ref["sse"], rel=1e-6)
+    assert res.expected == pytest.approx(ref["expected"], rel=1e-6)
+    assert res.sd == pytest.approx(ref["sd"], rel=1e-5)
+    assert res.z == pytest.approx(ref["z"], rel=1e-4)
+    assert res.p_value == pytest.approx(ref["p_value"], rel=1e-4)
+
+
+def test_le_cessie_without_design_uses_fixed_predictions():
+    p = np.array([0.2, 0.4, 0.6, 0.8])
+    y = np.array([0, 1, 0, 1])
+    res = le_cessie_van_houwelingen(y, p)
+    w, d = p * (1 - p), 1 - 2 * p
+    assert res.sd == pytest.approx(np.sqrt(np.sum(w * d**2)))
+    assert res.sse == pytest.approx(np.sum((y - p) ** 2))
+
+
+# ------------------------------------------------------------------------------ val.prob
+def test_val_prob_against_rms():
+    """R: val.prob(p, y, pl = FALSE) for a model fitted on odd rows of birthwt, applied to even."""
+    data = pd.read_csv(REF / "calibration_valprob_input.csv")
+    ref = pd.read_csv(REF / "calibration_valprob.csv").set_index("stat")["value"]
+    ours = val_prob(data["y"], data["p"])
+    pairs = {
+        "R2": "r2",
+        "D": "d",
+        "D:Chi-sq": "d_chisq",
+        "U": "u",
+        "U:Chi-sq": "u_chisq",
+        "U:p": "u_p",
+        "Q": "q",
+        "Brier": "brier",
+        "Intercept": "intercept",
+        "Slope": "slope",
+        "Emax": "emax",
+        "E90": "e90",
+        "Eavg": "eavg",
+        "S:z": "s_z",
+        "S:p": "s_p",
+    }
+    for r_name, name in pairs.items():
+        assert ours[name] == pytest.approx(ref[r_name], rel=1e-6), name
+    # val.prob's C/Dxy come from lrm.fit's binned computation; ours are exact = Hmisc::somers2
+    s2 = pd.read_csv(REF / "calibration_somers2.csv").iloc[0]
+    assert ours["c_index"] == pytest.approx(s2["c_index"], rel=1e-12)
+    assert ours["dxy"] == pytest.approx(s2["dxy"], rel=1e-12)
+    assert ours["c_index"] == pytest.approx(ref["C (ROC)"], abs=5e-4)
+
+
+def test_calibration_in_the_large_is_offset_intercept():
+    data = pd.read_csv(REF / "calibration_valprob_input.csv")
+    off = np.log(data.p / (1 - data.p))
+    glm = sm.GLM(data.y, np.ones((len(data), 1)), family=sm.families.Binomial(), offset=off).fit()
+    assert val_prob(data.y, data.p)["calibration_in_the_large"] == pytest.approx(
+        glm.params.iloc[0], rel=1e-8
+    )
+
+
+def test_lowess_against_R():
+    """R: lowess(p, y, iter = 0)."""
+    data = pd.read_csv(REF / "calibration_valprob_input.csv")
+    ref = pd.read_csv(REF / "calibration_lowess.csv")
+    x, y = lowess(data.p, data.y, it=0)
+    assert_allclose(x, ref.x, rtol=1e-12)
+    assert_allclose(y, ref.y, atol=1e-9)
+
+
+# ------------------------------------------------------------------------------ curve and plot
+def test_calibration_curve_structure():
+    data = pd.read_csv(REF / "calibration_valprob_input.csv")
+    cc = calibration_curve(data.y, data.p, n_groups=5)
+    g = cc.grouped
+    assert list(g.columns) == [
+        "group", "n", "mean_predicted", "observed_rate", "ci_low", "ci_high",
+    ]  # fmt: skip
+    assert g["n"].sum() == len(data)
+    assert (g.ci_low <= g.observed_rate).all() and (g.observed_rate <= g.ci_high).all()
+    assert len(cc.smooth) == len(data)
+    assert cc.hosmer_lemeshow.n_groups == 5
+    assert cc.stats["slope"] == pytest.approx(val_prob(data.y, data.p)["slope"])
+
+
+def test_plot_calibration_legend_has_hl_p(birthwt, full_model):
+    import matplotlib.pyplot as plt
+
+    p = full_model.predict_proba(birthwt)[:, 1]
+    fig, ax = plt.subplots()
+    out = plot_calibration(birthwt["low"], p, ax=ax, label="Nomogram")
+    assert out is ax
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "Ideal" in labels
+    assert any("Nomogram (HL p = 0.238)" == s for s in labels)
+    ax2 = full_model.plot_calibration(birthwt, "low", ax=plt.subplots()[1])
+    assert ax2.get_legend() is not None
+
+
+# ------------------------------------------------------------------------------ bootstrap
+def _recal(lp, y):
+    glm = sm.GLM(y, sm.add_constant(lp), family=sm.families.Binomial()).fit()
+    return glm.params[0], glm.params[1]
+
+
+def test_validate_single_resample_by_hand(birthwt, full_model):
+    """One resample with fixed indices, every index recomputed independently."""
+    y = birthwt["low"].to_numpy()
+    idx = np.random.default_rng(42).integers(0, len(y), len(y))
+    train, test = _validate_one(full_model, birthwt, y, idx, False)
+    boot = birthwt.iloc[idx]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SmallSampleWarning)
+        refit = LogisticNomogram(reference_levels={"race": "white"}).fit(boot, "low", FULL)
+    lp_b = refit.decision_function(boot)
+    lp_o = refit.decision_function(birthwt)
+    yb = y[idx]
+    auc_b, auc_o = roc_auc_score(yb, lp_b), roc_auc_score(y, lp_o)
+    a, b = _recal(lp_o, y)
+    brier_b = np.mean((yb - 1 / (1 + np.exp(-lp_b))) ** 2)
+    brier_o = np.mean((y - 1 / (1 + np.exp(-lp_o))) ** 2)
+    # Nagelkerke R2 of the resample model on its resample: its own likelihood ratio
+    ll = lambda lp, yy: np.sum(yy * lp - np.logaddexp(0, lp))  # noqa: E731
+    ll0 = lambda yy: np.sum(yy * np.log(yy.mean()) + (1 - yy) * np.log(1 - yy.mean()))  # noqa: E731
+    n = len(y)
+    r2_b = (1 - np.exp(-2 * (ll(lp_b, yb) - ll0(yb)) / n)) / (1 - np.exp(2 * ll0(yb) / n))
+    assert_allclose(train, [2 * auc_b - 1, auc_b, r2_b, 0, 1, brier_b], rtol=1e-8)
+    assert_allclose(test[[0, 1, 3, 4, 5]], [2 * auc_o - 1, auc_o, a, b, brier_o], rtol=1e-7)
+    # B = 1 with the same generator gives optimism = training - test of that resample
+    res = bootstrap_validate(
+        full_model, birthwt, "low", B=1, random_state=42, repeat_selection=False
+    )
+    assert_allclose(res["optimism"], train - test, rtol=1e-12)
+    assert_allclose(res["corrected"], res["apparent"] - (train - test), rtol=1e-12)
+
+
+def test_validate_structure_determinism_and_n_jobs(birthwt):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SmallSampleWarning)
+        nomo = LogisticNomogram(selection="backward", reference_levels={"race": "white"}).fit(
+            birthwt, "low", FULL
+        )
+    a = bootstrap_validate(nomo, birthwt, "low", B=6, random_state=3, n_jobs=1)
+    b = bootstrap_validate(nomo, birthwt, "low", B=6, random_state=3, n_jobs=2)
+    c = bootstrap_validate(nomo, birthwt, "low", B=6, random_state=4, n_jobs=1)
+    pd.testing.assert_frame_equal(a, b)
+    assert not a.equals(c)
+    assert a.index.tolist() == ["dxy", "auc", "r2", "intercept", "slope", "brier"]
+    assert list(a.columns) == ["apparent", "training", "test", "optimism", "corrected", "n"]
+    assert (a["n"] == 6).all()
+    assert a.loc["slope", "apparent"] == 1 and a.loc["intercept", "training"] == 0
+    assert_allclose(a["optimism"], a["training"] - a["test"])
+    # the apparent AUC is the model's own
+    p = nomo.predict_proba(birthwt)[:, 1]
+    assert a.loc["auc", "apparent"] == pytest.approx(roc_auc_score(birthwt.low, p))
+    # selection repeated in every resample is at least as optimistic on average here
+    assert a.loc["auc", "optimism"] > 0
+
+
+def test_calibrate_structure_and_determinism(birthwt, full_model):
+    a = bootstrap_calibrate(full_model, birthwt, "low", B=5, random_state=1, repeat_selection=False)
+    b = bootstrap_calibrate(
+        full_model, birthwt, "low", B=5, random_state=1, repeat_selection=False, n_jobs=2
+    )
+    pd.testing.assert_frame_equal(a, b)
+    assert len(a) == 50
+    p = np.sort(full_model.predict_proba(birthwt)[:, 1])
+    assert a["predicted"].iloc[0] == pytest.approx(p[4])
+    assert a["predicted"].iloc[-1] == pytest.approx(p[-5])
+    assert_allclose(a["calibrated_corrected"], a["calibrated_apparent"] - a["optimism"])
+    assert_allclose(a["optimism"], a["mean_training"] - a["mean_test"])
+    # apparent curve = lowess of y on the model's predictions, read at the grid
+    x, s = lowess(full_model.predict_proba(birthwt)[:, 1], birthwt["low"], it=0)
+    assert_allclose(a["calibrated_apparent"], np.interp(a["predicted"], x, s), rtol=1e-10)
+
+
+def test_bootstrap_needs_fitted_model(birthwt):
+    with pytest.raises(InputError, match="fitted LogisticNomogram"):
+        bootstrap_validate(LogisticNomogram(), birthwt, "low", B=2)
+    with pytest.raises(InputError, match="B must be"):
+        bootstrap_validate(
+            LogisticNomogram().fit(birthwt, "low", ["lwt", "smoke"]), birthwt, "low", B=0
+        )
