@@ -63,6 +63,13 @@ def _check_inputs(y: Any, models: Mapping[str, Any] | Any) -> tuple[np.ndarray, 
         models = {"model": models}
     if not models:
         raise InputError("`models` is empty: pass {'model name': predicted risks, ...}")
+    if isinstance(y, pd.Series):
+        for name, p in models.items():
+            if isinstance(p, pd.Series) and not y.index.equals(p.index):
+                raise InputError(
+                    f"`y` and model {name!r} are pandas Series with different indexes; values "
+                    "are matched by position, so align them first or pass arrays"
+                )
     out = {}
     for name, p in models.items():
         pp = check_probabilities(p, f"{name}")

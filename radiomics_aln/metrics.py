@@ -80,6 +80,18 @@ def _check_scores(p: Any, name: str, probabilities: bool) -> np.ndarray:
     return check_probabilities(p, name) if probabilities else check_1d(p, name)
 
 
+def _check_aligned(y: Any, scores: Mapping[str, Any]) -> None:
+    """Values are matched by position; refuse pandas inputs whose indexes disagree."""
+    if not isinstance(y, pd.Series | pd.DataFrame):
+        return
+    for name, v in scores.items():
+        if isinstance(v, pd.Series | pd.DataFrame) and not y.index.equals(v.index):
+            raise InputError(
+                f"`y` and `{name}` are pandas objects with different indexes; values are matched "
+                f"by position, so align them first (e.g. `{name}.reindex(y.index)`) or pass arrays"
+            )
+
+
 def _check_y_scores(
     y: Any,
     scores: Mapping[str, Any],
@@ -88,6 +100,7 @@ def _check_y_scores(
     require_both: bool = True,
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Validate ``y`` and each score array (finite, same length, optionally in [0, 1])."""
+    _check_aligned(y, scores)
     yy = check_binary(y, "y", require_both=require_both)
     out = {name: _check_scores(v, name, probabilities) for name, v in scores.items()}
     check_same_length(y=yy, **out)
@@ -884,7 +897,7 @@ def diagnostic_metrics(
     *,
     ci_method: Literal["wilson", "clopper-pearson"] = "wilson",
     conf_level: float = 0.95,
-    direction: Literal["<", ">"] = "<",
+    direction: Literal["<", ">"] | None = None,
 ) -> pd.DataFrame:
     """Accuracy, sensitivity, specificity, PPV and NPV at a cutoff, with binomial CIs.
 
@@ -902,8 +915,9 @@ def diagnostic_metrics(
         :func:`binomial_ci`.
     conf_level : float
         Confidence level.
-    direction : {"<", ">"}
-        Orientation of the rule.
+    direction : {"<", ">"}, optional
+        Orientation of the rule; default the direction of a :class:`YoudenThreshold`, else
+        ``"<"``.
 
     Returns
     -------
@@ -940,6 +954,8 @@ def diagnostic_metrics(
     ppv              0.800      4  5
     npv              1.000      3  3
     """
+    if direction is None:
+        direction = threshold.direction if isinstance(threshold, YoudenThreshold) else "<"
     if direction not in ("<", ">"):
         raise InputError(f"`direction` must be '<' or '>' for a fixed cutoff, got {direction!r}")
     t = _check_threshold(threshold)

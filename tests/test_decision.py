@@ -208,6 +208,8 @@ def test_bad_risks_and_outcomes():
         decision_curve([0, 1, 0], {"m": [0.1, 0.5]})
     with pytest.raises(InputError, match="must contain only 0 and 1"):
         clinical_impact([0, 3, 0], [0.1, 0.5, 0.3])
+    with pytest.raises(InputError, match="different indexes"):
+        decision_curve(pd.Series([0, 1], index=[1, 2]), {"m": pd.Series([0.1, 0.2], index=[2, 1])})
     with pytest.raises(InputError, match="`models` is empty"):
         decision_curve([0, 1], {})
     with pytest.raises(InputError, match="`n_boot`"):

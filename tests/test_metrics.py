@@ -515,6 +515,25 @@ def test_probabilities_outside_unit_interval_are_an_error(func):
         func()
 
 
+def test_misaligned_pandas_indexes_are_an_error():
+    y = pd.Series([0, 1, 0, 1], index=["a", "b", "c", "d"])
+    p = pd.Series([0.1, 0.9, 0.2, 0.8], index=["d", "c", "b", "a"])
+    with pytest.raises(InputError, match="different indexes.*reindex"):
+        roc_auc(y, p)
+    assert roc_auc(y, p.reindex(y.index)).loc["auc", "estimate"] == 0.0
+    assert roc_auc(y, p.to_numpy()).loc["auc", "estimate"] == 1.0  # positional
+
+
+def test_diagnostic_metrics_takes_direction_from_youden_result(asah):
+    neg = -asah["s100b"]
+    cut = youden_threshold(asah["outcome"], neg, direction="auto")
+    assert cut.direction == ">"
+    res = diagnostic_metrics(asah["outcome"], neg, cut)
+    assert (res["rule"] == "p <= threshold").all()
+    assert_allclose(res.loc["sensitivity", "estimate"], cut.sensitivity)
+    assert_allclose(res.loc["specificity", "estimate"], cut.specificity)
+
+
 def test_scores_outside_unit_interval_are_fine_for_auc():
     """AUC and DeLong accept any continuous marker (pROC does too)."""
     assert roc_auc([0, 1, 0, 1], [-3.0, 7.0, 1.0, 20.0]).loc["auc", "estimate"] == 1.0
