@@ -1308,21 +1308,25 @@ def plot_rois(
     ax: Any = None,
     *,
     title: str | None = None,
+    fill_alpha: float = 0.25,
     **kwargs: Any,
 ) -> Any:
-    """Draw a 2D image in grey with the outlines of its ROIs, in mm.
+    """Draw a 2D image in grey with its ROIs (outline and translucent fill), in mm.
 
     Parameters
     ----------
     image : SimpleITK.Image
         A 2D image.
     rois : dict
-        ROI name -> binary mask on the image's grid. Known names get fixed colours
-        (tumour red, ring amber, tumour + ring green, LN blue, field of view grey).
+        ROI name -> binary mask on the image's grid, drawn in this order. Known names get fixed
+        colours (tumour red, ring amber, tumour + ring green, LN blue, field of view grey,
+        outline only).
     ax : matplotlib Axes, optional
         Axes to draw on (default: current axes).
     title : str, optional
         Axes title.
+    fill_alpha : float, default 0.25
+        Opacity of the ROI fill (0 draws outlines only).
     **kwargs
         Passed to :meth:`matplotlib.axes.Axes.imshow` (e.g. ``vmin``, ``vmax``).
 
@@ -1365,14 +1369,10 @@ def plot_rois(
         if mask is None:
             continue
         colour = _ROI_COLOURS.get(name, f"C{k}")
-        ax.contour(
-            xs,
-            ys,
-            sitk.GetArrayViewFromImage(mask).astype(float),
-            levels=[0.5],
-            colors=[colour],
-            linewidths=1.2,
-        )
+        values = sitk.GetArrayViewFromImage(mask).astype(float)
+        if name != "fov":  # translucent fill, so touching outlines stay readable
+            ax.contourf(xs, ys, values, levels=[0.5, 1.5], colors=[colour], alpha=fill_alpha)
+        ax.contour(xs, ys, values, levels=[0.5], colors=[colour], linewidths=1.2)
         handles.append(Line2D([], [], color=colour, label=name))
     if handles:
         ax.legend(handles=handles, loc="lower right", fontsize="small", framealpha=0.7)
