@@ -114,6 +114,28 @@ def _bootstrap_weights(n: int, b: int, rng: np.random.Generator) -> np.ndarray:
     return np.bincount((idx + offs).ravel(), minlength=b * n).reshape(b, n).astype(float)
 
 
+def _check_boot_args(n_boot: Any, conf_level: Any) -> None:
+    if isinstance(n_boot, bool) or not isinstance(n_boot, int | np.integer) or n_boot < 0:
+        raise InputError(f"`n_boot` must be an integer >= 0, got {n_boot!r}")
+    if not (isinstance(conf_level, int | float) and 0 < conf_level < 1):
+        raise InputError(f"`conf_level` must be in (0, 1), got {conf_level!r}")
+
+
+def _weight_chunks(
+    n: int, n_boot: int, random_state: int | np.random.Generator | None
+) -> list[np.ndarray]:
+    """Bootstrap multiplicity matrices, in chunks that keep memory bounded."""
+    rng = np.random.default_rng(random_state)
+    chunk = max(1, _BOOT_CHUNK_ELEMENTS // max(n, 1))
+    parts = []
+    done = 0
+    while done < n_boot:
+        b = min(chunk, n_boot - done)
+        parts.append(_bootstrap_weights(n, b, rng))
+        done += b
+    return parts
+
+
 def decision_curve(
     y: Any,
     models: Mapping[str, Any] | Any,
@@ -191,29 +213,17 @@ def decision_curve(
     """
     yy, ps = _check_inputs(y, models)
     t = _check_thresholds(thresholds)
-    if isinstance(n_boot, bool) or not isinstance(n_boot, int | np.integer) or n_boot < 0:
-        raise InputError(f"`n_boot` must be an integer >= 0, got {n_boot!r}")
-    if not (isinstance(per, int | np.integer) and per > 0):
+    _check_boot_args(n_boot, conf_level)
+    if isinstance(per, bool) or not (isinstance(per, int | np.integer) and per > 0):
         raise InputError(f"`per` must be a positive integer, got {per!r}")
-    if not (0 < conf_level < 1):
-        raise InputError(f"`conf_level` must be in (0, 1), got {conf_level!r}")
     n = yy.size
     prev = yy.mean()
     odds = t / (1 - t)
     nb_all = prev - (1 - prev) * odds
     with np.errstate(divide="ignore", invalid="ignore"):
         inv_odds = np.where(odds > 0, 1 / odds, np.nan)
-    weights = None
-    if n_boot:
-        rng = np.random.default_rng(random_state)
-        chunk = max(1, _BOOT_CHUNK_ELEMENTS // max(n, 1))
-        parts = []
-        done = 0
-        while done < n_boot:
-            b = min(chunk, n_boot - done)
-            parts.append(_bootstrap_weights(n, b, rng))
-            done += b
-        weights = parts
+    # The same resamples serve every model, so model differences are paired.
+    weights = _weight_chunks(n, n_boot, random_state) if n_boot else None
     frames = []
     for name, p in ps.items():
         tp, fp = _counts_at(p, yy, None, t, inclusive)
@@ -254,6 +264,9 @@ def clinical_impact(
     population: int = 1000,
     *,
     inclusive: bool = True,
+    n_boot: int = 0,
+    conf_level: float = 0.95,
+    random_state: int | np.random.Generator | None = None,
 ) -> pd.DataFrame:
     """Clinical impact curve: how many of ``population`` patients are called high risk, and how
     many of those have the event, at each threshold.
@@ -271,12 +284,21 @@ def clinical_impact(
     inclusive : bool
         True (default): high risk means ``p >= pt`` (as :func:`decision_curve` and dcurves).
         False: ``p > pt``, which is what ``rmda`` computes.
+    n_boot : int
+        Bootstrap replicates (patients resampled as a whole, as rmda) for percentile CIs of
+        both counts; 0 = none.
+    conf_level : float
+        Confidence level of the bootstrap interval.
+    random_state : int, numpy Generator or None
+        Seed of the bootstrap.
 
     Returns
     -------
     pandas.DataFrame
         ``threshold``, ``cost_benefit_ratio`` (``pt/(1 - pt)``), ``n_high_risk``,
-        ``n_high_risk_events`` (both per ``population``), ``population``.
+        ``n_high_risk_events`` (both per ``population``), ``population``; with ``n_boot > 0``
+        also ``n_high_risk_ci_low``, ``n_high_risk_ci_high``, ``n_high_risk_events_ci_low``,
+        ``n_high_risk_events_ci_high``.
 
     Raises
     ------
@@ -311,9 +333,10 @@ def clinical_impact(
         isinstance(population, int | np.integer) and population > 0
     ):
         raise InputError(f"`population` must be a positive integer, got {population!r}")
+    _check_boot_args(n_boot, conf_level)
     tp, fp = _counts_at(ps["p"], yy, None, t, inclusive)
     n = yy.size
-    return pd.DataFrame(
+    out = pd.DataFrame(
         {
             "threshold": t,
             "cost_benefit_ratio": t / (1 - t),
@@ -322,6 +345,20 @@ def clinical_impact(
             "population": int(population),
         }
     )
+    if n_boot:
+        high, events = [], []
+        for w in _weight_chunks(n, n_boot, random_state):
+            btp, bfp = _counts_at(ps["p"], yy, w, t, inclusive)
+            high.append(population * (btp + bfp) / n)
+            events.append(population * btp / n)
+        alpha = 1 - conf_level
+        for name, boot in (
+            ("n_high_risk", np.vstack(high)),
+            ("n_high_risk_events", np.vstack(events)),
+        ):
+            out[f"{name}_ci_low"] = np.quantile(boot, alpha / 2, axis=0)
+            out[f"{name}_ci_high"] = np.quantile(boot, 1 - alpha / 2, axis=0)
+    return out
 
 
 # --------------------------------------------------------------------------- plots
@@ -520,6 +557,16 @@ def plot_clinical_impact(
         label="Number high risk with event",
         **kwargs,
     )
+    for col, color in (("n_high_risk", "#C44E52"), ("n_high_risk_events", "#4C72B0")):
+        if f"{col}_ci_low" in table:
+            ax.fill_between(
+                table["threshold"],
+                table[f"{col}_ci_low"],
+                table[f"{col}_ci_high"],
+                color=color,
+                alpha=0.15,
+                linewidth=0,
+            )
     ax.set_ylim(0, pop * 1.02)
     ax.set_xlim(float(table["threshold"].min()), float(table["threshold"].max()))
     ax.set_xlabel("Threshold probability")

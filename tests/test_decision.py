@@ -157,6 +157,19 @@ def test_bootstrap_ci_deterministic_and_covers(sim):
     assert not np.allclose(a["net_benefit_ci_low"], c["net_benefit_ci_low"])
 
 
+def test_clinical_impact_bootstrap(sim):
+    import matplotlib.pyplot as plt
+
+    kw = {"thresholds": [0.2, 0.5], "n_boot": 200, "random_state": 3}
+    a = clinical_impact(sim["y"], sim["p_new"], **kw)
+    pd.testing.assert_frame_equal(a, clinical_impact(sim["y"], sim["p_new"], **kw))
+    for col in ("n_high_risk", "n_high_risk_events"):
+        assert (a[f"{col}_ci_low"] <= a[col]).all() and (a[col] <= a[f"{col}_ci_high"]).all()
+    fig, ax = plt.subplots()
+    plot_clinical_impact(a, ax=ax)
+    assert len(ax.collections) == 2
+
+
 def test_bootstrap_matches_explicit_resampling(sim):
     """The vectorized weights equal resampling rows with the same random draws."""
     from radiomics_aln.decision import _bootstrap_weights
