@@ -382,7 +382,11 @@ def _prepare_outcome(
         if outcome_or_y not in data.columns:
             raise InputError(f"outcome column `{outcome_or_y}` is not in {what}")
         return check_binary(data[outcome_or_y], outcome_or_y), outcome_or_y
-    y = outcome_or_y
+    if outcome_or_y is None:
+        raise InputError("an outcome is required: a column name of `data` or the 0/1 values")
+    y = outcome_or_y if isinstance(outcome_or_y, pd.Series) else np.asarray(outcome_or_y)
+    if y.ndim == 2 and 1 in y.shape:
+        y = y.ravel()
     if len(y) != len(data):
         raise InputError(f"outcome has {len(y)} values but {what} has {len(data)} rows")
     name = getattr(y, "name", None) or "y"
@@ -720,6 +724,12 @@ class LogisticNomogram(ClassifierMixin, BaseEstimator):
         self.reference_levels = reference_levels
         self.maxscale = maxscale
         self.nint = nint
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        # a binary endpoint only: sklearn's common checks then use 0/1-like targets
+        tags.classifier_tags.multi_class = False
+        return tags
 
     # ------------------------------------------------------------------ fitting
     def _check_params(self) -> None:
