@@ -1098,6 +1098,8 @@ def extract_features(
         _prepare_task_keys(task)
         tasks.append(task)
 
+    if errors == "raise" and missing:  # inputs absent from the manifest: fail before any work
+        raise ExtractionError(_failure_message(missing[0]["case_id"], missing[0]))
     outcomes = _run_all(tasks, n_jobs, progress, errors)
     return _assemble(case_ids, rois, repeat_readers, tasks, outcomes, missing, errors, data)
 
@@ -1108,9 +1110,8 @@ def _run_all(tasks: list[_Task], n_jobs, progress, errors) -> list[list[dict]]:
 
     todo = [i for i, t in enumerate(tasks) if t.extra or len(t.cached) < len(t.keys)]
     results: list[list[dict] | None] = [None] * len(tasks)
-    for i, t in enumerate(tasks):
-        if i not in set(todo):
-            results[i] = _cached_only(t)
+    for i in set(range(len(tasks))) - set(todo):
+        results[i] = _cached_only(tasks[i])
     if todo:
         disable = None if progress is None else not progress
         if disable is None and not sys.stderr.isatty():
