@@ -559,6 +559,14 @@ def _read_mask_values(
     raise InputError(f"{path}: unknown mask format {suffix or '(no extension)'}")
 
 
+def _is_colour(label: Any) -> bool:
+    return (
+        isinstance(label, tuple)
+        and len(label) == 3
+        and all(isinstance(v, int | np.integer) for v in label)
+    )
+
+
 def _colour_mask_values(
     rgb: np.ndarray, alpha: np.ndarray | None, label: Any, name: str
 ) -> np.ndarray:
@@ -567,8 +575,8 @@ def _colour_mask_values(
     Grey masks (R = G = B) keep that value; a mask drawn in one colour on black becomes 0/1;
     with ``label=(r, g, b)`` the pixels of that colour become 1.
     """
-    if isinstance(label, tuple) and len(label) == 3 and all(isinstance(v, int) for v in label):
-        return np.all(rgb == np.asarray(label, dtype=rgb.dtype), axis=-1).astype(np.uint8)
+    if _is_colour(label):
+        return np.all(rgb == np.asarray(label, dtype=rgb.dtype), axis=-1)  # bool: resolved
     r = rgb[..., 0]
     if np.array_equal(r, rgb[..., 1]) and np.array_equal(r, rgb[..., 2]):
         if alpha is not None and not np.any(r) and np.any(alpha):
@@ -588,8 +596,8 @@ def _colour_mask_values(
 def _select_labels(values: np.ndarray, label: Any, name: str) -> np.ndarray:
     """Boolean foreground of one mask file, checking its values."""
     values = np.asarray(values)
-    if values.dtype == bool:
-        values = values.astype(np.uint8)
+    if values.dtype == bool:  # already a foreground (a colour picked with label=(r, g, b))
+        return values
     if np.issubdtype(values.dtype, np.floating):
         finite = np.isfinite(values)
         if not finite.all():
@@ -602,8 +610,6 @@ def _select_labels(values: np.ndarray, label: Any, name: str) -> np.ndarray:
                 f"mask {name} has non-integer values (e.g. {example:.4g}): it is not a label "
                 "map. Threshold probability or anti-aliased masks first (e.g. mask > 0.5)"
             )
-    if isinstance(label, tuple) and len(label) == 3:
-        return values != 0  # colour already resolved in _colour_mask_values
     present = np.unique(values)
     present = present[present != 0]
     if label is None:
@@ -702,7 +708,8 @@ def load_mask(
         None accepts binary masks: 0 is background and the single other value (1, 255, any
         label) is foreground; a mask with several labels raises. An int selects that label of a
         label map (e.g. an ITK-SNAP segmentation), a sequence the union of labels, and an
-        ``(r, g, b)`` tuple the pixels of that colour in an RGB mask.
+        ``(r, g, b)`` tuple the pixels of that colour in an RGB mask (for a grey mask a
+        tuple is a sequence of labels).
     combine : {"union", "largest"}, default "union"
         How several files (or several blobs) are merged: their union, or only the largest
         connected component of the union (8-connectivity in 2D, 26 in 3D).

@@ -598,6 +598,11 @@ def test_label_maps(tmp_path, image_png):
     np.testing.assert_array_equal(arr(load_mask(path, like=image_png, label=2)), labels == 2)
     both = arr(load_mask(path, like=image_png, label=[1, 2]))
     np.testing.assert_array_equal(both, np.isin(labels, [1, 2]))
+    # On a grey label map a 3-tuple is a list of labels, not a colour.
+    three = arr(load_mask(path, like=image_png, label=(1, 2, 3)))
+    np.testing.assert_array_equal(three, labels > 0)
+    boolean = arr(load_mask(labels == 2, like=image_png))  # boolean arrays are foregrounds
+    np.testing.assert_array_equal(boolean, labels == 2)
     with pytest.raises(
         InputError, match=r"labels\.png has no pixels with label 5; its labels are 1, 2, 3"
     ):
