@@ -304,6 +304,20 @@ def test_youden_against_R(asah, ref, marker):
     assert res.convention == "midpoint"
 
 
+@settings(max_examples=60, deadline=None)
+@given(_tied_data())
+def test_youden_matches_brute_force(data):
+    y, s, _ = data
+    # every distinct classification is "s >= an observed score" (or nobody positive)
+    best = max(np.mean(s[y == 1] >= t) + np.mean(s[y == 0] < t) - 1 for t in np.r_[s, np.inf])
+    res = youden_threshold(y, s)
+    assert_allclose(res.youden_index, best, atol=1e-12)
+    obs = youden_threshold(y, s, convention="observed")
+    pos_mid, pos_obs = s >= res.threshold, s >= obs.threshold
+    assert np.array_equal(pos_mid, pos_obs)
+    assert_allclose(np.mean(pos_mid[y == 1]), res.sensitivity)
+
+
 def test_youden_observed_convention_classifies_identically(asah):
     y, s = asah["outcome"], asah["s100b"]
     mid = youden_threshold(y, s)
@@ -638,6 +652,14 @@ def test_performance_table_cutoffs_do_not_leak_from_test_cohorts():
         ta.performance[ta.performance["cohort"] == "Training"],
         tb.performance[tb.performance["cohort"] == "Training"],
     )
+
+
+def test_performance_table_bootstrap_is_deterministic():
+    cohorts = _three_cohorts()
+    a = performance_table(cohorts, ci="bootstrap", n_boot=300, random_state=5)
+    b = performance_table(cohorts, ci="bootstrap", n_boot=300, random_state=5)
+    pd.testing.assert_frame_equal(a.performance, b.performance)
+    assert (a.performance["auc_ci_low"] < a.performance["auc"]).all()
 
 
 def test_performance_table_options_and_errors():
