@@ -524,3 +524,64 @@ def test_breast_cases_equal_plain_execute_on_the_loaded_image(test_data_dir, cas
             if c.startswith(f"{name}__")
         }
         _assert_same(ours, _plain(image, m))
+
+
+# ---------------------------------------------------------------- manifest, progress, logging
+
+
+def test_manifest_with_ln_and_repeat_columns(tmp_path):
+    from radiomics_aln.cohort import read_manifest
+
+    rows = []
+    for i in range(2):
+        img = _image(40 + i, shape=(110, 120))
+        ln = _image(50 + i, shape=(60, 70))
+        sitk.WriteImage(sitk.Cast(img, sitk.sitkFloat32), str(tmp_path / f"t{i}.nrrd"))
+        sitk.WriteImage(_mask(img, (40, 70, 40, 80)), str(tmp_path / f"t{i}_m.nrrd"))
+        sitk.WriteImage(_mask(img, (41, 71, 40, 79)), str(tmp_path / f"t{i}_m2.nrrd"))
+        sitk.WriteImage(sitk.Cast(ln, sitk.sitkFloat32), str(tmp_path / f"n{i}.nrrd"))
+        sitk.WriteImage(_mask(ln, (20, 40, 20, 45)), str(tmp_path / f"n{i}_m.nrrd"))
+        rows.append(
+            f"00{i},train,{i},t{i}.nrrd,t{i}_m.nrrd,n{i}.nrrd,n{i}_m.nrrd,"
+            + (f"t{i}_m2.nrrd" if i == 0 else "")
+        )
+    header = "case_id,cohort,outcome,tumor_image,tumor_mask,ln_image,ln_mask,tumor_mask_reader2"
+    (tmp_path / "manifest.csv").write_text("\n".join([header, *rows]) + "\n")
+    manifest = read_manifest(tmp_path / "manifest.csv")
+    res = ex.extract_features(manifest, repeats=True)
+    assert res.failures.empty
+    assert list(res.features.index) == ["000", "001"]
+    prefixes = res.features.columns.str.split("__").str[0].unique().tolist()
+    assert prefixes == ["tumor", "peritumoral", "ln"]
+    assert res.features.shape == (2, 3 * 846)
+    rep = res.repeats["reader2"]
+    assert list(rep.index) == ["000"] and list(rep.columns) == list(res.features.columns)
+    assert rep.filter(like="ln__").isna().all().all()  # no reader2 LN mask
+    assert rep.filter(like="peritumoral__").notna().all().all()  # ring of reader2's tumour
+    assert res.repeats["repeat"].empty
+    # same values as the in-memory path on the loaded image
+    from radiomics_aln import roi
+
+    image = roi.load_image(tmp_path / "n1.nrrd")
+    mask = roi.load_mask(tmp_path / "n1_m.nrrd", like=image)
+    ours = {c[4:]: v for c, v in res.features.loc["001"].items() if c.startswith("ln__")}
+    _assert_same(ours, _plain(image, mask))
+
+
+def test_progress_bar_and_pyradiomics_log_are_controlled(capfd):
+    import logging
+
+    import radiomics
+
+    root = logging.getLogger()
+    before = (root.level, list(root.handlers))
+    cases = _cases(2)
+    capfd.readouterr()
+    ex.extract_features(cases, rois=("tumor",), progress=False)
+    err = capfd.readouterr().err
+    # PyRadiomics warns about the symmetrical GLCM on every run unless silenced.
+    assert "GLCM is symmetrical" not in err and "extracting" not in err
+    assert radiomics.handler.level == 60
+    assert (root.level, list(root.handlers)) == before
+    ex.extract_features(cases, rois=("tumor",), progress=True)
+    assert "extracting" in capfd.readouterr().err
