@@ -1136,6 +1136,7 @@ class LogisticNomogram(ClassifierMixin, BaseEstimator):
         probabilities: Sequence[float] | None = None,
         show_lp: bool = False,
         labels: Mapping[str, str] | None = None,
+        risk_label: str = "Risk",
         **kwargs: Any,
     ) -> Any:
         """Draw the classic nomogram: Points, one axis per predictor, Total Points, Risk.
@@ -1149,6 +1150,8 @@ class LogisticNomogram(ClassifierMixin, BaseEstimator):
             Also draw the linear-predictor axis.
         labels : mapping, optional
             Display names of predictors.
+        risk_label : str
+            Name of the probability axis, e.g. "Risk of ALN metastasis".
         **kwargs
             Passed to the axis lines (``ax.plot``), e.g. ``color``, ``lw``.
 
@@ -1186,18 +1189,34 @@ class LogisticNomogram(ClassifierMixin, BaseEstimator):
                 )
             )
         pr = tab[tab.axis == "probability"]
-        rows.append(("Risk", list(pr["total_points"] * shrink), [_fmt(v) for v in pr["value"]]))
+        rows.append((risk_label, list(pr["total_points"] * shrink), [_fmt(v) for v in pr["value"]]))
+        ms = float(self.maxscale)
+        ax.set_xlim(-0.3 * ms, 1.05 * ms)
+        ax.set_ylim(-len(rows) + 0.5, 0.8)
+        # data units per character at fontsize 8, to stagger labels that would overlap (as rms)
+        width_px = max(ax.get_window_extent().width, 1.0)
+        per_char = 1.35 * ms / width_px * 8 * 0.6 * ax.figure.dpi / 72
         for i, (label, xs, texts) in enumerate(rows):
             yv = -i
             if len(xs) == 0:
                 continue
             ax.plot([min(xs), max(xs)], [yv, yv], **line_kw)
-            for xv, txt in zip(xs, texts, strict=True):
-                ax.plot([xv, xv], [yv, yv + 0.12], **line_kw)
-                ax.text(xv, yv + 0.18, txt, ha="center", va="bottom", fontsize=8)
-            ax.text(-0.04 * float(self.maxscale), yv, label, ha="right", va="center")
-        ax.set_xlim(-0.3 * float(self.maxscale), 1.05 * float(self.maxscale))
-        ax.set_ylim(-len(rows) + 0.5, 0.8)
+            order = np.argsort(xs, kind="stable")
+            below, prev_x, prev_half, prev_below = set(), -np.inf, 0.0, True
+            for j in order:
+                half = len(texts[j]) * per_char / 2
+                crowded = xs[j] - half < prev_x + prev_half
+                if crowded and not prev_below:
+                    below.add(j)
+                prev_x, prev_half, prev_below = xs[j], half, j in below
+            for j, (xv, txt) in enumerate(zip(xs, texts, strict=True)):
+                if j in below:
+                    ax.plot([xv, xv], [yv, yv - 0.12], **line_kw)
+                    ax.text(xv, yv - 0.18, txt, ha="center", va="top", fontsize=8)
+                else:
+                    ax.plot([xv, xv], [yv, yv + 0.12], **line_kw)
+                    ax.text(xv, yv + 0.18, txt, ha="center", va="bottom", fontsize=8)
+            ax.text(-0.04 * ms, yv, label, ha="right", va="center")
         ax.axis("off")
         return ax
 
