@@ -402,7 +402,9 @@ def load_image(
     ``PhysicalDeltaX``/``PhysicalDeltaY`` in cm, converted to mm) when present, else from
     ``PixelSpacing`` or ``ImagerPixelSpacing`` (stored there as row, column spacing and
     reordered to ``(x, y)``). ``MONOCHROME1`` pixels are inverted and the modality rescale
-    (slope, intercept) is applied. A PNG's or TIFF's dpi tag is ignored: it is not the
+    (slope, intercept) is applied. A DICOM image gets origin 0 and identity direction (a 2D
+    ultrasound frame has no patient position); masks saved from it as NRRD/NIfTI must match
+    that, or be loaded with ``check_geometry="size"``. A PNG's or TIFF's dpi tag is ignored: it is not the
     scanner's pixel size.
 
     Examples

@@ -116,21 +116,20 @@ def test_ring_clipped_at_image_edge_reports_coverage():
     top = centre_row - int(round(5.0 / 0.2))
     cut = sitk.GetImageFromArray(full[top:].copy())
     cut.SetSpacing(spacing)
-    ring_full, cov_full = peritumoral_ring(
-        sitk.GetImageFromArray(full), width_mm=5.0, return_coverage=True
-    )
     with pytest.warns(CoverageWarning, match=r"keeps only \d+% .*min_coverage=0.9"):
         ring_cut, cov = peritumoral_ring(cut, width_mm=5.0, min_coverage=0.9, return_coverage=True)
-    # Unclipped ring on the padded grid equals the ring of the uncut image (same pixels).
     full_img = sitk.GetImageFromArray(full)
     full_img.SetSpacing(spacing)
-    assert cov.n_pixels_unclipped == ring_coverage(full_img).n_pixels
-    expected_in_image = int(arr(peritumoral_ring(full_img))[top:].sum())
-    assert cov.n_pixels == cov.n_pixels_in_image == expected_in_image
-    assert cov.coverage == pytest.approx(expected_in_image / cov.n_pixels_unclipped)
+    ring_full, cov_full = peritumoral_ring(full_img, width_mm=5.0, return_coverage=True)
+    assert cov_full.coverage == 1.0
+    # The clipped ring is the full ring cropped, and the unclipped ring computed on the padded
+    # grid is exactly the ring of the uncut image.
+    np.testing.assert_array_equal(arr(ring_cut), arr(ring_full)[top:])
+    assert cov.n_pixels_unclipped == cov_full.n_pixels
+    assert cov.n_pixels == cov.n_pixels_in_image == int(arr(ring_full)[top:].sum())
+    assert cov.coverage == pytest.approx(cov.n_pixels / cov_full.n_pixels)
     assert cov.coverage == cov.coverage_image < 0.9
     assert cov.area == pytest.approx(cov.n_pixels * 0.04)
-    assert cov_full.coverage == 1.0
 
 
 def test_ring_clipped_by_within_mask():
