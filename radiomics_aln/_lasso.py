@@ -1,0 +1,556 @@
+"""glmnet-equivalent L1-penalized logistic regression (private engine of :mod:`radiomics_aln.score`).
+
+The problem solved at each penalty ``lam`` is glmnet's ``family="binomial", alpha=1``::
+
+    minimize  -(1/n) sum_i [y_i eta_i - log(1 + exp(eta_i))] + lam * sum_j |b_j|,
+    eta_i = b0 + x_i' b,
+
+on columns standardized with the population standard deviation (``standardize=TRUE``). The
+algorithm follows Friedman, Hastie & Tibshirani (2010): an outer IRLS (Newton) loop builds the
+weighted least-squares approximation, an inner cyclic coordinate descent with soft-thresholding
+solves its lasso problem, the path is warm-started from the previous penalty, and the sequential
+strong rule (Tibshirani et al. 2012) restricts the work to a candidate set whose KKT conditions are
+checked on all features afterwards. Two additions make the solution exact rather than
+tolerance-limited: once coordinate descent has settled the sign pattern of the inner problem, its
+active-set linear system is solved directly (and accepted only if signs and KKT conditions hold),
+and the Newton step is halved whenever it would increase the penalized objective.
+
+The lambda sequence, the early stopping of the path and the cross-validation bookkeeping
+(``cv.glmnet``: each fold on its own path, predictions interpolated linearly in lambda, fold-wise
+deviance or AUC, fold-size-weighted mean and standard error, ``lambda.min``/``lambda.1se``) mirror
+glmnet 4.1-6 line by line; see ``docs/score.md``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import linalg
+from scipy.special import expit
+
+__all__: list[str] = []
+
+logger = logging.getLogger(__name__)
+
+# glmnet.control() factory defaults (glmnet 4.1-6).
+_FDEV = 1e-5
+_DEVMAX = 0.999
+_MNLAM = 5
+_PROB_MIN_CV = 1e-5  # cv.lognet clips predicted probabilities to [1e-5, 1 - 1e-5]
+
+_IRLS_MAX = 200
+_CD_MAX_SWEEPS = 20_000
+
+
+@dataclass
+class LassoPath:
+    """Solutions along a lambda path, on the scale of the columns given to the solver."""
+
+    lambdas: np.ndarray  # (k,) decreasing
+    intercepts: np.ndarray  # (k,)
+    coefs: np.ndarray  # (p, k)
+    dev_ratio: np.ndarray  # (k,) fraction of null deviance explained
+    null_deviance: float
+    converged: bool
+
+
+def population_sd(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Column means and standard deviations with divisor n (glmnet's ``standardize=TRUE``)."""
+    mean = X.mean(axis=0)
+    sd = np.sqrt(((X - mean) ** 2).mean(axis=0))
+    return mean, sd
+
+
+def glmnet_lambdas(lambda_max: float, nlambda: int, ratio: float) -> np.ndarray:
+    """glmnet's default sequence: ``lambda_max * ratio**(k/(nlambda-1))``, built as glmnet does.
+
+    glmnet multiplies by ``alf = ratio**(1/(nlambda-1))`` step by step from ``alf*lambda_max`` and
+    reports the first value as ``exp(2*log(l2) - log(l3))`` (``fix.lam``); we repeat both so the
+    sequences agree to the last bits.
+    """
+    if nlambda == 1:
+        return np.array([lambda_max])
+    alf = ratio ** (1.0 / (nlambda - 1))
+    lam = np.empty(nlambda)
+    lam[0] = np.inf
+    cur = alf * lambda_max
+    for k in range(1, nlambda):
+        if k > 1:
+            cur = cur * alf
+        lam[k] = cur
+    if nlambda > 2:
+        lam[0] = np.exp(2 * np.log(lam[1]) - np.log(lam[2]))
+    else:
+        lam[0] = lambda_max
+    return lam
+
+
+def null_gradient(X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Gradient ``X'(y - ybar)/n`` of the log-likelihood at the intercept-only model."""
+    return X.T @ (y - y.mean()) / y.size
+
+
+def _deviance(eta: np.ndarray, y: np.ndarray) -> float:
+    return float(2.0 * np.sum(np.logaddexp(0.0, eta) - y * eta))
+
+
+def _objective(eta: np.ndarray, y: np.ndarray, b: np.ndarray, lam: float) -> float:
+    return float(np.mean(np.logaddexp(0.0, eta) - y * eta) + lam * np.abs(b).sum())
+
+
+class _Quad:
+    """The weighted, centred Gram matrix ``H = Xc' diag(w) Xc`` of an IRLS step, never formed whole.
+
+    Products ``H @ v`` cost two passes over ``X`` and blocks ``H[A, A]`` are built for the small
+    active set only, so a step costs O(n * (s + a^2)) rather than O(n * s^2).
+    """
+
+    def __init__(self, XS: np.ndarray, w: np.ndarray, W: float, xm: np.ndarray) -> None:
+        self.XS, self.w, self.W, self.xm = XS, w, W, xm
+
+    def matvec(self, v: np.ndarray) -> np.ndarray:
+        nz = np.flatnonzero(v)
+        if nz.size == 0:
+            return np.zeros(self.xm.size)
+        u = self.XS[:, nz] @ v[nz] - self.xm[nz] @ v[nz]
+        return self.XS.T @ (self.w * u)
+
+    def block(self, act: np.ndarray) -> np.ndarray:
+        XA = self.XS[:, act]
+        return (XA * self.w[:, None]).T @ XA - self.W * np.outer(self.xm[act], self.xm[act])
+
+    def full(self) -> np.ndarray:
+        return self.block(np.arange(self.xm.size))
+
+
+def _feature_sign(Q: _Quad, c: np.ndarray, lam: float, x: np.ndarray) -> np.ndarray | None:
+    """Exact solution of ``x'Hx/2 - c'x + lam*|x|_1`` by feature-sign search.
+
+    Lee, Battle, Raina & Ng (2007): guess the active set and signs, solve the linear system on it,
+    move to the best point of the segment where a coefficient changes sign, add the worst KKT
+    violator; each step lowers the objective, so it ends at the minimizer. Returns ``None`` when an
+    active block is singular (more active features than the data can identify) or when it cycles,
+    and the caller falls back to coordinate descent.
+    """
+    s = c.size
+    lam_hi = lam * (1.0 + 1e-10) + 1e-15
+
+    def fval(v: np.ndarray) -> float:
+        return float(0.5 * v @ Q.matvec(v) - c @ v + lam * np.abs(v).sum())
+
+    x = x.copy()
+    for _ in range(4 * s + 50):
+        grad = Q.matvec(x) - c
+        act = np.flatnonzero(x)
+        # optimality on the active set
+        if act.size and np.max(np.abs(grad[act] + lam * np.sign(x[act]))) > 1e-11 * (1.0 + lam):
+            theta = np.sign(x[act])
+        else:
+            zero = np.flatnonzero(x == 0.0)
+            if zero.size == 0:
+                return x
+            i = zero[np.argmax(np.abs(grad[zero]))]
+            if abs(grad[i]) <= lam_hi:
+                return x
+            act = np.sort(np.append(act, i))
+            theta = np.sign(x[act])
+            theta[act == i] = -np.sign(grad[i])
+        try:
+            target = linalg.solve(Q.block(act), c[act] - lam * theta, assume_a="pos")
+        except (linalg.LinAlgError, ValueError):
+            return None
+        if not np.all(np.isfinite(target)):
+            return None
+        cur = x[act]
+        d = target - cur
+        flip = (cur != 0.0) & (np.sign(target) != np.sign(cur))
+        ts = [1.0]
+        if flip.any():
+            ts.extend(float(t) for t in (-cur[flip] / d[flip]) if 0.0 < t < 1.0)
+        best_t, best_f, best_v = None, np.inf, None
+        for t in ts:
+            v = x.copy()
+            v[act] = cur + t * d
+            if t < 1.0:
+                # the coefficient that reaches zero at t is set to exactly zero
+                hit = flip & np.isclose(-cur / np.where(d == 0, 1.0, d), t, rtol=1e-12, atol=0.0)
+                v[act[hit]] = 0.0
+            fv = fval(v)
+            if fv < best_f:
+                best_t, best_f, best_v = t, fv, v
+        if best_v is None or best_f > fval(x) + 1e-14 * (1.0 + abs(best_f)):
+            return None
+        x = best_v
+        del best_t
+    return None
+
+
+def _lasso_qp(Q: _Quad, c: np.ndarray, lam: float, b: np.ndarray) -> np.ndarray:
+    """Minimize ``b'Hb/2 - c'b + lam*|b|_1`` (H positive semidefinite), warm-started at ``b``."""
+    s = c.size
+    if s == 0:
+        return b
+    exact = _feature_sign(Q, c, lam, b)
+    if exact is not None:
+        return exact
+    # singular active block: cyclic coordinate descent on the explicit Gram matrix
+    H = Q.full()
+    diag = np.diag(H).copy()
+    rows = [H[j] for j in range(s)]
+    usable = [j for j in range(s) if diag[j] > 1e-14]
+    r = c - H @ b  # r_j = c_j - sum_k H_jk b_k
+    cd_tol = 1e-9 * max(float(diag.max()), 1e-300)
+    lam_hi = lam * (1.0 + 1e-10) + 1e-15
+
+    def sweep(order: list[int]) -> float:
+        dmax = 0.0
+        for j in order:
+            hj = diag[j]
+            bj = b[j]
+            u = r[j] + hj * bj
+            if u > lam:
+                nb = (u - lam) / hj
+            elif u < -lam:
+                nb = (u + lam) / hj
+            else:
+                nb = 0.0
+            if nb != bj:
+                d = nb - bj
+                r[:] -= d * rows[j]
+                b[j] = nb
+                dmax = max(dmax, hj * d * d)
+        return dmax
+
+    sweeps = 0
+    while sweeps < _CD_MAX_SWEEPS:
+        dmax = sweep(usable)
+        sweeps += 1
+        # glmnet's habit: iterate on the current active set until it settles, then a full pass
+        active = [j for j in usable if b[j] != 0.0]
+        while dmax > cd_tol and sweeps < _CD_MAX_SWEEPS:
+            dmax = sweep(active)
+            sweeps += 1
+        if sweep(usable) > cd_tol:
+            sweeps += 1
+            continue
+        # exact solve on the active set with the current signs
+        act = np.flatnonzero(b)
+        if act.size == 0:
+            return b
+        sg = np.sign(b[act])
+        try:
+            b_act = linalg.solve(H[np.ix_(act, act)], c[act] - lam * sg, assume_a="pos")
+        except (linalg.LinAlgError, ValueError):
+            b_act = None
+        if b_act is not None and np.all(np.sign(b_act) == sg):
+            cand = np.zeros(s)
+            cand[act] = b_act
+            grad = c - H[:, act] @ b_act
+            inactive = np.ones(s, dtype=bool)
+            inactive[act] = False
+            if np.all(np.abs(grad[inactive]) <= lam_hi):
+                return cand
+        if cd_tol < 1e-24:
+            return b  # singular active set: coordinate descent to its limit is the answer
+        cd_tol *= 1e-3
+    logger.debug("coordinate descent stopped at %d sweeps", sweeps)
+    return b
+
+
+def _fit_restricted(
+    X: np.ndarray, y: np.ndarray, lam: float, b0: float, b: np.ndarray, idx: np.ndarray, tol: float
+) -> tuple[float, np.ndarray, bool]:
+    """Proximal-Newton (IRLS) iterations on the columns ``idx``; other coefficients stay zero."""
+    n = y.size
+    XS = X[:, idx]
+    bS = b[idx].copy()
+    eta = b0 + XS @ bS
+    f_old = _objective(eta, y, bS, lam)
+    for _ in range(_IRLS_MAX):
+        pr = expit(eta)
+        v = np.clip(pr * (1.0 - pr), 1e-10, None)
+        w = v / n
+        W = w.sum()
+        wz = w * eta + (y - pr) / n
+        zm = wz.sum() / W
+        if idx.size:
+            xm = XS.T @ w / W
+            c = XS.T @ wz - W * xm * zm
+            b_new = _lasso_qp(_Quad(XS, w, W, xm), c, lam, bS.copy())
+            b0_new = zm - xm @ b_new
+        else:
+            b_new = bS
+            b0_new = zm
+        # step halving keeps the penalized objective decreasing (glmnet has none; rarely needed)
+        step = 1.0
+        while True:
+            cb0 = b0 + step * (b0_new - b0)
+            cb = bS + step * (b_new - bS)
+            ceta = cb0 + XS @ cb
+            f_new = _objective(ceta, y, cb, lam)
+            if f_new <= f_old + 1e-13 * abs(f_old) or step < 1e-6:
+                break
+            step *= 0.5
+        delta = max(abs(cb0 - b0), float(np.max(np.abs(cb - bS), initial=0.0)))
+        b0, bS, eta, f_old = cb0, cb, ceta, f_new
+        if delta <= tol * (1.0 + max(abs(b0), float(np.max(np.abs(bS), initial=0.0)))):
+            out = np.zeros_like(b)
+            out[idx] = bS
+            return b0, out, True
+    out = np.zeros_like(b)
+    out[idx] = bS
+    return b0, out, False
+
+
+def lognet_path(
+    X: np.ndarray,
+    y: np.ndarray,
+    lambdas: np.ndarray | None = None,
+    *,
+    nlambda: int = 100,
+    lambda_min_ratio: float | None = None,
+    tol: float = 1e-12,
+) -> LassoPath:
+    """L1 logistic regression path on standardized columns ``X`` (mean 0, population sd 1).
+
+    With ``lambdas=None`` the glmnet default sequence is used and the path stops early by glmnet's
+    rules (from the 5th lambda on: more than 99.9% deviance explained, or an increase of the
+    explained fraction below 1e-5). With user lambdas every value is fitted, as in glmnet.
+    """
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float)
+    n, p = X.shape
+    ybar = y.mean()
+    null_b0 = float(np.log(ybar / (1.0 - ybar)))
+    null_dev = float(-2.0 * n * (ybar * np.log(ybar) + (1.0 - ybar) * np.log(1.0 - ybar)))
+    g = null_gradient(X, y)
+    lmax = float(np.max(np.abs(g), initial=0.0))
+    user = lambdas is not None
+    if user:
+        lam_seq = np.asarray(lambdas, dtype=float)
+    else:
+        ratio = lambda_min_ratio if lambda_min_ratio is not None else (0.01 if n < p else 1e-4)
+        lam_seq = glmnet_lambdas(lmax, nlambda, ratio)
+    k_all = lam_seq.size
+    a0 = np.empty(k_all)
+    coefs = np.zeros((p, k_all))
+    dev_ratio = np.empty(k_all)
+    b0, b = null_b0, np.zeros(p)
+    ever = np.zeros(p, dtype=bool)
+    lam_prev = max(lmax, float(lam_seq[0]))
+    converged = True
+    kept = k_all
+    for k in range(k_all):
+        lam = float(lam_seq[k])
+        if (not user and k == 0) or lam >= lmax:
+            b0, b = null_b0, np.zeros(p)
+            g = null_gradient(X, y)
+        else:
+            strong = ever | (np.abs(g) >= 2.0 * lam - lam_prev)
+            while True:
+                idx = np.flatnonzero(strong)
+                b0, b, ok = _fit_restricted(X, y, lam, b0, b, idx, tol)
+                converged &= ok
+                pr = expit(b0 + X @ b)
+                g = X.T @ (y - pr) / n
+                viol = ~strong & (np.abs(g) > lam * (1.0 + 1e-10))
+                if not viol.any():
+                    break
+                strong |= viol
+            ever |= b != 0.0
+        a0[k] = b0
+        coefs[:, k] = b
+        dev_ratio[k] = 1.0 - _deviance(b0 + X @ b, y) / null_dev
+        lam_prev = lam
+        if not user and k + 1 >= min(_MNLAM, k_all):
+            if dev_ratio[k] > _DEVMAX or (k > 0 and dev_ratio[k] - dev_ratio[k - 1] < _FDEV):
+                kept = k + 1
+                break
+    return LassoPath(
+        lambdas=lam_seq[:kept].copy(),
+        intercepts=a0[:kept],
+        coefs=coefs[:, :kept],
+        dev_ratio=dev_ratio[:kept],
+        null_deviance=null_dev,
+        converged=converged,
+    )
+
+
+def fit_glmnet(
+    X: np.ndarray,
+    y: np.ndarray,
+    lambdas: np.ndarray | None = None,
+    *,
+    nlambda: int = 100,
+    lambda_min_ratio: float | None = None,
+    tol: float = 1e-12,
+) -> tuple[LassoPath, np.ndarray, np.ndarray]:
+    """``glmnet(X, y, family="binomial", standardize=TRUE)`` on raw columns.
+
+    Returns the path on the standardized scale plus the column means and sds; constant columns
+    (sd 0) are excluded as glmnet does and keep coefficient zero.
+    """
+    mean, sd = population_sd(X)
+    ok = sd > 0
+    Xs = np.zeros_like(X, dtype=float)
+    Xs[:, ok] = (X[:, ok] - mean[ok]) / sd[ok]
+    path = lognet_path(
+        Xs[:, ok], y, lambdas, nlambda=nlambda, lambda_min_ratio=lambda_min_ratio, tol=tol
+    )
+    if not ok.all():
+        full = np.zeros((X.shape[1], path.lambdas.size))
+        full[ok] = path.coefs
+        path.coefs = full
+    return path, mean, np.where(ok, sd, 1.0)
+
+
+def to_original_scale(
+    path: LassoPath, mean: np.ndarray, sd: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Intercepts and coefficients in the units of the raw columns (glmnet's ``coef()``)."""
+    beta = path.coefs / sd[:, None]
+    a0 = path.intercepts - mean @ beta
+    return a0, beta
+
+
+def lambda_interp(lambdas: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """glmnet's ``lambda.interp``: left/right indices and weights for penalties ``s``."""
+    lambdas = np.asarray(lambdas, dtype=float)
+    s = np.asarray(s, dtype=float)
+    if lambdas.size == 1:
+        zeros = np.zeros(s.size, dtype=int)
+        return zeros, zeros, np.ones(s.size)
+    span = lambdas[0] - lambdas[-1]
+    sfrac = (lambdas[0] - s) / span
+    lam_n = (lambdas[0] - lambdas) / span
+    sfrac = np.clip(sfrac, lam_n.min(), lam_n.max())
+    coord = np.interp(sfrac, lam_n, np.arange(lambdas.size, dtype=float))
+    left = np.floor(coord).astype(int)
+    right = np.ceil(coord).astype(int)
+    denom = lam_n[left] - lam_n[right]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frac = (sfrac - lam_n[right]) / denom
+    frac[left == right] = 1.0
+    frac[np.abs(denom) < np.finfo(float).eps] = 1.0
+    return left, right, frac
+
+
+def _auc(y: np.ndarray, score: np.ndarray) -> float:
+    """Mann-Whitney AUC with ties counted 1/2 (``survival::concordance`` as cv.lognet calls it)."""
+    pos = score[y == 1]
+    neg = score[y == 0]
+    if pos.size == 0 or neg.size == 0:
+        return np.nan
+    ranks = _average_ranks(np.concatenate([pos, neg]))
+    return float((ranks[: pos.size].sum() - pos.size * (pos.size + 1) / 2) / (pos.size * neg.size))
+
+
+def _average_ranks(a: np.ndarray) -> np.ndarray:
+    from scipy.stats import rankdata
+
+    return rankdata(a, method="average")
+
+
+@dataclass
+class CVResult:
+    lambdas: np.ndarray
+    cvm: np.ndarray
+    cvsd: np.ndarray
+    nzero: np.ndarray
+    index_min: int
+    index_1se: int
+    measure: str
+    fold_values: np.ndarray  # (nfolds, k): per-fold mean deviance or AUC
+
+
+def cv_glmnet(
+    X: np.ndarray,
+    y: np.ndarray,
+    foldid: np.ndarray,
+    *,
+    measure: str = "deviance",
+    nlambda: int = 100,
+    lambda_min_ratio: float | None = None,
+    full_path: LassoPath | None = None,
+    tol: float = 1e-12,
+) -> tuple[CVResult, LassoPath, np.ndarray, np.ndarray]:
+    """``cv.glmnet(X, y, family="binomial", foldid=foldid, type.measure=measure)``.
+
+    ``foldid`` holds integers 1..K. Returns the CV summary, the full-data path and the full-data
+    column means and sds (for the path's original-scale coefficients).
+    """
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float)
+    n = y.size
+    if full_path is None:
+        full_path, mean, sd = fit_glmnet(
+            X, y, nlambda=nlambda, lambda_min_ratio=lambda_min_ratio, tol=tol
+        )
+    else:
+        mean, sd = population_sd(X)
+        sd = np.where(sd > 0, sd, 1.0)
+    lam = full_path.lambdas
+    nfolds = int(foldid.max())
+    link = np.full((n, lam.size), np.nan)
+    for i in range(1, nfolds + 1):
+        held = foldid == i
+        path_i, mean_i, sd_i = fit_glmnet(
+            X[~held], y[~held], nlambda=nlambda, lambda_min_ratio=lambda_min_ratio, tol=tol
+        )
+        a0_i, beta_i = to_original_scale(path_i, mean_i, sd_i)
+        left, right, frac = lambda_interp(path_i.lambdas, lam)
+        a0_s = a0_i[left] * frac + a0_i[right] * (1 - frac)
+        beta_s = beta_i[:, left] * frac + beta_i[:, right] * (1 - frac)
+        link[held] = a0_s + X[held] @ beta_s
+    if measure == "auc" and n / nfolds < 10:
+        measure = "deviance_from_auc"
+    fold_n = np.array([np.sum(foldid == i) for i in range(1, nfolds + 1)], dtype=float)
+    prob = 1.0 / (1.0 + np.exp(-link))
+    if measure == "auc":
+        vals = np.array(
+            [
+                [_auc(y[foldid == i], prob[foldid == i, j]) for j in range(lam.size)]
+                for i in range(1, nfolds + 1)
+            ]
+        )
+    else:
+        pc = np.clip(prob, _PROB_MIN_CV, 1 - _PROB_MIN_CV)
+        raw = -2.0 * (y[:, None] * np.log(pc) + (1 - y[:, None]) * np.log(1 - pc))
+        vals = np.array([raw[foldid == i].mean(axis=0) for i in range(1, nfolds + 1)])
+    good = ~np.isnan(vals)
+    wts = np.where(good, fold_n[:, None], 0.0)
+    vz = np.where(good, vals, 0.0)
+    cvm = (vz * wts).sum(axis=0) / wts.sum(axis=0)
+    N = good.sum(axis=0)
+    cvsd = np.sqrt(
+        ((np.where(good, vals - cvm, 0.0) ** 2) * wts).sum(axis=0) / wts.sum(axis=0) / (N - 1)
+    )
+    nzero = (full_path.coefs != 0).sum(axis=0)
+    crit = -cvm if measure == "auc" else cvm
+    i_min, i_1se = _optimal_indices(lam, crit, cvsd)
+    res = CVResult(
+        lambdas=lam,
+        cvm=cvm,
+        cvsd=cvsd,
+        nzero=nzero,
+        index_min=i_min,
+        index_1se=i_1se,
+        measure="auc" if measure == "auc" else "deviance",
+        fold_values=vals,
+    )
+    return res, full_path, mean, sd
+
+
+def _optimal_indices(lam: np.ndarray, crit: np.ndarray, cvsd: np.ndarray) -> tuple[int, int]:
+    """glmnet's ``getOptcv.glmnet`` on a criterion to minimize: largest lambda at the minimum,
+    and largest lambda whose criterion is within one SE of it."""
+    ok = ~np.isnan(crit)
+    cmin = np.min(crit[ok])
+    lam_min = np.max(lam[ok & (crit <= cmin)])
+    i_min = int(np.flatnonzero(lam == lam_min)[0])
+    semin = crit[i_min] + cvsd[i_min]
+    lam_1se = np.max(lam[ok & (crit <= semin)])
+    i_1se = int(np.flatnonzero(lam == lam_1se)[0])
+    return i_min, i_1se
