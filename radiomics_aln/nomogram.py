@@ -663,6 +663,9 @@ class LogisticNomogram(ClassifierMixin, BaseEstimator):
         One row per fitted model of the backward elimination: ``step``, ``predictors`` (model at
         that step), ``removed`` (None for the final model), ``chi2``, ``df``, ``p_value`` (Wald
         test of the removed predictor), ``aic`` (of the model at that step), ``aic_after``.
+    step_coefficients_ : DataFrame
+        The coefficient table (columns of ``summary``) of every model fitted along the
+        elimination, with a leading ``step`` column matching ``elimination_steps_``.
     youden_cutoff_, youden_points_cutoff_ : float
         Youden-optimal cutoff on training probability and the same cutoff in total points.
     youden_sensitivity_, youden_specificity_ : float
@@ -818,6 +821,8 @@ class LogisticNomogram(ClassifierMixin, BaseEstimator):
         self.n_events_ = int(y.sum())
         self.classes_ = np.array([0, 1])
         self.elimination_steps_ = steps
+        coefs = self._step_coefficients
+        self.step_coefficients_ = coefs[["step", *[c for c in coefs.columns if c != "step"]]]
         self.n_features_in_ = len(predictors)
         self._summary = _coef_table(final_fit, terms)
         self._setup_points(data, X=_design(data, terms), coef=final_fit.coef)
@@ -843,6 +848,7 @@ class LogisticNomogram(ClassifierMixin, BaseEstimator):
         terms = list(all_terms)
         fit = fit_terms(terms)
         rows: list[dict[str, Any]] = []
+        tables: list[pd.DataFrame] = []
         step = 0
         while self.selection == "backward":
             wald = _term_wald(fit, terms)
@@ -887,7 +893,10 @@ class LogisticNomogram(ClassifierMixin, BaseEstimator):
                     + "); there is no model to draw as a nomogram. Candidates: "
                     + format_items(t.name for t in all_terms)
                 )
+            tables.append(_coef_table(fit, terms).assign(step=step))
             terms, fit = reduced_terms, reduced
+        tables.append(_coef_table(fit, terms).assign(step=step + 1))
+        self._step_coefficients = pd.concat(tables, ignore_index=True)
         rows.append(
             {
                 "step": step + 1,
@@ -1258,6 +1267,7 @@ class LogisticNomogram(ClassifierMixin, BaseEstimator):
             "youden_sensitivity": self.youden_sensitivity_,
             "youden_specificity": self.youden_specificity_,
             "elimination_steps": self.elimination_steps_.to_dict(orient="list"),
+            "step_coefficients": self.step_coefficients_.to_dict(orient="list"),
         }
         params = self.get_params()
         params["reference_levels"] = (
@@ -1308,6 +1318,12 @@ class LogisticNomogram(ClassifierMixin, BaseEstimator):
         for c in ("chi2", "df", "p_value", "aic", "aic_after"):
             steps[c] = [f(v) for v in steps[c]]
         obj.elimination_steps_ = steps
+        sc = pd.DataFrame(st["step_coefficients"])
+        for c in sc.columns:
+            if c not in ("term", "predictor", "level"):
+                sc[c] = [f(v) for v in sc[c]]
+        sc["step"] = sc["step"].astype(int)
+        obj.step_coefficients_ = sc
         fit = LogitFit(
             np.concatenate([[obj.intercept_], obj.coef_.to_numpy()]),
             obj.cov_.to_numpy(),

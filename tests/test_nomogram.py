@@ -144,6 +144,13 @@ def test_backward_p_matches_R_wald_loop(birthwt):
     # the final model is an ordinary refit of the kept predictors
     direct = _fit(birthwt, kept)
     assert_allclose(nomo.coef_, direct.coef_)
+    # coefficient tables of every step: first = full model, last = summary
+    sc = nomo.step_coefficients_
+    assert sorted(sc["step"].unique()) == steps["step"].tolist()
+    first = sc[sc.step == 1].drop(columns="step").reset_index(drop=True)
+    pd.testing.assert_frame_equal(first, _fit(birthwt, FULL).summary)
+    last = sc[sc.step == sc.step.max()].drop(columns="step").reset_index(drop=True)
+    pd.testing.assert_frame_equal(last, nomo.summary)
 
 
 def test_backward_aic_matches_R_step(birthwt):
@@ -265,6 +272,7 @@ def test_json_round_trip_gives_identical_predictions(birthwt, tmp_path):
     assert back.youden_points_cutoff_ == nomo.youden_points_cutoff_
     pd.testing.assert_frame_equal(back.points_table(), nomo.points_table())
     pd.testing.assert_frame_equal(back.summary, nomo.summary)
+    pd.testing.assert_frame_equal(back.step_coefficients_, nomo.step_coefficients_)
     pd.testing.assert_frame_equal(back.total_points_table(), nomo.total_points_table())
     assert (
         back.elimination_steps_["removed"].tolist() == nomo.elimination_steps_["removed"].tolist()
