@@ -121,8 +121,9 @@ def spacing_source(image: sitk.Image) -> str:
         region calibration), ``"dicom_pixel_spacing"`` (DICOM PixelSpacing or
         ImagerPixelSpacing), ``"argument"`` (the ``spacing=`` argument), ``"pixel"`` (pixel
         units chosen explicitly), ``"unknown"`` (no spacing: mm operations raise
-        :class:`SpacingError`) or ``"image"`` (an image built in memory: its spacing is
-        trusted as set).
+        :class:`SpacingError`) or ``"image"`` (an image built in memory or returned by a
+        SimpleITK filter, which drops this metadata: its spacing is trusted as set, with a
+        warning from mm operations when it is SimpleITK's default of 1).
 
     Examples
     --------
@@ -839,6 +840,16 @@ def _require_spacing(image: sitk.Image, what: str) -> str:
             "spacing=(x, y) = (columns, rows), or the manifest's `spacing` column; or pass "
             "spacing='pixel' to load_image to measure in pixels on purpose"
         )
+    if source == "image" and all(v == 1.0 for v in image.GetSpacing()):
+        # In-memory images (and results of SimpleITK filters, which drop our metadata) have
+        # spacing 1 unless someone set it: probably not a real 1 mm pixel.
+        warnings.warn(
+            f"{what}: {_describe(image)} has spacing 1 mm per pixel, SimpleITK's default for "
+            "images built in memory; if that is not the real pixel size, set it with "
+            "image.SetSpacing((x_mm, y_mm)) or load the files with load_image(..., spacing=)",
+            UserWarning,
+            stacklevel=4,
+        )
     return "pixel" if source == "pixel" else "mm"
 
 
@@ -1115,8 +1126,8 @@ def tumor_peritumoral_region(
     >>> arr = np.zeros((60, 60), dtype=np.uint8)
     >>> arr[25:35, 25:35] = 1
     >>> mask = sitk.GetImageFromArray(arr)
-    >>> mask.SetSpacing((1.0, 1.0))
-    >>> region = tumor_peritumoral_region(mask, width_mm=2.0)
+    >>> mask.SetSpacing((0.5, 0.5))
+    >>> region = tumor_peritumoral_region(mask, width_mm=1.0)
     >>> int(sitk.GetArrayViewFromImage(region).sum())  # 10x10 + 4 sides 2x10 + 4 corners
     184
     """

@@ -219,6 +219,7 @@ def test_ring_bad_arguments(kwargs, match):
 
 def test_ring_bad_masks():
     empty = sitk.GetImageFromArray(np.zeros((20, 20), dtype=np.uint8))
+    empty.SetSpacing((0.1, 0.1))
     with pytest.raises(InputError, match="is empty: no tumour"):
         peritumoral_ring(empty)
     labels = sitk.GetImageFromArray(np.array([[0, 1], [2, 0]], dtype=np.uint8))
@@ -235,6 +236,13 @@ def test_ring_bad_masks():
     shifted.SetOrigin((1.0, 0.0))
     with pytest.raises(GeometryError, match="origin"):
         peritumoral_ring(mask, within=shifted)
+
+
+def test_default_spacing_of_in_memory_image_warns():
+    tumor = np.zeros((40, 40), dtype=np.uint8)
+    tumor[15:25, 15:25] = 1
+    with pytest.warns(UserWarning, match="has spacing 1 mm per pixel, SimpleITK's default"):
+        peritumoral_ring(sitk.GetImageFromArray(tumor), width_mm=3.0)
 
 
 def test_narrow_ring_warns_and_empty_ring_raises():
