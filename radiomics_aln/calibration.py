@@ -678,6 +678,10 @@ def _refit(model: Any, data: pd.DataFrame, y: np.ndarray, repeat_selection: bool
     else:
         est.set_params(selection=None)
         predictors = model.predictors_
+        refs = est.get_params().get("reference_levels")
+        if refs:
+            # reference levels of predictors the selection removed do not apply to the refit
+            est.set_params(reference_levels={k: v for k, v in refs.items() if k in predictors})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return est.fit(data, pd.Series(y, index=data.index, name="y"), predictors)

@@ -278,6 +278,18 @@ def test_validate_structure_determinism_and_n_jobs(birthwt):
     assert a.loc["auc", "optimism"] > 0
 
 
+def test_validate_refit_of_selected_model_keeps_reference_levels(birthwt):
+    # race's reference level is given, the selection keeps other predictors only
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SmallSampleWarning)
+        nomo = LogisticNomogram(selection="backward", reference_levels={"race": "white"}).fit(
+            birthwt, "low", ["lwt", "ht", "race", "age", "ftv"]
+        )
+    assert "race" not in nomo.predictors_
+    res = bootstrap_validate(nomo, birthwt, "low", B=3, random_state=0, repeat_selection=False)
+    assert (res["n"] == 3).all()
+
+
 def test_calibrate_structure_and_determinism(birthwt, full_model):
     a = bootstrap_calibrate(full_model, birthwt, "low", B=5, random_state=1, repeat_selection=False)
     b = bootstrap_calibrate(
