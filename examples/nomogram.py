@@ -66,9 +66,9 @@ def main(out_dir: Path) -> None:
     print("screened (p < 0.10):", screened)
 
     # 2. multivariable model, backward elimination, nomogram
-    nomo = LogisticNomogram(
-        selection="backward", reference_levels={k: v for k, v in reference.items() if k in screened}
-    ).fit(train, "aln_metastasis", screened)
+    nomo = LogisticNomogram(selection="backward", reference_levels=reference).fit(
+        train, "aln_metastasis", screened
+    )
     nomo.print_summary()
     print(nomo.points_table().round(1).to_string(index=False))
     fig, ax = plt.subplots(figsize=(9, 5))

@@ -168,9 +168,12 @@ def _make_terms(
     data: pd.DataFrame, predictors: Sequence[str], reference_levels: Mapping[str, Any] | None
 ) -> list[_Term]:
     reference_levels = dict(reference_levels or {})
-    unknown = set(reference_levels) - set(predictors)
+    # levels for columns that are not (or no longer) predictors are ignored, typos are not
+    unknown = set(reference_levels) - set(data.columns)
     if unknown:
-        raise InputError(f"reference_levels names non-predictors: {format_items(sorted(unknown))}")
+        raise InputError(
+            f"reference_levels names column(s) not in the data: {format_items(sorted(unknown))}"
+        )
     terms = []
     for name in predictors:
         col = data[name]
@@ -641,7 +644,8 @@ class LogisticNomogram(ClassifierMixin, BaseEstimator):
         Removal rule of backward elimination.
     reference_levels : mapping, optional
         ``{predictor: level}`` for categorical predictors (default: first category / first in
-        sorted order, as R's ``factor``).
+        sorted order, as R's ``factor``). Entries for columns that are not predictors are
+        ignored, so one mapping can serve several models.
     maxscale : float, default 100
         Points of the predictor with the widest range (``rms::nomogram(maxscale=)``).
     nint : int, default 10

@@ -351,6 +351,12 @@ def test_bad_parameters(birthwt):
         LogisticNomogram(criterion="bic").fit(birthwt, "low", ["lwt"])
     with pytest.raises(InputError, match="reference level 'asian'"):
         LogisticNomogram(reference_levels={"race": "asian"}).fit(birthwt, "low", ["race"])
+    with pytest.raises(InputError, match="reference_levels names column.*racee"):
+        LogisticNomogram(reference_levels={"racee": "white"}).fit(birthwt, "low", ["race"])
+    with pytest.raises(InputError, match="reference_levels given for numeric predictor `lwt`"):
+        LogisticNomogram(reference_levels={"lwt": 100}).fit(birthwt, "low", ["lwt"])
+    # a reference level of a column that is not a predictor is ignored
+    LogisticNomogram(reference_levels={"race": "white"}).fit(birthwt, "low", ["lwt"])
     with pytest.raises(InputError, match="outcome column `nope`"):
         LogisticNomogram().fit(birthwt, "nope", ["lwt"])
 
