@@ -484,7 +484,7 @@ def univariate_logistic(
         One row per predictor level, in the order given, the reference level of a categorical
         predictor listed first with ``is_reference`` True, ``odds_ratio`` 1 and NaN elsewhere:
 
-        - ``predictor``, ``level`` (None for numeric predictors), ``reference`` (the reference
+        - ``predictor``, ``level`` (missing for numeric predictors), ``reference`` (the reference
           level of a categorical predictor), ``is_reference``
         - ``n`` (cases at this level; all cases for numeric), ``n_events``
         - ``beta``, ``se``, ``z``, ``p_value`` (Wald), ``odds_ratio``, ``or_ci_low``,
