@@ -314,3 +314,36 @@ def test_bootstrap_needs_fitted_model(birthwt):
         bootstrap_validate(
             LogisticNomogram().fit(birthwt, "low", ["lwt", "smoke"]), birthwt, "low", B=0
         )
+
+
+def test_hosmer_lemeshow_drops_group_left_empty_by_interpolated_quantiles():
+    # type-7 quantiles put breaks 0.34 < 0.5 < 0.66: (0.5, 0.66] holds no prediction, so
+    # hoslem.test would divide 0 by 0; we drop the empty group and say how many were formed
+    p = np.repeat([0.1, 0.5, 0.9], [40, 20, 40])
+    y = np.concatenate([np.r_[1, 1, 1, 1, np.zeros(36)], np.r_[np.ones(10), np.zeros(10)],
+                        np.r_[np.ones(36), 0, 0, 0, 0]])  # fmt: skip
+    with pytest.warns(StatisticalWarning, match="3 groups were formed instead of 10"):
+        hl = hosmer_lemeshow(y, p)
+    assert hl.table["n"].tolist() == [40, 20, 40]
+    assert np.isfinite(hl.statistic) and hl.df == 1
+
+
+def test_calibration_curve_with_too_few_groups_falls_back_to_distinct_values():
+    p = np.repeat([0.2, 0.6], 50)
+    y = np.r_[np.ones(10), np.zeros(40), np.ones(30), np.zeros(20)]
+    cc = calibration_curve(y, p)
+    assert cc.hosmer_lemeshow is None
+    assert_allclose(cc.grouped["observed_rate"], [0.2, 0.6])
+    assert cc.grouped["n"].tolist() == [50, 50]
+
+
+def test_plot_calibration_with_bias_corrected_curve(birthwt, full_model):
+    import matplotlib.pyplot as plt
+
+    cal = bootstrap_calibrate(
+        full_model, birthwt, "low", B=2, random_state=0, repeat_selection=False
+    )
+    p = full_model.predict_proba(birthwt)[:, 1]
+    ax = plot_calibration(birthwt["low"], p, ax=plt.subplots()[1], bias_corrected=cal)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "Bias-corrected" in labels
