@@ -505,13 +505,27 @@ def cv_glmnet(
         beta_s = beta_i[:, left] * frac + beta_i[:, right] * (1 - frac)
         link[held] = a0_s + X[held] @ beta_s
     if measure == "auc" and n / nfolds < 10:
-        measure = "deviance_from_auc"
+        measure = "deviance"  # cv.lognet's fallback (it warns)
+    res = cv_summary(link, y, foldid, lam, (full_path.coefs != 0).sum(axis=0), measure)
+    return res, full_path, mean, sd
+
+
+def cv_summary(
+    link: np.ndarray,
+    y: np.ndarray,
+    foldid: np.ndarray,
+    lambdas: np.ndarray,
+    nzero: np.ndarray,
+    measure: str,
+) -> CVResult:
+    """cv.lognet + cvstats + getOptcv.glmnet on out-of-fold link predictions (n x k)."""
+    nfolds = int(foldid.max())
     fold_n = np.array([np.sum(foldid == i) for i in range(1, nfolds + 1)], dtype=float)
     prob = 1.0 / (1.0 + np.exp(-link))
     if measure == "auc":
         vals = np.array(
             [
-                [_auc(y[foldid == i], prob[foldid == i, j]) for j in range(lam.size)]
+                [_auc(y[foldid == i], prob[foldid == i, j]) for j in range(lambdas.size)]
                 for i in range(1, nfolds + 1)
             ]
         )
@@ -521,26 +535,22 @@ def cv_glmnet(
         vals = np.array([raw[foldid == i].mean(axis=0) for i in range(1, nfolds + 1)])
     good = ~np.isnan(vals)
     wts = np.where(good, fold_n[:, None], 0.0)
-    vz = np.where(good, vals, 0.0)
-    cvm = (vz * wts).sum(axis=0) / wts.sum(axis=0)
+    cvm = (np.where(good, vals, 0.0) * wts).sum(axis=0) / wts.sum(axis=0)
     N = good.sum(axis=0)
-    cvsd = np.sqrt(
-        ((np.where(good, vals - cvm, 0.0) ** 2) * wts).sum(axis=0) / wts.sum(axis=0) / (N - 1)
-    )
-    nzero = (full_path.coefs != 0).sum(axis=0)
+    dev2 = np.where(good, vals - cvm, 0.0) ** 2
+    cvsd = np.sqrt((dev2 * wts).sum(axis=0) / wts.sum(axis=0) / (N - 1))
     crit = -cvm if measure == "auc" else cvm
-    i_min, i_1se = _optimal_indices(lam, crit, cvsd)
-    res = CVResult(
-        lambdas=lam,
+    i_min, i_1se = _optimal_indices(lambdas, crit, cvsd)
+    return CVResult(
+        lambdas=lambdas,
         cvm=cvm,
         cvsd=cvsd,
         nzero=nzero,
         index_min=i_min,
         index_1se=i_1se,
-        measure="auc" if measure == "auc" else "deviance",
+        measure=measure,
         fold_values=vals,
     )
-    return res, full_path, mean, sd
 
 
 def _optimal_indices(lam: np.ndarray, crit: np.ndarray, cvsd: np.ndarray) -> tuple[int, int]:
