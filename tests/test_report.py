@@ -9,6 +9,7 @@ no Chromium binary exists (``.ci/run`` installs Debian's ``chromium``).
 from __future__ import annotations
 
 import base64
+import fcntl
 import json
 import os
 import select
@@ -128,8 +129,12 @@ class _Chromium:
         self._r, from_chrome_w = os.pipe()
 
         def _fds():
-            os.dup2(to_chrome_r, 3)
-            os.dup2(from_chrome_w, 4)
+            # copy both ends above fd 10 first: a pipe already sitting on fd 3 or 4 would
+            # otherwise be clobbered, or keep its close-on-exec flag (dup2(fd, fd) is a no-op)
+            a = fcntl.fcntl(to_chrome_r, fcntl.F_DUPFD, 10)
+            b = fcntl.fcntl(from_chrome_w, fcntl.F_DUPFD, 10)
+            os.dup2(a, 3)  # dup2 makes fds 3 and 4 inheritable
+            os.dup2(b, 4)
 
         self.proc = subprocess.Popen(
             [
