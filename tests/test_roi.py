@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import SimpleITK as sitk
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from radiomics_aln.exceptions import (
@@ -94,6 +96,40 @@ def test_ring_is_disjoint_from_tumour_and_exact_under_anisotropy():
     d = brute_force_distance(tumor, spacing)
     expected = (d > 0) & (d <= 3.0)
     np.testing.assert_array_equal(ring.astype(bool), expected)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    sx=st.floats(0.05, 1.0),
+    sy=st.floats(0.05, 1.0),
+    width=st.floats(0.3, 4.0),
+    edge=st.booleans(),
+)
+def test_ring_equals_brute_force_definition(seed, sx, sy, width, edge):
+    """Any blob, any anisotropic spacing, with or without touching the edge: exact definition."""
+    rng = np.random.default_rng(seed)
+    tumor = np.zeros((24, 30), dtype=np.uint8)
+    r0, c0 = (0, 0) if edge else (8, 10)
+    tumor[r0 : r0 + 6, c0 : c0 + 7] = rng.random((6, 7)) < 0.6
+    tumor[r0 + 2, c0 + 3] = 1
+    mask = sitk.GetImageFromArray(tumor)
+    mask.SetSpacing((sx, sy))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # narrow-ring and coverage warnings are not tested here
+        try:
+            ring, cov = peritumoral_ring(mask, width, min_coverage=None, return_coverage=True)
+        except InputError as exc:  # a ring narrower than every pixel has no pixel
+            assert "has no pixel" in str(exc)
+            assert width < min(sx, sy)
+            return
+    d = brute_force_distance(tumor, (sx, sy))
+    # (0, w] with w closed up to rounding: 6 x 0.05 mm is 0.30000000000000004 in floating point
+    # and belongs to a 0.3 mm ring.
+    expected = (d > 0) & (d <= width * (1 + 1e-9))
+    np.testing.assert_array_equal(arr(ring).astype(bool), expected)
+    assert cov.n_pixels == expected.sum() and cov.n_pixels <= cov.n_pixels_unclipped
+    assert cov.area == pytest.approx(expected.sum() * sx * sy)
 
 
 def test_ring_output_geometry_and_values():
