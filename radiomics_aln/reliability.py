@@ -173,9 +173,11 @@ def _form_statistics(
             f_up = f_stat * stats.f.ppf(q, df2, df1)
             if form.endswith("k"):
                 estimate = (msb - denom_ms) / msb
+                denominator = msb
                 low, high = 1.0 - 1.0 / f_low, 1.0 - 1.0 / f_up
             else:
-                estimate = (msb - denom_ms) / (msb + (k - 1) * denom_ms)
+                denominator = msb + (k - 1) * denom_ms
+                estimate = (msb - denom_ms) / denominator
                 low = (f_low - 1.0) / (f_low + k - 1.0)
                 high = (f_up - 1.0) / (f_up + k - 1.0)
                 # F = +inf (no within-target error): the bounds' limit is 1, not inf/inf.
@@ -184,7 +186,8 @@ def _form_statistics(
         else:
             df2 = (ms["n"] - 1) * (k - 1)
             f_stat = msb / mse
-            icc_a1 = (msb - mse) / (msb + (k - 1) * mse + k * (msj - mse) / n)
+            denominator = msb + (k - 1) * mse + k * (msj - mse) / n
+            icc_a1 = (msb - mse) / denominator
             # Satterthwaite df of McGraw & Wong (1996, Table 7), written with MSJ and MSE instead
             # of Fj = MSJ / MSE so that MSE = 0 (perfect consistency) stays finite.
             c = n * (1.0 + (k - 1) * icc_a1) - k * icc_a1
@@ -200,13 +203,21 @@ def _form_statistics(
             if form == "ICC2":
                 estimate = icc_a1
             else:
-                estimate = (msb - mse) / (msb + (msj - mse) / n)
+                denominator = msb + (msj - mse) / n
+                estimate = (msb - mse) / denominator
                 # Spearman-Brown step-up of the ICC(A,1) bounds: algebraically McGraw & Wong's
                 # ICC(A,k) bounds n(MSR - F*MSE) / (F*(MSC - MSE) + n*MSR) with the same v.
                 low = low * k / (1.0 + low * (k - 1))
                 high = high * k / (1.0 + high * (k - 1))
         pval = stats.f.sf(f_stat, df1, df2)
-    undefined = ms["constant"] | ~np.isfinite(estimate)
+    # A denominator that is zero up to rounding makes the estimate 0/0 or +-1/0 (e.g. ICC2k when
+    # MS_R = (MS_E - MS_C) / n): report it as undefined rather than as a huge number.
+    scale = msb + msw + msj + mse
+    undefined = (
+        ms["constant"]
+        | ~np.isfinite(estimate)
+        | (np.abs(denominator) <= _CONSTANT_RTOL * np.where(np.isfinite(scale), scale, 0.0))
+    )
     nan = np.nan
     return {
         "ICC": np.where(undefined, nan, estimate),
@@ -531,7 +542,7 @@ def _stack_readings(readings: Mapping[str, pd.DataFrame]) -> tuple[np.ndarray, p
 def _missing_message(
     x: np.ndarray, cases: pd.Index, features: pd.Index, names: Sequence[str], kind: str
 ) -> str:
-    bad = ~np.isfinite(x) if kind == "non-finite" else np.isnan(x)
+    bad = np.isinf(x) if kind == "inf" else np.isnan(x)
     feat_idx = np.flatnonzero(bad.any(axis=(0, 1)))
     parts = []
     for j in feat_idx[:10]:
@@ -883,6 +894,8 @@ class ICCFilter(SelectorMixin, BaseEstimator):
             ``readings``/``repeats``/``icc``; features of ``X`` missing from a reading or the
             table; repeat cases missing from ``X``; and every error of :func:`icc_table`.
         """
+        # sklearn's own checks first (shape, sparse, complex), with its standard messages.
+        validate_data(self, X, dtype=None, ensure_all_finite=False)
         sources = {"readings": readings, "repeats": repeats, "icc": icc}
         given = [k for k, v in sources.items() if v is not None]
         if len(given) != 1:
@@ -895,7 +908,6 @@ class ICCFilter(SelectorMixin, BaseEstimator):
                 "ICCFilter.fit needs X as a pandas DataFrame: its column names are matched with "
                 f"the features of the repeat readings; got {type(X).__name__}"
             )
-        validate_data(self, X, dtype=None, ensure_all_finite=False, ensure_min_samples=0)
         features = pd.Index([str(c) for c in X.columns])
         form = _check_form(self.form)
         low_col, _ = _ci_columns(self.confidence)
