@@ -5,6 +5,7 @@ can also be imported on its own, e.g. ``from radiomics_aln.metrics import roc_au
 """
 
 from radiomics_aln._version import __version__
+from radiomics_aln.cohort import READERS, Case, Manifest, read_manifest
 from radiomics_aln.decision import (
     DEFAULT_THRESHOLDS,
     clinical_impact,
@@ -29,9 +30,36 @@ from radiomics_aln.metrics import (
     roc_curve_table,
     youden_threshold,
 )
+from radiomics_aln.roi import (
+    CaseROIs,
+    RingCoverage,
+    load_case_rois,
+    load_image,
+    load_mask,
+    peritumoral_ring,
+    plot_rois,
+    ring_coverage,
+    spacing_source,
+    tumor_peritumoral_region,
+)
 
 __all__ = [
     "__version__",
+    # cohort and ROIs
+    "Case",
+    "Manifest",
+    "read_manifest",
+    "READERS",
+    "load_image",
+    "load_mask",
+    "peritumoral_ring",
+    "tumor_peritumoral_region",
+    "ring_coverage",
+    "RingCoverage",
+    "spacing_source",
+    "load_case_rois",
+    "CaseROIs",
+    "plot_rois",
     # evaluation: metrics
     "roc_auc",
     "delong_test",
