@@ -26,7 +26,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import threadpool_limits
 
 from radiomics_aln import _lasso
-from radiomics_aln._validation import check_binary, check_columns, format_items
+from radiomics_aln._validation import check_columns, format_items
 from radiomics_aln.exceptions import (
     ConvergenceWarning,
     InputError,
@@ -34,7 +34,7 @@ from radiomics_aln.exceptions import (
     StatisticalWarning,
 )
 from radiomics_aln.io import dump_model, load_model
-from radiomics_aln.selection import RedundancyFilter, UnivariateFilter
+from radiomics_aln.selection import RedundancyFilter, UnivariateFilter, _binary_outcome
 
 __all__ = ["RadScore"]
 
@@ -283,13 +283,17 @@ class RadScore(TransformerMixin, BaseEstimator):
             mismatch, bad ``foldid``.
         """
         self._check_params()
+        if y is None:
+            raise InputError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None"
+            )
         Xf = self._as_frame(X, reset=True)
         self._names_ = list(Xf.columns)
         if not isinstance(X, pd.DataFrame):
             names = self._names_
         else:
             names = list(Xf.columns)
-        y_arr = check_binary(y, "y")
+        y_arr, self.classes_ = _binary_outcome(y, "y")
         if y_arr.size != len(Xf):
             raise InputError(f"X has {len(Xf)} rows but y has {y_arr.size}")
         counts = np.bincount(y_arr, minlength=2)
@@ -731,6 +735,11 @@ class RadScore(TransformerMixin, BaseEstimator):
         return obj
 
     def __sklearn_tags__(self):
+        from sklearn.utils import ClassifierTags
+
         tags = super().__sklearn_tags__()
         tags.target_tags.required = True
+        # a binary outcome is needed: the common checks then pass two-class targets
+        tags.classifier_tags = ClassifierTags(multi_class=False)
+        tags.transformer_tags.preserves_dtype = ["float64"]  # the score is always float64
         return tags

@@ -161,12 +161,39 @@ def mutual_information(
     return pd.Series(np.maximum(mi, 0.0), index=names, name="mutual_information")
 
 
+def _binary_outcome(y: Any, name: str = "y") -> tuple[np.ndarray, np.ndarray]:
+    """0/1 outcome and the two original labels (``classes_``; the larger one is coded 1).
+
+    0/1 and boolean outcomes are checked by the shared validator (its messages name the rows);
+    any other pair of labels is accepted as scikit-learn classifiers do.
+    """
+    arr = np.asarray(y)
+    if arr.ndim == 2 and 1 in arr.shape:
+        arr = arr.ravel()
+    if arr.ndim == 1 and arr.size and arr.dtype != bool:
+        labels = pd.unique(pd.Series(arr))
+        if len(labels) == 2 and not set(labels.tolist()) <= {0, 1}:
+            classes = np.sort(np.asarray(labels))
+            return (arr == classes[1]).astype(int), classes
+        if len(labels) > 2:
+            raise InputError(
+                f"`{name}` must be a binary outcome; it has {len(labels)} distinct values "
+                f"({', '.join(map(str, labels[:5]))}{', ...' if len(labels) > 5 else ''})"
+            )
+    yb = check_binary(y, name)
+    return yb, np.array([0, 1])
+
+
 class _SupervisedSelector(SelectorMixin, BaseEstimator):
     """Shared input handling of the two selectors (pandas names, binary outcome)."""
 
     def __sklearn_tags__(self):
+        from sklearn.utils import ClassifierTags
+
         tags = super().__sklearn_tags__()
         tags.target_tags.required = True
+        # a binary outcome is needed: the common checks then pass two-class targets
+        tags.classifier_tags = ClassifierTags(multi_class=False)
         return tags
 
     def _validate_fit(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -175,7 +202,7 @@ class _SupervisedSelector(SelectorMixin, BaseEstimator):
 
             check_finite_frame(X, "X")
         Xa, ya = validate_data(self, X, y, dtype=float, ensure_min_samples=2)
-        yb = check_binary(ya, "y")
+        yb, self.classes_ = _binary_outcome(ya, "y")
         return Xa, yb
 
     def _get_support_mask(self) -> np.ndarray:
