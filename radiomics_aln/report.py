@@ -73,7 +73,8 @@ table.data tbody th { text-align: left; background: none; font-weight: normal;
 table.data td:first-child { text-align: left; }
 .tablewrap { overflow-x: auto; }
 .caption { font-weight: 600; margin: 14px 0 4px; }
-figure { margin: 14px 0 22px; }
+.figs { display: flex; flex-wrap: wrap; gap: 6px 18px; align-items: flex-start; }
+figure { margin: 14px 0 22px; max-width: 100%; }
 figure img { max-width: 100%; height: auto; border: 1px solid var(--rule); }
 figcaption { color: var(--muted); font-size: 0.9em; margin-top: 4px; }
 dl.kv { display: grid; grid-template-columns: max-content auto; gap: 2px 16px; }
@@ -300,12 +301,16 @@ def render_html(content: Mapping[str, Any], *, dpi: int = 110) -> str:
             parts.append(f'<dl class="kv">{rows}</dl>')
         for caption, table in _items(sec.get("tables"), "tables"):
             parts.append(f'<div class="caption">{_esc(caption)}</div>{_table_html(table)}')
-        for caption, fig in _items(sec.get("figures"), "figures"):
-            uri = figure_to_data_uri(fig, dpi=dpi)
-            parts.append(
-                f'<figure><img src="{uri}" alt="{_esc(caption)}">'
-                f"<figcaption>{_esc(caption)}</figcaption></figure>"
-            )
+        figures = _items(sec.get("figures"), "figures")
+        if figures:
+            parts.append('<div class="figs">')
+            for caption, fig in figures:
+                uri = figure_to_data_uri(fig, dpi=dpi)
+                parts.append(
+                    f'<figure><img src="{uri}" alt="{_esc(caption)}">'
+                    f"<figcaption>{_esc(caption)}</figcaption></figure>"
+                )
+            parts.append("</div>")
         parts.append("</section>")
 
     nav = "".join(f'<li><a href="#{s}">{_esc(t)}</a></li>' for s, t in toc)
