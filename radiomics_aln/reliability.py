@@ -121,29 +121,36 @@ def _mean_squares(x: np.ndarray, valid: np.ndarray | None = None) -> dict[str, n
     across cases, so between-target and residual variation are both zero).
     """
     n_all, k, p = x.shape
-    if valid is None:
-        w = np.ones((n_all, p))
-    else:
-        w = valid.astype(float)
-        x = np.where(valid[:, None, :], x, 0.0)
-    n = w.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        col_mean = (w[:, None, :] * x).sum(axis=0) / n  # (k, p): each rater's mean
-        grand = col_mean.mean(axis=0)  # (p,)
-        row_mean = x.mean(axis=1)  # (n, p): each case's mean over raters
-        ss_rows = k * (w * (row_mean - grand) ** 2).sum(axis=0)
+        if valid is None:  # fast path: every case used for every feature
+            n = np.full(p, float(n_all))
+            col_mean = x.mean(axis=0)  # (k, p): each rater's mean
+            row_mean = x.mean(axis=1)  # (n, p): each case's mean over raters
+            grand = col_mean.mean(axis=0)  # (p,)
+            ss_rows = k * ((row_mean - grand) ** 2).sum(axis=0)
+            resid = x - row_mean[:, None, :] - col_mean[None, :, :] + grand
+            ss_err = (resid**2).sum(axis=(0, 1))
+            lo, hi, scale = x.min(axis=0), x.max(axis=0), np.abs(x).max(axis=(0, 1))
+        else:
+            w = valid.astype(float)
+            x = np.where(valid[:, None, :], x, 0.0)
+            n = w.sum(axis=0)
+            col_mean = (w[:, None, :] * x).sum(axis=0) / n
+            row_mean = x.mean(axis=1)
+            grand = col_mean.mean(axis=0)
+            ss_rows = k * (w * (row_mean - grand) ** 2).sum(axis=0)
+            resid = x - row_mean[:, None, :] - col_mean[None, :, :] + grand
+            ss_err = (w[:, None, :] * resid**2).sum(axis=(0, 1))
+            big = np.finfo(float).max
+            lo = np.where(valid[:, None, :], x, big).min(axis=0)
+            hi = np.where(valid[:, None, :], x, -big).max(axis=0)
+            scale = np.abs(x).max(axis=(0, 1))  # left-out cells were set to 0
         ss_cols = n * ((col_mean - grand) ** 2).sum(axis=0)
-        resid = x - row_mean[:, None, :] - col_mean[None, :, :] + grand
-        ss_err = (w[:, None, :] * resid**2).sum(axis=(0, 1))
         msb = ss_rows / (n - 1)
         msj = ss_cols / (k - 1)
         mse = ss_err / ((n - 1) * (k - 1))
         msw = (ss_cols + ss_err) / (n * (k - 1))
-    # Constant readings: compare each rater's spread across cases with the feature's magnitude.
-    big = np.finfo(float).max
-    lo = np.where(w[:, None, :] > 0, x, big).min(axis=0)
-    hi = np.where(w[:, None, :] > 0, x, -big).max(axis=0)
-    scale = np.where(w[:, None, :] > 0, np.abs(x), 0.0).max(axis=(0, 1))
+    # Constant readings: each rater's spread across cases is negligible against the magnitude.
     constant = ((hi - lo) <= _CONSTANT_RTOL * scale).all(axis=0)
     return {
         "n": n.astype(int),
@@ -525,11 +532,14 @@ def _stack_readings(readings: Mapping[str, pd.DataFrame]) -> tuple[np.ndarray, p
     blocks = []
     for name in names:
         df = readings[name].loc[cases, features]
-        non_numeric = [
-            c
-            for c in df.columns
-            if not (pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c]))
-        ]
+        # Check each distinct dtype once: per-column checks dominate the run time otherwise.
+        dtypes = df.dtypes
+        bad = {
+            dt
+            for dt in set(dtypes)
+            if not (pd.api.types.is_numeric_dtype(dt) or pd.api.types.is_bool_dtype(dt))
+        }
+        non_numeric = [c for c, dt in dtypes.items() if dt in bad] if bad else []
         if non_numeric:
             raise InputError(
                 f"reading {name!r} has non-numeric feature column(s) {format_items(non_numeric)}; "
