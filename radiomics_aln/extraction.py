@@ -992,7 +992,8 @@ def extract_features(
     ring_mm : float
         Width of the peritumoral ring in mm.
     progress : bool or None
-        tqdm progress bar; ``None``: only when stderr is a terminal.
+        tqdm progress bar over images; ``None``: only when interactive (stderr is a terminal, or
+        a Jupyter kernel).
     verbose : bool
         Keep PyRadiomics' warnings on stderr (default: silenced with ``radiomics.setVerbosity``).
 
@@ -1113,9 +1114,9 @@ def _run_all(tasks: list[_Task], n_jobs, progress, errors) -> list[list[dict]]:
     for i in set(range(len(tasks))) - set(todo):
         results[i] = _cached_only(tasks[i])
     if todo:
-        disable = None if progress is None else not progress
-        if disable is None and not sys.stderr.isatty():
-            disable = True
+        if progress is None:  # interactive: a terminal or a Jupyter kernel
+            progress = sys.stderr.isatty() or "ipykernel" in sys.modules
+        disable = not progress
         bar = tqdm(total=len(todo), desc="extracting", unit="image", disable=disable)
         try:
             parallel = Parallel(n_jobs=n_jobs, return_as="generator")
