@@ -585,3 +585,25 @@ def test_progress_bar_and_pyradiomics_log_are_controlled(capfd):
     assert (root.level, list(root.handlers)) == before
     ex.extract_features(cases, rois=("tumor",), progress=True)
     assert "extracting" in capfd.readouterr().err
+
+
+def test_shipped_settings_filter_each_image_once_for_all_its_masks(monkeypatch):
+    calls = []
+    original = imageoperations.getLoGImage
+
+    def counting(image, mask, **kwargs):
+        calls.append(image.GetSize())
+        yield from original(image, mask, **kwargs)
+
+    monkeypatch.setattr(imageoperations, "getLoGImage", counting)
+    img = _image(60, spacing=(0.085, 0.085))
+    masks = [_mask(img, (30, 60, 30, 70)), _mask(img, (10, 80, 10, 95)), _mask(img, (5, 20, 5, 30))]
+    extractor = ex._get_extractor(ex.load_params("ultrasound_2d"))
+    out = ex._execute_masks(extractor, img, list(enumerate(masks)))
+    assert not any(isinstance(v, Exception) for v in out.values())
+    assert len(calls) == 1  # the whole image is resampled whatever the mask's box
+    calls.clear()
+    p5 = ex.load_params("ultrasound_2d")
+    p5["setting"]["padDistance"] = 5  # boxes differ: each mask gets its own filtering
+    ex._execute_masks(ex._get_extractor(p5), img, list(enumerate(masks)))
+    assert len(calls) == 3
