@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import linalg, optimize, stats
+from scipy import linalg, optimize, special, stats
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
@@ -297,10 +297,12 @@ def fit_logistic(
     *,
     max_iter: int = 100,
     tol: float = 1e-12,
+    check_rank: bool = True,
 ) -> LogitFit:
     """Maximum-likelihood logistic regression by Newton-Raphson with step halving.
 
-    ``X`` includes the intercept column. Converged when the largest Newton step is below ``tol``
+    ``X`` includes the intercept column; ``check_rank=False`` skips the collinearity check
+    (for column subsets of a matrix already checked). Converged when the largest Newton step is below ``tol``
     relative to the coefficients, so estimates agree with R's ``glm`` to its own tolerance and the
     covariance is the inverse information at the final estimate.
 
@@ -315,7 +317,15 @@ def fit_logistic(
     """
     columns = list(columns)
     n, k = X.shape
-    rank = np.linalg.matrix_rank(X)
+    rank = k
+    if check_rank:
+        # cheap screen on the column-scaled Gram matrix; the SVD decides only in doubtful cases
+        g = X.T @ X
+        d = np.sqrt(np.diag(g))
+        d[d == 0] = 1.0
+        ev = np.linalg.eigvalsh(g / np.outer(d, d))
+        if not ev[0] > 1e-10 * ev[-1]:
+            rank = np.linalg.matrix_rank(X)
     if rank < k:
         _, _, piv = linalg.qr(X, mode="economic", pivoting=True)
         aliased = [columns[j] for j in piv[rank:]]
@@ -373,7 +383,7 @@ def fit_logistic(
         )
     w = p * (1 - p)
     info = X.T @ (X * w[:, None])
-    cov = linalg.inv(info)
+    cov = np.linalg.inv(info)
     cov = (cov + cov.T) / 2
     return LogitFit(beta, cov, _loglik(eta, y), it, columns)
 
@@ -412,18 +422,7 @@ def _as_frame(data: Any) -> pd.DataFrame:
 def _coef_table(fit: LogitFit, terms: Sequence[_Term] | None = None) -> pd.DataFrame:
     se = fit.se
     z = fit.coef / se
-    out = pd.DataFrame(
-        {
-            "term": fit.columns,
-            "beta": fit.coef,
-            "se": se,
-            "z": z,
-            "p_value": 2 * stats.norm.sf(np.abs(z)),
-            "odds_ratio": np.exp(fit.coef),
-            "or_ci_low": np.exp(fit.coef - _Z975 * se),
-            "or_ci_high": np.exp(fit.coef + _Z975 * se),
-        }
-    )
+    cols: dict[str, Any] = {"term": fit.columns}
     if terms is not None:
         pred, lev = ["(Intercept)"], [None]
         for t in terms:
@@ -433,9 +432,17 @@ def _coef_table(fit: LogitFit, terms: Sequence[_Term] | None = None) -> pd.DataF
             else:
                 pred.extend([t.name] * (len(t.levels) - 1))
                 lev.extend(t.levels[1:])
-        out.insert(1, "predictor", pred)
-        out.insert(2, "level", lev)
-    return out
+        cols |= {"predictor": pred, "level": lev}
+    cols |= {
+        "beta": fit.coef,
+        "se": se,
+        "z": z,
+        "p_value": 2 * special.ndtr(-np.abs(z)),
+        "odds_ratio": np.exp(fit.coef),
+        "or_ci_low": np.exp(fit.coef - _Z975 * se),
+        "or_ci_high": np.exp(fit.coef + _Z975 * se),
+    }
+    return pd.DataFrame(cols)
 
 
 def _term_wald(fit: LogitFit, terms: Sequence[_Term]) -> pd.DataFrame:
@@ -447,8 +454,10 @@ def _term_wald(fit: LogitFit, terms: Sequence[_Term]) -> pd.DataFrame:
         idx = np.arange(j, j + k)
         b = fit.coef[idx]
         V = fit.cov[np.ix_(idx, idx)]
-        chi2 = float(b @ linalg.solve(V, b, assume_a="pos"))
-        rows.append({"predictor": t.name, "chi2": chi2, "df": k, "p_value": stats.chi2.sf(chi2, k)})
+        chi2 = float(b @ np.linalg.solve(V, b))
+        rows.append(
+            {"predictor": t.name, "chi2": chi2, "df": k, "p_value": float(special.chdtrc(k, chi2))}
+        )
         j += k
     return pd.DataFrame(rows)
 
@@ -829,8 +838,9 @@ class LogisticNomogram(ClassifierMixin, BaseEstimator):
         self.step_coefficients_ = coefs[["step", *[c for c in coefs.columns if c != "step"]]]
         self.n_features_in_ = len(predictors)
         self._summary = _coef_table(final_fit, terms)
-        self._setup_points(data, X=_design(data, terms), coef=final_fit.coef)
-        lp = self._lp_from_design(_design(data, terms))
+        X_final = _design(data, terms)
+        self._setup_points(data, X=X_final, coef=final_fit.coef)
+        lp = self._lp_from_design(X_final)
         prob = 1 / (1 + np.exp(-lp))
         yc = youden_cutoff(y, prob)
         self.youden_cutoff_ = yc["threshold"]
@@ -845,9 +855,23 @@ class LogisticNomogram(ClassifierMixin, BaseEstimator):
     def _select(
         self, data: pd.DataFrame, y: np.ndarray, all_terms: list[_Term]
     ) -> tuple[list[_Term], LogitFit, pd.DataFrame]:
+        # one model matrix for all candidates; every model of the elimination uses a subset of
+        # its columns, so the collinearity check is done once, on the full matrix
+        X_full = _design(data, all_terms)
+        positions: dict[str, list[int]] = {}
+        j = 1
+        for t in all_terms:
+            positions[t.name] = list(range(j, j + len(t.columns)))
+            j += len(t.columns)
+        full_cols = ["(Intercept)"] + [c for t in all_terms for c in t.columns]
+        first = True
+
         def fit_terms(terms: list[_Term]) -> LogitFit:
-            cols = ["(Intercept)"] + [c for t in terms for c in t.columns]
-            return fit_logistic(_design(data, terms), y, cols)
+            nonlocal first
+            idx = [0] + [i for t in terms for i in positions[t.name]]
+            out = fit_logistic(X_full[:, idx], y, [full_cols[i] for i in idx], check_rank=first)
+            first = False
+            return out
 
         terms = list(all_terms)
         fit = fit_terms(terms)
