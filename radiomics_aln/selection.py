@@ -216,10 +216,10 @@ class UnivariateFilter(_SupervisedSelector):
     Parameters
     ----------
     test : {"mannwhitney", "ttest"}, default "mannwhitney"
-        ``"mannwhitney"``: two-sided Mann-Whitney U test, ``scipy.stats.mannwhitneyu`` with
-        ``method="auto"`` (exact for small samples without ties, else the normal approximation with
-        tie and continuity correction, as R's ``wilcox.test``). ``"ttest"``: two-sided Welch t-test
-        (R's ``t.test`` default).
+        ``"mannwhitney"``: two-sided Mann-Whitney U test with R's ``wilcox.test`` defaults: the
+        exact p-value when both groups have fewer than 50 cases and the feature has no ties, else
+        the normal approximation with tie and continuity correction. ``"ttest"``: two-sided Welch
+        t-test (R's ``t.test`` default).
     alpha : float, default 0.05
         Features with ``p_value < alpha`` are kept.
 
@@ -259,7 +259,7 @@ class UnivariateFilter(_SupervisedSelector):
             if self.test == "ttest":
                 res = stats.ttest_ind(a, b, axis=0, equal_var=False)
             else:
-                res = stats.mannwhitneyu(a, b, axis=0, alternative="two-sided", method="auto")
+                res = _wilcox_like_r(a, b)
         pv = np.asarray(res.pvalue, dtype=float)
         pv = np.where(np.isnan(pv), 1.0, pv)  # constant features carry no evidence
         self.pvalues_ = pd.Series(pv, index=names, name="p_value")
@@ -421,6 +421,27 @@ class RedundancyFilter(_SupervisedSelector):
             self.threshold,
         )
         return self
+
+
+class _Result:
+    def __init__(self, statistic: np.ndarray, pvalue: np.ndarray) -> None:
+        self.statistic, self.pvalue = statistic, pvalue
+
+
+def _wilcox_like_r(a: np.ndarray, b: np.ndarray) -> _Result:
+    """Column-wise two-sided Mann-Whitney U (U of ``a``) with ``wilcox.test``'s exact rule."""
+    exact_ok = max(a.shape[0], b.shape[0]) < 50
+    stat = np.empty(a.shape[1])
+    pv = np.empty(a.shape[1])
+    for j in range(a.shape[1]):
+        pooled = np.concatenate([a[:, j], b[:, j]])
+        ties = np.unique(pooled).size < pooled.size
+        method = "exact" if exact_ok and not ties else "asymptotic"
+        r = stats.mannwhitneyu(
+            a[:, j], b[:, j], alternative="two-sided", method=method, use_continuity=True
+        )
+        stat[j], pv[j] = r.statistic, r.pvalue
+    return _Result(stat, pv)
 
 
 def _abs_corr_matrix(X: np.ndarray, method: str) -> tuple[np.ndarray, np.ndarray]:

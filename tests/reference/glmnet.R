@@ -74,6 +74,19 @@ for (nm in names(datasets)) {
 }
 write.csv(do.call(rbind, all_cv), file.path(out_dir, "glmnet_cv.csv"), row.names = FALSE)
 write.csv(do.call(rbind, all_opt), file.path(out_dir, "glmnet_cv_opt.csv"), row.names = FALSE)
+# univariate screens of radiomics_aln.selection.UnivariateFilter on the first 10 features:
+# Welch t.test and wilcox.test (R's default: exact p when both groups < 50 and no ties)
+uni <- list()
+for (nm in names(datasets)) {
+  d <- datasets[[nm]]
+  for (j in 1:10) {
+    x1 <- d$x[d$y == 1, j]; x0 <- d$x[d$y == 0, j]
+    uni[[length(uni) + 1]] <- data.frame(dataset = nm, feature = colnames(d$x)[j],
+      t_p = t.test(x1, x0)$p.value, t_stat = unname(t.test(x1, x0)$statistic),
+      w_p = wilcox.test(x1, x0)$p.value, w_stat = unname(wilcox.test(x1, x0)$statistic))
+  }
+}
+write.csv(do.call(rbind, uni), file.path(out_dir, "glmnet_univariate.csv"), row.names = FALSE)
 meta <- sprintf(paste0('{\n  "r_version": "%s",\n  "glmnet_version": "%s",\n',
                        '  "thresh": 1e-24,\n  "maxit": 1e8,\n',
                        '  "call": "glmnet(x, y, family = \\"binomial\\", alpha = 1, standardize = TRUE, thresh = 1e-24, maxit = 1e8); cv.glmnet(..., foldid = foldid, type.measure = \\"deviance\\" | \\"auc\\")",\n',
