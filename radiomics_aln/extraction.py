@@ -1216,6 +1216,7 @@ def _assemble(case_ids, rois, repeat_readers, tasks, outcomes, missing, errors, 
             RuntimeWarning,
             stacklevel=3,
         )
+    _warn_low_ring_coverage(diagnostics)
     if len(failures_df):
         logger.warning("%d ROI(s) failed; see result.failures", len(failures_df))
     return ExtractionResult(
@@ -1229,6 +1230,28 @@ def _assemble(case_ids, rois, repeat_readers, tasks, outcomes, missing, errors, 
         n_cached=int(n_cached),
         params=data,
     )
+
+
+def _warn_low_ring_coverage(diagnostics: pd.DataFrame, threshold: float = 0.5) -> None:
+    """One CoverageWarning for rings that kept less than half their area after clipping."""
+    col = f"peritumoral{_SEP}diagnostics_radiomics_aln_RingCoverage"
+    if col not in diagnostics.columns:
+        col = f"tumor_peritumoral{_SEP}diagnostics_radiomics_aln_RingCoverage"
+    if col not in diagnostics.columns:
+        return
+    cov = pd.to_numeric(diagnostics[col], errors="coerce")
+    low = cov[cov < threshold]
+    if len(low):
+        from radiomics_aln.exceptions import CoverageWarning
+
+        items = ", ".join(f"{cid} ({v:.0%})" for cid, v in low.head(10).items())
+        more = f" and {len(low) - 10} more" if len(low) > 10 else ""
+        warnings.warn(
+            f"the peritumoral ring keeps less than {threshold:.0%} of its area (image edge or "
+            f"field of view) in {len(low)} case(s): {items}{more}",
+            CoverageWarning,
+            stacklevel=3,
+        )
 
 
 # --------------------------------------------------------------------------------------------

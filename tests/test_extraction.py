@@ -607,3 +607,15 @@ def test_shipped_settings_filter_each_image_once_for_all_its_masks(monkeypatch):
     p5["setting"]["padDistance"] = 5  # boxes differ: each mask gets its own filtering
     ex._execute_masks(ex._get_extractor(p5), img, list(enumerate(masks)))
     assert len(calls) == 3
+
+
+def test_low_ring_coverage_is_warned_once_with_the_cases():
+    from radiomics_aln.exceptions import CoverageWarning
+
+    img = _image(61, shape=(70, 80))
+    edge = _mask(img, (0, 20, 0, 25))  # in the corner: most of the 5 mm ring is off the image
+    cases = [{"case_id": "corner", "tumor_image": img, "tumor_mask": edge}]
+    with pytest.warns(CoverageWarning, match=r"1 case\(s\): corner \("):
+        res = ex.extract_features(cases, rois=("tumor", "peritumoral"))
+    cov = res.diagnostics.loc["corner", "peritumoral__diagnostics_radiomics_aln_RingCoverage"]
+    assert 0 < cov < 0.5
