@@ -1015,6 +1015,9 @@ def extract_features(
     -----
     RuntimeWarning
         When features are NaN/infinite (listed in ``nonfinite``).
+    CoverageWarning
+        When peritumoral rings keep less than half of their area after clipping to the image and
+        field of view (the coverage of every ring is in ``diagnostics``).
 
     Notes
     -----
