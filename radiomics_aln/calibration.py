@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, effective_n_jobs
 from scipy import stats
 from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
@@ -709,6 +709,24 @@ def _validate_one(
     return _indexes(lp_train, yb, evalfit=True), _indexes(lp_test, y, evalfit=False)
 
 
+def _chunk(func: Any, indices: np.ndarray, *args: Any) -> list[Any]:
+    return [func(*args[:3], idx, *args[3:]) for idx in indices]
+
+
+def _run_resamples(func: Any, indices: np.ndarray, n_jobs: int | None, *args: Any) -> list[Any]:
+    """``[func(model, data, y, idx, *rest) for idx in indices]``, in order, possibly parallel.
+
+    Resamples are sent to workers in a few contiguous chunks (fewer pickles of model and data);
+    the order of results, hence every number, does not depend on ``n_jobs``.
+    """
+    workers = effective_n_jobs(n_jobs)
+    if workers == 1 or len(indices) == 1:
+        return _chunk(func, indices, *args)
+    chunks = np.array_split(indices, min(len(indices), 4 * workers))
+    parts = Parallel(n_jobs=workers)(delayed(_chunk)(func, c, *args) for c in chunks)
+    return [r for part in parts for r in part]
+
+
 def _prepare_boot(
     model: Any, data: pd.DataFrame, outcome_or_y: Any, B: int, random_state: Any
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -782,9 +800,7 @@ def bootstrap_validate(
     """
     y, indices = _prepare_boot(model, data, outcome_or_y, B, random_state)
     apparent = _indexes(model.decision_function(data), y, evalfit=True)
-    results = Parallel(n_jobs=n_jobs)(
-        delayed(_validate_one)(model, data, y, idx, repeat_selection) for idx in indices
-    )
+    results = _run_resamples(_validate_one, indices, n_jobs, model, data, y, repeat_selection)
     ok = [r for r in results if r is not None]
     n_fail = len(results) - len(ok)
     if n_fail:
@@ -893,8 +909,8 @@ def bootstrap_calibrate(
     else:
         grid = check_probabilities(np.asarray(predicted, dtype=float), "predicted")
     orig_err = _cal_error(lp, y, grid)
-    results = Parallel(n_jobs=n_jobs)(
-        delayed(_calibrate_one)(model, data, y, idx, repeat_selection, grid) for idx in indices
+    results = _run_resamples(
+        _calibrate_one, indices, n_jobs, model, data, y, repeat_selection, grid
     )
     ok = [r for r in results if r is not None]
     n_fail = len(results) - len(ok)
