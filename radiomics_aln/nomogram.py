@@ -34,6 +34,7 @@ from radiomics_aln.exceptions import (
     SmallSampleWarning,
 )
 from radiomics_aln.io import dump_model, load_model
+from radiomics_aln.metrics import youden_threshold
 
 __all__ = [
     "LogisticNomogram",
@@ -41,7 +42,6 @@ __all__ = [
     "fit_logistic",
     "r_pretty",
     "univariate_logistic",
-    "youden_cutoff",
 ]
 
 logger = logging.getLogger(__name__)
@@ -595,47 +595,6 @@ def univariate_logistic(
 
 
 # --------------------------------------------------------------------------------------------
-# Youden cutoff
-# --------------------------------------------------------------------------------------------
-def youden_cutoff(y: Any, score: Any) -> dict[str, float]:
-    """Threshold maximizing Youden's J = sensitivity + specificity - 1.
-
-    Candidate thresholds are the midpoints between consecutive distinct scores (as pROC's
-    ``coords(roc, "best")``); a case is positive when ``score >= threshold``. Ties in J are broken
-    towards the lower threshold (higher sensitivity).
-
-    Returns
-    -------
-    dict
-        ``threshold``, ``sensitivity``, ``specificity``, ``youden_j``.
-
-    Examples
-    --------
-    >>> cut = youden_cutoff([0, 0, 1, 1, 0], [0.1, 0.4, 0.35, 0.8, 0.2])
-    >>> round(cut["threshold"], 3), cut["sensitivity"], round(cut["specificity"], 3)
-    (0.275, 1.0, 0.667)
-    """
-    y = check_binary(y, "y")
-    s = np.asarray(score, dtype=float)
-    u = np.unique(s)
-    if u.size < 2:
-        raise InputError("score has a single distinct value; no cutoff can be chosen")
-    thr = (u[:-1] + u[1:]) / 2
-    pos = s[y == 1]
-    neg = s[y == 0]
-    sens = (pos[None, :] >= thr[:, None]).mean(axis=1)
-    spec = (neg[None, :] < thr[:, None]).mean(axis=1)
-    j = sens + spec - 1
-    i = int(np.flatnonzero(j >= j.max() - 1e-12)[0])
-    return {
-        "threshold": float(thr[i]),
-        "sensitivity": float(sens[i]),
-        "specificity": float(spec[i]),
-        "youden_j": float(j[i]),
-    }
-
-
-# --------------------------------------------------------------------------------------------
 # The nomogram estimator
 # --------------------------------------------------------------------------------------------
 class LogisticNomogram(ClassifierMixin, BaseEstimator):
@@ -680,7 +639,9 @@ class LogisticNomogram(ClassifierMixin, BaseEstimator):
         The coefficient table (columns of ``summary``) of every model fitted along the
         elimination, with a leading ``step`` column matching ``elimination_steps_``.
     youden_cutoff_, youden_points_cutoff_ : float
-        Youden-optimal cutoff on training probability and the same cutoff in total points.
+        Youden-optimal cutoff on training probability (``metrics.youden_threshold``: pROC's
+        midpoint convention, ties towards higher sensitivity) and the same cutoff in total
+        points.
     youden_sensitivity_, youden_specificity_ : float
     loglik_, aic_, n_, n_events_ : model fit statistics on the training data.
 
@@ -842,11 +803,16 @@ class LogisticNomogram(ClassifierMixin, BaseEstimator):
         self._setup_points(data, X=X_final, coef=final_fit.coef)
         lp = self._lp_from_design(X_final)
         prob = 1 / (1 + np.exp(-lp))
-        yc = youden_cutoff(y, prob)
-        self.youden_cutoff_ = yc["threshold"]
-        self.youden_sensitivity_ = yc["sensitivity"]
-        self.youden_specificity_ = yc["specificity"]
-        self.youden_points_cutoff_ = float(self.probability_to_points(self.youden_cutoff_))
+        # pROC's convention (midpoint between observed probabilities, p >= cutoff is positive,
+        # ties towards higher sensitivity), shared with radiomics_aln.metrics
+        yc = youden_threshold(y, prob, convention="midpoint", direction="<")
+        self.youden_cutoff_ = float(yc.threshold)
+        self.youden_sensitivity_ = float(yc.sensitivity)
+        self.youden_specificity_ = float(yc.specificity)
+        if 0 < self.youden_cutoff_ < 1:
+            self.youden_points_cutoff_ = float(self.probability_to_points(self.youden_cutoff_))
+        else:  # no discrimination at all: every or no patient is high risk
+            self.youden_points_cutoff_ = math.copysign(math.inf, self.youden_cutoff_ - 0.5)
         logger.info(
             "nomogram fitted on %d cases (%d events): %s", self.n_, self.n_events_, self.predictors_
         )

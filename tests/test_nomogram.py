@@ -18,12 +18,8 @@ from sklearn.base import clone
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from radiomics_aln.exceptions import InputError, SeparationError, SmallSampleWarning
-from radiomics_aln.nomogram import (
-    LogisticNomogram,
-    r_pretty,
-    univariate_logistic,
-    youden_cutoff,
-)
+from radiomics_aln.metrics import youden_threshold
+from radiomics_aln.nomogram import LogisticNomogram, r_pretty, univariate_logistic
 
 REF = Path(__file__).parent / "reference"
 FULL = ["age", "lwt", "race", "smoke", "ptl", "ht", "ui"]
@@ -244,18 +240,8 @@ def test_youden_cutoff_on_training(birthwt):
     assert list(groups.cat.categories) == ["low", "high"]
     assert ((groups == "high").to_numpy() == pred).all()
     assert (nomo.predict(birthwt) == pred.astype(int)).all()
-
-
-def test_youden_cutoff_function():
-    cut = youden_cutoff([0, 0, 1, 1, 0], [0.1, 0.4, 0.35, 0.8, 0.2])
-    assert cut == {
-        "threshold": pytest.approx(0.275),
-        "sensitivity": 1.0,
-        "specificity": pytest.approx(2 / 3),
-        "youden_j": pytest.approx(2 / 3),
-    }
-    with pytest.raises(InputError, match="single distinct value"):
-        youden_cutoff([0, 1], [0.3, 0.3])
+    # the same cutoff as the evaluation module's (pROC convention)
+    assert nomo.youden_cutoff_ == youden_threshold(y, p).threshold
 
 
 # ------------------------------------------------------------------------------ persistence
