@@ -13,6 +13,17 @@ from radiomics_aln.decision import (
     plot_clinical_impact,
     plot_decision_curve,
 )
+from radiomics_aln.extraction import (
+    ROI_NAMES,
+    ExtractionResult,
+    available_params,
+    extract_features,
+    extract_roi_features,
+    load_params,
+    params_path,
+    read_features,
+    write_features,
+)
 from radiomics_aln.metrics import (
     PerformanceTable,
     YoudenThreshold,
@@ -60,6 +71,16 @@ __all__ = [
     "load_case_rois",
     "CaseROIs",
     "plot_rois",
+    # features
+    "extract_features",
+    "extract_roi_features",
+    "ExtractionResult",
+    "load_params",
+    "available_params",
+    "params_path",
+    "write_features",
+    "read_features",
+    "ROI_NAMES",
     # evaluation: metrics
     "roc_auc",
     "delong_test",
