@@ -935,6 +935,12 @@ class LogisticNomogram(ClassifierMixin, BaseEstimator):
             }
             j += k
         widths = {n: max(a["contrib"]) - min(a["contrib"]) for n, a in axes.items()}
+        if not max(widths.values()) > 0:
+            raise InputError(
+                "every coefficient of the model is exactly 0 (predictors "
+                f"{format_items(axes)} carry no information about the outcome); a nomogram "
+                "has no points scale"
+            )
         sc = float(self.maxscale) / max(widths.values())
         mins = {n: min(a["contrib"]) for n, a in axes.items()}
         for n, a in axes.items():
@@ -1256,8 +1262,9 @@ class LogisticNomogram(ClassifierMixin, BaseEstimator):
             "lp_range": list(self.lp_range_),
             "lp_at": self._lp_at,
             "total_ticks": self._total_ticks,
-            "youden_cutoff": self.youden_cutoff_,
-            "youden_points_cutoff": self.youden_points_cutoff_,
+            # as text: a cutoff of a model without discrimination can be +/-inf (not JSON)
+            "youden_cutoff": repr(self.youden_cutoff_),
+            "youden_points_cutoff": repr(self.youden_points_cutoff_),
             "youden_sensitivity": self.youden_sensitivity_,
             "youden_specificity": self.youden_specificity_,
             "elimination_steps": self.elimination_steps_.to_dict(orient="list"),
@@ -1304,7 +1311,7 @@ class LogisticNomogram(ClassifierMixin, BaseEstimator):
         obj.lp_range_ = tuple(float(v) for v in st["lp_range"])
         obj._lp_at = np.asarray(st["lp_at"], dtype=float)
         obj._total_ticks = np.asarray(st["total_ticks"], dtype=float)
-        obj.youden_cutoff_ = float(st["youden_cutoff"])
+        obj.youden_cutoff_ = float(st["youden_cutoff"])  # float() parses repr(), also "inf"
         obj.youden_points_cutoff_ = float(st["youden_points_cutoff"])
         obj.youden_sensitivity_ = float(st["youden_sensitivity"])
         obj.youden_specificity_ = float(st["youden_specificity"])
