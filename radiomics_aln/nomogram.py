@@ -935,9 +935,9 @@ class LogisticNomogram(ClassifierMixin, BaseEstimator):
             }
             j += k
         widths = {n: max(a["contrib"]) - min(a["contrib"]) for n, a in axes.items()}
-        if not max(widths.values()) > 0:
+        if not max(widths.values()) > 1e-10:  # log-odds units: no effect at all
             raise InputError(
-                "every coefficient of the model is exactly 0 (predictors "
+                "every coefficient of the model is 0 (predictors "
                 f"{format_items(axes)} carry no information about the outcome); a nomogram "
                 "has no points scale"
             )
