@@ -644,6 +644,11 @@ class LogisticNomogram(ClassifierMixin, BaseEstimator):
         points.
     youden_sensitivity_, youden_specificity_ : float
     loglik_, aic_, n_, n_events_ : model fit statistics on the training data.
+    predictor_ranges_ : dict
+        Training ``(min, max)`` of each continuous predictor in the model; values outside it
+        are extrapolations of the linear effect.
+    lp_range_ : tuple
+        Training range of the linear predictor.
 
     Notes
     -----
@@ -958,6 +963,11 @@ class LogisticNomogram(ClassifierMixin, BaseEstimator):
             else max(float(self.maxscale), sc * float(np.max(lp_at - self.points_intercept_)))
         )
         self.lp_range_ = (float(lp_train.min()), float(lp_train.max()))
+        self.predictor_ranges_ = {
+            t.name: (float(data[t.name].min()), float(data[t.name].max()))
+            for t in self._terms
+            if t.kind == "continuous"
+        }
         self._lp_at = lp_at
         self._total_ticks = r_pretty(0, sum_max, nint)
 
@@ -1260,6 +1270,7 @@ class LogisticNomogram(ClassifierMixin, BaseEstimator):
             "points_scale": self.points_scale_,
             "points_intercept": self.points_intercept_,
             "lp_range": list(self.lp_range_),
+            "predictor_ranges": {k: list(v) for k, v in self.predictor_ranges_.items()},
             "lp_at": self._lp_at,
             "total_ticks": self._total_ticks,
             # as text: a cutoff of a model without discrimination can be +/-inf (not JSON)
@@ -1309,6 +1320,9 @@ class LogisticNomogram(ClassifierMixin, BaseEstimator):
         obj.points_scale_ = float(st["points_scale"])
         obj.points_intercept_ = float(st["points_intercept"])
         obj.lp_range_ = tuple(float(v) for v in st["lp_range"])
+        obj.predictor_ranges_ = {
+            k: (float(v[0]), float(v[1])) for k, v in st["predictor_ranges"].items()
+        }
         obj._lp_at = np.asarray(st["lp_at"], dtype=float)
         obj._total_ticks = np.asarray(st["total_ticks"], dtype=float)
         obj.youden_cutoff_ = float(st["youden_cutoff"])  # float() parses repr(), also "inf"

@@ -256,6 +256,16 @@ def test_json_round_trip_gives_identical_predictions(birthwt, tmp_path):
     np.testing.assert_array_equal(back.points(birthwt), nomo.points(birthwt))
     assert back.youden_cutoff_ == nomo.youden_cutoff_
     assert back.youden_points_cutoff_ == nomo.youden_points_cutoff_
+    assert (
+        back.predictor_ranges_
+        == nomo.predictor_ranges_
+        == {
+            "lwt": (80.0, 250.0),
+            "smoke": (0.0, 1.0),
+            "ht": (0.0, 1.0),
+            "ui": (0.0, 1.0),
+        }
+    )
     pd.testing.assert_frame_equal(back.points_table(), nomo.points_table())
     pd.testing.assert_frame_equal(back.summary, nomo.summary)
     pd.testing.assert_frame_equal(back.step_coefficients_, nomo.step_coefficients_)
