@@ -5,7 +5,7 @@ can also be imported on its own, e.g. ``from radiomics_aln.metrics import roc_au
 """
 
 from radiomics_aln._version import __version__
-from radiomics_aln.cohort import READERS, Case, Manifest, read_manifest
+from radiomics_aln.cohort import READERS, REPEAT_READERS, Case, Manifest, read_manifest
 from radiomics_aln.decision import (
     DEFAULT_THRESHOLDS,
     clinical_impact,
@@ -61,6 +61,7 @@ __all__ = [
     "Manifest",
     "read_manifest",
     "READERS",
+    "REPEAT_READERS",
     "load_image",
     "load_mask",
     "peritumoral_ring",

@@ -41,12 +41,14 @@ import pandas as pd
 from radiomics_aln._validation import format_items
 from radiomics_aln.exceptions import InputError, ManifestError
 
-__all__ = ["READERS", "Case", "Manifest", "read_manifest"]
+__all__ = ["READERS", "REPEAT_READERS", "Case", "Manifest", "read_manifest"]
 
 logger = logging.getLogger(__name__)
 
 #: Names of the repeat segmentations: a second reader and the first reader again.
-READERS = ("reader2", "repeat")
+REPEAT_READERS = ("reader2", "repeat")
+#: Every reader name: the main segmentation (``reader1``) and the repeat segmentations.
+READERS = ("reader1", *REPEAT_READERS)
 _ROIS = ("tumor", "ln")
 _REQUIRED = ("case_id", "tumor_image", "tumor_mask")
 _PATH_COLUMNS = (
@@ -54,7 +56,7 @@ _PATH_COLUMNS = (
     "tumor_mask",
     "ln_image",
     "ln_mask",
-    *(f"{roi}_mask_{reader}" for roi in _ROIS for reader in READERS),
+    *(f"{roi}_mask_{reader}" for roi in _ROIS for reader in REPEAT_READERS),
 )
 _RESERVED = ("case_id", "cohort", "spacing", "ln_spacing", *_PATH_COLUMNS)
 
@@ -158,10 +160,10 @@ class Case:
         set_(self, "ln_mask", _as_paths(self.ln_mask))
         repeats = {}
         for reader, rois in (self.repeat_masks or {}).items():
-            if reader not in READERS:
+            if reader not in REPEAT_READERS:
                 raise InputError(
                     f"case {self.case_id}: unknown reader {reader!r} in repeat_masks; "
-                    f"use {format_items(READERS)}"
+                    f"use {format_items(REPEAT_READERS)}"
                 )
             entry = {roi: _as_paths(p) for roi, p in rois.items() if _as_paths(p)}
             bad = set(entry) - set(_ROIS)
@@ -198,7 +200,7 @@ class Case:
             raise InputError(f"roi={roi!r}; use 'tumor' or 'ln'")
         if reader == "reader1":
             return self.tumor_mask if roi == "tumor" else self.ln_mask
-        if reader not in READERS:
+        if reader not in REPEAT_READERS:
             raise InputError(f"reader={reader!r}; use 'reader1', 'reader2' or 'repeat'")
         return self.repeat_masks.get(reader, {}).get(roi, ())
 
@@ -556,7 +558,7 @@ def read_manifest(
         if len(files["tumor_image"]) > 1 or len(files["ln_image"]) > 1:
             problems.append(f"{who(i)}: one image per case and ROI; found several joined by ';'")
         repeats: dict[str, dict[str, tuple[Path, ...]]] = {}
-        for reader in READERS:
+        for reader in REPEAT_READERS:
             for roi in _ROIS:
                 found = files[f"{roi}_mask_{reader}"]
                 if found:

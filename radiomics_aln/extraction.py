@@ -39,6 +39,7 @@ import SimpleITK as sitk
 import yaml
 
 from radiomics_aln._version import __version__
+from radiomics_aln.cohort import READERS
 from radiomics_aln.exceptions import ExtractionError, GeometryError, InputError
 
 __all__ = [
@@ -58,8 +59,6 @@ logger = logging.getLogger(__name__)
 
 #: ROI names, in the order their columns appear in feature tables.
 ROI_NAMES: tuple[str, ...] = ("tumor", "peritumoral", "tumor_peritumoral", "ln")
-#: Reader names: the main segmentation and the two repeat designs used for ICCs.
-READERS: tuple[str, ...] = ("reader1", "reader2", "repeat")
 
 _TUMOR_GROUP_ROIS = ("tumor", "peritumoral", "tumor_peritumoral")
 _SEP = "__"  # between ROI and PyRadiomics name; PyRadiomics names never contain it

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from radiomics_aln.cohort import READERS, Case, Manifest, read_manifest
+from radiomics_aln.cohort import READERS, REPEAT_READERS, Case, Manifest, read_manifest
 from radiomics_aln.exceptions import InputError, ManifestError
 
 FILES = [
@@ -258,7 +258,8 @@ def test_case_normalises_and_validates():
         Case("3", "x.png", "m.png", repeat_masks={"reader3": {"tumor": "r.png"}})
     with pytest.raises(InputError, match="roi='node'"):
         c.masks("node")
-    assert READERS == ("reader2", "repeat")
+    assert REPEAT_READERS == ("reader2", "repeat")
+    assert READERS == ("reader1", "reader2", "repeat")
 
 
 def test_manifest_of_committed_breast_cases_loads_with_roi(test_data_dir, tmp_path):
