@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, optimize, special, stats
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.metrics import roc_auc_score
 from sklearn.utils.validation import check_is_fitted
 
 from radiomics_aln._validation import check_binary, check_probabilities, format_items
@@ -643,7 +644,8 @@ class LogisticNomogram(ClassifierMixin, BaseEstimator):
         midpoint convention, ties towards higher sensitivity) and the same cutoff in total
         points.
     youden_sensitivity_, youden_specificity_ : float
-    loglik_, aic_, n_, n_events_ : model fit statistics on the training data.
+    loglik_, aic_, n_, n_events_, c_index_ : fit statistics on the training data (``c_index_``
+        is the apparent AUC; see ``calibration.bootstrap_validate`` for its optimism).
     predictor_ranges_ : dict
         Training ``(min, max)`` of each continuous predictor in the model; values outside it
         are extrapolations of the linear effect.
@@ -810,6 +812,7 @@ class LogisticNomogram(ClassifierMixin, BaseEstimator):
         prob = 1 / (1 + np.exp(-lp))
         # pROC's convention (midpoint between observed probabilities, p >= cutoff is positive,
         # ties towards higher sensitivity), shared with radiomics_aln.metrics
+        self.c_index_ = float(roc_auc_score(y, prob))
         yc = youden_threshold(y, prob, convention="midpoint", direction="<")
         self.youden_cutoff_ = float(yc.threshold)
         self.youden_sensitivity_ = float(yc.sensitivity)
@@ -1126,7 +1129,8 @@ class LogisticNomogram(ClassifierMixin, BaseEstimator):
                 if self.selection
                 else ""
             ),
-            f"log-likelihood = {self.loglik_:.{decimals}f}   AIC = {self.aic_:.{decimals}f}",
+            f"log-likelihood = {self.loglik_:.{decimals}f}   AIC = {self.aic_:.{decimals}f}   "
+            f"C (apparent AUC) = {self.c_index_:.{decimals}f}",
             "",
             self._summary.to_string(index=False, float_format=lambda v: f"{v:.{decimals}f}"),
         ]
@@ -1264,6 +1268,7 @@ class LogisticNomogram(ClassifierMixin, BaseEstimator):
             "cov": self.cov_.to_numpy(),
             "loglik": self.loglik_,
             "aic": self.aic_,
+            "c_index": self.c_index_,
             "n": self.n_,
             "n_events": self.n_events_,
             "axes": self._axes,
@@ -1312,6 +1317,7 @@ class LogisticNomogram(ClassifierMixin, BaseEstimator):
         obj.cov_ = pd.DataFrame(np.asarray(st["cov"], dtype=float), index=cols, columns=cols)
         obj.loglik_ = float(st["loglik"])
         obj.aic_ = float(st["aic"])
+        obj.c_index_ = float(st["c_index"])
         obj.n_ = int(st["n"])
         obj.n_events_ = int(st["n_events"])
         obj.classes_ = np.array([0, 1])

@@ -255,6 +255,7 @@ def test_json_round_trip_gives_identical_predictions(birthwt, tmp_path):
     np.testing.assert_array_equal(back.predict_proba(birthwt), nomo.predict_proba(birthwt))
     np.testing.assert_array_equal(back.points(birthwt), nomo.points(birthwt))
     assert back.youden_cutoff_ == nomo.youden_cutoff_
+    assert back.c_index_ == nomo.c_index_
     assert back.youden_points_cutoff_ == nomo.youden_points_cutoff_
     assert (
         back.predictor_ranges_
@@ -404,6 +405,7 @@ def test_print_summary(birthwt, capsys):
     _fit(birthwt, FULL, selection="backward").print_summary()
     out = capsys.readouterr().out
     assert "Elimination steps" in out and "Youden cutoff" in out and "race[black]" in out
+    assert "C (apparent AUC) = " in out
 
 
 # ------------------------------------------------------------------------------ sklearn checks
