@@ -223,18 +223,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _cmd_demo(args: argparse.Namespace, progress: _Progress) -> int:
     from radiomics_aln.datasets import make_demo_cohort
-    from radiomics_aln.study import Study, demo_config
+    from radiomics_aln.study import DEMO_N_CASES, Study, demo_config
 
     out = Path(args.out)
     data_dir = out / "data"
-    kwargs: dict[str, Any] = {"random_state": args.seed}
-    if args.n_cases is not None:
-        kwargs["n_cases"] = args.n_cases
-    progress(f"Generating the demo cohort in {data_dir}")
-    manifest = make_demo_cohort(data_dir, **kwargs)
-    cfg = demo_config(manifest_path=str(Path(manifest.path)), cache_dir=str(out / "cache"))
-    cfg.n_jobs = args.n_jobs
-    cfg.random_state = args.seed
+    n_cases = DEMO_N_CASES if args.n_cases is None else args.n_cases
+    progress(f"Generating the synthetic demo cohort ({n_cases} patients) in {data_dir}")
+    manifest = make_demo_cohort(data_dir, n_cases=n_cases, random_state=args.seed, overwrite=True)
+    cfg = demo_config(
+        manifest_path=str(Path(manifest.path)),
+        cache_dir=str(out / "cache"),
+        n_jobs=args.n_jobs,
+        random_state=args.seed,
+    )
     study = Study(cfg, progress=progress).fit().evaluate()
     progress(f"Writing tables, figures, model and report to {out}")
     study.save(out)

@@ -1,0 +1,1583 @@
+"""The end-to-end study: one manifest (or feature table) to the whole published workflow.
+
+:class:`StudyConfig` holds every setting (a dataclass, loadable from YAML or a dict);
+:class:`Study` runs the workflow with no information from a test cohort reaching any fitted step:
+
+``fit()`` -- on the training cohort only, in this order:
+
+1. feature extraction of every case (PyRadiomics, cached; it never looks at outcomes);
+2. ICC reproducibility filter fitted on the re-segmented **training** cases (inter-observer:
+   ``reader2``; intra-observer: ``repeat``): a feature is kept when ICC >= threshold in both;
+3. one LASSO radiomics score per ROI (tumor score, peritumoral score, LN score) on the kept
+   features of that ROI (:class:`radiomics_aln.score.RadScore`);
+4. univariate logistic screen (Wald p < 0.05 per predictor) of the clinical-ultrasound
+   candidates and of the scores;
+5. a clinical model (screened clinical factors) and a clinical-radiomics model (screened clinical
+   factors + screened scores), each by backward stepwise elimination
+   (:class:`radiomics_aln.nomogram.LogisticNomogram`);
+6. the nomogram of the clinical-radiomics model, its Nomo-score (total points) and the Youden
+   cutoff on the training cohort.
+
+``evaluate()`` -- on every cohort: Table 1 (baseline characteristics), Table 2 (univariate and
+multivariable odds ratios), Table 3 (AUC with CI, ACC/SEN/SPE/PPV/NPV at the training cutoffs),
+DeLong comparisons, Hosmer-Lemeshow per cohort, calibration, decision and clinical impact curves,
+NRI/IDI of the clinical-radiomics vs the clinical model, and risk groups.
+
+``save(dir)`` writes every table as CSV, every figure as PNG and SVG, the fitted model as JSON
+(:class:`StudyModel`, which predicts new patients) and the HTML report.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import logging
+import math
+import os
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from radiomics_aln._validation import format_items
+from radiomics_aln._version import __version__
+from radiomics_aln.exceptions import InputError, StatisticalWarning
+from radiomics_aln.io import dump_model, load_model, to_jsonable
+
+__all__ = [
+    "ICCSettings",
+    "ScoreSettings",
+    "NomogramSettings",
+    "StudyConfig",
+    "StudyModel",
+    "Study",
+    "ROI_VARIANTS",
+    "DEMO_N_CASES",
+    "demo_config",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Named ROI variants of the published comparisons (``StudyConfig(rois="intratumoral+ln")``).
+ROI_VARIANTS: dict[str, tuple[str, ...]] = {
+    "intratumoral": ("tumor",),
+    "peritumoral": ("peritumoral",),
+    "intratumoral+peritumoral": ("tumor", "peritumoral"),
+    "combined_region": ("tumor_peritumoral",),
+    "intratumoral+ln": ("tumor", "ln"),
+    "peritumoral+ln": ("peritumoral", "ln"),
+    "all": ("tumor", "peritumoral", "ln"),
+}
+_ROI_NAMES = ("tumor", "peritumoral", "tumor_peritumoral", "ln")
+_ROI_LABELS = {
+    "tumor": "Tumor score",
+    "peritumoral": "Peritumoral score",
+    "tumor_peritumoral": "Tumor+peritumoral score",
+    "ln": "LN score",
+}
+CLINICAL_MODEL = "Clinical model"
+COMBINED_MODEL = "Clinical-radiomics model"
+
+
+def _score_name(roi: str) -> str:
+    return f"{roi}_score"
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+@dataclass
+class ICCSettings:
+    """Reproducibility filter (see :class:`radiomics_aln.reliability.ICCFilter`).
+
+    Attributes
+    ----------
+    enabled : bool
+        Apply the filter (it is skipped, with a warning, when no training case has repeat masks).
+    threshold : float
+        Keep a feature when ICC >= threshold in the inter- and in the intra-observer comparison.
+    form : str
+        ICC form; ``"ICC2"`` = ICC(A,1), two-way random, absolute agreement, single rater
+        (Shrout & Fleiss 1979; ``psych::ICC`` row ``ICC2``).
+    compare : {"estimate", "ci_low"}
+        Compare the point estimate or the lower 95% bound with the threshold (``ICCFilter``'s
+        ``on``; named differently because YAML reads a bare ``on`` key as ``true``).
+    """
+
+    enabled: bool = True
+    threshold: float = 0.80
+    form: str = "ICC2"
+    compare: str = "estimate"
+
+
+@dataclass
+class ScoreSettings:
+    """LASSO radiomics scores, one per ROI (see :class:`radiomics_aln.score.RadScore`).
+
+    Attributes
+    ----------
+    params : dict
+        Keyword arguments passed unchanged to ``RadScore`` (for example ``cv``, ``rule``,
+        ``corr_threshold``); ``name`` and ``random_state`` are set by the study. Unknown keys
+        are an error naming them.
+    """
+
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class NomogramSettings:
+    """Univariate screen, stepwise models and evaluation settings.
+
+    Attributes
+    ----------
+    screen_p : float
+        Candidates (clinical factors and scores) enter the multivariable models when their
+        univariate Wald p-value (whole predictor) is below this.
+    selection : {"backward", None}
+        Backward elimination (refitting after each removal) or keep every screened predictor.
+    p_remove : float
+        Backward elimination removes a predictor while its Wald p exceeds this.
+    criterion : {"p", "aic"}
+        Removal rule.
+    hl_groups : int
+        Groups of the Hosmer-Lemeshow test.
+    dca_thresholds : list of float
+        Threshold probabilities of the decision and clinical impact curves (start, stop, step).
+    ci : {"delong", "bootstrap"}
+        AUC confidence interval.
+    """
+
+    screen_p: float = 0.05
+    selection: str | None = "backward"
+    p_remove: float = 0.05
+    criterion: str = "p"
+    hl_groups: int = 10
+    dca_thresholds: list[float] = field(default_factory=lambda: [0.01, 0.99, 0.01])
+    ci: str = "delong"
+
+
+@dataclass
+class StudyConfig:
+    """Settings of a :class:`Study`; every field has a documented default.
+
+    Attributes
+    ----------
+    manifest : str or None
+        Cohort manifest CSV (paths inside it are relative to its folder). A relative manifest
+        path in a YAML file is relative to the YAML file's folder.
+    outcome : str
+        Column of the 0/1 endpoint (ALN metastasis, high vs low burden, non-sentinel
+        involvement, ...).
+    train_cohort : str
+        Value of the ``cohort`` column that marks the training cohort (the only cohort any
+        step is fitted on).
+    test_cohorts : list of str or None
+        Cohorts evaluated besides training, in this order; None: every other cohort, in order of
+        first appearance in the manifest.
+    cohort_labels : dict
+        Display names (``{"train": "Training", "external": "External test"}``).
+    rois : list of str or str
+        ROIs with one score each: any of ``tumor``, ``peritumoral`` (ring of ``ring_mm``),
+        ``tumor_peritumoral`` (their union) and ``ln``; or a variant name from
+        :data:`ROI_VARIANTS` (``"intratumoral"``, ``"peritumoral"``,
+        ``"intratumoral+peritumoral"``, ``"combined_region"``, ``"intratumoral+ln"``, ``"all"``).
+    ring_mm : float
+        Width of the peritumoral ring in mm.
+    params : str or dict
+        PyRadiomics settings: a shipped name (``"ultrasound_2d"``), a YAML path or a dict.
+    clinical : list of str
+        Clinical-ultrasound candidate predictors (manifest columns).
+    categorical : dict
+        ``{column: [levels...]}`` for categorical candidates; the first level is the reference
+        of the odds ratios. Columns with text values are categorical even when not listed
+        (reference: first in sorted order).
+    nonnormal : list of str
+        Continuous variables described as median [IQR] in Table 1 (rank tests).
+    icc, score, nomogram : settings objects
+        See :class:`ICCSettings`, :class:`ScoreSettings`, :class:`NomogramSettings`.
+    random_state : int
+        Seed of every random step (CV folds of the LASSO).
+    n_jobs : int
+        Parallel workers for extraction (results are identical for any value).
+    cache_dir : str or None
+        Feature cache folder (a rerun only extracts what is missing).
+    title : str
+        Title of the report.
+    """
+
+    manifest: str | None = None
+    outcome: str = "outcome"
+    train_cohort: str = "train"
+    test_cohorts: list[str] | None = None
+    cohort_labels: dict[str, str] = field(default_factory=dict)
+    rois: list[str] | str = field(default_factory=lambda: ["tumor", "peritumoral", "ln"])
+    ring_mm: float = 5.0
+    params: str | dict[str, Any] = "ultrasound_2d"
+    clinical: list[str] = field(default_factory=list)
+    categorical: dict[str, list[Any]] = field(default_factory=dict)
+    nonnormal: list[str] = field(default_factory=list)
+    icc: ICCSettings = field(default_factory=ICCSettings)
+    score: ScoreSettings = field(default_factory=ScoreSettings)
+    nomogram: NomogramSettings = field(default_factory=NomogramSettings)
+    random_state: int = 0
+    n_jobs: int = 1
+    cache_dir: str | None = None
+    title: str = "Radiomics nomogram study"
+
+    # ---------------------------------------------------------------- construction
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, base_dir: str | os.PathLike | None = None):
+        """Build from a (YAML-loaded) mapping; unknown keys are an error naming them.
+
+        Examples
+        --------
+        >>> cfg = StudyConfig.from_dict({"outcome": "aln", "rois": "intratumoral+ln"})
+        >>> cfg.roi_list()
+        ['tumor', 'ln']
+        """
+        if not isinstance(data, Mapping):
+            raise InputError(f"a study configuration must be a mapping, got {type(data).__name__}")
+        data = dict(data)
+        nested = {"icc": ICCSettings, "score": ScoreSettings, "nomogram": NomogramSettings}
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise InputError(
+                f"unknown configuration key(s): {format_items(unknown)}; known keys: "
+                f"{format_items(sorted(known), 50)}"
+            )
+        for key, kind in nested.items():
+            value = data.get(key)
+            if value is None:
+                data.pop(key, None)
+                continue
+            if isinstance(value, kind):
+                continue
+            if not isinstance(value, Mapping):
+                raise InputError(f"configuration key `{key}` must be a mapping")
+            fields = {f.name for f in dataclasses.fields(kind)}
+            bad = sorted(set(value) - fields)
+            if bad and key == "score":
+                # a flat `score:` section is the RadScore keyword arguments
+                value = {"params": dict(value)}
+            elif bad:
+                raise InputError(
+                    f"unknown key(s) in `{key}`: {format_items(bad)}; known: "
+                    f"{format_items(sorted(fields))}"
+                )
+            data[key] = kind(**value)
+        cfg = cls(**data)
+        if base_dir is not None and cfg.manifest is not None:
+            path = Path(cfg.manifest)
+            if not path.is_absolute():
+                cfg.manifest = str(Path(base_dir) / path)
+        if base_dir is not None and cfg.cache_dir is not None:
+            path = Path(cfg.cache_dir)
+            if not path.is_absolute():
+                cfg.cache_dir = str(Path(base_dir) / path)
+        cfg.validate()
+        return cfg
+
+    @classmethod
+    def from_yaml(cls, path: str | os.PathLike) -> StudyConfig:
+        """Read a YAML configuration file (see ``docs/user_guide.md`` for a full example)."""
+        import yaml
+
+        path = Path(path)
+        if not path.is_file():
+            raise InputError(f"configuration file {path} does not exist")
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise InputError(f"configuration file {path} is not valid YAML: {exc}") from None
+        try:
+            return cls.from_dict(data, base_dir=path.parent)
+        except TypeError as exc:  # wrong types inside nested settings
+            raise InputError(f"configuration file {path}: {exc}") from None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain mapping (JSON/YAML-ready) of every setting."""
+        return json.loads(json.dumps(dataclasses.asdict(self), default=str))
+
+    def to_yaml(self, path: str | os.PathLike | None = None) -> str:
+        """YAML text of the configuration; also written to ``path`` if given."""
+        import yaml
+
+        text = yaml.safe_dump(self.to_dict(), sort_keys=False)
+        if path is not None:
+            Path(path).write_text(text, encoding="utf-8")
+        return text
+
+    # ---------------------------------------------------------------- validation
+    def roi_list(self) -> list[str]:
+        """The ROIs (one score each), with a variant name resolved."""
+        rois = self.rois
+        if isinstance(rois, str):
+            if rois in ROI_VARIANTS:
+                return list(ROI_VARIANTS[rois])
+            rois = [r.strip() for r in rois.split(",") if r.strip()]
+        return list(rois)
+
+    def validate(self) -> StudyConfig:
+        """Check every setting; raise :class:`InputError` naming the first bad one."""
+        rois = self.roi_list()
+        bad = [r for r in rois if r not in _ROI_NAMES]
+        if bad or not rois:
+            raise InputError(
+                f"rois: unknown ROI(s) {bad or rois}; use {list(_ROI_NAMES)} or a variant "
+                f"{list(ROI_VARIANTS)}"
+            )
+        if len(set(rois)) != len(rois):
+            raise InputError(f"rois lists a ROI twice: {rois}")
+        if not isinstance(self.outcome, str) or not self.outcome:
+            raise InputError("outcome must be a column name")
+        if not (isinstance(self.ring_mm, int | float) and self.ring_mm > 0):
+            raise InputError(f"ring_mm must be a positive number of mm, got {self.ring_mm!r}")
+        for name in ("clinical", "nonnormal"):
+            value = getattr(self, name)
+            if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+                raise InputError(f"{name} must be a list of column names")
+        if not isinstance(self.categorical, Mapping):
+            raise InputError("categorical must map a column to its list of levels")
+        for col, levels in self.categorical.items():
+            if not isinstance(levels, list | tuple) or len(levels) < 2:
+                raise InputError(f"categorical[{col!r}] must list at least two levels")
+        if self.outcome in self.clinical:
+            raise InputError(f"the outcome {self.outcome!r} is also a clinical candidate")
+        if not (0 < float(self.icc.threshold) <= 1):
+            raise InputError(f"icc.threshold must be in (0, 1], got {self.icc.threshold!r}")
+        if self.icc.compare not in ("estimate", "ci_low"):
+            raise InputError(
+                f"icc.compare must be 'estimate' or 'ci_low', got {self.icc.compare!r}"
+            )
+        nomo = self.nomogram
+        if not 0 < float(nomo.screen_p) <= 1:
+            raise InputError(f"nomogram.screen_p must be in (0, 1], got {nomo.screen_p!r}")
+        if nomo.selection not in ("backward", None):
+            raise InputError(
+                f"nomogram.selection must be 'backward' or null, not {nomo.selection!r}"
+            )
+        if nomo.criterion not in ("p", "aic"):
+            raise InputError(f"nomogram.criterion must be 'p' or 'aic', not {nomo.criterion!r}")
+        if nomo.ci not in ("delong", "bootstrap"):
+            raise InputError(f"nomogram.ci must be 'delong' or 'bootstrap', not {nomo.ci!r}")
+        t = list(nomo.dca_thresholds)
+        if len(t) != 3 or not (0 < t[0] < t[1] < 1 and t[2] > 0):
+            raise InputError(
+                "nomogram.dca_thresholds must be [start, stop, step] with 0 < start < stop < 1"
+            )
+        if not isinstance(self.score.params, Mapping):
+            raise InputError("score.params must be a mapping of RadScore keyword arguments")
+        clash = {"name", "random_state"} & set(self.score.params)
+        if clash:
+            raise InputError(f"score.params must not set {sorted(clash)}: the study sets them")
+        if not isinstance(self.n_jobs, int) or self.n_jobs == 0:
+            raise InputError(f"n_jobs must be a non-zero integer, got {self.n_jobs!r}")
+        return self
+
+    def label(self, cohort: str) -> str:
+        """Display name of a cohort."""
+        return str(self.cohort_labels.get(cohort, cohort))
+
+    def dca_grid(self) -> np.ndarray:
+        start, stop, step = (float(v) for v in self.nomogram.dca_thresholds)
+        return np.round(np.arange(start, stop + step / 2, step), 10)
+
+
+#: Patients of ``radiomics-aln demo``: large enough for stable AUCs in every test cohort, small
+#: enough for the whole run to take a few minutes on 2 cores (see the README).
+DEMO_N_CASES = 200
+
+
+def demo_config(manifest_path: str | os.PathLike | None = None, **overrides: Any) -> StudyConfig:
+    """The study configuration of the synthetic demo cohort.
+
+    The demo cohort (:func:`radiomics_aln.datasets.make_demo_cohort`) has the endpoint
+    ``aln_metastasis``, cohorts ``train``, ``internal``, ``external`` (another scanner) and
+    ``prospective``, tumour and LN images with repeat segmentations of a quarter of the training
+    cases, and ten clinical-ultrasound variables, all offered to the univariate screen.
+
+    Parameters
+    ----------
+    manifest_path : path, optional
+        The demo ``manifest.csv``.
+    **overrides
+        Any :class:`StudyConfig` field.
+
+    Examples
+    --------
+    >>> cfg = demo_config("demo/manifest.csv", n_jobs=2)
+    >>> cfg.outcome, cfg.roi_list(), cfg.n_jobs
+    ('aln_metastasis', ['tumor', 'peritumoral', 'ln'], 2)
+    """
+    base = {
+        "manifest": None if manifest_path is None else str(manifest_path),
+        "outcome": "aln_metastasis",
+        "train_cohort": "train",
+        "test_cohorts": ["internal", "external", "prospective"],
+        "cohort_labels": {
+            "train": "Training",
+            "internal": "Internal test",
+            "external": "External test",
+            "prospective": "Prospective test",
+        },
+        "rois": ["tumor", "peritumoral", "ln"],
+        "clinical": [
+            "age",
+            "size_mm",
+            "margin",
+            "calcification",
+            "us_aln_status",
+            "er",
+            "pr",
+            "her2",
+            "ki67",
+            "grade",
+        ],
+        "categorical": {
+            "margin": ["circumscribed", "not_circumscribed"],
+            "calcification": ["no", "yes"],
+            "us_aln_status": ["not_suspicious", "suspicious"],
+            "er": ["negative", "positive"],
+            "pr": ["negative", "positive"],
+            "her2": ["negative", "positive"],
+            "grade": ["1", "2", "3"],
+        },
+        "nonnormal": ["size_mm", "ki67"],
+        "title": "Demo: ALN metastasis radiomics nomogram (synthetic cohort)",
+    }
+    return StudyConfig.from_dict(base | overrides)
+
+
+# --------------------------------------------------------------------------- fitted model
+
+
+class StudyModel:
+    """The fitted prediction model of a study: scores, clinical model and nomogram.
+
+    Persisted as one JSON file (:meth:`to_json` / :meth:`from_json`) holding the extraction
+    settings, each RadScore, both logistic models and the cutoffs, so new patients are
+    predicted from images (:meth:`predict` with a manifest) or from already-extracted features.
+
+    Attributes
+    ----------
+    rois : list of str
+        ROIs with a score.
+    scores : dict
+        ``{roi: RadScore}``.
+    clinical_model, combined_model : LogisticNomogram
+        The clinical and the clinical-radiomics (nomogram) models.
+    settings : dict
+        ``outcome``, ``params`` (PyRadiomics settings as used), ``ring_mm``, ``cutoff``
+        (Youden cutoff on the training probability), ``points_cutoff`` (same in Nomo-score),
+        ``clinical_cutoff``.
+    """
+
+    def __init__(
+        self,
+        rois: Sequence[str],
+        scores: Mapping[str, Any],
+        clinical_model: Any,
+        combined_model: Any,
+        settings: Mapping[str, Any],
+    ) -> None:
+        self.rois = list(rois)
+        self.scores = dict(scores)
+        self.clinical_model = clinical_model
+        self.combined_model = combined_model
+        self.settings = dict(settings)
+
+    def __repr__(self) -> str:
+        preds = ", ".join(self.combined_model.predictors_)
+        return f"StudyModel(rois={self.rois}, nomogram predictors: {preds})"
+
+    # ------------------------------------------------------------------ prediction
+    def score_frame(self, features: pd.DataFrame) -> pd.DataFrame:
+        """Radiomics scores of each case (columns ``tumor_score``, ...)."""
+        cols = {}
+        for roi, sc in self.scores.items():
+            names = list(sc.feature_names_in_)
+            missing = [c for c in names if c not in features.columns]
+            if missing:
+                raise InputError(
+                    f"features lack {len(missing)} column(s) used by the {roi} score: "
+                    f"{format_items(missing)}"
+                )
+            out = sc.transform(features[names])
+            cols[_score_name(roi)] = np.asarray(out, dtype=float).ravel()
+        return pd.DataFrame(cols, index=features.index)
+
+    def predict(
+        self,
+        data: Any,
+        clinical: pd.DataFrame | None = None,
+        *,
+        n_jobs: int = 1,
+        cache_dir: str | os.PathLike | None = None,
+    ) -> pd.DataFrame:
+        """Predict new patients.
+
+        Parameters
+        ----------
+        data : Manifest, path or DataFrame
+            A cohort manifest (path or :class:`~radiomics_aln.cohort.Manifest`): features are
+            extracted with the stored settings and the clinical columns read from it. Or a
+            DataFrame indexed by case id with the feature columns the scores use (and the
+            clinical columns unless ``clinical`` is given).
+        clinical : DataFrame, optional
+            Clinical columns, indexed by case id, when ``data`` holds features only.
+        n_jobs, cache_dir
+            Extraction settings when ``data`` is a manifest.
+
+        Returns
+        -------
+        DataFrame
+            Indexed by case id: one column per score, ``clinical_probability``,
+            ``probability`` (clinical-radiomics model), ``nomo_score`` (total points),
+            ``risk_group`` (``"high"`` when ``probability >= cutoff``, else ``"low"``).
+
+        Raises
+        ------
+        InputError
+            Missing feature or clinical columns (listed), or cases whose extraction failed.
+        """
+        features, table = self._inputs(data, clinical, n_jobs=n_jobs, cache_dir=cache_dir)
+        scores = self.score_frame(features)
+        frame = table.join(scores)
+        need = set(self.clinical_model.predictors_) | set(self.combined_model.predictors_)
+        missing = sorted(c for c in need if c not in frame.columns)
+        if missing:
+            raise InputError(f"prediction data lack predictor column(s): {format_items(missing)}")
+        out = scores.copy()
+        out["clinical_probability"] = self.clinical_model.predict_proba(frame)[:, 1]
+        out["probability"] = self.combined_model.predict_proba(frame)[:, 1]
+        out["nomo_score"] = np.asarray(self.combined_model.points(frame), dtype=float)
+        cut = float(self.settings["cutoff"])
+        out["risk_group"] = np.where(out["probability"] >= cut, "high", "low")
+        return out
+
+    def _inputs(self, data, clinical, *, n_jobs, cache_dir):
+        if isinstance(data, pd.DataFrame):
+            features = data
+            table = clinical if clinical is not None else data
+            return features, table.loc[features.index]
+        manifest = _read_manifest(
+            data, self.settings.get("outcome", "outcome"), require_outcome=False
+        )
+        result = _extract(
+            manifest,
+            self.rois,
+            self.settings["params"],
+            ring_mm=float(self.settings["ring_mm"]),
+            n_jobs=n_jobs,
+            cache_dir=cache_dir,
+            repeats=False,
+        )
+        failed = result.failures
+        if len(failed):
+            ids = list(dict.fromkeys(failed["case_id"]))
+            raise InputError(
+                f"feature extraction failed for case(s) {format_items(ids)}: "
+                f"{failed['error'].iloc[0]}"
+            )
+        return result.features, manifest.table
+
+    # ------------------------------------------------------------------ persistence
+    def to_json(self, path: str | os.PathLike | None = None) -> str:
+        """JSON text of the model (also written to ``path``); never a pickle."""
+        state = {
+            "rois": self.rois,
+            "scores": {roi: json.loads(sc.to_json()) for roi, sc in self.scores.items()},
+            "clinical_model": json.loads(self.clinical_model.to_json()),
+            "combined_model": json.loads(self.combined_model.to_json()),
+        }
+        return dump_model("StudyModel", self.settings, state, path)
+
+    @classmethod
+    def from_json(cls, source: str | os.PathLike) -> StudyModel:
+        """Load a model written by :meth:`to_json` (path or JSON text)."""
+        from radiomics_aln.nomogram import LogisticNomogram
+        from radiomics_aln.score import RadScore
+
+        doc = load_model(source, "StudyModel")
+        state = doc["state"]
+        try:
+            scores = {roi: RadScore.from_json(json.dumps(d)) for roi, d in state["scores"].items()}
+            clin = LogisticNomogram.from_json(json.dumps(state["clinical_model"]))
+            comb = LogisticNomogram.from_json(json.dumps(state["combined_model"]))
+            return cls(state["rois"], scores, clin, comb, doc["params"])
+        except KeyError as exc:
+            raise InputError(f"model file lacks {exc}; it is not a complete StudyModel") from None
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _read_manifest(source: Any, outcome: str, require_outcome: bool = True):
+    from radiomics_aln import cohort
+
+    if hasattr(source, "cases") and hasattr(source, "table"):
+        return source
+    return cohort.read_manifest(source, outcome if require_outcome else None)
+
+
+def _extract(manifest, rois, params, *, ring_mm, n_jobs, cache_dir, repeats, progress=None):
+    from radiomics_aln.extraction import extract_features
+
+    return extract_features(
+        manifest,
+        rois=tuple(rois),
+        params=params,
+        n_jobs=n_jobs,
+        cache_dir=cache_dir,
+        errors="collect",
+        repeats=repeats,
+        ring_mm=ring_mm,
+        progress=progress,
+    )
+
+
+def _fig_ax(figsize=(5.5, 4.5)):
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=figsize)
+    return fig, ax
+
+
+def _p_fmt(p: float) -> str:
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return "NA"
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+# --------------------------------------------------------------------------- the study
+
+
+class Study:
+    """Run the whole workflow from a configuration.
+
+    Parameters
+    ----------
+    config : StudyConfig, mapping, path or Manifest
+        A configuration object, a mapping (see :class:`StudyConfig`), a YAML file, or a manifest
+        (path to its CSV, or a :class:`~radiomics_aln.cohort.Manifest`) with default settings.
+    table : DataFrame, optional
+        Instead of a manifest: one row per patient indexed by case id with ``cohort``, the
+        outcome and the clinical columns. Use with ``features``.
+    features : DataFrame, optional
+        Precomputed features (case id index, ``"{roi}__{feature}"`` columns): extraction is
+        skipped.
+    repeats : dict, optional
+        With ``features``: ``{"reader2": DataFrame, "repeat": DataFrame}`` of re-segmented cases.
+    progress : callable, optional
+        ``progress(message)`` is called at the start of each step (the CLI prints it).
+    **overrides
+        Fields of :class:`StudyConfig` replacing those of ``config``.
+
+    Attributes
+    ----------
+    data_ : DataFrame
+        Patients (case id index): cohort, outcome, clinical columns and, after ``fit``, scores.
+    features_, repeats_ : feature tables used (after ``fit``).
+    icc_filter_ : ICCFilter or None
+    model_ : StudyModel
+        The fitted model.
+    univariate_ : DataFrame
+        Univariate logistic screen on the training cohort.
+    results_ : dict
+        After ``evaluate``: ``tables`` (name -> DataFrame) and ``figures`` (name -> Figure).
+
+    Examples
+    --------
+    See ``examples/full_study.py``: ``Study("study.yaml").fit().evaluate().save("out")``.
+    """
+
+    def __init__(
+        self,
+        config: Any = None,
+        *,
+        table: pd.DataFrame | None = None,
+        features: pd.DataFrame | None = None,
+        repeats: Mapping[str, pd.DataFrame] | None = None,
+        progress: Callable[[str], None] | None = None,
+        **overrides: Any,
+    ) -> None:
+        manifest = None
+        if config is None:
+            cfg = StudyConfig()
+        elif isinstance(config, StudyConfig):
+            cfg = copy.deepcopy(config)
+        elif isinstance(config, Mapping):
+            cfg = StudyConfig.from_dict(config)
+        elif hasattr(config, "cases") and hasattr(config, "table"):
+            manifest, cfg = config, StudyConfig()
+        elif isinstance(config, str | os.PathLike):
+            path = Path(config)
+            if path.suffix.lower() in (".yaml", ".yml"):
+                cfg = StudyConfig.from_yaml(path)
+            elif path.suffix.lower() == ".csv":
+                cfg = StudyConfig(manifest=str(path))
+            else:
+                raise InputError(f"{path}: expected a .yaml/.yml configuration or a .csv manifest")
+        else:
+            raise InputError(
+                f"Study needs a StudyConfig, a mapping, a YAML path or a manifest, got "
+                f"{type(config).__name__}"
+            )
+        if overrides:
+            cfg = StudyConfig.from_dict(
+                {**dataclasses.asdict(cfg), **overrides}
+                | {
+                    "icc": overrides.get("icc", cfg.icc),
+                    "score": overrides.get("score", cfg.score),
+                    "nomogram": overrides.get("nomogram", cfg.nomogram),
+                }
+            )
+        self.config = cfg.validate()
+        self._manifest = manifest
+        self._table = table
+        self._features = features
+        self._repeats = dict(repeats) if repeats is not None else None
+        self._progress = progress
+        self.results_: dict[str, Any] = {}
+        if features is None and table is not None:
+            raise InputError("`table` needs `features` too (a table alone has no images)")
+
+    def __repr__(self) -> str:
+        state = (
+            "evaluated"
+            if self.results_
+            else ("fitted" if hasattr(self, "model_") else "not fitted")
+        )
+        return f"Study(rois={self.config.roi_list()}, outcome={self.config.outcome!r}, {state})"
+
+    def _say(self, message: str) -> None:
+        logger.info(message)
+        if self._progress is not None:
+            self._progress(message)
+
+    # ------------------------------------------------------------------ data
+    def _load_table(self) -> pd.DataFrame:
+        cfg = self.config
+        if self._table is not None:
+            table = self._table.copy()
+        else:
+            if self._manifest is None:
+                if cfg.manifest is None:
+                    raise InputError(
+                        "no data: set `manifest` in the configuration, or pass table= and features="
+                    )
+                self._manifest = _read_manifest(cfg.manifest, cfg.outcome)
+            table = self._manifest.table.copy()
+        table.index = table.index.astype(str)
+        table.index.name = "case_id"
+        need = ["cohort", cfg.outcome, *cfg.clinical, *cfg.nonnormal]
+        missing = [c for c in dict.fromkeys(need) if c not in table.columns]
+        if missing:
+            raise InputError(
+                f"the cohort table lacks column(s) {format_items(missing)} named in the "
+                f"configuration; it has {format_items(table.columns, 30)}"
+            )
+        table["cohort"] = table["cohort"].astype(str)
+        cohorts = list(pd.unique(table["cohort"]))
+        if cfg.train_cohort not in cohorts:
+            raise InputError(
+                f"training cohort {cfg.train_cohort!r} is not in the data; cohorts found: "
+                f"{format_items(cohorts)}"
+            )
+        tests = cfg.test_cohorts
+        if tests is None:
+            tests = [c for c in cohorts if c != cfg.train_cohort]
+        absent = [c for c in tests if c not in cohorts]
+        if absent:
+            raise InputError(f"test cohort(s) {format_items(absent)} are not in the data")
+        if cfg.train_cohort in tests:
+            raise InputError(f"the training cohort {cfg.train_cohort!r} is also a test cohort")
+        self.cohorts_ = [cfg.train_cohort, *tests]
+        table = table[table["cohort"].isin(self.cohorts_)]
+        for col, levels in cfg.categorical.items():
+            if col not in table.columns:
+                raise InputError(f"categorical column {col!r} is not in the cohort table")
+            values = table[col].dropna()
+            # YAML may give levels as numbers while the CSV holds text (or vice versa)
+            as_text = values.astype(str)
+            unknown = sorted(set(as_text) - {str(v) for v in levels})
+            if unknown:
+                raise InputError(
+                    f"column {col!r} has value(s) {format_items(unknown)} not among its "
+                    f"configured levels {list(levels)}"
+                )
+            table[col] = pd.Categorical(
+                table[col].map(lambda v: v if pd.isna(v) else str(v)),
+                categories=[str(v) for v in levels],
+            )
+        return table
+
+    def _load_features(self) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+        cfg = self.config
+        if self._features is not None:
+            feats = self._features.copy()
+            feats.index = feats.index.astype(str)
+            reps = {k: v.rename(index=str) for k, v in (self._repeats or {}).items()}
+            self.extraction_ = None
+            return feats, reps
+        self._say(
+            f"Extracting features ({', '.join(cfg.roi_list())}) for {len(self._manifest.cases)} "
+            "cases and their repeat segmentations"
+        )
+        result = _extract(
+            self._manifest,
+            cfg.roi_list(),
+            cfg.params,
+            ring_mm=cfg.ring_mm,
+            n_jobs=cfg.n_jobs,
+            cache_dir=cfg.cache_dir,
+            repeats=True,
+            progress=None if self._progress is None else True,
+        )
+        self.extraction_ = result
+        if len(result.failures):
+            logger.warning("%d ROI extraction(s) failed", len(result.failures))
+        return result.features, dict(result.repeats)
+
+    # ------------------------------------------------------------------ fit
+    def fit(self) -> Study:
+        """Fit every step on the training cohort (see the module docstring for the order).
+
+        Returns
+        -------
+        Study
+            ``self``, with ``model_``, ``icc_filter_``, ``univariate_``, ``screened_`` and
+            ``data_`` set.
+
+        Raises
+        ------
+        InputError
+            Configuration/data problems (missing columns, unknown cohorts, failed extraction of
+            a training case, no predictor passing the screen).
+        """
+        cfg = self.config
+        table = self._load_table()
+        features, repeats = self._load_features()
+        from radiomics_aln.nomogram import LogisticNomogram, univariate_logistic
+        from radiomics_aln.reliability import ICCFilter
+        from radiomics_aln.score import RadScore
+
+        features = features.reindex(table.index)
+        train_ids = table.index[table["cohort"] == cfg.train_cohort]
+        rois = cfg.roi_list()
+
+        roi_cols = {r: [c for c in features.columns if c.startswith(f"{r}__")] for r in rois}
+        empty = [r for r, cols in roi_cols.items() if not cols]
+        if empty:
+            raise InputError(f"no feature columns for ROI(s) {empty} (expected '<roi>__<name>')")
+        used = [c for r in rois for c in roi_cols[r]]
+        Xtr = features.loc[train_ids, used]
+        bad_rows = Xtr.index[~np.isfinite(Xtr.to_numpy(dtype=float)).all(axis=1)]
+        if len(bad_rows):
+            raise InputError(
+                f"training case(s) {format_items(bad_rows)} have missing or non-finite features "
+                "(failed extraction?); fix or remove them from the manifest"
+            )
+        ytr = table.loc[train_ids, cfg.outcome].astype(int)
+
+        # ---- ICC filter: repeat segmentations of TRAINING cases only
+        self._say("ICC reproducibility filter on the re-segmented training cases")
+        train_repeats = {
+            k: v.loc[v.index.intersection(train_ids), used]
+            for k, v in repeats.items()
+            if len(v.index.intersection(train_ids)) > 0
+        }
+        self.icc_filter_ = None
+        kept = used
+        if cfg.icc.enabled and train_repeats:
+            filt = ICCFilter(threshold=cfg.icc.threshold, form=cfg.icc.form, on=cfg.icc.compare)
+            filt.fit(Xtr, repeats=train_repeats)
+            self.icc_filter_ = filt
+            kept = [str(c) for c in filt.selected_features_]
+        elif cfg.icc.enabled:
+            warnings.warn(
+                "no training case has repeat segmentations: the ICC filter is skipped",
+                StatisticalWarning,
+                stacklevel=2,
+            )
+        self.icc_repeat_cases_ = {k: len(v) for k, v in train_repeats.items()}
+
+        # ---- one LASSO score per ROI
+        scores = {}
+        score_values = {}
+        for roi in rois:
+            cols = [c for c in kept if c.startswith(f"{roi}__")]
+            if not cols:
+                raise InputError(
+                    f"no {roi} feature passed the ICC filter (threshold {cfg.icc.threshold}); "
+                    "lower icc.threshold or check the repeat segmentations"
+                )
+            self._say(f"LASSO score for {roi} ({len(cols)} reproducible features)")
+            sc = RadScore(name=_score_name(roi), random_state=cfg.random_state, **cfg.score.params)
+            sc.fit(Xtr[cols], ytr)
+            scores[roi] = sc
+            score_values[_score_name(roi)] = np.asarray(
+                sc.transform(features[cols].loc[table.index]), dtype=float
+            ).ravel()
+        data = table.copy()
+        for name, values in score_values.items():
+            data[name] = values
+        self.data_ = data
+        self.features_ = features
+        self.repeats_ = repeats
+        # a score whose LASSO kept no feature is a constant: it cannot enter a model
+        constant = [r for r, sc in scores.items() if len(sc.selected_features_) == 0]
+        notes = [
+            f"The {_ROI_LABELS[r].lower()} is constant (the LASSO kept no feature at the chosen "
+            "lambda); it is reported but not offered to the models."
+            for r in constant
+        ]
+        self.constant_scores_ = constant
+        score_names = [_score_name(r) for r in rois if r not in constant]
+        if not score_names:
+            raise InputError(
+                "every radiomics score is constant (the LASSO kept no feature for any ROI); "
+                "try score rule '1se' -> 'min', more training cases, or check the outcome"
+            )
+        train = data.loc[train_ids]
+
+        # ---- univariate screen
+        self._say("Univariate screen and backward stepwise logistic models")
+        ref_levels = {c: str(levels[0]) for c, levels in cfg.categorical.items()}
+        candidates = list(cfg.clinical) + score_names
+        uni = univariate_logistic(train, cfg.outcome, candidates, reference_levels=ref_levels)
+        self.univariate_ = uni
+        p_by = uni.groupby("predictor", sort=False)["p_overall"].first()
+        screened = [c for c in candidates if p_by[c] < cfg.nomogram.screen_p]
+        clin_screened = [c for c in cfg.clinical if c in screened]
+        score_screened = [c for c in score_names if c in screened]
+        if not clin_screened and cfg.clinical:
+            best = min(cfg.clinical, key=lambda c: p_by[c])
+            clin_screened = [best]
+            notes.append(
+                f"No clinical factor had univariate p < {cfg.nomogram.screen_p}; the clinical "
+                f"model uses the strongest one ({best}, p = {_p_fmt(p_by[best])})."
+            )
+        if not score_screened:
+            best = min(score_names, key=lambda c: p_by[c])
+            score_screened = [best]
+            notes.append(
+                f"No radiomics score had univariate p < {cfg.nomogram.screen_p}; the "
+                f"clinical-radiomics model offers the strongest one ({best})."
+            )
+        if not cfg.clinical:
+            raise InputError(
+                "no clinical candidate predictors configured (`clinical`): the clinical model "
+                "cannot be built"
+            )
+        self.screened_ = {"clinical": clin_screened, "scores": score_screened}
+        self.notes_ = notes
+
+        def stepwise(predictors):
+            refs = {k: v for k, v in ref_levels.items() if k in predictors}
+            model = LogisticNomogram(
+                selection=cfg.nomogram.selection,
+                p_remove=cfg.nomogram.p_remove,
+                criterion=cfg.nomogram.criterion,
+                reference_levels=refs or None,
+            )
+            try:
+                return model.fit(train, cfg.outcome, predictors)
+            except InputError as exc:
+                if "removed every predictor" not in str(exc):
+                    raise
+                # keep the strongest candidate rather than an empty model
+                best = min(predictors, key=lambda c: p_by[c])
+                notes.append(
+                    f"Backward elimination removed every candidate of {predictors}; the model "
+                    f"keeps {best}."
+                )
+                refs = {k: v for k, v in ref_levels.items() if k == best}
+                return LogisticNomogram(selection=None, reference_levels=refs or None).fit(
+                    train, cfg.outcome, [best]
+                )
+
+        clinical_model = stepwise(clin_screened)
+        combined_model = stepwise(clin_screened + score_screened)
+        params = self.extraction_.params if getattr(self, "extraction_", None) else cfg.params
+        self.model_ = StudyModel(
+            rois,
+            scores,
+            clinical_model,
+            combined_model,
+            {
+                "outcome": cfg.outcome,
+                "params": params,
+                "ring_mm": cfg.ring_mm,
+                "cutoff": combined_model.youden_cutoff_,
+                "points_cutoff": combined_model.youden_points_cutoff_,
+                "clinical_cutoff": clinical_model.youden_cutoff_,
+                "train_cohort": cfg.train_cohort,
+            },
+        )
+        data["clinical_probability"] = clinical_model.predict_proba(data)[:, 1]
+        data["probability"] = combined_model.predict_proba(data)[:, 1]
+        data["nomo_score"] = np.asarray(combined_model.points(data), dtype=float)
+        self.results_ = {}
+        return self
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "model_"):
+            from sklearn.exceptions import NotFittedError
+
+            raise NotFittedError("this Study is not fitted yet; call fit() first")
+
+    def fitted_state(self) -> dict[str, Any]:
+        """Everything ``fit`` learned, as plain values (used by the leakage test)."""
+        self._check_fitted()
+        m = self.model_
+        state = {
+            "icc_selected": (
+                None if self.icc_filter_ is None else list(self.icc_filter_.selected_features_)
+            ),
+            "scores": {roi: json.loads(sc.to_json())["state"] for roi, sc in m.scores.items()},
+            "clinical": json.loads(m.clinical_model.to_json())["state"],
+            "combined": json.loads(m.combined_model.to_json())["state"],
+            "screened": self.screened_,
+            "univariate": self.univariate_.to_dict("list"),
+            "settings": {k: v for k, v in m.settings.items() if k != "params"},
+        }
+        # plain JSON values (NaN -> None) so two states compare with ==
+        return json.loads(json.dumps(to_jsonable(state)))
+
+    def predict(self, data: Any, clinical: pd.DataFrame | None = None) -> pd.DataFrame:
+        """Predict new patients with the fitted model (see :meth:`StudyModel.predict`)."""
+        self._check_fitted()
+        return self.model_.predict(
+            data, clinical, n_jobs=self.config.n_jobs, cache_dir=self.config.cache_dir
+        )
+
+    # ------------------------------------------------------------------ evaluate
+    def _cohort_arrays(self) -> dict[str, dict[str, Any]]:
+        cfg = self.config
+        out = {}
+        for c in self.cohorts_:
+            d = self.data_[self.data_["cohort"] == c]
+            y = d[cfg.outcome].astype(int).to_numpy()
+            models = {CLINICAL_MODEL: d["clinical_probability"].to_numpy()}
+            for roi in self.model_.rois:
+                if roi not in self.constant_scores_:
+                    models[_ROI_LABELS[roi]] = d[_score_name(roi)].to_numpy()
+            models[COMBINED_MODEL] = d["probability"].to_numpy()
+            out[c] = {"y": y, "models": models, "frame": d}
+        return out
+
+    def evaluate(self) -> Study:
+        """Evaluate the fitted models on every cohort; fills ``results_``.
+
+        Returns
+        -------
+        Study
+            ``self``; ``results_["tables"]`` holds ``table1``, ``table1_by_outcome``,
+            ``table2``, ``table3``, ``table3_full``, ``delong``, ``hosmer_lemeshow``,
+            ``calibration``, ``decision_curves``, ``clinical_impact``, ``nri_idi``,
+            ``risk_groups``, ``icc``, ``score_coefficients``, ``elimination_steps``, and
+            ``results_["figures"]`` the matplotlib figures.
+        """
+        self._check_fitted()
+        from radiomics_aln import calibration, decision, metrics
+
+        cfg = self.config
+        arrays = self._cohort_arrays()
+        labels = {c: cfg.label(c) for c in self.cohorts_}
+        tables: dict[str, pd.DataFrame] = {}
+        figures: dict[str, Any] = {}
+        summary: dict[str, Any] = {}
+
+        self._say("Evaluation: Table 1")
+        tables.update(self._table1())
+        tables["table2"] = self._table2()
+
+        self._say("Evaluation: Table 3, DeLong, Hosmer-Lemeshow, calibration")
+        perf = metrics.performance_table(
+            {labels[c]: (a["y"], a["models"]) for c, a in arrays.items()},
+            training=labels[cfg.train_cohort],
+            ci=cfg.nomogram.ci,
+            random_state=cfg.random_state,
+        )
+        tables["table3"] = perf.formatted()
+        tables["table3_full"] = perf.performance
+        tables["delong"] = perf.comparisons
+        summary["thresholds"] = perf.thresholds
+
+        hl_rows, cal_rows = [], []
+        for c, a in arrays.items():
+            for model in (CLINICAL_MODEL, COMBINED_MODEL):
+                hl = _hl_row(calibration, a["y"], a["models"][model], cfg.nomogram.hl_groups)
+                hl_rows.append({"cohort": labels[c], "model": model} | hl)
+            cal = _calibration_row(calibration, a["y"], a["models"][COMBINED_MODEL])
+            cal_rows.append({"cohort": labels[c], "model": COMBINED_MODEL} | cal)
+        tables["hosmer_lemeshow"] = pd.DataFrame(hl_rows)
+        tables["calibration"] = pd.DataFrame(cal_rows)
+
+        self._say("Evaluation: decision curves, clinical impact, NRI/IDI, risk groups")
+        grid = cfg.dca_grid()
+        dca_parts, cic_parts, nri_rows = [], [], []
+        for c, a in arrays.items():
+            probs = {m: a["models"][m] for m in (CLINICAL_MODEL, COMBINED_MODEL)}
+            d = decision.decision_curve(a["y"], probs, thresholds=grid)
+            dca_parts.append(d.assign(cohort=labels[c]))
+            ci_tab = decision.clinical_impact(a["y"], probs[COMBINED_MODEL], thresholds=grid)
+            cic_parts.append(ci_tab.assign(cohort=labels[c]))
+            nri_rows.extend(_nri_idi_rows(metrics, labels[c], a["y"], probs))
+        tables["decision_curves"] = pd.concat(dca_parts, ignore_index=True)
+        tables["clinical_impact"] = pd.concat(cic_parts, ignore_index=True)
+        tables["nri_idi"] = pd.DataFrame(nri_rows)
+        tables["risk_groups"] = metrics.risk_group_table(
+            {labels[c]: (a["y"], a["models"][COMBINED_MODEL]) for c, a in arrays.items()},
+            self.model_.settings["cutoff"],
+        )
+        if self.icc_filter_ is not None:
+            tables["icc"] = self.icc_filter_.icc_
+        tables["score_coefficients"] = self._score_coefficients()
+        steps = []
+        for name, m in (("Clinical model", self.model_.clinical_model),
+                        (COMBINED_MODEL, self.model_.combined_model)):  # fmt: skip
+            if len(m.elimination_steps_):
+                steps.append(m.elimination_steps_.assign(model=name))
+        tables["elimination_steps"] = (
+            pd.concat(steps, ignore_index=True) if steps else pd.DataFrame()
+        )
+        tables["predictions"] = self.data_[
+            ["cohort", cfg.outcome]
+            + [_score_name(r) for r in self.model_.rois]
+            + ["clinical_probability", "probability", "nomo_score"]
+        ].assign(
+            risk_group=lambda d: np.where(
+                d["probability"] >= self.model_.settings["cutoff"], "high", "low"
+            )
+        )
+
+        self._say("Evaluation: figures")
+        figures.update(self._figures(arrays, labels, tables, metrics, calibration, decision))
+        self.results_ = {"tables": tables, "figures": figures, "summary": summary}
+        return self
+
+    def _table1(self) -> dict[str, pd.DataFrame]:
+        from radiomics_aln.tables import baseline_table, format_baseline_table
+
+        cfg = self.config
+        d = self.data_.copy()
+        d["cohort"] = pd.Categorical(d["cohort"].map(cfg.label),
+                                     categories=[cfg.label(c) for c in self.cohorts_])  # fmt: skip
+        variables = [cfg.outcome, *cfg.clinical]
+        categorical = [cfg.outcome] + [
+            c
+            for c in cfg.clinical
+            if c in cfg.categorical or not pd.api.types.is_numeric_dtype(d[c])
+        ]
+        nonnormal = [c for c in cfg.nonnormal if c not in categorical]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", StatisticalWarning)
+            t1 = baseline_table(
+                d, "cohort", variables, categorical=categorical, nonnormal=nonnormal
+            )
+            parts = []
+            for c in self.cohorts_:
+                sub = d[d["cohort"] == cfg.label(c)]
+                if sub[cfg.outcome].nunique() < 2:
+                    continue
+                tb = baseline_table(
+                    sub,
+                    cfg.outcome,
+                    list(cfg.clinical),
+                    categorical=categorical[1:],
+                    nonnormal=nonnormal,
+                )
+                f = format_baseline_table(tb)
+                f.columns = [f"{cfg.label(c)}: {col}" for col in f.columns]
+                parts.append(f)
+        by_outcome = pd.concat(parts, axis=1) if parts else pd.DataFrame()
+        self._table1_tidy = t1
+        return {
+            "table1": format_baseline_table(t1),
+            "table1_tidy": t1,
+            "table1_by_outcome": by_outcome,
+        }
+
+    def _table2(self) -> pd.DataFrame:
+        uni = self.univariate_
+        summ = self.model_.combined_model.summary
+        cols = ["predictor", "level", "odds_ratio", "or_ci_low", "or_ci_high", "p_value"]
+        u = uni[cols].rename(
+            columns={
+                "odds_ratio": "univariate_or",
+                "or_ci_low": "univariate_ci_low",
+                "or_ci_high": "univariate_ci_high",
+                "p_value": "univariate_p",
+            }
+        )
+        m = summ[cols].rename(
+            columns={
+                "odds_ratio": "multivariable_or",
+                "or_ci_low": "multivariable_ci_low",
+                "or_ci_high": "multivariable_ci_high",
+                "p_value": "multivariable_p",
+            }
+        )
+        u = u.assign(level=u["level"].astype(object).where(u["level"].notna(), ""))
+        m = m.assign(level=m["level"].astype(object).where(m["level"].notna(), ""))
+        out = u.merge(m, on=["predictor", "level"], how="left")
+
+        def ci(o, lo, hi):
+            return [
+                ""
+                if pd.isna(a)
+                else (f"{a:.2f} (ref)" if pd.isna(b) else f"{a:.2f} ({b:.2f}-{c:.2f})")
+                for a, b, c in zip(o, lo, hi, strict=True)
+            ]
+
+        out["Univariate OR (95% CI)"] = ci(
+            out["univariate_or"], out["univariate_ci_low"], out["univariate_ci_high"]
+        )
+        out["Univariate p"] = [_p_fmt(p) if not pd.isna(p) else "" for p in out["univariate_p"]]
+        out["Multivariable OR (95% CI)"] = ci(
+            out["multivariable_or"], out["multivariable_ci_low"], out["multivariable_ci_high"]
+        )
+        out["Multivariable p"] = [
+            _p_fmt(p) if not pd.isna(p) else "" for p in out["multivariable_p"]
+        ]
+        return out
+
+    def _score_coefficients(self) -> pd.DataFrame:
+        rows = []
+        for roi, sc in self.model_.scores.items():
+            coef = sc.coef_
+            for feat, value in coef[coef != 0].items():
+                rows.append({"score": _score_name(roi), "feature": feat, "coefficient": value})
+            rows.append(
+                {"score": _score_name(roi), "feature": "(Intercept)", "coefficient": sc.intercept_}
+            )
+        return pd.DataFrame(rows)
+
+    def _figures(self, arrays, labels, tables, metrics, calibration, decision) -> dict[str, Any]:
+        figs: dict[str, Any] = {}
+        for c, a in arrays.items():
+            fig, ax = _fig_ax((5.5, 5))
+            metrics.plot_roc(a["y"], a["models"], ax=ax)
+            ax.set_title(f"ROC curves - {labels[c]}")
+            figs[f"roc_{c}"] = fig
+        import matplotlib.pyplot as plt
+
+        n = len(arrays)
+        fig, axes = plt.subplots(1, n, figsize=(4.2 * n, 4.4), squeeze=False)
+        for ax, (c, a) in zip(axes[0], arrays.items(), strict=True):
+            p = np.clip(a["models"][COMBINED_MODEL], 1e-12, 1 - 1e-12)
+            calibration.plot_calibration(
+                a["y"], p, ax=ax, n_groups=self.config.nomogram.hl_groups, label=labels[c]
+            )
+            ax.set_title(labels[c])
+        fig.suptitle("Calibration of the clinical-radiomics model")
+        fig.tight_layout()
+        figs["calibration"] = fig
+        fig, ax = _fig_ax((9, 5.5))
+        self.model_.combined_model.plot_nomogram(ax=ax)
+        figs["nomogram"] = fig
+        dca = tables["decision_curves"]
+        for c in arrays:
+            fig, ax = _fig_ax((6, 4.5))
+            decision.plot_decision_curve(dca[dca.cohort == labels[c]], ax=ax)
+            ax.set_title(f"Decision curves - {labels[c]}")
+            figs[f"decision_{c}"] = fig
+        cic = tables["clinical_impact"]
+        for c in arrays:
+            fig, ax = _fig_ax((6, 4.5))
+            decision.plot_clinical_impact(cic[cic.cohort == labels[c]], ax=ax)
+            ax.set_title(f"Clinical impact - {labels[c]}")
+            figs[f"clinical_impact_{c}"] = fig
+        fig, ax = _fig_ax((6, 4.5))
+        metrics.plot_risk_groups(tables["risk_groups"], ax=ax)
+        figs["risk_groups"] = fig
+        if self.icc_filter_ is not None:
+            fig, ax = _fig_ax((7, 4.5))
+            self.icc_filter_.plot_icc(ax=ax)
+            figs["icc"] = fig
+        for roi, sc in self.model_.scores.items():
+            fig, (ax1, ax2) = _subplots_pair()
+            sc.plot_path(ax=ax1)
+            sc.plot_cv(ax=ax2)
+            fig.suptitle(f"LASSO - {_ROI_LABELS[roi]}")
+            fig.tight_layout()
+            figs[f"lasso_{roi}"] = fig
+        return figs
+
+    # ------------------------------------------------------------------ output
+    def methods_text(self) -> dict[str, list[str]]:
+        """Methods summary generated from the actual settings and results (TRIPOD items)."""
+        self._check_fitted()
+        cfg = self.config
+        d = self.data_
+        out: dict[str, list[str]] = {}
+        sizes = []
+        for c in self.cohorts_:
+            sub = d[d["cohort"] == c]
+            ev = int(sub[cfg.outcome].sum())
+            sizes.append(
+                f"{cfg.label(c)}: n = {len(sub)}, {ev} with the outcome ({100 * ev / len(sub):.1f}%)"
+            )
+        out["Participants and outcome (TRIPOD 4-6, 13)"] = [
+            f"Endpoint: `{cfg.outcome}` (binary). Model development on the "
+            f"{cfg.label(cfg.train_cohort)} cohort only; every other cohort is used for "
+            "validation without refitting anything.",
+            "; ".join(sizes) + ".",
+        ]
+        rois = cfg.roi_list()
+        roi_desc = {
+            "tumor": "the tumour mask (intratumoral)",
+            "peritumoral": f"a {cfg.ring_mm:g} mm peritumoral ring (distance map in mm, clipped "
+            "to the image/field of view)",
+            "tumor_peritumoral": f"tumour plus its {cfg.ring_mm:g} mm ring",
+            "ln": "the axillary lymph node on its own image",
+        }
+        n_feats = len(self.features_.columns)
+        per_roi = {r: sum(c.startswith(f"{r}__") for c in self.features_.columns) for r in rois}
+        params_name = cfg.params if isinstance(cfg.params, str) else "a custom settings dict"
+        out["Regions of interest and features (TRIPOD 7a)"] = [
+            "ROIs: " + "; ".join(roi_desc[r] for r in rois) + ".",
+            f"PyRadiomics features with the `{params_name}` settings: {n_feats} features in total ("
+            + ", ".join(f"{r}: {n}" for r, n in per_roi.items())
+            + ").",
+        ]
+        if self.icc_filter_ is not None:
+            icc = self.icc_filter_.icc_
+            n_total = len(self.icc_filter_.feature_names_in_)
+            n_kept = len(self.icc_filter_.selected_features_)
+            reps = ", ".join(f"{k}: {v} cases" for k, v in self.icc_repeat_cases_.items())
+            per = []
+            for r in rois:
+                kept_r = sum(
+                    str(c).startswith(f"{r}__") for c in self.icc_filter_.selected_features_
+                )
+                per.append(f"{r}: {kept_r}/{per_roi[r]}")
+            out["Reproducibility (ICC)"] = [
+                f"{cfg.icc.form} (two-way random, absolute agreement, single rater) on the "
+                f"re-segmented training cases ({reps}); a feature was kept when its "
+                f"{'ICC' if cfg.icc.compare == 'estimate' else 'lower 95% bound of the ICC'} was >= "
+                f"{cfg.icc.threshold:g} in every comparison "
+                f"({', '.join(self.icc_filter_.comparisons_)}).",
+                f"Kept {n_kept} of {n_total} features, dropped {n_total - n_kept} ("
+                + ", ".join(per)
+                + f"). {int(icc['passed'].sum())} of {len(icc)} feature x comparison ICCs passed.",
+            ]
+        else:
+            out["Reproducibility (ICC)"] = ["No ICC filter was applied (no repeat segmentations)."]
+        formulas = []
+        for roi, sc in self.model_.scores.items():
+            formula = getattr(sc, "formula_", None)
+            nz = int((sc.coef_ != 0).sum())
+            lam = getattr(sc, "lambda_", float("nan"))
+            formulas.append(
+                f"{_ROI_LABELS[roi]}: {nz} features with non-zero LASSO coefficients "
+                f"(lambda = {lam:.4g})."
+            )
+            if formula:
+                formulas.append(f"formula: {formula}")
+        out["Radiomics scores (TRIPOD 10a-b)"] = [
+            "One LASSO logistic score per ROI fitted on the training cohort: z-scores with "
+            "training means and SDs, redundancy removal, L1-penalised logistic regression with "
+            "lambda chosen by cross-validation (settings: "
+            + (json.dumps(cfg.score.params) if cfg.score.params else "RadScore defaults")
+            + f", seed {cfg.random_state}).",
+            *formulas,
+        ]
+        comb = self.model_.combined_model
+        clin = self.model_.clinical_model
+        out["Clinical and clinical-radiomics models (TRIPOD 10b, 15a)"] = [
+            f"Univariate logistic screen of {len(cfg.clinical)} clinical-ultrasound candidates "
+            f"({', '.join(cfg.clinical)}) and the scores; predictors with p < "
+            f"{cfg.nomogram.screen_p:g} entered the multivariable models "
+            f"(clinical: {', '.join(self.screened_['clinical'])}; scores: "
+            f"{', '.join(self.screened_['scores'])}).",
+            "Both models were reduced by backward stepwise elimination "
+            + (
+                f"(Wald p > {cfg.nomogram.p_remove:g} removed, refitting after each removal)."
+                if cfg.nomogram.criterion == "p"
+                else "(AIC)."
+            ),
+            f"formula: clinical model logit(p) = {_equation(clin)}",
+            f"formula: clinical-radiomics model logit(p) = {_equation(comb)}",
+            f"Youden cutoff of the clinical-radiomics model on the training cohort: "
+            f"p >= {comb.youden_cutoff_:.4f} (Nomo-score >= {comb.youden_points_cutoff_:.1f} "
+            f"points; sensitivity {comb.youden_sensitivity_:.3f}, specificity "
+            f"{comb.youden_specificity_:.3f}). The same cutoff is applied to every cohort.",
+            *self.notes_,
+        ]
+        out["Statistics"] = [
+            "Table 1: t-test/ANOVA, Mann-Whitney/Kruskal-Wallis, chi-square or Fisher's exact "
+            "test (as R t.test(var.equal=TRUE), oneway.test, wilcox.test, kruskal.test, "
+            "chisq.test(correct=FALSE), fisher.test). AUC with "
+            + ("DeLong" if cfg.nomogram.ci == "delong" else "stratified bootstrap")
+            + " 95% CI and DeLong tests (pROC); threshold metrics with Wilson CIs; "
+            f"Hosmer-Lemeshow with {cfg.nomogram.hl_groups} groups (ResourceSelection "
+            "grouping); decision curves (Vickers & Elkin 2006) and clinical impact curves; "
+            "NRI and IDI (Pencina 2008; Hmisc::improveProb).",
+            f"radiomics_aln {__version__}.",
+        ]
+        return out
+
+    def report_content(self) -> dict[str, Any]:
+        """Content for :func:`radiomics_aln.report.report` (title, methods, sections)."""
+        if not self.results_:
+            raise InputError("the study is not evaluated yet; call fit() and evaluate() first")
+        cfg = self.config
+        t = self.results_["tables"]
+        f = self.results_["figures"]
+        labels = [cfg.label(c) for c in self.cohorts_]
+
+        def fig_items(prefix):
+            return {_caption(k, cfg): v for k, v in f.items() if k.startswith(prefix)}
+
+        delong = t["delong"]
+        dl = delong[[c for c in delong.columns if c in (
+            "cohort", "model_1", "model_2", "auc_1", "auc_2", "difference", "z", "p_value",
+        )]]  # fmt: skip
+        sections = [
+            {"title": "Table 1. Baseline characteristics",
+             "tables": {"By cohort": t["table1"],
+                        "By outcome within each cohort": t["table1_by_outcome"]}},
+            {"title": "Table 2. Univariate and multivariable logistic regression (training)",
+             "tables": {"Odds ratios": t["table2"][["predictor", "level", "Univariate OR (95% CI)",
+                                                     "Univariate p", "Multivariable OR (95% CI)",
+                                                     "Multivariable p"]]}},
+            {"title": "Table 3. Performance (cutoffs from the training cohort)",
+             "tables": {"AUC, ACC, SEN, SPE, PPV, NPV": t["table3"],
+                        "DeLong comparisons": dl}},
+            {"title": "ROC curves", "figures": fig_items("roc_")},
+            {"title": "Calibration",
+             "tables": {"Hosmer-Lemeshow": t["hosmer_lemeshow"],
+                        "Calibration intercept, slope, Brier": t["calibration"]},
+             "figures": fig_items("calibration")},
+            {"title": "Nomogram", "figures": fig_items("nomogram"),
+             "tables": {"Clinical-radiomics model": self.model_.combined_model.summary}},
+            {"title": "Decision and clinical impact curves",
+             "figures": fig_items("decision_") | fig_items("clinical_impact_")},
+            {"title": "NRI and IDI (clinical-radiomics vs clinical model)",
+             "tables": {"Reclassification": t["nri_idi"]}},
+            {"title": "Risk groups", "tables": {"Outcome by risk group": t["risk_groups"]},
+             "figures": fig_items("risk_groups")},
+            {"title": "Feature reproducibility (ICC)", "figures": fig_items("icc")},
+            {"title": "Radiomics scores: LASSO path and cross-validation",
+             "figures": fig_items("lasso_"),
+             "tables": {"Non-zero coefficients": t["score_coefficients"]}},
+        ]  # fmt: skip
+        sections = [s for s in sections if s.get("figures") or s.get("tables")]
+        return {
+            "title": cfg.title,
+            "subtitle": f"Cohorts: {', '.join(labels)}; endpoint `{cfg.outcome}`",
+            "methods": self.methods_text(),
+            "sections": sections,
+        }
+
+    def report(self, path: str | os.PathLike) -> Path:
+        """Write the self-contained HTML report (see :mod:`radiomics_aln.report`)."""
+        from radiomics_aln.report import report
+
+        return report(self, path)
+
+    def save(self, directory: str | os.PathLike, *, report: bool = True) -> Path:
+        """Write tables (CSV), figures (PNG + SVG), the model (JSON), config and report.
+
+        Layout: ``tables/<name>.csv``, ``figures/<name>.png|.svg``, ``model.json``,
+        ``config.yaml``, ``report.html``. Returns the directory.
+        """
+        self._check_fitted()
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        self.model_.to_json(out / "model.json")
+        self.config.to_yaml(out / "config.yaml")
+        if self.results_:
+            (out / "tables").mkdir(exist_ok=True)
+            (out / "figures").mkdir(exist_ok=True)
+            for name, table in self.results_["tables"].items():
+                if isinstance(table, pd.DataFrame) and len(table.columns):
+                    keep_index = not isinstance(table.index, pd.RangeIndex)
+                    table.to_csv(out / "tables" / f"{name}.csv", index=keep_index)
+            for name, fig in self.results_["figures"].items():
+                fig.savefig(out / "figures" / f"{name}.png", dpi=150, bbox_inches="tight")
+                fig.savefig(out / "figures" / f"{name}.svg", bbox_inches="tight")
+            if report:
+                self.report(out / "report.html")
+        return out
+
+
+def _subplots_pair():
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(1, 2, figsize=(10, 4))
+
+
+def _caption(key: str, cfg: StudyConfig) -> str:
+    for prefix, what in (
+        ("roc_", "ROC curves"),
+        ("decision_", "Decision curves"),
+        ("clinical_impact_", "Clinical impact curve of the clinical-radiomics model"),
+    ):
+        if key.startswith(prefix):
+            return f"{what} - {cfg.label(key[len(prefix) :])}"
+    if key.startswith("lasso_"):
+        roi = key[len("lasso_") :]
+        return f"{_ROI_LABELS.get(roi, roi)}: coefficient path (left) and CV deviance (right)"
+    return {
+        "calibration": "Calibration curves of the clinical-radiomics model (HL p in legend)",
+        "nomogram": "Nomogram of the clinical-radiomics model",
+        "risk_groups": "Outcome proportion in the low- and high-risk groups",
+        "icc": "ICC distribution by ROI and feature class",
+    }.get(key, key)
+
+
+def _equation(model: Any) -> str:
+    terms = [f"{model.intercept_:.4f}"]
+    for name, b in model.coef_.items():
+        terms.append(f"{'+' if b >= 0 else '-'} {abs(b):.4f} x {name}")
+    return " ".join(terms)
+
+
+def _hl_row(calibration, y, p, groups) -> dict[str, Any]:
+    eps = 1e-12
+    p = np.clip(np.asarray(p, dtype=float), eps, 1 - eps)
+    res = calibration.hosmer_lemeshow(y, p, n_groups=groups)
+    return {
+        "statistic": float(_get(res, "statistic")),
+        "df": float(_get(res, "df")),
+        "p_value": float(_get(res, "p_value")),
+    }
+
+
+def _get(res: Any, name: str) -> Any:
+    if isinstance(res, pd.DataFrame):
+        return res[name].iloc[0]
+    if isinstance(res, Mapping):
+        return res[name]
+    return getattr(res, name)
+
+
+def _calibration_row(calibration, y, p) -> dict[str, Any]:
+    eps = 1e-12
+    p = np.clip(np.asarray(p, dtype=float), eps, 1 - eps)
+    res = calibration.val_prob(y, p)
+    keep = ("intercept", "slope", "brier", "c_index", "dxy", "r2")
+    return {k: float(res[k]) for k in keep if k in res.index}
+
+
+def _nri_idi_rows(metrics, cohort, y, probs) -> list[dict[str, Any]]:
+    rows = []
+    old, new = probs[CLINICAL_MODEL], probs[COMBINED_MODEL]
+    n = metrics.nri(y, old, new)
+    for _, r in n.iterrows():
+        rows.append({"cohort": cohort} | {k: r[k] for k in n.columns})
+    i = metrics.idi(y, old, new)
+    for _, r in i.iterrows():
+        rows.append({"cohort": cohort} | {k: r[k] for k in i.columns})
+    return rows

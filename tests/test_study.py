@@ -1,0 +1,293 @@
+"""Tests of radiomics_aln.study: configuration, the fitted workflow, leakage, persistence.
+
+The workflow tests use precomputed synthetic feature tables (``Study(table=, features=,
+repeats=)``) so they run in seconds; the demo-cohort acceptance test (images -> report) is marked
+slow.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from radiomics_aln.exceptions import InputError
+from radiomics_aln.study import (
+    CLINICAL_MODEL,
+    COMBINED_MODEL,
+    Study,
+    StudyConfig,
+    StudyModel,
+    demo_config,
+)
+
+FEATURE_CLASSES = ["firstorder", "glcm", "glrlm", "glszm", "gldm", "ngtdm"]
+
+
+def _synthetic(seed: int = 7, n: int = 260):
+    """Cohort table, features and repeat readings with a known signal.
+
+    Outcome: logit = -0.4 + 1.3 h_tumor + 1.3 h_ring + 1.5 h_ln + 0.6 (margin irregular)
+    + 0.03 (age - 55), peritumoral 1.3. Each ROI has 24 features: 3 carry its latent trait, the rest are noise;
+    features 0-17 are reproducible (small re-segmentation noise), 18-23 are not.
+    """
+    rng = np.random.default_rng(seed)
+    ids = pd.Index([f"P{i:04d}" for i in range(n)], name="case_id")
+    cohort = np.array(["train"] * 130 + ["internal"] * 65 + ["external"] * (n - 195))
+    latent = {roi: rng.normal(size=n) for roi in ("tumor", "peritumoral", "ln")}
+    age = rng.normal(55, 10, n).round(0)
+    margin = np.where(rng.random(n) < 0.4, "irregular", "smooth")
+    us_aln = np.where(rng.random(n) < 0.3, "yes", "no")
+    size = rng.lognormal(3, 0.3, n).round(1)
+    lp = (
+        -0.4
+        + 1.3 * latent["tumor"]
+        + 1.3 * latent["peritumoral"]
+        + 1.5 * latent["ln"]
+        + 0.6 * (margin == "irregular")
+        + 0.03 * (age - 55)
+    )
+    y = (rng.random(n) < 1 / (1 + np.exp(-lp))).astype(int)
+    table = pd.DataFrame(
+        {"cohort": cohort, "aln": y, "age": age, "margin": margin, "us_aln": us_aln,
+         "size_mm": size},
+        index=ids,
+    )  # fmt: skip
+    cols, blocks = [], []
+    for roi, h in latent.items():
+        for j in range(24):
+            name = f"{roi}__original_{FEATURE_CLASSES[j % 6]}_F{j:02d}"
+            signal = h if j < 3 else 0.0
+            blocks.append(signal + rng.normal(scale=0.8 if j < 3 else 1.0, size=n))
+            cols.append(name)
+    features = pd.DataFrame(np.column_stack(blocks), index=ids, columns=cols)
+    rep_ids = ids[:40]  # re-segmented training cases
+    noise = np.array([0.1 if int(c[-2:]) < 18 else 1.5 for c in cols])
+    repeats = {
+        r: features.loc[rep_ids] + rng.normal(size=(40, len(cols))) * noise
+        for r in ("reader2", "repeat")
+    }
+    return table, features, repeats
+
+
+CONFIG = {
+    "outcome": "aln",
+    "train_cohort": "train",
+    "cohort_labels": {"train": "Training", "internal": "Internal", "external": "External"},
+    "clinical": ["age", "margin", "us_aln", "size_mm"],
+    "categorical": {"margin": ["smooth", "irregular"], "us_aln": ["no", "yes"]},
+    "nonnormal": ["size_mm"],
+    "score": {"params": {"cv": 5}},
+}
+
+
+@pytest.fixture(scope="module")
+def data():
+    return _synthetic()
+
+
+@pytest.fixture(scope="module")
+def fitted(data):
+    table, features, repeats = data
+    return Study(CONFIG, table=table, features=features, repeats=repeats).fit().evaluate()
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+def test_config_yaml_round_trip(tmp_path):
+    cfg = StudyConfig.from_dict(CONFIG | {"manifest": "m.csv", "rois": "intratumoral+ln"})
+    path = tmp_path / "study.yaml"
+    cfg.to_yaml(path)
+    back = StudyConfig.from_yaml(path)
+    assert back.roi_list() == ["tumor", "ln"]
+    assert back.manifest == str(tmp_path / "m.csv")  # relative to the YAML file
+    assert back.score.params == {"cv": 5}
+    assert back.categorical == CONFIG["categorical"]
+
+
+def test_flat_score_section_is_radscore_kwargs():
+    cfg = StudyConfig.from_dict({"score": {"cv": 3, "rule": "min"}})
+    assert cfg.score.params == {"cv": 3, "rule": "min"}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"rois": ["tumour"]}, "unknown ROI"),
+        ({"rois": ["tumor", "tumor"]}, "lists a ROI twice"),
+        ({"ringmm": 5}, "unknown configuration key"),
+        ({"icc": {"treshold": 0.8}}, "unknown key\\(s\\) in `icc`: treshold"),
+        ({"icc": {"threshold": 1.5}}, "icc.threshold must be in"),
+        ({"icc": {"compare": "median"}}, "icc.compare must be"),
+        ({"nomogram": {"selection": "forward"}}, "nomogram.selection"),
+        ({"nomogram": {"dca_thresholds": [0.5, 0.1, 0.01]}}, "dca_thresholds"),
+        ({"categorical": {"margin": ["only"]}}, "at least two levels"),
+        ({"clinical": ["aln"], "outcome": "aln"}, "also a clinical candidate"),
+        ({"score": {"params": {"random_state": 3}}}, "must not set"),
+        ({"ring_mm": -1}, "ring_mm must be a positive"),
+        ({"n_jobs": 0}, "n_jobs must be a non-zero"),
+    ],
+)
+def test_config_errors(change, message):
+    with pytest.raises(InputError, match=message):
+        StudyConfig.from_dict(change)
+
+
+def test_demo_config_matches_demo_manifest_columns():
+    cfg = demo_config()
+    assert cfg.outcome == "aln_metastasis"
+    assert cfg.test_cohorts == ["internal", "external", "prospective"]
+    assert "us_aln_status" in cfg.clinical
+
+
+def test_study_input_errors(data):
+    table, features, repeats = data
+    with pytest.raises(InputError, match="training cohort 'training' is not in the data"):
+        Study(CONFIG | {"train_cohort": "training"}, table=table, features=features).fit()
+    with pytest.raises(InputError, match="lacks column\\(s\\) tumour_size"):
+        Study(CONFIG | {"clinical": ["tumour_size"]}, table=table, features=features).fit()
+    with pytest.raises(InputError, match="test cohort\\(s\\) prospective are not in the data"):
+        Study(CONFIG | {"test_cohorts": ["prospective"]}, table=table, features=features).fit()
+    with pytest.raises(InputError, match="'margin' has value\\(s\\) irregular not among"):
+        cfg = CONFIG | {"categorical": {"margin": ["smooth", "lobulated"]}}
+        Study(cfg, table=table, features=features).fit()
+    bad = features.copy()
+    bad.iloc[3, 5] = np.nan
+    with pytest.raises(InputError, match="training case\\(s\\) P0003 have missing"):
+        Study(CONFIG, table=table, features=bad).fit()
+    with pytest.raises(InputError, match="no feature columns for ROI\\(s\\) \\['ln'\\]"):
+        no_ln = features[[c for c in features.columns if not c.startswith("ln__")]]
+        Study(CONFIG, table=table, features=no_ln).fit()
+    with pytest.raises(InputError, match="`table` needs `features`"):
+        Study(CONFIG, table=table)
+    with pytest.raises(InputError, match="no data"):
+        Study(CONFIG).fit()
+
+
+# --------------------------------------------------------------------------- workflow
+
+
+def test_fit_steps(fitted, data):
+    table, features, _ = data
+    s = fitted
+    # ICC: every unreproducible feature (index >= 18) is dropped, the reproducible kept
+    kept = set(s.icc_filter_.selected_features_)
+    assert all(int(c[-2:]) < 18 for c in kept)
+    assert len(kept) == 3 * 18
+    assert s.icc_repeat_cases_ == {"reader2": 40, "repeat": 40}
+    # one score per ROI, each using only its own ROI's features
+    for roi, sc in s.model_.scores.items():
+        assert all(f.startswith(f"{roi}__") for f in sc.feature_names_in_)
+        nz = sc.coef_[sc.coef_ != 0].index
+        assert any(int(f[-2:]) < 3 for f in nz)  # the signal features are found
+    comb = s.model_.combined_model
+    assert set(comb.predictors_) >= {"tumor_score", "ln_score"}
+    assert set(s.model_.clinical_model.predictors_) <= set(CONFIG["clinical"])
+    assert 0 < s.model_.settings["cutoff"] < 1
+    assert s.data_["nomo_score"].notna().all()
+
+
+def test_evaluate_tables(fitted):
+    t = fitted.results_["tables"]
+    perf = t["table3_full"]
+    assert set(perf["cohort"]) == {"Training", "Internal", "External"}
+    models = set(perf["model"])
+    assert {CLINICAL_MODEL, COMBINED_MODEL, "Tumor score", "LN score"} <= models
+    # thresholds are the training cutoffs, identical in every cohort
+    assert perf.groupby("model")["threshold"].nunique().max() == 1
+    for cohort in ("Internal", "External"):
+        rows = perf[perf.cohort == cohort].set_index("model")
+        assert rows.loc[COMBINED_MODEL, "auc"] > rows.loc[CLINICAL_MODEL, "auc"]
+    dl = t["delong"]
+    assert {"cohort", "model_1", "model_2", "p_value"} <= set(dl.columns)
+    assert len(t["hosmer_lemeshow"]) == 3 * 2
+    assert t["hosmer_lemeshow"]["p_value"].between(0, 1).all()
+    assert {"intercept", "slope", "brier"} <= set(t["calibration"].columns)
+    assert set(t["nri_idi"]["cohort"]) == {"Training", "Internal", "External"}
+    assert set(t["risk_groups"]["group"]) == {"low", "high"}
+    assert t["table1"].columns[-2:].tolist() == ["p", "test"]
+    assert "Training (n=130)" in t["table1"].columns
+    assert "aln, n (%)" in t["table1"].index
+    t2 = t["table2"]
+    assert {"Univariate OR (95% CI)", "Multivariable OR (95% CI)"} <= set(t2.columns)
+    assert (t2["predictor"] == "tumor_score").any()
+    dca = t["decision_curves"]
+    assert set(dca["cohort"]) == {"Training", "Internal", "External"}
+
+
+def test_methods_text_reflects_settings(fitted):
+    m = fitted.methods_text()
+    text = json.dumps(m)
+    assert "n = 130" in text and "Training" in text
+    assert "Kept 54 of 72 features, dropped 18" in text
+    assert "5 mm peritumoral ring" in text
+    assert "Youden cutoff" in text
+    assert "logit(p) =" in text
+
+
+def test_save_and_predict_from_json(fitted, tmp_path, data):
+    table, features, _ = data
+    out = fitted.save(tmp_path / "study")
+    assert (out / "model.json").is_file() and (out / "report.html").is_file()
+    assert (out / "tables" / "table3.csv").is_file()
+    assert (out / "figures" / "nomogram.png").is_file()
+    assert (out / "figures" / "nomogram.svg").is_file()
+    html = (out / "report.html").read_text()
+    assert "<script" not in html and html.count("data:image/png;base64,") >= 10
+    model = StudyModel.from_json(out / "model.json")
+    new = table[table.cohort == "external"]
+    pred = model.predict(features.loc[new.index], clinical=new)
+    np.testing.assert_allclose(pred["probability"], fitted.data_.loc[new.index, "probability"])
+    np.testing.assert_allclose(pred["nomo_score"], fitted.data_.loc[new.index, "nomo_score"])
+    assert set(pred["risk_group"]) <= {"low", "high"}
+    same = fitted.predict(features.loc[new.index], clinical=new)
+    pd.testing.assert_frame_equal(pred, same)
+    with pytest.raises(InputError, match="lack .* column"):
+        model.predict(features.loc[new.index].iloc[:, :5], clinical=new)
+
+
+def test_no_leakage_from_test_cohorts(data, fitted):
+    """Replacing every test-cohort outcome (and feature) changes nothing that fit() produced."""
+    table, features, repeats = data
+    test_ids = table.index[table.cohort != "train"]
+    flipped = table.copy()
+    flipped.loc[test_ids, "aln"] = 1 - flipped.loc[test_ids, "aln"]
+    a = Study(CONFIG, table=flipped, features=features, repeats=repeats).fit()
+    assert a.fitted_state() == fitted.fitted_state()
+    scrambled = features.copy()
+    rng = np.random.default_rng(0)
+    scrambled.loc[test_ids] = rng.normal(size=(len(test_ids), features.shape[1])) * 100
+    b = Study(CONFIG, table=table, features=scrambled, repeats=repeats).fit()
+    assert b.fitted_state() == fitted.fitted_state()
+    # sanity: the check can fail -- changing a training outcome changes the fit
+    changed = table.copy()
+    changed.loc[table.index[:10], "aln"] = 1 - changed.loc[table.index[:10], "aln"]
+    c = Study(CONFIG, table=changed, features=features, repeats=repeats).fit()
+    assert c.fitted_state() != fitted.fitted_state()
+
+
+def test_repeats_of_test_cases_are_ignored(data, fitted):
+    table, features, repeats = data
+    ext = table.index[table.cohort == "external"][:10]
+    extra = {k: pd.concat([v, features.loc[ext] * 5]) for k, v in repeats.items()}
+    s = Study(CONFIG, table=table, features=features, repeats=extra).fit()
+    assert s.fitted_state() == fitted.fitted_state()
+    assert s.icc_repeat_cases_ == {"reader2": 40, "repeat": 40}
+
+
+def test_deterministic(data, fitted):
+    table, features, repeats = data
+    again = Study(CONFIG, table=table, features=features, repeats=repeats).fit()
+    assert again.fitted_state() == fitted.fitted_state()
+
+
+def test_unfitted_study_errors():
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        Study(CONFIG).predict(pd.DataFrame())
+    with pytest.raises(NotFittedError):
+        Study(CONFIG).save("x")
