@@ -5,6 +5,18 @@ can also be imported on its own, e.g. ``from radiomics_aln.metrics import roc_au
 """
 
 from radiomics_aln._version import __version__
+from radiomics_aln.calibration import (
+    CalibrationCurve,
+    HosmerLemeshowResult,
+    LeCessieResult,
+    bootstrap_calibrate,
+    bootstrap_validate,
+    calibration_curve,
+    hosmer_lemeshow,
+    le_cessie_van_houwelingen,
+    plot_calibration,
+    val_prob,
+)
 from radiomics_aln.cohort import READERS, REPEAT_READERS, Case, Manifest, read_manifest
 from radiomics_aln.decision import (
     DEFAULT_THRESHOLDS,
@@ -41,6 +53,7 @@ from radiomics_aln.metrics import (
     roc_curve_table,
     youden_threshold,
 )
+from radiomics_aln.nomogram import LogisticNomogram, univariate_logistic
 from radiomics_aln.roi import (
     CaseROIs,
     RingCoverage,
@@ -82,6 +95,19 @@ __all__ = [
     "write_features",
     "read_features",
     "ROI_NAMES",
+    # nomogram and calibration
+    "univariate_logistic",
+    "LogisticNomogram",
+    "hosmer_lemeshow",
+    "HosmerLemeshowResult",
+    "le_cessie_van_houwelingen",
+    "LeCessieResult",
+    "val_prob",
+    "calibration_curve",
+    "CalibrationCurve",
+    "plot_calibration",
+    "bootstrap_validate",
+    "bootstrap_calibrate",
     # evaluation: metrics
     "roc_auc",
     "delong_test",
