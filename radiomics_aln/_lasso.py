@@ -163,54 +163,70 @@ def _feature_sign(Q: _Quad, c: np.ndarray, lam: float, x: np.ndarray) -> np.ndar
     """
     s = c.size
     lam_hi = lam * (1.0 + 1e-10) + 1e-15
-
-    def fval(v: np.ndarray) -> float:
-        return float(0.5 * v @ Q.matvec(v) - c @ v + lam * np.abs(v).sum())
-
     x = x.copy()
+    batch = True  # add all KKT violators at once while that works
+    check_active = True  # after an exact full step the active set is optimal by construction
     for _ in range(4 * s + 50):
         grad = Q.matvec(x) - c
         act = np.flatnonzero(x)
-        # optimality on the active set
-        if act.size and np.max(np.abs(grad[act] + lam * np.sign(x[act]))) > 1e-11 * (1.0 + lam):
+        if (
+            check_active
+            and act.size
+            and np.max(np.abs(grad[act] + lam * np.sign(x[act]))) > 1e-11 * (1.0 + lam)
+        ):
             theta = np.sign(x[act])
         else:
             zero = np.flatnonzero(x == 0.0)
             if zero.size == 0:
                 return x
-            i = zero[np.argmax(np.abs(grad[zero]))]
-            if abs(grad[i]) <= lam_hi:
+            viol = zero[np.abs(grad[zero]) > lam_hi]
+            if viol.size == 0:
                 return x
-            act = np.sort(np.append(act, i))
+            if not batch or viol.size == 1:
+                viol = viol[[np.argmax(np.abs(grad[viol]))]]
+            act = np.sort(np.concatenate([act, viol]))
             theta = np.sign(x[act])
-            theta[act == i] = -np.sign(grad[i])
+            entering = np.isin(act, viol)
+            theta[entering] = -np.sign(grad[act[entering]])
+        H = Q.block(act)
         try:
-            target = linalg.solve(Q.block(act), c[act] - lam * theta, assume_a="pos")
+            target = linalg.solve(H, c[act] - lam * theta, assume_a="pos")
         except (linalg.LinAlgError, ValueError):
             return None
         if not np.all(np.isfinite(target)):
             return None
+        cA = c[act]
+
+        def fval(v: np.ndarray, H: np.ndarray = H, cA: np.ndarray = cA) -> float:
+            return float(0.5 * v @ H @ v - cA @ v + lam * np.abs(v).sum())
+
         cur = x[act]
+        if batch and act.size > np.count_nonzero(cur) + 1:
+            # several features entered together: keep the batch only if each entered with the
+            # sign its gradient asked for, else redo the step adding the worst violator alone
+            new = cur == 0.0
+            if np.any(np.sign(target[new]) != theta[new]):
+                batch = False
+                continue
         d = target - cur
         flip = (cur != 0.0) & (np.sign(target) != np.sign(cur))
         ts = [1.0]
         if flip.any():
             ts.extend(float(t) for t in (-cur[flip] / d[flip]) if 0.0 < t < 1.0)
-        best_t, best_f, best_v = None, np.inf, None
+        best_t, best_f, best_v = 1.0, np.inf, None
         for t in ts:
-            v = x.copy()
-            v[act] = cur + t * d
+            v = cur + t * d
             if t < 1.0:
                 # the coefficient that reaches zero at t is set to exactly zero
                 hit = flip & np.isclose(-cur / np.where(d == 0, 1.0, d), t, rtol=1e-12, atol=0.0)
-                v[act[hit]] = 0.0
+                v[hit] = 0.0
             fv = fval(v)
             if fv < best_f:
                 best_t, best_f, best_v = t, fv, v
-        if best_v is None or best_f > fval(x) + 1e-14 * (1.0 + abs(best_f)):
+        if best_v is None or best_f > fval(cur) + 1e-14 * (1.0 + abs(best_f)):
             return None
-        x = best_v
-        del best_t
+        x[act] = best_v
+        check_active = best_t != 1.0
     return None
 
 

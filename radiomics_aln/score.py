@@ -62,8 +62,9 @@ def _fold_fit(
 ) -> np.ndarray:
     """Link predictions for the held-out rows at the full-data lambdas (one cv.glmnet fold)."""
     with threadpool_limits(1):
+        # CV needs the fold predictions to ~1e-9, not the last bits of the coefficients
         path, mean, sd = _lasso.fit_glmnet(
-            X[~held], y[~held], nlambda=nlambda, lambda_min_ratio=ratio
+            X[~held], y[~held], nlambda=nlambda, lambda_min_ratio=ratio, tol=1e-10
         )
         a0, beta = _lasso.to_original_scale(path, mean, sd)
         left, right, frac = _lasso.lambda_interp(path.lambdas, lambdas)
