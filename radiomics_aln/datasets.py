@@ -132,8 +132,9 @@ def _draw_patient(rng: np.random.Generator) -> dict[str, Any]:
     ki67 = int(np.clip(round(math.exp(log_ki)), 1, 90))
     g = 0.6 * h + 0.8 * rng.standard_normal()
     grade = 1 if g < -1.0 else (3 if g > 0.25 else 2)
-    size = float(
-        np.clip(math.exp(math.log(18) + 0.35 * (0.35 * p + 0.94 * rng.standard_normal())), 7, 30)
+    # logit-normal diameter between 6 and 34 mm, median 18 mm (no pile-up at a clipping bound)
+    size = 6 + 28 * float(
+        _sigmoid(math.log(12 / 16) + 0.75 * (0.35 * p + 0.94 * rng.standard_normal()))
     )
     margin_latent = p + 0.9 * rng.standard_normal()
     n_calc = int(rng.poisson(math.exp(-0.6 + 0.5 * h + 0.4 * her2)))
@@ -347,18 +348,29 @@ def _perturbed_radius(
 
 
 def _render_tumor(
-    rng: np.random.Generator, pt: dict[str, Any], s: float, scanner: _Scanner
+    rng: np.random.Generator, pt: dict[str, Any], scanner: _Scanner, spacing: float | None = None
 ) -> dict[str, Any]:
     shape = _TUMOR_SHAPE
-    bg = _breast_background(rng, shape, s)
-    z, x, amp = bg["z"], bg["x"], bg["amp"]
     h, p = pt["heterogeneity"], pt["infiltration"]
-    depth_mm, half_width = shape[0] * s, shape[1] * s / 2
-    # ---- lesion outline: ellipse + irregularity, star-shaped about its centre
-    theta = np.linspace(0, 2 * np.pi, _N_THETA, endpoint=False)
-    d = min(pt["true_size_mm"], 0.8 * depth_mm - 4)
     aspect = 0.72 * math.exp(0.18 * p + 0.12 * rng.standard_normal())  # >1: taller than wide
     tilt = rng.normal(0, 0.25)
+    d = pt["true_size_mm"]
+    half_lat, half_ax = (d / 2, d / 2 * aspect) if aspect <= 1 else (d / 2 / aspect, d / 2)
+    vert = math.hypot(half_ax * math.cos(tilt), half_lat * math.sin(tilt))
+    # the sonographer picks a depth preset that shows the lesion with tissue behind it
+    need = 2.3 * vert + 10.0
+    if spacing is None:
+        fits = [v for v in scanner.spacings if v * shape[0] >= need]
+        s = float(rng.choice(fits)) if fits else float(max(scanner.spacings))
+    else:
+        s = float(spacing)
+    depth_mm, half_width = shape[0] * s, shape[1] * s / 2
+    # the largest lesions are scaled to fit the deepest preset (rare: D > ~30 mm)
+    d = d * min(1.0, (depth_mm - 10.0) / (2.3 * vert))
+    bg = _breast_background(rng, shape, s)
+    z, x, amp = bg["z"], bg["x"], bg["amp"]
+    # ---- lesion outline: ellipse + irregularity, star-shaped about its centre
+    theta = np.linspace(0, 2 * np.pi, _N_THETA, endpoint=False)
     if aspect <= 1:
         ax_lat, ax_ax = d / 2, d / 2 * aspect
     else:
@@ -417,8 +429,10 @@ def _render_tumor(
     r_max = float(outline.max())
     xc = float(np.clip(rng.normal(0, 2.0), -half_width + r_max + 1, half_width - r_max - 1))
     fat_b = float(np.interp(xc, x[0], bg["fat_bottom"]))
+    up = float(np.max(-outline * np.sin(theta)))
+    down = float(np.max(outline * np.sin(theta)))
     zc = fat_b + 0.8 * ax_ax + rng.uniform(0.5, 3.0)
-    zc = float(min(zc, depth_mm - r_max - 3.0))
+    zc = float(min(max(zc, up + 2.5), depth_mm - down - 3.0))
     rho, th = _polar(z, x, zc, xc)
     r_core = _radius_at(core, th)
     dist = rho - r_core  # radial distance to the lesion boundary, mm (<0 inside)
@@ -483,6 +497,7 @@ def _render_tumor(
         posterior = "none"
     return {
         "image": image,
+        "spacing": s,
         "rho": rho,
         "theta": th,
         "outline": outline,
@@ -867,9 +882,9 @@ def make_demo_cohort(
         case_id = f"case{i + 1:0{width}d}"
         cohort = str(cohorts[i])
         scanner = _SCANNERS["B" if cohort == "external" else "A"]
-        s_t = float(st[1].choice(scanner.spacings))
+        tum = _render_tumor(st[1], pt, scanner)
+        s_t = tum["spacing"]
         s_n = float(st[2].choice(scanner.spacings))
-        tum = _render_tumor(st[1], pt, s_t, scanner)
         ln = _render_ln(st[2], pt, s_n, scanner)
         masks = {
             ("tumor", "reader1"): _mask_from_radius(tum["rho"], tum["theta"], tum["outline"]),

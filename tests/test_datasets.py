@@ -326,7 +326,7 @@ def _render_stats(n: int, seed: int) -> pd.DataFrame:
             np.random.default_rng(s) for s in np.random.SeedSequence(seed, spawn_key=(i,)).spawn(3)
         ]
         pt = datasets._draw_patient(streams[0])
-        tum = datasets._render_tumor(streams[1], pt, 0.12, scanner)
+        tum = datasets._render_tumor(streams[1], pt, scanner, spacing=0.12)
         ln = datasets._render_ln(streams[2], pt, 0.12, scanner)
         tmask = datasets._mask_from_radius(tum["rho"], tum["theta"], tum["outline"])
         lmask = datasets._mask_from_radius(ln["rho"], ln["theta"], ln["outline"])
