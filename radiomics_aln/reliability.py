@@ -338,7 +338,7 @@ def icc(
     The numbers equal ``psych::ICC(x, lmer = FALSE)`` (ANOVA mean squares) and
     ``pingouin.intraclass_corr``. psych's default ``lmer = TRUE`` replaces the mean squares by
     REML variance components, which are truncated at zero: when :math:`MS_C < MS_E` its ICC2,
-    ICC2k, the ICC1 forms and the two-way p values differ from the ANOVA ones
+    ICC3, ICC2k, ICC3k and the two-way p values differ from the ANOVA ones
     (``tests/reference/icc.R`` shows such a dataset). Perfect agreement (:math:`MS_E = 0`)
     gives ICC 1, F = inf, p = 0 and CI bounds at their limit 1.
 
@@ -665,7 +665,7 @@ def icc_table(
     st = _form_statistics(form, ms, k, confidence)
     n = ms["n"]
     reason = np.full(len(features), None, dtype=object)
-    reason[st["undefined"]] = "ICC undefined (0/0): no variance left after the ANOVA"
+    reason[st["undefined"]] = f"{form} undefined: its denominator is zero"
     reason[ms["constant"]] = "zero variance across cases: ICC undefined (0/0)"
     reason[n < 2] = "fewer than 2 cases with values in every reading"
     low_col, high_col = _ci_columns(confidence)
@@ -904,7 +904,16 @@ class ICCFilter(SelectorMixin, BaseEstimator):
             ``readings``/``repeats``/``icc``; features of ``X`` missing from a reading or the
             table; repeat cases missing from ``X``; and every error of :func:`icc_table`.
         """
-        # sklearn's own checks first (shape, sparse, complex), with its standard messages.
+        if isinstance(X, pd.DataFrame):
+            not_str = [c for c in X.columns if not isinstance(c, str)]
+            if not_str:
+                raise InputError(
+                    f"X's column names must be feature names (str); got {format_items(not_str)}"
+                )
+            if X.columns.has_duplicates:
+                dups = X.columns[X.columns.duplicated()].unique()
+                raise InputError(f"X has duplicated feature columns: {format_items(dups)}")
+        # sklearn's own checks (shape, sparse, complex), with its standard messages.
         validate_data(self, X, dtype=None, ensure_all_finite=False)
         sources = {"readings": readings, "repeats": repeats, "icc": icc}
         given = [k for k, v in sources.items() if v is not None]
@@ -918,7 +927,7 @@ class ICCFilter(SelectorMixin, BaseEstimator):
                 "ICCFilter.fit needs X as a pandas DataFrame: its column names are matched with "
                 f"the features of the repeat readings; got {type(X).__name__}"
             )
-        features = pd.Index([str(c) for c in X.columns])
+        features = pd.Index(X.columns)
         form = _check_form(self.form)
         low_col, _ = _ci_columns(self.confidence)
         if icc is not None:
