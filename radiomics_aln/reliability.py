@@ -1284,5 +1284,6 @@ def plot_icc(
         title += f" ({n_undefined} undefined not shown)"
     ax.set_title(title)
     if rois:
-        ax.legend(loc="lower left", fontsize="small")
+        # Outside the axes: with hundreds of features any inside corner hides points.
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
     return ax

@@ -147,6 +147,23 @@ def test_icc_against_R_psych(dataset):
     assert_allclose(ours.loc[FORMS, "CI95_high"], r["upper"], rtol=1e-9, atol=1e-12)
 
 
+def test_icc_table_against_R_psych():
+    """Every dataset of icc_data.csv as a one-feature-per-dataset table vs psych::ICC(lmer = FALSE)."""
+    data, ref = load_psych()
+    for dataset, d in data.groupby("dataset"):
+        wide = d.pivot(index="target", columns="rater", values="rating")
+        readings = {r: wide[[r]].rename(columns={r: dataset}) for r in wide.columns}
+        r = ref[(ref["dataset"] == dataset) & ~ref["lmer"]].set_index("type")
+        for form in FORMS:
+            row = icc_table(readings, form=form).loc[dataset]
+            assert_allclose(row["ICC"], r.loc[form, "ICC"], rtol=1e-10, atol=1e-13)
+            assert_allclose(row["F"], r.loc[form, "F"], rtol=1e-10)
+            assert_allclose(row["pval"], r.loc[form, "p"], rtol=1e-9)
+            assert_allclose(row["CI95_low"], r.loc[form, "lower"], rtol=1e-9, atol=1e-12)
+            assert_allclose(row["CI95_high"], r.loc[form, "upper"], rtol=1e-9, atol=1e-12)
+            assert (row["df1"], row["df2"]) == (r.loc[form, "df1"], r.loc[form, "df2"])
+
+
 @pytest.mark.parametrize("dataset", ["k2_n12_msj_below_mse", "k3_n15_msj_below_mse"])
 def test_psych_lmer_default_differs_when_msj_below_mse(dataset):
     """psych's default lmer = TRUE truncates the rater variance at 0 when MS_J < MS_E.
