@@ -13,7 +13,7 @@ import logging
 import math
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage
 
+from radiomics_aln.cohort import Manifest, read_manifest
 from radiomics_aln.exceptions import InputError
 
 __all__ = ["make_demo_cohort", "demo_generating_model", "DEMO_OUTCOME"]
@@ -293,7 +294,7 @@ def _form_image(
     s: float,
     scanner: _Scanner,
     *,
-    point_scatterers: list[tuple[int, int, float]] = (),
+    point_scatterers: Sequence[tuple[int, int, float]] = (),
 ) -> np.ndarray:
     """Speckle, PSF, attenuation with imperfect TGC and log compression -> uint8 B-mode."""
     shape = amp.shape
@@ -724,7 +725,7 @@ def make_demo_cohort(
     cohort_fractions: Mapping[str, float] | None = None,
     repeat_fraction: float = 0.25,
     overwrite: bool = False,
-) -> Any:
+) -> Manifest:
     """Write a synthetic multi-centre breast-ultrasound ALN cohort and return its manifest.
 
     Every patient has a B-mode image of the primary tumour and a separate image of an axillary
@@ -982,6 +983,4 @@ def make_demo_cohort(
         f"random_state={random_state!r})\n"
     )
     logger.info("wrote demo cohort of %d patients to %s", n_cases, root)
-    from radiomics_aln.cohort import read_manifest
-
     return read_manifest(manifest_path, outcome=DEMO_OUTCOME)
