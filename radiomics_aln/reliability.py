@@ -63,11 +63,9 @@ ICC_FORMS: dict[str, tuple[str, str]] = {
 AGREEMENT_LEVELS: dict[str, float] = {"poor": -np.inf, "good": 0.60, "excellent": 0.80}
 
 # Map every accepted spelling of a form (S&F name, McGraw & Wong notation) to the S&F name.
-_FORM_ALIASES: dict[str, str] = {}
-for _name, (_label, _desc) in ICC_FORMS.items():
-    _FORM_ALIASES[_name.lower()] = _name
-    _FORM_ALIASES[_label.lower()] = _name
-del _name, _label, _desc
+_FORM_ALIASES: dict[str, str] = {
+    spelling.lower(): name for name, (label, _) in ICC_FORMS.items() for spelling in (name, label)
+}
 
 # Comparison names used by ICCFilter.fit(repeats=...) for the reader names of the project contract.
 _COMPARISON_OF_READER = {"reader2": "inter", "repeat": "intra"}
@@ -75,8 +73,6 @@ _COMPARISON_OF_READER = {"reader2": "inter", "repeat": "intra"}
 # A reading whose spread across cases is below this fraction of the feature's magnitude is
 # treated as constant (exactly constant features often differ by float rounding only).
 _CONSTANT_RTOL = 1e-12
-
-_ICC_COLUMNS = ["ICC", "F", "df1", "df2", "pval"]
 
 
 def _ci_columns(confidence: float) -> tuple[str, str]:
