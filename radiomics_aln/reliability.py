@@ -643,6 +643,8 @@ def icc_table(
     readings = _as_readings(readings)
     names = list(readings)
     x, cases, features = _stack_readings(readings)
+    if len(cases) < 2:
+        raise InputError(f"ICC needs at least 2 cases in every reading, got {len(cases)}")
     if np.isinf(x).any():
         raise InputError(
             "readings have infinite values: " + _missing_message(x, cases, features, names, "inf")

@@ -500,6 +500,12 @@ def test_icc_table_nan_omit_drops_cases_per_feature():
     assert tab.loc[feat, "n"] == 23 and (tab["n"].drop(feat) == 25).all()
     clean = {r: df.drop(index=["case007", "case010"]) for r, df in readings.items()}
     assert_allclose(tab.loc[feat, "ICC"], icc_table(clean).loc[feat, "ICC"], rtol=1e-12)
+    sparse = {r: df.copy() for r, df in readings.items()}
+    sparse["reader1"].iloc[1:, 0] = np.nan
+    row = icc_table(sparse, nan_policy="omit").iloc[0]
+    assert row["excluded"] and row["n"] == 1 and "fewer than 2 cases" in row["reason"]
+    with pytest.raises(InputError, match="at least 2 cases"):
+        icc_table({r: df.iloc[:1] for r, df in readings.items()})
     other = "tumor__original_glcm_F4"
     full = icc_table({r: df.drop(columns=feat) for r, df in readings.items()})
     assert_allclose(tab.loc[other, "ICC"], full.loc[other, "ICC"], rtol=1e-12)
