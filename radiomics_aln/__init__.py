@@ -54,6 +54,14 @@ from radiomics_aln.metrics import (
     youden_threshold,
 )
 from radiomics_aln.nomogram import LogisticNomogram, univariate_logistic
+from radiomics_aln.reliability import (
+    ICCFilter,
+    agreement_class,
+    icc,
+    icc_comparisons,
+    icc_table,
+    plot_icc,
+)
 from radiomics_aln.roi import (
     CaseROIs,
     RingCoverage,
@@ -95,6 +103,13 @@ __all__ = [
     "write_features",
     "read_features",
     "ROI_NAMES",
+    # reproducibility
+    "icc",
+    "icc_table",
+    "icc_comparisons",
+    "ICCFilter",
+    "agreement_class",
+    "plot_icc",
     # nomogram and calibration
     "univariate_logistic",
     "LogisticNomogram",
