@@ -450,10 +450,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    logging.basicConfig(
-        level=logging.DEBUG if args.debug else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    level = logging.DEBUG if args.debug else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        # PyRadiomics sets its own logger to INFO; the console shows warnings and up only
+        handler.setLevel(level)
     if not args.debug:
         # one short line per distinct warning instead of Python's two-line format
         seen: set[str] = set()

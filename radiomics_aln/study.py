@@ -35,6 +35,7 @@ import json
 import logging
 import math
 import os
+import re
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -46,7 +47,12 @@ import pandas as pd
 
 from radiomics_aln._validation import format_items
 from radiomics_aln._version import __version__
-from radiomics_aln.exceptions import InputError, StatisticalWarning
+from radiomics_aln.exceptions import (
+    ConvergenceError,
+    InputError,
+    SeparationError,
+    StatisticalWarning,
+)
 from radiomics_aln.io import dump_model, load_model, to_jsonable
 
 __all__ = [
@@ -548,6 +554,10 @@ class StudyModel:
             Missing feature or clinical columns (listed), or cases whose extraction failed.
         """
         features, table = self._inputs(data, clinical, n_jobs=n_jobs, cache_dir=cache_dir)
+        levels = {
+            k: v for k, v in self.settings.get("categorical", {}).items() if k in table.columns
+        }
+        table = _apply_levels(table, levels)
         scores = self.score_frame(features)
         frame = table.join(scores)
         need = set(self.clinical_model.predictors_) | set(self.combined_model.predictors_)
@@ -641,6 +651,36 @@ def _extract(manifest, rois, params, *, ring_mm, n_jobs, cache_dir, repeats, pro
         ring_mm=ring_mm,
         progress=progress,
     )
+
+
+def _apply_levels(table: pd.DataFrame, categorical: Mapping[str, Sequence[Any]]) -> pd.DataFrame:
+    """Make the configured categorical columns pandas Categoricals with the configured levels."""
+    table = table.copy()
+    for col, levels in categorical.items():
+        if col not in table.columns:
+            raise InputError(f"categorical column {col!r} is not in the cohort table")
+        values = table[col].dropna()
+        # YAML may give levels as numbers while the CSV holds text (or vice versa); "2.0" and
+        # "2" are the same level
+        as_text = values.map(_level_text)
+        wanted = [_level_text(v) for v in levels]
+        unknown = sorted(set(as_text) - set(wanted))
+        if unknown:
+            rows = values.index[as_text.isin(unknown)]
+            raise InputError(
+                f"column {col!r} has value(s) {format_items(unknown)} not among its configured "
+                f"levels {list(levels)} (cases {format_items(rows, 5)})"
+            )
+        table[col] = pd.Categorical(
+            table[col].map(lambda v: v if pd.isna(v) else _level_text(v)), categories=wanted
+        )
+    return table
+
+
+def _level_text(value: Any) -> str:
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def _fig_ax(figsize=(5.5, 4.5)):
@@ -801,22 +841,7 @@ class Study:
             raise InputError(f"the training cohort {cfg.train_cohort!r} is also a test cohort")
         self.cohorts_ = [cfg.train_cohort, *tests]
         table = table[table["cohort"].isin(self.cohorts_)]
-        for col, levels in cfg.categorical.items():
-            if col not in table.columns:
-                raise InputError(f"categorical column {col!r} is not in the cohort table")
-            values = table[col].dropna()
-            # YAML may give levels as numbers while the CSV holds text (or vice versa)
-            as_text = values.astype(str)
-            unknown = sorted(set(as_text) - {str(v) for v in levels})
-            if unknown:
-                raise InputError(
-                    f"column {col!r} has value(s) {format_items(unknown)} not among its "
-                    f"configured levels {list(levels)}"
-                )
-            table[col] = pd.Categorical(
-                table[col].map(lambda v: v if pd.isna(v) else str(v)),
-                categories=[str(v) for v in levels],
-            )
+        table = _apply_levels(table, cfg.categorical)
         return table
 
     def _load_features(self) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
@@ -863,6 +888,11 @@ class Study:
             a training case, no predictor passing the screen).
         """
         cfg = self.config
+        if not cfg.clinical:
+            raise InputError(
+                "no clinical candidate predictors configured (`clinical`): the clinical model "
+                "cannot be built"
+            )
         table = self._load_table()
         features, repeats = self._load_features()
         from radiomics_aln.nomogram import LogisticNomogram, univariate_logistic
@@ -952,9 +982,20 @@ class Study:
         self._say("Univariate screen and backward stepwise logistic models")
         ref_levels = {c: str(levels[0]) for c, levels in cfg.categorical.items()}
         candidates = list(cfg.clinical) + score_names
-        uni = univariate_logistic(train, cfg.outcome, candidates, reference_levels=ref_levels)
+        parts = []
+        for c in candidates:
+            try:
+                parts.append(
+                    univariate_logistic(train, cfg.outcome, [c], reference_levels=ref_levels)
+                )
+            except (SeparationError, ConvergenceError, InputError) as exc:
+                if isinstance(exc, InputError) and "single level" not in str(exc):
+                    raise
+                notes.append(f"{c} was not screened: {str(exc).splitlines()[0]}")
+        uni = pd.concat(parts, ignore_index=True)
         self.univariate_ = uni
-        p_by = uni.groupby("predictor", sort=False)["p_overall"].first()
+        p_by = uni.groupby("predictor", sort=False)["p_overall"].first().reindex(candidates)
+        p_by = p_by.fillna(np.inf)  # not estimable: never passes the screen
         screened = [c for c in candidates if p_by[c] < cfg.nomogram.screen_p]
         clin_screened = [c for c in cfg.clinical if c in screened]
         score_screened = [c for c in score_names if c in screened]
@@ -972,15 +1013,10 @@ class Study:
                 f"No radiomics score had univariate p < {cfg.nomogram.screen_p}; the "
                 f"clinical-radiomics model offers the strongest one ({best})."
             )
-        if not cfg.clinical:
-            raise InputError(
-                "no clinical candidate predictors configured (`clinical`): the clinical model "
-                "cannot be built"
-            )
         self.screened_ = {"clinical": clin_screened, "scores": score_screened}
         self.notes_ = notes
 
-        def stepwise(predictors):
+        def fit_backward(predictors):
             refs = {k: v for k, v in ref_levels.items() if k in predictors}
             model = LogisticNomogram(
                 selection=cfg.nomogram.selection,
@@ -988,21 +1024,41 @@ class Study:
                 criterion=cfg.nomogram.criterion,
                 reference_levels=refs or None,
             )
-            try:
-                return model.fit(train, cfg.outcome, predictors)
-            except InputError as exc:
-                if "removed every predictor" not in str(exc):
-                    raise
-                # keep the strongest candidate rather than an empty model
-                best = min(predictors, key=lambda c: p_by[c])
-                notes.append(
-                    f"Backward elimination removed every candidate of {predictors}; the model "
-                    f"keeps {best}."
-                )
-                refs = {k: v for k, v in ref_levels.items() if k == best}
-                return LogisticNomogram(selection=None, reference_levels=refs or None).fit(
-                    train, cfg.outcome, [best]
-                )
+            return model.fit(train, cfg.outcome, predictors)
+
+        def stepwise(predictors):
+            predictors = list(predictors)
+            while True:
+                try:
+                    return fit_backward(predictors)
+                except SeparationError as exc:
+                    # drop the predictor(s) the error names and refit; a model with separation
+                    # has no finite maximum-likelihood estimate
+                    msg = str(exc)
+                    culprits = [
+                        p for p in predictors if re.search(rf"(?<![\w]){re.escape(p)}(?![\w])", msg)
+                    ]
+                    if not culprits or len(culprits) == len(predictors):
+                        raise
+                    notes.append(
+                        f"{', '.join(culprits)} removed from the multivariable model: "
+                        f"{msg.splitlines()[0]}"
+                    )
+                    predictors = [p for p in predictors if p not in culprits]
+                except InputError as exc:
+                    if "removed every predictor" not in str(exc):
+                        raise
+                    break
+            # backward elimination removed everything: keep the strongest candidate
+            best = min(predictors, key=lambda c: p_by[c])
+            notes.append(
+                f"Backward elimination removed every candidate of {predictors}; the model "
+                f"keeps {best}."
+            )
+            refs = {k: v for k, v in ref_levels.items() if k == best}
+            return LogisticNomogram(selection=None, reference_levels=refs or None).fit(
+                train, cfg.outcome, [best]
+            )
 
         clinical_model = stepwise(clin_screened)
         combined_model = stepwise(clin_screened + score_screened)
@@ -1020,6 +1076,7 @@ class Study:
                 "points_cutoff": combined_model.youden_points_cutoff_,
                 "clinical_cutoff": clinical_model.youden_cutoff_,
                 "train_cohort": cfg.train_cohort,
+                "categorical": {k: [str(v) for v in lv] for k, lv in cfg.categorical.items()},
             },
         )
         data["clinical_probability"] = clinical_model.predict_proba(data)[:, 1]
@@ -1263,51 +1320,65 @@ class Study:
         return pd.DataFrame(rows)
 
     def _figures(self, arrays, labels, tables, metrics, calibration, decision) -> dict[str, Any]:
+        import matplotlib.pyplot as plt
+
         figs: dict[str, Any] = {}
         for c, a in arrays.items():
             fig, ax = _fig_ax((5.5, 5))
-            metrics.plot_roc(a["y"], a["models"], ax=ax)
+            _draw(lambda ax=ax, a=a: metrics.plot_roc(a["y"], a["models"], ax=ax), ax, "ROC")
             ax.set_title(f"ROC curves - {labels[c]}")
             figs[f"roc_{c}"] = fig
-        import matplotlib.pyplot as plt
-
         n = len(arrays)
         fig, axes = plt.subplots(1, n, figsize=(4.2 * n, 4.4), squeeze=False)
+        groups = self.config.nomogram.hl_groups
         for ax, (c, a) in zip(axes[0], arrays.items(), strict=True):
             p = np.clip(a["models"][COMBINED_MODEL], 1e-12, 1 - 1e-12)
-            calibration.plot_calibration(
-                a["y"], p, ax=ax, n_groups=self.config.nomogram.hl_groups, label=labels[c]
+            _draw(
+                lambda ax=ax, a=a, p=p, c=c: calibration.plot_calibration(
+                    a["y"], p, ax=ax, n_groups=groups, label=labels[c]
+                ),
+                ax,
+                f"calibration ({labels[c]})",
             )
             ax.set_title(labels[c])
         fig.suptitle("Calibration of the clinical-radiomics model")
         fig.tight_layout()
         figs["calibration"] = fig
         fig, ax = _fig_ax((9, 5.5))
-        self.model_.combined_model.plot_nomogram(ax=ax)
+        _draw(lambda: self.model_.combined_model.plot_nomogram(ax=ax), ax, "nomogram")
         figs["nomogram"] = fig
         dca = tables["decision_curves"]
         for c in arrays:
             fig, ax = _fig_ax((6, 4.5))
-            decision.plot_decision_curve(dca[dca.cohort == labels[c]], ax=ax)
+            sub = dca[dca.cohort == labels[c]]
+            _draw(lambda ax=ax, sub=sub: decision.plot_decision_curve(sub, ax=ax), ax, "DCA")
             ax.set_title(f"Decision curves - {labels[c]}")
             figs[f"decision_{c}"] = fig
         cic = tables["clinical_impact"]
         for c in arrays:
             fig, ax = _fig_ax((6, 4.5))
-            decision.plot_clinical_impact(cic[cic.cohort == labels[c]], ax=ax)
+            sub = cic[cic.cohort == labels[c]]
+            _draw(lambda ax=ax, sub=sub: decision.plot_clinical_impact(sub, ax=ax), ax, "CIC")
             ax.set_title(f"Clinical impact - {labels[c]}")
             figs[f"clinical_impact_{c}"] = fig
         fig, ax = _fig_ax((6, 4.5))
-        metrics.plot_risk_groups(tables["risk_groups"], ax=ax)
+        rg = tables["risk_groups"]
+        # a Wilson bound of 0/n can exceed 0 by ~1e-17 in floating point; matplotlib refuses
+        # negative error bars, so clip the bounds around the proportion for drawing only
+        rg = rg.assign(
+            ci_low=np.minimum(rg["ci_low"], rg["proportion"]),
+            ci_high=np.maximum(rg["ci_high"], rg["proportion"]),
+        )
+        _draw(lambda: metrics.plot_risk_groups(rg, ax=ax), ax, "risk groups")
         figs["risk_groups"] = fig
         if self.icc_filter_ is not None:
             fig, ax = _fig_ax((7, 4.5))
-            self.icc_filter_.plot_icc(ax=ax)
+            _draw(lambda: self.icc_filter_.plot_icc(ax=ax), ax, "ICC distribution")
             figs["icc"] = fig
         for roi, sc in self.model_.scores.items():
             fig, (ax1, ax2) = _subplots_pair()
-            sc.plot_path(ax=ax1)
-            sc.plot_cv(ax=ax2)
+            _draw(lambda sc=sc, ax1=ax1: sc.plot_path(ax=ax1), ax1, "LASSO path")
+            _draw(lambda sc=sc, ax2=ax2: sc.plot_cv(ax=ax2), ax2, "LASSO CV")
             fig.suptitle(f"LASSO - {_ROI_LABELS[roi]}")
             fig.tight_layout()
             figs[f"lasso_{roi}"] = fig
@@ -1460,7 +1531,9 @@ class Study:
                         "Calibration intercept, slope, Brier": t["calibration"]},
              "figures": fig_items("calibration")},
             {"title": "Nomogram", "figures": fig_items("nomogram"),
-             "tables": {"Clinical-radiomics model": self.model_.combined_model.summary}},
+             "tables": {"Clinical-radiomics model (nomogram)": self.model_.combined_model.summary,
+                        "Clinical model": self.model_.clinical_model.summary,
+                        "Backward elimination steps": t["elimination_steps"]}},
             {"title": "Decision and clinical impact curves",
              "figures": fig_items("decision_") | fig_items("clinical_impact_")},
             {"title": "NRI and IDI (clinical-radiomics vs clinical model)",
@@ -1512,6 +1585,17 @@ class Study:
         return out
 
 
+def _draw(fn: Callable[[], Any], ax: Any, what: str) -> None:
+    """Draw one panel; a panel that cannot be drawn says why instead of stopping the report."""
+    try:
+        fn()
+    except (InputError, ValueError) as exc:
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        warnings.warn(f"{what} plot not drawn: {message}", StatisticalWarning, stacklevel=3)
+        ax.text(0.5, 0.5, f"{what}: not drawn\n{message}", ha="center", va="center",
+                wrap=True, fontsize=8, transform=ax.transAxes)  # fmt: skip
+
+
 def _subplots_pair():
     import matplotlib.pyplot as plt
 
@@ -1547,11 +1631,15 @@ def _equation(model: Any) -> str:
 def _hl_row(calibration, y, p, groups) -> dict[str, Any]:
     eps = 1e-12
     p = np.clip(np.asarray(p, dtype=float), eps, 1 - eps)
-    res = calibration.hosmer_lemeshow(y, p, n_groups=groups)
+    try:
+        res = calibration.hosmer_lemeshow(y, p, n_groups=groups)
+    except InputError as exc:  # e.g. a model with two distinct predictions in a small cohort
+        return {"statistic": np.nan, "df": np.nan, "p_value": np.nan, "note": str(exc)}
     return {
         "statistic": float(_get(res, "statistic")),
         "df": float(_get(res, "df")),
         "p_value": float(_get(res, "p_value")),
+        "note": "",
     }
 
 
@@ -1566,7 +1654,10 @@ def _get(res: Any, name: str) -> Any:
 def _calibration_row(calibration, y, p) -> dict[str, Any]:
     eps = 1e-12
     p = np.clip(np.asarray(p, dtype=float), eps, 1 - eps)
-    res = calibration.val_prob(y, p)
+    try:
+        res = calibration.val_prob(y, p)
+    except InputError as exc:
+        return {"note": str(exc)}
     keep = ("intercept", "slope", "brier", "c_index", "dxy", "r2")
     return {k: float(res[k]) for k in keep if k in res.index}
 

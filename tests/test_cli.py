@@ -127,3 +127,31 @@ def test_parser_is_exposed():
     parser = build_parser()
     args = parser.parse_args(["predict", "m.json", "d.csv"])
     assert (args.command, args.out) == ("predict", "predictions.csv")
+
+
+@pytest.mark.slow
+def test_demo_end_to_end_then_predict(tmp_path, capsys):
+    """`radiomics-aln demo` on a small cohort (images -> report), then `predict` from model.json."""
+    out = tmp_path / "demo"
+    assert main(["-q", "demo", "--out", str(out), "--n-cases", "60", "--n-jobs", "1"]) == 0
+    printed = capsys.readouterr().out
+    assert "Report:" in printed and "DeLong p" in printed
+    for name in ("report.html", "model.json", "config.yaml", "tables/table3.csv",
+                 "tables/table1.csv", "figures/nomogram.png", "figures/nomogram.svg"):  # fmt: skip
+        assert (out / name).is_file(), name
+    html = (out / "report.html").read_text()
+    assert "<script" not in html and "Table 3. Performance" in html
+    # predict the external cohort from images with the saved model: same probabilities
+    manifest = pd.read_csv(out / "data" / "manifest.csv")
+    ext = manifest[manifest["cohort"] == "external"]
+    ext.to_csv(out / "data" / "new_patients.csv", index=False)
+    pred_path = tmp_path / "pred.csv"
+    rc = main(["-q", "predict", str(out / "model.json"), str(out / "data" / "new_patients.csv"),
+               "--out", str(pred_path), "--cache-dir", str(out / "cache")])  # fmt: skip
+    assert rc == 0
+    pred = pd.read_csv(pred_path, index_col=0)
+    fitted = pd.read_csv(out / "tables" / "predictions.csv", index_col=0)
+    np.testing.assert_allclose(
+        pred["probability"], fitted.loc[pred.index, "probability"], rtol=1e-10
+    )
+    assert set(pred["risk_group"]) <= {"low", "high"}

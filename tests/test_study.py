@@ -291,3 +291,16 @@ def test_unfitted_study_errors():
         Study(CONFIG).predict(pd.DataFrame())
     with pytest.raises(NotFittedError):
         Study(CONFIG).save("x")
+
+
+def test_separating_clinical_factor_is_not_screened(data):
+    """A factor that perfectly predicts the training outcome has no finite OR: noted, skipped."""
+    table, features, repeats = data
+    t = table.copy()
+    t["marker"] = np.where(t["aln"] == 1, "pos", "neg")
+    cfg = CONFIG | {"clinical": [*CONFIG["clinical"], "marker"]}
+    s = Study(cfg, table=t, features=features, repeats=repeats).fit()
+    assert "marker" not in s.screened_["clinical"]
+    assert any(note.startswith("marker was not screened: complete or quasi-complete separation")
+               for note in s.notes_)  # fmt: skip
+    assert "marker" not in s.model_.combined_model.predictors_
