@@ -122,7 +122,7 @@ class RadScore(TransformerMixin, BaseEstimator):
     Attributes
     ----------
     coef_ : Series
-        Coefficient per input feature on the z-score scale (0 when not selected).
+        Coefficient per (non-constant) input feature on the z-score scale, 0 when not selected.
     intercept_ : float
     coef_original_ : Series
         Coefficients per unit of the raw feature (``coef_ / scale_``).
