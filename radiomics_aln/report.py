@@ -66,11 +66,11 @@ nav ol { margin: 4px 0; padding-left: 20px; columns: 2; }
 nav a { color: var(--accent); text-decoration: none; }
 table.data { border-collapse: collapse; font-size: 0.86em; margin: 8px 0 18px; }
 table.data th, table.data td { padding: 3px 9px; border-bottom: 1px solid var(--rule);
-                               text-align: right; white-space: nowrap; }
+                               text-align: left; white-space: nowrap; }
+table.data td.num { text-align: right; font-variant-numeric: tabular-nums; }
 table.data th { background: #f0f4f8; text-align: center; }
 table.data tbody th { text-align: left; background: none; font-weight: normal;
                       white-space: pre; }
-table.data td:first-child { text-align: left; }
 .tablewrap { overflow-x: auto; }
 .caption { font-weight: 600; margin: 14px 0 4px; }
 .figs { display: flex; flex-wrap: wrap; gap: 6px 18px; align-items: flex-start; }
@@ -177,7 +177,12 @@ def _table_html(df: pd.DataFrame) -> str:
         head = f"<th>{_esc(df.index.name or '')}</th>" + head
     body = []
     for idx, row in zip(df.index, df.itertuples(index=False), strict=True):
-        cells = "".join(f"<td>{_esc(_format_cell(v))}</td>" for v in row)
+        cells = "".join(
+            f'<td class="num">{_esc(_format_cell(v))}</td>'
+            if isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool)
+            else f"<td>{_esc(_format_cell(v))}</td>"
+            for v in row
+        )
         if show_index:
             cells = f"<th>{_esc(idx)}</th>" + cells
         body.append(f"<tr>{cells}</tr>")

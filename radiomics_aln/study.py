@@ -854,7 +854,7 @@ class Study:
             return feats, reps
         self._say(
             f"Extracting features ({', '.join(cfg.roi_list())}) for {len(self._manifest.cases)} "
-            "cases and their repeat segmentations"
+            "cases (and their repeat segmentations, if any)"
         )
         result = _extract(
             self._manifest,
@@ -918,7 +918,6 @@ class Study:
         ytr = table.loc[train_ids, cfg.outcome].astype(int)
 
         # ---- ICC filter: repeat segmentations of TRAINING cases only
-        self._say("ICC reproducibility filter on the re-segmented training cases")
         train_repeats = {
             k: v.loc[v.index.intersection(train_ids), used]
             for k, v in repeats.items()
@@ -927,6 +926,11 @@ class Study:
         self.icc_filter_ = None
         kept = used
         if cfg.icc.enabled and train_repeats:
+            self._say(
+                "ICC reproducibility filter on the re-segmented training cases ("
+                + ", ".join(f"{k}: {len(v)}" for k, v in train_repeats.items())
+                + ")"
+            )
             filt = ICCFilter(threshold=cfg.icc.threshold, form=cfg.icc.form, on=cfg.icc.compare)
             filt.fit(Xtr, repeats=train_repeats)
             self.icc_filter_ = filt
@@ -949,7 +953,8 @@ class Study:
                     f"no {roi} feature passed the ICC filter (threshold {cfg.icc.threshold}); "
                     "lower icc.threshold or check the repeat segmentations"
                 )
-            self._say(f"LASSO score for {roi} ({len(cols)} reproducible features)")
+            kind = "reproducible features" if self.icc_filter_ is not None else "features"
+            self._say(f"LASSO score for {roi} ({len(cols)} {kind})")
             sc = RadScore(name=_score_name(roi), random_state=cfg.random_state, **cfg.score.params)
             sc.fit(Xtr[cols], ytr)
             scores[roi] = sc
@@ -1309,14 +1314,32 @@ class Study:
         return out
 
     def _score_coefficients(self) -> pd.DataFrame:
+        """Non-zero coefficients of each score: z-scale, original units, training mean and sd."""
         rows = []
         for roi, sc in self.model_.scores.items():
-            coef = sc.coef_
-            for feat, value in coef[coef != 0].items():
-                rows.append({"score": _score_name(roi), "feature": feat, "coefficient": value})
+            name = _score_name(roi)
             rows.append(
-                {"score": _score_name(roi), "feature": "(Intercept)", "coefficient": sc.intercept_}
+                {
+                    "score": name,
+                    "feature": "(Intercept)",
+                    "coefficient": sc.intercept_,
+                    "coefficient_original": getattr(sc, "intercept_original_", np.nan),
+                    "mean": np.nan,
+                    "sd": np.nan,
+                }
             )
+            orig = getattr(sc, "coef_original_", None)
+            for feat, value in sc.coef_[sc.coef_ != 0].items():
+                rows.append(
+                    {
+                        "score": name,
+                        "feature": feat,
+                        "coefficient": value,
+                        "coefficient_original": np.nan if orig is None else orig[feat],
+                        "mean": sc.mean_[feat] if hasattr(sc, "mean_") else np.nan,
+                        "sd": sc.scale_[feat] if hasattr(sc, "scale_") else np.nan,
+                    }
+                )
         return pd.DataFrame(rows)
 
     def _figures(self, arrays, labels, tables, metrics, calibration, decision) -> dict[str, Any]:
@@ -1454,7 +1477,9 @@ class Study:
                 f"(lambda = {lam:.4g})."
             )
             if formula:
-                formulas.append(f"formula: {formula}")
+                # the z-score form; means, sds and original-unit coefficients are in the
+                # score coefficient table
+                formulas.append(f"formula: {formula.splitlines()[0]}")
         out["Radiomics scores (TRIPOD 10a-b)"] = [
             "One LASSO logistic score per ROI fitted on the training cohort: z-scores with "
             "training means and SDs, redundancy removal, L1-penalised logistic regression with "
@@ -1462,6 +1487,8 @@ class Study:
             + (json.dumps(cfg.score.params) if cfg.score.params else "RadScore defaults")
             + f", seed {cfg.random_state}).",
             *formulas,
+            "z(x) = (x - training mean) / training SD; the means, SDs and the coefficients in "
+            "original feature units are listed in the score coefficient table.",
         ]
         comb = self.model_.combined_model
         clin = self.model_.clinical_model
@@ -1655,7 +1682,9 @@ def _calibration_row(calibration, y, p) -> dict[str, Any]:
     eps = 1e-12
     p = np.clip(np.asarray(p, dtype=float), eps, 1 - eps)
     try:
-        res = calibration.val_prob(y, p)
+        # exp overflow in the recalibration fit evaluates to the correct limit (0 or 1)
+        with np.errstate(over="ignore"):
+            res = calibration.val_prob(y, p)
     except InputError as exc:
         return {"note": str(exc)}
     keep = ("intercept", "slope", "brier", "c_index", "dxy", "r2")
