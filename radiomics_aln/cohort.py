@@ -543,7 +543,8 @@ def read_manifest(
         table[c] = _parse_clinical(raw[c])
     table.index = pd.Index(ids, name="case_id")
     # Case.clinical holds the parsed values (numbers as numbers, missing as NaN).
-    records = table[clinical_cols].to_dict("records")
+    # pandas < 3 returns [] (not n empty dicts) for a frame without columns.
+    records = table[clinical_cols].to_dict("records") if clinical_cols else [{}] * len(table)
 
     cases: list[Case] = []
     for i in range(len(raw)):

@@ -425,11 +425,12 @@ def _coef_table(fit: LogitFit, terms: Sequence[_Term] | None = None) -> pd.DataF
     z = fit.coef / se
     cols: dict[str, Any] = {"term": fit.columns}
     if terms is not None:
-        pred, lev = ["(Intercept)"], [None]
+        # NaN (not None) marks "no level", so tables print alike under pandas 2 and 3.
+        pred, lev = ["(Intercept)"], [np.nan]
         for t in terms:
             if t.kind == "continuous":
                 pred.append(t.name)
-                lev.append(None)
+                lev.append(np.nan)
             else:
                 pred.extend([t.name] * (len(t.levels) - 1))
                 lev.extend(t.levels[1:])
@@ -553,8 +554,8 @@ def univariate_logistic(
             rows.append(
                 {
                     "predictor": name,
-                    "level": None,
-                    "reference": None,
+                    "level": np.nan,
+                    "reference": np.nan,
                     "is_reference": False,
                     "n": len(y),
                     "n_events": int(y.sum()),
@@ -1344,6 +1345,8 @@ class LogisticNomogram(ClassifierMixin, BaseEstimator):
             if c not in ("term", "predictor", "level"):
                 sc[c] = [f(v) for v in sc[c]]
         sc["step"] = sc["step"].astype(int)
+        if "level" in sc:  # JSON null -> NaN, as in the fitted table
+            sc["level"] = [np.nan if v is None else v for v in sc["level"]]
         obj.step_coefficients_ = sc
         fit = LogitFit(
             np.concatenate([[obj.intercept_], obj.coef_.to_numpy()]),

@@ -216,7 +216,9 @@ def test_icc_against_pingouin(n, k, seed):
         assert_allclose(ours[col], theirs[col].astype(float), rtol=1e-10, atol=1e-14)
     assert_array_equal(ours["df1"], theirs["df1"])
     assert_array_equal(ours["df2"], theirs["df2"])
-    ci = np.stack(theirs["CI95"].to_numpy())  # pingouin rounds its CI to 2 decimals
+    # pingouin rounds its CI to 2 decimals; the column is "CI95%" before pingouin 0.6.
+    ci_col = "CI95" if "CI95" in theirs.columns else "CI95%"
+    ci = np.stack(theirs[ci_col].to_numpy())
     assert np.all(np.abs(ours[["CI95_low", "CI95_high"]].to_numpy() - ci) <= 0.005 + 1e-12)
 
 
