@@ -18,6 +18,7 @@ from radiomics_aln.calibration import (
     val_prob,
 )
 from radiomics_aln.cohort import READERS, REPEAT_READERS, Case, Manifest, read_manifest
+from radiomics_aln.datasets import DEMO_OUTCOME, demo_generating_model, make_demo_cohort
 from radiomics_aln.decision import (
     DEFAULT_THRESHOLDS,
     clinical_impact,
@@ -93,6 +94,10 @@ __all__ = [
     "load_case_rois",
     "CaseROIs",
     "plot_rois",
+    # demo cohort
+    "make_demo_cohort",
+    "demo_generating_model",
+    "DEMO_OUTCOME",
     # features
     "extract_features",
     "extract_roi_features",
