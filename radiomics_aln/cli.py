@@ -236,7 +236,7 @@ def _cmd_demo(args: argparse.Namespace, progress: _Progress) -> int:
         n_jobs=args.n_jobs,
         random_state=args.seed,
     )
-    study = Study(cfg, progress=progress).fit().evaluate()
+    study = Study(cfg, progress=None if args.quiet else progress).fit().evaluate()
     progress(f"Writing tables, figures, model and report to {out}")
     study.save(out)
     print(_headline(study))
@@ -342,7 +342,7 @@ def _study(args: argparse.Namespace, progress: _Progress):
     cfg = StudyConfig.from_yaml(_existing(args.config))
     if args.n_jobs is not None:
         cfg.n_jobs = args.n_jobs
-    return Study(cfg, progress=progress)
+    return Study(cfg, progress=None if args.quiet else progress)
 
 
 def _cmd_fit(args: argparse.Namespace, progress: _Progress) -> int:
