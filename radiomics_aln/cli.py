@@ -381,6 +381,7 @@ def _cmd_report(args: argparse.Namespace, progress: _Progress) -> int:
 def _cmd_predict(args: argparse.Namespace, progress: _Progress) -> int:
     import pandas as pd
 
+    from radiomics_aln.exceptions import InputError
     from radiomics_aln.study import StudyModel
 
     model = StudyModel.from_json(_existing(args.model))
@@ -393,8 +394,9 @@ def _cmd_predict(args: argparse.Namespace, progress: _Progress) -> int:
 
         try:
             table = read_features(data_path)
-        except Exception:  # a plain CSV with clinical columns (strings) as well
+        except InputError:  # no `case_id` column: the first column holds the case ids
             table = pd.read_csv(data_path, index_col=0)
+            table.index = table.index.astype(str)
         pred = model.predict(table)
     pred.to_csv(args.out)
     n_high = int((pred["risk_group"] == "high").sum())

@@ -304,3 +304,56 @@ def test_separating_clinical_factor_is_not_screened(data):
     assert any(note.startswith("marker was not screened: complete or quasi-complete separation")
                for note in s.notes_)  # fmt: skip
     assert "marker" not in s.model_.combined_model.predictors_
+
+
+def test_cli_predict_from_feature_table(fitted, data, tmp_path, capsys):
+    """`radiomics-aln predict model.json features.csv` with the clinical columns in the table."""
+    from radiomics_aln.cli import main
+
+    table, features, _ = data
+    fitted.model_.to_json(tmp_path / "model.json")
+    ext = table.index[table.cohort == "external"]
+    frame = features.loc[ext].join(table.loc[ext, ["age", "margin", "us_aln", "size_mm"]])
+    frame.to_csv(tmp_path / "new.csv")
+    out = tmp_path / "pred.csv"
+    assert main(["-q", "predict", str(tmp_path / "model.json"), str(tmp_path / "new.csv"),
+                 "--out", str(out)]) == 0  # fmt: skip
+    pred = pd.read_csv(out, index_col=0)
+    np.testing.assert_allclose(pred["probability"], fitted.data_.loc[ext, "probability"])
+    assert f"{len(ext)} patients predicted" in capsys.readouterr().out
+    frame.drop(columns="margin").to_csv(tmp_path / "bad.csv")
+    assert main(["predict", str(tmp_path / "model.json"), str(tmp_path / "bad.csv")]) == 1
+    assert "lack predictor column(s): margin" in capsys.readouterr().err
+
+
+def _load_example(name: str):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "examples" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.needs_shared
+def test_breast_example_manifest(breast_dir, tmp_path):
+    """The BrEaST-Lesions-USG example: 252 lesions, stratified 70/30, BI-RADS never a predictor."""
+    ex = _load_example("breast_lesions_study")
+    path = ex.build_manifest(tmp_path)
+    from radiomics_aln.cohort import read_manifest
+
+    m = read_manifest(path, "malignant")
+    t = m.table
+    assert len(t) == 252
+    counts = t.groupby("cohort")["malignant"].agg(["size", "sum"])
+    assert counts.loc["test", "size"] == 75 and counts.loc["train", "size"] == 177
+    rate = counts["sum"] / counts["size"]
+    assert abs(rate["test"] - rate["train"]) < 0.02  # stratified by class
+    cfg = ex.config(path, tmp_path / "cache")
+    banned = {c.lower() for c in ex.EXCLUDED}
+    assert not banned & {c.lower() for c in cfg.clinical}
+    assert not banned & {c.lower() for c in t.columns}
+    assert cfg.roi_list() == ["tumor", "peritumoral"] and not cfg.icc.enabled
+    assert t["age"].notna().all()
