@@ -357,3 +357,20 @@ def test_breast_example_manifest(breast_dir, tmp_path):
     assert not banned & {c.lower() for c in t.columns}
     assert cfg.roi_list() == ["tumor", "peritumoral"] and not cfg.icc.enabled
     assert t["age"].notna().all()
+
+
+def test_study_report_renders_in_chromium(fitted, tmp_path):
+    """The full study report: every figure decodes, no console error (headless Chromium)."""
+    from test_report import _need_browser, render_in_chromium
+
+    _need_browser()
+    path = fitted.report(tmp_path / "report.html")
+    result = render_in_chromium(path)
+    assert len(result["images"]) >= 14  # ROC x3, calibration, nomogram, DCA x3, CIC x3, ...
+    assert all(img["complete"] and img["w"] > 0 for img in result["images"])
+    assert result["errors"] == []
+    html = path.read_text()
+    for heading in ("Table 1. Baseline characteristics", "Table 2.", "Table 3. Performance",
+                    "Calibration", "Nomogram", "NRI and IDI", "Feature reproducibility (ICC)",
+                    "LASSO path and cross-validation", "TRIPOD"):  # fmt: skip
+        assert heading in html, heading
