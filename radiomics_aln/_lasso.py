@@ -24,6 +24,7 @@ glmnet 4.1-6 line by line; see ``docs/score.md``.
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,7 +43,7 @@ _MNLAM = 5
 _PROB_MIN_CV = 1e-5  # cv.lognet clips predicted probabilities to [1e-5, 1 - 1e-5]
 
 _IRLS_MAX = 200
-_CD_MAX_SWEEPS = 20_000
+_CD_MAX_SWEEPS = 1_000
 
 
 @dataclass
@@ -191,8 +192,11 @@ def _feature_sign(Q: _Quad, c: np.ndarray, lam: float, x: np.ndarray) -> np.ndar
             theta[entering] = -np.sign(grad[act[entering]])
         H = Q.block(act)
         try:
-            target = linalg.solve(H, c[act] - lam * theta, assume_a="pos")
-        except (linalg.LinAlgError, ValueError):
+            with warnings.catch_warnings():
+                # a numerically singular block (e.g. duplicated columns): coordinate descent
+                warnings.simplefilter("error", linalg.LinAlgWarning)
+                target = linalg.solve(H, c[act] - lam * theta, assume_a="pos")
+        except (linalg.LinAlgError, linalg.LinAlgWarning, ValueError):
             return None
         if not np.all(np.isfinite(target)):
             return None
@@ -231,22 +235,24 @@ def _feature_sign(Q: _Quad, c: np.ndarray, lam: float, x: np.ndarray) -> np.ndar
     return None
 
 
-def _lasso_qp(Q: _Quad, c: np.ndarray, lam: float, b: np.ndarray) -> np.ndarray:
-    """Minimize ``b'Hb/2 - c'b + lam*|b|_1`` (H positive semidefinite), warm-started at ``b``."""
+def _lasso_qp(Q: _Quad, c: np.ndarray, lam: float, b: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Minimize ``b'Hb/2 - c'b + lam*|b|_1`` (H positive semidefinite), warm-started at ``b``.
+
+    Returns the solution and whether it is exact (feature-sign) or from coordinate descent.
+    """
     s = c.size
     if s == 0:
-        return b
+        return b, True
     exact = _feature_sign(Q, c, lam, b)
     if exact is not None:
-        return exact
+        return exact, True
     # singular active block: cyclic coordinate descent on the explicit Gram matrix
     H = Q.full()
     diag = np.diag(H).copy()
     rows = [H[j] for j in range(s)]
     usable = [j for j in range(s) if diag[j] > 1e-14]
     r = c - H @ b  # r_j = c_j - sum_k H_jk b_k
-    cd_tol = 1e-9 * max(float(diag.max()), 1e-300)
-    lam_hi = lam * (1.0 + 1e-10) + 1e-15
+    cd_tol = 1e-16 * max(float(diag.max()), 1e-300)
 
     def sweep(order: list[int]) -> float:
         dmax = 0.0
@@ -267,40 +273,22 @@ def _lasso_qp(Q: _Quad, c: np.ndarray, lam: float, b: np.ndarray) -> np.ndarray:
                 dmax = max(dmax, hj * d * d)
         return dmax
 
+    # glmnet's loop: a full pass, then passes over the active set until it settles; stop when a
+    # full pass changes nothing by more than cd_tol (weighted squared change, as glmnet's thresh)
     sweeps = 0
     while sweeps < _CD_MAX_SWEEPS:
         dmax = sweep(usable)
         sweeps += 1
-        # glmnet's habit: iterate on the current active set until it settles, then a full pass
+        if dmax <= cd_tol:
+            break
         active = [j for j in usable if b[j] != 0.0]
-        while dmax > cd_tol and sweeps < _CD_MAX_SWEEPS:
-            dmax = sweep(active)
+        while sweeps < _CD_MAX_SWEEPS:
             sweeps += 1
-        if sweep(usable) > cd_tol:
-            sweeps += 1
-            continue
-        # exact solve on the active set with the current signs
-        act = np.flatnonzero(b)
-        if act.size == 0:
-            return b
-        sg = np.sign(b[act])
-        try:
-            b_act = linalg.solve(H[np.ix_(act, act)], c[act] - lam * sg, assume_a="pos")
-        except (linalg.LinAlgError, ValueError):
-            b_act = None
-        if b_act is not None and np.all(np.sign(b_act) == sg):
-            cand = np.zeros(s)
-            cand[act] = b_act
-            grad = c - H[:, act] @ b_act
-            inactive = np.ones(s, dtype=bool)
-            inactive[act] = False
-            if np.all(np.abs(grad[inactive]) <= lam_hi):
-                return cand
-        if cd_tol < 1e-24:
-            return b  # singular active set: coordinate descent to its limit is the answer
-        cd_tol *= 1e-3
-    logger.debug("coordinate descent stopped at %d sweeps", sweeps)
-    return b
+            if sweep(active) <= cd_tol:
+                break
+    else:
+        logger.debug("coordinate descent stopped at %d sweeps", sweeps)
+    return b, False
 
 
 def _fit_restricted(
@@ -322,7 +310,10 @@ def _fit_restricted(
         if idx.size:
             xm = XS.T @ w / W
             c = XS.T @ wz - W * xm * zm
-            b_new = _lasso_qp(_Quad(XS, w, W, xm), c, lam, bS.copy())
+            b_new, exact = _lasso_qp(_Quad(XS, w, W, xm), c, lam, bS.copy())
+            if not exact:
+                # singular problem (collinear columns): settle for glmnet-like accuracy
+                tol = max(tol, 1e-9)
             b0_new = zm - xm @ b_new
         else:
             b_new = bS

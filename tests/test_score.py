@@ -430,3 +430,23 @@ def test_sklearn_common_checks(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", StatisticalWarning)
         check(estimator)
+
+
+@pytest.mark.parametrize("noise", [0.0, 1e-9, 1e-3])
+def test_collinear_columns_still_solve_the_lasso(noise):
+    """Duplicated columns (no redundancy filter) make the active block singular: the solver
+    falls back to coordinate descent and still returns a point meeting the KKT conditions."""
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(60, 10))
+    X = np.column_stack([X, X[:, :5] + noise * rng.normal(size=(60, 5))])
+    y = (X[:, 0] + rng.normal(size=60) > 0).astype(float)
+    path, mean, sd = _lasso.fit_glmnet(X, y)
+    Xs = (X - mean) / sd
+    for k in range(1, path.lambdas.size):
+        lam = path.lambdas[k]
+        p = 1 / (1 + np.exp(-(path.intercepts[k] + Xs @ path.coefs[:, k])))
+        g = Xs.T @ (y - p) / len(y)
+        assert abs(np.sum(y - p)) < 1e-6
+        nz = path.coefs[:, k] != 0
+        assert np.all(np.abs(g[~nz]) <= lam * (1 + 1e-6))
+        np.testing.assert_allclose(g[nz], lam * np.sign(path.coefs[nz, k]), atol=1e-6 * lam + 1e-7)
