@@ -450,3 +450,30 @@ def test_collinear_columns_still_solve_the_lasso(noise):
         nz = path.coefs[:, k] != 0
         assert np.all(np.abs(g[~nz]) <= lam * (1 + 1e-6))
         np.testing.assert_allclose(g[nz], lam * np.sign(path.coefs[nz, k]), atol=1e-6 * lam + 1e-7)
+
+
+def test_same_objective_as_sklearn_saga():
+    """glmnet's objective is scikit-learn's L1 LogisticRegression with C = 1/(n lambda) and an
+    unpenalized intercept (solver saga); both reach the same minimizer on standardized data."""
+    from sklearn.linear_model import LogisticRegression
+
+    X, y, _ = _ref_data("tall")
+    Z = ((X - X.mean()) / X.std(ddof=0)).to_numpy()
+    lam = 0.03
+    path, _, _ = _lasso.fit_glmnet(Z, y.astype(float), lambdas=np.array([0.2, 0.1, 0.05, lam]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sk = LogisticRegression(
+            l1_ratio=1.0, C=1 / (len(y) * lam), solver="saga", tol=1e-10, max_iter=100_000
+        ).fit(Z, y)
+    np.testing.assert_allclose(path.coefs[:, -1], sk.coef_.ravel(), atol=1e-5)
+    assert path.intercepts[-1] == pytest.approx(sk.intercept_[0], abs=1e-5)
+
+
+def test_engine_cv_glmnet_equals_radscore_cv():
+    X, y, foldid = _ref_data("tall")
+    res, path, _, _ = _lasso.cv_glmnet(X.to_numpy(), y.astype(float), foldid)
+    rs = RadScore(redundancy_threshold=None).fit(X, y, foldid=foldid)
+    np.testing.assert_allclose(res.cvm, rs.cv_results_["cv_mean"], atol=1e-9)
+    assert res.lambdas[res.index_min] == rs.lambda_min_
+    assert res.lambdas[res.index_1se] == rs.lambda_1se_
