@@ -561,6 +561,24 @@ class RadScore(TransformerMixin, BaseEstimator):
             out.attrs["note"] = "no feature kept: the score is constant (intercept only)"
         return out
 
+    def print_summary(self, decimals: int = 4) -> None:
+        """Print the penalty choice, the coefficient table and the formula (for a paper)."""
+        check_is_fitted(self, "coef_")
+        rule = "fixed" if self.fixed_lambda is not None else self.rule
+        lines = [
+            f"{self.name}: LASSO logistic score on {self.n_train_} training cases "
+            f"({self.n_events_} events)",
+            f"features: {len(self.mean_)} non-constant -> {len(self.candidate_features_)} after "
+            f"screening/redundancy -> {len(self.selected_features_)} selected",
+            f"lambda = {self.lambda_:.6g} (rule: {rule}; lambda.min = {self.lambda_min_:.6g}, "
+            f"lambda.1se = {self.lambda_1se_:.6g})",
+            "",
+            self.summary.round(decimals).to_string(),
+            "",
+            self.formula(digits=max(decimals + 2, 3)),
+        ]
+        print("\n".join(lines))  # noqa: T201 - printing is this method's purpose
+
     def formula(self, digits: int = 6) -> str:
         """The score as text, on z-scores and in original units (``digits`` significant digits)."""
         check_is_fitted(self, "coef_")

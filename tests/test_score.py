@@ -185,6 +185,16 @@ def test_summary_lists_nonzero_coefficients(cohort):
     assert s.attrs["lambda"] == rs.lambda_
 
 
+def test_print_summary(cohort, capsys):
+    X, y, _ = cohort
+    rs = RadScore(name="tumor_score", random_state=0).fit(X, y)
+    rs.print_summary()
+    out = capsys.readouterr().out
+    assert out.startswith(f"tumor_score: LASSO logistic score on {len(y)} training cases")
+    assert "(Intercept)" in out and rs.selected_features_[0] in out
+    assert f"{len(rs.selected_features_)} selected" in out
+
+
 def test_cv_results_columns_and_choices(cohort):
     X, y, _ = cohort
     rs = RadScore(random_state=1).fit(X, y)
