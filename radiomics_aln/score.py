@@ -237,25 +237,24 @@ class RadScore(TransformerMixin, BaseEstimator):
             raise ValueError(f"lambda_min_ratio must be in (0, 1), got {self.lambda_min_ratio!r}")
 
     def _as_frame(self, X: Any, *, reset: bool) -> pd.DataFrame:
+        """Validated float DataFrame; at transform, the fitted columns in the fitted order."""
         if isinstance(X, pd.DataFrame):
             if X.shape[1] and not all(isinstance(c, str) for c in X.columns):
                 X = X.set_axis([str(c) for c in X.columns], axis=1)
+            if not reset and hasattr(self, "feature_names_in_"):
+                # missing columns are an error listing missing and extra ones; extra columns
+                # alone (e.g. other ROIs' features in the same table) are ignored
+                X = check_columns(X, self.feature_names_in_, "X")
             non_numeric = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
             if non_numeric:
                 raise InputError(f"X has non-numeric column(s): {format_items(non_numeric)}")
-            if not reset:
-                X = check_columns(X, self.feature_names_in_, "X")
             _check_finite(X)
             validate_data(self, X, reset=reset, dtype=float, ensure_all_finite=True)
+            if not reset and not hasattr(self, "feature_names_in_"):
+                X = X.set_axis(list(self._names_), axis=1)  # fitted on an array: by position
             return X.astype(float)
         arr = validate_data(self, X, reset=reset, dtype=float, ensure_all_finite=False)
-        cols = (
-            list(self.feature_names_in_)
-            if not reset and hasattr(self, "feature_names_in_")
-            else [f"x{i}" for i in range(arr.shape[1])]
-        )
-        if not reset and not hasattr(self, "feature_names_in_"):
-            cols = list(self._names_)
+        cols = [f"x{i}" for i in range(arr.shape[1])] if reset else list(self._names_)
         frame = pd.DataFrame(arr, columns=cols)
         _check_finite(frame)
         return frame
@@ -289,11 +288,7 @@ class RadScore(TransformerMixin, BaseEstimator):
                 f"{type(self).__name__} requires y to be passed, but the target y is None"
             )
         Xf = self._as_frame(X, reset=True)
-        self._names_ = list(Xf.columns)
-        if not isinstance(X, pd.DataFrame):
-            names = self._names_
-        else:
-            names = list(Xf.columns)
+        self._names_ = names = list(Xf.columns)
         y_arr, self.classes_ = _binary_outcome(y, "y")
         if y_arr.size != len(Xf):
             raise InputError(f"X has {len(Xf)} rows but y has {y_arr.size}")
@@ -501,6 +496,9 @@ class RadScore(TransformerMixin, BaseEstimator):
 
     def transform(self, X: Any) -> pd.DataFrame:
         """One-column DataFrame (named ``name``) with the score of each row of ``X``.
+
+        Columns are matched by name (any order); columns not seen in fit are ignored, so the
+        score can be applied to a table holding other ROIs' features too.
 
         Raises
         ------

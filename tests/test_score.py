@@ -399,8 +399,10 @@ def test_transform_column_mismatch_lists_missing_and_extra(cohort):
     bad = X.drop(columns=["tumor__f0"]).assign(ln__new=1.0)
     with pytest.raises(InputError, match=r"lacks 1 column.*tumor__f0.*not seen in fit.*ln__new"):
         rs.transform(bad)
-    # reordered columns are fine
+    # reordered columns are fine; extra columns (another ROI, the cohort label) are ignored
     pd.testing.assert_frame_equal(rs.transform(X[X.columns[::-1]]), rs.transform(X))
+    wider = X.assign(ln__f0=1.0, cohort="train")
+    pd.testing.assert_frame_equal(rs.transform(wider), rs.transform(X))
 
 
 def test_bad_parameters(cohort):
