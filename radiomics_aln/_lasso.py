@@ -7,13 +7,14 @@ The problem solved at each penalty ``lam`` is glmnet's ``family="binomial", alph
 
 on columns standardized with the population standard deviation (``standardize=TRUE``). The
 algorithm follows Friedman, Hastie & Tibshirani (2010): an outer IRLS (Newton) loop builds the
-weighted least-squares approximation, an inner cyclic coordinate descent with soft-thresholding
-solves its lasso problem, the path is warm-started from the previous penalty, and the sequential
-strong rule (Tibshirani et al. 2012) restricts the work to a candidate set whose KKT conditions are
-checked on all features afterwards. Two additions make the solution exact rather than
-tolerance-limited: once coordinate descent has settled the sign pattern of the inner problem, its
-active-set linear system is solved directly (and accepted only if signs and KKT conditions hold),
-and the Newton step is halved whenever it would increase the penalized objective.
+weighted least-squares approximation, the path is warm-started from the previous penalty (plus a
+linear predictor in log lambda), and the sequential strong rule (Tibshirani et al. 2012)
+restricts the work to a candidate set whose KKT conditions are then checked on all features.
+Where glmnet solves each weighted lasso by cyclic coordinate descent to a tolerance, we solve it
+exactly by feature-sign search (Lee et al. 2007: guess active set and signs, solve the linear
+system, line-search across sign changes) so that the path is the exact minimizer, not one within
+``thresh``; coordinate descent remains the fall-back when an active block is singular (duplicated
+columns). Newton steps are halved whenever they would increase the penalized objective.
 
 The lambda sequence, the early stopping of the path and the cross-validation bookkeeping
 (``cv.glmnet``: each fold on its own path, predictions interpolated linearly in lambda, fold-wise
