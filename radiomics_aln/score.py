@@ -343,6 +343,9 @@ class RadScore(TransformerMixin, BaseEstimator):
 
         self.foldid_ = self._folds(y_arr, foldid)
         ratio = self.lambda_min_ratio
+        if Zc.shape[1] == 0:
+            self._fit_intercept_only(y_arr, cand)
+            return self
         with threadpool_limits(1):
             full, m_z, sd_z = _lasso.fit_glmnet(
                 Zc, y_arr.astype(float), nlambda=self.nlambda, lambda_min_ratio=ratio
@@ -382,26 +385,50 @@ class RadScore(TransformerMixin, BaseEstimator):
         else:
             lam = float(lambdas[0])
             a0, beta = float(a0_path[0]), b_path[:, 0]
-        self.lambda_ = float(lam)
+        self._set_coefficients(float(lam), float(a0), beta, cand, y_arr)
+        return self
+
+    def _fit_intercept_only(self, y: np.ndarray, cand: list[str]) -> None:
+        """No candidate feature left after screening: the score is the logit of the event rate."""
+        ybar = float(y.mean())
+        self.path_ = pd.DataFrame(
+            np.zeros((0, 0)), index=pd.Index([], name="lambda", dtype=float), columns=[]
+        )
+        self._path_intercepts_ = np.zeros(0)
+        self.lambda_min_ = float("nan")
+        self.lambda_1se_ = float("nan")
+        self.cv_results_ = None
+        lam = float(self.fixed_lambda) if self.fixed_lambda is not None else float("nan")
+        self._set_coefficients(lam, float(np.log(ybar / (1 - ybar))), np.zeros(0), cand, y)
+
+    def _set_coefficients(
+        self, lam: float, a0: float, beta: np.ndarray, cand: list[str], y: np.ndarray
+    ) -> None:
+        kept_names = list(self.mean_.index)
+        self.lambda_ = lam
         coef = pd.Series(0.0, index=kept_names, name="coef")
         if cand:
             coef.loc[cand] = beta
         self.coef_ = coef
-        self.intercept_ = float(a0)
+        self.intercept_ = a0
         self.coef_original_ = (coef / self.scale_).rename("coef_original")
         self.intercept_original_ = float(a0 - (coef * self.mean_ / self.scale_).sum())
         self.selected_features_ = [f for f in kept_names if coef[f] != 0.0]
-        self.n_train_ = int(n)
-        self.n_events_ = int(counts[1])
+        self.n_train_ = int(y.size)
+        self.n_events_ = int(y.sum())
         if not self.selected_features_:
+            why = (
+                "no candidate feature was left after screening"
+                if not cand
+                else (f"the LASSO kept no feature at lambda={self.lambda_:.4g}")
+            )
             warnings.warn(
-                f"the LASSO kept no feature at lambda={self.lambda_:.4g}: {self.name} is the "
-                f"constant {self.intercept_:.4g} (intercept only) for every case",
+                f"{why}: {self.name} is the constant {self.intercept_:.4g} (intercept only) "
+                "for every case",
                 StatisticalWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
         self.formula_ = self.formula()
-        return self
 
     def _folds(self, y: np.ndarray, foldid: Any) -> np.ndarray | None:
         if foldid is not None:
@@ -619,7 +646,8 @@ class RadScore(TransformerMixin, BaseEstimator):
             vals = self.path_[f].to_numpy()
             if np.any(vals != 0):
                 ax.plot(logl, vals, label=f if f in self.selected_features_ else None, **kwargs)
-        ax.axvline(np.log(self.lambda_), color="k", ls="--", lw=1)
+        if np.isfinite(self.lambda_):
+            ax.axvline(np.log(self.lambda_), color="k", ls="--", lw=1)
         ax.axhline(0.0, color="grey", lw=0.5)
         ax.set_xlabel("log(lambda)")
         ax.set_ylabel("coefficient (per SD)")
@@ -729,10 +757,13 @@ class RadScore(TransformerMixin, BaseEstimator):
         obj.foldid_ = None if st["foldid"] is None else np.asarray(st["foldid"], dtype=int)
         obj.n_train_ = int(st["n_train"])
         obj.n_events_ = int(st["n_events"])
-        coefs = np.asarray(st["path_coef"], dtype=float).reshape(len(obj.candidate_features_), -1)
+        lam_path = np.asarray(st["path_lambda"], dtype=float)
+        coefs = np.asarray(st["path_coef"], dtype=float).reshape(
+            len(obj.candidate_features_), lam_path.size
+        )
         obj.path_ = pd.DataFrame(
             coefs.T,
-            index=pd.Index(np.asarray(st["path_lambda"], dtype=float), name="lambda"),
+            index=pd.Index(lam_path, name="lambda"),
             columns=obj.candidate_features_,
         )
         obj._path_intercepts_ = np.asarray(st["path_intercept"], dtype=float)

@@ -489,3 +489,17 @@ def test_engine_cv_glmnet_equals_radscore_cv():
     np.testing.assert_allclose(res.cvm, rs.cv_results_["cv_mean"], atol=1e-9)
     assert res.lambdas[res.index_min] == rs.lambda_min_
     assert res.lambdas[res.index_1se] == rs.lambda_1se_
+
+
+def test_nothing_left_after_screening_gives_constant_score(tmp_path):
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(80, 5)), columns=[f"ln__f{i}" for i in range(5)])
+    y = np.r_[np.zeros(50, int), np.ones(30, int)]
+    with pytest.warns(StatisticalWarning, match="no candidate feature.*constant"):
+        rs = RadScore(name="ln_score", prefilter="ttest", prefilter_alpha=1e-9).fit(X, y)
+    assert rs.candidate_features_ == [] and rs.selected_features_ == []
+    assert rs.intercept_ == pytest.approx(np.log(30 / 50))
+    assert np.allclose(rs.transform(X)["ln_score"], np.log(30 / 50))
+    rs.plot_path()
+    back = RadScore.from_json(rs.to_json())
+    assert back.formula_ == rs.formula_ and back.path_.empty
