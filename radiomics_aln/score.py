@@ -289,6 +289,18 @@ class RadScore(TransformerMixin, BaseEstimator):
             )
         Xf = self._as_frame(X, reset=True)
         self._names_ = names = list(Xf.columns)
+        if (
+            isinstance(X, pd.DataFrame)
+            and isinstance(y, pd.Series)
+            and not isinstance(y.index, pd.RangeIndex)
+            and not y.index.equals(X.index)
+        ):
+            # both carry case ids: a different order or set of cases is a misalignment
+            diff = [f"{a}!={b}" for a, b in zip(X.index, y.index, strict=False) if a != b]
+            raise InputError(
+                f"y is indexed by other cases than X (or in another order): "
+                f"{format_items(diff, 5) or f'{len(y)} vs {len(X)} rows'}; align y to X first"
+            )
         y_arr, self.classes_ = _binary_outcome(y, "y")
         if y_arr.size != len(Xf):
             raise InputError(f"X has {len(Xf)} rows but y has {y_arr.size}")

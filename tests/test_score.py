@@ -405,6 +405,14 @@ def test_transform_column_mismatch_lists_missing_and_extra(cohort):
     pd.testing.assert_frame_equal(rs.transform(wider), rs.transform(X))
 
 
+def test_misaligned_outcome_is_an_error(cohort):
+    X, y, _ = cohort
+    with pytest.raises(InputError, match="y is indexed by other cases.*P000!=P001"):
+        RadScore().fit(X, y.iloc[[1, 0, *range(2, len(y))]])
+    # a plain (positional) outcome is accepted
+    RadScore(random_state=0, cv=3).fit(X, y.reset_index(drop=True))
+
+
 def test_bad_parameters(cohort):
     X, y, _ = cohort
     with pytest.raises(ValueError, match="rule"):
