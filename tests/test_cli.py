@@ -130,28 +130,72 @@ def test_parser_is_exposed():
 
 
 @pytest.mark.slow
-def test_demo_end_to_end_then_predict(tmp_path, capsys):
-    """`radiomics-aln demo` on a small cohort (images -> report), then `predict` from model.json."""
+def test_demo_end_to_end_acceptance_then_predict(tmp_path, capsys):
+    """The README's main command on the default demo cohort (images -> report), then `predict`.
+
+    Acceptance (issue 8): the clinical-radiomics model has a higher AUC than the clinical model
+    on every test cohort (the DeLong p-values are printed and written to tables/delong.csv).
+    Takes about 5-6 minutes on 2 cores (feature extraction of 200 patients).
+    """
     out = tmp_path / "demo"
-    assert main(["-q", "demo", "--out", str(out), "--n-cases", "60", "--n-jobs", "1"]) == 0
+    assert main(["-q", "demo", "--out", str(out), "--n-jobs", "2"]) == 0
     printed = capsys.readouterr().out
     assert "Report:" in printed and "DeLong p" in printed
     for name in ("report.html", "model.json", "config.yaml", "tables/table3.csv",
-                 "tables/table1.csv", "figures/nomogram.png", "figures/nomogram.svg"):  # fmt: skip
+                 "tables/table1.csv", "tables/delong.csv", "figures/nomogram.png",
+                 "figures/nomogram.svg"):  # fmt: skip
         assert (out / name).is_file(), name
     html = (out / "report.html").read_text()
     assert "<script" not in html and "Table 3. Performance" in html
-    # predict the external cohort from images with the saved model: same probabilities
+    perf = pd.read_csv(out / "tables" / "table3_full.csv").set_index(["cohort", "model"])
+    for cohort in ("Internal test", "External test", "Prospective test"):
+        combined = perf.loc[(cohort, "Clinical-radiomics model"), "auc"]
+        clinical = perf.loc[(cohort, "Clinical model"), "auc"]
+        assert combined > clinical, (cohort, combined, clinical)
+    # predict the external cohort from its images with the saved model: same probabilities
     manifest = pd.read_csv(out / "data" / "manifest.csv")
-    ext = manifest[manifest["cohort"] == "external"]
-    ext.to_csv(out / "data" / "new_patients.csv", index=False)
+    manifest[manifest["cohort"] == "external"].to_csv(out / "data" / "new.csv", index=False)
     pred_path = tmp_path / "pred.csv"
-    rc = main(["-q", "predict", str(out / "model.json"), str(out / "data" / "new_patients.csv"),
+    rc = main(["-q", "predict", str(out / "model.json"), str(out / "data" / "new.csv"),
                "--out", str(pred_path), "--cache-dir", str(out / "cache")])  # fmt: skip
     assert rc == 0
     pred = pd.read_csv(pred_path, index_col=0)
     fitted = pd.read_csv(out / "tables" / "predictions.csv", index_col=0)
+    assert len(pred) == (manifest["cohort"] == "external").sum()
     np.testing.assert_allclose(
         pred["probability"], fitted.loc[pred.index, "probability"], rtol=1e-10
     )
     assert set(pred["risk_group"]) <= {"low", "high"}
+
+
+def test_extract_then_icc_commands(tmp_path, capsys):
+    """`extract` on a small demo manifest (tumour ROI, with repeats), then `icc` on its output."""
+    from radiomics_aln.datasets import make_demo_cohort
+
+    manifest = make_demo_cohort(tmp_path / "data", n_cases=8, random_state=1, repeat_fraction=1.0)
+    out = tmp_path / "feat" / "features.csv"
+    rc = main(["-q", "extract", str(manifest.path), "--rois", "tumor", "--repeats",
+               "--outcome", "aln_metastasis", "--out", str(out), "--cache-dir",
+               str(tmp_path / "cache")])  # fmt: skip
+    assert rc == 0
+    printed = capsys.readouterr().out
+    assert "8 cases x" in printed and "Wrote" in printed
+    feats = pd.read_csv(out, index_col="case_id")
+    assert len(feats) == 8 and all(c.startswith("tumor__") for c in feats.columns)
+    r2 = out.with_name("features_reader2.csv")
+    rep = out.with_name("features_repeat.csv")
+    assert r2.is_file() and rep.is_file()
+    icc_out = tmp_path / "icc.csv"
+    rc = main(["-q", "icc", str(out), "--reader2", str(r2), "--repeat", str(rep),
+               "--out", str(icc_out)])  # fmt: skip
+    assert rc == 0
+    assert "features have ICC >= 0.8 in inter and intra" in capsys.readouterr().out
+    assert set(pd.read_csv(icc_out)["comparison"]) == {"inter", "intra"}
+
+
+def test_extract_bad_manifest(tmp_path, capsys):
+    bad = tmp_path / "m.csv"
+    bad.write_text("case_id,cohort,tumor_image,tumor_mask\na,train,nope.png,nope_mask.png\n")
+    assert main(["extract", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("radiomics-aln extract: error: manifest") and "nope.png" in err
