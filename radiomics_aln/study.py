@@ -852,12 +852,17 @@ class Study:
             reps = {k: v.rename(index=str) for k, v in (self._repeats or {}).items()}
             self.extraction_ = None
             return feats, reps
+        manifest = self._manifest
+        if len(set(manifest.table["cohort"].astype(str)) - set(self.cohorts_)) and hasattr(
+            manifest, "subset"
+        ):
+            manifest = manifest.subset(self.cohorts_)  # cohorts not studied are not extracted
         self._say(
-            f"Extracting features ({', '.join(cfg.roi_list())}) for {len(self._manifest.cases)} "
+            f"Extracting features ({', '.join(cfg.roi_list())}) for {len(manifest.cases)} "
             "cases (and their repeat segmentations, if any)"
         )
         result = _extract(
-            self._manifest,
+            manifest,
             cfg.roi_list(),
             cfg.params,
             ring_mm=cfg.ring_mm,
