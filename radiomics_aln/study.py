@@ -1275,28 +1275,34 @@ class Study:
         }
 
     def _table2(self) -> pd.DataFrame:
-        uni = self.univariate_
-        summ = self.model_.combined_model.summary
+        """Univariate ORs of every candidate and the ORs of both multivariable models.
+
+        Tidy columns ``univariate_*``, ``clinical_*`` and ``multivariable_*`` (the
+        clinical-radiomics model): ``or``, ``ci_low``, ``ci_high``, ``p``; formatted columns for
+        the paper. The reference level of a categorical predictor in a model reads "1.00 (ref)".
+        """
         cols = ["predictor", "level", "odds_ratio", "or_ci_low", "or_ci_high", "p_value"]
-        u = uni[cols].rename(
-            columns={
-                "odds_ratio": "univariate_or",
-                "or_ci_low": "univariate_ci_low",
-                "or_ci_high": "univariate_ci_high",
-                "p_value": "univariate_p",
-            }
-        )
-        m = summ[cols].rename(
-            columns={
-                "odds_ratio": "multivariable_or",
-                "or_ci_low": "multivariable_ci_low",
-                "or_ci_high": "multivariable_ci_high",
-                "p_value": "multivariable_p",
-            }
-        )
-        u = u.assign(level=u["level"].astype(object).where(u["level"].notna(), ""))
-        m = m.assign(level=m["level"].astype(object).where(m["level"].notna(), ""))
-        out = u.merge(m, on=["predictor", "level"], how="left")
+
+        def renamed(df, prefix):
+            df = df[cols].rename(
+                columns={
+                    "odds_ratio": f"{prefix}_or",
+                    "or_ci_low": f"{prefix}_ci_low",
+                    "or_ci_high": f"{prefix}_ci_high",
+                    "p_value": f"{prefix}_p",
+                }
+            )
+            return df.assign(level=df["level"].astype(object).where(df["level"].notna(), ""))
+
+        out = renamed(self.univariate_, "univariate")
+        is_ref = self.univariate_["is_reference"].astype(bool).to_numpy()
+        for prefix, model in (
+            ("clinical", self.model_.clinical_model),
+            ("multivariable", self.model_.combined_model),
+        ):
+            out = out.merge(renamed(model.summary, prefix), on=["predictor", "level"], how="left")
+            in_model = out["predictor"].isin(model.predictors_).to_numpy()
+            out.loc[is_ref & in_model, f"{prefix}_or"] = 1.0
 
         def ci(o, lo, hi):
             return [
@@ -1306,16 +1312,15 @@ class Study:
                 for a, b, c in zip(o, lo, hi, strict=True)
             ]
 
-        out["Univariate OR (95% CI)"] = ci(
-            out["univariate_or"], out["univariate_ci_low"], out["univariate_ci_high"]
-        )
-        out["Univariate p"] = [_p_fmt(p) if not pd.isna(p) else "" for p in out["univariate_p"]]
-        out["Multivariable OR (95% CI)"] = ci(
-            out["multivariable_or"], out["multivariable_ci_low"], out["multivariable_ci_high"]
-        )
-        out["Multivariable p"] = [
-            _p_fmt(p) if not pd.isna(p) else "" for p in out["multivariable_p"]
-        ]
+        for prefix, label in (
+            ("univariate", "Univariate"),
+            ("clinical", "Clinical model"),
+            ("multivariable", "Multivariable"),
+        ):
+            out[f"{label} OR (95% CI)"] = ci(
+                out[f"{prefix}_or"], out[f"{prefix}_ci_low"], out[f"{prefix}_ci_high"]
+            )
+            out[f"{label} p"] = ["" if pd.isna(p) else _p_fmt(p) for p in out[f"{prefix}_p"]]
         return out
 
     def _score_coefficients(self) -> pd.DataFrame:
@@ -1551,8 +1556,10 @@ class Study:
              "tables": {"By cohort": t["table1"],
                         "By outcome within each cohort": t["table1_by_outcome"]}},
             {"title": "Table 2. Univariate and multivariable logistic regression (training)",
+             "text": "Multivariable = the clinical-radiomics model (the nomogram).",
              "tables": {"Odds ratios": t["table2"][["predictor", "level", "Univariate OR (95% CI)",
-                                                     "Univariate p", "Multivariable OR (95% CI)",
+                                                     "Univariate p", "Clinical model OR (95% CI)",
+                                                     "Clinical model p", "Multivariable OR (95% CI)",
                                                      "Multivariable p"]]}},
             {"title": "Table 3. Performance (cutoffs from the training cohort)",
              "tables": {"AUC, ACC, SEN, SPE, PPV, NPV": t["table3"],
