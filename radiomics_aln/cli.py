@@ -153,8 +153,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ring-mm", type=float, default=5.0, help="ring width in mm (default: 5)")
     p.add_argument("--repeats", action="store_true", help="also extract repeat segmentations")
     p.add_argument("--outcome", default="outcome", help="outcome column of the manifest")
-    p.add_argument("--n-jobs", type=int, default=1, help="parallel workers (default: 1)")
-    p.add_argument("--cache-dir", default=None, help="cache folder (reruns reuse results)")
+    p.add_argument(
+        "--n-jobs", type=int, default=1, metavar="N", help="parallel workers (default: 1)"
+    )
+    p.add_argument(
+        "--cache-dir", default=None, metavar="DIR", help="cache folder (reruns reuse results)"
+    )
 
     p = sub.add_parser(
         "icc",
@@ -197,8 +201,15 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=helptext, description=desc)
         p.add_argument("config", help="study configuration YAML (see `radiomics-aln init`)")
         default = "report.html" if name == "report" else "study_output"
-        p.add_argument("--out", default=default, help="output (default: %(default)s)")
-        p.add_argument("--n-jobs", type=int, default=None, help="override the config's n_jobs")
+        p.add_argument(
+            "--out",
+            default=default,
+            metavar="PATH",
+            help="output folder (report: HTML file) (default: %(default)s)",
+        )
+        p.add_argument(
+            "--n-jobs", type=int, default=None, metavar="N", help="override the config's n_jobs"
+        )
 
     p = sub.add_parser(
         "predict",
@@ -213,8 +224,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model", help="model.json written by `fit` or `evaluate`")
     p.add_argument("data", help="manifest CSV, or a feature table with the clinical columns")
     p.add_argument("--out", default="predictions.csv", help="CSV to write (default: %(default)s)")
-    p.add_argument("--n-jobs", type=int, default=1, help="extraction workers (default: 1)")
-    p.add_argument("--cache-dir", default=None, help="extraction cache folder")
+    p.add_argument(
+        "--n-jobs", type=int, default=1, metavar="N", help="extraction workers (default: 1)"
+    )
+    p.add_argument("--cache-dir", default=None, metavar="DIR", help="extraction cache folder")
     return parser
 
 
