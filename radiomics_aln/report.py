@@ -55,7 +55,7 @@ _CSS = """
 :root { --ink: #1f2933; --muted: #616e7c; --rule: #d9e2ec; --accent: #1f5f8b; }
 * { box-sizing: border-box; }
 body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: var(--ink);
-       max-width: 1100px; margin: 0 auto; padding: 24px 32px 64px; line-height: 1.45; }
+       max-width: 1240px; margin: 0 auto; padding: 24px 32px 64px; line-height: 1.45; }
 h1 { font-size: 1.7em; margin-bottom: 0.1em; }
 h2 { font-size: 1.3em; border-bottom: 2px solid var(--rule); padding-bottom: 4px;
      margin-top: 2.2em; color: var(--accent); }
@@ -65,7 +65,7 @@ nav { background: #f5f7fa; border: 1px solid var(--rule); padding: 10px 18px; ma
 nav ol { margin: 4px 0; padding-left: 20px; columns: 2; }
 nav a { color: var(--accent); text-decoration: none; }
 table.data { border-collapse: collapse; font-size: 0.86em; margin: 8px 0 18px; }
-table.data th, table.data td { padding: 3px 9px; border-bottom: 1px solid var(--rule);
+table.data th, table.data td { padding: 3px 7px; border-bottom: 1px solid var(--rule);
                                text-align: left; white-space: nowrap; }
 table.data td.num { text-align: right; font-variant-numeric: tabular-nums; }
 table.data th { background: #f0f4f8; text-align: center; }
