@@ -374,3 +374,17 @@ def test_study_report_renders_in_chromium(fitted, tmp_path):
                     "Calibration", "Nomogram", "NRI and IDI", "Feature reproducibility (ICC)",
                     "LASSO path and cross-validation", "TRIPOD"):  # fmt: skip
         assert heading in html, heading
+
+
+def test_overrides_and_config_sources(data, tmp_path):
+    table, features, repeats = data
+    s = Study(CONFIG, table=table, features=features, n_jobs=2, icc={"threshold": 0.9})
+    assert s.config.n_jobs == 2 and s.config.icc.threshold == 0.9
+    assert s.config.score.params == {"cv": 5}  # untouched nested settings survive
+    path = tmp_path / "study.yaml"
+    StudyConfig.from_dict(CONFIG).to_yaml(path)
+    assert Study(path).config.outcome == "aln"
+    with pytest.raises(InputError, match="expected a .yaml/.yml configuration or a .csv"):
+        Study(tmp_path / "study.txt")
+    with pytest.raises(InputError, match="does not exist"):
+        Study(tmp_path / "missing.yaml")
