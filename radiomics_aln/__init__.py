@@ -63,6 +63,7 @@ from radiomics_aln.reliability import (
     icc_table,
     plot_icc,
 )
+from radiomics_aln.report import figure_to_data_uri, render_html, report
 from radiomics_aln.roi import (
     CaseROIs,
     RingCoverage,
@@ -75,6 +76,18 @@ from radiomics_aln.roi import (
     spacing_source,
     tumor_peritumoral_region,
 )
+from radiomics_aln.study import (
+    DEMO_N_CASES,
+    ROI_VARIANTS,
+    ICCSettings,
+    NomogramSettings,
+    ScoreSettings,
+    Study,
+    StudyConfig,
+    StudyModel,
+    demo_config,
+)
+from radiomics_aln.tables import baseline_table, format_baseline_table, format_p_value
 
 __all__ = [
     "__version__",
@@ -150,4 +163,20 @@ __all__ = [
     "plot_decision_curve",
     "plot_clinical_impact",
     "DEFAULT_THRESHOLDS",
+    # the whole study
+    "Study",
+    "StudyConfig",
+    "StudyModel",
+    "ICCSettings",
+    "ScoreSettings",
+    "NomogramSettings",
+    "demo_config",
+    "DEMO_N_CASES",
+    "ROI_VARIANTS",
+    "baseline_table",
+    "format_baseline_table",
+    "format_p_value",
+    "report",
+    "render_html",
+    "figure_to_data_uri",
 ]
