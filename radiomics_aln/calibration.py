@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed, effective_n_jobs
-from scipy import stats
+from scipy import special, stats
 from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
 from statsmodels.nonparametric.smoothers_lowess import lowess as _sm_lowess
@@ -58,7 +58,8 @@ def _logit(p: np.ndarray) -> np.ndarray:
 
 
 def _expit(x: np.ndarray) -> np.ndarray:
-    return 1 / (1 + np.exp(-x))
+    # scipy's logistic saturates to 0/1 without overflow warnings for large |x|.
+    return special.expit(x)
 
 
 # --------------------------------------------------------------------------------------------

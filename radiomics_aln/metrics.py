@@ -1640,11 +1640,17 @@ def plot_risk_groups(
         pos = x + (i - 0.5) * width
         err = None
         if ci:
-            err = np.vstack(
-                [
-                    (sub["proportion"] - sub["ci_low"]).to_numpy(),
-                    (sub["ci_high"] - sub["proportion"]).to_numpy(),
-                ]
+            # A Wilson bound for 0/n or n/n can miss the proportion by ~1e-17; matplotlib
+            # refuses negative error-bar lengths.
+            err = np.clip(
+                np.vstack(
+                    [
+                        (sub["proportion"] - sub["ci_low"]).to_numpy(),
+                        (sub["ci_high"] - sub["proportion"]).to_numpy(),
+                    ]
+                ),
+                0.0,
+                None,
             )
         ax.bar(
             pos,

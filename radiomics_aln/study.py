@@ -1396,12 +1396,6 @@ class Study:
             figs[f"clinical_impact_{c}"] = fig
         fig, ax = _fig_ax((6, 4.5))
         rg = tables["risk_groups"]
-        # a Wilson bound of 0/n can exceed 0 by ~1e-17 in floating point; matplotlib refuses
-        # negative error bars, so clip the bounds around the proportion for drawing only
-        rg = rg.assign(
-            ci_low=np.minimum(rg["ci_low"], rg["proportion"]),
-            ci_high=np.maximum(rg["ci_high"], rg["proportion"]),
-        )
         _draw(lambda: metrics.plot_risk_groups(rg, ax=ax), ax, "risk groups")
         figs["risk_groups"] = fig
         if self.icc_filter_ is not None:
@@ -1675,28 +1669,18 @@ def _hl_row(calibration, y, p, groups) -> dict[str, Any]:
     except InputError as exc:  # e.g. a model with two distinct predictions in a small cohort
         return {"statistic": np.nan, "df": np.nan, "p_value": np.nan, "note": str(exc)}
     return {
-        "statistic": float(_get(res, "statistic")),
-        "df": float(_get(res, "df")),
-        "p_value": float(_get(res, "p_value")),
+        "statistic": float(res.statistic),
+        "df": float(res.df),
+        "p_value": float(res.p_value),
         "note": "",
     }
-
-
-def _get(res: Any, name: str) -> Any:
-    if isinstance(res, pd.DataFrame):
-        return res[name].iloc[0]
-    if isinstance(res, Mapping):
-        return res[name]
-    return getattr(res, name)
 
 
 def _calibration_row(calibration, y, p) -> dict[str, Any]:
     eps = 1e-12
     p = np.clip(np.asarray(p, dtype=float), eps, 1 - eps)
     try:
-        # exp overflow in the recalibration fit evaluates to the correct limit (0 or 1)
-        with np.errstate(over="ignore"):
-            res = calibration.val_prob(y, p)
+        res = calibration.val_prob(y, p)
     except InputError as exc:
         return {"note": str(exc)}
     keep = ("intercept", "slope", "brier", "c_index", "dxy", "r2")

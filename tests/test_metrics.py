@@ -720,3 +720,14 @@ def test_plot_risk_groups_returns_ax():
     assert out is ax and len(ax.patches) == 6
     with pytest.raises(InputError, match="`threshold` is required"):
         plot_risk_groups(cohorts, ax=ax)
+
+
+def test_plot_risk_groups_tolerates_bounds_rounded_past_the_proportion():
+    # A Wilson bound for 0/n computed in floating point can sit ~1e-17 above 0.
+    y = np.r_[np.zeros(10), np.ones(10)]
+    p = np.r_[np.full(10, 0.9), np.full(10, 0.1)]
+    table = risk_group_table({"a": (y, p)}, threshold=0.5)
+    high = table["group"] == "high"
+    table.loc[high, "ci_low"] = table.loc[high, "proportion"] + 1e-17
+    ax = plot_risk_groups(table)
+    assert len(ax.patches) == 2
