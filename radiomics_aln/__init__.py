@@ -76,6 +76,8 @@ from radiomics_aln.roi import (
     spacing_source,
     tumor_peritumoral_region,
 )
+from radiomics_aln.score import RadScore
+from radiomics_aln.selection import RedundancyFilter, UnivariateFilter, mutual_information
 from radiomics_aln.study import (
     DEMO_N_CASES,
     ROI_VARIANTS,
@@ -128,6 +130,11 @@ __all__ = [
     "ICCFilter",
     "agreement_class",
     "plot_icc",
+    # scores
+    "RadScore",
+    "RedundancyFilter",
+    "UnivariateFilter",
+    "mutual_information",
     # nomogram and calibration
     "univariate_logistic",
     "LogisticNomogram",
