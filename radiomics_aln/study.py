@@ -129,7 +129,7 @@ class ScoreSettings:
     ----------
     params : dict
         Keyword arguments passed unchanged to ``RadScore`` (for example ``cv``, ``rule``,
-        ``corr_threshold``); ``name`` and ``random_state`` are set by the study. Unknown keys
+        ``redundancy_threshold``); ``name`` and ``random_state`` are set by the study. Unknown keys
         are an error naming them.
     """
 
