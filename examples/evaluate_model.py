@@ -1,12 +1,14 @@
 """Evaluate two risk models on several cohorts, as in a radiomics nomogram paper's Results.
 
 Simulates a training, an internal and an external cohort with a "Clinical model" and a
-"Clinical-radiomics nomogram" risk (the nomogram carries extra signal), then produces:
-Table 3 (AUC with 95% CI, ACC/SEN/SPE/PPV/NPV at the training Youden cutoff), DeLong tests
-between the models per cohort and between cohorts, NRI/IDI, decision curves, a clinical impact
-curve, ROC curves and the risk-group bar chart (PNG files in --out).
+"Nomogram" risk (the nomogram carries extra radiomics signal), then produces Table 3 (AUC with
+95% CI, ACC/SEN/SPE/PPV/NPV at the training Youden cutoff), DeLong tests between the models per
+cohort and between cohorts, NRI/IDI, decision curves, a clinical impact curve, ROC curves and
+the risk-group bar chart. No images are needed: the risks could come from any model.
 
-Run:  python examples/evaluate_model.py [--out DIR]
+Run:   python examples/evaluate_model.py [--out DIR]
+Time:  about 10 s. Writes table3.csv, roc.png, decision.png and risk_groups.png to --out
+       (default: a new temporary folder, printed at the end).
 """
 
 from __future__ import annotations
@@ -15,28 +17,11 @@ import argparse
 import tempfile
 from pathlib import Path
 
-import matplotlib as mpl
-
-mpl.use("Agg")
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from radiomics_aln.decision import (
-    clinical_impact,
-    decision_curve,
-    plot_clinical_impact,
-    plot_decision_curve,
-)
-from radiomics_aln.metrics import (
-    delong_test_unpaired,
-    idi,
-    nri,
-    performance_table,
-    plot_risk_groups,
-    plot_roc,
-)
+import radiomics_aln as ra
 
 
 def simulate(n: int, rng: np.random.Generator, shift: float = 0.0) -> tuple[np.ndarray, dict]:
@@ -49,24 +34,26 @@ def simulate(n: int, rng: np.random.Generator, shift: float = 0.0) -> tuple[np.n
     return y, {"Clinical model": p_clin, "Nomogram": p_nomo}
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> Path:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path(tempfile.mkdtemp(prefix="aln_eval_")))
-    args = parser.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
+    parser.add_argument("--out", type=Path, help="output folder (default: a new temporary one)")
+    args = parser.parse_args(argv)
+    out = args.out or Path(tempfile.mkdtemp(prefix="aln_evaluate_"))
+    out.mkdir(parents=True, exist_ok=True)
     pd.set_option("display.width", 140)
 
     rng = np.random.default_rng(2026)
-    cohorts = {
+    cohorts = {  # cohort name -> (outcome, {model name: predicted risk})
         "Training": simulate(400, rng),
         "Internal validation": simulate(170, rng),
         "External validation": simulate(200, rng, shift=0.2),
     }
 
     # Table 3: the cutoffs are derived on the training cohort only and reused elsewhere.
-    tab = performance_table(cohorts, training="Training")
+    tab = ra.performance_table(cohorts, training="Training")
     print("Cutoffs (training Youden, p >= cutoff is high risk):", tab.thresholds)
     print(tab.formatted().to_string(index=False))
+    tab.performance.to_csv(out / "table3.csv", index=False)
     print("\nDeLong tests between models:")
     print(
         tab.comparisons[["cohort", "model_1", "model_2", "auc_1", "auc_2", "z", "p_value"]]
@@ -74,18 +61,20 @@ def main() -> None:
         .to_string(index=False)
     )
 
+    # The same model on two independent cohorts: the unpaired DeLong test.
     y_tr, m_tr = cohorts["Training"]
     y_ex, m_ex = cohorts["External validation"]
-    test = delong_test_unpaired(y_tr, m_tr["Nomogram"], y_ex, m_ex["Nomogram"]).iloc[0]
+    test = ra.delong_test_unpaired(y_tr, m_tr["Nomogram"], y_ex, m_ex["Nomogram"]).iloc[0]
     print(
         f"\nNomogram, training vs external (unpaired DeLong): D = {test['z']:.3f}, "
         f"df = {test['df']:.1f}, p = {test['p_value']:.3f}"
     )
 
+    # Reclassification: what the nomogram adds over the clinical model.
     reclass = pd.concat(
         [
-            nri(y_ex, m_ex["Clinical model"], m_ex["Nomogram"], cutoffs=[0.2, 0.5]),
-            idi(y_ex, m_ex["Clinical model"], m_ex["Nomogram"]),
+            ra.nri(y_ex, m_ex["Clinical model"], m_ex["Nomogram"], cutoffs=[0.2, 0.5]),
+            ra.idi(y_ex, m_ex["Clinical model"], m_ex["Nomogram"]),
         ],
         ignore_index=True,
     )
@@ -96,7 +85,7 @@ def main() -> None:
         .to_string(index=False)
     )
 
-    dca = decision_curve(y_ex, m_ex, n_boot=200, random_state=0)
+    dca = ra.decision_curve(y_ex, m_ex, n_boot=200, random_state=0)
     print("\nNet benefit at 30%, 40%, 50% threshold (external cohort):")
     print(
         dca[dca["threshold"].isin([0.3, 0.4, 0.5])][
@@ -106,29 +95,31 @@ def main() -> None:
         .to_string(index=False)
     )
 
+    # Figures: every plot_* function draws on the axes it is given and returns them.
     fig, axes = plt.subplots(1, 3, figsize=(16, 5))
     for ax, (name, (y, models)) in zip(axes, cohorts.items(), strict=True):
-        plot_roc(y, models, ax=ax)
+        ra.plot_roc(y, models, ax=ax)
         ax.set_title(name)
     fig.tight_layout()
-    fig.savefig(args.out / "roc.png", dpi=110)
+    fig.savefig(out / "roc.png", dpi=110)
 
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.8))
-    plot_decision_curve(dca, ax=axes[0], cost_benefit_axis=True)
+    ra.plot_decision_curve(dca, ax=axes[0], cost_benefit_axis=True)
     axes[0].set_title("Decision curves (external)", pad=28)
-    plot_clinical_impact(clinical_impact(y_ex, m_ex["Nomogram"]), ax=axes[1])
+    ra.plot_clinical_impact(ra.clinical_impact(y_ex, m_ex["Nomogram"]), ax=axes[1])
     axes[1].set_title("Clinical impact of the nomogram (external)", pad=28)
     fig.tight_layout()
-    fig.savefig(args.out / "decision.png", dpi=110)
+    fig.savefig(out / "decision.png", dpi=110)
 
     fig, ax = plt.subplots(figsize=(6, 4.5))
-    plot_risk_groups(
-        {k: (y, m["Nomogram"]) for k, (y, m) in cohorts.items()}, tab.thresholds["Nomogram"], ax=ax
-    )
+    risks = {name: (y, models["Nomogram"]) for name, (y, models) in cohorts.items()}
+    ra.plot_risk_groups(risks, tab.thresholds["Nomogram"], ax=ax)
     ax.set_title("ALN metastasis rate by nomogram risk group")
     fig.tight_layout()
-    fig.savefig(args.out / "risk_groups.png", dpi=110)
-    print(f"\nFigures written to {args.out}")
+    fig.savefig(out / "risk_groups.png", dpi=110)
+    plt.close("all")
+    print(f"\nOutputs written to {out}")
+    return out
 
 
 if __name__ == "__main__":

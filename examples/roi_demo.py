@@ -12,45 +12,45 @@ Scientific Data 2024; see tests/data/breast/ATTRIBUTION.md). For each case it
 then writes a quality-control figure (``roi_demo.png``) and a coverage table
 (``roi_coverage.csv``) to the output folder.
 
-Run::
-
-    python examples/roi_demo.py --out roi_demo_output
+Run:   python examples/roi_demo.py [--out DIR] [--cases case175 case001 ...] [--width-mm 5]
+Time:  a few seconds. --out defaults to a new temporary folder, printed at the end.
 """
 
 from __future__ import annotations
 
 import argparse
+import tempfile
 import warnings
 from pathlib import Path
-
-import matplotlib as mpl
-
-mpl.use("Agg")
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import SimpleITK as sitk
 
+import radiomics_aln as ra
+
+# Exception and warning classes are not re-exported at top level: like sklearn.exceptions, they
+# live in their own public module.
 from radiomics_aln.exceptions import CoverageWarning
-from radiomics_aln.roi import load_image, load_mask, peritumoral_ring, plot_rois
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "breast"
 CASES = ["case175", "case001", "case092", "case101"]
 
 
-def main(out: Path, cases: list[str], width_mm: float = 5.0) -> pd.DataFrame:
+def roi_demo(out: Path, cases: list[str], width_mm: float = 5.0) -> pd.DataFrame:
+    """Draw the ROIs of ``cases`` and return their ring coverage table (also written to CSV)."""
     out.mkdir(parents=True, exist_ok=True)
     clinical = pd.read_csv(DATA / "clinical-data.csv", dtype=str).set_index("Image_filename")
     fig, axes = plt.subplots(1, len(cases), figsize=(4.5 * len(cases), 4.2), squeeze=False)
     rows = []
     for case, ax in zip(cases, axes[0], strict=True):
         spacing_mm = float(clinical.loc[f"{case}.png", "Pixel_size"]) * 10  # table is in cm
-        image, fov = load_image(DATA / f"{case}.png", spacing=spacing_mm, return_fov=True)
-        tumor = load_mask(DATA / f"{case}_tumor.png", like=image)
+        image, fov = ra.load_image(DATA / f"{case}.png", spacing=spacing_mm, return_fov=True)
+        tumor = ra.load_mask(DATA / f"{case}_tumor.png", like=image)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", CoverageWarning)
-            ring, cov = peritumoral_ring(tumor, width_mm, within=fov, return_coverage=True)
+            ring, cov = ra.peritumoral_ring(tumor, width_mm, within=fov, return_coverage=True)
         rows.append(
             {
                 "case": case,
@@ -66,7 +66,7 @@ def main(out: Path, cases: list[str], width_mm: float = 5.0) -> pd.DataFrame:
             }
         )
         rois = {"fov": fov, "peritumoral": ring, "tumor": tumor}
-        plot_rois(image, rois, ax=ax, title=f"{case}: ring coverage {cov.coverage:.0%}")
+        ra.plot_rois(image, rois, ax=ax, title=f"{case}: ring coverage {cov.coverage:.0%}")
     fig.suptitle(f"Tumour and {width_mm:g} mm peritumoral ring (BrEaST-Lesions-USG, CC BY 4.0)")
     fig.tight_layout()
     fig.savefig(out / "roi_demo.png", dpi=110)
@@ -77,16 +77,23 @@ def main(out: Path, cases: list[str], width_mm: float = 5.0) -> pd.DataFrame:
 
 
 def tumor_area_mm2(mask: sitk.Image) -> float:
+    """Area of a 2D mask in mm² (pixel count x pixel area)."""
     return float(sitk.GetArrayViewFromImage(mask).sum() * np.prod(mask.GetSpacing()))
 
 
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--out", type=Path, default=Path("roi_demo_output"), help="output folder")
+def main(argv: list[str] | None = None) -> Path:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, help="output folder (default: a new temporary one)")
     parser.add_argument("--cases", nargs="+", default=CASES, help="committed BrEaST case names")
     parser.add_argument("--width-mm", type=float, default=5.0, help="ring width in mm")
-    args = parser.parse_args()
-    result = main(args.out, args.cases, args.width_mm)
+    args = parser.parse_args(argv)
+    out = args.out or Path(tempfile.mkdtemp(prefix="aln_roi_demo_"))
+    result = roi_demo(out, args.cases, args.width_mm)
     with pd.option_context("display.width", 200, "display.max_columns", 20, "display.precision", 3):
         print(result)
-    print(f"wrote {args.out / 'roi_demo.png'} and {args.out / 'roi_coverage.csv'}")
+    print(f"\nOutputs written to {out}")
+    return out
+
+
+if __name__ == "__main__":
+    main()

@@ -1,30 +1,33 @@
 """Tumour LASSO score: fit on the training cohort, apply unchanged to the other cohorts.
 
-Run: ``python examples/tumor_score.py [out_dir]`` (a few seconds). The feature table is synthetic
-(radiomics-like: blocks of strongly correlated features on very different scales) so the example
-runs without images; with real data, pass the tumour columns of the feature table from
-``radiomics_aln.extraction.extract_features`` (after the ICC filter) instead.
+Shows ``ra.RadScore`` (standardize -> redundancy filter -> LASSO logistic with 10-fold CV), its
+chosen lambda, coefficients and formula, the score's AUC per cohort, the CV / path / coefficient
+figures and the JSON model file. The feature table is synthetic (radiomics-like: blocks of
+strongly correlated features on very different scales) so the example runs without images; with
+real data, pass the tumour columns of ``ra.extract_features(...).features`` (after the ICC
+filter) instead.
+
+Run:   python examples/tumor_score.py [--out DIR]
+Time:  a few seconds. Writes tumor_score.png, tumor_score.json and tumor_score_values.csv to
+       --out (default: a new temporary folder, printed at the end).
 """
 
 from __future__ import annotations
 
-import sys
+import argparse
 import tempfile
 import warnings
 from pathlib import Path
 
-import matplotlib as mpl
-
-mpl.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from radiomics_aln.metrics import roc_auc
-from radiomics_aln.score import RadScore
+import radiomics_aln as ra
 
 
 def synthetic_features(n: int = 300, n_latent: int = 30, seed: int = 0):
+    """Feature table, outcome and cohort label of ``n`` synthetic patients."""
     rng = np.random.default_rng(seed)
     latent = rng.normal(size=(n, n_latent))
     cols = {}
@@ -40,12 +43,18 @@ def synthetic_features(n: int = 300, n_latent: int = 30, seed: int = 0):
     return X, y, cohort
 
 
-def main(out_dir: Path) -> None:
+def main(argv: list[str] | None = None) -> Path:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, help="output folder (default: a new temporary one)")
+    args = parser.parse_args(argv)
+    out = args.out or Path(tempfile.mkdtemp(prefix="aln_tumor_score_"))
+    out.mkdir(parents=True, exist_ok=True)
+
     X, y, cohort = synthetic_features()
     train = cohort == "train"
 
     # 1. fit on the training cohort only (standardize -> redundancy |r| > 0.9 -> LASSO, 10-fold CV)
-    score = RadScore(name="tumor_score", rule="min", random_state=0)
+    score = ra.RadScore(name="tumor_score", rule="min", random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no warning expected on clean data
         score.fit(X[train], y[train])
@@ -62,9 +71,10 @@ def main(out_dir: Path) -> None:
 
     # 2. apply the same formula to every cohort
     values = score.transform(X)
+    values.assign(cohort=cohort, outcome=y).to_csv(out / "tumor_score_values.csv")
     for name in ["train", "internal", "external"]:
         rows = cohort == name
-        auc = roc_auc(y[rows], values.loc[rows, "tumor_score"])
+        auc = ra.roc_auc(y[rows], values.loc[rows, "tumor_score"])
         print(
             f"{name:9s} n={int(rows.sum()):3d} AUC {auc['estimate'].iloc[0]:.3f} "
             f"({auc['ci_low'].iloc[0]:.3f}-{auc['ci_high'].iloc[0]:.3f})"
@@ -76,16 +86,17 @@ def main(out_dir: Path) -> None:
     score.plot_path(ax=axes[1])
     score.plot_coefficients(ax=axes[2])
     fig.tight_layout()
-    fig.savefig(out_dir / "tumor_score.png", dpi=100)
+    fig.savefig(out / "tumor_score.png", dpi=100)
+    plt.close(fig)
 
-    # 4. JSON model file (no pickle), reloaded and applied
-    score.to_json(out_dir / "tumor_score.json")
-    again = RadScore.from_json(out_dir / "tumor_score.json")
-    assert np.allclose(again.transform(X), values)
-    print(f"wrote {out_dir / 'tumor_score.png'} and {out_dir / 'tumor_score.json'}")
+    # 4. JSON model file (no pickle): reloaded, it gives the same score
+    score.to_json(out / "tumor_score.json")
+    again = ra.RadScore.from_json(out / "tumor_score.json")
+    same = np.allclose(again.transform(X), values)
+    print(f"reloaded from JSON: same scores = {same}")
+    print(f"\nOutputs written to {out}")
+    return out
 
 
 if __name__ == "__main__":
-    target = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp())
-    target.mkdir(parents=True, exist_ok=True)
-    main(target)
+    main()
