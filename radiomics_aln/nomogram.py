@@ -1214,33 +1214,55 @@ class LogisticNomogram(ClassifierMixin, BaseEstimator):
             )
         pr = tab[tab.axis == "probability"]
         rows.append((risk_label, list(pr["total_points"] * shrink), [_fmt(v) for v in pr["value"]]))
+        discrete = [False] + [bool(a["discrete"]) for a in self._axes.values()]
+        discrete += [False] * (len(rows) - len(discrete))
         ms = float(self.maxscale)
-        ax.set_xlim(-0.3 * ms, 1.05 * ms)
+        fig = ax.figure
+        renderer = fig.canvas.get_renderer()
+        box = ax.get_window_extent(renderer)
+        width_px, height_px = max(box.width, 1.0), max(box.height, 1.0)
+        # tick labels shrink with the row height (rows closer than ~3 text heights would make the
+        # labels of neighbouring rows touch), but never below 6 pt, which stays legible in print
+        row_pt = height_px / (len(rows) + 0.3) * 72 / fig.dpi
+        tick_fs = float(np.clip(0.3 * row_pt, 6.0, 8.0))
+        name_fs = float(np.clip(0.4 * row_pt, 7.0, 10.0))
+        # leave room left of the axes for the longest row name instead of letting it spill out
+        name_px = max(_text_px(renderer, fig, r[0], name_fs) for r in rows)
+        # names end half a tick label (plus a little) left of 0, so a label centred on the
+        # first tick never runs into its row's name
+        first = [t for _, _, texts in rows for t in texts[:1] + texts[-1:]]
+        gap_px = 0.5 * max(_text_px(renderer, fig, t, tick_fs) for t in first) + 0.01 * width_px
+        right = 1.05 * ms
+        frac = min((name_px + gap_px) / width_px, 0.6)
+        left = min(-0.3 * ms, -frac * right / (1 - frac))
+        ax.set_xlim(left, right)
         ax.set_ylim(-len(rows) + 0.5, 0.8)
-        # data units per character at fontsize 8, to stagger labels that would overlap (as rms)
-        width_px = max(ax.get_window_extent().width, 1.0)
-        per_char = 1.35 * ms / width_px * 8 * 0.6 * ax.figure.dpi / 72
+        per_px = (right - left) / width_px  # data units per pixel
+        gap = gap_px * per_px
+        # minimum gap between neighbouring labels: half a digit
+        pad = 0.5 * _text_px(renderer, fig, "0", tick_fs) * per_px
         for i, (label, xs, texts) in enumerate(rows):
             yv = -i
             if len(xs) == 0:
                 continue
             ax.plot([min(xs), max(xs)], [yv, yv], **line_kw)
-            order = np.argsort(xs, kind="stable")
-            below, prev_x, prev_half, prev_below = set(), -np.inf, 0.0, True
-            for j in order:
-                half = len(texts[j]) * per_char / 2
-                crowded = xs[j] - half < prev_x + prev_half
-                if crowded and not prev_below:
-                    below.add(j)
-                prev_x, prev_half, prev_below = xs[j], half, j in below
-            for j, (xv, txt) in enumerate(zip(xs, texts, strict=True)):
-                if j in below:
-                    ax.plot([xv, xv], [yv, yv - 0.12], **line_kw)
-                    ax.text(xv, yv - 0.18, txt, ha="center", va="top", fontsize=8)
-                else:
-                    ax.plot([xv, xv], [yv, yv + 0.12], **line_kw)
-                    ax.text(xv, yv + 0.18, txt, ha="center", va="bottom", fontsize=8)
-            ax.text(-0.04 * ms, yv, label, ha="right", va="center")
+            widths = [_text_px(renderer, fig, t, tick_fs) * per_px for t in texts]
+            sides = _label_sides(
+                np.asarray(xs, dtype=float), np.asarray(widths), pad, discrete[i], texts
+            )
+            drawn: list[float] = [float(x) for x, sd in zip(xs, sides, strict=True) if sd]
+            for xv, txt, side in zip(xs, texts, sides, strict=True):
+                sgn = -1.0 if side == "below" else 1.0
+                if side is None:
+                    # an unlabelled tick closer than 3 px to another only blackens the axis
+                    if any(abs(xv - d) < 3 * per_px for d in drawn):
+                        continue
+                    drawn.append(float(xv))
+                ax.plot([xv, xv], [yv, yv + 0.12 * sgn], **line_kw)
+                if side is not None:
+                    va = "top" if side == "below" else "bottom"
+                    ax.text(xv, yv + 0.18 * sgn, txt, ha="center", va=va, fontsize=tick_fs)
+            ax.text(-gap, yv, label, ha="right", va="center", fontsize=name_fs)
         ax.axis("off")
         return ax
 
@@ -1357,6 +1379,79 @@ class LogisticNomogram(ClassifierMixin, BaseEstimator):
         )
         obj._summary = _coef_table(fit, obj._terms)
         return obj
+
+
+def _text_px(renderer: Any, fig: Any, text: str, fontsize: float) -> float:
+    """Width in pixels of ``text`` at ``fontsize`` as the figure would render it."""
+    from matplotlib.text import Text
+
+    t = Text(0, 0, text, fontsize=fontsize, figure=fig)
+    return float(t.get_window_extent(renderer).width)
+
+
+def _collide(xs: np.ndarray, widths: np.ndarray, pad: float) -> bool:
+    """Whether any two labels centred at sorted ``xs`` overlap (closer than ``pad``)."""
+    if len(xs) < 2:
+        return False
+    return bool(np.any(np.diff(xs) < (widths[:-1] + widths[1:]) / 2 + pad))
+
+
+def _label_sides(
+    xs: np.ndarray, widths: np.ndarray, pad: float, discrete: bool, texts: Sequence[str]
+) -> list:
+    """Where to draw each tick's label: "above", "below" or None (tick without a label).
+
+    Labels go above the axis. When they would collide, a discrete axis (each level must be
+    named) alternates above/below, as rms does for discrete axes. A numeric axis keeps every
+    k-th label for the smallest k without collisions, as ``label.every`` of rms and R's
+    ``axis()``, which skips labels that would overlap; the kept subset is the one with the
+    roundest values, so ticks such as 0.1, 0.3, 0.5 survive; only when even every other label
+    does not fit on one row are the kept labels alternated above/below (rms' ``fun.side``).
+    The tick marks, and so every number of the scale, stay.
+    """
+    n = len(xs)
+    order = np.argsort(xs, kind="stable")
+    sx, sw = xs[order], widths[order]
+    sides: list = ["above"] * n
+    if not _collide(sx, sw, pad):
+        return sides
+    if discrete:
+        for rank, j in enumerate(order):
+            sides[j] = "above" if rank % 2 == 0 else "below"
+        return sides
+    for k in range(2, n):
+        best = None
+        for stagger in (False, True):
+            for off in range(k):
+                keep = np.arange(off, n, k)
+                lanes = (keep[0::2], keep[1::2]) if stagger else (keep,)
+                # two staggered labels: the ends (the fallback below) say more than inner ones
+                if len(keep) < 2 + stagger or any(_collide(sx[q], sw[q], pad) for q in lanes):
+                    continue
+                ends = int(keep[0] == 0) + int(keep[-1] == n - 1)  # both ends bound the range
+                rough = sum(_roughness(texts[order[i]]) for i in keep)
+                score = (len(keep), ends, -rough, -off)
+                if best is None or score > best[0]:
+                    best = (score, keep, stagger)
+            if best is not None:  # one row of labels is clearer than two: stagger if needed only
+                break
+        if best is not None:
+            _, keep, stagger = best
+            for rank, q in enumerate(keep):
+                sides[order[q]] = "below" if stagger and rank % 2 else "above"
+            dropped = set(range(n)) - set(keep.tolist())
+            for q in dropped:
+                sides[order[q]] = None
+            return sides
+    # not even the two end labels fit side by side: name the ends, one above and one below
+    sides = [None] * n
+    sides[order[0]], sides[order[-1]] = "below", "above"
+    return sides
+
+
+def _roughness(text: str) -> int:
+    """Significant digits of a tick label (0.5 -> 1, 0.25 -> 2); rounder ticks are kept."""
+    return len(text.replace(".", "").replace("-", "").strip("0"))
 
 
 def _fmt(v: Any) -> str:

@@ -462,3 +462,57 @@ def test_sklearn_common_checks(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         check(estimator)
+
+
+def _label_boxes(ax):
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    return [(t.get_text(), t.get_window_extent(renderer)) for t in ax.texts if t.get_text()]
+
+
+@pytest.mark.parametrize("figsize", [(8, 5), (5, 3.5)])
+def test_plot_nomogram_labels_do_not_overlap_on_compressed_risk_axis(figsize):
+    # a wide linear-predictor range compresses the risk axis into a few millimetres; rms (via
+    # R's axis()) drops labels that would collide; so must we, keeping every tick position
+    import matplotlib.pyplot as plt
+
+    rng = np.random.default_rng(1)
+    n = 300
+    df = pd.DataFrame(
+        {
+            "score": rng.normal(0, 1.6, n),
+            "ln": rng.normal(0, 1.4, n),
+            "age": rng.uniform(28, 80, n).round(),
+            "status": rng.choice(["negative", "suspicious"], n),
+        }
+    )
+    lp = -0.5 + 1.6 * df.score + 1.5 * df.ln + 1.2 * (df.status == "suspicious")
+    df["y"] = (rng.random(n) < 1 / (1 + np.exp(-lp))).astype(int)
+    nomo = LogisticNomogram().fit(df, "y", ["score", "ln", "age", "status"])
+    tab = nomo.total_points_table()
+    probs = tab[tab.axis == "probability"]
+    assert len(probs) >= 9  # the crowded case: 0.1 ... 0.9 within a short axis
+    fig, ax = plt.subplots(figsize=figsize)
+    assert nomo.plot_nomogram(ax=ax, risk_label="Risk of ALN metastasis") is ax
+    boxes = _label_boxes(ax)
+    for i, (ta, a) in enumerate(boxes):
+        for tb, b in boxes[i + 1 :]:
+            assert not a.overlaps(b), f"labels {ta!r} and {tb!r} overlap"
+    texts = {t for t, _ in boxes}
+    assert {"negative", "suspicious"} <= texts  # levels are never dropped
+    shown = [float(t) for t in texts & {f"{v:g}" for v in probs["value"]}]
+    assert len(shown) >= 2  # the risk axis stays readable
+    # the numbers are unchanged: each shown probability sits at its tick's exact position
+    shrink = float(nomo.maxscale) / float(tab.loc[tab.axis == "total_points", "value"].max())
+    labels = [f"{v:g}" for v in probs["value"]]
+    where = dict(zip(labels, probs["total_points"] * shrink, strict=True))
+    risk_y = min(t.get_position()[1] for t in ax.texts if t.get_text() in where) // 1
+    for t in ax.texts:
+        x, yv = t.get_position()
+        if t.get_text() in where and yv // 1 == risk_y:
+            assert x == pytest.approx(where[t.get_text()], abs=1e-9)
+    ticks = {round(float(line.get_xdata()[0]), 9) for line in ax.lines}
+    assert {round(float(where[t]), 9) for t in map(str, shown)} <= ticks
+    # nothing is drawn outside the axes (row names used to spill left of it)
+    ax_box = ax.get_window_extent(fig.canvas.get_renderer())
+    assert min(b.x0 for _, b in boxes) >= ax_box.x0 - 1
