@@ -1,59 +1,75 @@
-"""Extract PyRadiomics features for a few cases of the synthetic demo cohort.
+"""Extract PyRadiomics features for a few patients of the synthetic demo cohort.
 
-Shows the feature table and its naming grammar, the diagnostics kept apart, the failures table,
-repeat segmentations for the ICC step, the cache (a second run reads everything back), and
-writing/reading the table. Runs in well under a minute on a laptop.
+Shows the feature table and its naming grammar (``"{roi}__{pyradiomics name}"``), the
+diagnostics kept apart, the failures table, the repeat segmentations kept for the ICC step, the
+cache (the second call reads everything back), and writing/reading the tables.
 
-    python examples/extract_features.py
+Run:   python examples/extract_features.py [--out DIR] [--n-cases N]
+Time:  about 15 s for the default 3 patients (tumour, 5 mm ring and lymph node; ~850 features
+       per ROI); add roughly 3 s per further patient on 2 cores. Writes the demo cohort
+       (data/), the feature cache (cache/), features.parquet, diagnostics.parquet and
+       failures.csv to --out (default: a new temporary folder, printed at the end).
 """
 
 from __future__ import annotations
 
+import argparse
 import tempfile
 import time
 from pathlib import Path
 
-from radiomics_aln.datasets import make_demo_cohort
-from radiomics_aln.extraction import extract_features, params_path, read_features, write_features
+import radiomics_aln as ra
 
 
-def main() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
-        manifest = make_demo_cohort(tmp / "demo", n_cases=16, random_state=0)
-        # A few cases, including some that have repeat segmentations (reader2, repeat).
-        with_repeats = [c for c in manifest.cases if c.repeat_masks][:1]
-        cases = with_repeats + [c for c in manifest.cases if not c.repeat_masks][:2]
-        print(f"settings: {params_path('ultrasound_2d')}")
+def main(argv: list[str] | None = None) -> Path:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, help="output folder (default: a new temporary one)")
+    parser.add_argument("--n-cases", type=int, default=3, help="patients to extract (default 3)")
+    parser.add_argument("--n-jobs", type=int, default=2, help="worker processes (default 2)")
+    args = parser.parse_args(argv)
+    out = args.out or Path(tempfile.mkdtemp(prefix="aln_extract_"))
+    out.mkdir(parents=True, exist_ok=True)
 
-        t0 = time.perf_counter()
-        res = extract_features(
-            cases,
-            rois=("tumor", "peritumoral", "ln"),
-            n_jobs=2,
-            cache_dir=tmp / "cache",
-            repeats=True,
-        )
-        print(f"first run: {res} in {time.perf_counter() - t0:.1f} s")
-        print(res.features.iloc[:, :3].round(3))
-        print(
-            "columns per ROI:", res.features.columns.str.split("__").str[0].value_counts().to_dict()
-        )
-        print("e.g.", res.features.columns[100], "|", res.diagnostics.columns[0])
-        print("failures:", len(res.failures))
-        for reader, table in res.repeats.items():
-            print(f"repeat table {reader}: {table.shape[0]} case(s) x {table.shape[1]} features")
+    manifest = ra.make_demo_cohort(
+        out / "data", n_cases=max(16, args.n_cases), random_state=0, overwrite=True
+    )
+    # A few patients, including one with repeat segmentations (reader2 and repeat).
+    with_repeats = [c for c in manifest.cases if c.repeat_masks]
+    others = [c for c in manifest.cases if not c.repeat_masks]
+    cases = with_repeats[:1] + others[: args.n_cases - 1]
+    print(f"{len(cases)} patients; settings file: {ra.params_path('ultrasound_2d')}")
 
-        t0 = time.perf_counter()
-        again = extract_features(cases, n_jobs=2, cache_dir=tmp / "cache", repeats=True)
-        print(
-            f"second run: {again.n_cached} ROIs from the cache in {time.perf_counter() - t0:.2f} s"
-        )
-        assert again.features.equals(res.features)
+    t0 = time.perf_counter()
+    res = ra.extract_features(
+        cases,
+        rois=("tumor", "peritumoral", "ln"),
+        n_jobs=args.n_jobs,
+        cache_dir=out / "cache",  # one file per ROI: a rerun (or a crash) loses nothing
+        repeats=True,  # also extract the reader2 / repeat segmentations, for the ICC filter
+    )
+    print(f"first call: {res} in {time.perf_counter() - t0:.1f} s")
+    print(res.features.iloc[:, :3].round(3))
+    per_roi = res.features.columns.str.split("__").str[0].value_counts().to_dict()
+    print("feature columns per ROI:", per_roi)
+    print("e.g.", res.features.columns[100], "|", res.diagnostics.columns[0])
+    print("failures:", len(res.failures))
+    for reader, table in res.repeats.items():
+        print(f"repeat table {reader}: {table.shape[0]} case(s) x {table.shape[1]} features")
 
-        path = write_features(res.features, tmp / "features.parquet")
-        back = read_features(path)
-        print(f"wrote and read back {path.name}: identical = {back.equals(res.features)}")
+    # The same call again: every ROI comes from the cache.
+    t0 = time.perf_counter()
+    again = ra.extract_features(cases, n_jobs=args.n_jobs, cache_dir=out / "cache", repeats=True)
+    print(f"second call: {again.n_cached} ROIs from the cache in {time.perf_counter() - t0:.2f} s")
+    print("identical tables:", again.features.equals(res.features))
+
+    # Parquet keeps the dtypes; read_features gives back exactly the same table.
+    path = ra.write_features(res.features, out / "features.parquet")
+    ra.write_features(res.diagnostics, out / "diagnostics.parquet")
+    res.failures.to_csv(out / "failures.csv", index=False)
+    back = ra.read_features(path)
+    print(f"wrote and read back {path.name}: identical = {back.equals(res.features)}")
+    print(f"\nOutputs written to {out}")
+    return out
 
 
 if __name__ == "__main__":
