@@ -1571,6 +1571,8 @@ def plot_roc(
         label = f"{name}: AUC {f.format(res['estimate'])}"
         if ci is not None:
             label += f" ({f.format(res['ci_low'])}\u2013{f.format(res['ci_high'])})"
+        if len(label) > 32:  # long model names: AUC on its own line keeps the legend narrow
+            label = label.replace(": AUC", "\nAUC", 1)
         # Increasing thresholds walk the curve from (1, 1) to (0, 0).
         ax.plot(table["fpr"], table["sensitivity"], label=label, drawstyle="default", **kwargs)
     if diagonal:

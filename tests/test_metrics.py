@@ -731,3 +731,20 @@ def test_plot_risk_groups_tolerates_bounds_rounded_past_the_proportion():
     table.loc[high, "ci_low"] = table.loc[high, "proportion"] + 1e-17
     ax = plot_risk_groups(table)
     assert len(ax.patches) == 2
+
+
+def test_plot_roc_long_names_keep_legend_off_the_curves():
+    # a one-line "long name: AUC x (lo-hi)" legend spans the axes and hides the curves' start
+    import matplotlib.pyplot as plt
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 200)
+    s = y + rng.normal(size=200)
+    fig, ax = plt.subplots(figsize=(5, 4))
+    plot_roc(y, {"Clinical model (US LN status + size)": s}, ax=ax)
+    text = ax.get_legend().get_texts()[0].get_text()
+    assert text.startswith("Clinical model (US LN status + size)\nAUC ")
+    fig.canvas.draw()
+    leg = ax.get_legend().get_window_extent()
+    box = ax.get_window_extent()
+    assert leg.x0 - box.x0 > 0.1 * box.width  # clear of the steep start of the curves
