@@ -489,7 +489,8 @@ def plot_decision_curve(
         ax.set_ylim(*ylim)
     ax.set_xlim(float(table["threshold"].min()), float(table["threshold"].max()))
     ax.set_xlabel("Threshold probability")
-    ax.legend(fontsize="small")
+    # outside the axes: inside, the legend always sits on some curve (they span the plot)
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
     if cost_benefit_axis:
         _add_cost_benefit_axis(ax)
     return ax

@@ -262,3 +262,16 @@ def test_plot_clinical_impact(sim):
     out = plot_clinical_impact(clinical_impact(sim["y"], sim["p_new"]), ax=ax)
     assert out is ax and len(ax.get_lines()) == 2
     assert ax.get_ylim()[1] >= 1000
+
+
+def test_plot_decision_curve_legend_outside_the_curves():
+    # the curves span the whole axes; a legend inside always hid part of one of them
+    import matplotlib.pyplot as plt
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 200)
+    p = 1 / (1 + np.exp(-(2 * y - 1 + rng.normal(size=200))))
+    fig, ax = plt.subplots()
+    plot_decision_curve(decision_curve(y, {"a": p, "b": p**2}), ax=ax)
+    fig.canvas.draw()
+    assert ax.get_legend().get_window_extent().x0 >= ax.get_window_extent().x1
