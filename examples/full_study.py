@@ -1,38 +1,54 @@
 """The full study on the synthetic demo cohort, in Python (what `radiomics-aln demo` runs).
 
 Generates a demo cohort (tumour and lymph-node ultrasound images, masks, repeat segmentations,
-clinical variables and an ALN outcome from a known model), then:
+clinical variables and an ALN outcome from a known model), then runs the whole workflow with
+``ra.Study``:
 
 extraction -> ICC filter (training repeats) -> tumour / peritumoral / LN LASSO scores ->
 univariate screen -> backward stepwise clinical and clinical-radiomics models -> nomogram ->
 evaluation on the internal, external and prospective cohorts -> tables, figures, model, report.
 
-Run:  python examples/full_study.py [OUT_DIR] [N_CASES]
-(default 120 patients: 3-5 minutes on 2 cores, mostly feature extraction; a rerun reuses the
-feature cache. `radiomics-aln demo` uses 200 patients.)
+Run:   python examples/full_study.py [--out DIR] [--n-cases N] [--n-jobs N]
+Time:  default 120 patients: 3-5 minutes on 2 cores, mostly feature extraction (a rerun with the
+       same --out reuses the feature cache). `radiomics-aln demo` uses 200 patients. Below about
+       60 patients the training cohort is too small for a stable nomogram (the logistic fit can
+       hit complete separation). Writes data/, cache/, tables/, figures/, model.json and
+       report.html to --out (default: a new temporary folder, printed at the end).
 """
 
 from __future__ import annotations
 
-import sys
+import argparse
+import tempfile
 import time
 from pathlib import Path
 
 import pandas as pd
 
-from radiomics_aln.datasets import make_demo_cohort
-from radiomics_aln.metrics import roc_auc
-from radiomics_aln.study import CLINICAL_MODEL, COMBINED_MODEL, Study, demo_config
+import radiomics_aln as ra
+
+# Labels of the two logistic models in the study's tables (column "model").
+CLINICAL = "Clinical model"
+COMBINED = "Clinical-radiomics model"
 
 
-def main(out_dir: str = "full_study_output", n_cases: int = 120) -> Study:
+def main(argv: list[str] | None = None) -> ra.Study:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, help="output folder (default: a new temporary one)")
+    parser.add_argument("--n-cases", type=int, default=120, help="patients (default 120)")
+    parser.add_argument("--n-jobs", type=int, default=2, help="worker processes (default 2)")
+    args = parser.parse_args(argv)
+    out = args.out or Path(tempfile.mkdtemp(prefix="aln_full_study_"))
     start = time.monotonic()
-    out = Path(out_dir)
-    manifest = make_demo_cohort(out / "data", n_cases=n_cases, random_state=0, overwrite=True)
+
+    manifest = ra.make_demo_cohort(out / "data", n_cases=args.n_cases, random_state=0,
+                                   overwrite=True)  # fmt: skip
     print(manifest)
 
-    config = demo_config(manifest.path, cache_dir=str(out / "cache"), n_jobs=2)
-    study = Study(config, progress=lambda msg: print("  ..", msg)).fit()
+    # The demo's study settings (outcome, cohorts, ROIs, clinical candidates); any StudyConfig
+    # field can be overridden here.
+    config = ra.demo_config(manifest.path, cache_dir=str(out / "cache"), n_jobs=args.n_jobs)
+    study = ra.Study(config, progress=lambda msg: print("  ..", msg)).fit()
 
     model = study.model_
     print("\nICC filter kept", len(study.icc_filter_.selected_features_), "of",
@@ -44,38 +60,37 @@ def main(out_dir: str = "full_study_output", n_cases: int = 120) -> Study:
     print("Clinical-radiomics model (nomogram):", model.combined_model.predictors_)
     print(f"Youden cutoff (training): p >= {model.settings['cutoff']:.3f}")
 
+    # Apply the fitted model, unchanged, to every test cohort.
     study.evaluate()
     tables = study.results_["tables"]
     print("\nTable 3")
     print(tables["table3"].to_string(index=False))
     dl = tables["delong"]
-    pair = dl["model_1"].isin([CLINICAL_MODEL, COMBINED_MODEL]) & dl["model_2"].isin(
-        [CLINICAL_MODEL, COMBINED_MODEL]
-    )
+    pair = dl["model_1"].isin([CLINICAL, COMBINED]) & dl["model_2"].isin([CLINICAL, COMBINED])
     print("\nDeLong, clinical-radiomics vs clinical model")
     print(
         dl.loc[pair, ["cohort", "auc_1", "auc_2", "difference", "p_value"]].to_string(index=False)
     )
 
-    # The demo outcome was drawn from a known model (datasets.demo_generating_model): the AUC of
-    # its true linear predictor is the ceiling any model can reach on each cohort.
+    # The demo outcome was drawn from a known model (ra.demo_generating_model): the AUC of its
+    # true linear predictor is the ceiling any model can reach on each cohort.
     truth = pd.read_csv(out / "data" / "truth.csv", index_col="case_id")
     perf = tables["table3_full"].set_index(["cohort", "model"])
     print("\nAUC: clinical | clinical-radiomics | generating model (oracle)")
     for cohort in study.cohorts_:
         label = config.label(cohort)
         t = truth[truth["cohort"] == cohort]
-        oracle = roc_auc(t["aln_metastasis"], t["linear_predictor"])["estimate"].iloc[0]
+        oracle = ra.roc_auc(t[ra.DEMO_OUTCOME], t["linear_predictor"])["estimate"].iloc[0]
         print(
-            f"  {label:<17} {perf.loc[(label, CLINICAL_MODEL), 'auc']:.3f} | "
-            f"{perf.loc[(label, COMBINED_MODEL), 'auc']:.3f} | {oracle:.3f}"
+            f"  {label:<17} {perf.loc[(label, CLINICAL), 'auc']:.3f} | "
+            f"{perf.loc[(label, COMBINED), 'auc']:.3f} | {oracle:.3f}"
         )
 
-    study.save(out)
+    study.save(out)  # tables/, figures/, model.json, config.yaml and report.html
     print(f"\nReport: {(out / 'report.html').resolve()}  ({time.monotonic() - start:.0f} s)")
+    print(f"Outputs written to {out}")
     return study
 
 
 if __name__ == "__main__":
-    args = sys.argv[1:]
-    main(args[0] if args else "full_study_output", int(args[1]) if len(args) > 1 else 120)
+    main()
