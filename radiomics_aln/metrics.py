@@ -1682,7 +1682,9 @@ def plot_risk_groups(
                     fontsize="small",
                 )
     ax.set_xticks(x, names)
-    ax.set_ylim(0, 1.1)
+    # headroom above the "events/n" labels for a one-row legend, which used to cover them
+    ax.set_ylim(0, 1.25)
+    ax.set_yticks(np.linspace(0, 1, 6))
     ax.set_ylabel("Proportion with the outcome")
-    ax.legend(fontsize="small")
+    ax.legend(fontsize="small", loc="upper center", ncol=2, frameon=False)
     return ax

@@ -748,3 +748,24 @@ def test_plot_roc_long_names_keep_legend_off_the_curves():
     leg = ax.get_legend().get_window_extent()
     box = ax.get_window_extent()
     assert leg.x0 - box.x0 > 0.1 * box.width  # clear of the steep start of the curves
+
+
+def test_plot_risk_groups_legend_clear_of_bar_labels():
+    # the legend used to sit on the "events/n" label of the last high-risk bar
+    import matplotlib.pyplot as plt
+
+    rng = np.random.default_rng(3)
+    cohorts = {}
+    for name in ("Training", "Internal validation", "External validation"):
+        p = rng.random(150)
+        cohorts[name] = ((rng.random(150) < p**3 * 3).astype(int), p)
+    fig, ax = plt.subplots(figsize=(5.5, 4.5))
+    plot_risk_groups(cohorts, 0.5, ax=ax)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    leg = ax.get_legend().get_window_extent(renderer)
+    labels = [t for t in ax.texts if "/" in t.get_text()]
+    assert len(labels) == 6
+    for t in labels:
+        assert not leg.overlaps(t.get_window_extent(renderer)), t.get_text()
+    assert max(ax.get_yticks()) == 1.0  # no proportion ticks above 100 %
