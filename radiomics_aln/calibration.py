@@ -608,8 +608,10 @@ def _draw_calibration(
             color=line.get_color(),
             label="Bias-corrected",
         )
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1)
+    # a small margin: groups observed at 0 % or 100 % and their CIs used to be cut in half
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_aspect("equal")
     ax.set_xlabel("Predicted probability")
     ax.set_ylabel("Observed probability")
     ax.legend(loc="upper left", fontsize=8)

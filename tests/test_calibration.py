@@ -347,3 +347,18 @@ def test_plot_calibration_with_bias_corrected_curve(birthwt, full_model):
     ax = plot_calibration(birthwt["low"], p, ax=plt.subplots()[1], bias_corrected=cal)
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "Bias-corrected" in labels
+
+
+def test_plot_calibration_shows_groups_at_zero_and_one_whole():
+    # groups observed at 0 % or 100 % sat on the axes' edge, their markers cut in half
+    import matplotlib.pyplot as plt
+
+    rng = np.random.default_rng(0)
+    p = np.clip(rng.beta(0.5, 0.5, 400), 1e-4, 1 - 1e-4)
+    y = (rng.random(400) < p).astype(int)
+    fig, ax = plt.subplots()
+    assert plot_calibration(y, p, ax=ax) is ax
+    lo, hi = ax.get_xlim()
+    assert lo < 0 and hi > 1
+    lo, hi = ax.get_ylim()
+    assert lo < 0 and hi > 1
