@@ -1313,12 +1313,13 @@ def load_case_rois(
 # quality-control figure
 # --------------------------------------------------------------------------------------------
 
+# Okabe-Ito colours: distinguishable with red-green colour blindness and on a grey image
 _ROI_COLOURS = {
-    "tumor": "#e41a1c",
-    "peritumoral": "#ffbf00",
-    "tumor_peritumoral": "#4daf4a",
-    "ln": "#377eb8",
-    "fov": "#bbbbbb",
+    "tumor": "#D55E00",  # vermillion
+    "peritumoral": "#F0E442",  # yellow
+    "tumor_peritumoral": "#56B4E9",  # sky blue
+    "ln": "#009E73",  # bluish green
+    "fov": "#BBBBBB",
 }
 
 
@@ -1384,16 +1385,21 @@ def plot_rois(
     ax.imshow(sitk.GetArrayViewFromImage(image), extent=extent, **kwargs)
     xs = ox + np.arange(nx) * sx
     ys = oy + np.arange(ny) * sy
-    handles = []
+    handles, outlines = [], []
     for k, (name, mask) in enumerate(rois.items()):
         if mask is None:
             continue
         colour = _ROI_COLOURS.get(name, f"C{k}")
         values = sitk.GetArrayViewFromImage(mask).astype(float)
-        if name != "fov":  # translucent fill, so touching outlines stay readable
+        if name != "fov" and fill_alpha > 0:  # translucent fill, so outlines stay readable
             ax.contourf(xs, ys, values, levels=[0.5, 1.5], colors=[colour], alpha=fill_alpha)
-        ax.contour(xs, ys, values, levels=[0.5], colors=[colour], linewidths=1.2)
+        outlines.append((values, colour))
         handles.append(Line2D([], [], color=colour, label=name))
+    # outlines above every fill, the first-listed ROI on top and thinnest: ROIs share edges
+    # (the ring's inner edge is the tumour's outline, its outer edge the union's), and a
+    # wider line underneath stays visible as a border of the one on top
+    for rank, (values, colour) in reversed(list(enumerate(outlines))):
+        ax.contour(xs, ys, values, levels=[0.5], colors=[colour], linewidths=1.2 + 1.5 * rank)
     if handles:
         ax.legend(handles=handles, loc="lower right", fontsize="small", framealpha=0.7)
     unit = "pixel" if spacing_source(image) in {"pixel", "unknown"} else "mm"

@@ -989,3 +989,37 @@ def test_roi_demo_example_runs(tmp_path):
     assert saved.loc["case175", "coverage"] == pytest.approx(0.606, abs=0.002)
     assert saved.loc["case101", "coverage"] == 1.0
     assert list(table.index) == ["case175", "case101"]
+
+
+def test_plot_rois_colour_blind_safe_and_tumour_outline_on_top():
+    # the ring's inner edge is the tumour's outline: drawn later, it used to hide the tumour;
+    # red/green (tumour vs tumour+ring) is not readable with deuteranopia
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import to_hex
+
+    from radiomics_aln.roi import plot_rois
+
+    img = sitk.GetImageFromArray(np.random.default_rng(0).random((80, 100)))
+    img.SetSpacing((0.2, 0.2))
+    arr = np.zeros((80, 100), np.uint8)
+    arr[30:50, 40:60] = 1
+    tumor = sitk.GetImageFromArray(arr)
+    tumor.CopyInformation(img)
+    ring = peritumoral_ring(tumor, 2.0)
+    rois = {"tumor": tumor, "peritumoral": ring, "tumor_peritumoral": tumor | ring}
+    fig, ax = plt.subplots()
+    plot_rois(img, rois, ax=ax)
+    legend = {
+        t.get_text(): to_hex(h.get_color())
+        for t, h in zip(ax.get_legend().get_texts(), ax.get_legend().legend_handles, strict=True)
+    }
+    assert legend == {
+        "tumor": "#d55e00",
+        "peritumoral": "#f0e442",
+        "tumor_peritumoral": "#56b4e9",
+    }
+    # the last artist drawn is the tumour's outline, the thinnest line
+    last = ax.collections[-1]
+    assert to_hex(last.get_edgecolor()[0]) == "#d55e00"
+    widths = [float(c.get_linewidth()[0]) for c in ax.collections[-3:]]
+    assert widths == sorted(widths, reverse=True)
