@@ -543,20 +543,18 @@ def plot_clinical_impact(
         )
     ax = _get_ax(ax)
     pop = int(table["population"].iloc[0])
+    # caller's kwargs win over the defaults (color= used to raise "multiple values")
     ax.plot(
         table["threshold"],
         table["n_high_risk"],
-        color="#C44E52",
-        label="Number high risk",
-        **kwargs,
+        **({"color": "#C44E52", "label": "Number high risk"} | kwargs),
     )
     ax.plot(
         table["threshold"],
         table["n_high_risk_events"],
-        color="#4C72B0",
-        linestyle="--",
-        label="Number high risk with event",
-        **kwargs,
+        **(
+            {"color": "#4C72B0", "linestyle": "--", "label": "Number high risk with event"} | kwargs
+        ),
     )
     for col, color in (("n_high_risk", "#C44E52"), ("n_high_risk_events", "#4C72B0")):
         if f"{col}_ci_low" in table:

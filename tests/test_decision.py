@@ -275,3 +275,17 @@ def test_plot_decision_curve_legend_outside_the_curves():
     plot_decision_curve(decision_curve(y, {"a": p, "b": p**2}), ax=ax)
     fig.canvas.draw()
     assert ax.get_legend().get_window_extent().x0 >= ax.get_window_extent().x1
+
+
+def test_plot_clinical_impact_forwards_kwargs_over_defaults():
+    import matplotlib.pyplot as plt
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 100)
+    p = np.clip(0.3 * y + rng.random(100) * 0.7, 0.01, 0.99)
+    fig, ax = plt.subplots()
+    out = plot_clinical_impact(clinical_impact(y, p), ax=ax, color="k", lw=2)
+    assert out is ax
+    lines = ax.get_lines()[:2]
+    assert [ln.get_color() for ln in lines] == ["k", "k"]
+    assert [ln.get_linewidth() for ln in lines] == [2, 2]
