@@ -1654,16 +1654,8 @@ def plot_risk_groups(
                 0.0,
                 None,
             )
-        ax.bar(
-            pos,
-            sub["proportion"].to_numpy(),
-            width,
-            yerr=err,
-            capsize=3,
-            color=color,
-            label=f"{group.capitalize()} risk",
-            **kwargs,
-        )
+        bar_kw = {"capsize": 3, "color": color, "label": f"{group.capitalize()} risk"} | kwargs
+        ax.bar(pos, sub["proportion"].to_numpy(), width, yerr=err, **bar_kw)
         # Label each bar "events/n" above its error bar so the two never overlap.
         tops = sub["ci_high"] if ci else sub["proportion"]
         for xi, (k, n, prop, top) in zip(

@@ -769,3 +769,13 @@ def test_plot_risk_groups_legend_clear_of_bar_labels():
     for t in labels:
         assert not leg.overlaps(t.get_window_extent(renderer)), t.get_text()
     assert max(ax.get_yticks()) == 1.0  # no proportion ticks above 100 %
+
+
+def test_plot_risk_groups_kwargs_override_defaults():
+    import matplotlib.pyplot as plt
+
+    y = np.array([0, 1, 0, 1, 1, 0, 1, 0])
+    p = np.array([0.1, 0.9, 0.2, 0.8, 0.7, 0.6, 0.3, 0.4])
+    fig, ax = plt.subplots()
+    assert plot_risk_groups({"A": (y, p)}, 0.5, ax=ax, color="grey", edgecolor="k") is ax
+    assert all(b.get_facecolor()[:3] == (0.5019607843137255,) * 3 for b in ax.patches)
