@@ -10,10 +10,11 @@ evaluation on the internal, external and prospective cohorts -> tables, figures,
 
 Run:   python examples/full_study.py [--out DIR] [--n-cases N] [--n-jobs N]
 Time:  default 120 patients: 3-5 minutes on 2 cores, mostly feature extraction (a rerun with the
-       same --out reuses the feature cache). `radiomics-aln demo` uses 200 patients. Below about
-       60 patients the training cohort is too small for a stable nomogram (the logistic fit can
-       hit complete separation). Writes data/, cache/, tables/, figures/, model.json and
-       report.html to --out (default: a new temporary folder, printed at the end).
+       same --out reuses the feature cache); --n-cases 50 takes about 2 minutes. `radiomics-aln
+       demo` uses 200 patients. With fewer than 50 the training cohort is too small for the
+       stepwise logistic models (40 patients stop with a complete-separation error). Writes
+       data/, cache/, tables/, figures/, model.json and report.html to --out (default: a new
+       temporary folder, printed at the end).
 """
 
 from __future__ import annotations
