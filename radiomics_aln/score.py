@@ -661,7 +661,7 @@ class RadScore(TransformerMixin, BaseEstimator):
         if np.isfinite(self.lambda_):
             ax.axvline(np.log(self.lambda_), color="k", ls="--", lw=1)
         ax.axhline(0.0, color="grey", lw=0.5)
-        ax.set_xlabel("log(lambda)")
+        ax.set_xlabel("log(\u03bb)")
         ax.set_ylabel("coefficient (per SD)")
         ax.set_title(f"{self.name}: LASSO path")
         return ax
@@ -680,30 +680,49 @@ class RadScore(TransformerMixin, BaseEstimator):
         ax.errorbar(cvr["log_lambda"], cvr["cv_mean"], yerr=cvr["cv_se"], **opts)
         ax.axvline(np.log(self.lambda_min_), color="k", ls="--", lw=1, label="lambda.min")
         ax.axvline(np.log(self.lambda_1se_), color="k", ls=":", lw=1, label="lambda.1se")
-        ax.set_xlabel("log(lambda)")
+        ax.set_xlabel("log(\u03bb)")
         measure = cvr.attrs.get("measure", "deviance")
         ax.set_ylabel("AUC" if measure == "auc" else "binomial deviance")
         ax.set_title(f"{self.name}: {self.foldid_.max()}-fold CV")
         ax.legend(loc="best", fontsize="small")
         return ax
 
-    def plot_coefficients(self, ax: Any = None, **kwargs: Any) -> Any:
-        """Horizontal bars of the nonzero coefficients (z-scale), largest |coef| on top."""
+    def plot_coefficients(
+        self, ax: Any = None, *, max_features: int | None = None, **kwargs: Any
+    ) -> Any:
+        """Horizontal bars of the nonzero coefficients (z-scale), largest |coef| on top.
+
+        ``max_features`` bars at most (the largest |coef|); by default as many as the axes
+        can label at a legible font size (>= 6 pt). The title says when some are left out.
+        ``**kwargs`` go to ``ax.barh``. Returns the axes.
+        """
         import matplotlib.pyplot as plt
 
         check_is_fitted(self, "coef_")
         ax = ax if ax is not None else plt.gca()
         body = self.summary.drop(index="(Intercept)")
-        if len(body):
+        n_all = len(body)
+        if n_all:
+            # one label per bar: rows must be >= ~1.25 font heights for 6 pt labels
+            height_pt = ax.get_window_extent().height * 72 / ax.figure.dpi
+            fit = max(int(height_pt / (1.25 * 6.0)), 1)
+            limit = fit if max_features is None else int(max_features)
+            if limit < 1:
+                raise InputError(f"`max_features` must be >= 1, got {max_features!r}")
+            body = body.iloc[:limit]
             vals = body["coef"].to_numpy()[::-1]
             colors = np.where(vals > 0, "tab:red", "tab:blue")
             ax.barh(np.arange(len(vals)), vals, color=kwargs.pop("color", colors), **kwargs)
             ax.set_yticks(np.arange(len(vals)), body.index[::-1])
+            ax.set_ylim(-0.6, len(vals) - 0.4)
+            font = float(np.clip(height_pt / max(len(vals), 1) / 1.25, 6.0, 10.0))
+            ax.tick_params(axis="y", labelsize=font)
         else:
             ax.text(0.5, 0.5, "no feature kept", ha="center", va="center", transform=ax.transAxes)
         ax.axvline(0.0, color="grey", lw=0.5)
         ax.set_xlabel("coefficient (per SD)")
-        ax.set_title(f"{self.name}: {len(body)} feature(s), lambda={self.lambda_:.3g}")
+        shown = f"largest {len(body)} of {n_all}" if len(body) < n_all else f"{n_all}"
+        ax.set_title(f"{self.name}: {shown} feature(s), \u03bb = {self.lambda_:.3g}")
         return ax
 
     # ------------------------------------------------------------------ persistence

@@ -544,3 +544,36 @@ def test_path_meets_kkt_conditions(n, p, seed, signal):
         nz = path.coefs[:, k] != 0
         assert np.all(np.abs(g[~nz]) <= lam * (1 + 1e-6))
         np.testing.assert_allclose(g[nz], lam * np.sign(path.coefs[nz, k]), atol=1e-6 * lam)
+
+
+def test_plot_coefficients_many_features_stay_legible():
+    # 40+ selected features used to print their names on top of each other
+    import matplotlib.pyplot as plt
+
+    rng = np.random.default_rng(2)
+    X = pd.DataFrame(
+        rng.normal(size=(200, 60)),
+        columns=[f"peritumoral__wavelet-LHL_glszm_Feature{i:02d}" for i in range(60)],
+    )
+    lin = X.to_numpy() @ rng.normal(scale=0.6, size=60)
+    y = (rng.random(200) < 1 / (1 + np.exp(-lin))).astype(int)
+    rs = RadScore(random_state=0, redundancy_threshold=None).fit(X, y)
+    n_sel = len(rs.selected_features_)
+    assert n_sel > 35
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    rs.plot_coefficients(ax=ax)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    labels = [t for t in ax.get_yticklabels() if t.get_text()]
+    assert len(labels) == len(ax.patches) < n_sel
+    assert f"of {n_sel}" in ax.get_title()
+    assert labels[0].get_fontsize() >= 6
+    boxes = [t.get_window_extent(renderer) for t in labels]
+    assert not any(a.overlaps(b) for a, b in zip(boxes, boxes[1:], strict=False))
+    # the bars shown are the largest |coef|
+    shown = {t.get_text() for t in labels}
+    assert shown == set(rs.summary.drop(index="(Intercept)").index[: len(shown)])
+    _, ax2 = plt.subplots(figsize=(6, 4.5))
+    assert len(rs.plot_coefficients(ax=ax2, max_features=5).patches) == 5
+    with pytest.raises(InputError, match="max_features"):
+        rs.plot_coefficients(max_features=0)
