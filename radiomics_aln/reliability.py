@@ -1138,6 +1138,13 @@ class ICCFilter(SelectorMixin, BaseEstimator):
 # --------------------------------------------------------------------------------------------
 
 _ROI_ORDER = ["tumor", "peritumoral", "tumor_peritumoral", "ln"]
+# Okabe-Ito colours (distinguishable with colour-vision deficiency); other ROIs use the cycle
+_ROI_PLOT_COLOURS = {
+    "tumor": "#0072B2",
+    "peritumoral": "#E69F00",
+    "tumor_peritumoral": "#CC79A7",
+    "ln": "#009E73",
+}
 
 
 def _parse_feature_name(name: str) -> tuple[str, str, str, str]:
@@ -1248,11 +1255,17 @@ def plot_icc(
         ax = plt.gca()
     colors = plt.rcParams["axes.prop_cycle"].by_key().get("color", ["C0", "C1", "C2", "C3"])
     width = 0.8 / max(len(rois), 1)
-    box_kwargs = {"widths": width * 0.9, "patch_artist": True, "showfliers": False}
+    box_kwargs = {
+        "widths": width * 0.9,
+        "patch_artist": True,
+        "showfliers": False,
+        # matplotlib's orange median vanished inside the orange (peritumoral) boxes
+        "medianprops": {"color": "black", "lw": 1.2},
+    }
     box_kwargs.update(kwargs)
     rng = np.random.default_rng(0)  # fixed jitter: the same table always draws the same figure
     for j, roi in enumerate(rois):
-        color = colors[j % len(colors)]
+        color = _ROI_PLOT_COLOURS.get(roi, colors[j % len(colors)])
         data, positions = [], []
         for i, cls in enumerate(classes):
             sel = parsed.loc[(parsed["roi"] == roi) & (parsed["feature_class"] == cls), "value"]
@@ -1272,7 +1285,8 @@ def plot_icc(
         ax.plot([], [], "s", color=color, alpha=0.6, label=f"{roi} (n={int(sum(map(len, data)))})")
     if threshold is not None:
         ax.axhline(threshold, color="0.2", ls="--", lw=1, label=f"threshold {threshold:g}")
-        ax.axhline(AGREEMENT_LEVELS["good"], color="0.5", ls=":", lw=1)
+        good = AGREEMENT_LEVELS["good"]
+        ax.axhline(good, color="0.5", ls=":", lw=1, label=f"good/poor border {good:g}")
     ax.set_xticks(range(len(classes)))
     ax.set_xticklabels(classes)
     ax.set_xlim(-0.6, len(classes) - 0.4)

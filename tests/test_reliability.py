@@ -822,3 +822,34 @@ def test_plot_icc_returns_axes_and_groups():
         plot_icc(filt.icc_, comparison="both")
     with pytest.raises(InputError, match="no column `kappa`"):
         plot_icc(filt.icc_, value="kappa")
+
+
+def test_plot_icc_colour_blind_safe_roi_colours_and_labelled_lines():
+    # tab10's green and orange (ln vs peritumoral) merge for deuteranopes; the dotted 0.60
+    # line had no legend entry
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import to_hex
+
+    rng = np.random.default_rng(0)
+    cols = [
+        f"{roi}__original_{cls}_F{i}"
+        for roi in ("tumor", "peritumoral", "ln")
+        for cls in ("glcm", "firstorder")
+        for i in range(5)
+    ]
+    truth = pd.DataFrame(rng.normal(size=(20, len(cols))), columns=cols)
+    reads = {r: truth + rng.normal(scale=0.5, size=truth.shape) for r in ("reader1", "reader2")}
+    fig, ax = plt.subplots()
+    plot_icc(icc_table(reads), ax=ax)
+    handles, labels = ax.get_legend_handles_labels()
+    colours = {
+        lab.split(" ")[0]: to_hex(h.get_color()) for h, lab in zip(handles, labels, strict=True)
+    }
+    assert colours["tumor"] == "#0072b2"
+    assert colours["peritumoral"] == "#e69f00"
+    assert colours["ln"] == "#009e73"
+    assert "good/poor border 0.6" in labels
+    medians = [
+        ln for ln in ax.get_lines() if ln.get_color() == "black" and len(ln.get_xdata()) == 2
+    ]
+    assert len(medians) >= 6  # one per box, visible on every box colour
