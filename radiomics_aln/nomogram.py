@@ -1218,7 +1218,7 @@ class LogisticNomogram(ClassifierMixin, BaseEstimator):
         discrete += [False] * (len(rows) - len(discrete))
         ms = float(self.maxscale)
         fig = ax.figure
-        renderer = fig.canvas.get_renderer()
+        renderer = _renderer(fig)
         box = ax.get_window_extent(renderer)
         width_px, height_px = max(box.width, 1.0), max(box.height, 1.0)
         # tick labels shrink with the row height (rows closer than ~3 text heights would make the
@@ -1247,11 +1247,11 @@ class LogisticNomogram(ClassifierMixin, BaseEstimator):
                 continue
             ax.plot([min(xs), max(xs)], [yv, yv], **line_kw)
             widths = [_text_px(renderer, fig, t, tick_fs) * per_px for t in texts]
-            sides = _label_sides(
+            sides, at = _label_sides(
                 np.asarray(xs, dtype=float), np.asarray(widths), pad, discrete[i], texts
             )
             drawn: list[float] = [float(x) for x, sd in zip(xs, sides, strict=True) if sd]
-            for xv, txt, side in zip(xs, texts, sides, strict=True):
+            for xv, lx, txt, side in zip(xs, at, texts, sides, strict=True):
                 sgn = -1.0 if side == "below" else 1.0
                 if side is None:
                     # an unlabelled tick closer than 3 px to another only blackens the axis
@@ -1259,9 +1259,15 @@ class LogisticNomogram(ClassifierMixin, BaseEstimator):
                         continue
                     drawn.append(float(xv))
                 ax.plot([xv, xv], [yv, yv + 0.12 * sgn], **line_kw)
-                if side is not None:
-                    va = "top" if side == "below" else "bottom"
-                    ax.text(xv, yv + 0.18 * sgn, txt, ha="center", va=va, fontsize=tick_fs)
+                if side is None:
+                    continue
+                va = "top" if side == "below" else "bottom"
+                ty = yv + 0.18 * sgn
+                if abs(lx - xv) > 0.5 * per_px:  # label moved aside: a leader line to its tick
+                    ty = yv + 0.34 * sgn
+                    leader = line_kw | {"lw": 0.5 * float(line_kw.get("lw", 1.0))}
+                    ax.plot([xv, lx], [yv + 0.12 * sgn, yv + 0.3 * sgn], **leader)
+                ax.text(lx, ty, txt, ha="center", va=va, fontsize=tick_fs)
             ax.text(-gap, yv, label, ha="right", va="center", fontsize=name_fs)
         ax.axis("off")
         return ax
@@ -1381,6 +1387,12 @@ class LogisticNomogram(ClassifierMixin, BaseEstimator):
         return obj
 
 
+def _renderer(fig: Any) -> Any:
+    """A renderer to measure text with; vector backends (svg, pdf) have no get_renderer."""
+    get = getattr(fig.canvas, "get_renderer", None)
+    return get() if get is not None else fig._get_renderer()
+
+
 def _text_px(renderer: Any, fig: Any, text: str, fontsize: float) -> float:
     """Width in pixels of ``text`` at ``fontsize`` as the figure would render it."""
     from matplotlib.text import Text
@@ -1398,11 +1410,14 @@ def _collide(xs: np.ndarray, widths: np.ndarray, pad: float) -> bool:
 
 def _label_sides(
     xs: np.ndarray, widths: np.ndarray, pad: float, discrete: bool, texts: Sequence[str]
-) -> list:
-    """Where to draw each tick's label: "above", "below" or None (tick without a label).
+) -> tuple[list, np.ndarray]:
+    """Where to draw each tick's label: "above", "below" or None (tick without a label), and
+    the label's x position (the tick's own unless moved aside).
 
     Labels go above the axis. When they would collide, a discrete axis (each level must be
-    named) alternates above/below, as rms does for discrete axes. A numeric axis keeps every
+    named) alternates above/below, as rms does for discrete axes; if even that collides, the
+    labels go in one row above, pushed apart just enough and joined to their ticks by
+    leader lines (rms would drop them instead). A numeric axis keeps every
     k-th label for the smallest k without collisions, as ``label.every`` of rms and R's
     ``axis()``, which skips labels that would overlap; the kept subset is the one with the
     roundest values, so ticks such as 0.1, 0.3, 0.5 survive; only when even every other label
@@ -1413,12 +1428,17 @@ def _label_sides(
     order = np.argsort(xs, kind="stable")
     sx, sw = xs[order], widths[order]
     sides: list = ["above"] * n
+    at = np.asarray(xs, dtype=float).copy()
     if not _collide(sx, sw, pad):
-        return sides
+        return sides, at
     if discrete:
-        for rank, j in enumerate(order):
-            sides[j] = "above" if rank % 2 == 0 else "below"
-        return sides
+        lanes = (np.arange(0, n, 2), np.arange(1, n, 2))
+        if not any(_collide(sx[q], sw[q], pad) for q in lanes):
+            for rank, j in enumerate(order):
+                sides[j] = "above" if rank % 2 == 0 else "below"
+        else:
+            at[order] = _spread(sx, sw, pad)
+        return sides, at
     for k in range(2, n):
         best = None
         for stagger in (False, True):
@@ -1442,11 +1462,39 @@ def _label_sides(
             dropped = set(range(n)) - set(keep.tolist())
             for q in dropped:
                 sides[order[q]] = None
-            return sides
+            return sides, at
     # not even the two end labels fit side by side: name the ends, one above and one below
     sides = [None] * n
     sides[order[0]], sides[order[-1]] = "below", "above"
-    return sides
+    return sides, at
+
+
+def _spread(sx: np.ndarray, sw: np.ndarray, pad: float) -> np.ndarray:
+    """Centres for labels of widths ``sw`` wanted at sorted ``sx``, moved as little as possible
+    so that none overlap: overlapping runs are merged and each run is centred on its labels'
+    mean wanted position (never left of the first tick, where the row name ends)."""
+    runs = [[i] for i in range(len(sx))]
+
+    def centres(run: list[int]) -> np.ndarray:
+        span = np.concatenate([[0.0], np.cumsum((sw[run][:-1] + sw[run][1:]) / 2 + pad)])
+        return span - span.mean() + sx[run].mean()
+
+    merged = True
+    while merged:
+        merged = False
+        for r in range(len(runs) - 1):
+            a, b = centres(runs[r]), centres(runs[r + 1])
+            if b[0] - a[-1] < (sw[runs[r][-1]] + sw[runs[r + 1][0]]) / 2 + pad:
+                runs[r : r + 2] = [runs[r] + runs[r + 1]]
+                merged = True
+                break
+    out = np.concatenate([centres(run) for run in runs])
+    shift = sx[0] - out[0]
+    if shift > 0:  # keep the run right of the first tick; later runs may need to move too
+        out[0] += shift
+        for i in range(1, len(out)):
+            out[i] = max(out[i], out[i - 1] + (sw[i - 1] + sw[i]) / 2 + pad)
+    return out
 
 
 def _roughness(text: str) -> int:

@@ -516,3 +516,66 @@ def test_plot_nomogram_labels_do_not_overlap_on_compressed_risk_axis(figsize):
     # nothing is drawn outside the axes (row names used to spill left of it)
     ax_box = ax.get_window_extent(fig.canvas.get_renderer())
     assert min(b.x0 for _, b in boxes) >= ax_box.x0 - 1
+
+
+def test_plot_nomogram_on_a_vector_backend_canvas(birthwt, tmp_path):
+    # label widths are measured with the figure's renderer; svg/pdf canvases have none of
+    # their own (get_renderer is Agg's)
+    from matplotlib.backends.backend_svg import FigureCanvasSVG
+    from matplotlib.figure import Figure
+
+    nomo = _fit(birthwt, ["lwt", "race", "smoke"])
+    fig = Figure(figsize=(7, 4))
+    FigureCanvasSVG(fig)
+    ax = fig.add_subplot()
+    assert nomo.plot_nomogram(ax=ax) is ax
+    fig.savefig(tmp_path / "nomogram.svg")
+    assert (tmp_path / "nomogram.svg").stat().st_size > 1000
+
+
+def test_plot_nomogram_crowded_levels_are_all_named_without_overlap():
+    # four BI-RADS levels within ~4 points: alternating sides is not enough; every level must
+    # still be named (rms' axis() would drop some), so labels move aside on leader lines
+    import matplotlib.pyplot as plt
+
+    rng = np.random.default_rng(5)
+    n = 400
+    df = pd.DataFrame(
+        {
+            "birads": rng.choice(["4a", "4b", "4c", "5"], n),
+            "lnscore": rng.normal(0, 1, n),
+            "age": rng.uniform(25, 85, n).round(),
+        }
+    )
+    lp = (
+        -1
+        + 0.15 * (df.birads == "4b")
+        + 0.3 * (df.birads == "4c")
+        + 0.35 * (df.birads == "5")
+        + 2.5 * df.lnscore
+        - 0.02 * (df.age - 55)
+    )
+    df["y"] = (rng.random(n) < 1 / (1 + np.exp(-lp))).astype(int)
+    nomo = LogisticNomogram(reference_levels={"birads": "4a"}).fit(
+        df, "y", ["birads", "lnscore", "age"]
+    )
+    fig, ax = plt.subplots(figsize=(4, 3))
+    nomo.plot_nomogram(ax=ax)
+    boxes = _label_boxes(ax)
+    for i, (ta, a) in enumerate(boxes):
+        for tb, b in boxes[i + 1 :]:
+            assert not a.overlaps(b), f"labels {ta!r} and {tb!r} overlap"
+    assert {"4a", "4b", "4c", "5"} <= {t for t, _ in boxes}
+    # each moved label is joined to its own tick: the leader starts at the level's points
+    pts = dict(zip(nomo._axes["birads"]["values"], nomo._axes["birads"]["points"], strict=True))
+    y_row = next(t.get_position()[1] for t in ax.texts if t.get_text() == "birads")
+    for t in ax.texts:
+        if t.get_text() in pts and t.get_position()[0] != pytest.approx(pts[t.get_text()]):
+            starts = [
+                ln.get_xdata()[0]
+                for ln in ax.lines
+                if len(ln.get_xdata()) == 2
+                and ln.get_xdata()[1] == pytest.approx(t.get_position()[0])
+                and ln.get_ydata()[0] > y_row
+            ]
+            assert any(s == pytest.approx(pts[t.get_text()]) for s in starts), t.get_text()
