@@ -1508,6 +1508,11 @@ def _get_ax(ax: Any) -> Any:
     return ax
 
 
+# Okabe & Ito's palette: model curves stay distinguishable with colour-vision deficiency
+# and in greyscale print (tab10's orange/green pair does not)
+_OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
+
+
 def plot_roc(
     y: Any,
     scores: Mapping[str, Any] | Any,
@@ -1558,7 +1563,7 @@ def plot_roc(
     if not isinstance(scores, Mapping):
         scores = {"model": scores}
     f = f"{{:.{decimals}f}}"
-    for name, s in scores.items():
+    for k, (name, s) in enumerate(scores.items()):
         table = roc_curve_table(y, s)
         res = roc_auc(
             y,
@@ -1574,7 +1579,8 @@ def plot_roc(
         if len(label) > 32:  # long model names: AUC on its own line keeps the legend narrow
             label = label.replace(": AUC", "\nAUC", 1)
         # Increasing thresholds walk the curve from (1, 1) to (0, 0).
-        ax.plot(table["fpr"], table["sensitivity"], label=label, drawstyle="default", **kwargs)
+        style = {"color": _OKABE_ITO[k % len(_OKABE_ITO)]} | kwargs
+        ax.plot(table["fpr"], table["sensitivity"], label=label, drawstyle="default", **style)
     if diagonal:
         ax.plot([0, 1], [0, 1], linestyle="--", color="grey", linewidth=0.8)
     ax.set_xlim(-0.01, 1.01)

@@ -779,3 +779,22 @@ def test_plot_risk_groups_kwargs_override_defaults():
     fig, ax = plt.subplots()
     assert plot_risk_groups({"A": (y, p)}, 0.5, ax=ax, color="grey", edgecolor="k") is ax
     assert all(b.get_facecolor()[:3] == (0.5019607843137255,) * 3 for b in ax.patches)
+
+
+def test_plot_roc_colour_blind_safe_defaults_and_color_override():
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import to_hex
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 100)
+    scores = {m: y * k + rng.normal(size=100) for k, m in enumerate(("a", "b", "c"), 1)}
+    fig, ax = plt.subplots()
+    plot_roc(y, scores, ax=ax, ci=None)
+    assert [to_hex(ln.get_color()) for ln in ax.get_lines()[:3]] == [
+        "#0072b2",
+        "#d55e00",
+        "#009e73",
+    ]
+    _, ax2 = plt.subplots()
+    plot_roc(y, scores, ax=ax2, ci=None, color="k", lw=2)
+    assert all(ln.get_color() == "k" and ln.get_linewidth() == 2 for ln in ax2.get_lines()[:3])
