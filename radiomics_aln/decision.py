@@ -386,6 +386,18 @@ def _add_cost_benefit_axis(ax: Any) -> None:
     top.set_xlabel("Cost:benefit ratio")
 
 
+# Okabe & Ito's palette: model curves stay distinguishable with colour-vision deficiency
+# and in greyscale print (tab10's orange/green pair does not)
+_OKABE_ITO = (
+    "#0072B2",
+    "#D55E00",
+    "#009E73",
+    "#CC79A7",
+    "#E69F00",
+    "#56B4E9",
+)  # no black: "Treat none"
+
+
 def plot_decision_curve(
     table: pd.DataFrame,
     ax: Any = None,
@@ -444,8 +456,9 @@ def plot_decision_curve(
             "decision_curve()"
         )
     ax = _get_ax(ax)
-    for name, sub in table.groupby("model", sort=False):
-        (line,) = ax.plot(sub["threshold"], sub[y], label=str(name), **kwargs)
+    for k, (name, sub) in enumerate(table.groupby("model", sort=False)):
+        style = {"color": _OKABE_ITO[k % len(_OKABE_ITO)]} | kwargs
+        (line,) = ax.plot(sub["threshold"], sub[y], label=str(name), **style)
         if show_ci and y == "net_benefit" and "net_benefit_ci_low" in sub:
             ax.fill_between(
                 sub["threshold"],
@@ -467,7 +480,11 @@ def plot_decision_curve(
             label="Treat none",
         )
         if ylim is None:
-            ylim = (-0.05 * max(prev, 0.1), prev * 1.05 + 0.01)
+            top = prev * 1.05 + 0.01
+            if show_ci and "net_benefit_ci_high" in table:
+                # bootstrap samples' prevalence varies: the band can rise above the prevalence
+                top = max(top, float(np.nanmax(table["net_benefit_ci_high"])) + 0.01)
+            ylim = (-0.05 * max(prev, 0.1), top)
         ax.set_ylabel("Net benefit")
     elif y == "standardized_net_benefit":
         all_std = first["treat_all"] / prev if prev > 0 else first["treat_all"] * np.nan

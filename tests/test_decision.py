@@ -289,3 +289,29 @@ def test_plot_clinical_impact_forwards_kwargs_over_defaults():
     lines = ax.get_lines()[:2]
     assert [ln.get_color() for ln in lines] == ["k", "k"]
     assert [ln.get_linewidth() for ln in lines] == [2, 2]
+
+
+def test_plot_decision_curve_colour_blind_safe_defaults():
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import to_hex
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 200)
+    p = 1 / (1 + np.exp(-(2 * y - 1 + rng.normal(size=200))))
+    fig, ax = plt.subplots()
+    plot_decision_curve(decision_curve(y, {"a": p, "b": p**2, "c": np.sqrt(p)}), ax=ax)
+    colours = {ln.get_label(): to_hex(ln.get_color()) for ln in ax.get_lines()}
+    assert [colours[m] for m in "abc"] == ["#0072b2", "#d55e00", "#009e73"]
+    assert len(set(colours.values())) == len(colours)  # no model looks like treat all/none
+
+
+def test_plot_decision_curve_default_ylim_holds_the_ci_band():
+    import matplotlib.pyplot as plt
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 120)
+    p = 1 / (1 + np.exp(-(2 * y - 1 + rng.normal(size=120))))
+    tab = decision_curve(y, {"a": p}, n_boot=30, random_state=0)
+    fig, ax = plt.subplots()
+    plot_decision_curve(tab, ax=ax)
+    assert ax.get_ylim()[1] >= np.nanmax(tab["net_benefit_ci_high"])
