@@ -150,11 +150,15 @@ def config(manifest: Path, cache_dir: Path, n_jobs: int = 2) -> ra.StudyConfig:
 
 def main(argv: list[str] | None = None) -> ra.Study:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, help="output folder (default: a new temporary one)")
-    parser.add_argument("--shared", type=Path, default=SHARED,
+    parser.add_argument(
+        "--out", type=Path, metavar="DIR", help="output folder (default: a new temporary one)"
+    )
+    parser.add_argument("--shared", type=Path, metavar="DIR", default=SHARED,
                         help=f"folder holding {DATASET} (default {SHARED})")  # fmt: skip
-    parser.add_argument("--max-cases", type=int, help="stratified subset of N lesions")
-    parser.add_argument("--n-jobs", type=int, default=2, help="worker processes (default 2)")
+    parser.add_argument("--max-cases", type=int, metavar="N", help="stratified subset of N lesions")
+    parser.add_argument(
+        "--n-jobs", type=int, metavar="N", default=2, help="worker processes (default 2)"
+    )
     args = parser.parse_args(argv)
     data_dir = args.shared / DATASET
     if not data_dir.is_dir():

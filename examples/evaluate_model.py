@@ -36,7 +36,9 @@ def simulate(n: int, rng: np.random.Generator, shift: float = 0.0) -> tuple[np.n
 
 def main(argv: list[str] | None = None) -> Path:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, help="output folder (default: a new temporary one)")
+    parser.add_argument(
+        "--out", type=Path, metavar="DIR", help="output folder (default: a new temporary one)"
+    )
     args = parser.parse_args(argv)
     out = args.out or Path(tempfile.mkdtemp(prefix="aln_evaluate_"))
     out.mkdir(parents=True, exist_ok=True)

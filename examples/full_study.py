@@ -35,9 +35,15 @@ COMBINED = "Clinical-radiomics model"
 
 def main(argv: list[str] | None = None) -> ra.Study:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, help="output folder (default: a new temporary one)")
-    parser.add_argument("--n-cases", type=int, default=120, help="patients (default 120)")
-    parser.add_argument("--n-jobs", type=int, default=2, help="worker processes (default 2)")
+    parser.add_argument(
+        "--out", type=Path, metavar="DIR", help="output folder (default: a new temporary one)"
+    )
+    parser.add_argument(
+        "--n-cases", type=int, metavar="N", default=120, help="patients (default 120)"
+    )
+    parser.add_argument(
+        "--n-jobs", type=int, metavar="N", default=2, help="worker processes (default 2)"
+    )
     args = parser.parse_args(argv)
     out = args.out or Path(tempfile.mkdtemp(prefix="aln_full_study_"))
     start = time.monotonic()

@@ -30,9 +30,15 @@ import radiomics_aln as ra
 
 def main(argv: list[str] | None = None) -> Path:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, help="output folder (default: a new temporary one)")
-    parser.add_argument("--n-cases", type=int, default=40, help="patients (default 40, min 8)")
-    parser.add_argument("--n-jobs", type=int, default=2, help="worker processes (default 2)")
+    parser.add_argument(
+        "--out", type=Path, metavar="DIR", help="output folder (default: a new temporary one)"
+    )
+    parser.add_argument(
+        "--n-cases", type=int, metavar="N", default=40, help="patients (default 40, min 8)"
+    )
+    parser.add_argument(
+        "--n-jobs", type=int, metavar="N", default=2, help="worker processes (default 2)"
+    )
     args = parser.parse_args(argv)
     out = args.out or Path(tempfile.mkdtemp(prefix="aln_icc_"))
     out.mkdir(parents=True, exist_ok=True)

@@ -52,8 +52,12 @@ def make_cohort(n: int, seed: int) -> pd.DataFrame:
 
 def main(argv: list[str] | None = None) -> Path:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, help="output folder (default: a new temporary one)")
-    parser.add_argument("--n-boot", type=int, default=50, help="bootstrap resamples (default 50)")
+    parser.add_argument(
+        "--out", type=Path, metavar="DIR", help="output folder (default: a new temporary one)"
+    )
+    parser.add_argument(
+        "--n-boot", type=int, metavar="N", default=50, help="bootstrap resamples (default 50)"
+    )
     args = parser.parse_args(argv)
     out = args.out or Path(tempfile.mkdtemp(prefix="aln_nomogram_"))
     out.mkdir(parents=True, exist_ok=True)

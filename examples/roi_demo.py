@@ -83,7 +83,9 @@ def tumor_area_mm2(mask: sitk.Image) -> float:
 
 def main(argv: list[str] | None = None) -> Path:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, help="output folder (default: a new temporary one)")
+    parser.add_argument(
+        "--out", type=Path, metavar="DIR", help="output folder (default: a new temporary one)"
+    )
     parser.add_argument("--cases", nargs="+", default=CASES, help="committed BrEaST case names")
     parser.add_argument("--width-mm", type=float, default=5.0, help="ring width in mm")
     args = parser.parse_args(argv)

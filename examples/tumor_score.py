@@ -45,7 +45,9 @@ def synthetic_features(n: int = 300, n_latent: int = 30, seed: int = 0):
 
 def main(argv: list[str] | None = None) -> Path:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, help="output folder (default: a new temporary one)")
+    parser.add_argument(
+        "--out", type=Path, metavar="DIR", help="output folder (default: a new temporary one)"
+    )
     args = parser.parse_args(argv)
     out = args.out or Path(tempfile.mkdtemp(prefix="aln_tumor_score_"))
     out.mkdir(parents=True, exist_ok=True)
