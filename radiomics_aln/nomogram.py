@@ -1420,8 +1420,8 @@ def _label_sides(
     leader lines (rms would drop them instead). A numeric axis keeps every
     k-th label for the smallest k without collisions, as ``label.every`` of rms and R's
     ``axis()``, which skips labels that would overlap; the kept subset is the one with the
-    roundest values, so ticks such as 0.1, 0.3, 0.5 survive; only when even every other label
-    does not fit on one row are the kept labels alternated above/below (rms' ``fun.side``).
+    roundest values, so ticks such as 0.1, 0.5, 0.9 survive; the kept labels alternate
+    above/below (rms' ``fun.side``) only when that shows over twice as many.
     The tick marks, and so every number of the scale, stay.
     """
     n = len(xs)
@@ -1439,8 +1439,8 @@ def _label_sides(
         else:
             at[order] = _spread(sx, sw, pad)
         return sides, at
-    for k in range(2, n):
-        best = None
+    best: dict[bool, tuple] = {}
+    for k in range(1, n):
         for stagger in (False, True):
             for off in range(k):
                 keep = np.arange(off, n, k)
@@ -1450,19 +1450,22 @@ def _label_sides(
                     continue
                 ends = int(keep[0] == 0) + int(keep[-1] == n - 1)  # both ends bound the range
                 rough = sum(_roughness(texts[order[i]]) for i in keep)
-                score = (len(keep), ends, -rough, -off)
-                if best is None or score > best[0]:
-                    best = (score, keep, stagger)
-            if best is not None:  # one row of labels is clearer than two: stagger if needed only
-                break
-        if best is not None:
-            _, keep, stagger = best
-            for rank, q in enumerate(keep):
-                sides[order[q]] = "below" if stagger and rank % 2 else "above"
-            dropped = set(range(n)) - set(keep.tolist())
-            for q in dropped:
-                sides[order[q]] = None
-            return sides, at
+                score = (len(keep), ends, -rough, -k, -off)
+                if stagger not in best or score > best[stagger][0]:
+                    best[stagger] = (score, keep)
+    # one row of labels reads more easily than two: stagger only for over twice the labels
+    one, two = best.get(False), best.get(True)
+    choice = None
+    if two is not None and (one is None or len(two[1]) > 2 * len(one[1])):
+        choice = (two[1], True)
+    elif one is not None:
+        choice = (one[1], False)
+    if choice is not None:
+        keep, stagger = choice
+        sides = [None] * n
+        for rank, q in enumerate(keep):
+            sides[order[q]] = "below" if stagger and rank % 2 else "above"
+        return sides, at
     # not even the two end labels fit side by side: name the ends, one above and one below
     sides = [None] * n
     sides[order[0]], sides[order[-1]] = "below", "above"

@@ -579,3 +579,23 @@ def test_plot_nomogram_crowded_levels_are_all_named_without_overlap():
                 and ln.get_ydata()[0] > y_row
             ]
             assert any(s == pytest.approx(pts[t.get_text()]) for s in starts), t.get_text()
+
+
+def test_label_thinning_prefers_one_row_of_round_labels():
+    from radiomics_aln.nomogram import _label_sides
+
+    probs = np.arange(1, 10) / 10
+    xs = np.log(probs / (1 - probs)) * 2.0  # a compressed logit-spaced risk axis
+    texts = [f"{p:g}" for p in probs]
+    widths = np.full(9, 2.0)
+    sides, at = _label_sides(xs, widths, 0.3, False, texts)
+    shown = [t for t, s in zip(texts, sides, strict=True) if s]
+    assert shown == ["0.1", "0.5", "0.9"] and {s for s in sides if s} == {"above"}
+    assert np.array_equal(at, xs)  # numeric labels are never moved off their ticks
+    # an evenly spaced axis with room for every other label: one row, every other label
+    xs = np.arange(11) * 2.0
+    sides, _ = _label_sides(xs, np.full(11, 2.5), 0.3, False, [str(v) for v in range(0, 110, 10)])
+    assert sides == ["above", None] * 5 + ["above"]
+    # nothing collides: all labels above
+    sides, _ = _label_sides(xs, np.full(11, 1.0), 0.3, False, [str(v) for v in range(11)])
+    assert sides == ["above"] * 11
