@@ -1182,6 +1182,16 @@ class LogisticNomogram(ClassifierMixin, BaseEstimator):
         Returns
         -------
         matplotlib Axes
+
+        Notes
+        -----
+        Tick positions are exactly those of :meth:`points_table` and :meth:`total_points_table`;
+        only the labels are laid out for the axes' size. Labels are measured as rendered, and
+        where they would collide a numeric axis labels every k-th tick (as R's ``axis()``
+        drops colliding labels in ``rms::plot.nomogram``), keeping round values and the ends;
+        a factor's levels are all named, alternating above/below as rms does, or moved aside
+        on leader lines. Draw on a larger axes (or pass fewer ``probabilities``) to label more
+        ticks. Font sizes follow the row height (tick labels 6-8 pt).
         """
         import matplotlib.pyplot as plt
 
