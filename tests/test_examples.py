@@ -187,17 +187,36 @@ def readme_notebook_snippet() -> str:
     return blocks[0]
 
 
-def test_readme_notebook_snippet(tmp_path):
-    """README's notebook code, with its demo folder in tmp_path and 8 patients instead of 200."""
+def run_readme_snippet(tmp_path: Path) -> dict:
+    """Execute README's notebook code with its demo folder in tmp_path and 8 patients, not 200."""
     code = readme_notebook_snippet()
-    assert code.count('"demo_data') == 2 and code.count("random_state=0)") == 1
+    assert code.count('"demo_data') == 2 and code.count("random_state=0") == 1
     demo = (tmp_path / "demo_data").as_posix()
     code = code.replace('"demo_data', f'"{demo}')
-    code = code.replace("random_state=0)", "n_cases=8, random_state=0)")  # 200 take minutes
+    code = code.replace("random_state=0", "n_cases=8, random_state=0")  # 200 take minutes
     namespace: dict = {}
     exec(compile(code, "README.md", "exec"), namespace)
+    return namespace
+
+
+def test_readme_notebook_snippet(tmp_path):
+    namespace = run_readme_snippet(tmp_path)
     cohort, feats = namespace["cohort"], namespace["feats"]
     assert isinstance(cohort, ra.Manifest) and len(cohort) == 8
     assert isinstance(feats, ra.ExtractionResult)
     assert feats.features.shape[0] == 8 and feats.failures.empty
+    assert feats.n_computed == 24  # 8 patients x tumour, ring, lymph node
     assert (tmp_path / "demo_data" / ".cache").is_dir()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=FileExistsError,
+    reason="README: make_demo_cohort(...) needs overwrite=True for the cell to run twice "
+    "(reported to the lead; remove this mark once README.md has it)",
+)
+def test_readme_notebook_snippet_runs_twice(tmp_path):
+    """A notebook cell is run again: the demo folder is rewritten and the cache reused."""
+    run_readme_snippet(tmp_path)
+    feats = run_readme_snippet(tmp_path)["feats"]
+    assert feats.n_cached == 24 and feats.n_computed == 0
