@@ -17,13 +17,13 @@ Design:
   interpretation, verification method and histological diagnosis.
 
 Run:   python examples/breast_lesions_study.py [--out DIR] [--shared DIR] [--max-cases N]
-       (--shared is the folder holding data/BrEaST-Lesions-USG; default ../shared next to the
-       repository.)
+       [--n-jobs N]   (--shared is the folder holding data/BrEaST-Lesions-USG; default
+       ../shared next to the repository)
 Time:  extraction of the 504 ROIs takes a few minutes on 2 cores the first time (up to half an
        hour on a busy machine; cached in --out/cache, so a rerun with the same --out takes
-       seconds); ``--max-cases 40`` (a stratified subset) runs in under a minute. Writes manifest.csv, cache/, tables/,
-       figures/, model.json and report.html to --out (default: a new temporary folder, printed
-       at the end).
+       seconds); ``--max-cases 40`` (a stratified subset) runs in under a minute. Writes
+       manifest.csv, cache/, tables/, figures/, model.json and report.html to --out (default: a
+       new temporary folder, printed at the end).
 """
 
 from __future__ import annotations
