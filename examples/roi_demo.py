@@ -48,6 +48,8 @@ def roi_demo(out: Path, cases: list[str], width_mm: float = 5.0) -> pd.DataFrame
         spacing_mm = float(clinical.loc[f"{case}.png", "Pixel_size"]) * 10  # table is in cm
         image, fov = ra.load_image(DATA / f"{case}.png", spacing=spacing_mm, return_fov=True)
         tumor = ra.load_mask(DATA / f"{case}_tumor.png", like=image)
+        # A CoverageWarning flags rings that keep < 50 % of their area (min_coverage=0.5):
+        # recorded here as a column instead of printed.
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", CoverageWarning)
             ring, cov = ra.peritumoral_ring(tumor, width_mm, within=fov, return_coverage=True)
