@@ -804,22 +804,7 @@ def bootstrap_validate(
     y, indices = _prepare_boot(model, data, outcome_or_y, B, random_state)
     apparent = _indexes(model.decision_function(data), y, evalfit=True)
     results = _run_resamples(_validate_one, indices, n_jobs, model, data, y, repeat_selection)
-    ok = [r for r in results if r is not None]
-    n_fail = len(results) - len(ok)
-    if n_fail:
-        warnings.warn(
-            f"{n_fail} of {len(results)} bootstrap resamples failed to fit and were skipped",
-            StatisticalWarning,
-            stacklevel=2,
-        )
-    if not ok:
-        raise ConvergenceError("every bootstrap resample failed to fit")
-    train = np.array([r[0] for r in ok])
-    test = np.array([r[1] for r in ok])
-    valid = ~np.isnan(train + test)
-    n_ok = valid.sum(axis=0)
-    train_m = np.where(valid, train, 0).sum(axis=0) / n_ok
-    test_m = np.where(valid, test, 0).sum(axis=0) / n_ok
+    train_m, test_m, n_ok = _mean_over_resamples(results)
     opt = train_m - test_m
     return pd.DataFrame(
         {
@@ -832,6 +817,34 @@ def bootstrap_validate(
         },
         index=pd.Index(_INDEXES, name="index"),
     )
+
+
+def _mean_over_resamples(
+    results: list[tuple[np.ndarray, np.ndarray] | None],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean training and test values over the resamples that fitted, per index or grid point.
+
+    Resamples that failed (``None``) are skipped with a warning; a NaN value (an index that
+    cannot be computed on one resample) is left out of that element's mean only.
+    """
+    ok = [r for r in results if r is not None]
+    n_fail = len(results) - len(ok)
+    if n_fail:
+        warnings.warn(
+            f"{n_fail} of {len(results)} bootstrap resamples failed to fit and were skipped",
+            StatisticalWarning,
+            stacklevel=3,
+        )
+    if not ok:
+        raise ConvergenceError("every bootstrap resample failed to fit")
+    train = np.array([r[0] for r in ok])
+    test = np.array([r[1] for r in ok])
+    valid = ~np.isnan(train + test)
+    n_ok = valid.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        train_m = np.where(valid, train, 0).sum(axis=0) / n_ok
+        test_m = np.where(valid, test, 0).sum(axis=0) / n_ok
+    return train_m, test_m, n_ok
 
 
 def _cal_error(lp: np.ndarray, y: np.ndarray, grid: np.ndarray) -> np.ndarray:
@@ -915,23 +928,7 @@ def bootstrap_calibrate(
     results = _run_resamples(
         _calibrate_one, indices, n_jobs, model, data, y, repeat_selection, grid
     )
-    ok = [r for r in results if r is not None]
-    n_fail = len(results) - len(ok)
-    if n_fail:
-        warnings.warn(
-            f"{n_fail} of {len(results)} bootstrap resamples failed to fit and were skipped",
-            StatisticalWarning,
-            stacklevel=2,
-        )
-    if not ok:
-        raise ConvergenceError("every bootstrap resample failed to fit")
-    train = np.array([r[0] for r in ok])
-    test = np.array([r[1] for r in ok])
-    valid = ~np.isnan(train + test)
-    n_ok = valid.sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        train_m = np.where(valid, train, 0).sum(axis=0) / n_ok
-        test_m = np.where(valid, test, 0).sum(axis=0) / n_ok
+    train_m, test_m, n_ok = _mean_over_resamples(results)
     opt = train_m - test_m
     cal = orig_err + grid
     if np.isnan(cal).any():
