@@ -362,3 +362,22 @@ def test_plot_calibration_shows_groups_at_zero_and_one_whole():
     assert lo < 0 and hi > 1
     lo, hi = ax.get_ylim()
     assert lo < 0 and hi > 1
+
+
+def test_bootstrap_mean_skips_failed_resamples_and_nan_indexes():
+    from radiomics_aln.calibration import _mean_over_resamples
+    from radiomics_aln.exceptions import ConvergenceError, StatisticalWarning
+
+    results = [
+        None,
+        (np.array([1.0, 2.0]), np.array([0.5, 1.0])),
+        (np.array([3.0, np.nan]), np.array([1.5, 9.0])),
+    ]
+    with pytest.warns(StatisticalWarning, match="1 of 3 bootstrap resamples failed"):
+        train, test, n = _mean_over_resamples(results)
+    np.testing.assert_allclose(train, [2.0, 2.0])
+    np.testing.assert_allclose(test, [1.0, 1.0])
+    np.testing.assert_array_equal(n, [2, 1])
+    with pytest.raises(ConvergenceError, match="every bootstrap resample failed"):
+        with pytest.warns(StatisticalWarning):
+            _mean_over_resamples([None, None])
