@@ -342,7 +342,7 @@ def fit_logistic(
     converged = False
     it = 0
     for it in range(1, max_iter + 1):  # noqa: B007 - `it` is reported after the loop
-        p = 1 / (1 + np.exp(-eta))
+        p = special.expit(eta)
         w = p * (1 - p)
         info = X.T @ (X * w[:, None])
         grad = X.T @ (y - p)
@@ -364,7 +364,7 @@ def fit_logistic(
         ):
             converged = True
             break
-    p = 1 / (1 + np.exp(-eta))
+    p = special.expit(eta)
     extreme = np.any((p < 1e-8) | (p > 1 - 1e-8))
     if extreme or not converged:
         sep = _separating_columns(X, y)
@@ -810,7 +810,7 @@ class LogisticNomogram(ClassifierMixin, BaseEstimator):
         X_final = _design(data, terms)
         self._setup_points(data, X=X_final, coef=final_fit.coef)
         lp = self._lp_from_design(X_final)
-        prob = 1 / (1 + np.exp(-lp))
+        prob = special.expit(lp)
         # pROC's convention (midpoint between observed probabilities, p >= cutoff is positive,
         # ties towards higher sensitivity), shared with radiomics_aln.metrics
         self.c_index_ = float(roc_auc_score(y, prob))
@@ -989,7 +989,7 @@ class LogisticNomogram(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, data: Any) -> np.ndarray:
         """Predicted probabilities, shape (n, 2): columns P(y = 0), P(y = 1)."""
-        p = 1 / (1 + np.exp(-self.decision_function(data)))
+        p = special.expit(self.decision_function(data))
         return np.column_stack([1 - p, p])
 
     def predict(self, data: Any) -> np.ndarray:
@@ -1031,7 +1031,7 @@ class LogisticNomogram(ClassifierMixin, BaseEstimator):
         """Probability for total points: ``expit(points / sc + intercept)``."""
         check_is_fitted(self, "coef_")
         lp = np.asarray(points, dtype=float) / self.points_scale_ + self.points_intercept_
-        return 1 / (1 + np.exp(-lp))
+        return special.expit(lp)
 
     def probability_to_points(self, p: Any) -> np.ndarray:
         """Total points giving probability ``p`` (inverse of :meth:`points_to_probability`)."""

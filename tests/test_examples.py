@@ -105,7 +105,8 @@ def test_roi_demo(tmp_path):
     assert list(cov.index) == ["case175", "case101"]
     assert cov["coverage"].between(0, 1).all()
     assert cov.loc["case101", "coverage"] == 1.0  # lesion far from the edge: the whole ring
-    assert cov.loc["case175", "coverage"] < 1.0  # near the edge of the field of view
+    # near the edge of the field of view; 0.606 is the value measured over all of BrEaST
+    assert cov.loc["case175", "coverage"] == pytest.approx(0.606, abs=0.002)
 
 
 def test_extract_features(tmp_path):
@@ -209,12 +210,6 @@ def test_readme_notebook_snippet(tmp_path):
     assert (tmp_path / "demo_data" / ".cache").is_dir()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=FileExistsError,
-    reason="README: make_demo_cohort(...) needs overwrite=True for the cell to run twice "
-    "(reported to the lead; remove this mark once README.md has it)",
-)
 def test_readme_notebook_snippet_runs_twice(tmp_path):
     """A notebook cell is run again: the demo folder is rewritten and the cache reused."""
     run_readme_snippet(tmp_path)

@@ -976,21 +976,6 @@ def test_plot_rois_draws_on_given_axes(test_data_dir, breast_table):
     assert x1 - x0 == pytest.approx(image.GetSize()[0] * image.GetSpacing()[0], rel=1e-6)
 
 
-def test_roi_demo_example_runs(tmp_path):
-    import importlib.util
-
-    script = Path(__file__).resolve().parents[1] / "examples" / "roi_demo.py"
-    spec = importlib.util.spec_from_file_location("roi_demo", script)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    table = module.main(tmp_path, ["case175", "case101"])
-    assert (tmp_path / "roi_demo.png").stat().st_size > 10_000
-    saved = pd.read_csv(tmp_path / "roi_coverage.csv", index_col="case")
-    assert saved.loc["case175", "coverage"] == pytest.approx(0.606, abs=0.002)
-    assert saved.loc["case101", "coverage"] == 1.0
-    assert list(table.index) == ["case175", "case101"]
-
-
 def test_plot_rois_colour_blind_safe_and_tumour_outline_on_top():
     # the ring's inner edge is the tumour's outline: drawn later, it used to hide the tumour;
     # red/green (tumour vs tumour+ring) is not readable with deuteranopia
