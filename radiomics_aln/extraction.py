@@ -1120,10 +1120,14 @@ def _run_all(tasks: list[_Task], n_jobs, progress, errors) -> list[list[dict]]:
             progress = sys.stderr.isatty() or "ipykernel" in sys.modules
         disable = not progress
         bar = tqdm(total=len(todo), desc="extracting", unit="image", disable=disable)
+        # Largest tasks first (most ROIs still to compute), so no worker is left with one long
+        # task at the end; results come back as they finish and are placed by index, so the
+        # output is identical for any order and any n_jobs.
+        todo.sort(key=lambda i: len(tasks[i].keys) - len(tasks[i].cached), reverse=True)
         try:
-            parallel = Parallel(n_jobs=n_jobs, return_as="generator")
-            gen = parallel(delayed(_run_task)(tasks[i]) for i in todo)
-            for i, res in zip(todo, gen, strict=True):
+            parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+            gen = parallel(delayed(_run_indexed_task)(i, tasks[i]) for i in todo)
+            for i, res in gen:
                 results[i] = res
                 bar.update(1)
                 if errors == "raise" and any(r["error"] for r in res):
@@ -1132,6 +1136,10 @@ def _run_all(tasks: list[_Task], n_jobs, progress, errors) -> list[list[dict]]:
         finally:
             bar.close()
     return [r if r is not None else [] for r in results]
+
+
+def _run_indexed_task(index: int, task: _Task) -> tuple[int, list[dict]]:
+    return index, _run_task(task)
 
 
 def _cached_only(task: _Task) -> list[dict]:
