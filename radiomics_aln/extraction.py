@@ -1120,12 +1120,16 @@ def _run_all(tasks: list[_Task], n_jobs, progress, errors) -> list[list[dict]]:
             progress = sys.stderr.isatty() or "ipykernel" in sys.modules
         disable = not progress
         bar = tqdm(total=len(todo), desc="extracting", unit="image", disable=disable)
-        # Largest tasks first (most ROIs still to compute), so no worker is left with one long
-        # task at the end; results come back as they finish and are placed by index, so the
-        # output is identical for any order and any n_jobs.
-        todo.sort(key=lambda i: len(tasks[i].keys) - len(tasks[i].cached), reverse=True)
+        # When collecting, largest tasks go first (most ROIs still to compute) so no worker is
+        # left with one long task at the end; results come back as they finish and are placed
+        # by index, so the output is identical for any order and any n_jobs. When raising, case
+        # order is kept so that the reported failure is the first in case order.
+        return_as = "generator"
+        if errors != "raise":
+            todo.sort(key=lambda i: len(tasks[i].keys) - len(tasks[i].cached), reverse=True)
+            return_as = "generator_unordered"
         try:
-            parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+            parallel = Parallel(n_jobs=n_jobs, return_as=return_as)
             gen = parallel(delayed(_run_indexed_task)(i, tasks[i]) for i in todo)
             for i, res in gen:
                 results[i] = res

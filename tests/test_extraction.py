@@ -427,6 +427,9 @@ def test_failures_are_collected_and_the_batch_goes_on(tmp_path):
 
     with pytest.raises(ExtractionError, match=r"case 'unreadable', roi 'tumor'.*broken.png"):
         ex.extract_features(cases, rois=("tumor",), errors="raise")
+    # With workers too, the failure reported is the first in case order.
+    with pytest.raises(ExtractionError, match=r"case 'unreadable', roi 'tumor'"):
+        ex.extract_features(cases, rois=("tumor",), errors="raise", n_jobs=2)
 
 
 def test_peritumoral_ring_and_union_from_the_roi_module():
