@@ -249,7 +249,7 @@ def _cmd_demo(args: argparse.Namespace, progress: _Progress) -> int:
         n_jobs=args.n_jobs,
         random_state=args.seed,
     )
-    study = Study(cfg, progress=None if args.quiet else progress).fit().evaluate()
+    study = Study(cfg, progress=False if args.quiet else progress).fit().evaluate()
     progress(f"Writing tables, figures, model and report to {out}")
     study.save(out)
     print(_headline(study))
@@ -355,7 +355,7 @@ def _study(args: argparse.Namespace, progress: _Progress):
     cfg = StudyConfig.from_yaml(_existing(args.config))
     if args.n_jobs is not None:
         cfg.n_jobs = args.n_jobs
-    return Study(cfg, progress=None if args.quiet else progress)
+    return Study(cfg, progress=False if args.quiet else progress)
 
 
 def _cmd_fit(args: argparse.Namespace, progress: _Progress) -> int:

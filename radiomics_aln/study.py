@@ -715,8 +715,10 @@ class Study:
         skipped.
     repeats : dict, optional
         With ``features``: ``{"reader2": DataFrame, "repeat": DataFrame}`` of re-segmented cases.
-    progress : callable, optional
-        ``progress(message)`` is called at the start of each step (the CLI prints it).
+    progress : callable, bool or None, optional
+        ``progress(message)`` is called at the start of each step (the CLI prints it). Feature
+        extraction shows a progress bar only in a terminal or notebook; ``progress=False``
+        silences the bar too.
     **overrides
         Fields of :class:`StudyConfig` replacing those of ``config``.
 
@@ -745,7 +747,7 @@ class Study:
         table: pd.DataFrame | None = None,
         features: pd.DataFrame | None = None,
         repeats: Mapping[str, pd.DataFrame] | None = None,
-        progress: Callable[[str], None] | None = None,
+        progress: Callable[[str], None] | bool | None = None,
         **overrides: Any,
     ) -> None:
         manifest = None
@@ -799,7 +801,7 @@ class Study:
 
     def _say(self, message: str) -> None:
         logger.info(message)
-        if self._progress is not None:
+        if callable(self._progress):
             self._progress(message)
 
     # ------------------------------------------------------------------ data
@@ -869,7 +871,8 @@ class Study:
             n_jobs=cfg.n_jobs,
             cache_dir=cfg.cache_dir,
             repeats=True,
-            progress=None if self._progress is None else True,
+            # None lets extraction show its bar only in a terminal or notebook.
+            progress=False if self._progress is False else None,
         )
         self.extraction_ = result
         if len(result.failures):

@@ -388,3 +388,33 @@ def test_overrides_and_config_sources(data, tmp_path):
         Study(tmp_path / "study.txt")
     with pytest.raises(InputError, match="does not exist"):
         Study(tmp_path / "missing.yaml")
+
+
+@pytest.mark.parametrize(
+    ("progress", "expected"),
+    [(None, None), (print, None), (False, False)],
+    ids=["default", "callback", "quiet"],
+)
+def test_extraction_progress_bar_follows_the_terminal_unless_quiet(
+    tmp_path, monkeypatch, progress, expected
+):
+    # None lets extraction show its bar only in a terminal or notebook (never in a log file);
+    # progress=False (the CLI's --quiet) silences it.
+    import radiomics_aln.study as study_module
+    from radiomics_aln.datasets import make_demo_cohort
+    from radiomics_aln.study import demo_config
+
+    make_demo_cohort(tmp_path / "demo", n_cases=12, random_state=0)
+    seen = {}
+
+    class Stop(Exception):
+        pass
+
+    def fake_extract(*args, **kwargs):
+        seen.update(kwargs)
+        raise Stop
+
+    monkeypatch.setattr(study_module, "_extract", fake_extract)
+    with pytest.raises(Stop):
+        Study(demo_config(tmp_path / "demo" / "manifest.csv"), progress=progress).fit()
+    assert seen["progress"] is expected
