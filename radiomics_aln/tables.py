@@ -584,7 +584,9 @@ def format_baseline_table(
     header = {g: f"{g} (n={sizes[g]})" if g in sizes else str(g) for g in groups}
     f = f"{{:.{digits}f}}"
 
-    out_rows: dict[str, dict[str, str]] = {}
+    # A list, not a dict keyed by label: level names repeat across variables (ER, PR and HER2
+    # are all "positive"/"negative"), and each variable keeps its own rows.
+    out_rows: list[tuple[str, dict[str, str]]] = []
     for var, sub in table.groupby("variable", sort=False):
         name = labels.get(var, var)
         kind = sub["kind"].iloc[0]
@@ -593,7 +595,7 @@ def format_baseline_table(
         test = "" if pd.isna(first["test"]) else str(first["test"])
         if kind == "categorical":
             row = {header[g]: "" for g in groups} | {"p": p, "test": test}
-            out_rows[f"{name}, n (%)"] = row
+            out_rows.append((f"{name}, n (%)", row))
             for level, lsub in sub.groupby("level", sort=False):
                 cells = {
                     header[r.group]: f"{int(r.count)} ({f.format(r.percent)})"
@@ -601,8 +603,11 @@ def format_baseline_table(
                     else f"{int(r.count)}"
                     for r in lsub.itertuples()
                 }
-                out_rows[f"    {level}"] = (
-                    {header[g]: "" for g in groups} | cells | {"p": "", "test": ""}
+                out_rows.append(
+                    (
+                        f"    {level}",
+                        {header[g]: "" for g in groups} | cells | {"p": "", "test": ""},
+                    )
                 )
         else:
             if kind == "nonnormal":
@@ -617,8 +622,10 @@ def format_baseline_table(
                     header[r.group]: f"{f.format(r.mean)} ({f.format(r.sd)})"
                     for r in sub.itertuples()
                 }
-            out_rows[label] = {header[g]: "" for g in groups} | cells | {"p": p, "test": test}
-    out = pd.DataFrame.from_dict(out_rows, orient="index")
+            out_rows.append(
+                (label, {header[g]: "" for g in groups} | cells | {"p": p, "test": test})
+            )
+    out = pd.DataFrame([row for _, row in out_rows], index=[label for label, _ in out_rows])
     out = out[[header[g] for g in groups] + ["p", "test"]]
     if not show_test:
         out = out.drop(columns="test")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -240,3 +241,35 @@ def test_degenerate_groups_give_no_test():
     t = baseline_table(df, "g", ["x"])
     assert t["p_value"].isna().all() and t["test"].isna().all()
     assert t[t.group == "a"]["sd"].isna().all()
+
+
+def test_formatted_table_keeps_levels_that_share_a_name_across_variables():
+    # Regression: rows were keyed by level name, so "positive" of PR overwrote ER's row and
+    # the outcome's level 1 was replaced by grade 1's counts.
+    df = pd.DataFrame(
+        {
+            "cohort": ["a"] * 6 + ["b"] * 6,
+            "er": ["positive"] * 5 + ["negative"] + ["positive"] * 3 + ["negative"] * 3,
+            "pr": ["positive"] * 2 + ["negative"] * 4 + ["positive"] * 4 + ["negative"] * 2,
+            "y": [1, 1, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0],
+            "grade": [1, 1, 2, 2, 3, 3, 1, 2, 2, 3, 3, 3],
+        }
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", StatisticalWarning)  # sparse grade table
+        out = format_baseline_table(
+            baseline_table(df, "cohort", categorical=["er", "pr", "y", "grade"])
+        )
+    index = list(out.index)
+
+    def cell(variable: str, level: str) -> str:
+        start = index.index(f"{variable}, n (%)") + 1
+        block = index[start:]
+        stop = next((i for i, lab in enumerate(block) if not lab.startswith("    ")), len(block))
+        return out.iloc[start + block[:stop].index(f"    {level}"), 0]
+
+    assert [lab.strip() for lab in index].count("positive") == 2
+    assert cell("er", "positive") == "5 (83.3)"
+    assert cell("pr", "positive") == "2 (33.3)"
+    assert cell("y", "1") == "3 (50.0)"  # not grade 1's 2 (33.3)
+    assert cell("grade", "1") == "2 (33.3)"
