@@ -403,12 +403,12 @@ def _cmd_predict(args: argparse.Namespace, progress: _Progress) -> int:
         progress(f"Extracting features for the cases of {data_path}")
         pred = model.predict(data_path, n_jobs=args.n_jobs, cache_dir=args.cache_dir)
     else:
-        from radiomics_aln.extraction import read_features
+        from radiomics_aln.extraction import _CSV_EXACT_FLOATS, read_features
 
         try:
             table = read_features(data_path)
         except InputError:  # no `case_id` column: the first column holds the case ids
-            table = pd.read_csv(data_path, index_col=0)
+            table = pd.read_csv(data_path, index_col=0, **_CSV_EXACT_FLOATS)
             table.index = table.index.astype(str)
         pred = model.predict(table)
     pred.to_csv(args.out)

@@ -1320,6 +1320,14 @@ def write_features(table: pd.DataFrame, path: str | os.PathLike) -> Path:
     return path
 
 
+# ``pd.read_csv`` options that parse every float back to the exact double written: pandas 3
+# does so by default (and deprecates the option); pandas 2's default C parser may differ in the
+# last bit.
+_CSV_EXACT_FLOATS: dict[str, str] = (
+    {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
+)
+
+
 def read_features(path: str | os.PathLike) -> pd.DataFrame:
     """Read a table written by :func:`write_features`, with its dtypes intact.
 
@@ -1355,5 +1363,5 @@ def read_features(path: str | os.PathLike) -> pd.DataFrame:
     header = pd.read_csv(path, nrows=0)
     if "case_id" not in header.columns:
         raise InputError(f"read_features: {path} has no case_id column")
-    df = pd.read_csv(path, dtype={"case_id": "str"})
+    df = pd.read_csv(path, dtype={"case_id": "str"}, **_CSV_EXACT_FLOATS)
     return df.set_index("case_id")
