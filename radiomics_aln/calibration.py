@@ -587,7 +587,8 @@ def _draw_calibration(
     ax.plot([0, 1], [0, 1], ls="--", color="grey", lw=1, label="Ideal")
     name = label or "Apparent"
     if cc.hosmer_lemeshow is not None:
-        name += f" (HL p = {cc.hosmer_lemeshow.p_value:.3f})"
+        p_hl = cc.hosmer_lemeshow.p_value
+        name += " (HL p < 0.001)" if p_hl < 0.001 else f" (HL p = {p_hl:.3f})"
     line = ax.plot(cc.smooth["predicted"], cc.smooth["observed"], label=name, **kwargs)[0]
     g = cc.grouped
     ax.errorbar(

@@ -381,3 +381,12 @@ def test_bootstrap_mean_skips_failed_resamples_and_nan_indexes():
     with pytest.raises(ConvergenceError, match="every bootstrap resample failed"):
         with pytest.warns(StatisticalWarning):
             _mean_over_resamples([None, None])
+
+
+def test_calibration_legend_prints_small_hl_p_as_below_0001():
+    rng = np.random.default_rng(3)
+    p = rng.uniform(0.05, 0.95, 400)
+    y = (rng.uniform(size=400) < p**3).astype(int)  # badly miscalibrated: HL p ~ 1e-30
+    ax = plot_calibration(y, p, label="model")
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any("HL p < 0.001" in t for t in labels), labels
