@@ -701,16 +701,25 @@ def _validate_one(
     idx: np.ndarray,
     repeat_selection: bool,
 ) -> tuple[np.ndarray, np.ndarray] | None:
+    lps = _refit_on_resample(model, data, y, idx, repeat_selection)
+    if lps is None:
+        return None
+    lp_train, lp_test = lps
+    return _indexes(lp_train, y[idx], evalfit=True), _indexes(lp_test, y, evalfit=False)
+
+
+def _refit_on_resample(
+    model: Any, data: pd.DataFrame, y: np.ndarray, idx: np.ndarray, repeat_selection: bool
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Linear predictors of the model refitted on resample ``idx``: on the resample and on the
+    original data; ``None`` when the refit fails (the resample is then skipped)."""
     boot = data.iloc[idx]
-    yb = y[idx]
     try:
-        fit = _refit(model, boot, yb, repeat_selection)
-        lp_train = fit.decision_function(boot)
-        lp_test = fit.decision_function(data)
+        fit = _refit(model, boot, y[idx], repeat_selection)
+        return fit.decision_function(boot), fit.decision_function(data)
     except _FAILURES as exc:
         logger.debug("bootstrap resample failed: %s", exc)
         return None
-    return _indexes(lp_train, yb, evalfit=True), _indexes(lp_test, y, evalfit=False)
 
 
 def _chunk(func: Any, indices: np.ndarray, *args: Any) -> list[Any]:
@@ -863,16 +872,11 @@ def _calibrate_one(
     repeat_selection: bool,
     grid: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray] | None:
-    boot = data.iloc[idx]
-    yb = y[idx]
-    try:
-        fit = _refit(model, boot, yb, repeat_selection)
-        lp_train = fit.decision_function(boot)
-        lp_test = fit.decision_function(data)
-    except _FAILURES as exc:
-        logger.debug("bootstrap resample failed: %s", exc)
+    lps = _refit_on_resample(model, data, y, idx, repeat_selection)
+    if lps is None:
         return None
-    return _cal_error(lp_train, yb, grid), _cal_error(lp_test, y, grid)
+    lp_train, lp_test = lps
+    return _cal_error(lp_train, y[idx], grid), _cal_error(lp_test, y, grid)
 
 
 def bootstrap_calibrate(
