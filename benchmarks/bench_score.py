@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import sklearn
 
 from radiomics_aln import _lasso
 from radiomics_aln.score import RadScore
@@ -70,9 +71,10 @@ def baseline_ratio(Z: np.ndarray, y: np.ndarray, lambdas: np.ndarray, k: int = 1
     t_ours = time.perf_counter() - t0
     n = len(y)
     t0 = time.perf_counter()
-    model = LogisticRegression(
-        l1_ratio=1.0, solver="saga", warm_start=True, max_iter=2000, tol=1e-6
-    )
+    # scikit-learn < 1.8 ignores l1_ratio unless penalty="elasticnet"; 1.8 deprecates penalty.
+    new_api = tuple(int(v) for v in sklearn.__version__.split(".")[:2]) >= (1, 8)
+    l1 = {"l1_ratio": 1.0} if new_api else {"penalty": "l1"}
+    model = LogisticRegression(**l1, solver="saga", warm_start=True, max_iter=2000, tol=1e-6)
     coefs = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -13,8 +13,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import sklearn
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from packaging.version import Version
 from sklearn.base import clone
 from sklearn.pipeline import make_pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -474,6 +476,9 @@ def test_collinear_columns_still_solve_the_lasso(noise):
         np.testing.assert_allclose(g[nz], lam * np.sign(path.coefs[nz, k]), atol=1e-5 * lam)
 
 
+_SKLEARN_GE_1_8 = Version(sklearn.__version__) >= Version("1.8")
+
+
 def test_same_objective_as_sklearn_saga():
     """glmnet's objective is scikit-learn's L1 LogisticRegression with C = 1/(n lambda) and an
     unpenalized intercept (solver saga); both reach the same minimizer on standardized data."""
@@ -485,8 +490,10 @@ def test_same_objective_as_sklearn_saga():
     path, _, _ = _lasso.fit_glmnet(Z, y.astype(float), lambdas=np.array([0.2, 0.1, 0.05, lam]))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        # scikit-learn < 1.8 ignores l1_ratio unless penalty="elasticnet"; 1.8 deprecates penalty.
+        l1 = {"l1_ratio": 1.0} if _SKLEARN_GE_1_8 else {"penalty": "l1"}
         sk = LogisticRegression(
-            l1_ratio=1.0, C=1 / (len(y) * lam), solver="saga", tol=1e-10, max_iter=100_000
+            **l1, C=1 / (len(y) * lam), solver="saga", tol=1e-10, max_iter=100_000
         ).fit(Z, y)
     np.testing.assert_allclose(path.coefs[:, -1], sk.coef_.ravel(), atol=1e-5)
     assert path.intercepts[-1] == pytest.approx(sk.intercept_[0], abs=1e-5)
