@@ -2,94 +2,110 @@
 
 The public API is re-exported here by pipeline stage (see ``docs/api.md``); each stage's module
 can also be imported on its own, e.g. ``from radiomics_aln.metrics import roc_auc``.
+
+Public names are loaded on first use (PEP 562): ``import radiomics_aln`` is quick, and a process
+that needs one stage -- such as an extraction worker -- does not import the statistics stack
+(scikit-learn, statsmodels, pingouin, matplotlib). ``ra.extract_features`` and ``from
+radiomics_aln import Study`` work as usual; the first access imports the stage's module.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from radiomics_aln._version import __version__
-from radiomics_aln.calibration import (
-    CalibrationCurve,
-    HosmerLemeshowResult,
-    LeCessieResult,
-    bootstrap_calibrate,
-    bootstrap_validate,
-    calibration_curve,
-    hosmer_lemeshow,
-    le_cessie_van_houwelingen,
-    plot_calibration,
-    val_prob,
-)
-from radiomics_aln.cohort import READERS, REPEAT_READERS, Case, Manifest, read_manifest
-from radiomics_aln.datasets import DEMO_OUTCOME, demo_generating_model, make_demo_cohort
-from radiomics_aln.decision import (
-    DEFAULT_THRESHOLDS,
-    clinical_impact,
-    decision_curve,
-    plot_clinical_impact,
-    plot_decision_curve,
-)
-from radiomics_aln.extraction import (
-    ROI_NAMES,
-    ExtractionResult,
-    available_params,
-    extract_features,
-    extract_roi_features,
-    load_params,
-    params_path,
-    read_features,
-    write_features,
-)
-from radiomics_aln.metrics import (
-    PerformanceTable,
-    YoudenThreshold,
-    binomial_ci,
-    delong_test,
-    delong_test_unpaired,
-    diagnostic_metrics,
-    idi,
-    nri,
-    performance_table,
-    plot_risk_groups,
-    plot_roc,
-    risk_group_table,
-    roc_auc,
-    roc_curve_table,
-    youden_threshold,
-)
-from radiomics_aln.nomogram import LogisticNomogram, univariate_logistic
-from radiomics_aln.reliability import (
-    ICCFilter,
-    agreement_class,
-    icc,
-    icc_comparisons,
-    icc_table,
-    plot_icc,
-)
+
+# The module radiomics_aln.report shares its name with the function ``report``: imported lazily,
+# the module would replace the function as this package's attribute. Importing it here (it needs
+# only numpy and pandas) keeps ``ra.report`` the function.
 from radiomics_aln.report import figure_to_data_uri, render_html, report
-from radiomics_aln.roi import (
-    CaseROIs,
-    RingCoverage,
-    load_case_rois,
-    load_image,
-    load_mask,
-    peritumoral_ring,
-    plot_rois,
-    ring_coverage,
-    spacing_source,
-    tumor_peritumoral_region,
-)
-from radiomics_aln.score import RadScore
-from radiomics_aln.selection import RedundancyFilter, UnivariateFilter, mutual_information
-from radiomics_aln.study import (
-    DEMO_N_CASES,
-    ROI_VARIANTS,
-    ICCSettings,
-    NomogramSettings,
-    ScoreSettings,
-    Study,
-    StudyConfig,
-    StudyModel,
-    demo_config,
-)
-from radiomics_aln.tables import baseline_table, format_baseline_table, format_p_value
+
+if TYPE_CHECKING:  # what type checkers and IDEs see; at run time, ``_LAZY`` below
+    from radiomics_aln.calibration import (
+        CalibrationCurve,
+        HosmerLemeshowResult,
+        LeCessieResult,
+        bootstrap_calibrate,
+        bootstrap_validate,
+        calibration_curve,
+        hosmer_lemeshow,
+        le_cessie_van_houwelingen,
+        plot_calibration,
+        val_prob,
+    )
+    from radiomics_aln.cohort import READERS, REPEAT_READERS, Case, Manifest, read_manifest
+    from radiomics_aln.datasets import DEMO_OUTCOME, demo_generating_model, make_demo_cohort
+    from radiomics_aln.decision import (
+        DEFAULT_THRESHOLDS,
+        clinical_impact,
+        decision_curve,
+        plot_clinical_impact,
+        plot_decision_curve,
+    )
+    from radiomics_aln.extraction import (
+        ROI_NAMES,
+        ExtractionResult,
+        available_params,
+        extract_features,
+        extract_roi_features,
+        load_params,
+        params_path,
+        read_features,
+        write_features,
+    )
+    from radiomics_aln.metrics import (
+        PerformanceTable,
+        YoudenThreshold,
+        binomial_ci,
+        delong_test,
+        delong_test_unpaired,
+        diagnostic_metrics,
+        idi,
+        nri,
+        performance_table,
+        plot_risk_groups,
+        plot_roc,
+        risk_group_table,
+        roc_auc,
+        roc_curve_table,
+        youden_threshold,
+    )
+    from radiomics_aln.nomogram import LogisticNomogram, univariate_logistic
+    from radiomics_aln.reliability import (
+        ICCFilter,
+        agreement_class,
+        icc,
+        icc_comparisons,
+        icc_table,
+        plot_icc,
+    )
+    from radiomics_aln.roi import (
+        CaseROIs,
+        RingCoverage,
+        load_case_rois,
+        load_image,
+        load_mask,
+        peritumoral_ring,
+        plot_rois,
+        ring_coverage,
+        spacing_source,
+        tumor_peritumoral_region,
+    )
+    from radiomics_aln.score import RadScore
+    from radiomics_aln.selection import RedundancyFilter, UnivariateFilter, mutual_information
+    from radiomics_aln.study import (
+        DEMO_N_CASES,
+        ROI_VARIANTS,
+        ICCSettings,
+        NomogramSettings,
+        ScoreSettings,
+        Study,
+        StudyConfig,
+        StudyModel,
+        demo_config,
+    )
+    from radiomics_aln.tables import baseline_table, format_baseline_table, format_p_value
 
 __all__ = [
     "__version__",
@@ -187,3 +203,102 @@ __all__ = [
     "render_html",
     "figure_to_data_uri",
 ]
+
+# public name -> module of radiomics_aln that defines it, for every public name not imported above
+# (tests/test_package.py checks this against the TYPE_CHECKING imports and __all__)
+_LAZY: dict[str, str] = {
+    "CalibrationCurve": "calibration",
+    "HosmerLemeshowResult": "calibration",
+    "LeCessieResult": "calibration",
+    "bootstrap_calibrate": "calibration",
+    "bootstrap_validate": "calibration",
+    "calibration_curve": "calibration",
+    "hosmer_lemeshow": "calibration",
+    "le_cessie_van_houwelingen": "calibration",
+    "plot_calibration": "calibration",
+    "val_prob": "calibration",
+    "READERS": "cohort",
+    "REPEAT_READERS": "cohort",
+    "Case": "cohort",
+    "Manifest": "cohort",
+    "read_manifest": "cohort",
+    "DEMO_OUTCOME": "datasets",
+    "demo_generating_model": "datasets",
+    "make_demo_cohort": "datasets",
+    "DEFAULT_THRESHOLDS": "decision",
+    "clinical_impact": "decision",
+    "decision_curve": "decision",
+    "plot_clinical_impact": "decision",
+    "plot_decision_curve": "decision",
+    "ROI_NAMES": "extraction",
+    "ExtractionResult": "extraction",
+    "available_params": "extraction",
+    "extract_features": "extraction",
+    "extract_roi_features": "extraction",
+    "load_params": "extraction",
+    "params_path": "extraction",
+    "read_features": "extraction",
+    "write_features": "extraction",
+    "PerformanceTable": "metrics",
+    "YoudenThreshold": "metrics",
+    "binomial_ci": "metrics",
+    "delong_test": "metrics",
+    "delong_test_unpaired": "metrics",
+    "diagnostic_metrics": "metrics",
+    "idi": "metrics",
+    "nri": "metrics",
+    "performance_table": "metrics",
+    "plot_risk_groups": "metrics",
+    "plot_roc": "metrics",
+    "risk_group_table": "metrics",
+    "roc_auc": "metrics",
+    "roc_curve_table": "metrics",
+    "youden_threshold": "metrics",
+    "LogisticNomogram": "nomogram",
+    "univariate_logistic": "nomogram",
+    "ICCFilter": "reliability",
+    "agreement_class": "reliability",
+    "icc": "reliability",
+    "icc_comparisons": "reliability",
+    "icc_table": "reliability",
+    "plot_icc": "reliability",
+    "CaseROIs": "roi",
+    "RingCoverage": "roi",
+    "load_case_rois": "roi",
+    "load_image": "roi",
+    "load_mask": "roi",
+    "peritumoral_ring": "roi",
+    "plot_rois": "roi",
+    "ring_coverage": "roi",
+    "spacing_source": "roi",
+    "tumor_peritumoral_region": "roi",
+    "RadScore": "score",
+    "RedundancyFilter": "selection",
+    "UnivariateFilter": "selection",
+    "mutual_information": "selection",
+    "DEMO_N_CASES": "study",
+    "ROI_VARIANTS": "study",
+    "ICCSettings": "study",
+    "NomogramSettings": "study",
+    "ScoreSettings": "study",
+    "Study": "study",
+    "StudyConfig": "study",
+    "StudyModel": "study",
+    "demo_config": "study",
+    "baseline_table": "tables",
+    "format_baseline_table": "tables",
+    "format_p_value": "tables",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'radiomics_aln' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"radiomics_aln.{module}"), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
