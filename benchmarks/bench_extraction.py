@@ -34,7 +34,7 @@ import SimpleITK as sitk
 from radiomics.featureextractor import RadiomicsFeatureExtractor
 
 from radiomics_aln import extraction, roi
-from radiomics_aln._pyradiomics_fast import fast_binning
+from radiomics_aln._pyradiomics_fast import fast_paths
 from radiomics_aln.datasets import make_demo_cohort
 
 ROIS = ("tumor", "peritumoral", "ln")
@@ -121,19 +121,19 @@ def main() -> None:
         if args.ablation:
             import radiomics_aln._pyradiomics_fast as fast
 
-            original = fast.fast_binning
-            fast.fast_binning = lambda enabled=True: original(False)
+            original = fast.fast_paths
+            fast.fast_paths = lambda enabled=True: original(False)
             try:
                 res, _ = timed("    n_jobs=1, cold, PyRadiomics' own binning", n_rois,
                                lambda: run(1, None), base)  # fmt: skip
             finally:
-                fast.fast_binning = original
+                fast.fast_paths = original
             checks["no fast binning"] = max_rel_diff(res, reference)
 
             def no_sharing():
                 ext = extraction._get_extractor(extraction.load_params("ultrasound_2d"))
                 out = {}
-                with fast_binning():
+                with fast_paths():
                     for case in cases:
                         image, fov = roi.load_image(case.tumor_image, spacing=case.spacing,
                                                     return_fov=True)  # fmt: skip

@@ -191,10 +191,21 @@ def _validate_with_pyradiomics(data: dict, source: str) -> None:
 
     _quiet_pyradiomics()
     try:
-        RadiomicsFeatureExtractor(copy.deepcopy(data))
+        _new_extractor(RadiomicsFeatureExtractor, data)
     except Exception as exc:  # pykwalify raises its own SchemaError with the offending path
         msg = " ".join(str(exc).split())
         raise InputError(f"params: PyRadiomics rejected the settings ({source}): {msg}") from exc
+
+
+def _new_extractor(cls, data: dict):
+    with warnings.catch_warnings():
+        # PyRadiomics validates settings with pykwalify, which loads its schema extension with the
+        # deprecated importlib load_module(); under -W error that warning would read as a
+        # rejection of valid settings.
+        warnings.filterwarnings(
+            "ignore", r"the load_module\(\) method is deprecated", DeprecationWarning
+        )
+        return cls(copy.deepcopy(data))
 
 
 def _canonical_json(obj: Any) -> str:
@@ -222,7 +233,7 @@ def _get_extractor(params: dict):
     key = _canonical_json(params)
     ext = _EXTRACTORS.get(key)
     if ext is None:
-        ext = RadiomicsFeatureExtractor(copy.deepcopy(params))
+        ext = _new_extractor(RadiomicsFeatureExtractor, params)
         _EXTRACTORS[key] = ext
     return ext
 
@@ -407,13 +418,13 @@ def extract_roi_features(
     >>> len(feats), round(feats["original_shape2D_PixelSurface"], 2)
     (846, 4.4)
     """
-    from radiomics_aln._pyradiomics_fast import fast_binning
+    from radiomics_aln._pyradiomics_fast import fast_paths
 
     data = load_params(params)
     _quiet_pyradiomics(verbose)
     img = _as_float_image(image, "image")
     msk = _as_binary_mask(mask, img, "mask")
-    with fast_binning():
+    with fast_paths():
         res = _execute_masks(_get_extractor(data), img, [(0, msk)])[0]
     if isinstance(res, Exception):
         raise ExtractionError(f"PyRadiomics failed: {res}") from res
@@ -711,7 +722,7 @@ def _derive_rois(base: sitk.Image, fov: Any, wanted: tuple[str, ...], ring_mm: f
 
 def _run_task(task: _Task) -> list[dict]:
     """Extract every requested (reader, roi) of one image; never raises, reports per ROI."""
-    from radiomics_aln._pyradiomics_fast import fast_binning
+    from radiomics_aln._pyradiomics_fast import fast_paths
 
     if os.getpid() != task.parent_pid:
         # A separate worker process: ITK's own threads would compete with the other workers.
@@ -774,7 +785,7 @@ def _run_task(task: _Task) -> list[dict]:
     ]
     computed: dict = {}
     if to_compute:
-        with fast_binning(task.fast):
+        with fast_paths(task.fast):
             computed = _execute_masks(_get_extractor(task.params), image, to_compute)
 
     for rk in task.keys:
@@ -1136,6 +1147,11 @@ def _run_all(tasks: list[_Task], n_jobs, progress, errors) -> list[list[dict]]:
                 bar.update(1)
                 if errors == "raise" and any(r["error"] for r in res):
                     first = next(r for r in res if r["error"])
+                    with warnings.catch_warnings():
+                        # Cancelling the rest is the point of errors="raise": joblib's warning
+                        # that finished or running tasks go unused would only be noise.
+                        warnings.filterwarnings("ignore", r".*tasks .*(executed|cancelled)")
+                        gen.close()
                     raise ExtractionError(_failure_message(tasks[i].group.case_id, first))
         finally:
             bar.close()

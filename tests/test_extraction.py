@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import gc
 import re
 import subprocess
 import sys
 import textwrap
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import radiomics.base
 import SimpleITK as sitk
 from radiomics import imageoperations
 from radiomics.featureextractor import RadiomicsFeatureExtractor
 
+from radiomics_aln import _pyradiomics_fast
 from radiomics_aln import extraction as ex
-from radiomics_aln._pyradiomics_fast import fast_binning, get_bin_edges
+from radiomics_aln._pyradiomics_fast import fast_paths, get_bin_edges
 from radiomics_aln.exceptions import ExtractionError, GeometryError, InputError
 
 SHIPPED = str(ex.params_path("ultrasound_2d"))
@@ -136,7 +140,7 @@ def test_shared_filtering_of_several_masks_is_bit_identical_to_separate_execute(
         _mask(img, (10, 30, 5, 40)),
     ]
     extractor = ex._get_extractor(ex.load_params("ultrasound_2d"))
-    with fast_binning():
+    with fast_paths():
         shared = ex._execute_masks(extractor, img, list(enumerate(masks)))
     for i, m in enumerate(masks):
         ref = RadiomicsFeatureExtractor(SHIPPED).execute(img, m)
@@ -150,19 +154,73 @@ def test_shared_filtering_of_several_masks_is_bit_identical_to_separate_execute(
                 assert float(shared[i][k]) == float(ref[k]), k  # exact
 
 
-def test_fast_binning_is_bit_identical_over_every_feature():
+def test_fast_paths_are_bit_identical_over_every_feature():
     img = _image(3, spacing=(0.07, 0.07))
     masks = [(0, _mask(img)), (1, _mask(img, (5, 50, 40, 95)))]
     extractor = ex._get_extractor(ex.load_params("ultrasound_2d"))
+    apply_binning = radiomics.base.RadiomicsFeaturesBase._applyBinning
     assert imageoperations.getBinEdges is not get_bin_edges
     slow = ex._execute_masks(extractor, img, masks)
-    with fast_binning():
+    hits, misses = _pyradiomics_fast.memo_counts()
+    with fast_paths():
+        assert radiomics.base.RadiomicsFeaturesBase._applyBinning is not apply_binning
         fast = ex._execute_masks(extractor, img, masks)
-    assert imageoperations.getBinEdges is not get_bin_edges  # restored
+    # restored
+    assert imageoperations.getBinEdges is not get_bin_edges
+    assert radiomics.base.RadiomicsFeaturesBase._applyBinning is apply_binning
+    # 2 masks x 9 images: one discretisation each, reused by the 5 other classes
+    assert _pyradiomics_fast.memo_counts() == (hits + 2 * 9 * 5, misses + 2 * 9)
     for i in (0, 1):
+        assert list(fast[i]) == list(slow[i])
         for k, v in slow[i].items():
             if not k.startswith("diagnostics_"):
                 assert float(fast[i][k]) == float(v), k
+
+
+def test_binning_memo_never_reuses_a_different_discretisation():
+    # Same values but another dtype, another mask, other settings: each is computed afresh and
+    # equals the original; only a content-equal call is served from the memo.
+    rng = np.random.default_rng(0)
+    arr = rng.integers(0, 256, (20, 30)).astype(np.float64)
+    mask = np.zeros(arr.shape, bool)
+    mask[3:15, 4:25] = True
+
+    class Probe:
+        def __init__(self, matrix, mask, **settings):
+            self.maskArray, self.settings, self.coefficients = mask, settings, {}
+            self.matrix = matrix
+
+    def run(fn, probe):
+        out = fn(probe, probe.matrix)
+        return out, probe.coefficients["grayLevels"], probe.coefficients["Ng"]
+
+    original = radiomics.base.RadiomicsFeaturesBase._applyBinning
+    other_mask = mask.copy()
+    other_mask[3, 4] = False
+    calls = [
+        (arr, mask, {"binWidth": 5}),
+        (arr.copy(), mask.copy(), {"binWidth": 5}),  # equal content: a hit
+        (arr.astype(np.float32), mask, {"binWidth": 5}),
+        (arr, other_mask, {"binWidth": 5}),
+        (arr, mask, {"binWidth": 3}),
+        (arr, mask, {"binCount": 16}),
+        (arr + 1e-9, mask, {"binCount": 16}),
+    ]
+    with fast_paths():
+        hits0, misses0 = _pyradiomics_fast.memo_counts()
+        for matrix, m, settings in calls:
+            got = run(_pyradiomics_fast._apply_binning, Probe(matrix, m, **settings))
+            want = run(original, Probe(matrix, m, **settings))
+            assert got[0].dtype == want[0].dtype and np.array_equal(got[0], want[0])
+            assert np.array_equal(got[1], want[1]) and got[2] == want[2]
+        assert _pyradiomics_fast.memo_counts() == (hits0 + 1, misses0 + len(calls) - 1)
+
+
+def test_fast_paths_stay_off_for_unchecked_pyradiomics_versions():
+    assert _pyradiomics_fast._version_checked("v3.1.4")
+    assert _pyradiomics_fast._version_checked("3.1.0")
+    assert not _pyradiomics_fast._version_checked("3.2.0")
+    assert not _pyradiomics_fast._version_checked("")
 
 
 @pytest.mark.parametrize(
@@ -425,11 +483,17 @@ def test_failures_are_collected_and_the_batch_goes_on(tmp_path):
     )
     assert res.features.loc[["unreadable", "empty", "tiny"]].isna().all().all()
 
-    with pytest.raises(ExtractionError, match=r"case 'unreadable', roi 'tumor'.*broken.png"):
-        ex.extract_features(cases, rois=("tumor",), errors="raise")
-    # With workers too, the failure reported is the first in case order.
-    with pytest.raises(ExtractionError, match=r"case 'unreadable', roi 'tumor'"):
-        ex.extract_features(cases, rois=("tumor",), errors="raise", n_jobs=2)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(ExtractionError, match=r"case 'unreadable', roi 'tumor'.*broken.png"):
+            ex.extract_features(cases, rois=("tumor",), errors="raise")
+        # with workers too, the failure reported is the first in case order
+        with pytest.raises(ExtractionError, match=r"case 'unreadable', roi 'tumor'") as info:
+            ex.extract_features(cases, rois=("tumor",), errors="raise", n_jobs=2)
+        del info  # the traceback holds joblib's generator; collect it inside this block
+        gc.collect()
+    # stopping early is the point of errors="raise": no joblib note about unused tasks
+    assert not [w for w in caught if "tasks" in str(w.message)], [str(w.message) for w in caught]
 
 
 def test_peritumoral_ring_and_union_from_the_roi_module():
