@@ -1182,12 +1182,32 @@ class Study:
         tables["delong"] = perf.comparisons
         summary["thresholds"] = perf.thresholds
 
+        # One calibration curve per cohort for the combined model: its Hosmer-Lemeshow test and
+        # val.prob statistics fill the tables and the same object draws the figure, so nothing
+        # is computed (or warned about) twice.
+        groups = cfg.nomogram.hl_groups
+        curves: dict[str, Any] = {}
         hl_rows, cal_rows = [], []
         for c, a in arrays.items():
-            for model in (CLINICAL_MODEL, COMBINED_MODEL):
-                hl = _hl_row(calibration, a["y"], a["models"][model], cfg.nomogram.hl_groups)
-                hl_rows.append({"cohort": labels[c], "model": model} | hl)
-            cal = _calibration_row(calibration, a["y"], a["models"][COMBINED_MODEL])
+            p = _clip(a["models"][COMBINED_MODEL])
+            try:
+                curves[c] = calibration.calibration_curve(a["y"], p, groups)
+            except InputError as exc:
+                curves[c] = exc
+            cc = curves[c]
+            hl_rows.append(
+                {"cohort": labels[c], "model": CLINICAL_MODEL}
+                | _hl_row(calibration, a["y"], a["models"][CLINICAL_MODEL], groups)
+            )
+            if isinstance(cc, calibration.CalibrationCurve) and cc.hosmer_lemeshow is not None:
+                hl = _hl_fields(cc.hosmer_lemeshow)
+            else:  # the test's own message says why it cannot be computed
+                hl = _hl_row(calibration, a["y"], p, groups)
+            hl_rows.append({"cohort": labels[c], "model": COMBINED_MODEL} | hl)
+            if isinstance(cc, calibration.CalibrationCurve) and not cc.stats.empty:
+                cal = _calibration_fields(cc.stats)
+            else:
+                cal = _calibration_row(calibration, a["y"], p)
             cal_rows.append({"cohort": labels[c], "model": COMBINED_MODEL} | cal)
         tables["hosmer_lemeshow"] = pd.DataFrame(hl_rows)
         tables["calibration"] = pd.DataFrame(cal_rows)
@@ -1231,7 +1251,9 @@ class Study:
         )
 
         self._say("Evaluation: figures")
-        figures.update(self._figures(arrays, labels, tables, metrics, calibration, decision))
+        figures.update(
+            self._figures(arrays, labels, tables, curves, metrics, calibration, decision)
+        )
         self.results_ = {"tables": tables, "figures": figures, "summary": summary}
         return self
 
@@ -1355,7 +1377,9 @@ class Study:
                 )
         return pd.DataFrame(rows)
 
-    def _figures(self, arrays, labels, tables, metrics, calibration, decision) -> dict[str, Any]:
+    def _figures(
+        self, arrays, labels, tables, curves, metrics, calibration, decision
+    ) -> dict[str, Any]:
         import matplotlib.pyplot as plt
 
         figs: dict[str, Any] = {}
@@ -1366,16 +1390,9 @@ class Study:
             figs[f"roc_{c}"] = fig
         n = len(arrays)
         fig, axes = plt.subplots(1, n, figsize=(4.2 * n, 4.4), squeeze=False)
-        groups = self.config.nomogram.hl_groups
-        for ax, (c, a) in zip(axes[0], arrays.items(), strict=True):
-            p = np.clip(a["models"][COMBINED_MODEL], 1e-12, 1 - 1e-12)
-            _draw(
-                lambda ax=ax, a=a, p=p, c=c: calibration.plot_calibration(
-                    a["y"], p, ax=ax, n_groups=groups, label=labels[c]
-                ),
-                ax,
-                f"calibration ({labels[c]})",
-            )
+        for ax, c in zip(axes[0], arrays, strict=True):
+            _draw(lambda ax=ax, c=c: _plot_curve(curves[c], ax, labels[c]), ax,
+                  f"calibration ({labels[c]})")  # fmt: skip
             ax.set_title(labels[c])
         fig.suptitle("Calibration of the clinical-radiomics model")
         fig.tight_layout()
@@ -1621,6 +1638,12 @@ class Study:
         return out
 
 
+def _plot_curve(curve: Any, ax: Any, label: str) -> Any:
+    if isinstance(curve, Exception):  # computed in evaluate(); _draw reports it on the panel
+        raise curve
+    return curve.plot(ax=ax, label=label)
+
+
 def _draw(fn: Callable[[], Any], ax: Any, what: str) -> None:
     """Draw one panel; a panel that cannot be drawn says why instead of stopping the report."""
     try:
@@ -1664,13 +1687,13 @@ def _equation(model: Any) -> str:
     return " ".join(terms)
 
 
-def _hl_row(calibration, y, p, groups) -> dict[str, Any]:
+def _clip(p: Any) -> np.ndarray:
+    """Probabilities of exactly 0 or 1 (separated models) kept inside the open interval."""
     eps = 1e-12
-    p = np.clip(np.asarray(p, dtype=float), eps, 1 - eps)
-    try:
-        res = calibration.hosmer_lemeshow(y, p, n_groups=groups)
-    except InputError as exc:  # e.g. a model with two distinct predictions in a small cohort
-        return {"statistic": np.nan, "df": np.nan, "p_value": np.nan, "note": str(exc)}
+    return np.clip(np.asarray(p, dtype=float), eps, 1 - eps)
+
+
+def _hl_fields(res: Any) -> dict[str, Any]:
     return {
         "statistic": float(res.statistic),
         "df": float(res.df),
@@ -1679,15 +1702,25 @@ def _hl_row(calibration, y, p, groups) -> dict[str, Any]:
     }
 
 
-def _calibration_row(calibration, y, p) -> dict[str, Any]:
-    eps = 1e-12
-    p = np.clip(np.asarray(p, dtype=float), eps, 1 - eps)
+def _hl_row(calibration, y, p, groups) -> dict[str, Any]:
     try:
-        res = calibration.val_prob(y, p)
+        res = calibration.hosmer_lemeshow(y, _clip(p), n_groups=groups)
+    except InputError as exc:  # e.g. a model with two distinct predictions in a small cohort
+        return {"statistic": np.nan, "df": np.nan, "p_value": np.nan, "note": str(exc)}
+    return _hl_fields(res)
+
+
+def _calibration_fields(stats: pd.Series) -> dict[str, Any]:
+    keep = ("intercept", "slope", "brier", "c_index", "dxy", "r2")
+    return {k: float(stats[k]) for k in keep if k in stats.index}
+
+
+def _calibration_row(calibration, y, p) -> dict[str, Any]:
+    try:
+        res = calibration.val_prob(y, _clip(p))
     except InputError as exc:
         return {"note": str(exc)}
-    keep = ("intercept", "slope", "brier", "c_index", "dxy", "r2")
-    return {k: float(res[k]) for k in keep if k in res.index}
+    return _calibration_fields(res)
 
 
 def _nri_idi_rows(metrics, cohort, y, probs) -> list[dict[str, Any]]:

@@ -218,6 +218,27 @@ def test_evaluate_tables(fitted):
     assert set(dca["cohort"]) == {"Training", "Internal", "External"}
 
 
+def test_evaluate_tests_calibration_once_per_model_and_cohort(fitted, monkeypatch):
+    # The table and the calibration figure share one Hosmer-Lemeshow test per cohort and model,
+    # so a warning it raises appears once, not twice.
+    from radiomics_aln import calibration
+
+    calls = []
+    original = calibration.hosmer_lemeshow
+
+    def counting(y, p, n_groups=10, **kwargs):
+        calls.append(len(y))
+        return original(y, p, n_groups, **kwargs)
+
+    monkeypatch.setattr(calibration, "hosmer_lemeshow", counting)
+    before = fitted.results_["tables"]["hosmer_lemeshow"]
+    fitted.evaluate()
+    after = fitted.results_["tables"]["hosmer_lemeshow"]
+    assert len(calls) == 3 * 2  # 3 cohorts x (clinical, clinical-radiomics)
+    pd.testing.assert_frame_equal(before, after)
+    assert "calibration" in fitted.results_["figures"]
+
+
 def test_methods_text_reflects_settings(fitted):
     m = fitted.methods_text()
     text = json.dumps(m)
