@@ -41,6 +41,7 @@ import yaml
 from radiomics_aln._version import __version__
 from radiomics_aln.cohort import READERS
 from radiomics_aln.exceptions import ExtractionError, GeometryError, InputError
+from radiomics_aln.roi import _grid_problem
 
 __all__ = [
     "ROI_NAMES",
@@ -256,16 +257,14 @@ def _as_binary_mask(mask: sitk.Image, image: sitk.Image, what: str) -> sitk.Imag
     """A uint8 0/1 mask on the image's grid (one non-zero label allowed, mapped to 1)."""
     if mask.GetNumberOfComponentsPerPixel() != 1 or mask.GetDimension() != 2:
         raise InputError(f"{what}: the mask must be a scalar 2D image")
-    if mask.GetSize() != image.GetSize():
+    # The same grid test and tolerances as roi.load_mask, so a mask that loads also extracts.
+    problem = _grid_problem(mask, image)
+    if problem is not None:
         raise GeometryError(
-            f"{what}: mask size {mask.GetSize()} differs from image size {image.GetSize()}"
+            f"{what}: the mask is not on the image's grid: mask vs image {problem}. Resample "
+            "the mask onto the image (nearest neighbour) or copy the image's geometry if it was "
+            "drawn on this very image"
         )
-    for attr in ("GetSpacing", "GetOrigin", "GetDirection"):
-        a, b = np.asarray(getattr(mask, attr)()), np.asarray(getattr(image, attr)())
-        if not np.allclose(a, b, rtol=0, atol=1e-4 * max(1.0, float(np.abs(b).max()))):
-            raise GeometryError(
-                f"{what}: mask {attr[3:].lower()} {tuple(a)} differs from image's {tuple(b)}"
-            )
     arr = sitk.GetArrayViewFromImage(mask)
     labels = np.unique(arr)
     labels = labels[labels != 0]

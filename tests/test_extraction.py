@@ -559,8 +559,45 @@ def test_bad_cases():
         ex.extract_features("manifest.csv")
     img = _image()
     off_grid = _mask(_image(shape=(50, 50)))
-    with pytest.raises(GeometryError, match="mask size"):
+    with pytest.raises(GeometryError, match=r"not on the image's grid: mask vs image size"):
         ex.extract_roi_features(img, off_grid)
+
+
+@pytest.mark.parametrize(
+    "attr, change, accepted",
+    [
+        ("spacing", 5e-5, True),  # relative
+        ("spacing", 5e-4, False),
+        ("origin", 5e-4, True),  # pixels
+        ("origin", 5e-3, False),
+        ("direction", 5e-5, True),
+        ("direction", 5e-4, False),
+    ],
+)
+def test_mask_grid_tolerances_are_those_of_load_mask(attr, change, accepted):
+    # The extraction applies roi's grid test (the one load_mask uses) with its tolerances: just
+    # inside them the mask extracts as if on the image's exact grid; just outside, the error
+    # gives the same description of the difference.
+    from radiomics_aln import roi
+
+    img = _image(spacing=(0.1, 0.1))
+    img.SetOrigin((2.0, 3.0))
+    msk = _mask(img)
+    if attr == "spacing":
+        msk.SetSpacing(tuple(s * (1 + change) for s in img.GetSpacing()))
+    elif attr == "origin":
+        msk.SetOrigin(tuple(o + change * 0.1 for o in img.GetOrigin()))
+    else:
+        msk.SetDirection((1.0, change, -change, 1.0))
+    problem = roi._grid_problem(msk, img)
+    assert (problem is None) is accepted
+    if accepted:
+        feats, _ = ex.extract_roi_features(img, msk)
+        assert feats == ex.extract_roi_features(img, _mask(img))[0]
+    else:
+        assert problem.startswith(attr)
+        with pytest.raises(GeometryError, match=re.escape(problem)):
+            ex.extract_roi_features(img, msk)
 
 
 # ---------------------------------------------------------------- real data
