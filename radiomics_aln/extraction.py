@@ -9,8 +9,9 @@ reader) are extracted on request into tables of the same shape for the ICC step.
 Every value equals what a plain ``RadiomicsFeatureExtractor(<settings file>).execute(image,
 mask)`` returns for the loaded (floating-point) image and mask: the speed-ups used here (one
 decode per image, one filtering per image for all of its masks, NumPy min/max in the binning
-step) are applied only where they are bit-identical, and tests check it. See
-``docs/extraction.md`` for the settings reference and the naming grammar.
+step, one discretisation per filtered image for all feature classes) are applied only where
+they are bit-identical, and tests check it. See ``docs/extraction.md`` for the settings
+reference, the naming grammar and the benchmark.
 """
 
 from __future__ import annotations
