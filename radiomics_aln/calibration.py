@@ -36,6 +36,7 @@ __all__ = [
     "bootstrap_calibrate",
     "bootstrap_validate",
     "calibration_curve",
+    "gini_mean_difference",
     "hosmer_lemeshow",
     "le_cessie_van_houwelingen",
     "lowess",
@@ -113,6 +114,8 @@ def _hl_groups(p: np.ndarray, g: int) -> tuple[np.ndarray, np.ndarray]:
     """Group index per case and the unique breaks, as ``cut(p, unique(quantile(p, ...)))``."""
     # numpy's "linear" quantile is R's default type 7
     breaks = np.unique(np.quantile(p, np.linspace(0, 1, g + 1), method="linear"))
+    if breaks.size < 2:  # one distinct prediction (e.g. an intercept-only model): one group
+        return np.zeros(p.size, dtype=np.intp), np.repeat(breaks, 2)
     # right-closed intervals, the lowest one closed on the left (include.lowest = TRUE)
     idx = np.searchsorted(breaks, p, side="left") - 1
     idx = np.clip(idx, 0, breaks.size - 2)
@@ -642,28 +645,70 @@ def plot_calibration(
 # --------------------------------------------------------------------------------------------
 # Bootstrap optimism correction (rms::validate, rms::calibrate)
 # --------------------------------------------------------------------------------------------
-_INDEXES = ["dxy", "auc", "r2", "intercept", "slope", "brier"]
+# rms validate.lrm's rows (B is ``brier`` here; ``auc`` = (Dxy + 1) / 2 is added). ``emax`` is not a
+# per-resample measure: it is computed from the corrected intercept and slope.
+_INDEXES = ["dxy", "auc", "r2", "intercept", "slope", "emax", "d", "u", "q", "brier", "g", "gp"]
+_RESAMPLED = [i for i in _INDEXES if i != "emax"]
+
+
+def gini_mean_difference(x: Any) -> float:
+    """Gini's mean difference: the mean absolute difference over all pairs, as ``Hmisc::GiniMd``.
+
+    :math:`GMD = \\frac{2}{n(n-1)} \\sum_{i<j} |x_i - x_j|`, computed in O(n log n) from the sorted
+    values as :math:`\\frac{2}{n(n-1)} \\sum_k (2k - n - 1) x_{(k)}`. It is the scale of
+    rms's g-index (``g`` on the log-odds scale, ``gp`` on the probability scale).
+
+    Examples
+    --------
+    >>> gini_mean_difference([1.0, 2.0, 4.0])  # (1 + 3 + 2) / 3
+    2.0
+    """
+    v = np.sort(np.asarray(x, dtype=float).ravel())
+    n = v.size
+    if n < 2:
+        return np.nan
+    k = np.arange(1, n + 1)
+    return float(2.0 * np.sum((2 * k - n - 1) * v) / (n * (n - 1)))
 
 
 def _indexes(lp: np.ndarray, y: np.ndarray, *, evalfit: bool) -> np.ndarray:
-    """rms ``validate.lrm`` measures for a linear predictor ``lp`` on outcomes ``y``.
+    """rms ``validate.lrm`` measures (:data:`_RESAMPLED`) for a linear predictor ``lp`` on ``y``.
 
-    ``evalfit`` (the model evaluated on its own fitting data) fixes intercept 0 and slope 1 as
-    rms does; R2 is Nagelkerke's of the recalibrated model ``y ~ lp`` (equal to the model's own
-    R2 when ``evalfit``).
+    As rms's ``discrim``: ``evalfit`` (the model evaluated on its own fitting data) fixes
+    intercept 0 and slope 1 and U = -2/n; otherwise intercept and slope are the recalibration
+    ``logit P(y) = a + b lp`` and U = (L01 - deviance of that recalibration - 2) / n, with L01
+    the deviance of ``lp`` as it is. R2 is Nagelkerke's and D = (LR - 1) / n from the
+    recalibration's likelihood ratio (the model's own when ``evalfit``); Q = D - U; Brier uses
+    ``lp`` as it is; g and gp are Gini's mean differences of ``b lp`` and ``expit(a + b lp)``.
     """
     if np.unique(y).size < 2:
-        return np.full(len(_INDEXES), np.nan)
+        return np.full(len(_RESAMPLED), np.nan)
     auc = roc_auc_score(y, lp)
     n = y.size
     a, b, ll = _logistic_recal(lp, y)
     ll0 = _null_loglik(y)
     lr = 2 * (ll - ll0)
     r2 = (1 - np.exp(-lr / n)) / (1 - np.exp(2 * ll0 / n))
+    d = (lr - 1) / n
     if evalfit:
         a, b = 0.0, 1.0
+        u = -2 / n
+    else:
+        l01 = -2 * float(np.sum(y * lp - np.logaddexp(0, lp)))
+        u = (l01 - (-2 * ll) - 2) / n
     brier = float(np.mean((y - _expit(lp)) ** 2))
-    return np.array([2 * auc - 1, auc, r2, a, b, brier])
+    g = gini_mean_difference(b * lp)
+    gp = gini_mean_difference(_expit(a + b * lp))
+    return np.array([2 * auc - 1, auc, r2, a, b, d, u, d - u, brier, g, gp])
+
+
+def _emax(intercept: float, slope: float) -> float:
+    """rms ``validate.lrm``'s Emax: max |p - expit(a + b logit p)| over p = 0, 0.0005, ..., 1."""
+    p = np.arange(2001) * 5e-4
+    with np.errstate(divide="ignore", invalid="ignore"):
+        calibrated = _expit(intercept + slope * special.logit(p))
+    diff = np.abs(p - calibrated)
+    return float(np.nanmax(diff)) if np.isfinite(diff).any() else np.nan
 
 
 def _check_model(model: Any) -> None:
@@ -791,20 +836,31 @@ def bootstrap_validate(
     Returns
     -------
     DataFrame
-        Indexed by ``dxy``, ``auc``, ``r2`` (Nagelkerke), ``intercept``, ``slope``, ``brier``;
-        columns ``apparent`` (model on its training data), ``training`` (mean over resamples of
-        the resample model on its resample), ``test`` (mean of the resample model on the
-        original data), ``optimism`` (= training - test), ``corrected`` (= apparent -
-        optimism), ``n`` (successful resamples).
+        Indexed by the rows of ``rms::validate`` for ``lrm`` -- ``dxy`` (Somers' D), ``auc``
+        (= (Dxy + 1) / 2, added), ``r2`` (Nagelkerke), ``intercept``, ``slope``, ``emax``
+        (maximal calibration error implied by the corrected intercept and slope), ``d``
+        (discrimination index), ``u`` (unreliability index), ``q`` (quality index, d - u),
+        ``brier`` (rms ``B``), ``g`` (g-index: Gini's mean difference of the linear predictor)
+        and ``gp`` (of the predicted probabilities); columns ``apparent`` (model on its
+        training data), ``training`` (mean over resamples of the resample model on its
+        resample), ``test`` (mean of the resample model on the original data), ``optimism``
+        (= training - test), ``corrected`` (= apparent - optimism), ``n`` (successful
+        resamples).
 
     Notes
     -----
     Harrell's bootstrap (Efron's optimism estimate), as ``rms::predab.resample`` with
     ``validate.lrm``'s measures: intercept and slope are those of ``logit P(y) = a + b lp``
-    (0 and 1 on the fitting data), Brier is ``mean((y - expit(lp))^2)``. Resamples whose fit
-    fails (separation, a level absent, every predictor removed) are skipped and counted, as rms
-    does. R's random draws cannot be reproduced; the resampling indices come from
-    ``numpy.random.default_rng(random_state)`` and are drawn before any work is distributed.
+    (0 and 1 on the fitting data), Brier is ``mean((y - expit(lp))^2)``, D = (LR - 1) / n,
+    U = -2 / n on the fitting data and (deviance of ``lp`` - deviance of the recalibration - 2)
+    / n on the original data, Q = D - U, g and gp are Gini's mean differences
+    (:func:`gini_mean_difference`) of ``b lp`` and ``expit(a + b lp)``, and Emax is the largest
+    ``|p - expit(a + b logit p)|`` over p = 0, 0.0005, ..., 1 with the corrected a and b.
+    Every cell equals ``rms::validate(fit, B)`` given the same resamples (tested with the
+    resamples R drew, to 7e-8 relative). Resamples whose fit fails (separation, a level absent,
+    every predictor removed) are skipped and counted, as rms does. The resampling indices come
+    from ``numpy.random.default_rng(random_state)`` (so not the rows R's ``set.seed`` would
+    draw) and are drawn before any work is distributed.
 
     References
     ----------
@@ -812,11 +868,23 @@ def bootstrap_validate(
     Efron B, Tibshirani R. An Introduction to the Bootstrap. Chapman & Hall, 1993 (ch. 17).
     """
     y, indices = _prepare_boot(model, data, outcome_or_y, B, random_state)
+    return _validate_with(model, data, y, indices, repeat_selection, n_jobs)
+
+
+def _validate_with(
+    model: Any,
+    data: pd.DataFrame,
+    y: np.ndarray,
+    indices: np.ndarray,
+    repeat_selection: bool,
+    n_jobs: int | None,
+) -> pd.DataFrame:
+    """:func:`bootstrap_validate` on given resamples (rows ``indices[i]``, 0-based)."""
     apparent = _indexes(model.decision_function(data), y, evalfit=True)
     results = _run_resamples(_validate_one, indices, n_jobs, model, data, y, repeat_selection)
     train_m, test_m, n_ok = _mean_over_resamples(results)
     opt = train_m - test_m
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
             "apparent": apparent,
             "training": train_m,
@@ -825,8 +893,15 @@ def bootstrap_validate(
             "corrected": apparent - opt,
             "n": n_ok,
         },
-        index=pd.Index(_INDEXES, name="index"),
+        index=pd.Index(_RESAMPLED, name="index"),
     )
+    # Emax as rms: from the corrected calibration intercept and slope, in the test, optimism
+    # and corrected columns (0 where the model is evaluated on its own data).
+    emax = _emax(table.at["intercept", "corrected"], table.at["slope", "corrected"])
+    table.loc["emax"] = [0.0, 0.0, emax, emax, emax, table.at["dxy", "n"]]
+    table = table.reindex(pd.Index(_INDEXES, name="index"))
+    table["n"] = table["n"].astype(n_ok.dtype)
+    return table
 
 
 def _mean_over_resamples(

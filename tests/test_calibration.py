@@ -1,4 +1,4 @@
-"""Tests of radiomics_aln.calibration, pinned to R (tests/reference/nomogram.R).
+"""Tests of radiomics_aln.calibration, pinned to R (tests/reference/nomogram.R, validate.R).
 
 ResourceSelection is not installable here; nomogram.R re-implements hoslem.test (0.3-6) in plain
 R, line for line, and stores its output.
@@ -17,10 +17,14 @@ from numpy.testing import assert_allclose
 from sklearn.metrics import roc_auc_score
 
 from radiomics_aln.calibration import (
+    _INDEXES,
+    _RESAMPLED,
     _validate_one,
+    _validate_with,
     bootstrap_calibrate,
     bootstrap_validate,
     calibration_curve,
+    gini_mean_difference,
     hosmer_lemeshow,
     le_cessie_van_houwelingen,
     lowess,
@@ -95,6 +99,9 @@ def test_hosmer_lemeshow_fewer_distinct_predictions_than_groups():
     assert hl.n_groups == 5 and hl.df == 3 and hl.n_groups_requested == 10
     with pytest.raises(InputError, match="only 2 group"):
         hosmer_lemeshow(y[:80], p[:80])
+    # one distinct prediction (an intercept-only model): a clear error, not a numpy one
+    with pytest.raises(InputError, match=r"only 1 group\(s\) could be formed from 1 distinct"):
+        hosmer_lemeshow(y[:40], p[:40])
 
 
 @pytest.mark.parametrize("bad", [0.0, 1.0, 1.2, -0.1, np.nan])
@@ -245,12 +252,31 @@ def test_validate_single_resample_by_hand(birthwt, full_model):
     ll0 = lambda yy: np.sum(yy * np.log(yy.mean()) + (1 - yy) * np.log(1 - yy.mean()))  # noqa: E731
     n = len(y)
     r2_b = (1 - np.exp(-2 * (ll(lp_b, yb) - ll0(yb)) / n)) / (1 - np.exp(2 * ll0(yb) / n))
-    assert_allclose(train, [2 * auc_b - 1, auc_b, r2_b, 0, 1, brier_b], rtol=1e-8)
-    assert_allclose(test[[0, 1, 3, 4, 5]], [2 * auc_o - 1, auc_o, a, b, brier_o], rtol=1e-7)
+    train_s = pd.Series(train, index=_RESAMPLED)
+    test_s = pd.Series(test, index=_RESAMPLED)
+    assert_allclose(
+        train_s[["dxy", "auc", "r2", "intercept", "slope", "brier"]],
+        [2 * auc_b - 1, auc_b, r2_b, 0, 1, brier_b],
+        rtol=1e-8,
+    )
+    assert_allclose(
+        test_s[["dxy", "auc", "intercept", "slope", "brier"]],
+        [2 * auc_o - 1, auc_o, a, b, brier_o],
+        rtol=1e-7,
+    )
+    # rms discrim: D = (LR - 1)/n, U = -2/n on the fitting data, g = GiniMd(lp)
+    lr_b = 2 * (ll(lp_b, yb) - ll0(yb))
+    assert train_s["d"] == pytest.approx((lr_b - 1) / n, rel=1e-8)
+    assert train_s["u"] == pytest.approx(-2 / n) and train_s["q"] == pytest.approx(
+        train_s["d"] + 2 / n
+    )
+    pairs = np.abs(lp_b[:, None] - lp_b[None, :])
+    assert train_s["g"] == pytest.approx(pairs.sum() / (n * (n - 1)), rel=1e-10)
     # B = 1 with the same generator gives optimism = training - test of that resample
     res = bootstrap_validate(
         full_model, birthwt, "low", B=1, random_state=42, repeat_selection=False
     )
+    res = res.loc[_RESAMPLED]
     assert_allclose(res["optimism"], train - test, rtol=1e-12)
     assert_allclose(res["corrected"], res["apparent"] - (train - test), rtol=1e-12)
 
@@ -266,16 +292,62 @@ def test_validate_structure_determinism_and_n_jobs(birthwt):
     c = bootstrap_validate(nomo, birthwt, "low", B=6, random_state=4, n_jobs=1)
     pd.testing.assert_frame_equal(a, b)
     assert not a.equals(c)
-    assert a.index.tolist() == ["dxy", "auc", "r2", "intercept", "slope", "brier"]
+    assert a.index.tolist() == [
+        "dxy", "auc", "r2", "intercept", "slope", "emax", "d", "u", "q", "brier", "g", "gp"
+    ]  # fmt: skip
     assert list(a.columns) == ["apparent", "training", "test", "optimism", "corrected", "n"]
     assert (a["n"] == 6).all()
     assert a.loc["slope", "apparent"] == 1 and a.loc["intercept", "training"] == 0
-    assert_allclose(a["optimism"], a["training"] - a["test"])
+    resampled = a.loc[_RESAMPLED]
+    assert_allclose(resampled["optimism"], resampled["training"] - resampled["test"])
+    # Emax as rms: 0 on the fitting data; test = optimism = corrected = the error implied by the
+    # corrected intercept and slope
+    emax = a.loc["emax"]
+    assert emax["apparent"] == emax["training"] == 0
+    assert emax["test"] == emax["optimism"] == emax["corrected"] > 0
     # the apparent AUC is the model's own
     p = nomo.predict_proba(birthwt)[:, 1]
     assert a.loc["auc", "apparent"] == pytest.approx(roc_auc_score(birthwt.low, p))
     # selection repeated in every resample is at least as optimistic on average here
     assert a.loc["auc", "optimism"] > 0
+
+
+# rms::validate(fit, B = 40) with the resamples R drew (tests/reference/validate.R: the script
+# re-derives validate's first resample from the exported rows before writing them).
+_RMS_ROWS = {"Dxy": "dxy", "R2": "r2", "Intercept": "intercept", "Slope": "slope",
+             "Emax": "emax", "D": "d", "U": "u", "Q": "q", "B": "brier", "g": "g", "gp": "gp"}  # fmt: skip
+_RMS_COLS = {"index.orig": "apparent", "training": "training", "test": "test",
+             "optimism": "optimism", "index.corrected": "corrected", "n": "n"}  # fmt: skip
+
+
+@pytest.mark.parametrize("B, table", [(40, "validate_rms.csv"), (1, "validate_rms_B1.csv")])
+def test_validate_equals_rms_validate_on_the_same_resamples(birthwt, full_model, B, table):
+    rows = pd.read_csv(REF / "validate_indices.csv")
+    indices = np.stack([g["row"].to_numpy() - 1 for _, g in rows.groupby("resample", sort=True)])[
+        :B
+    ]
+    y = birthwt["low"].to_numpy()
+    ours = _validate_with(full_model, birthwt, y, indices, False, None)
+    rms = pd.read_csv(REF / table).set_index("index").rename(index=_RMS_ROWS, columns=_RMS_COLS)
+    for index in rms.index:
+        # rms computes Dxy with Hmisc::somers2 (AUC to ~1e-12) and fits with tolerance 1e-7/1e-13
+        assert_allclose(ours.loc[index, rms.columns], rms.loc[index], rtol=5e-7, atol=1e-9,
+                        err_msg=index)  # fmt: skip
+    assert ours.loc["auc", "apparent"] == pytest.approx((rms.loc["dxy", "apparent"] + 1) / 2)
+
+
+def test_gini_mean_difference_equals_hmisc_ginimd(full_model, birthwt):
+    ref = pd.read_csv(REF / "validate_gini.csv").set_index("case")["gini"]
+    assert gini_mean_difference([3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5]) == pytest.approx(
+        ref["ties"], rel=1e-14
+    )
+    # on lrm's linear predictor: lrm stops at a looser convergence tolerance than our fit
+    # (coefficients agree to ~1e-7 relative), hence the tolerance
+    lp = full_model.decision_function(birthwt)
+    assert gini_mean_difference(lp) == pytest.approx(ref["lp_birthwt"], rel=1e-6)
+    assert gini_mean_difference(1 / (1 + np.exp(-lp))) == pytest.approx(ref["p_birthwt"], rel=1e-6)
+    assert np.isnan(gini_mean_difference([1.0]))
+    assert _INDEXES[-2:] == ["g", "gp"]
 
 
 def test_validate_refit_of_selected_model_keeps_reference_levels(birthwt):
