@@ -117,7 +117,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", default="radiomics_aln_demo", help="output folder (default: %(default)s)"
     )
     p.add_argument(
-        "--n-cases", type=int, default=None, help="patients to generate (default: the demo size)"
+        "--n-cases",
+        type=int,
+        default=None,
+        help="patients to generate (default: the demo size, 200; with much fewer, the training "
+        "half is too small for the nomogram and the study stops with a separation error)",
     )
     p.add_argument("--n-jobs", type=int, default=2, help="parallel workers (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
@@ -236,6 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _cmd_demo(args: argparse.Namespace, progress: _Progress) -> int:
     from radiomics_aln.datasets import make_demo_cohort
+    from radiomics_aln.exceptions import SeparationError
     from radiomics_aln.study import DEMO_N_CASES, Study, demo_config
 
     out = Path(args.out)
@@ -249,7 +254,16 @@ def _cmd_demo(args: argparse.Namespace, progress: _Progress) -> int:
         n_jobs=args.n_jobs,
         random_state=args.seed,
     )
-    study = Study(cfg, progress=False if args.quiet else progress).fit().evaluate()
+    try:
+        study = Study(cfg, progress=False if args.quiet else progress).fit().evaluate()
+    except SeparationError as exc:
+        # The scores are fitted on the training half: with few patients they predict it
+        # perfectly and the nomogram has no finite estimate. Say how to avoid it.
+        raise SeparationError(
+            f"{exc}. With {n_cases} demo patients the training cohort has only "
+            f"{manifest.table['cohort'].eq('train').sum()}; run the demo with --n-cases "
+            f"{DEMO_N_CASES} (the default) or more"
+        ) from exc
     progress(f"Writing tables, figures, model and report to {out}")
     study.save(out)
     print(_headline(study))

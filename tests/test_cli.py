@@ -168,6 +168,25 @@ def test_demo_end_to_end_acceptance_then_predict(tmp_path, capsys):
     assert set(pred["risk_group"]) <= {"low", "high"}
 
 
+def test_demo_too_small_for_the_nomogram_says_how_to_fix_it(tmp_path, capsys, monkeypatch):
+    # With few demo patients the scores separate the training half; the error says to use more.
+    from radiomics_aln import study as study_module
+    from radiomics_aln.exceptions import SeparationError
+
+    def separated(self):
+        raise SeparationError("complete or quasi-complete separation: tumor_score")
+
+    monkeypatch.setattr(study_module.Study, "fit", separated)
+    assert main(["--quiet", "demo", "--out", str(tmp_path / "d"), "--n-cases", "8"]) == 1
+    err = capsys.readouterr().err
+    n_train = (pd.read_csv(tmp_path / "d" / "data" / "manifest.csv")["cohort"] == "train").sum()
+    assert f"With 8 demo patients the training cohort has only {n_train}" in err
+    assert f"--n-cases {study_module.DEMO_N_CASES} (the default) or more" in err
+    with pytest.raises(SystemExit):
+        main(["demo", "--help"])
+    assert f"the demo size, {study_module.DEMO_N_CASES};" in capsys.readouterr().out
+
+
 def test_extract_then_icc_commands(tmp_path, capsys):
     """`extract` on a small demo manifest (tumour ROI, with repeats), then `icc` on its output."""
     from radiomics_aln.datasets import make_demo_cohort
