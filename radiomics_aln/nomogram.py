@@ -18,7 +18,7 @@ import os
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -33,6 +33,7 @@ from radiomics_aln.exceptions import (
     InputError,
     SeparationError,
     SmallSampleWarning,
+    StatisticalWarning,
 )
 from radiomics_aln.io import dump_model, load_model
 from radiomics_aln.metrics import youden_threshold
@@ -473,6 +474,7 @@ def univariate_logistic(
     predictors: Sequence[str],
     *,
     reference_levels: Mapping[str, Any] | None = None,
+    separation: Literal["raise", "report"] = "raise",
 ) -> pd.DataFrame:
     """One logistic regression per predictor: the univariate table of a nomogram paper.
 
@@ -488,6 +490,13 @@ def univariate_logistic(
     reference_levels : mapping, optional
         ``{predictor: level}``. Default: the first category of a pandas ``Categorical``, else the
         first level in sorted order (R's ``factor`` default).
+    separation : {"raise", "report"}, default "raise"
+        What to do when a predictor (level) perfectly predicts the outcome, so that its odds
+        ratio has no finite estimate: raise :class:`~radiomics_aln.exceptions.SeparationError`,
+        or keep its rows with NaN estimates, the reason in ``note`` and a
+        :class:`~radiomics_aln.exceptions.StatisticalWarning`, and go on with the others. (R's
+        ``glm`` reports huge coefficients and standard errors with a warning instead; neither is
+        a usable estimate.)
 
     Returns
     -------
@@ -502,13 +511,14 @@ def univariate_logistic(
           ``or_ci_high`` (95 % Wald interval, ``exp(beta -/+ 1.96 se)``)
         - ``p_overall``: Wald chi-square p-value of the predictor as a whole (equals
           ``p_value`` for one-coefficient predictors).
+        - ``note``: empty, or why the predictor could not be estimated (``separation="report"``).
 
     Raises
     ------
     InputError
         Outcome not 0/1, missing values (rows named), a predictor with a single level.
     SeparationError
-        A predictor (level) perfectly predicts the outcome.
+        A predictor (level) perfectly predicts the outcome (with ``separation="raise"``).
 
     Notes
     -----
@@ -537,18 +547,29 @@ def univariate_logistic(
     missing = [c for c in [outcome, *predictors] if c not in data.columns]
     if missing:
         raise InputError(f"data lacks column(s): {format_items(missing)}")
+    if separation not in ("raise", "report"):
+        raise InputError(f"separation must be 'raise' or 'report', got {separation!r}")
     y = check_binary(data[outcome], outcome)
     rows = []
+    not_estimable = []
     for name in predictors:
         ref = (
             {name: reference_levels[name]} if reference_levels and name in reference_levels else {}
         )
         terms = _make_terms(data, [name], ref)
         X = _design(data, terms)
-        fit = fit_logistic(X, y, ["(Intercept)", *terms[0].columns])
+        t = terms[0]
+        try:
+            fit = fit_logistic(X, y, ["(Intercept)", *t.columns])
+        except SeparationError as exc:
+            if separation == "raise":
+                raise
+            note = str(exc).splitlines()[0]
+            not_estimable.append(name)
+            rows.extend(_unestimable_rows(name, t, data, y, note))
+            continue
         tab = _coef_table(fit).iloc[1:]
         wald = _term_wald(fit, terms)
-        t = terms[0]
         if t.kind == "continuous":
             r = tab.iloc[0]
             rows.append(
@@ -593,7 +614,44 @@ def univariate_logistic(
         for r in rows:
             if r["predictor"] == name:
                 r["p_overall"] = float(wald["p_value"].iloc[0])
+                r["note"] = ""
+    if not_estimable:
+        warnings.warn(
+            f"not estimable (separation), reported with NaN: {format_items(not_estimable)}",
+            StatisticalWarning,
+            stacklevel=2,
+        )
     return pd.DataFrame(rows)
+
+
+def _unestimable_rows(
+    name: str, term: Any, data: pd.DataFrame, y: np.ndarray, note: str
+) -> list[dict[str, Any]]:
+    """The rows of a predictor whose model has no finite estimate: counts, NaN, the reason."""
+    empty = {
+        "beta": np.nan,
+        "se": np.nan,
+        "z": np.nan,
+        "p_value": np.nan,
+        "odds_ratio": np.nan,
+        "or_ci_low": np.nan,
+        "or_ci_high": np.nan,
+        "p_overall": np.nan,
+        "note": note,
+    }
+    if term.kind == "continuous":
+        return [
+            {"predictor": name, "level": np.nan, "reference": np.nan, "is_reference": False,
+             "n": len(y), "n_events": int(y.sum())} | empty
+        ]  # fmt: skip
+    values = data[name].astype(str).to_numpy()
+    out = []
+    for i, lev in enumerate(term.levels):
+        at = values == lev
+        row = {"predictor": name, "level": lev, "reference": term.reference,
+               "is_reference": i == 0, "n": int(at.sum()), "n_events": int(y[at].sum())}  # fmt: skip
+        out.append(row | empty | ({"odds_ratio": 1.0} if i == 0 else {}))
+    return out
 
 
 # --------------------------------------------------------------------------------------------

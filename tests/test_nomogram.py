@@ -19,7 +19,12 @@ from packaging.version import Version
 from sklearn.base import clone
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from radiomics_aln.exceptions import InputError, SeparationError, SmallSampleWarning
+from radiomics_aln.exceptions import (
+    InputError,
+    SeparationError,
+    SmallSampleWarning,
+    StatisticalWarning,
+)
 from radiomics_aln.metrics import youden_threshold
 from radiomics_aln.nomogram import LogisticNomogram, r_pretty, univariate_logistic
 
@@ -125,6 +130,36 @@ def test_univariate_categorical_order_from_pandas_categorical(birthwt):
     df = birthwt.assign(race=pd.Categorical(birthwt.race, ["other", "white", "black"]))
     t = univariate_logistic(df, "low", ["race"])
     assert t["level"].tolist() == ["other", "white", "black"]
+
+
+def test_univariate_separated_predictor_raises_or_is_reported(birthwt):
+    df = birthwt.assign(
+        marker=np.where(birthwt["low"] == 1, "pos", "neg"),  # perfectly predicts the outcome
+        perfect=birthwt["low"] * 10.0 + np.arange(len(birthwt)) % 3,
+    )
+    with pytest.raises(SeparationError, match=r"marker\[pos\]"):
+        univariate_logistic(df, "low", ["age", "marker"])
+    with pytest.warns(StatisticalWarning, match="not estimable.*marker.*perfect"):
+        t = univariate_logistic(
+            df, "low", ["age", "marker", "perfect", "race"], reference_levels=WHITE,
+            separation="report",
+        )  # fmt: skip
+    fine = univariate_logistic(birthwt, "low", ["age", "race"], reference_levels=WHITE)
+    # the estimable predictors are untouched, with an empty note
+    ok = t[t.predictor.isin(["age", "race"])].reset_index(drop=True)
+    pd.testing.assert_frame_equal(ok, fine)
+    assert (ok["note"] == "").all()
+    marker = t[t.predictor == "marker"]
+    assert marker["level"].tolist() == ["neg", "pos"]
+    assert marker["n"].tolist() == [(df.marker == "neg").sum(), (df.marker == "pos").sum()]
+    assert marker["odds_ratio"].iloc[0] == 1.0 and np.isnan(marker["odds_ratio"].iloc[1])
+    assert marker["p_overall"].isna().all()
+    assert marker["note"].str.contains("separation").all()
+    perfect = t[t.predictor == "perfect"].iloc[0]
+    assert np.isnan(perfect["beta"]) and "perfect" in perfect["note"]
+    assert t["predictor"].drop_duplicates().tolist() == ["age", "marker", "perfect", "race"]
+    with pytest.raises(InputError, match="separation must be 'raise' or 'report'"):
+        univariate_logistic(df, "low", ["age"], separation="ignore")
 
 
 # ------------------------------------------------------------------------------ selection
