@@ -634,3 +634,79 @@ def test_label_thinning_prefers_one_row_of_round_labels():
     # nothing collides: all labels above
     sides, _ = _label_sides(xs, np.full(11, 1.0), 0.3, False, [str(v) for v in range(11)])
     assert sides == ["above"] * 11
+
+
+# ------------------------------------------------------------------------------ Firth
+# R: brglm2::brglmFit(type = "AS_mean") = Firth's penalised likelihood (logistf's estimates);
+# tests/reference/firth.R. Firth D. Bias reduction of maximum likelihood estimates. Biometrika
+# 1993;80:27-38. Heinze G, Schemper M. A solution to the problem of separation in logistic
+# regression. Stat Med 2002;21:2409-19.
+_FIRTH_CASES = {
+    "birthwt_full": (None, FULL),
+    "separated_marker": ("firth_separated.csv", ["age", "marker"]),
+    "quasi_separated_ht": ("firth_quasi.csv", ["lwt", "smoke", "ht"]),
+    "small_n20": ("small", ["lwt", "smoke"]),
+}
+
+
+def _firth_fit(data, predictors, **kw):
+    refs = WHITE if "race" in predictors else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SmallSampleWarning)
+        return LogisticNomogram(reference_levels=refs, penalty="firth", **kw).fit(
+            data, "low", predictors
+        )
+
+
+@pytest.mark.parametrize("model", list(_FIRTH_CASES))
+def test_firth_equals_brglm2(birthwt, model):
+    source, predictors = _FIRTH_CASES[model]
+    if source is None:
+        data = birthwt
+    elif source == "small":  # R: bw[c(1:12, 131:138), ]
+        data = birthwt.iloc[list(range(12)) + list(range(130, 138))].reset_index(drop=True)
+    else:
+        data = pd.read_csv(REF / source)
+    ref = pd.read_csv(REF / "firth_coef.csv")
+    ref = ref[ref.model == model]
+    nomo = _firth_fit(data, predictors)
+    table = nomo.summary
+    assert_allclose(
+        [nomo.intercept_, *nomo.coef_.to_numpy()], ref["estimate"], rtol=1e-10, atol=1e-12
+    )
+    assert_allclose(np.sqrt(np.diag(nomo.cov_)), ref["se"], rtol=1e-10)
+    assert_allclose(table["se"], ref["se"], rtol=1e-10)  # summary lists the intercept first
+    assert nomo.loglik_ == pytest.approx(ref["loglik"].iloc[0], rel=1e-10)
+    # Wald odds-ratio intervals from those standard errors
+    assert_allclose(table["or_ci_high"], np.exp(table["beta"] + 1.959963984540054 * table["se"]))
+
+
+def test_firth_fits_where_maximum_likelihood_separates(birthwt):
+    data = pd.read_csv(REF / "firth_separated.csv")
+    with pytest.raises(SeparationError, match=r"marker.*penalty='firth'"):
+        LogisticNomogram().fit(data, "low", ["age", "marker"])
+    nomo = _firth_fit(data, ["age", "marker"], selection="backward")
+    assert "marker" in nomo.predictors_ and np.isfinite(nomo.coef_["marker"])
+    # univariate: the same, and no separation note
+    uni = univariate_logistic(data, "low", ["age", "marker"], penalty="firth")
+    assert (uni["note"] == "").all() and np.isfinite(uni["odds_ratio"]).all()
+    # each univariate row is the one-predictor Firth model
+    one = univariate_logistic(birthwt, "low", ["age", "lwt"], penalty="firth")
+    for name in ("age", "lwt"):
+        single = _firth_fit(birthwt, [name])
+        assert one.set_index("predictor").at[name, "beta"] == pytest.approx(single.coef_[name])
+
+
+def test_firth_parameters_persistence_and_refits(birthwt, tmp_path):
+    with pytest.raises(InputError, match="penalty must be None or 'firth'"):
+        _fit(birthwt, FULL, penalty="ridge")
+    with pytest.raises(InputError, match="criterion='aic'.*use criterion='p'"):
+        _fit(birthwt, FULL, penalty="firth", selection="backward", criterion="aic")
+    nomo = _fit(birthwt, FULL, penalty="firth", selection="backward")
+    back = LogisticNomogram.from_json(nomo.to_json())
+    assert back.penalty == "firth"
+    assert_allclose(back.predict_proba(birthwt), nomo.predict_proba(birthwt), rtol=1e-14)
+    assert clone(nomo).penalty == "firth"
+    # penalised estimates are shrunk towards zero relative to maximum likelihood
+    ml = _fit(birthwt, FULL)
+    assert (np.abs(_fit(birthwt, FULL, penalty="firth").coef_) < np.abs(ml.coef_)).all()
