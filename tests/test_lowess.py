@@ -1,0 +1,153 @@
+"""Tests of radiomics_aln.calibration.lowess against R's stats::lowess (C routine clowess).
+
+Reference: tests/reference/lowess.R (R 4.2.2) calls ``lowess(x, y, f = f, iter = iter)`` with
+R's default ``delta = 0.01 * diff(range(x))`` for every case below and stores the input
+(lowess_R_input.csv) and R's fitted values (lowess_R.csv, 17 significant digits).
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+
+from radiomics_aln.calibration import lowess
+from radiomics_aln.exceptions import InputError
+
+REF = Path(__file__).parent / "reference"
+INPUT = pd.read_csv(REF / "lowess_R_input.csv")
+FITS = pd.read_csv(REF / "lowess_R.csv")
+KEYS = list(FITS.groupby(["case", "f", "iter"], sort=False).groups)
+
+
+def _case(name: str) -> tuple[np.ndarray, np.ndarray]:
+    rows = INPUT[INPUT["case"] == name].sort_values("pos")
+    return rows["x"].to_numpy(), rows["y"].to_numpy()
+
+
+def test_reference_covers_the_cases_of_the_issue():
+    cases = set(INPUT["case"])
+    assert {"continuous", "ties_4x50", "all_equal", "n2", "n3", "unsorted_outlier"} <= cases
+    assert {"clustered_n1000", "binary_calibration", "negative_large_x", "large_x"} <= cases
+    assert {2 / 3, 0.3, 0.1} <= set(FITS["f"]) and {0, 3} <= set(FITS["iter"])
+    assert len(KEYS) == 124
+
+
+@pytest.mark.parametrize(("case", "f", "it"), KEYS, ids=[f"{c}-f{f:.3g}-it{i}" for c, f, i in KEYS])
+def test_lowess_against_R(case, f, it):
+    """R: lowess(x, y, f = f, iter = it)$y, every fitted value to 1e-12 relative."""
+    x, y = _case(case)
+    ref = FITS[(FITS["case"] == case) & (FITS["f"] == f) & (FITS["iter"] == it)]
+    ref = ref.sort_values("pos")["y"].to_numpy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no divide-by-zero or invalid-value warnings
+        sx, fitted = lowess(x, y, frac=f, it=int(it))
+    assert_array_equal(sx, np.sort(x))  # R: lowess(x, y)$x is sort(x)
+    assert fitted.shape == x.shape
+    assert_allclose(fitted, ref, rtol=1e-12, atol=0)
+
+
+def test_all_tied_is_the_mean_as_in_R():
+    """R: lowess(rep(0.4, 8), c(0,1,0,1,1,0,0,0), iter = 0)$y is 0.375 everywhere."""
+    sx, fitted = lowess(np.full(8, 0.4), [0, 1, 0, 1, 1, 0, 0, 0], it=0)
+    assert_array_equal(sx, np.full(8, 0.4))
+    assert_array_equal(fitted, np.full(8, 0.375))
+
+
+def test_tied_x_share_one_fitted_value():
+    x, y = _case("two_binary_predictors")
+    sx, fitted = lowess(x, y)
+    for value in np.unique(sx):
+        assert np.unique(fitted[sx == value]).size == 1
+
+
+def test_order_of_the_input_does_not_matter_beyond_rounding():
+    """Sorting is stable as R's order(x); a neighbourhood never cuts a block of ties with a
+    positive weight, so shuffling the points only changes the order of the sums."""
+    x, y = _case("two_binary_predictors")
+    _, a = lowess(x, y, frac=0.3, it=3)
+    perm = np.random.default_rng(0).permutation(x.size)
+    _, b = lowess(x[perm], y[perm], frac=0.3, it=3)
+    assert_allclose(b, a, rtol=1e-12)
+
+
+def test_accepts_pandas_and_lists_and_does_not_modify_input():
+    x, y = _case("unsorted_outlier")
+    xs, ys = pd.Series(x.copy(), index=[f"c{i}" for i in range(x.size)]), list(y)
+    sx, fitted = lowess(xs, ys, frac=0.3, it=3)
+    sx2, fitted2 = lowess(x, y, frac=0.3, it=3)
+    assert_array_equal(sx, sx2)
+    assert_array_equal(fitted, fitted2)
+    assert_array_equal(xs.to_numpy(), x)
+
+
+def test_invariant_to_shifting_x_by_exact_amounts():
+    x, y = _case("continuous")
+    _, a = lowess(x, y, frac=0.3)
+    _, b = lowess(x + 1024.0, y, frac=0.3)
+    assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+
+
+# ------------------------------------------------------------------------------ bad input
+@pytest.mark.parametrize("which", ["x", "y"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_values_are_named(which, bad):
+    x = np.arange(5.0)
+    y = np.arange(5.0)
+    (x if which == "x" else y)[3] = bad
+    with pytest.raises(
+        InputError, match=rf"`{which}` has 1 missing or non-finite value\(s\) at rows 3"
+    ):
+        lowess(x, y)
+
+
+def test_non_finite_value_is_named_by_its_pandas_label():
+    x = pd.Series([0.1, 0.2, np.nan], index=["p1", "p2", "p3"])
+    with pytest.raises(InputError, match=r"`x` .* at rows p3"):
+        lowess(x, [0, 1, 1])
+
+
+def test_length_mismatch():
+    with pytest.raises(InputError, match=r"length mismatch: `x` has 3, `y` has 4"):
+        lowess([1.0, 2.0, 3.0], [0.0, 1.0, 0.0, 1.0])
+
+
+def test_fewer_than_two_points():
+    """R returns y for a single point; a smoother of one point is an error here."""
+    with pytest.raises(InputError, match=r"lowess needs at least 2 points, got 1"):
+        lowess([0.3], [1.0])
+
+
+def test_empty_and_two_dimensional_input():
+    with pytest.raises(InputError, match=r"`x` is empty"):
+        lowess([], [])
+    with pytest.raises(InputError, match=r"`y` must be one-dimensional"):
+        lowess(np.arange(4.0), np.ones((2, 2)))
+
+
+def test_non_numeric_input():
+    with pytest.raises(InputError, match=r"`x` must be numeric"):
+        lowess(["a", "b", "c"], [0, 1, 0])
+
+
+@pytest.mark.parametrize("frac", [0, -0.5, np.nan, np.inf, "0.5", None, True])
+def test_bad_frac(frac):
+    with pytest.raises(InputError, match=r"`frac` must be a finite number > 0"):
+        lowess(np.arange(5.0), np.arange(5.0), frac=frac)
+
+
+@pytest.mark.parametrize("it", [-1, 1.5, 2.0, "3", None, True])
+def test_bad_it(it):
+    with pytest.raises(InputError, match=r"`it` must be an integer >= 0"):
+        lowess(np.arange(5.0), np.arange(5.0), it=it)
+
+
+def test_numpy_scalars_are_accepted():
+    x, y = _case("continuous")
+    _, a = lowess(x, y, frac=np.float64(0.3), it=np.int64(3))
+    _, b = lowess(x, y, frac=0.3, it=3)
+    assert_array_equal(a, b)
