@@ -4,8 +4,9 @@ Synthetic cohort (deterministic): a tumour score and an LN score (as ``ra.RadSco
 give), age, tumour size, margin and BI-RADS category. Shows the univariate screen, a backward
 stepwise ``ra.LogisticNomogram`` with its points table and nomogram figure, the Nomo-score and
 risk groups at the training cutoff, calibration (Hosmer-Lemeshow, le Cessie-van Houwelingen,
-val.prob) and Harrell's bootstrap validation. The model is fitted on the training cohort only
-and applied unchanged to an external cohort.
+val.prob), Harrell's bootstrap validation, and Firth's penalised likelihood for a small cohort
+whose score separates the outcome. The model is fitted on the training cohort only and applied
+unchanged to an external cohort.
 
 Run:   python examples/nomogram.py [--out DIR] [--n-boot B]
 Time:  about 20 s with the default 50 bootstrap resamples. Writes nomogram.png,
@@ -24,6 +25,9 @@ import numpy as np
 import pandas as pd
 
 import radiomics_aln as ra
+
+# exception classes are not re-exported at the top level
+from radiomics_aln.exceptions import SeparationError
 
 
 def make_cohort(n: int, seed: int) -> pd.DataFrame:
@@ -115,6 +119,19 @@ def main(argv: list[str] | None = None) -> Path:
     again = ra.LogisticNomogram.from_json(path)
     same = np.array_equal(again.predict_proba(external), nomo.predict_proba(external))
     print(f"reloaded from JSON: identical predictions = {same}")
+
+    # 7. a small cohort whose score separates the outcome: maximum likelihood has no finite
+    #    estimate (SeparationError); Firth's penalised likelihood (R logistf) does
+    small = train.head(40).copy()
+    small["tumor_score"] = np.where(small.aln_metastasis == 1, 1.0, -1.0) + small.age / 1000
+    try:
+        ra.LogisticNomogram().fit(small, "aln_metastasis", ["tumor_score", "size_mm"])
+    except SeparationError as exc:
+        print("maximum likelihood:", str(exc).split(";")[0])
+    firth = ra.LogisticNomogram(penalty="firth").fit(
+        small, "aln_metastasis", ["tumor_score", "size_mm"]
+    )
+    print("Firth:", firth.summary[["term", "odds_ratio", "or_ci_low", "or_ci_high"]].round(3))
     print(f"\nOutputs written to {out}")
     return out
 

@@ -151,6 +151,11 @@ class NomogramSettings:
         Backward elimination removes a predictor while its Wald p exceeds this.
     criterion : {"p", "aic"}
         Removal rule.
+    penalty : {None, "firth"}
+        None: maximum likelihood. ``"firth"``: Firth's penalised likelihood for the univariate
+        screen and both models (:class:`~radiomics_aln.nomogram.LogisticNomogram`), finite when a
+        predictor separates the training outcome -- common when in-sample scores meet a small
+        training cohort. Needs ``criterion: p``.
     hl_groups : int
         Groups of the Hosmer-Lemeshow test.
     dca_thresholds : list of float
@@ -163,6 +168,7 @@ class NomogramSettings:
     selection: str | None = "backward"
     p_remove: float = 0.05
     criterion: str = "p"
+    penalty: str | None = None
     hl_groups: int = 10
     dca_thresholds: list[float] = field(default_factory=lambda: [0.01, 0.99, 0.01])
     ci: str = "delong"
@@ -371,6 +377,10 @@ class StudyConfig:
             )
         if nomo.criterion not in ("p", "aic"):
             raise InputError(f"nomogram.criterion must be 'p' or 'aic', not {nomo.criterion!r}")
+        if nomo.penalty not in (None, "firth"):
+            raise InputError(f"nomogram.penalty must be null or 'firth', not {nomo.penalty!r}")
+        if nomo.penalty == "firth" and nomo.selection == "backward" and nomo.criterion == "aic":
+            raise InputError("nomogram.penalty 'firth' needs nomogram.criterion 'p' (Wald)")
         if nomo.ci not in ("delong", "bootstrap"):
             raise InputError(f"nomogram.ci must be 'delong' or 'bootstrap', not {nomo.ci!r}")
         t = list(nomo.dca_thresholds)
@@ -999,7 +1009,13 @@ class Study:
         for c in candidates:
             try:
                 parts.append(
-                    univariate_logistic(train, cfg.outcome, [c], reference_levels=ref_levels)
+                    univariate_logistic(
+                        train,
+                        cfg.outcome,
+                        [c],
+                        reference_levels=ref_levels,
+                        penalty=cfg.nomogram.penalty,
+                    )
                 )
             except (SeparationError, ConvergenceError, InputError) as exc:
                 if isinstance(exc, InputError) and "single level" not in str(exc):
@@ -1036,6 +1052,7 @@ class Study:
                 p_remove=cfg.nomogram.p_remove,
                 criterion=cfg.nomogram.criterion,
                 reference_levels=refs or None,
+                penalty=cfg.nomogram.penalty,
             )
             return model.fit(train, cfg.outcome, predictors)
 
@@ -1522,6 +1539,12 @@ class Study:
             f"{cfg.nomogram.screen_p:g} entered the multivariable models "
             f"(clinical: {', '.join(self.screened_['clinical'])}; scores: "
             f"{', '.join(self.screened_['scores'])}).",
+            (
+                "Logistic models were fitted by Firth's penalised likelihood (Firth 1993; "
+                "Heinze & Schemper 2002), with Wald tests and intervals."
+                if cfg.nomogram.penalty == "firth"
+                else "Logistic models were fitted by maximum likelihood."
+            ),
             "Both models were reduced by backward stepwise elimination "
             + (
                 f"(Wald p > {cfg.nomogram.p_remove:g} removed, refitting after each removal)."

@@ -8,6 +8,7 @@ slow.
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -124,6 +125,8 @@ def test_flat_score_section_is_radscore_kwargs():
         ({"icc": {"compare": "median"}}, "icc.compare must be"),
         ({"nomogram": {"selection": "forward"}}, "nomogram.selection"),
         ({"nomogram": {"dca_thresholds": [0.5, 0.1, 0.01]}}, "dca_thresholds"),
+        ({"nomogram": {"penalty": "ridge"}}, "nomogram.penalty must be null or 'firth'"),
+        ({"nomogram": {"penalty": "firth", "criterion": "aic"}}, "needs nomogram.criterion 'p'"),
         ({"categorical": {"margin": ["only"]}}, "at least two levels"),
         ({"clinical": ["aln"], "outcome": "aln"}, "also a clinical candidate"),
         ({"score": {"params": {"random_state": 3}}}, "must not set"),
@@ -303,6 +306,27 @@ def test_deterministic(data, fitted):
     table, features, repeats = data
     again = Study(CONFIG, table=table, features=features, repeats=repeats).fit()
     assert again.fitted_state() == fitted.fitted_state()
+
+
+def test_firth_penalty_reaches_the_screen_and_both_models(data, fitted):
+    table, features, repeats = data
+    cfg = CONFIG | {"nomogram": {"penalty": "firth"}}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        st = Study(cfg, table=table, features=features, repeats=repeats).fit()
+    for model in (st.model_.clinical_model, st.model_.combined_model):
+        assert model.penalty == "firth"
+    # the univariate rows are Firth's: same rows, estimates shrunk towards zero
+    key = ["predictor", "level"]
+    ml = fitted.univariate_.set_index(key)["beta"].dropna()
+    pen = st.univariate_.set_index(key)["beta"].dropna()
+    assert pen.index.equals(ml.index)
+    assert (np.abs(pen) < np.abs(ml)).all()
+    methods = " ".join(" ".join(v) for v in st.methods_text().values())
+    assert "Firth's penalised likelihood" in methods
+    assert "fitted by maximum likelihood" in " ".join(
+        " ".join(v) for v in fitted.methods_text().values()
+    )
 
 
 def test_unfitted_study_errors():
