@@ -349,8 +349,8 @@ def lowess(x: Any, y: Any, frac: float = 2 / 3, it: int = 0) -> tuple[np.ndarray
     ------
     InputError
         If ``x`` or ``y`` is not one-dimensional or holds NaN/inf, if their lengths differ, if
-        there are fewer than 2 points, if ``frac`` is not a finite number > 0 or ``it`` is not an
-        integer >= 0.
+        there are fewer than 2 points, if the range of ``x`` overflows, if ``frac`` is not a
+        finite number > 0 or ``it`` is not an integer >= 0.
 
     Notes
     -----
@@ -377,7 +377,7 @@ def lowess(x: Any, y: Any, frac: float = 2 / 3, it: int = 0) -> tuple[np.ndarray
       ``(1 - (e/cmad)^2)^2`` if ``|e| <= 0.999 cmad``, else 0; then refit.
 
     Sums are accumulated in R's order, so the results are those of R 4.2.2 to the last bit
-    (identical in all 124 reference fits of ``tests/reference/lowess.R``; the tests require
+    (identical in all 130 reference fits of ``tests/reference/lowess.R``; the tests require
     1e-12 relative).
     statsmodels' ``lowess`` differs from R when a neighbourhood has zero width (many tied
     ``x``, e.g. a calibration curve of a model with few distinct predicted risks).
@@ -424,7 +424,10 @@ def lowess(x: Any, y: Any, frac: float = 2 / 3, it: int = 0) -> tuple[np.ndarray
         raise InputError(f"`it` must be an integer >= 0, got {it!r}")
     order = np.argsort(x, kind="stable")
     xs = x[order]
-    delta = 0.01 * float(xs[-1] - xs[0])
+    x_range = float(xs[-1]) - float(xs[0])
+    if not np.isfinite(x_range):  # R: "'delta' must be finite and > 0"
+        raise InputError(f"the range of `x` ({xs[0]!r} to {xs[-1]!r}) overflows float64")
+    delta = 0.01 * x_range
     return xs, _clowess(xs, y[order], float(frac), int(it), delta)
 
 
@@ -479,19 +482,32 @@ def _clowess(x: np.ndarray, y: np.ndarray, f: float, nsteps: int, delta: float) 
     upper = np.maximum(rights, tie_end)  # ties on the right join a zero-width neighbourhood
     width = int((upper - lefts).max()) + 1
     idx = lefts[None, :] + np.arange(width)[:, None]
-    inside = idx <= upper[None, :]
-    idx = np.minimum(idx, n - 1)
+    padded = bool((upper - lefts < width - 1).any())
+    if padded:
+        # padding repeats the fitted point itself: finite, and dropped by a zero weight
+        outside = idx > upper[None, :]
+        idx = np.where(outside, fits[None, :], idx)
     xw = x[idx]
     yw = y[idx]
     xi = x[fits]
     h = np.maximum(xi - x[lefts], x[rights] - xi)
-    r = np.abs(xw - xi)
-    h_safe = np.where(h > 0, h, 1.0)  # with h == 0 only r == 0 is kept, weight 1
-    q = r / h_safe
-    q3 = q * q * q
-    tricube = 1.0 - q3
-    tricube = tricube * tricube * tricube
-    base = np.where(inside & (r <= 0.999 * h), np.where(r <= 0.001 * h, 1.0, tricube), 0.0)
+    # tricube weights, computed in place (this is most of the work)
+    r = np.subtract(xw, xi)
+    np.abs(r, out=r)
+    zero = r > 0.999 * h
+    if padded:
+        zero |= outside
+    one = r <= 0.001 * h
+    # r / h may overflow only where the weight is set to 0 below (r > 0.999 h or padding)
+    with np.errstate(over="ignore"):
+        base = np.divide(r, np.where(h > 0, h, 1.0), out=r)  # h == 0 keeps r == 0, weight 1
+        cube = base * base
+        cube *= base
+        np.subtract(1.0, cube, out=cube)
+        np.multiply(cube, cube, out=base)
+        base *= cube
+    base[one] = 1.0
+    base[zero] = 0.0
     # which points take which fitted value: ties copy, the rest interpolate
     seg = np.searchsorted(fits, np.arange(n), side="right") - 1
     copied = np.arange(n) <= tie_end[seg]
@@ -505,16 +521,25 @@ def _clowess(x: np.ndarray, y: np.ndarray, f: float, nsteps: int, delta: float) 
         w = base if rw is None else base * rw[idx]
         total = _seqsum(w)
         ok = total > 0
-        w = w / np.where(ok, total, 1.0)
+        w = np.divide(w, np.where(ok, total, 1.0), out=None if w is base and nsteps else w)
         slope = h > 0
         if slope.any():
-            mean_x = _seqsum(w * xw)
-            dev = xw - mean_x
-            c = _seqsum(w * (dev * dev))
-            slope &= np.sqrt(c) > 0.001 * x_range
-            b = (xi - mean_x) / np.where(slope, c, 1.0)
-            w = np.where(slope, w * (b * dev + 1.0), w)
-        fitted = np.where(ok, _seqsum(w * yw), y[fits])
+            # Near the limits of floating point (x spanning 1e300) a squared deviation can
+            # overflow and meet a zero weight: NaN, which then fails the slope test, as in R.
+            with np.errstate(over="ignore", invalid="ignore"):
+                tmp = w * xw
+                mean_x = _seqsum(tmp)
+                dev = np.subtract(xw, mean_x)
+                np.multiply(dev, dev, out=tmp)
+                tmp *= w
+                c = _seqsum(tmp)
+                slope &= np.sqrt(c) > 0.001 * x_range
+                b = (xi - mean_x) / np.where(slope, c, 1.0)
+                # w * (b (x - mean) + 1) where the slope is used; other columns stay as they are
+                dev *= b
+                dev += 1.0
+                np.multiply(w, dev, out=w, where=slope[None, :])
+        fitted = np.where(ok, _seqsum(np.multiply(w, yw, out=w)), y[fits])
         ys = fitted[seg]
         ys[between] = alpha * fitted[lo + 1] + (1.0 - alpha) * fitted[lo]
         if step == nsteps:

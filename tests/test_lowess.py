@@ -34,7 +34,8 @@ def test_reference_covers_the_cases_of_the_issue():
     assert {"continuous", "ties_4x50", "all_equal", "n2", "n3", "unsorted_outlier"} <= cases
     assert {"clustered_n1000", "binary_calibration", "negative_large_x", "large_x"} <= cases
     assert {2 / 3, 0.3, 0.1} <= set(FITS["f"]) and {0, 3} <= set(FITS["iter"])
-    assert len(KEYS) == 124
+    assert "extreme_range" in cases  # padded windows next to x spanning 1e300
+    assert len(KEYS) == 130
 
 
 @pytest.mark.parametrize(("case", "f", "it"), KEYS, ids=[f"{c}-f{f:.3g}-it{i}" for c, f, i in KEYS])
@@ -120,6 +121,12 @@ def test_fewer_than_two_points():
     """R returns y for a single point; a smoother of one point is an error here."""
     with pytest.raises(InputError, match=r"lowess needs at least 2 points, got 1"):
         lowess([0.3], [1.0])
+
+
+def test_range_of_x_that_overflows():
+    """R: lowess(c(-1e308, 1e308), 1:2) stops with "'delta' must be finite and > 0"."""
+    with pytest.raises(InputError, match=r"the range of `x` .* overflows float64"):
+        lowess([-1e308, 0.0, 1e308], [1.0, 2.0, 3.0])
 
 
 def test_empty_and_two_dimensional_input():

@@ -75,6 +75,9 @@ x <- 1:60
 y <- rnorm(60, sd = 0.1)
 y[c(20:26, 40:41)] <- c(50, -60, 45, -55, 70, -40, 65, 80, -80)
 add("outlier_block", x, y, fs = c(0.1, 0.2), iters = c(0L, 1L, 3L, 6L))
+# extreme range: a block of ties widens the padded windows of the other local fits
+add("extreme_range", c(0, 1e-300, 2e-300, rep(5, 11), 1e300), c(0:14), fs = c(0.1, 0.2, 0.3),
+    iters = c(0L, 3L))
 
 fmt <- function(v) sprintf("%.17g", v)
 rows <- list()
