@@ -349,7 +349,7 @@ def lowess(x: Any, y: Any, frac: float = 2 / 3, it: int = 0) -> tuple[np.ndarray
     ------
     InputError
         If ``x`` or ``y`` is not one-dimensional or holds NaN/inf, if their lengths differ, if
-        there are fewer than 2 points, if the range of ``x`` overflows, if ``frac`` is not a
+        there are fewer than 2 points (R returns ``y`` for a single point), if the range of ``x`` overflows, if ``frac`` is not a
         finite number > 0 or ``it`` is not an integer >= 0.
 
     Notes
@@ -452,7 +452,8 @@ def _lowess_fit_points(x: np.ndarray, ns: int, delta: float) -> tuple[np.ndarray
     xl = x.tolist()
     # after a fit at i, its ties are copied and the next fit is the last point <= x[i] + delta
     tie_end = (np.searchsorted(x, x, side="right") - 1).tolist()
-    beyond = np.searchsorted(x, x + delta, side="right").tolist()
+    with np.errstate(over="ignore"):  # x near the float64 maximum: the cut is inf, as in R
+        beyond = np.searchsorted(x, x + delta, side="right").tolist()
     fits, lefts = [], []
     i = left = 0
     while True:
