@@ -1,8 +1,10 @@
 """Calibration of predicted risks: Hosmer-Lemeshow, le Cessie-van Houwelingen, ``val.prob``,
 calibration curves and Harrell's bootstrap optimism correction (``validate`` / ``calibrate``).
 
-Every statistic matches an R function, named in its docstring; the R script that produced the
-reference values is ``tests/reference/nomogram.R``.
+Every statistic matches an R function, named in its docstring; the R scripts that produced the
+reference values are ``tests/reference/nomogram.R`` (Hosmer-Lemeshow, ``val.prob``,
+``calibrate``), ``validate.R`` (``rms::validate`` on R's own resamples, ``Hmisc::GiniMd``) and
+``lowess.R`` (R's ``lowess``, ties included).
 """
 
 from __future__ import annotations
