@@ -126,6 +126,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--n-jobs", type=int, default=2, help="parallel workers (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    p.add_argument(
+        "--firth",
+        action="store_true",
+        help="fit the logistic models by Firth's penalised likelihood (nomogram.penalty: firth), "
+        "which has finite estimates when a small training cohort is separated",
+    )
 
     p = sub.add_parser(
         "init",
@@ -255,6 +261,8 @@ def _cmd_demo(args: argparse.Namespace, progress: _Progress) -> int:
         n_jobs=args.n_jobs,
         random_state=args.seed,
     )
+    if args.firth:
+        cfg.nomogram.penalty = "firth"
     try:
         study = Study(cfg, progress=False if args.quiet else progress).fit().evaluate()
     except SeparationError as exc:
@@ -263,7 +271,7 @@ def _cmd_demo(args: argparse.Namespace, progress: _Progress) -> int:
         raise SeparationError(
             f"{exc}. With {n_cases} demo patients the training cohort has only "
             f"{manifest.table['cohort'].eq('train').sum()}; run the demo with --n-cases "
-            f"{DEMO_N_CASES} (the default) or more"
+            f"{DEMO_N_CASES} (the default) or more, or with --firth"
         ) from exc
     progress(f"Writing tables, figures, model and report to {out}")
     study.save(out)

@@ -173,7 +173,10 @@ def test_demo_too_small_for_the_nomogram_says_how_to_fix_it(tmp_path, capsys, mo
     from radiomics_aln import study as study_module
     from radiomics_aln.exceptions import SeparationError
 
+    penalties = []
+
     def separated(self):
+        penalties.append(self.config.nomogram.penalty)
         raise SeparationError("complete or quasi-complete separation: tumor_score")
 
     monkeypatch.setattr(study_module.Study, "fit", separated)
@@ -181,7 +184,10 @@ def test_demo_too_small_for_the_nomogram_says_how_to_fix_it(tmp_path, capsys, mo
     err = capsys.readouterr().err
     n_train = (pd.read_csv(tmp_path / "d" / "data" / "manifest.csv")["cohort"] == "train").sum()
     assert f"With 8 demo patients the training cohort has only {n_train}" in err
-    assert f"--n-cases {study_module.DEMO_N_CASES} (the default) or more" in err
+    assert f"--n-cases {study_module.DEMO_N_CASES} (the default) or more, or with --firth" in err
+    # --firth sets the study's penalty
+    assert main(["--quiet", "demo", "--out", str(tmp_path / "f"), "--n-cases", "8", "--firth"]) == 1
+    assert penalties == [None, "firth"]
     with pytest.raises(SystemExit):
         main(["demo", "--help"])
     assert f"the demo size, {study_module.DEMO_N_CASES};" in capsys.readouterr().out
