@@ -10,6 +10,7 @@ reference values are ``tests/reference/nomogram.R`` (Hosmer-Lemeshow, ``val.prob
 from __future__ import annotations
 
 import logging
+import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -584,10 +585,25 @@ def _approx(
 def _logistic_recal(
     lp: np.ndarray, y: np.ndarray, *, max_iter: int = 50
 ) -> tuple[float, float, float]:
-    """MLE of ``logit P(y) = a + b lp``; returns (a, b, log-likelihood)."""
+    """MLE of ``logit P(y) = a + b lp``; returns (a, b, log-likelihood).
+
+    Newton-Raphson with step halving from ``(0, 1)`` (the model as it is). When the information
+    becomes singular there -- a linear predictor spanning tens of logits saturates almost every
+    probability -- it starts again from ``(logit(mean y), 0)``, where every case carries weight.
+    """
     X = np.column_stack([np.ones_like(lp), lp])
-    beta = np.array([0.0, 1.0])
-    ll_old = -np.inf
+    try:
+        return _recal_newton(X, y, np.array([0.0, 1.0]), max_iter)
+    except ConvergenceError:
+        m = float(np.clip(y.mean(), 1e-12, 1 - 1e-12))
+        return _recal_newton(X, y, np.array([math.log(m / (1 - m)), 0.0]), max_iter)
+
+
+def _recal_newton(
+    X: np.ndarray, y: np.ndarray, beta: np.ndarray, max_iter: int
+) -> tuple[float, float, float]:
+    eta = X @ beta
+    ll_old = float(np.sum(y * eta - np.logaddexp(0, eta)))
     for _ in range(max_iter):
         eta = X @ beta
         pr = _expit(eta)
@@ -597,6 +613,8 @@ def _logistic_recal(
             step = np.linalg.solve(info, X.T @ (y - pr))
         except np.linalg.LinAlgError as exc:
             raise ConvergenceError("logistic recalibration is singular") from exc
+        if not np.all(np.isfinite(step)):
+            raise ConvergenceError("logistic recalibration is singular")
         t = 1.0
         for _ in range(30):
             new = beta + t * step
@@ -981,7 +999,13 @@ def _validate_one(
     if lps is None:
         return None
     lp_train, lp_test = lps
-    return _indexes(lp_train, y[idx], evalfit=True), _indexes(lp_test, y, evalfit=False)
+    try:
+        return _indexes(lp_train, y[idx], evalfit=True), _indexes(lp_test, y, evalfit=False)
+    except _FAILURES as exc:
+        # e.g. a resample model whose linear predictor separates the outcome, so that the
+        # recalibration logit P(y) = a + b lp has no finite estimate: skipped like a failed fit
+        logger.debug("bootstrap resample not evaluable: %s", exc)
+        return None
 
 
 def _refit_on_resample(

@@ -336,6 +336,41 @@ def test_validate_equals_rms_validate_on_the_same_resamples(birthwt, full_model,
     assert ours.loc["auc", "apparent"] == pytest.approx((rms.loc["dxy", "apparent"] + 1) / 2)
 
 
+def test_recalibration_of_an_extreme_linear_predictor_equals_glm():
+    # R: glm(y ~ lp, binomial) with lp spanning -55..44 logits (tests/reference/validate.R): at
+    # the start b = 1 nearly every probability saturates; a bootstrap resample of the demo study
+    # stopped Study.evaluate with "logistic recalibration is singular" before.
+    from radiomics_aln.calibration import _logistic_recal
+
+    d = pd.read_csv(REF / "validate_recal_extreme_input.csv")
+    ref = pd.read_csv(REF / "validate_recal_extreme.csv").iloc[0]
+    a, b, ll = _logistic_recal(d["lp"].to_numpy(), d["y"].to_numpy())
+    assert_allclose([a, b, ll], ref[["intercept", "slope", "loglik"]], rtol=1e-9)
+
+
+def test_validate_skips_a_resample_whose_indexes_cannot_be_computed(
+    birthwt, full_model, monkeypatch
+):
+    from radiomics_aln import calibration
+    from radiomics_aln.exceptions import ConvergenceError
+
+    original = calibration._indexes
+    calls = []
+
+    def failing_once(lp, y, *, evalfit):
+        calls.append(evalfit)
+        if len(calls) == 2:  # call 1 is the apparent model, call 2 the first resample
+            raise ConvergenceError("logistic recalibration is singular")
+        return original(lp, y, evalfit=evalfit)
+
+    monkeypatch.setattr(calibration, "_indexes", failing_once)
+    with pytest.warns(StatisticalWarning, match="1 of 3 bootstrap resamples failed"):
+        res = bootstrap_validate(
+            full_model, birthwt, "low", B=3, random_state=0, repeat_selection=False
+        )
+    assert (res["n"] == 2).all()
+
+
 def test_gini_mean_difference_equals_hmisc_ginimd(full_model, birthwt):
     ref = pd.read_csv(REF / "validate_gini.csv").set_index("case")["gini"]
     assert gini_mean_difference([3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5]) == pytest.approx(

@@ -55,6 +55,15 @@ write.csv(data.frame(case = c("ties", "lp_birthwt", "p_birthwt"),
                      gini = c(GiniMd(x1), GiniMd(x2), GiniMd(plogis(x2)))),
           file.path(out, "validate_gini.csv"), row.names = FALSE)
 
+# A recalibration logit P(y) = a + b lp with lp spanning -55..44 logits (a bootstrap resample
+# model of the demo study evaluated on the training cohort; written by the Python side): most
+# probabilities saturate at the start value b = 1, but the MLE is well defined (AUC 0.966).
+ext <- read.csv(file.path(out, "validate_recal_extreme_input.csv"))
+fe <- glm(y ~ lp, binomial, ext, control = glm.control(epsilon = 1e-14, maxit = 100))
+write.csv(data.frame(intercept = coef(fe)[1], slope = coef(fe)[2],
+                     loglik = as.numeric(logLik(fe))),
+          file.path(out, "validate_recal_extreme.csv"), row.names = FALSE)
+
 writeLines(c(R.version.string,
              paste("rms", packageVersion("rms")), paste("Hmisc", packageVersion("Hmisc")),
              "RNGkind: Mersenne-Twister / Inversion / Rejection (R >= 3.6 default)",
