@@ -62,7 +62,8 @@ nonnormal: [size_mm]            # described as median [IQR] in Table 1
 icc: {enabled: true, threshold: 0.80, form: ICC2, compare: estimate}   # or compare: ci_low
 score: {}                       # RadScore keyword arguments (cv, rule, ...)
 nomogram: {screen_p: 0.05, selection: backward, p_remove: 0.05, criterion: p,
-           penalty: null, hl_groups: 10}   # penalty: firth for small or separated data
+           penalty: null, hl_groups: 10,   # penalty: firth for small or separated data
+           bootstrap: 0}                   # e.g. 200: rms validate/calibrate on training
 random_state: 0
 n_jobs: 1
 cache_dir: feature_cache        # extraction results are reused across runs

@@ -158,6 +158,12 @@ class NomogramSettings:
         training cohort. Needs ``criterion: p``.
     hl_groups : int
         Groups of the Hosmer-Lemeshow test.
+    bootstrap : int
+        Harrell's bootstrap internal validation of the clinical-radiomics model on the training
+        cohort with this many resamples (``rms::validate`` and ``calibrate``, repeating the
+        backward elimination); 0 turns it off. The radiomics scores are held fixed in the
+        resamples, so the LASSO step's own optimism is not included: the test cohorts remain
+        the honest check.
     dca_thresholds : list of float
         Threshold probabilities of the decision and clinical impact curves (start, stop, step).
     ci : {"delong", "bootstrap"}
@@ -170,6 +176,7 @@ class NomogramSettings:
     criterion: str = "p"
     penalty: str | None = None
     hl_groups: int = 10
+    bootstrap: int = 0
     dca_thresholds: list[float] = field(default_factory=lambda: [0.01, 0.99, 0.01])
     ci: str = "delong"
 
@@ -381,6 +388,13 @@ class StudyConfig:
             raise InputError(f"nomogram.penalty must be null or 'firth', not {nomo.penalty!r}")
         if nomo.penalty == "firth" and nomo.selection == "backward" and nomo.criterion == "aic":
             raise InputError("nomogram.penalty 'firth' needs nomogram.criterion 'p' (Wald)")
+        if not (isinstance(nomo.bootstrap, int) and not isinstance(nomo.bootstrap, bool)) or (
+            nomo.bootstrap < 0
+        ):
+            raise InputError(
+                f"nomogram.bootstrap must be a whole number of resamples >= 0 (0: off), "
+                f"got {nomo.bootstrap!r}"
+            )
         if nomo.ci not in ("delong", "bootstrap"):
             raise InputError(f"nomogram.ci must be 'delong' or 'bootstrap', not {nomo.ci!r}")
         t = list(nomo.dca_thresholds)
@@ -1228,6 +1242,22 @@ class Study:
             cal_rows.append({"cohort": labels[c], "model": COMBINED_MODEL} | cal)
         tables["hosmer_lemeshow"] = pd.DataFrame(hl_rows)
         tables["calibration"] = pd.DataFrame(cal_rows)
+        B = int(cfg.nomogram.bootstrap)
+        if B > 0:
+            self._say(
+                f"Bootstrap internal validation of the clinical-radiomics model ({B} resamples "
+                "of the training cohort)"
+            )
+            train = self.data_[self.data_["cohort"] == cfg.train_cohort]
+            comb = self.model_.combined_model
+            boot = {"B": B, "random_state": cfg.random_state, "n_jobs": cfg.n_jobs}
+            validation = calibration.bootstrap_validate(comb, train, cfg.outcome, **boot)
+            tables["bootstrap_validation"] = validation.reset_index()
+            tables["bootstrap_calibration"] = calibration.bootstrap_calibrate(
+                comb, train, cfg.outcome, **boot
+            )
+            summary["optimism_corrected_auc"] = float(validation.at["auc", "corrected"])
+            summary["optimism_corrected_slope"] = float(validation.at["slope", "corrected"])
 
         self._say("Evaluation: decision curves, clinical impact, NRI/IDI, risk groups")
         grid = cfg.dca_grid()
@@ -1407,8 +1437,10 @@ class Study:
             figs[f"roc_{c}"] = fig
         n = len(arrays)
         fig, axes = plt.subplots(1, n, figsize=(4.2 * n, 4.4), squeeze=False)
+        # the training panel adds the bootstrap bias-corrected curve when it was computed
+        corrected = {self.config.train_cohort: tables.get("bootstrap_calibration")}
         for ax, c in zip(axes[0], arrays, strict=True):
-            _draw(lambda ax=ax, c=c: _plot_curve(curves[c], ax, labels[c]), ax,
+            _draw(lambda ax=ax, c=c: _plot_curve(curves[c], ax, labels[c], corrected.get(c)), ax,
                   f"calibration ({labels[c]})")  # fmt: skip
             ax.set_title(labels[c])
         fig.suptitle("Calibration of the clinical-radiomics model")
@@ -1568,9 +1600,28 @@ class Study:
             f"Hosmer-Lemeshow with {cfg.nomogram.hl_groups} groups (ResourceSelection "
             "grouping); decision curves (Vickers & Elkin 2006) and clinical impact curves; "
             "NRI and IDI (Pencina 2008; Hmisc::improveProb).",
+            *self._bootstrap_methods(),
             f"radiomics_aln {__version__}.",
         ]
         return out
+
+    def _bootstrap_methods(self) -> list[str]:
+        B = int(self.config.nomogram.bootstrap)
+        if B <= 0:
+            return []
+        text = (
+            f"Internal validation of the clinical-radiomics model: Harrell's bootstrap with {B} "
+            "resamples of the training cohort (rms validate/calibrate), repeating the backward "
+            "elimination in every resample; the radiomics scores were held fixed, so the "
+            "optimism of the LASSO step is not included."
+        )
+        summary = (self.results_ or {}).get("summary", {})
+        if "optimism_corrected_auc" in summary:
+            text += (
+                f" Optimism-corrected C-index {summary['optimism_corrected_auc']:.3f}, "
+                f"calibration slope {summary['optimism_corrected_slope']:.3f}."
+            )
+        return [text]
 
     def report_content(self) -> dict[str, Any]:
         """Content for :func:`radiomics_aln.report.report` (title, methods, sections)."""
@@ -1604,7 +1655,9 @@ class Study:
             {"title": "ROC curves", "figures": fig_items("roc_")},
             {"title": "Calibration",
              "tables": {"Hosmer-Lemeshow": t["hosmer_lemeshow"],
-                        "Calibration intercept, slope, Brier": t["calibration"]},
+                        "Calibration intercept, slope, Brier": t["calibration"]}
+             | ({"Bootstrap internal validation (training cohort)": t["bootstrap_validation"]}
+                if "bootstrap_validation" in t else {}),
              "figures": fig_items("calibration")},
             {"title": "Nomogram", "figures": fig_items("nomogram"),
              "tables": {"Clinical-radiomics model (nomogram)": self.model_.combined_model.summary,
@@ -1661,10 +1714,10 @@ class Study:
         return out
 
 
-def _plot_curve(curve: Any, ax: Any, label: str) -> Any:
+def _plot_curve(curve: Any, ax: Any, label: str, bias_corrected: Any = None) -> Any:
     if isinstance(curve, Exception):  # computed in evaluate(); _draw reports it on the panel
         raise curve
-    return curve.plot(ax=ax, label=label)
+    return curve.plot(ax=ax, label=label, bias_corrected=bias_corrected)
 
 
 def _draw(fn: Callable[[], Any], ax: Any, what: str) -> None:

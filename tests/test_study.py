@@ -329,6 +329,39 @@ def test_firth_penalty_reaches_the_screen_and_both_models(data, fitted):
     )
 
 
+def test_bootstrap_internal_validation_of_the_nomogram(data, fitted):
+    table, features, repeats = data
+    cfg = CONFIG | {"nomogram": {"bootstrap": 8}}
+    with pytest.raises(InputError, match="nomogram.bootstrap must be a whole number"):
+        StudyConfig.from_dict({"nomogram": {"bootstrap": -1}})
+    assert "bootstrap_validation" not in fitted.results_["tables"]  # off by default
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        st = Study(cfg, table=table, features=features, repeats=repeats).fit().evaluate()
+    t = st.results_["tables"]
+    val = t["bootstrap_validation"].set_index("index")
+    assert {"auc", "slope", "emax", "brier"} <= set(val.index)
+    assert (val["n"] > 0).all()
+    # the apparent C-index is the combined model's own training AUC
+    perf = fitted.results_["tables"]["table3_full"].set_index(["cohort", "model"])
+    assert val.at["auc", "apparent"] == pytest.approx(perf.at[("Training", COMBINED_MODEL), "auc"])
+    # the same resamples as a direct call (fit on training only, same seed)
+    from radiomics_aln.calibration import bootstrap_validate
+
+    train = st.data_[st.data_["cohort"] == "train"]
+    direct = bootstrap_validate(st.model_.combined_model, train, "aln", B=8, random_state=0)
+    pd.testing.assert_frame_equal(val, direct)
+    assert len(t["bootstrap_calibration"]) == 50
+    summary = st.results_["summary"]
+    assert summary["optimism_corrected_auc"] == val.at["auc", "corrected"]
+    methods = " ".join(" ".join(v) for v in st.methods_text().values())
+    assert "Harrell's bootstrap with 8 resamples" in methods
+    assert f"C-index {val.at['auc', 'corrected']:.3f}" in methods
+    content = st.report_content()
+    titles = [t for s in content["sections"] for t in s.get("tables", {})]
+    assert "Bootstrap internal validation (training cohort)" in titles
+
+
 def test_unfitted_study_errors():
     from sklearn.exceptions import NotFittedError
 
