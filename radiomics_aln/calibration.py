@@ -30,7 +30,12 @@ from radiomics_aln._validation import (
     check_same_length,
     format_items,
 )
-from radiomics_aln.exceptions import ConvergenceError, InputError, StatisticalWarning
+from radiomics_aln.exceptions import (
+    ConvergenceError,
+    InputError,
+    SeparationError,
+    StatisticalWarning,
+)
 
 __all__ = [
     "CalibrationCurve",
@@ -988,16 +993,38 @@ def _refit(model: Any, data: pd.DataFrame, y: np.ndarray, repeat_selection: bool
 _FAILURES = (InputError, ConvergenceError, np.linalg.LinAlgError)
 
 
+@dataclass(frozen=True)
+class _Failed:
+    """A skipped bootstrap resample and why (a short reason, counted in the warning)."""
+
+    reason: str
+
+
+def _failure_reason(exc: BaseException) -> str:
+    if isinstance(exc, SeparationError):
+        return "separation"
+    if isinstance(exc, ConvergenceError):
+        return "no convergence"
+    if isinstance(exc, np.linalg.LinAlgError):
+        return "singular fit"
+    text = str(exc)
+    if "removed every predictor" in text:
+        return "every predictor removed"
+    if "single level" in text or "unseen" in text or "level" in text:
+        return "a level missing from the resample"
+    return "invalid resample"
+
+
 def _validate_one(
     model: Any,
     data: pd.DataFrame,
     y: np.ndarray,
     idx: np.ndarray,
     repeat_selection: bool,
-) -> tuple[np.ndarray, np.ndarray] | None:
+) -> tuple[np.ndarray, np.ndarray] | _Failed:
     lps = _refit_on_resample(model, data, y, idx, repeat_selection)
-    if lps is None:
-        return None
+    if isinstance(lps, _Failed):
+        return lps
     lp_train, lp_test = lps
     try:
         return _indexes(lp_train, y[idx], evalfit=True), _indexes(lp_test, y, evalfit=False)
@@ -1005,21 +1032,21 @@ def _validate_one(
         # e.g. a resample model whose linear predictor separates the outcome, so that the
         # recalibration logit P(y) = a + b lp has no finite estimate: skipped like a failed fit
         logger.debug("bootstrap resample not evaluable: %s", exc)
-        return None
+        return _Failed(f"measures not computable ({_failure_reason(exc)})")
 
 
 def _refit_on_resample(
     model: Any, data: pd.DataFrame, y: np.ndarray, idx: np.ndarray, repeat_selection: bool
-) -> tuple[np.ndarray, np.ndarray] | None:
+) -> tuple[np.ndarray, np.ndarray] | _Failed:
     """Linear predictors of the model refitted on resample ``idx``: on the resample and on the
-    original data; ``None`` when the refit fails (the resample is then skipped)."""
+    original data; a :class:`_Failed` when the refit fails (the resample is then skipped)."""
     boot = data.iloc[idx]
     try:
         fit = _refit(model, boot, y[idx], repeat_selection)
         return fit.decision_function(boot), fit.decision_function(data)
     except _FAILURES as exc:
         logger.debug("bootstrap resample failed: %s", exc)
-        return None
+        return _Failed(_failure_reason(exc))
 
 
 def _chunk(func: Any, indices: np.ndarray, *args: Any) -> list[Any]:
@@ -1160,18 +1187,34 @@ def _validate_with(
 
 
 def _mean_over_resamples(
-    results: list[tuple[np.ndarray, np.ndarray] | None],
+    results: list[tuple[np.ndarray, np.ndarray] | _Failed | None],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Mean training and test values over the resamples that fitted, per index or grid point.
 
-    Resamples that failed (``None``) are skipped with a warning; a NaN value (an index that
-    cannot be computed on one resample) is left out of that element's mean only.
+    Resamples that failed (:class:`_Failed` or ``None``) are skipped with a warning that counts
+    the reasons; a NaN value (an index that cannot be computed on one resample) is left out of
+    that element's mean only.
     """
-    ok = [r for r in results if r is not None]
+    ok = [r for r in results if r is not None and not isinstance(r, _Failed)]
     n_fail = len(results) - len(ok)
     if n_fail:
+        reasons = pd.Series(
+            [
+                r.reason if isinstance(r, _Failed) else "failed"
+                for r in results
+                if r is None or isinstance(r, _Failed)
+            ]
+        ).value_counts()
+        detail = ", ".join(f"{k}: {v}" for k, v in reasons.items())
+        hint = (
+            "; skipped resamples are the most optimistic ones, so the optimism is "
+            "underestimated -- Firth's penalty (penalty='firth') keeps them"
+            if "separation" in reasons.index
+            else ""
+        )
         warnings.warn(
-            f"{n_fail} of {len(results)} bootstrap resamples failed to fit and were skipped",
+            f"{n_fail} of {len(results)} bootstrap resamples failed to fit and were skipped "
+            f"({detail}){hint}",
             StatisticalWarning,
             stacklevel=3,
         )
@@ -1201,10 +1244,10 @@ def _calibrate_one(
     idx: np.ndarray,
     repeat_selection: bool,
     grid: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray] | None:
+) -> tuple[np.ndarray, np.ndarray] | _Failed:
     lps = _refit_on_resample(model, data, y, idx, repeat_selection)
-    if lps is None:
-        return None
+    if isinstance(lps, _Failed):
+        return lps
     lp_train, lp_test = lps
     return _cal_error(lp_train, y[idx], grid), _cal_error(lp_test, y, grid)
 

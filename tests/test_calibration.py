@@ -488,6 +488,17 @@ def test_bootstrap_mean_skips_failed_resamples_and_nan_indexes():
     with pytest.raises(ConvergenceError, match="every bootstrap resample failed"):
         with pytest.warns(StatisticalWarning):
             _mean_over_resamples([None, None])
+    # the warning counts the reasons, and points to Firth when resamples separate
+    from radiomics_aln.calibration import _Failed
+
+    ok = (np.array([1.0]), np.array([0.5]))
+    with pytest.warns(
+        StatisticalWarning,
+        match=r"3 of 4 .*\(separation: 2, no convergence: 1\); skipped resamples are the most "
+        r"optimistic.*penalty='firth'",
+    ):
+        _mean_over_resamples([_Failed("separation"), ok, _Failed("no convergence"),
+                              _Failed("separation")])  # fmt: skip
 
 
 def test_calibration_legend_prints_small_hl_p_as_below_0001():

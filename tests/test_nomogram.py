@@ -704,6 +704,20 @@ def test_firth_equals_brglm2(birthwt, model):
     assert_allclose(table["or_ci_high"], np.exp(table["beta"] + 1.959963984540054 * table["se"]))
 
 
+def test_firth_converges_where_fisher_scoring_crawls():
+    # A near-separated bootstrap resample of the demo study (tests/reference/firth.R case 5):
+    # Fisher scoring on the modified score is still moving after 100 steps; the Newton finish
+    # reaches brglm2's estimate.
+    data = pd.read_csv(REF / "firth_slow.csv")
+    ref = pd.read_csv(REF / "firth_coef.csv").query("model == 'slow_near_separated'")
+    predictors = [c for c in data.columns if c != "y"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SmallSampleWarning)
+        nomo = LogisticNomogram(penalty="firth").fit(data, "y", predictors)
+    assert_allclose([nomo.intercept_, *nomo.coef_], ref["estimate"], rtol=1e-9)
+    assert_allclose(np.sqrt(np.diag(nomo.cov_)), ref["se"], rtol=1e-9)
+
+
 def test_firth_fits_where_maximum_likelihood_separates(birthwt):
     data = pd.read_csv(REF / "firth_separated.csv")
     with pytest.raises(SeparationError, match=r"marker.*penalty='firth'"):

@@ -17,7 +17,7 @@ bw$race <- factor(bw$race, levels = c("white", "black", "other"))
 
 fit_one <- function(formula, data, model) {
   f <- glm(formula, binomial, data, method = "brglmFit", type = "AS_mean", epsilon = 1e-12,
-           maxit = 200)
+           maxit = 10000)
   X <- model.matrix(f); b <- coef(f); p <- plogis(drop(X %*% b))
   info <- crossprod(X, X * (p * (1 - p)))
   ll <- sum(dbinom(data[[all.vars(formula)[1]]], 1, p, log = TRUE))
@@ -40,7 +40,13 @@ r3 <- fit_one(low ~ lwt + smoke + ht, quasi, "quasi_separated_ht")
 # 4. a tiny sample: 20 patients, 8 events
 r4 <- fit_one(low ~ lwt + smoke, bw[c(1:12, 131:138), ], "small_n20")  # 8 events
 
-write.csv(rbind(r1, r2, r3, r4), file.path(out, "firth_coef.csv"), row.names = FALSE)
+# 5. a near-separated bootstrap resample of the demo study's clinical-radiomics model (written
+#    by the Python side): Fisher scoring on the modified score converges only linearly here
+slow <- read.csv(file.path(out, "firth_slow.csv"))
+r5 <- fit_one(reformulate(setdiff(names(slow), "y"), "y"), slow, "slow_near_separated")
+r5$term[1] <- "(Intercept)"
+
+write.csv(rbind(r1, r2, r3, r4, r5), file.path(out, "firth_coef.csv"), row.names = FALSE)
 write.csv(sep[, c("low", "age", "marker")], file.path(out, "firth_separated.csv"),
           row.names = FALSE)
 write.csv(quasi[, c("low", "lwt", "smoke", "ht")], file.path(out, "firth_quasi.csv"),
