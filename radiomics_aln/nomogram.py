@@ -256,6 +256,7 @@ class LogitFit:
     n_iter: int
     columns: list[str]
     penalized_loglik: float | None = None  # Firth fits: loglik + log|I(b)| / 2
+    design: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
 
     @property
     def se(self) -> np.ndarray:
@@ -414,26 +415,29 @@ def _firth_state(X: np.ndarray, y: np.ndarray, beta: np.ndarray):
     return _loglik(eta, y) + 0.5 * logdet, score, inv
 
 
-def _firth_newton(X: np.ndarray, y: np.ndarray, beta: np.ndarray, max_iter: int = 100):
-    """Newton's method on the modified score with its exact Jacobian taken by central
-    differences; converges quadratically where Fisher scoring crawls. Returns
-    (beta, pll, score, inv, converged)."""
+def _firth_newton(
+    X: np.ndarray, y: np.ndarray, beta: np.ndarray, free: np.ndarray, max_iter: int = 100
+):
+    """Newton's method on the modified score of the ``free`` coefficients, with its exact
+    Jacobian taken by central differences; converges quadratically where Fisher scoring crawls.
+    Returns (beta, pll, score, inv, converged)."""
     pll, score, inv = _firth_state(X, y, beta)
+    idx = np.flatnonzero(free)
     for _ in range(max_iter):
-        k = beta.size
-        hess = np.empty((k, k))
-        for j in range(k):
+        hess = np.empty((idx.size, idx.size))
+        for col, j in enumerate(idx):
             h = 1e-6 * max(1.0, abs(beta[j]))
-            e = np.zeros(k)
+            e = np.zeros(beta.size)
             e[j] = h
             up = _firth_state(X, y, beta + e)[1]
             down = _firth_state(X, y, beta - e)[1]
             if up is None or down is None:
                 return beta, pll, score, inv, False
-            hess[:, j] = (up - down) / (2 * h)
+            hess[:, col] = (up[idx] - down[idx]) / (2 * h)
         hess = (hess + hess.T) / 2  # the Hessian of the penalised log-likelihood is symmetric
         try:
-            step = -np.linalg.solve(hess, score)
+            step = np.zeros(beta.size)
+            step[idx] = -np.linalg.solve(hess, score[idx])
         except np.linalg.LinAlgError:
             return beta, pll, score, inv, False
         t = 1.0
@@ -451,25 +455,35 @@ def _firth_newton(X: np.ndarray, y: np.ndarray, beta: np.ndarray, max_iter: int 
     return beta, pll, score, inv, False
 
 
-def _fit_firth(
-    X: np.ndarray, y: np.ndarray, columns: list[str], *, max_iter: int, tol: float
-) -> LogitFit:
-    """Firth's (1993) penalised maximum likelihood for logistic regression.
+def _firth_maximize(
+    X: np.ndarray,
+    y: np.ndarray,
+    beta: np.ndarray,
+    free: np.ndarray,
+    *,
+    max_iter: int = 100,
+    tol: float = 1e-12,
+):
+    """Maximise the penalised likelihood over the ``free`` coefficients, the others held at
+    their values in ``beta`` (all free: the Firth fit; some fixed: a profile or a penalised
+    likelihood-ratio test, with the penalty of the full model as ``logistf`` uses).
 
-    Maximises ``l(b) + log|I(b)| / 2`` (Jeffreys prior) by Newton steps on Firth's modified score
-    ``X'(y - p + h (1/2 - p))``, ``h`` the leverages of ``W^(1/2) X (X'WX)^-1 X' W^(1/2)``,
-    halving a step until the penalised likelihood does not decrease, with each coefficient's
-    step capped at 5 as ``logistf`` does. Those steps ignore the penalty's own curvature, so on
-    (nearly) separated data -- the case Firth is used for -- they can converge only linearly;
-    if ``max_iter`` of them do not converge, Newton's method with the score's exact Jacobian
-    (by central differences) finishes from where they stopped. Estimates exist and are finite under (quasi-)complete
-    separation. The covariance is ``I(b)^-1`` at the estimate, as in ``logistf`` and ``brglm2``.
-    """
-    beta = np.zeros(X.shape[1])
+    Fisher-scoring steps ``I_ff^-1 U*_f`` (each coefficient's step capped at 5, as logistf),
+    halved until the penalised likelihood does not decrease; Newton with the exact Jacobian
+    finishes if they crawl. Returns (beta, pll, score, inv, n_iter, converged)."""
+    beta = np.asarray(beta, dtype=float).copy()
+    idx = np.flatnonzero(free)
     pll, score, inv = _firth_state(X, y, beta)
+    if inv is None:
+        return beta, pll, score, inv, 0, False
     converged, it = False, 0
     for it in range(1, max_iter + 1):  # noqa: B007 - `it` is reported after the loop
-        step = inv @ score
+        step = np.zeros(beta.size)
+        if idx.size == beta.size:
+            step = inv @ score
+        else:
+            info = np.linalg.inv(inv)
+            step[idx] = np.linalg.solve(info[np.ix_(idx, idx)], score[idx])
         big = np.max(np.abs(step))
         if big > 5:
             step *= 5 / big
@@ -477,21 +491,118 @@ def _fit_firth(
         for _ in range(30):
             new = beta + t * step
             new_pll, new_score, new_inv = _firth_state(X, y, new)
-            if new_pll >= pll - 1e-12 * abs(pll):
+            if new_score is not None and new_pll >= pll - 1e-12 * abs(pll):
                 break
             t /= 2
+        else:
+            break
         beta, pll, score, inv = new, new_pll, new_score, new_inv
-        if np.max(np.abs(t * step)) < tol or np.max(np.abs(score)) < tol:
+        if np.max(np.abs(t * step)) < tol or np.max(np.abs(score[idx])) < tol:
             converged = True
             break
     if not converged and inv is not None:
-        beta, pll, score, inv, converged = _firth_newton(X, y, beta)
+        beta, pll, score, inv, converged = _firth_newton(X, y, beta, free)
+    return beta, pll, score, inv, it, converged
+
+
+def _fit_firth(
+    X: np.ndarray, y: np.ndarray, columns: list[str], *, max_iter: int, tol: float
+) -> LogitFit:
+    """Firth's (1993) penalised maximum likelihood for logistic regression.
+
+    Maximises ``l(b) + log|I(b)| / 2`` (Jeffreys prior) by Fisher-scoring steps on Firth's
+    modified score ``X'(y - p + h (1/2 - p))``, ``h`` the leverages of
+    ``W^(1/2) X (X'WX)^-1 X' W^(1/2)``, as ``logistf`` and ``brglm2`` do (see
+    :func:`_firth_maximize`). Those steps ignore the penalty's own curvature, so on (nearly)
+    separated data -- the case Firth is used for -- they can converge only linearly; Newton's
+    method with the score's exact Jacobian (by central differences) then finishes. Estimates
+    exist and are finite under (quasi-)complete separation. The covariance is ``I(b)^-1`` at the
+    estimate, as in ``logistf`` and ``brglm2``.
+    """
+    free = np.ones(X.shape[1], dtype=bool)
+    beta, pll, _, inv, it, converged = _firth_maximize(
+        X, y, np.zeros(X.shape[1]), free, max_iter=max_iter, tol=tol
+    )
     if not converged or inv is None:
         raise ConvergenceError(
             f"Firth's penalized logistic regression did not converge in {max_iter} iterations"
         )
     cov = (inv + inv.T) / 2
-    return LogitFit(beta, cov, _loglik(X @ beta, y), it, list(columns), pll)
+    fit = LogitFit(beta, cov, _loglik(X @ beta, y), it, list(columns), pll)
+    fit.design = (X, y)
+    return fit
+
+
+_CHI2_95 = float(stats.chi2.ppf(0.95, 1))
+
+
+def _firth_restricted(
+    X: np.ndarray,
+    y: np.ndarray,
+    start: np.ndarray,
+    fixed: Sequence[int],
+    values: Any,
+    depth: int = 0,
+) -> tuple[np.ndarray, float]:
+    """Maximum of the penalised likelihood with ``coef[fixed] = values``, from ``start`` (a
+    maximum with other values of the same coefficients). When the scoring steps cannot get
+    there in one go, walk the fixed coefficients there in smaller steps, each starting from
+    the previous maximum (continuation). Returns (beta, pll)."""
+    fixed = list(fixed)
+    free = np.ones(X.shape[1], dtype=bool)
+    free[fixed] = False
+    begin = start.copy()
+    begin[fixed] = values
+    beta, pll, *_, converged = _firth_maximize(X, y, begin, free)
+    if converged:
+        return beta, pll
+    if depth == 3:
+        raise ConvergenceError("a restricted penalised-likelihood fit did not converge")
+    here = start[fixed].copy()
+    for w in (0.25, 0.5, 0.75, 1.0):
+        start, pll = _firth_restricted(
+            X, y, start, fixed, here + w * (np.asarray(values) - here), depth + 1
+        )
+    return start, pll
+
+
+def _firth_plr(fit: LogitFit, fixed: Sequence[int]) -> tuple[float, float]:
+    """Penalised likelihood-ratio test of ``coef[fixed] = 0`` (logistf's test): (chi2, p)."""
+    X, y = fit.design
+    _, pll = _firth_restricted(X, y, fit.coef, fixed, 0.0)
+    chi2 = max(2 * (fit.penalized_loglik - pll), 0.0)
+    return chi2, float(stats.chi2.sf(chi2, len(fixed)))
+
+
+def _firth_profile_ci(fit: LogitFit, j: int, level_chi2: float = _CHI2_95) -> tuple[float, float]:
+    """Profile penalised-likelihood interval of ``coef[j]`` (logistf's default interval):
+    the values b with 2 (pll_max - max pll given coef[j] = b) <= chi2_1(0.95)."""
+    X, y = fit.design
+    target = fit.penalized_loglik - level_chi2 / 2
+    se = float(np.sqrt(fit.cov[j, j]))
+    warm = {"beta": fit.coef.copy()}  # the last profile maximum: the next one's start
+
+    def excess(b: float) -> float:
+        beta, pll = _firth_restricted(X, y, warm["beta"], [j], b)
+        warm["beta"] = beta
+        return pll - target
+
+    limits = []
+    for sign in (-1.0, 1.0):
+        warm["beta"] = fit.coef.copy()
+        inner, step = float(fit.coef[j]), se
+        outer = inner + sign * step
+        for _ in range(60):
+            if excess(outer) < 0:
+                break
+            inner, step = outer, step * 1.5
+            outer = inner + sign * step
+        else:
+            limits.append(sign * np.inf)  # the profile never falls that low: an open interval
+            continue
+        a, b = sorted((inner, outer))
+        limits.append(float(optimize.brentq(excess, a, b, xtol=1e-12, rtol=1e-12)))
+    return limits[0], limits[1]
 
 
 def _prepare_outcome(
@@ -569,6 +680,36 @@ def _term_wald(fit: LogitFit, terms: Sequence[_Term]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _term_plr(fit: LogitFit, terms: Sequence[_Term]) -> pd.DataFrame:
+    """Penalised likelihood-ratio test per predictor (all its columns jointly) of a Firth fit,
+    as ``logistf``'s ``drop1``; same columns as :func:`_term_wald`."""
+    rows = []
+    j = 1
+    for t in terms:
+        k = len(t.columns)
+        chi2, p = _firth_plr(fit, list(range(j, j + k)))
+        rows.append({"predictor": t.name, "chi2": chi2, "df": k, "p_value": p})
+        j += k
+    return pd.DataFrame(rows)
+
+
+def _firth_table(fit: LogitFit, terms: Sequence[_Term] | None = None) -> pd.DataFrame:
+    """:func:`_coef_table` of a Firth fit with ``logistf``'s default inference: ``p_value``
+    from the penalised likelihood-ratio test of each coefficient and the odds-ratio interval
+    from the profile penalised likelihood (``se`` and ``z`` stay Wald's)."""
+    table = _coef_table(fit, terms)
+    low, high, pval = [], [], []
+    for j in range(fit.coef.size):
+        lo, hi = _firth_profile_ci(fit, j)
+        low.append(lo)
+        high.append(hi)
+        pval.append(_firth_plr(fit, [j])[1])
+    table["p_value"] = pval
+    table["or_ci_low"] = np.exp(low)
+    table["or_ci_high"] = np.exp(high)
+    return table
+
+
 # --------------------------------------------------------------------------------------------
 # Univariate screen
 # --------------------------------------------------------------------------------------------
@@ -604,7 +745,9 @@ def univariate_logistic(
         a usable estimate.)
     penalty : {None, "firth"}
         ``"firth"``: Firth's penalised likelihood for every predictor (see
-        :class:`LogisticNomogram`), finite under separation; Wald tests and intervals.
+        :class:`LogisticNomogram`), finite under separation; ``p_value``/``p_overall`` are
+        penalised likelihood-ratio tests and the odds-ratio interval is the profile
+        penalised-likelihood one, as ``logistf`` reports them (``se``, ``z``: Wald).
 
     Returns
     -------
@@ -676,8 +819,12 @@ def univariate_logistic(
             not_estimable.append(name)
             rows.extend(_unestimable_rows(name, t, data, y, note))
             continue
-        tab = _coef_table(fit).iloc[1:]
-        wald = _term_wald(fit, terms)
+        if penalty == "firth":  # logistf's inference: profile intervals, PLR tests
+            tab = _firth_table(fit).iloc[1:]
+            wald = _term_plr(fit, terms)
+        else:
+            tab = _coef_table(fit).iloc[1:]
+            wald = _term_wald(fit, terms)
         if t.kind == "continuous":
             r = tab.iloc[0]
             rows.append(
@@ -782,10 +929,12 @@ class LogisticNomogram(ClassifierMixin, BaseEstimator):
         None: maximum likelihood (R ``glm``). ``"firth"``: Firth's penalised likelihood
         ``l(b) + log|I(b)| / 2`` (R ``logistf``; equal to ``brglm2``'s ``brglmFit`` with
         ``type = "AS_mean"``), which gives finite, less biased estimates in small samples and
-        under (quasi-)complete separation, where maximum likelihood has none. Standard errors,
-        Wald tests and intervals come from ``I(b)^-1`` at the estimate (``logistf`` reports
-        profile penalised-likelihood intervals by default; ``brglm2`` the Wald ones used here).
-        Backward elimination then uses ``criterion="p"`` (Wald).
+        under (quasi-)complete separation, where maximum likelihood has none. Inference is
+        ``logistf``'s default: ``summary``'s ``p_value`` is the penalised likelihood-ratio test
+        of each coefficient and ``or_ci_low``/``or_ci_high`` the profile penalised-likelihood
+        interval (Heinze & Schemper 2002); ``se`` and ``z`` are Wald's (``I(b)^-1`` at the
+        estimate, as ``brglm2`` reports). Backward elimination (``criterion="p"``) removes
+        predictors by penalised likelihood-ratio tests.
     reference_levels : mapping, optional
         ``{predictor: level}`` for categorical predictors (default: first category / first in
         sorted order, as R's ``factor``). Entries for columns that are not predictors are
@@ -992,7 +1141,10 @@ class LogisticNomogram(ClassifierMixin, BaseEstimator):
         coefs = self._step_coefficients
         self.step_coefficients_ = coefs[["step", *[c for c in coefs.columns if c != "step"]]]
         self.n_features_in_ = len(predictors)
-        self._summary = _coef_table(final_fit, terms)
+        # Firth: logistf's profile intervals and PLR tests, computed when first asked for
+        # (bootstrap refits never need them)
+        self._summary = None if self.penalty == "firth" else _coef_table(final_fit, terms)
+        self._final_fit = final_fit
         X_final = _design(data, terms)
         self._setup_points(data, X=X_final, coef=final_fit.coef)
         lp = self._lp_from_design(X_final)
@@ -1046,7 +1198,8 @@ class LogisticNomogram(ClassifierMixin, BaseEstimator):
         tables: list[pd.DataFrame] = []
         step = 0
         while self.selection == "backward":
-            wald = _term_wald(fit, terms)
+            # Firth fits are tested as logistf does, by penalised likelihood ratios
+            wald = _term_plr(fit, terms) if self.penalty == "firth" else _term_wald(fit, terms)
             if self.criterion == "p":
                 i = int(np.argmax(wald["p_value"].to_numpy()))
                 if wald["p_value"].iloc[i] <= self.p_remove:
@@ -1308,6 +1461,8 @@ class LogisticNomogram(ClassifierMixin, BaseEstimator):
     def summary(self) -> pd.DataFrame:
         """Final model coefficients (see class docstring); unrounded."""
         check_is_fitted(self, "coef_")
+        if self._summary is None:
+            self._summary = _firth_table(self._final_fit, self._terms)
         return self._summary.copy()
 
     def print_summary(self, decimals: int = 3) -> None:
@@ -1325,7 +1480,7 @@ class LogisticNomogram(ClassifierMixin, BaseEstimator):
             f"log-likelihood = {self.loglik_:.{decimals}f}   AIC = {self.aic_:.{decimals}f}   "
             f"C (apparent AUC) = {self.c_index_:.{decimals}f}",
             "",
-            self._summary.to_string(index=False, float_format=lambda v: f"{v:.{decimals}f}"),
+            self.summary.to_string(index=False, float_format=lambda v: f"{v:.{decimals}f}"),
         ]
         if self.selection:
             lines += [
@@ -1516,6 +1671,8 @@ class LogisticNomogram(ClassifierMixin, BaseEstimator):
             "youden_specificity": self.youden_specificity_,
             "elimination_steps": self.elimination_steps_.to_dict(orient="list"),
             "step_coefficients": self.step_coefficients_.to_dict(orient="list"),
+            # Firth's profile intervals need the training data: stored as computed
+            "summary": self.summary.to_dict(orient="list") if self.penalty == "firth" else None,
         }
         params = self.get_params()
         params["reference_levels"] = (
@@ -1585,7 +1742,14 @@ class LogisticNomogram(ClassifierMixin, BaseEstimator):
             0,
             cols,
         )
-        obj._summary = _coef_table(fit, obj._terms)
+        obj._final_fit = fit
+        if st.get("summary") is not None:
+            summary = pd.DataFrame(st["summary"])
+            if "level" in summary:
+                summary["level"] = [np.nan if v is None else v for v in summary["level"]]
+            obj._summary = summary
+        else:
+            obj._summary = _coef_table(fit, obj._terms)
         return obj
 
 

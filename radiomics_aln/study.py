@@ -1573,7 +1573,8 @@ class Study:
             f"{', '.join(self.screened_['scores'])}).",
             (
                 "Logistic models were fitted by Firth's penalised likelihood (Firth 1993; "
-                "Heinze & Schemper 2002), with Wald tests and intervals."
+                "Heinze & Schemper 2002), with penalised likelihood-ratio tests and profile "
+                "penalised-likelihood intervals, as logistf reports them."
                 if cfg.nomogram.penalty == "firth"
                 else "Logistic models were fitted by maximum likelihood."
             ),

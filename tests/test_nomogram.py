@@ -700,8 +700,15 @@ def test_firth_equals_brglm2(birthwt, model):
     assert_allclose(np.sqrt(np.diag(nomo.cov_)), ref["se"], rtol=1e-10)
     assert_allclose(table["se"], ref["se"], rtol=1e-10)  # summary lists the intercept first
     assert nomo.loglik_ == pytest.approx(ref["loglik"].iloc[0], rel=1e-10)
-    # Wald odds-ratio intervals from those standard errors
-    assert_allclose(table["or_ci_high"], np.exp(table["beta"] + 1.959963984540054 * table["se"]))
+    # logistf's default inference: profile penalised-likelihood intervals and penalised
+    # likelihood-ratio tests (firth.R computes them in plain R: optim + uniroot)
+    prof = pd.read_csv(REF / "firth_profile.csv").query("model == @model")
+    if len(prof):
+        assert_allclose(np.log(table["or_ci_low"]), prof["ci_low"], rtol=1e-9)
+        assert_allclose(np.log(table["or_ci_high"]), prof["ci_high"], rtol=1e-9)
+        assert_allclose(table["p_value"], prof["p_value"], rtol=1e-9)
+    # se and z stay Wald's
+    assert_allclose(table["z"], table["beta"] / table["se"])
 
 
 def test_firth_converges_where_fisher_scoring_crawls():
@@ -743,6 +750,14 @@ def test_firth_parameters_persistence_and_refits(birthwt, tmp_path):
     back = LogisticNomogram.from_json(nomo.to_json())
     assert back.penalty == "firth"
     assert_allclose(back.predict_proba(birthwt), nomo.predict_proba(birthwt), rtol=1e-14)
+    # the profile intervals need the training data: they travel in the JSON file
+    pd.testing.assert_frame_equal(back.summary, nomo.summary)
+    # backward elimination tests by penalised likelihood ratio, as logistf: the first removal
+    # is age, with the p-value of age in the full model's table
+    first = nomo.elimination_steps_.iloc[0]
+    prof = pd.read_csv(REF / "firth_profile.csv").query("model == 'birthwt_full'")
+    assert first["removed"] == "age"
+    assert first["p_value"] == pytest.approx(prof.set_index("term").at["age", "p_value"], rel=1e-9)
     assert clone(nomo).penalty == "firth"
     # penalised estimates are shrunk towards zero relative to maximum likelihood
     ml = _fit(birthwt, FULL)

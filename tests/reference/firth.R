@@ -47,6 +47,58 @@ r5 <- fit_one(reformulate(setdiff(names(slow), "y"), "y"), slow, "slow_near_sepa
 r5$term[1] <- "(Intercept)"
 
 write.csv(rbind(r1, r2, r3, r4, r5), file.path(out, "firth_coef.csv"), row.names = FALSE)
+# ---- logistf's default inference, in plain R (logistf itself is not installable here) -------
+# Heinze & Schemper (2002), as logistf implements it: the penalised likelihood ratio test of
+# b_j = 0 and the profile penalised-likelihood interval {b: 2 (pll(b_hat) - max pll | b_j = b)
+# <= qchisq(0.95, 1)}, with the penalty of the full model in the restricted fits. The restricted
+# maximum uses optim(BFGS) with the exact gradient (Firth's modified score), the interval limits
+# uniroot at tolerance 1e-11.
+pll_fun <- function(b, X, y) {
+  p <- plogis(drop(X %*% b)); I <- crossprod(X, X * (p * (1 - p)))
+  sum(dbinom(y, 1, p, log = TRUE)) + 0.5 * determinant(I)$modulus[1]
+}
+score_fun <- function(b, X, y) {
+  p <- plogis(drop(X %*% b)); w <- p * (1 - p); I <- crossprod(X, X * w)
+  h <- w * rowSums((X %*% solve(I)) * X)
+  drop(crossprod(X, y - p + h * (0.5 - p)))
+}
+warm <- new.env()   # the last restricted maximum: the start of the next one (a path of values)
+restricted <- function(j, value, X, y, start) {
+  if (!is.null(warm$b)) start <- warm$b
+  fn <- function(bf) { b <- start; b[-j] <- bf; b[j] <- value; -pll_fun(b, X, y) }
+  gr <- function(bf) { b <- start; b[-j] <- bf; b[j] <- value; -score_fun(b, X, y)[-j] }
+  o <- optim(start[-j], fn, gr, method = "BFGS", control = list(reltol = 1e-15, maxit = 10000))
+  b <- start; b[-j] <- o$par; b[j] <- value; warm$b <- b
+  -o$value
+}
+logistf_inference <- function(formula, data, model) {
+  f <- glm(formula, binomial, data, method = "brglmFit", type = "AS_mean", epsilon = 1e-12,
+           maxit = 10000)
+  X <- model.matrix(f); y <- f$y; b <- coef(f); top <- pll_fun(b, X, y)
+  se <- sqrt(diag(solve(crossprod(X, X * (fitted(f) * (1 - fitted(f)))))))
+  q <- qchisq(0.95, 1)
+  rows <- lapply(seq_along(b), function(j) {
+    prof <- function(v) restricted(j, v, X, y, b) - (top - q / 2)
+    lim <- sapply(c(-1, 1), function(s) {
+      warm$b <- b
+      step <- se[j]; inner <- b[j]; outer <- b[j] + s * step
+      while (prof(outer) > 0) { inner <- outer; step <- 1.5 * step; outer <- inner + s * step }
+      uniroot(prof, sort(c(inner, outer)), tol = 1e-11)$root
+    })
+    warm$b <- b
+    chi2 <- 2 * (top - restricted(j, 0, X, y, b))
+    data.frame(model = model, term = names(b)[j], ci_low = lim[1], ci_high = lim[2],
+               plr_chi2 = chi2, p_value = pchisq(chi2, 1, lower.tail = FALSE))
+  })
+  do.call(rbind, rows)
+}
+prof <- rbind(
+  logistf_inference(low ~ age + lwt + race + smoke + ptl + ht + ui, bw, "birthwt_full"),
+  logistf_inference(low ~ age + marker, sep, "separated_marker"),
+  logistf_inference(low ~ lwt + smoke + ht, quasi, "quasi_separated_ht")
+)
+write.csv(prof, file.path(out, "firth_profile.csv"), row.names = FALSE)
+
 write.csv(sep[, c("low", "age", "marker")], file.path(out, "firth_separated.csv"),
           row.names = FALSE)
 write.csv(quasi[, c("low", "lwt", "smoke", "ht")], file.path(out, "firth_quasi.csv"),
