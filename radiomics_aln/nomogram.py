@@ -590,19 +590,39 @@ def _firth_profile_ci(fit: LogitFit, j: int, level_chi2: float = _CHI2_95) -> tu
     limits = []
     for sign in (-1.0, 1.0):
         warm["beta"] = fit.coef.copy()
-        inner, step = float(fit.coef[j]), se
+        inner, f_inner, step = float(fit.coef[j]), level_chi2 / 2, se
         outer = inner + sign * step
         for _ in range(60):
-            if excess(outer) < 0:
+            f_outer = excess(outer)
+            if f_outer < 0:
                 break
-            inner, step = outer, step * 1.5
+            inner, f_inner, step = outer, f_outer, step * 1.5
             outer = inner + sign * step
         else:
             limits.append(sign * np.inf)  # the profile never falls that low: an open interval
             continue
-        a, b = sorted((inner, outer))
-        limits.append(float(optimize.brentq(excess, a, b, xtol=1e-12, rtol=1e-12)))
+        limits.append(_root_in_bracket(excess, inner, f_inner, outer, f_outer))
     return limits[0], limits[1]
+
+
+def _root_in_bracket(f: Any, a: float, fa: float, b: float, fb: float) -> float:
+    """Root of ``f`` between ``a`` (``fa > 0``) and ``b`` (``fb < 0``) by the Illinois variant of
+    regula falsi, keeping the bracket from the values already known (a profile evaluated again
+    from another start can differ in the last digits, which would upset a fresh sign check)."""
+    for _ in range(200):
+        c = b - fb * (b - a) / (fb - fa)
+        if not min(a, b) < c < max(a, b):
+            c = (a + b) / 2
+        fc = f(c)
+        if abs(b - a) < 1e-11 * max(1.0, abs(c)) or fc == 0:
+            return float(c)
+        if (fc > 0) == (fa > 0):
+            a, fa = c, fc
+            fb /= 2  # Illinois: halve the stale end's value so the bracket shrinks from both sides
+        else:
+            b, fb = c, fc
+            fa /= 2
+    return float((a + b) / 2)
 
 
 def _prepare_outcome(
