@@ -762,3 +762,19 @@ def test_firth_parameters_persistence_and_refits(birthwt, tmp_path):
     # penalised estimates are shrunk towards zero relative to maximum likelihood
     ml = _fit(birthwt, FULL)
     assert (np.abs(_fit(birthwt, FULL, penalty="firth").coef_) < np.abs(ml.coef_)).all()
+
+
+def test_profile_root_search_trusts_the_bracket_it_was_given():
+    # A profile recomputed from another start may differ in the last digits; the root search
+    # must not re-evaluate (and re-judge) the bracket ends it was handed.
+    from radiomics_aln.nomogram import _root_in_bracket
+
+    calls = []
+
+    def f(x):
+        calls.append(x)
+        return -1.0 if x in (0.0, 4.0) else 0.7 - 0.5 * x  # ends would read with a wrong sign
+
+    root = _root_in_bracket(f, 0.0, 0.7, 4.0, -1.3)
+    assert root == pytest.approx(1.4, rel=1e-10)
+    assert 0.0 not in calls and 4.0 not in calls
