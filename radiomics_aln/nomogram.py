@@ -415,6 +415,19 @@ def _firth_state(X: np.ndarray, y: np.ndarray, beta: np.ndarray):
     return _loglik(eta, y) + 0.5 * logdet, score, inv
 
 
+def _firth_halving(X: np.ndarray, y: np.ndarray, beta: np.ndarray, step: np.ndarray, pll: float):
+    """``beta + t step`` with t halved until the penalised likelihood does not decrease;
+    (beta, pll, score, inv, t), or None when 30 halvings do not get there."""
+    t = 1.0
+    for _ in range(30):
+        new = beta + t * step
+        new_pll, new_score, new_inv = _firth_state(X, y, new)
+        if new_score is not None and new_pll >= pll - 1e-12 * abs(pll):
+            return new, new_pll, new_score, new_inv, t
+        t /= 2
+    return None
+
+
 def _firth_newton(
     X: np.ndarray, y: np.ndarray, beta: np.ndarray, free: np.ndarray, max_iter: int = 100
 ):
@@ -440,16 +453,10 @@ def _firth_newton(
             step[idx] = -np.linalg.solve(hess, score[idx])
         except np.linalg.LinAlgError:
             return beta, pll, score, inv, False
-        t = 1.0
-        for _ in range(30):
-            new = beta + t * step
-            new_pll, new_score, new_inv = _firth_state(X, y, new)
-            if new_score is not None and new_pll >= pll - 1e-12 * abs(pll):
-                break
-            t /= 2
-        else:
+        moved = _firth_halving(X, y, beta, step, pll)
+        if moved is None:
             return beta, pll, score, inv, False
-        beta, pll, score, inv = new, new_pll, new_score, new_inv
+        beta, pll, score, inv, t = moved
         if np.max(np.abs(t * step) / (np.abs(beta) + 1e-3)) < 1e-12:
             return beta, pll, score, inv, True
     return beta, pll, score, inv, False
@@ -487,16 +494,10 @@ def _firth_maximize(
         big = np.max(np.abs(step))
         if big > 5:
             step *= 5 / big
-        t = 1.0
-        for _ in range(30):
-            new = beta + t * step
-            new_pll, new_score, new_inv = _firth_state(X, y, new)
-            if new_score is not None and new_pll >= pll - 1e-12 * abs(pll):
-                break
-            t /= 2
-        else:
+        moved = _firth_halving(X, y, beta, step, pll)
+        if moved is None:
             break
-        beta, pll, score, inv = new, new_pll, new_score, new_inv
+        beta, pll, score, inv, t = moved
         if np.max(np.abs(t * step)) < tol or np.max(np.abs(score[idx])) < tol:
             converged = True
             break
