@@ -19,8 +19,9 @@ from radiomics_aln.calibration import lowess
 from radiomics_aln.exceptions import InputError
 
 REF = Path(__file__).parent / "reference"
-INPUT = pd.read_csv(REF / "lowess_R_input.csv")
-FITS = pd.read_csv(REF / "lowess_R.csv")
+# round_trip: pandas < 3 parses decimal text with a faster, not always correctly rounded method
+INPUT = pd.read_csv(REF / "lowess_R_input.csv", float_precision="round_trip")
+FITS = pd.read_csv(REF / "lowess_R.csv", float_precision="round_trip")
 KEYS = list(FITS.groupby(["case", "f", "iter"], sort=False).groups)
 
 

@@ -508,6 +508,12 @@ _FIRTH_EXPECTED_FAILURES = {
     "check_fit2d_predict1d": "message says the predictor columns are missing",
     "check_fit1d": "a 1-D X is taken as one predictor column",
 }
+if Version(sklearn.__version__) < Version("1.7"):
+    # scikit-learn 1.6 ignores the binary-only tag and feeds these checks a three-class outcome,
+    # which both estimators reject before any fitting
+    _FIRTH_EXPECTED_FAILURES = _EXPECTED_FAILURES | {
+        "check_fit2d_predict1d": "message says the predictor columns are missing",
+    }
 
 
 @parametrize_with_checks(
