@@ -838,7 +838,10 @@ def univariate_logistic(
                 raise
             note = str(exc).splitlines()[0]
             not_estimable.append(name)
-            rows.extend(_unestimable_rows(name, t, data, y, note))
+            untested = _NO_ESTIMATE | {"p_overall": np.nan, "note": note}
+            for i, counts in enumerate(_count_rows(name, t, data, y)):
+                reference = t.kind != "continuous" and i == 0
+                rows.append(counts | untested | ({"odds_ratio": 1.0} if reference else {}))
             continue
         if penalty == "firth":  # logistf's inference: profile intervals, PLR tests
             tab = _firth_table(fit).iloc[1:]
@@ -846,51 +849,14 @@ def univariate_logistic(
         else:
             tab = _coef_table(fit).iloc[1:]
             wald = _term_wald(fit, terms)
-        if t.kind == "continuous":
-            r = tab.iloc[0]
-            rows.append(
-                {
-                    "predictor": name,
-                    "level": np.nan,
-                    "reference": np.nan,
-                    "is_reference": False,
-                    "n": len(y),
-                    "n_events": int(y.sum()),
-                    **{c: float(r[c]) for c in tab.columns if c != "term"},
-                }
-            )
-        else:
-            values = data[name].astype(str).to_numpy()
-            for i, lev in enumerate(t.levels):
-                at = values == lev
-                base = {
-                    "predictor": name,
-                    "level": lev,
-                    "reference": t.reference,
-                    "is_reference": i == 0,
-                    "n": int(at.sum()),
-                    "n_events": int(y[at].sum()),
-                }
-                if i == 0:
-                    rows.append(
-                        base
-                        | {
-                            "beta": np.nan,
-                            "se": np.nan,
-                            "z": np.nan,
-                            "p_value": np.nan,
-                            "odds_ratio": 1.0,
-                            "or_ci_low": np.nan,
-                            "or_ci_high": np.nan,
-                        }
-                    )
-                else:
-                    r = tab.iloc[i - 1]
-                    rows.append(base | {c: float(r[c]) for c in tab.columns if c != "term"})
-        for r in rows:
-            if r["predictor"] == name:
-                r["p_overall"] = float(wald["p_value"].iloc[0])
-                r["note"] = ""
+        estimates = [
+            {c: float(r[c]) for c in tab.columns if c != "term"} for _, r in tab.iterrows()
+        ]
+        if t.kind != "continuous":  # the reference level comes first, with odds ratio 1
+            estimates.insert(0, _NO_ESTIMATE | {"odds_ratio": 1.0})
+        tests = {"p_overall": float(wald["p_value"].iloc[0]), "note": ""}
+        counts = _count_rows(name, t, data, y)
+        rows.extend(c | e | tests for c, e in zip(counts, estimates, strict=True))
     if not_estimable:
         warnings.warn(
             f"not estimable (separation), reported with NaN: {format_items(not_estimable)}",
@@ -900,34 +866,35 @@ def univariate_logistic(
     return pd.DataFrame(rows)
 
 
-def _unestimable_rows(
-    name: str, term: Any, data: pd.DataFrame, y: np.ndarray, note: str
-) -> list[dict[str, Any]]:
-    """The rows of a predictor whose model has no finite estimate: counts, NaN, the reason."""
-    empty = {
-        "beta": np.nan,
-        "se": np.nan,
-        "z": np.nan,
-        "p_value": np.nan,
-        "odds_ratio": np.nan,
-        "or_ci_low": np.nan,
-        "or_ci_high": np.nan,
-        "p_overall": np.nan,
-        "note": note,
-    }
+# the estimate columns of a row without an estimate (a reference level, a separated predictor)
+_NO_ESTIMATE = {
+    "beta": np.nan,
+    "se": np.nan,
+    "z": np.nan,
+    "p_value": np.nan,
+    "odds_ratio": np.nan,
+    "or_ci_low": np.nan,
+    "or_ci_high": np.nan,
+}
+
+
+def _count_rows(name: str, term: Any, data: pd.DataFrame, y: np.ndarray) -> list[dict[str, Any]]:
+    """What each row of a predictor describes, with its counts: one row for a numeric
+    predictor, one per level (the reference first) for a categorical one."""
     if term.kind == "continuous":
         return [
             {"predictor": name, "level": np.nan, "reference": np.nan, "is_reference": False,
-             "n": len(y), "n_events": int(y.sum())} | empty
+             "n": len(y), "n_events": int(y.sum())}
         ]  # fmt: skip
     values = data[name].astype(str).to_numpy()
-    out = []
+    rows = []
     for i, lev in enumerate(term.levels):
         at = values == lev
-        row = {"predictor": name, "level": lev, "reference": term.reference,
-               "is_reference": i == 0, "n": int(at.sum()), "n_events": int(y[at].sum())}  # fmt: skip
-        out.append(row | empty | ({"odds_ratio": 1.0} if i == 0 else {}))
-    return out
+        rows.append(
+            {"predictor": name, "level": lev, "reference": term.reference, "is_reference": i == 0,
+             "n": int(at.sum()), "n_events": int(y[at].sum())}
+        )  # fmt: skip
+    return rows
 
 
 # --------------------------------------------------------------------------------------------
