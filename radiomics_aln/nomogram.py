@@ -401,29 +401,30 @@ def fit_logistic(
 
 
 def _firth_state(X: np.ndarray, y: np.ndarray, beta: np.ndarray):
-    """Penalised log-likelihood, modified score and inverse information at ``beta``."""
+    """Penalised log-likelihood, modified score, inverse information and information at
+    ``beta`` (score and matrices None where the information is singular)."""
     eta = X @ beta
     p = special.expit(eta)
     w = p * (1 - p)
     info = X.T @ (X * w[:, None])
     sign, logdet = np.linalg.slogdet(info)
     if sign <= 0:
-        return -np.inf, None, None
+        return -np.inf, None, None, None
     inv = np.linalg.inv(info)
     h = w * np.einsum("ij,jk,ik->i", X, inv, X)  # leverages of the weighted hat matrix
     score = X.T @ (y - p + h * (0.5 - p))
-    return _loglik(eta, y) + 0.5 * logdet, score, inv
+    return _loglik(eta, y) + 0.5 * logdet, score, inv, info
 
 
 def _firth_halving(X: np.ndarray, y: np.ndarray, beta: np.ndarray, step: np.ndarray, pll: float):
     """``beta + t step`` with t halved until the penalised likelihood does not decrease;
-    (beta, pll, score, inv, t), or None when 30 halvings do not get there."""
+    (beta, pll, score, inv, info, t), or None when 30 halvings do not get there."""
     t = 1.0
     for _ in range(30):
         new = beta + t * step
-        new_pll, new_score, new_inv = _firth_state(X, y, new)
+        new_pll, new_score, new_inv, new_info = _firth_state(X, y, new)
         if new_score is not None and new_pll >= pll - 1e-12 * abs(pll):
-            return new, new_pll, new_score, new_inv, t
+            return new, new_pll, new_score, new_inv, new_info, t
         t /= 2
     return None
 
@@ -434,7 +435,7 @@ def _firth_newton(
     """Newton's method on the modified score of the ``free`` coefficients, with its exact
     Jacobian taken by central differences; converges quadratically where Fisher scoring crawls.
     Returns (beta, pll, score, inv, converged)."""
-    pll, score, inv = _firth_state(X, y, beta)
+    pll, score, inv, _ = _firth_state(X, y, beta)
     idx = np.flatnonzero(free)
     for _ in range(max_iter):
         hess = np.empty((idx.size, idx.size))
@@ -456,7 +457,7 @@ def _firth_newton(
         moved = _firth_halving(X, y, beta, step, pll)
         if moved is None:
             return beta, pll, score, inv, False
-        beta, pll, score, inv, t = moved
+        beta, pll, score, inv, _, t = moved
         if np.max(np.abs(t * step) / (np.abs(beta) + 1e-3)) < 1e-12:
             return beta, pll, score, inv, True
     return beta, pll, score, inv, False
@@ -480,7 +481,7 @@ def _firth_maximize(
     finishes if they crawl. Returns (beta, pll, score, inv, n_iter, converged)."""
     beta = np.asarray(beta, dtype=float).copy()
     idx = np.flatnonzero(free)
-    pll, score, inv = _firth_state(X, y, beta)
+    pll, score, inv, info = _firth_state(X, y, beta)
     if inv is None:
         return beta, pll, score, inv, 0, False
     converged, it = False, 0
@@ -489,7 +490,6 @@ def _firth_maximize(
         if idx.size == beta.size:
             step = inv @ score
         else:
-            info = np.linalg.inv(inv)
             step[idx] = np.linalg.solve(info[np.ix_(idx, idx)], score[idx])
         big = np.max(np.abs(step))
         if big > 5:
@@ -497,7 +497,7 @@ def _firth_maximize(
         moved = _firth_halving(X, y, beta, step, pll)
         if moved is None:
             break
-        beta, pll, score, inv, t = moved
+        beta, pll, score, inv, info, t = moved
         if np.max(np.abs(t * step)) < tol or np.max(np.abs(score[idx])) < tol:
             converged = True
             break
@@ -529,9 +529,7 @@ def _fit_firth(
             f"Firth's penalized logistic regression did not converge in {max_iter} iterations"
         )
     cov = (inv + inv.T) / 2
-    fit = LogitFit(beta, cov, _loglik(X @ beta, y), it, list(columns), pll)
-    fit.design = (X, y)
-    return fit
+    return LogitFit(beta, cov, _loglik(X @ beta, y), it, list(columns), pll, design=(X, y))
 
 
 _CHI2_95 = float(stats.chi2.ppf(0.95, 1))
@@ -1042,7 +1040,8 @@ class LogisticNomogram(ClassifierMixin, BaseEstimator):
         if self.penalty == "firth" and self.selection == "backward" and self.criterion == "aic":
             raise InputError(
                 "criterion='aic' compares ordinary likelihoods, which Firth's penalised fits do "
-                "not maximise; use criterion='p' (Wald) with penalty='firth'"
+                "not maximise; use criterion='p' (penalised likelihood-ratio tests) with "
+                "penalty='firth'"
             )
         if not 0 < float(self.p_remove) < 1:
             raise InputError(f"p_remove must be in (0, 1), got {self.p_remove!r}")

@@ -387,7 +387,10 @@ class StudyConfig:
         if nomo.penalty not in (None, "firth"):
             raise InputError(f"nomogram.penalty must be null or 'firth', not {nomo.penalty!r}")
         if nomo.penalty == "firth" and nomo.selection == "backward" and nomo.criterion == "aic":
-            raise InputError("nomogram.penalty 'firth' needs nomogram.criterion 'p' (Wald)")
+            raise InputError(
+                "nomogram.penalty 'firth' needs nomogram.criterion 'p' (penalised "
+                "likelihood-ratio tests)"
+            )
         if not (isinstance(nomo.bootstrap, int) and not isinstance(nomo.bootstrap, bool)) or (
             nomo.bootstrap < 0
         ):
