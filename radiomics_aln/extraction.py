@@ -189,17 +189,18 @@ def load_params(params: str | os.PathLike | Mapping[str, Any] = "ultrasound_2d")
 
 
 def _validate_with_pyradiomics(data: dict, source: str) -> None:
-    from radiomics.featureextractor import RadiomicsFeatureExtractor
-
     _quiet_pyradiomics()
     try:
-        _new_extractor(RadiomicsFeatureExtractor, data)
+        _new_extractor(data)
     except Exception as exc:  # pykwalify raises its own SchemaError with the offending path
         msg = " ".join(str(exc).split())
         raise InputError(f"params: PyRadiomics rejected the settings ({source}): {msg}") from exc
 
 
-def _new_extractor(cls, data: dict):
+def _new_extractor(data: dict):
+    """A ``RadiomicsFeatureExtractor`` for a copy of ``data`` (construction validates it)."""
+    from radiomics.featureextractor import RadiomicsFeatureExtractor
+
     with warnings.catch_warnings():
         # PyRadiomics validates settings with pykwalify, which loads its schema extension with the
         # deprecated importlib load_module(); under -W error that warning would read as a
@@ -207,7 +208,7 @@ def _new_extractor(cls, data: dict):
         warnings.filterwarnings(
             "ignore", r"the load_module\(\) method is deprecated", DeprecationWarning
         )
-        return cls(copy.deepcopy(data))
+        return RadiomicsFeatureExtractor(copy.deepcopy(data))
 
 
 def _canonical_json(obj: Any) -> str:
@@ -230,12 +231,10 @@ _EXTRACTORS: dict[str, Any] = {}
 
 def _get_extractor(params: dict):
     """One validated extractor per settings per process (construction runs the schema check)."""
-    from radiomics.featureextractor import RadiomicsFeatureExtractor
-
     key = _canonical_json(params)
     ext = _EXTRACTORS.get(key)
     if ext is None:
-        ext = _new_extractor(RadiomicsFeatureExtractor, params)
+        ext = _new_extractor(params)
         _EXTRACTORS[key] = ext
     return ext
 
