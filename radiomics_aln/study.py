@@ -1452,20 +1452,18 @@ class Study:
         fig, ax = _fig_ax((9, 5.5))
         _draw(lambda: self.model_.combined_model.plot_nomogram(ax=ax), ax, "nomogram")
         figs["nomogram"] = fig
-        dca = tables["decision_curves"]
-        for c in arrays:
-            fig, ax = _fig_ax((6, 4.5))
-            sub = dca[dca.cohort == labels[c]]
-            _draw(lambda ax=ax, sub=sub: decision.plot_decision_curve(sub, ax=ax), ax, "DCA")
-            ax.set_title(f"Decision curves - {labels[c]}")
-            figs[f"decision_{c}"] = fig
-        cic = tables["clinical_impact"]
-        for c in arrays:
-            fig, ax = _fig_ax((6, 4.5))
-            sub = cic[cic.cohort == labels[c]]
-            _draw(lambda ax=ax, sub=sub: decision.plot_clinical_impact(sub, ax=ax), ax, "CIC")
-            ax.set_title(f"Clinical impact - {labels[c]}")
-            figs[f"clinical_impact_{c}"] = fig
+        curve_figures = (
+            ("decision", "decision_curves", decision.plot_decision_curve, "DCA", "Decision curves"),
+            ("clinical_impact", "clinical_impact", decision.plot_clinical_impact, "CIC",
+             "Clinical impact"),
+        )  # fmt: skip
+        for key, table, plot, what, title in curve_figures:
+            for c in arrays:
+                fig, ax = _fig_ax((6, 4.5))
+                sub = tables[table][tables[table].cohort == labels[c]]
+                _draw(lambda ax=ax, sub=sub, plot=plot: plot(sub, ax=ax), ax, what)
+                ax.set_title(f"{title} - {labels[c]}")
+                figs[f"{key}_{c}"] = fig
         fig, ax = _fig_ax((6, 4.5))
         rg = tables["risk_groups"]
         _draw(lambda: metrics.plot_risk_groups(rg, ax=ax), ax, "risk groups")
