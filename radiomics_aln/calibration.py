@@ -1010,7 +1010,7 @@ def _failure_reason(exc: BaseException) -> str:
     text = str(exc)
     if "removed every predictor" in text:
         return "every predictor removed"
-    if "single level" in text or "unseen" in text or "level" in text:
+    if "level" in text:  # single-level predictor, or a level unseen in the resample
         return "a level missing from the resample"
     return "invalid resample"
 
@@ -1187,24 +1187,18 @@ def _validate_with(
 
 
 def _mean_over_resamples(
-    results: list[tuple[np.ndarray, np.ndarray] | _Failed | None],
+    results: list[tuple[np.ndarray, np.ndarray] | _Failed],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Mean training and test values over the resamples that fitted, per index or grid point.
 
-    Resamples that failed (:class:`_Failed` or ``None``) are skipped with a warning that counts
-    the reasons; a NaN value (an index that cannot be computed on one resample) is left out of
+    Resamples that failed (:class:`_Failed`) are skipped with a warning that counts the
+    reasons; a NaN value (an index that cannot be computed on one resample) is left out of
     that element's mean only.
     """
-    ok = [r for r in results if r is not None and not isinstance(r, _Failed)]
+    ok = [r for r in results if not isinstance(r, _Failed)]
     n_fail = len(results) - len(ok)
     if n_fail:
-        reasons = pd.Series(
-            [
-                r.reason if isinstance(r, _Failed) else "failed"
-                for r in results
-                if r is None or isinstance(r, _Failed)
-            ]
-        ).value_counts()
+        reasons = pd.Series([r.reason for r in results if isinstance(r, _Failed)]).value_counts()
         detail = ", ".join(f"{k}: {v}" for k, v in reasons.items())
         hint = (
             "; skipped resamples are the most optimistic ones, so the optimism is "

@@ -472,11 +472,11 @@ def test_plot_calibration_shows_groups_at_zero_and_one_whole():
 
 
 def test_bootstrap_mean_skips_failed_resamples_and_nan_indexes():
-    from radiomics_aln.calibration import _mean_over_resamples
+    from radiomics_aln.calibration import _Failed, _mean_over_resamples
     from radiomics_aln.exceptions import ConvergenceError, StatisticalWarning
 
     results = [
-        None,
+        _Failed("no convergence"),
         (np.array([1.0, 2.0]), np.array([0.5, 1.0])),
         (np.array([3.0, np.nan]), np.array([1.5, 9.0])),
     ]
@@ -487,10 +487,8 @@ def test_bootstrap_mean_skips_failed_resamples_and_nan_indexes():
     np.testing.assert_array_equal(n, [2, 1])
     with pytest.raises(ConvergenceError, match="every bootstrap resample failed"):
         with pytest.warns(StatisticalWarning):
-            _mean_over_resamples([None, None])
+            _mean_over_resamples([_Failed("separation"), _Failed("separation")])
     # the warning counts the reasons, and points to Firth when resamples separate
-    from radiomics_aln.calibration import _Failed
-
     ok = (np.array([1.0]), np.array([0.5]))
     with pytest.warns(
         StatisticalWarning,
