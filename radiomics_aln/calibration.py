@@ -81,10 +81,13 @@ class HosmerLemeshowResult:
     Attributes
     ----------
     statistic, df, p_value : float
-        Chi-square statistic, degrees of freedom (groups formed - 2) and upper-tail p-value.
+        Chi-square statistic, degrees of freedom (requested groups - 2 by default, as
+        ``hoslem.test``; formed groups - 2 with ``df="formed"``) and upper-tail p-value.
     n_groups : int
         Groups actually formed (fewer than requested when predictions are tied).
     n_groups_requested : int
+    df_rule : str
+        ``"requested"`` or ``"formed"``: how ``df`` was counted.
     table : DataFrame
         One row per group: ``group`` (interval label as R's ``cut``), ``p_low``, ``p_high``,
         ``n``, ``observed_1``, ``expected_1``, ``observed_0``, ``expected_0``,
@@ -97,6 +100,17 @@ class HosmerLemeshowResult:
     n_groups: int
     n_groups_requested: int
     table: pd.DataFrame
+    df_rule: str = "requested"
+
+    @property
+    def note(self) -> str:
+        """How many groups formed and which df was used, for a table's note column."""
+        if self.n_groups == self.n_groups_requested:
+            return f"{self.n_groups} groups"
+        return (
+            f"{self.n_groups} of {self.n_groups_requested} groups formed (tied predictions); "
+            f"df = {self.df} ({self.df_rule} groups - 2)"
+        )
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -130,7 +144,18 @@ def _hl_groups(p: np.ndarray, g: int) -> tuple[np.ndarray, np.ndarray]:
     return idx, breaks
 
 
-def hosmer_lemeshow(y: Any, p: Any, n_groups: int = 10) -> HosmerLemeshowResult:
+def _check_groups(n_groups: Any) -> int:
+    ok = isinstance(n_groups, int | float | np.integer | np.floating) and not isinstance(
+        n_groups, bool
+    )
+    if not ok or not math.isfinite(n_groups) or n_groups != int(n_groups) or n_groups < 3:
+        raise InputError(f"`n_groups` must be an integer >= 3 (df = g - 2), got {n_groups!r}")
+    return int(n_groups)
+
+
+def hosmer_lemeshow(
+    y: Any, p: Any, n_groups: int = 10, *, df: str = "requested"
+) -> HosmerLemeshowResult:
     """Hosmer-Lemeshow goodness-of-fit test with deciles of predicted risk.
 
     Parameters
@@ -140,6 +165,10 @@ def hosmer_lemeshow(y: Any, p: Any, n_groups: int = 10) -> HosmerLemeshowResult:
         Predicted probabilities, strictly inside (0, 1).
     n_groups : int, default 10
         Requested number of groups ``g``.
+    df : {"requested", "formed"}
+        Degrees of freedom when tied predictions form fewer groups than requested:
+        ``"requested"`` (default) keeps ``g - 2`` as ``ResourceSelection::hoslem.test`` does;
+        ``"formed"`` uses the number of groups actually formed minus 2.
 
     Returns
     -------
@@ -149,7 +178,8 @@ def hosmer_lemeshow(y: Any, p: Any, n_groups: int = 10) -> HosmerLemeshowResult:
     Raises
     ------
     InputError
-        ``y`` not 0/1, ``p`` outside (0, 1), lengths differ, fewer than 3 groups formed.
+        ``y`` not 0/1, ``p`` outside (0, 1), lengths differ, fewer than 3 groups formed, bad
+        ``n_groups`` or ``df``.
 
     Warns
     -----
@@ -169,10 +199,14 @@ def hosmer_lemeshow(y: Any, p: Any, n_groups: int = 10) -> HosmerLemeshowResult:
 
     *Ties.* Equal predictions always fall into the same group: when a quantile coincides for
     several probabilities, the duplicated break is dropped and the groups are fewer and unequal
-    in size. ``hoslem.test`` then still uses ``df = g - 2`` with the *requested* g; we use the
-    number of groups actually formed minus 2 (and warn), which is the test Hosmer and Lemeshow
-    describe. With ``n_groups`` groups formed the two agree. A group left empty by interpolated
-    quantiles (possible only with heavy ties) is dropped; ``hoslem.test`` would return NaN.
+    in size. ``hoslem.test`` then still uses ``df = g - 2`` with the *requested* g, and so do we
+    by default (equal to R; :attr:`HosmerLemeshowResult.note` says how many groups formed, and a
+    warning is issued). ``df="formed"`` uses the groups actually formed minus 2, the test as
+    Hosmer and Lemeshow describe it for g groups. With ``n_groups`` groups formed the two agree.
+    Two documented differences from ``hoslem.test``, both in degenerate cases: a group left
+    empty by interpolated quantiles (possible only with heavy ties) is dropped, where
+    ``hoslem.test`` returns NaN (0/0); and fewer than 3 groups formed is an error, where
+    ``hoslem.test`` reports a statistic from 1 or 2 groups on ``g - 2`` df.
 
     References
     ----------
@@ -190,9 +224,9 @@ def hosmer_lemeshow(y: Any, p: Any, n_groups: int = 10) -> HosmerLemeshowResult:
     (8, 10, 11.566)
     """
     y, p = _check_yp(y, p, open_interval=True)
-    g = int(n_groups)
-    if g < 3:
-        raise InputError(f"n_groups must be at least 3 (df = g - 2), got {n_groups!r}")
+    g = _check_groups(n_groups)
+    if df not in ("requested", "formed"):
+        raise InputError(f"`df` must be 'requested' or 'formed', got {df!r}")
     idx, breaks = _hl_groups(p, g)
     k = breaks.size - 1
     counts = np.bincount(idx, minlength=k)
@@ -204,10 +238,11 @@ def hosmer_lemeshow(y: Any, p: Any, n_groups: int = 10) -> HosmerLemeshowResult:
             f"only {formed} group(s) could be formed from {n_distinct} distinct predicted "
             f"probabilities; the Hosmer-Lemeshow test needs at least 3 (df = groups - 2)"
         )
+    dof = g - 2 if df == "requested" else formed - 2
     if formed < g:
         warnings.warn(
             f"Hosmer-Lemeshow: {formed} groups were formed instead of {g} ({n_distinct} distinct "
-            f"predicted probabilities, tied quantiles); df = {formed - 2}",
+            f"predicted probabilities, tied quantiles); df = {dof} ({df} groups - 2)",
             StatisticalWarning,
             stacklevel=2,
         )
@@ -236,8 +271,8 @@ def hosmer_lemeshow(y: Any, p: Any, n_groups: int = 10) -> HosmerLemeshowResult:
             + (table.observed_0 - table.expected_0) ** 2 / table.expected_0
         ).sum()
     )
-    df = formed - 2
-    return HosmerLemeshowResult(chi2, df, float(stats.chi2.sf(chi2, df)), formed, g, table)
+    p_value = float(stats.chi2.sf(chi2, dof))
+    return HosmerLemeshowResult(chi2, dof, p_value, formed, g, table, df)
 
 
 # --------------------------------------------------------------------------------------------
@@ -800,6 +835,7 @@ def calibration_curve(y: Any, p: Any, n_groups: int = 10) -> CalibrationCurve:
     (10, 1.127)
     """
     y, p = _check_yp(y, p, open_interval=True)
+    _check_groups(n_groups)  # a bad argument is an error, not "no Hosmer-Lemeshow groups"
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:

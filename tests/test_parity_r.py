@@ -1,0 +1,50 @@
+"""Numbers that used to differ from R on unseen cases (issue 13, section 6), pinned to R.
+
+Reference: tests/reference/parity.R (versions in parity_versions.txt). ResourceSelection and
+dcurves are not installable here; the script writes hoslem.test (0.3-6) and dcurves' (0.5.1)
+test-positive rule in plain R, line by line, as tests/reference/nomogram.R and metrics.R do.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from radiomics_aln.calibration import hosmer_lemeshow
+from radiomics_aln.exceptions import StatisticalWarning
+
+REF = Path(__file__).parent / "reference"
+
+
+def _read(name: str) -> pd.DataFrame:
+    return pd.read_csv(REF / name)
+
+
+# ------------------------------------------------------------------ Hosmer-Lemeshow with ties
+@pytest.mark.parametrize("case", ["birthwt_round1", "birthwt_round1_g8"])
+def test_hosmer_lemeshow_fewer_groups_keeps_requested_df_as_hoslem_test(case):
+    data = _read("parity_hoslem_data.csv").query("case == @case")
+    ref = _read("parity_hoslem.csv").set_index("case").loc[case]
+    with pytest.warns(StatisticalWarning, match=f"{int(ref.groups_formed)} groups were formed"):
+        hl = hosmer_lemeshow(data["y"], data["p"], n_groups=int(ref.g))
+    assert hl.n_groups == ref.groups_formed < ref.g
+    assert hl.df == ref.df == ref.g - 2
+    assert hl.statistic == pytest.approx(ref.statistic, rel=1e-12)
+    assert hl.p_value == pytest.approx(ref.p_value, rel=1e-10)
+    assert f"{int(ref.groups_formed)} of {int(ref.g)} groups formed" in hl.note
+
+
+def test_hosmer_lemeshow_empty_group_is_dropped_where_r_gives_nan():
+    data = _read("parity_hoslem_data.csv").query("case == 'ties5'")
+    ref = _read("parity_hoslem.csv").set_index("case").loc["ties5"]
+    assert np.isnan(ref.statistic)  # hoslem.test: an empty interval gives 0/0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", StatisticalWarning)
+        hl = hosmer_lemeshow(data["y"], data["p"])
+    # R's cut() made 8 intervals, 3 of them empty; the 5 tied values are 5 groups
+    assert ref.groups_formed == 8 and hl.n_groups == 5 and hl.df == 8
+    assert np.isfinite(hl.statistic)
