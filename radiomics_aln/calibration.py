@@ -685,7 +685,8 @@ def val_prob(y: Any, p: Any) -> pd.Series:
     ----------
     y : array-like of 0/1
     p : array-like
-        Predicted probabilities in (0, 1).
+        Predicted probabilities in [0, 1]. Values of exactly 0 or 1 (infinite logit) are left
+        out of the logistic calibration with a warning, as ``val.prob`` does (see Notes).
 
     Returns
     -------
@@ -704,6 +705,16 @@ def val_prob(y: Any, p: Any) -> pd.Series:
     each ``p`` by linear interpolation with tied ``p`` averaged; Brier is ``mean((p - y)^2)``.
     ``val.prob`` reports ``D:p`` as NA; it is omitted here. ``calibration_in_the_large`` is
     not in ``val.prob``; it is the intercept Steyerberg (2019) calls calibration-in-the-large.
+
+    *Predictions of exactly 0 or 1.* As ``val.prob``, they are deleted from the logistic
+    calibration (a :class:`StatisticalWarning` names how many and which rows): ``dxy``,
+    ``c_index``, ``r2``, ``d``, ``d_chisq``, ``intercept``, ``slope``,
+    ``calibration_in_the_large`` and the ``n`` of ``d`` and ``u`` use the other cases only;
+    ``brier``, ``emax``/``e90``/``eavg`` (lowess) and ``s_z``/``s_p`` use every case. The
+    unreliability chi-square compares the recalibrated fit with the log-likelihood of the
+    predictions summed as R's ``sum(..., na.rm = TRUE)`` does: a case at 1 (or a non-event at
+    0) contributes NaN there and is skipped, while an event predicted at 0 contributes
+    ``-Inf``, so ``u_chisq`` and ``u`` are ``inf``, ``u_p`` is 0 and ``q`` is ``-inf``, as in R.
 
     References
     ----------
@@ -724,9 +735,25 @@ def val_prob(y: Any, p: Any) -> pd.Series:
     brier        0.168
     dtype: float64
     """
-    y, p = _check_yp(y, p, open_interval=True)
+    y_all, p_all = _check_yp(y, p, open_interval=False)
+    if np.unique(y_all).size < 2:
+        raise InputError("`y` has only one class; val_prob needs both outcomes (0 and 1)")
+    inner = (p_all > 0) & (p_all < 1)
+    if not inner.all():
+        rows = (p.index if isinstance(p, pd.Series) else np.arange(p_all.size))[~inner]
+        warnings.warn(
+            f"val_prob: {int((~inner).sum())} observation(s) with predicted probability 0 or 1 "
+            f"(rows {format_items(rows)}) deleted from the logistic calibration, as "
+            "rms::val.prob",
+            StatisticalWarning,
+            stacklevel=2,
+        )
+    y, p = y_all[inner], p_all[inner]
     if np.unique(y).size < 2:
-        raise InputError("val_prob needs both outcomes (0 and 1) in y")
+        raise InputError(
+            "`p`: the cases with predicted probabilities strictly between 0 and 1 have only one "
+            "outcome class; the logistic calibration needs both"
+        )
     n = y.size
     lg = _logit(p)
     ll0 = _null_loglik(y)
@@ -743,9 +770,13 @@ def val_prob(y: Any, p: Any) -> pd.Series:
             break
     r2 = (1 - np.exp(-lr / n)) / (1 - np.exp(2 * ll0 / n))
     d = (lr - 1) / n
-    u_chisq = -2 * ll_fixed - (-2 * ll_recal)
+    # R sums the predictions' log-likelihood over every case with na.rm = TRUE: only an event
+    # at p = 0 (-Inf) survives of the infinite logits; the others are NaN and dropped.
+    ll_all = -math.inf if np.any((p_all == 0) & (y_all == 1)) else ll_fixed
+    u_chisq = -2 * ll_all - (-2 * ll_recal)
     u = (u_chisq - 2) / n
     auc = roc_auc_score(y, p)
+    y, p = y_all, p_all  # the smooth, Brier and Spiegelhalter's z use every case
     sx, sy = lowess(p, y, it=0)
     cal = _approx(sx, sy, p, ties="mean")
     er = np.abs(p - cal)

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from radiomics_aln.calibration import hosmer_lemeshow
+from radiomics_aln.calibration import hosmer_lemeshow, val_prob
 from radiomics_aln.exceptions import StatisticalWarning
 
 REF = Path(__file__).parent / "reference"
@@ -48,3 +48,50 @@ def test_hosmer_lemeshow_empty_group_is_dropped_where_r_gives_nan():
     # R's cut() made 8 intervals, 3 of them empty; the 5 tied values are 5 groups
     assert ref.groups_formed == 8 and hl.n_groups == 5 and hl.df == 8
     assert np.isfinite(hl.statistic)
+
+
+# ------------------------------------------------------------------ val.prob with p = 0 or 1
+_VALPROB = {
+    "R2": "r2",
+    "D": "d",
+    "D:Chi-sq": "d_chisq",
+    "U": "u",
+    "U:Chi-sq": "u_chisq",
+    "U:p": "u_p",
+    "Q": "q",
+    "Brier": "brier",
+    "Intercept": "intercept",
+    "Slope": "slope",
+    "Emax": "emax",
+    "E90": "e90",
+    "Eavg": "eavg",
+    "S:z": "s_z",
+    "S:p": "s_p",
+}
+
+
+@pytest.mark.parametrize("case", ["zeros_ones", "event_at_zero"])
+def test_val_prob_with_predictions_at_0_or_1_equals_rms(case):
+    data = _read("parity_valprob_data.csv").query("case == @case").reset_index(drop=True)
+    ref = _read("parity_valprob.csv").query("case == @case").set_index("stat")["value"]
+    n_out = int(len(data) - ref["n_used"])
+    with pytest.warns(StatisticalWarning, match=f"{n_out} observation.*deleted from the logistic"):
+        ours = val_prob(data["y"], data["p"])
+    for r_name, name in _VALPROB.items():
+        if np.isinf(ref[r_name]):
+            assert ours[name] == ref[r_name], name
+        else:
+            assert ours[name] == pytest.approx(ref[r_name], rel=1e-6, abs=1e-12), name
+    # C / Dxy: exact (Hmisc::somers2 on the cases kept), as for every val_prob
+    assert ours["c_index"] == pytest.approx(ref["somers2_C"], rel=1e-12)
+    assert ours["dxy"] == pytest.approx(ref["somers2_Dxy"], rel=1e-12)
+    assert ours["c_index"] == pytest.approx(ref["C (ROC)"], abs=1e-3)
+    assert ours.notna().all()
+
+
+def test_val_prob_warning_names_rows():
+    data = _read("parity_valprob_data.csv").query("case == 'zeros_ones'").reset_index(drop=True)
+    p = data["p"].set_axis([f"case{i}" for i in range(len(data))])
+    at_edge = p.index[(p == 0) | (p == 1)]
+    with pytest.warns(StatisticalWarning, match=at_edge[0]):
+        val_prob(data["y"].to_numpy(), p)
