@@ -7,15 +7,18 @@ test-positive rule in plain R, line by line, as tests/reference/nomogram.R and m
 
 from __future__ import annotations
 
+import re
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from numpy.testing import assert_allclose
 
 from radiomics_aln.calibration import hosmer_lemeshow, val_prob
-from radiomics_aln.exceptions import StatisticalWarning
+from radiomics_aln.decision import clinical_impact, decision_curve
+from radiomics_aln.exceptions import InputError, StatisticalWarning
 
 REF = Path(__file__).parent / "reference"
 
@@ -95,3 +98,27 @@ def test_val_prob_warning_names_rows():
     at_edge = p.index[(p == 0) | (p == 1)]
     with pytest.warns(StatisticalWarning, match=at_edge[0]):
         val_prob(data["y"].to_numpy(), p)
+
+
+# ------------------------------------------------------------------ decision curves
+def test_decision_curve_thresholds_compared_exactly_as_dcurves():
+    data = _read("parity_dca_data.csv")
+    ref = _read("parity_dca.csv")
+    # 1e-13, 1 - 1e-13 and 0.01 + 5 * 0.01 (= 0.060000000000000005) are used as they are
+    assert ref["threshold"].iloc[3] == 0.01 + 5 * 0.01 != 0.06 == ref["threshold"].iloc[2]
+    dc = decision_curve(data["y"], data["risk"], thresholds=ref["threshold"].to_numpy())
+    assert dc["threshold"].tolist() == ref["threshold"].tolist()
+    assert dc["tp"].tolist() == ref["tp"].tolist()
+    assert dc["fp"].tolist() == ref["fp"].tolist()
+    assert_allclose(dc["net_benefit"], ref["net_benefit"], rtol=1e-12)
+    assert_allclose(dc["treat_all"], ref["treat_all"], rtol=1e-12)
+    ci = clinical_impact(data["y"], data["risk"], thresholds=ref["threshold"].to_numpy())
+    assert_allclose(ci["n_high_risk"], 1000 * (ref["tp"] + ref["fp"]) / len(data), rtol=1e-12)
+
+
+@pytest.mark.parametrize("bad", [1.0, 1 + 1e-13, -1e-300])
+def test_decision_curve_threshold_message_shows_the_exact_value(bad):
+    with pytest.raises(InputError, match=re.escape(repr(bad))):
+        decision_curve([0, 1, 1], [0.2, 0.4, 0.9], thresholds=[bad])
+    # 1 - 1e-13 is a valid threshold now (it used to be rounded to 1.0 and refused)
+    assert len(decision_curve([0, 1, 1], [0.2, 0.4, 0.9], thresholds=[1 - 1e-13])) == 1

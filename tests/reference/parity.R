@@ -98,7 +98,7 @@ w(icc_res, "parity_icc.csv")
 eps <- .Machine$double.eps
 risk <- c(0, 0, 1e-13, 1e-13, 0.06, 0.06, 0.3, 0.5, 0.5, 1 - 1e-13, 1, 1)
 y_dca <- c(1, 0, 1, 0, 1, 0, 0, 1, 0, 1, 1, 0)
-thresholds <- c(0, 1e-13, 0.01 + 5 * 0.01, 0.06, 0.5, 1 - 1e-13)   # 0.01 + 5 * 0.01 > 0.06
+thresholds <- c(0, 1e-13, 0.06, 0.01 + 5 * 0.01, 0.5, 1 - 1e-13)   # 0.01 + 5 * 0.01 > 0.06
 r_adj <- ifelse(risk == 0, 0 - eps, ifelse(risk == 1, 1 + eps, risk))   # as dcurves::dca
 n <- length(y_dca); prev <- mean(y_dca)
 dca_res <- do.call(rbind, lapply(thresholds, function(t) {
