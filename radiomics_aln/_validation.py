@@ -96,7 +96,7 @@ def check_probabilities(p: Any, name: str = "p", *, open_interval: bool = False)
         rng = "(0, 1)" if open_interval else "[0, 1]"
         raise InputError(
             f"`{name}` must be probabilities in {rng}; rows {format_items(rows)} are outside "
-            f"(e.g. {out[bad][0]!r})"
+            f"(e.g. {float(out[bad][0])!r})"
         )
     return out
 

@@ -81,10 +81,13 @@ class HosmerLemeshowResult:
     Attributes
     ----------
     statistic, df, p_value : float
-        Chi-square statistic, degrees of freedom (groups formed - 2) and upper-tail p-value.
+        Chi-square statistic, degrees of freedom (requested groups - 2 by default, as
+        ``hoslem.test``; formed groups - 2 with ``df="formed"``) and upper-tail p-value.
     n_groups : int
         Groups actually formed (fewer than requested when predictions are tied).
     n_groups_requested : int
+    df_rule : str
+        ``"requested"`` or ``"formed"``: how ``df`` was counted.
     table : DataFrame
         One row per group: ``group`` (interval label as R's ``cut``), ``p_low``, ``p_high``,
         ``n``, ``observed_1``, ``expected_1``, ``observed_0``, ``expected_0``,
@@ -97,6 +100,17 @@ class HosmerLemeshowResult:
     n_groups: int
     n_groups_requested: int
     table: pd.DataFrame
+    df_rule: str = "requested"
+
+    @property
+    def note(self) -> str:
+        """How many groups formed and which df was used, for a table's note column."""
+        if self.n_groups == self.n_groups_requested:
+            return f"{self.n_groups} groups"
+        return (
+            f"{self.n_groups} of {self.n_groups_requested} groups formed (tied predictions); "
+            f"df = {self.df} ({self.df_rule} groups - 2)"
+        )
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -130,7 +144,18 @@ def _hl_groups(p: np.ndarray, g: int) -> tuple[np.ndarray, np.ndarray]:
     return idx, breaks
 
 
-def hosmer_lemeshow(y: Any, p: Any, n_groups: int = 10) -> HosmerLemeshowResult:
+def _check_groups(n_groups: Any) -> int:
+    ok = isinstance(n_groups, int | float | np.integer | np.floating) and not isinstance(
+        n_groups, bool
+    )
+    if not ok or not math.isfinite(n_groups) or n_groups != int(n_groups) or n_groups < 3:
+        raise InputError(f"`n_groups` must be an integer >= 3 (df = g - 2), got {n_groups!r}")
+    return int(n_groups)
+
+
+def hosmer_lemeshow(
+    y: Any, p: Any, n_groups: int = 10, *, df: str = "requested"
+) -> HosmerLemeshowResult:
     """Hosmer-Lemeshow goodness-of-fit test with deciles of predicted risk.
 
     Parameters
@@ -140,6 +165,10 @@ def hosmer_lemeshow(y: Any, p: Any, n_groups: int = 10) -> HosmerLemeshowResult:
         Predicted probabilities, strictly inside (0, 1).
     n_groups : int, default 10
         Requested number of groups ``g``.
+    df : {"requested", "formed"}
+        Degrees of freedom when tied predictions form fewer groups than requested:
+        ``"requested"`` (default) keeps ``g - 2`` as ``ResourceSelection::hoslem.test`` does;
+        ``"formed"`` uses the number of groups actually formed minus 2.
 
     Returns
     -------
@@ -149,7 +178,8 @@ def hosmer_lemeshow(y: Any, p: Any, n_groups: int = 10) -> HosmerLemeshowResult:
     Raises
     ------
     InputError
-        ``y`` not 0/1, ``p`` outside (0, 1), lengths differ, fewer than 3 groups formed.
+        ``y`` not 0/1, ``p`` outside (0, 1), lengths differ, fewer than 3 groups formed, bad
+        ``n_groups`` or ``df``.
 
     Warns
     -----
@@ -169,10 +199,14 @@ def hosmer_lemeshow(y: Any, p: Any, n_groups: int = 10) -> HosmerLemeshowResult:
 
     *Ties.* Equal predictions always fall into the same group: when a quantile coincides for
     several probabilities, the duplicated break is dropped and the groups are fewer and unequal
-    in size. ``hoslem.test`` then still uses ``df = g - 2`` with the *requested* g; we use the
-    number of groups actually formed minus 2 (and warn), which is the test Hosmer and Lemeshow
-    describe. With ``n_groups`` groups formed the two agree. A group left empty by interpolated
-    quantiles (possible only with heavy ties) is dropped; ``hoslem.test`` would return NaN.
+    in size. ``hoslem.test`` then still uses ``df = g - 2`` with the *requested* g, and so do we
+    by default (equal to R; :attr:`HosmerLemeshowResult.note` says how many groups formed, and a
+    warning is issued). ``df="formed"`` uses the groups actually formed minus 2, the test as
+    Hosmer and Lemeshow describe it for g groups. With ``n_groups`` groups formed the two agree.
+    Two documented differences from ``hoslem.test``, both in degenerate cases: a group left
+    empty by interpolated quantiles (possible only with heavy ties) is dropped, where
+    ``hoslem.test`` returns NaN (0/0); and fewer than 3 groups formed is an error, where
+    ``hoslem.test`` reports a statistic from 1 or 2 groups on ``g - 2`` df.
 
     References
     ----------
@@ -190,9 +224,9 @@ def hosmer_lemeshow(y: Any, p: Any, n_groups: int = 10) -> HosmerLemeshowResult:
     (8, 10, 11.566)
     """
     y, p = _check_yp(y, p, open_interval=True)
-    g = int(n_groups)
-    if g < 3:
-        raise InputError(f"n_groups must be at least 3 (df = g - 2), got {n_groups!r}")
+    g = _check_groups(n_groups)
+    if df not in ("requested", "formed"):
+        raise InputError(f"`df` must be 'requested' or 'formed', got {df!r}")
     idx, breaks = _hl_groups(p, g)
     k = breaks.size - 1
     counts = np.bincount(idx, minlength=k)
@@ -204,10 +238,11 @@ def hosmer_lemeshow(y: Any, p: Any, n_groups: int = 10) -> HosmerLemeshowResult:
             f"only {formed} group(s) could be formed from {n_distinct} distinct predicted "
             f"probabilities; the Hosmer-Lemeshow test needs at least 3 (df = groups - 2)"
         )
+    dof = g - 2 if df == "requested" else formed - 2
     if formed < g:
         warnings.warn(
             f"Hosmer-Lemeshow: {formed} groups were formed instead of {g} ({n_distinct} distinct "
-            f"predicted probabilities, tied quantiles); df = {formed - 2}",
+            f"predicted probabilities, tied quantiles); df = {dof} ({df} groups - 2)",
             StatisticalWarning,
             stacklevel=2,
         )
@@ -236,8 +271,8 @@ def hosmer_lemeshow(y: Any, p: Any, n_groups: int = 10) -> HosmerLemeshowResult:
             + (table.observed_0 - table.expected_0) ** 2 / table.expected_0
         ).sum()
     )
-    df = formed - 2
-    return HosmerLemeshowResult(chi2, df, float(stats.chi2.sf(chi2, df)), formed, g, table)
+    p_value = float(stats.chi2.sf(chi2, dof))
+    return HosmerLemeshowResult(chi2, dof, p_value, formed, g, table, df)
 
 
 # --------------------------------------------------------------------------------------------
@@ -650,7 +685,8 @@ def val_prob(y: Any, p: Any) -> pd.Series:
     ----------
     y : array-like of 0/1
     p : array-like
-        Predicted probabilities in (0, 1).
+        Predicted probabilities in [0, 1]. Values of exactly 0 or 1 (infinite logit) are left
+        out of the logistic calibration with a warning, as ``val.prob`` does (see Notes).
 
     Returns
     -------
@@ -669,6 +705,16 @@ def val_prob(y: Any, p: Any) -> pd.Series:
     each ``p`` by linear interpolation with tied ``p`` averaged; Brier is ``mean((p - y)^2)``.
     ``val.prob`` reports ``D:p`` as NA; it is omitted here. ``calibration_in_the_large`` is
     not in ``val.prob``; it is the intercept Steyerberg (2019) calls calibration-in-the-large.
+
+    *Predictions of exactly 0 or 1.* As ``val.prob``, they are deleted from the logistic
+    calibration (a :class:`StatisticalWarning` names how many and which rows): ``dxy``,
+    ``c_index``, ``r2``, ``d``, ``d_chisq``, ``intercept``, ``slope``,
+    ``calibration_in_the_large`` and the ``n`` of ``d`` and ``u`` use the other cases only;
+    ``brier``, ``emax``/``e90``/``eavg`` (lowess) and ``s_z``/``s_p`` use every case. The
+    unreliability chi-square compares the recalibrated fit with the log-likelihood of the
+    predictions summed as R's ``sum(..., na.rm = TRUE)`` does: a case at 1 (or a non-event at
+    0) contributes NaN there and is skipped, while an event predicted at 0 contributes
+    ``-Inf``, so ``u_chisq`` and ``u`` are ``inf``, ``u_p`` is 0 and ``q`` is ``-inf``, as in R.
 
     References
     ----------
@@ -689,9 +735,25 @@ def val_prob(y: Any, p: Any) -> pd.Series:
     brier        0.168
     dtype: float64
     """
-    y, p = _check_yp(y, p, open_interval=True)
+    y_all, p_all = _check_yp(y, p, open_interval=False)
+    if np.unique(y_all).size < 2:
+        raise InputError("`y` has only one class; val_prob needs both outcomes (0 and 1)")
+    inner = (p_all > 0) & (p_all < 1)
+    if not inner.all():
+        rows = (p.index if isinstance(p, pd.Series) else np.arange(p_all.size))[~inner]
+        warnings.warn(
+            f"val_prob: {int((~inner).sum())} observation(s) with predicted probability 0 or 1 "
+            f"(rows {format_items(rows)}) deleted from the logistic calibration, as "
+            "rms::val.prob",
+            StatisticalWarning,
+            stacklevel=2,
+        )
+    y, p = y_all[inner], p_all[inner]
     if np.unique(y).size < 2:
-        raise InputError("val_prob needs both outcomes (0 and 1) in y")
+        raise InputError(
+            "`p`: the cases with predicted probabilities strictly between 0 and 1 have only one "
+            "outcome class; the logistic calibration needs both"
+        )
     n = y.size
     lg = _logit(p)
     ll0 = _null_loglik(y)
@@ -708,9 +770,13 @@ def val_prob(y: Any, p: Any) -> pd.Series:
             break
     r2 = (1 - np.exp(-lr / n)) / (1 - np.exp(2 * ll0 / n))
     d = (lr - 1) / n
-    u_chisq = -2 * ll_fixed - (-2 * ll_recal)
+    # R sums the predictions' log-likelihood over every case with na.rm = TRUE: only an event
+    # at p = 0 (-Inf) survives of the infinite logits; the others are NaN and dropped.
+    ll_all = -math.inf if np.any((p_all == 0) & (y_all == 1)) else ll_fixed
+    u_chisq = -2 * ll_all - (-2 * ll_recal)
     u = (u_chisq - 2) / n
     auc = roc_auc_score(y, p)
+    y, p = y_all, p_all  # the smooth, Brier and Spiegelhalter's z use every case
     sx, sy = lowess(p, y, it=0)
     cal = _approx(sx, sy, p, ties="mean")
     er = np.abs(p - cal)
@@ -800,6 +866,7 @@ def calibration_curve(y: Any, p: Any, n_groups: int = 10) -> CalibrationCurve:
     (10, 1.127)
     """
     y, p = _check_yp(y, p, open_interval=True)
+    _check_groups(n_groups)  # a bad argument is an error, not "no Hosmer-Lemeshow groups"
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:

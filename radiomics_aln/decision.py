@@ -29,30 +29,37 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: 0.01, 0.02, ..., 0.99 as exact two-decimal values (free of np.arange's rounding noise).
-DEFAULT_THRESHOLDS = np.round(np.arange(1, 100) / 100, 2)
-# Thresholds are snapped to this many decimals so that np.arange(0.01, 1, 0.01)[5], which is
-# 0.060000000000000005, means 0.06 and a risk of exactly 0.06 counts as ">= threshold".
-_THRESHOLD_DECIMALS = 12
+#: 0.01, 0.02, ..., 0.99 as the doubles nearest to k/100, so a risk of exactly 0.35 reaches
+#: the 0.35 threshold. ``np.arange(0.01, 1, 0.01)`` holds 0.060000000000000005 and dcurves'
+#: ``seq(0, 0.99, by = 0.01)`` holds 0.35000000000000003 (k * 0.01 for k = 35, 41, 47, 57, 69,
+#: 70, 82, 83, 94, 95): pass ``np.arange(100) * 0.01`` for dcurves' grid double for double.
+DEFAULT_THRESHOLDS = np.arange(1, 100) / 100
 _BOOT_CHUNK_ELEMENTS = 4_000_000
 
 
+def _show(values: np.ndarray) -> str:
+    # repr of each double, so 1 - 1e-13 is shown as 0.9999999999999, never rounded to 1.0
+    more = "" if values.size <= 5 else ", ..."
+    return "[" + ", ".join(repr(float(v)) for v in values[:5]) + more + "]"
+
+
 def _check_thresholds(thresholds: Any) -> np.ndarray:
+    # Used exactly as given, as dcurves compares `risk >= threshold`: no rounding.
     t = check_1d(thresholds, "thresholds")
-    t = np.round(t, _THRESHOLD_DECIMALS)
-    if np.any((t < 0) | (t >= 1)):
-        bad = t[(t < 0) | (t >= 1)]
+    bad = (t < 0) | (t >= 1)
+    if np.any(bad):
         raise InputError(
-            f"`thresholds` must lie in [0, 1) (net benefit needs pt/(1-pt)); got {bad[:5].tolist()}"
+            f"`thresholds` must lie in [0, 1) (net benefit needs pt/(1-pt)); got {_show(t[bad])}"
         )
     diffs = np.diff(t)
     if np.any(diffs == 0):
         dup = np.unique(t[1:][diffs == 0])
-        raise InputError(f"`thresholds` has duplicate values: {dup[:5].tolist()}")
+        raise InputError(f"`thresholds` has duplicate values: {_show(dup)}")
     if np.any(diffs < 0):
         i = int(np.flatnonzero(diffs < 0)[0])
         raise InputError(
-            f"`thresholds` must be sorted in increasing order; {t[i]} is followed by {t[i + 1]}"
+            f"`thresholds` must be sorted in increasing order; {float(t[i])!r} is followed by "
+            f"{float(t[i + 1])!r}"
         )
     return t
 
@@ -93,6 +100,9 @@ def _counts_at(
     ps = p[order]
     side = "left" if inclusive else "right"
     start = np.searchsorted(ps, t, side=side)  # first sorted index counted positive
+    if inclusive:
+        # dcurves::dca moves risks of exactly 0 to -eps: never test positive, even at pt = 0
+        start = np.maximum(start, np.searchsorted(ps, 0.0, side="right"))
     ev = y[order].astype(float)
     if w is None:
         ev_tail = np.concatenate([np.cumsum(ev[::-1])[::-1], [0.0]])
@@ -156,9 +166,10 @@ def decision_curve(
     models : mapping or array-like
         ``{"Nomogram": p1, "Clinical model": p2}`` (predicted risks in [0, 1]) or one array.
     thresholds : array-like
-        Threshold probabilities in [0, 1), strictly increasing, no duplicates. Default
-        0.01, 0.02, ..., 0.99. Values are rounded to 12 decimals, so ``np.arange(0.01, 1, 0.01)``
-        means exactly 0.01, ..., 0.99.
+        Threshold probabilities in [0, 1), strictly increasing, no duplicates, used exactly as
+        given (as dcurves). Default :data:`DEFAULT_THRESHOLDS`: the doubles nearest to
+        0.01, 0.02, ..., 0.99. ``np.arange(0.01, 1, 0.01)`` holds 0.060000000000000005, which a
+        risk of exactly 0.06 does not reach.
     n_boot : int
         Bootstrap replicates for percentile CIs of the net benefit (0 = none). Patients are
         resampled as a whole (not stratified), like ``rmda::decision_curve(bootstraps=)``.
@@ -192,7 +203,8 @@ def decision_curve(
     ``NB = TP/n - FP/n * pt/(1 - pt)``; treat all: ``prev - (1 - prev) * pt/(1 - pt)``;
     net interventions avoided per 100 = ``(NB - NB_all) / (pt/(1 - pt)) * 100``. These are
     the formulas of Vickers & Elkin (2006) and of ``dcurves::dca`` / ``net_intervention_avoided``
-    (dcurves counts ``risk >= threshold`` as test positive).
+    (dcurves counts ``risk >= threshold`` as test positive, with risks of exactly 0 moved to
+    ``-eps`` so that they are never positive, and so do we).
 
     References
     ----------

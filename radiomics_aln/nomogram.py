@@ -27,6 +27,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics import roc_auc_score
 from sklearn.utils.validation import check_is_fitted
 
+from radiomics_aln._collation import r_sorted
 from radiomics_aln._validation import check_binary, check_probabilities, format_items
 from radiomics_aln.exceptions import (
     ConvergenceError,
@@ -184,7 +185,8 @@ def _make_terms(
                 present = set(col.astype(str))
                 levels = [str(c) for c in col.cat.categories if str(c) in present]
             else:
-                levels = sorted(pd.unique(col.astype(str)))
+                # R's factor() order (locale collation), not code points: see _collation
+                levels = r_sorted(pd.unique(col.astype(str)))
             if len(levels) < 2:
                 raise InputError(
                     f"predictor `{name}` has a single level ({format_items(levels)}); "

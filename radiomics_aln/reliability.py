@@ -113,8 +113,10 @@ def _mean_squares(x: np.ndarray, valid: np.ndarray | None = None) -> dict[str, n
     ``valid`` (cases x features, bool) marks the cases used for each feature (listwise
     deletion per feature); ``None`` uses every case. Returns arrays over features: ``n`` and the
     mean squares ``msb`` (between targets), ``msw`` (within targets), ``msj`` (between raters,
-    "judges") and ``mse`` (residual), plus ``constant`` (every rater's readings are constant
-    across cases, so between-target and residual variation are both zero).
+    "judges") and ``mse`` (residual), plus ``flat`` (every rater's readings are constant across
+    cases, so between-target and residual variation are both exactly zero; the raters may still
+    differ by an offset) and ``constant`` (flat and every rater at the same value: every ICC is
+    0/0).
     """
     n_all, k, p = x.shape
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -146,14 +148,24 @@ def _mean_squares(x: np.ndarray, valid: np.ndarray | None = None) -> dict[str, n
         msj = ss_cols / (k - 1)
         mse = ss_err / ((n - 1) * (k - 1))
         msw = (ss_cols + ss_err) / (n * (k - 1))
-    # Constant readings: each rater's spread across cases is negligible against the magnitude.
-    constant = ((hi - lo) <= _CONSTANT_RTOL * scale).all(axis=0)
+    # Flat readings: each rater's spread across cases is negligible against the magnitude. Then
+    # MS_R and MS_E are exactly 0 and MS_W = SS_C / (n(k-1)); set them so, because the rounding
+    # noise of the sums (~1e-31, what psych::ICC divides) would otherwise decide ICC3 or F.
+    flat = ((hi - lo) <= _CONSTANT_RTOL * scale).all(axis=0)
+    col_spread = col_mean.max(axis=0) - col_mean.min(axis=0)
+    constant = flat & (col_spread <= _CONSTANT_RTOL * scale)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        msb = np.where(flat, 0.0, msb)
+        mse = np.where(flat, 0.0, mse)
+        msj = np.where(constant, 0.0, msj)
+        msw = np.where(flat, np.where(constant, 0.0, ss_cols / (n * (k - 1))), msw)
     return {
         "n": n.astype(int),
         "msb": msb,
         "msw": msw,
         "msj": msj,
         "mse": mse,
+        "flat": flat,
         "constant": constant,
     }
 
@@ -222,12 +234,15 @@ def _form_statistics(
         | (np.abs(denominator) <= _CONSTANT_RTOL * np.where(np.isfinite(scale), scale, 0.0))
     )
     nan = np.nan
+    # The F test of H0: ICC = 0 stands on its own (psych reports it for ICC1k when ICC1k is
+    # -inf); it is undefined only as 0/0 (MS_R = MS_E = 0) or for a constant feature.
+    f_undefined = ms["constant"] | np.isnan(f_stat)
     return {
         "ICC": np.where(undefined, nan, estimate),
-        "F": np.where(undefined, nan, f_stat),
+        "F": np.where(f_undefined, nan, f_stat),
         "df1": np.asarray(df1, dtype=int),
         "df2": np.asarray(df2, dtype=int),
-        "pval": np.where(undefined, nan, pval),
+        "pval": np.where(f_undefined, nan, pval),
         "low": np.where(undefined, nan, low),
         "high": np.where(undefined, nan, high),
         "undefined": undefined,
@@ -282,7 +297,10 @@ def icc(
     InputError
         Missing columns, non-numeric or non-finite ratings, a target rated twice by one rater,
         missing ratings (with ``nan_policy="raise"``), fewer than 2 targets or raters, or
-        ratings that are constant across targets for every rater (the ICC is 0/0).
+        one constant rating for every target and rater (every ICC is 0/0). Ratings constant
+        across targets within each rater but offset between raters are not an error: ICC1 is
+        -1/(k-1), ICC2 and ICC2k are 0 (as ``psych::ICC``), and ICC3, ICC3k, ICC1k are 0/0
+        (NaN), as are the two-way F tests.
 
     See Also
     --------
@@ -426,7 +444,8 @@ def icc(
     ms = _mean_squares(wide.to_numpy(dtype=float)[:, :, None])
     if ms["constant"][0]:
         raise InputError(
-            f"`{ratings}` is constant across targets for every rater: the ICC is undefined (0/0)"
+            f"`{ratings}` is one constant value for every target and rater: the ICC is "
+            "undefined (0/0)"
         )
     low_col, high_col = _ci_columns(confidence)
     rows = []
@@ -664,6 +683,10 @@ def icc_table(
     n = ms["n"]
     reason = np.full(len(features), None, dtype=object)
     reason[st["undefined"]] = f"{form} undefined: its denominator is zero"
+    reason[st["undefined"] & ms["flat"]] = (
+        f"constant across cases within each reading (readings differ by an offset): {form} "
+        "undefined (0/0)"
+    )
     reason[ms["constant"]] = "zero variance across cases: ICC undefined (0/0)"
     reason[n < 2] = "fewer than 2 cases with values in every reading"
     low_col, high_col = _ci_columns(confidence)

@@ -1599,9 +1599,11 @@ class Study:
             "chisq.test(correct=FALSE), fisher.test). AUC with "
             + ("DeLong" if cfg.nomogram.ci == "delong" else "stratified bootstrap")
             + " 95% CI and DeLong tests (pROC); threshold metrics with Wilson CIs; "
-            f"Hosmer-Lemeshow with {cfg.nomogram.hl_groups} groups (ResourceSelection "
-            "grouping); decision curves (Vickers & Elkin 2006) and clinical impact curves; "
-            "NRI and IDI (Pencina 2008; Hmisc::improveProb).",
+            f"Hosmer-Lemeshow with {cfg.nomogram.hl_groups} requested groups "
+            "(ResourceSelection::hoslem.test grouping and df = groups requested - 2; fewer groups "
+            "form when predictions tie, as the table's note says); decision curves (Vickers & "
+            "Elkin 2006) and clinical impact curves; NRI and IDI (Pencina 2008; "
+            "Hmisc::improveProb).",
             *self._bootstrap_methods(),
             f"radiomics_aln {__version__}.",
         ]
@@ -1776,7 +1778,8 @@ def _hl_fields(res: Any) -> dict[str, Any]:
         "statistic": float(res.statistic),
         "df": float(res.df),
         "p_value": float(res.p_value),
-        "note": "",
+        "groups": int(res.n_groups),
+        "note": res.note,
     }
 
 
@@ -1784,7 +1787,13 @@ def _hl_row(calibration, y, p, groups) -> dict[str, Any]:
     try:
         res = calibration.hosmer_lemeshow(y, _clip(p), n_groups=groups)
     except InputError as exc:  # e.g. a model with two distinct predictions in a small cohort
-        return {"statistic": np.nan, "df": np.nan, "p_value": np.nan, "note": str(exc)}
+        return {
+            "statistic": np.nan,
+            "df": np.nan,
+            "p_value": np.nan,
+            "groups": np.nan,
+            "note": str(exc),
+        }
     return _hl_fields(res)
 
 

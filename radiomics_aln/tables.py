@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from radiomics_aln._collation import r_sorted
 from radiomics_aln._validation import format_items
 from radiomics_aln.exceptions import InputError, StatisticalWarning
 
@@ -263,10 +264,7 @@ def _group_order(g: pd.Series, order: Sequence[Any] | None) -> list[Any]:
         return [o for o in order if o in present or str(o) in map(str, present)]
     if isinstance(g.dtype, pd.CategoricalDtype):
         return [c for c in g.cat.categories if c in present]
-    try:
-        return sorted(present)
-    except TypeError:
-        return sorted(present, key=str)
+    return r_sorted(present)
 
 
 def _continuous_rows(
@@ -403,10 +401,7 @@ def _level_order(col: pd.Series, given: Sequence[Any] | None) -> list[Any]:
         return given
     if isinstance(col.dtype, pd.CategoricalDtype):
         return list(col.cat.categories)
-    try:
-        return sorted(present)
-    except TypeError:
-        return sorted(present, key=str)
+    return r_sorted(present)
 
 
 def _categorical_rows(

@@ -94,9 +94,17 @@ def test_hosmer_lemeshow_fewer_distinct_predictions_than_groups():
     rng = np.random.default_rng(0)
     p = np.repeat([0.1, 0.2, 0.3, 0.5, 0.7], 40)
     y = (rng.random(p.size) < p).astype(int)
-    with pytest.warns(StatisticalWarning, match=r"5 groups were formed instead of 10.*df = 3"):
+    # df = g - 2 with the requested g, as ResourceSelection::hoslem.test (tests/test_parity_r.py)
+    with pytest.warns(StatisticalWarning, match=r"5 groups were formed instead of 10.*df = 8"):
         hl = hosmer_lemeshow(y, p, n_groups=10)
-    assert hl.n_groups == 5 and hl.df == 3 and hl.n_groups_requested == 10
+    assert hl.n_groups == 5 and hl.df == 8 and hl.n_groups_requested == 10
+    assert hl.note == "5 of 10 groups formed (tied predictions); df = 8 (requested groups - 2)"
+    with pytest.warns(StatisticalWarning, match=r"df = 3 \(formed groups - 2\)"):
+        formed = hosmer_lemeshow(y, p, n_groups=10, df="formed")
+    assert formed.df == 3 and formed.statistic == hl.statistic
+    from scipy.stats import chi2
+
+    assert formed.p_value == pytest.approx(chi2.sf(hl.statistic, 3), rel=1e-12)
     with pytest.raises(InputError, match="only 2 group"):
         hosmer_lemeshow(y[:80], p[:80])
     # one distinct prediction (an intercept-only model): a clear error, not a numpy one
@@ -432,7 +440,7 @@ def test_hosmer_lemeshow_drops_group_left_empty_by_interpolated_quantiles():
     with pytest.warns(StatisticalWarning, match="3 groups were formed instead of 10"):
         hl = hosmer_lemeshow(y, p)
     assert hl.table["n"].tolist() == [40, 20, 40]
-    assert np.isfinite(hl.statistic) and hl.df == 1
+    assert np.isfinite(hl.statistic) and hl.df == 8 and hl.n_groups == 3
 
 
 def test_calibration_curve_with_too_few_groups_falls_back_to_distinct_values():

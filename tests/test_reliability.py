@@ -306,7 +306,7 @@ def test_icc_errors():
         icc(long[long.rater == "rater1"], "target", "rater", "y")
     with pytest.raises(InputError, match="at least 2 complete targets"):
         icc(long[long.target == 0], "target", "rater", "y")
-    with pytest.raises(InputError, match="constant across targets"):
+    with pytest.raises(InputError, match="one constant value for every target and rater"):
         icc(long.assign(y=3.0), "target", "rater", "y")
     with pytest.raises(InputError, match="nan_policy"):
         icc(long, "target", "rater", "y", nan_policy="drop")
@@ -458,11 +458,17 @@ def test_zero_variance_feature_is_excluded_not_one():
     readings["reader2"]["tumor__original_shape2D_Offset"] = 2.0
     readings["reader1"]["tumor__original_shape2D_Offset"] = 1.0  # constant in each reading
     tab = icc_table(readings)
-    for feat in ("tumor__original_shape2D_Constant", "tumor__original_shape2D_Offset"):
-        row = tab.loc[feat]
-        assert row["excluded"] and np.isnan(row["ICC"]) and np.isnan(row["pval"])
-        assert "zero variance" in row["reason"]
-        assert pd.isna(row["agreement"])
+    row = tab.loc["tumor__original_shape2D_Constant"]
+    assert row["excluded"] and np.isnan(row["ICC"]) and np.isnan(row["pval"])
+    assert "zero variance" in row["reason"]
+    assert pd.isna(row["agreement"])
+    # constant within each reading but offset between readers: ICC2 = 0 (psych::ICC), F = 0/0
+    # (tests/test_parity_r.py); ICC3 is 0/0
+    row = tab.loc["tumor__original_shape2D_Offset"]
+    assert row["ICC"] == 0 and not row["excluded"] and row["agreement"] == "poor"
+    assert np.isnan(row["pval"])
+    row = icc_table(readings, form="ICC3").loc["tumor__original_shape2D_Offset"]
+    assert row["excluded"] and np.isnan(row["ICC"]) and "offset" in row["reason"]
     assert not tab["excluded"].iloc[:3].any() and tab["reason"].iloc[:3].isna().all()
 
 

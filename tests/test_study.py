@@ -208,6 +208,10 @@ def test_evaluate_tables(fitted):
     assert {"cohort", "model_1", "model_2", "p_value"} <= set(dl.columns)
     assert len(t["hosmer_lemeshow"]) == 3 * 2
     assert t["hosmer_lemeshow"]["p_value"].between(0, 1).all()
+    # the note says how many groups formed (df = requested groups - 2, as hoslem.test)
+    hl = t["hosmer_lemeshow"]
+    assert (hl["df"] == 8).all() and hl["groups"].between(3, 10).all()
+    assert hl["note"].str.contains("groups").all()
     assert {"intercept", "slope", "brier"} <= set(t["calibration"].columns)
     assert set(t["nri_idi"]["cohort"]) == {"Training", "Internal", "External"}
     assert set(t["risk_groups"]["group"]) == {"low", "high"}
@@ -250,6 +254,7 @@ def test_methods_text_reflects_settings(fitted):
     assert "5 mm peritumoral ring" in text
     assert "Youden cutoff" in text
     assert "logit(p) =" in text
+    assert "Hosmer-Lemeshow with 10 requested groups" in text and "note says" in text
 
 
 def test_save_and_predict_from_json(fitted, tmp_path, data):
