@@ -546,9 +546,7 @@ def read_manifest(
             if combine.lower() in ("union", "largest"):
                 combine = combine.lower()
             else:
-                problems.append(
-                    f"{who(i)}: `mask_combine` {combine!r} is not 'union' or 'largest'"
-                )
+                problems.append(f"{who(i)}: `mask_combine` {combine!r} is not 'union' or 'largest'")
                 combine = None
         text = cells["min_area_mm2"][i] if "min_area_mm2" in cells else None
         area = None

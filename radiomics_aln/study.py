@@ -1262,7 +1262,9 @@ class Study:
         ]
         out = pd.DataFrame(rows, columns=["case_id", "cohort", "reason"])
         if len(out):
-            items = "; ".join(f"{r.case_id} ({r.cohort}): {r.reason}" for r in out.head(5).itertuples())
+            items = "; ".join(
+                f"{r.case_id} ({r.cohort}): {r.reason}" for r in out.head(5).itertuples()
+            )
             more = f" and {len(out) - 5} more" if len(out) > 5 else ""
             warnings.warn(
                 f"{len(out)} case(s) are excluded from the analysis: {items}{more}; see the "

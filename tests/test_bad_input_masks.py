@@ -231,9 +231,7 @@ def test_a_speck_below_min_area_is_a_named_failure(tmp_path):
         {"case_id": cid, "tumor_image": str(ip), "tumor_mask": str(mp)}
         for cid, (ip, mp) in files.items()
     ]
-    res = ex.extract_features(
-        cases, rois=("tumor", "peritumoral"), params=FAST, min_area_mm2=0.5
-    )
+    res = ex.extract_features(cases, rois=("tumor", "peritumoral"), params=FAST, min_area_mm2=0.5)
     f = res.failures.set_index("roi")
     assert list(f.index) == ["tumor", "peritumoral"] and set(f.case_id) == {"speck"}
     err = f.loc["tumor", "error"]
@@ -281,7 +279,9 @@ def test_changed_mask_options_do_not_reuse_the_cache(tmp_path):
 
 def test_cli_extract_mask_options(tmp_path, capsys):
     files = _write_cases(tmp_path, {"p1": (BIG, OTHER), "p2": (BIG,)})
-    rows = [f"{cid},train,{i},{ip.name},{mp.name}" for i, (cid, (ip, mp)) in enumerate(files.items())]
+    rows = [
+        f"{cid},train,{i},{ip.name},{mp.name}" for i, (cid, (ip, mp)) in enumerate(files.items())
+    ]
     manifest = _manifest(tmp_path, rows)
     params = tmp_path / "fast.yaml"
     import yaml
@@ -314,10 +314,10 @@ def test_duplicated_image_bytes_are_warned_with_conflicting_outcomes(tmp_path):
     shutil.copy(files["a"][0], tmp_path / "b.nrrd")
     shutil.copy(files["c"][0], tmp_path / "d.nrrd")
     rows = [
-        f"a,train,0,a.nrrd,a_mask.nrrd",
-        f"b,train,1,b.nrrd,b_mask.nrrd",
-        f"c,test,1,c.nrrd,c_mask.nrrd",
-        f"d,test,1,d.nrrd,d_mask.nrrd",
+        "a,train,0,a.nrrd,a_mask.nrrd",
+        "b,train,1,b.nrrd,b_mask.nrrd",
+        "c,test,1,c.nrrd,c_mask.nrrd",
+        "d,test,1,d.nrrd,d_mask.nrrd",
     ]
     manifest = read_manifest(_manifest(tmp_path, rows))
     with pytest.warns(DuplicateImageWarning) as caught:
@@ -411,7 +411,7 @@ def excluded_study(tmp_path_factory):
         for a, b in pairs
     ]
     manifest = types.SimpleNamespace(cases=[], table=table)
-    fake = _fake_extraction(mp, features, repeats, failures, duplicates)
+    _fake_extraction(mp, features, repeats, failures, duplicates)
     try:
         study = Study(manifest, **config).fit().evaluate()
     finally:
