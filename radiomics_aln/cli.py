@@ -53,6 +53,8 @@ cohort_labels: {train: Training, internal: Internal test, external: External tes
 rois: [tumor, peritumoral, ln]  # or a variant: intratumoral, peritumoral,
                                 # intratumoral+peritumoral, combined_region, intratumoral+ln, all
 ring_mm: 5.0                    # peritumoral ring width (mm)
+mask_combine: union             # masks with several blobs: union, or largest (one component)
+min_area_mm2: null              # e.g. 0.5: drop mask specks smaller than this (mm²)
 params: ultrasound_2d           # shipped PyRadiomics settings, or a path to your YAML
 clinical: [age, size_mm, margin, us_aln]   # clinical-ultrasound candidate predictors
 categorical:                    # levels of categorical predictors; the first is the reference
@@ -66,6 +68,8 @@ nomogram: {screen_p: 0.05, selection: backward, p_remove: 0.05, criterion: p,
            bootstrap: 0}                   # e.g. 200: rms validate/calibrate on training
 random_state: 0
 n_jobs: 1
+errors: collect                 # a failed test-cohort case is excluded (listed); raise: stop
+exclude_conflicting_duplicates: true   # same image under two ids with different outcomes
 cache_dir: feature_cache        # extraction results are reused across runs
 title: ALN metastasis radiomics nomogram
 """
@@ -163,6 +167,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--params", default="ultrasound_2d", help="shipped settings name or PyRadiomics YAML"
     )
     p.add_argument("--ring-mm", type=float, default=5.0, help="ring width in mm (default: 5)")
+    p.add_argument(
+        "--mask-combine",
+        choices=("union", "largest"),
+        default="union",
+        help="a mask with several connected components becomes their union or only the "
+        "largest; the manifest column mask_combine wins per case (default: %(default)s)",
+    )
+    p.add_argument(
+        "--min-area-mm2",
+        type=float,
+        default=None,
+        metavar="MM2",
+        help="drop mask components smaller than this (mm²); a mask with none this large is a "
+        "failure; the manifest column min_area_mm2 wins per case (default: keep all)",
+    )
     p.add_argument("--repeats", action="store_true", help="also extract repeat segmentations")
     p.add_argument("--outcome", default="outcome", help="outcome column of the manifest")
     p.add_argument(
@@ -327,6 +346,8 @@ def _cmd_extract(args: argparse.Namespace, progress: _Progress) -> int:
         cache_dir=args.cache_dir,
         repeats=args.repeats,
         ring_mm=args.ring_mm,
+        mask_combine=args.mask_combine,
+        min_area_mm2=args.min_area_mm2,
         progress=not args.quiet,
     )
     out = Path(args.out)

@@ -20,6 +20,11 @@ column                                    meaning
                                           its file has none (PNG/JPEG): ``0.1`` or ``"0.1,0.2"``
                                           in (x, y) = (columns, rows) order
 ``ln_spacing``                            optional: same for the LN image (defaults to spacing)
+``mask_combine``                          optional: ``union`` or ``largest`` connected
+                                          component of this case's masks (empty: the batch
+                                          setting, default union)
+``min_area_mm2``                          optional: drop this case's mask components smaller
+                                          than this many mm² (empty: the batch setting)
 any other column                          a clinical variable (age, size_mm, margin, ...)
 ========================================  =================================================
 """
@@ -58,7 +63,8 @@ _PATH_COLUMNS = (
     "ln_mask",
     *(f"{roi}_mask_{reader}" for roi in _ROIS for reader in REPEAT_READERS),
 )
-_RESERVED = ("case_id", "cohort", "spacing", "ln_spacing", *_PATH_COLUMNS)
+_MASK_OPTIONS = ("mask_combine", "min_area_mm2")
+_RESERVED = ("case_id", "cohort", "spacing", "ln_spacing", *_MASK_OPTIONS, *_PATH_COLUMNS)
 
 
 def _as_paths(value: Any) -> tuple[Path, ...]:
@@ -128,6 +134,11 @@ class Case:
         Cohort name, e.g. ``"train"``, ``"internal"``, ``"external"``, ``"prospective"``.
     clinical : dict
         Clinical variables by column name (missing values are NaN).
+    mask_combine : {"union", "largest"} or None
+        How this case's masks with several connected components are combined (see
+        :func:`radiomics_aln.roi.load_mask`); None: the batch setting.
+    min_area_mm2 : float or None
+        Mask components smaller than this (mm²) are dropped; None: the batch setting.
 
     Examples
     --------
@@ -149,6 +160,8 @@ class Case:
     outcome: int | None = None
     cohort: str | None = None
     clinical: dict[str, Any] = field(default_factory=dict, hash=False)
+    mask_combine: str | None = None
+    min_area_mm2: float | None = None
 
     def __post_init__(self) -> None:
         # Normalise convenient inputs (str paths, ';'-joined masks, scalar spacing).
@@ -183,6 +196,14 @@ class Case:
         if (self.ln_image is None) != (not self.ln_mask):
             raise InputError(
                 f"case {self.case_id}: a lymph-node image needs a lymph-node mask and vice versa"
+            )
+        if self.mask_combine is not None or self.min_area_mm2 is not None:
+            from radiomics_aln.roi import _check_mask_options
+
+            _check_mask_options(
+                "union" if self.mask_combine is None else self.mask_combine,
+                self.min_area_mm2,
+                where=f"case {self.case_id}: ",
             )
 
     @property
@@ -395,7 +416,8 @@ def read_manifest(
         Listing every problem: missing file or columns, duplicated column names, empty or
         duplicate ``case_id``, empty or unknown cohorts, outcomes other than 0/1, missing
         image/mask paths or files, LN image without LN mask (or the reverse), repeat masks
-        without the main ones, unreadable spacing, unknown ``*_mask_*`` columns.
+        without the main ones, unreadable spacing, a ``mask_combine`` other than union/largest,
+        a ``min_area_mm2`` that is not a non-negative number, unknown ``*_mask_*`` columns.
 
     Examples
     --------
@@ -518,6 +540,29 @@ def read_manifest(
             )
             return None
 
+    def mask_options_of(i: int) -> tuple[str | None, float | None]:
+        combine = cells["mask_combine"][i] if "mask_combine" in cells else None
+        if combine is not None:
+            if combine.lower() in ("union", "largest"):
+                combine = combine.lower()
+            else:
+                problems.append(f"{who(i)}: `mask_combine` {combine!r} is not 'union' or 'largest'")
+                combine = None
+        text = cells["min_area_mm2"][i] if "min_area_mm2" in cells else None
+        area = None
+        if text is not None:
+            try:
+                area = float(text)
+            except ValueError:
+                area = math.nan
+            if not (math.isfinite(area) and area >= 0):
+                problems.append(
+                    f"{who(i)}: `min_area_mm2` {text!r} is not a non-negative number of mm² "
+                    "(leave it empty for no minimum)"
+                )
+                area = None
+        return combine, area
+
     def paths_of(i: int, column: str) -> tuple[Path, ...]:
         text = cells[column][i] if column in cells else None
         if text is None:
@@ -570,6 +615,7 @@ def read_manifest(
                     repeats.setdefault(reader, {})[roi] = found
         spacing = spacing_of(i, "spacing")
         ln_spacing = spacing_of(i, "ln_spacing")
+        combine, min_area = mask_options_of(i)
         if problems or not isinstance(id_list[i], str):
             continue  # keep collecting problems; cases are only built for a clean manifest
         cases.append(
@@ -585,6 +631,8 @@ def read_manifest(
                 outcome=outcome_values[i],
                 cohort=cohort_values[i],
                 clinical={k: _scalar(v) for k, v in records[i].items()},
+                mask_combine=combine,
+                min_area_mm2=min_area,
             )
         )
     if problems:

@@ -18,6 +18,9 @@ __all__ = [
     "ConvergenceWarning",
     "CoverageWarning",
     "SmallSampleWarning",
+    "DataWarning",
+    "MaskComponentsWarning",
+    "DuplicateImageWarning",
 ]
 
 
@@ -70,3 +73,15 @@ class CoverageWarning(UserWarning):
 
 class SmallSampleWarning(StatisticalWarning):
     """Too few cases or events for the requested analysis (e.g. < 10 events per variable)."""
+
+
+class DataWarning(UserWarning):
+    """Something in the input data needs a look (the results are computed, or cases excluded)."""
+
+
+class MaskComponentsWarning(DataWarning):
+    """Masks with several connected components were unioned (``mask_combine="union"``)."""
+
+
+class DuplicateImageWarning(DataWarning):
+    """The same image (identical bytes) appears under two or more case ids."""

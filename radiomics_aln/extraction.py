@@ -41,8 +41,14 @@ import yaml
 
 from radiomics_aln._version import __version__
 from radiomics_aln.cohort import READERS
-from radiomics_aln.exceptions import ExtractionError, GeometryError, InputError
-from radiomics_aln.roi import _grid_problem
+from radiomics_aln.exceptions import (
+    DuplicateImageWarning,
+    ExtractionError,
+    GeometryError,
+    InputError,
+    MaskComponentsWarning,
+)
+from radiomics_aln.roi import _check_mask_options, _grid_problem
 
 __all__ = [
     "ROI_NAMES",
@@ -66,6 +72,12 @@ _TUMOR_GROUP_ROIS = ("tumor", "peritumoral", "tumor_peritumoral")
 _SEP = "__"  # between ROI and PyRadiomics name; PyRadiomics names never contain it
 _PARAMS_PACKAGE = "radiomics_aln.params"
 _CACHE_FORMAT = 1  # bump when the cache entry layout changes
+
+#: Columns of ``ExtractionResult.duplicates``: one row per pair of case ids whose images are
+#: byte-identical; ``conflict`` is True/False when both outcomes are known, else missing.
+DUPLICATE_COLUMNS = (
+    "case_id_1", "case_id_2", "image", "file_1", "file_2", "outcome_1", "outcome_2", "conflict",
+)  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------
@@ -447,6 +459,9 @@ class _Group:
     spacing: Any
     masks: dict[str, Any]  # reader -> tuple[Path, ...] | sitk.Image
     rois: tuple[str, ...]
+    combine: str = "union"  # connected components of the masks: "union" or "largest"
+    min_area_mm2: float | None = None
+    outcome: Any = None  # only to say whether duplicated images have conflicting outcomes
 
 
 def _get(obj: Any, name: str, default: Any = None) -> Any:
@@ -478,7 +493,11 @@ def _image_source(value: Any) -> Any:
 
 
 def _normalise_cases(
-    cases_or_manifest: Any, rois: tuple[str, ...], readers: tuple[str, ...]
+    cases_or_manifest: Any,
+    rois: tuple[str, ...],
+    readers: tuple[str, ...],
+    combine: str = "union",
+    min_area_mm2: float | None = None,
 ) -> tuple[list[str], list[_Group]]:
     cases = getattr(cases_or_manifest, "cases", cases_or_manifest)
     if isinstance(cases, Mapping | str | os.PathLike) or not isinstance(cases, Iterable):
@@ -500,6 +519,13 @@ def _normalise_cases(
         seen.add(case_id)
         case_ids.append(case_id)
         repeat = _get(case, "repeat_masks") or {}
+        # a case's own mask options (manifest columns) win over the batch setting
+        case_combine = _get(case, "mask_combine")
+        case_combine = combine if _is_missing(case_combine) else case_combine
+        case_area = _get(case, "min_area_mm2")
+        case_area = min_area_mm2 if _is_missing(case_area) else case_area
+        _check_mask_options(case_combine, case_area, where=f"case {case_id!r}: ")
+        outcome = _get(case, "outcome")
         for kind, group_rois in (("tumor", tumor_rois), ("ln", ("ln",) if "ln" in rois else ())):
             if not group_rois:
                 continue
@@ -529,6 +555,9 @@ def _normalise_cases(
                     None if _is_missing(spacing) else spacing,
                     masks,
                     group_rois,
+                    case_combine,
+                    None if case_area is None else float(case_area),
+                    None if _is_missing(outcome) else outcome,
                 )
             )
     return case_ids, groups
@@ -572,7 +601,13 @@ def _versions() -> dict[str, str]:
 
 
 def _roi_key(
-    params_json: str, image_token: Any, spacing: Any, mask_token: Any, roi: str, ring_mm: float
+    params_json: str,
+    image_token: Any,
+    spacing: Any,
+    mask_token: Any,
+    roi: str,
+    ring_mm: float,
+    mask_options: tuple[str, float | None] = ("union", None),
 ) -> str:
     payload = {
         "format": _CACHE_FORMAT,
@@ -581,6 +616,8 @@ def _roi_key(
         "image": image_token,
         "spacing": None if spacing is None else str(spacing),
         "mask": mask_token,
+        # which connected components of the mask make the ROI (combine, min_area_mm2)
+        "mask_options": list(mask_options),
         "roi": roi,
         "ring_mm": ring_mm if roi in ("peritumoral", "tumor_peritumoral") else None,
     }
@@ -647,6 +684,7 @@ class _Task:
     verbose: bool
     parent_pid: int
     fast: bool = True
+    image_token: Any = None  # content hash of the image, also used to find duplicated images
 
 
 def _describe(source: Any) -> str:
@@ -669,17 +707,28 @@ def _load_image(group: _Group):
     return _as_float_image(image, f"case {group.case_id!r}, {group.kind} image"), fov
 
 
-def _load_mask(source: Any, image: sitk.Image, what: str) -> sitk.Image:
+def _load_mask(
+    source: Any, image: sitk.Image, what: str, combine: str = "union", min_area: Any = None
+) -> tuple[sitk.Image, dict[str, int]]:
+    """The binary mask with its chosen connected components, and their counts (diagnostics)."""
+    from radiomics_aln import roi
+
     if isinstance(source, sitk.Image):
         mask = _as_binary_mask(source, image, what)
     else:
-        from radiomics_aln import roi
-
         mask = roi.load_mask(list(source), like=image)
         mask = _as_binary_mask(mask, image, what)
-    if not sitk.GetArrayViewFromImage(mask).any():
+    fg = sitk.GetArrayViewFromImage(mask) != 0
+    if not fg.any():
         raise InputError(f"{what}: the mask is empty")
-    return mask
+    kept, n_drawn, n_kept = roi._select_components(fg, image, what, combine, min_area)
+    if n_kept < n_drawn:  # keeps the mask's spacing-source tag (roi._mask_like copies it)
+        mask = roi._mask_like(kept, mask, roi._describe(mask))
+    counts = {
+        "diagnostics_radiomics_aln_MaskComponents": int(n_drawn),
+        "diagnostics_radiomics_aln_MaskComponentsUsed": int(n_kept),
+    }
+    return mask, counts
 
 
 def _derive_rois(base: sitk.Image, fov: Any, wanted: tuple[str, ...], ring_mm: float):
@@ -756,6 +805,7 @@ def _run_task(task: _Task) -> list[dict]:
     roi_masks: dict[tuple[str, str], Any] = {}
     mask_files: dict[str, str] = {}
     ring_diag: dict[str, dict] = {}
+    mask_diag: dict[str, dict] = {}
     for reader, source in g.masks.items():
         mask_files[reader] = _describe(source)
         wanted = tuple(r for (rd, r) in task.keys if rd == reader)
@@ -765,7 +815,7 @@ def _run_task(task: _Task) -> list[dict]:
             continue
         what = f"case {g.case_id!r}, {reader} {g.kind} mask {mask_files[reader]}"
         try:
-            base = _load_mask(source, image, what)
+            base, mask_diag[reader] = _load_mask(source, image, what, g.combine, g.min_area_mm2)
         except Exception as exc:
             for r in wanted:
                 roi_masks[(reader, r)] = exc
@@ -815,6 +865,7 @@ def _run_task(task: _Task) -> list[dict]:
                 record(reader, roi_name, file=file, error=f"PyRadiomics: {_message(res)}")
                 continue
             feats, diag = _split_vector(res)
+            diag.update(mask_diag.get(reader, {}))
             if roi_name != "tumor":
                 diag.update(ring_diag.get(reader, {}))
             was_cached = False
@@ -890,6 +941,11 @@ class ExtractionResult:
     nonfinite : pandas.DataFrame
         Features that came out NaN or infinite: ``case_id``, ``roi``, ``reader``, ``feature``,
         ``value``. They are kept in the tables as computed and reported here (and warned about).
+    duplicates : pandas.DataFrame
+        Pairs of case ids whose images have identical bytes (or, in memory, identical pixels
+        and geometry), columns :data:`DUPLICATE_COLUMNS`: ``case_id_1``, ``case_id_2``,
+        ``image`` (``tumor`` / ``ln``), ``file_1``, ``file_2``, ``outcome_1``, ``outcome_2``
+        and ``conflict`` (outcomes differ; missing when an outcome is unknown).
     n_computed, n_cached : int
         ROIs extracted in this run and ROIs read from the cache.
     params : dict
@@ -902,6 +958,9 @@ class ExtractionResult:
     repeats: dict[str, pd.DataFrame] = field(default_factory=dict)
     repeat_diagnostics: dict[str, pd.DataFrame] = field(default_factory=dict)
     nonfinite: pd.DataFrame = field(default_factory=pd.DataFrame)
+    duplicates: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=list(DUPLICATE_COLUMNS))
+    )
     n_computed: int = 0
     n_cached: int = 0
     params: dict = field(default_factory=dict)
@@ -925,6 +984,7 @@ def _prepare_task_keys(task: _Task) -> None:
     g = task.group
     try:
         image_token = None if g.image is None else _source_token(g.image)
+        task.image_token = image_token
     except OSError as exc:
         image_token = None
         for reader in g.masks:
@@ -941,8 +1001,9 @@ def _prepare_task_keys(task: _Task) -> None:
             key = None
             if image_token is not None and mask_token is not None:
                 key = _roi_key(
-                    task.params_json, image_token, g.spacing, mask_token, r, task.ring_mm
-                )
+                    task.params_json, image_token, g.spacing, mask_token, r, task.ring_mm,
+                    (g.combine, g.min_area_mm2),
+                )  # fmt: skip
             task.keys[(reader, r)] = key
             entry = _cache_read(task.cache_dir, key) if key is not None else None
             if entry is not None:
@@ -960,6 +1021,8 @@ def extract_features(
     repeats: bool | Sequence[str] = False,
     extra: Mapping[str, Callable[[sitk.Image, sitk.Image], Mapping[str, float]]] | None = None,
     ring_mm: float = 5.0,
+    mask_combine: Literal["union", "largest"] = "union",
+    min_area_mm2: float | None = None,
     progress: bool | None = None,
     verbose: bool = False,
 ) -> ExtractionResult:
@@ -1000,6 +1063,19 @@ def extract_features(
         ROI's uint8 mask (original grid). Columns ``"{roi}__{name}_{key}"``. Not cached.
     ring_mm : float
         Width of the peritumoral ring in mm.
+    mask_combine : {"union", "largest"}
+        A mask with several connected components (8-connected) becomes one ROI: their union
+        (default), or only the largest. Cases are listed in one
+        :class:`~radiomics_aln.exceptions.MaskComponentsWarning` per batch when several
+        components were unioned; the counts are in ``diagnostics``
+        (``diagnostics_radiomics_aln_MaskComponents``: drawn,
+        ``..._MaskComponentsUsed``: kept). The ring is built around the components kept.
+    min_area_mm2 : float or None
+        Drop mask components smaller than this many mm² before ``mask_combine``; a mask with
+        no component this large is a failure naming the case, the file, its area and the
+        minimum. None: keep every component. A case's own ``mask_combine`` /
+        ``min_area_mm2`` (manifest columns, :class:`~radiomics_aln.cohort.Case` fields or
+        mapping keys) wins over these two arguments. Both enter the cache key.
     progress : bool or None
         tqdm progress bar over images; ``None``: only when interactive (stderr is a terminal, or
         a Jupyter kernel).
@@ -1011,7 +1087,8 @@ def extract_features(
     ExtractionResult
         ``features``, ``diagnostics``, ``failures`` (``case_id``, ``roi``, ``reader``, ``file``,
         ``error``), ``repeats``, ``repeat_diagnostics``, ``nonfinite`` (``case_id``, ``roi``,
-        ``reader``, ``feature``, ``value``), ``n_computed``, ``n_cached``, ``params``.
+        ``reader``, ``feature``, ``value``), ``duplicates`` (pairs of cases with the same
+        image), ``n_computed``, ``n_cached``, ``params``.
 
     Raises
     ------
@@ -1027,6 +1104,11 @@ def extract_features(
     CoverageWarning
         When peritumoral rings keep less than half of their area after clipping to the image and
         field of view (the coverage of every ring is in ``diagnostics``).
+    MaskComponentsWarning
+        Once, listing the cases whose masks had several connected components that were unioned.
+    DuplicateImageWarning
+        Once, listing the pairs of case ids with byte-identical images and whether their
+        outcomes (when the cases carry one) conflict.
 
     Notes
     -----
@@ -1079,6 +1161,7 @@ def extract_features(
             raise InputError(f"extra[{name!r}] is not callable")
     if not (isinstance(ring_mm, numbers.Real) and ring_mm > 0):
         raise InputError(f"ring_mm must be a positive number of mm, got {ring_mm!r}")
+    _check_mask_options(mask_combine, min_area_mm2)
     if n_jobs is not None and (not isinstance(n_jobs, numbers.Integral) or n_jobs == 0):
         raise InputError(f"n_jobs must be a non-zero integer or None, got {n_jobs!r}")
 
@@ -1088,7 +1171,9 @@ def extract_features(
     if cache is not None:
         cache.mkdir(parents=True, exist_ok=True)
     readers = ("reader1", *repeat_readers)
-    case_ids, groups = _normalise_cases(cases_or_manifest, rois, readers)
+    case_ids, groups = _normalise_cases(
+        cases_or_manifest, rois, readers, mask_combine, min_area_mm2
+    )
 
     tasks: list[_Task] = []
     missing: list[dict] = []
@@ -1114,7 +1199,89 @@ def extract_features(
     if errors == "raise" and missing:  # inputs absent from the manifest: fail before any work
         raise ExtractionError(_failure_message(missing[0]["case_id"], missing[0]))
     outcomes = _run_all(tasks, n_jobs, progress, errors)
-    return _assemble(case_ids, rois, repeat_readers, tasks, outcomes, missing, errors, data)
+    result = _assemble(case_ids, rois, repeat_readers, tasks, outcomes, missing, errors, data)
+    result.duplicates = _duplicate_images(tasks)
+    _warn_duplicates(result.duplicates)
+    _warn_mask_components(result)
+    return result
+
+
+def _duplicate_images(tasks: list[_Task]) -> pd.DataFrame:
+    """Pairs of different case ids whose images hash the same (the cache's content hash)."""
+    by_hash: dict[str, list[_Group]] = {}
+    for t in tasks:
+        if t.image_token is not None:
+            by_hash.setdefault(_canonical_json(t.image_token), []).append(t.group)
+    rows = []
+    for groups in by_hash.values():
+        for i, a in enumerate(groups):
+            for b in groups[i + 1 :]:
+                if a.case_id == b.case_id:  # a case's tumour and LN image: not a duplicate
+                    continue
+                known = a.outcome is not None and b.outcome is not None
+                rows.append(
+                    {"case_id_1": a.case_id, "case_id_2": b.case_id,
+                     "image": a.kind if a.kind == b.kind else f"{a.kind}/{b.kind}",
+                     "file_1": _describe(a.image), "file_2": _describe(b.image),
+                     "outcome_1": a.outcome, "outcome_2": b.outcome,
+                     "conflict": bool(str(a.outcome) != str(b.outcome)) if known else None}
+                )  # fmt: skip
+    return pd.DataFrame(rows, columns=list(DUPLICATE_COLUMNS))
+
+
+def _warn_duplicates(dups: pd.DataFrame, limit: int = 10) -> None:
+    if dups.empty:
+        return
+    items = []
+    for r in dups.head(limit).itertuples(index=False):
+        if r.conflict is None:
+            state = "outcome unknown"
+        elif r.conflict:
+            state = f"outcomes {r.outcome_1} vs {r.outcome_2}: conflict"
+        else:
+            state = f"outcome {r.outcome_1} both"
+        items.append(f"{r.case_id_1} and {r.case_id_2} ({r.image} image; {state})")
+    more = f" and {len(dups) - limit} more" if len(dups) > limit else ""
+    n_conflict = int((dups["conflict"] == True).sum())  # noqa: E712 (None is not a conflict)
+    warnings.warn(
+        f"{len(dups)} pair(s) of case ids have the same image (identical bytes), "
+        f"{n_conflict} with conflicting outcomes: {'; '.join(items)}{more}. One patient counted "
+        "twice (or in training and test) biases every statistic: remove the duplicate rows "
+        "from the manifest (a Study excludes pairs with conflicting outcomes); the pairs are "
+        "in result.duplicates",
+        DuplicateImageWarning,
+        stacklevel=3,
+    )
+
+
+def _warn_mask_components(result: ExtractionResult, limit: int = 20) -> None:
+    """One warning for the masks whose several connected components were unioned."""
+    tables = {"reader1": result.diagnostics, **result.repeat_diagnostics}
+    found: dict[str, list[str]] = {}
+    for reader, diag in tables.items():
+        for kind, rois in (("tumor", _TUMOR_GROUP_ROIS), ("ln", ("ln",))):
+            cols = [f"{r}{_SEP}diagnostics_radiomics_aln_MaskComponentsUsed" for r in rois]
+            cols = [c for c in cols if c in diag.columns]
+            if not cols:
+                continue
+            used = diag[cols].apply(pd.to_numeric, errors="coerce").max(axis=1)
+            for cid, n in used[used > 1].items():
+                label = " ".join(x for x in (str(cid), "LN" if kind == "ln" else "",
+                                             "" if reader == "reader1" else reader) if x)  # fmt: skip
+                found.setdefault(str(cid), []).append(f"{label} ({int(n)})")
+    if not found:
+        return
+    items = [item for cid in result.features.index if cid in found for item in found[cid]]
+    more = f" and {len(items) - limit} more" if len(items) > limit else ""
+    warnings.warn(
+        f"{len(found)} case(s) have masks with several connected components, unioned into one "
+        f"ROI (mask_combine='union'): {', '.join(items[:limit])}{more} (components). If the "
+        "extra components are specks or a second lesion, use mask_combine='largest' or "
+        "min_area_mm2 (arguments, Study config, CLI --mask-combine/--min-area-mm2 or manifest "
+        "columns); the counts are in diagnostics (radiomics_aln_MaskComponents)",
+        MaskComponentsWarning,
+        stacklevel=3,
+    )
 
 
 def _run_all(tasks: list[_Task], n_jobs, progress, errors) -> list[list[dict]]:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import math
+import numbers
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -718,7 +719,8 @@ def load_mask(
         connected component of the union (8-connectivity in 2D, 26 in 3D).
     min_area_mm2 : float, optional
         Drop connected components smaller than this area (mm², or mm³ in 3D; pixels if the
-        image is in pixel units) before ``combine``, e.g. to remove specks.
+        image is in pixel units) before ``combine``, e.g. to remove specks. A mask with no
+        component this large raises, naming its area and the minimum.
     check_geometry : {"strict", "size"}, default "strict"
         "strict" checks the size and, when both the image and the mask file have physical
         geometry (NRRD, NIfTI, MHA, DICOM), their spacing, origin and direction. "size" only
@@ -761,8 +763,7 @@ def load_mask(
             f"like= must be the SimpleITK image the mask belongs to (from load_image), got "
             f"{type(like).__name__}"
         )
-    if combine not in {"union", "largest"}:
-        raise InputError(f"combine={combine!r}; use 'union' or 'largest'")
+    _check_mask_options(combine, min_area_mm2, combine_key="combine")
     if check_geometry not in {"strict", "size"}:
         raise InputError(f"check_geometry={check_geometry!r}; use 'strict' or 'size'")
     items = _as_mask_items(paths)
@@ -785,30 +786,62 @@ def load_mask(
         names.append(name)
     name = ";".join(names)
 
-    structure = ndimage.generate_binary_structure(union.ndim, union.ndim)
-    if min_area_mm2 is not None:
-        if not (math.isfinite(min_area_mm2) and min_area_mm2 >= 0):
-            raise InputError(f"min_area_mm2={min_area_mm2!r} must be a non-negative number")
-        _require_spacing(like, f"min_area_mm2={min_area_mm2}")
-        labels, n = ndimage.label(union, structure=structure)
-        pixel = float(np.prod(like.GetSpacing()))
-        sizes = np.bincount(labels.ravel(), minlength=n + 1) * pixel
-        keep = sizes >= min_area_mm2
-        keep[0] = False
-        union = keep[labels]
-        if not union.any():
-            raise InputError(
-                f"mask {name}: every connected component is smaller than min_area_mm2="
-                f"{min_area_mm2} (largest {sizes[1:].max():.4g}); lower min_area_mm2"
-            )
-    if combine == "largest":
-        labels, n = ndimage.label(union, structure=structure)
-        if n > 1:
-            sizes = np.bincount(labels.ravel())
-            sizes[0] = 0
-            union = labels == int(np.argmax(sizes))
-            logger.info("mask %s: kept the largest of %d connected components", name, n)
+    union, _, _ = _select_components(union, like, f"mask {name}", combine, min_area_mm2)
     return _mask_like(union, like, name)
+
+
+def _check_mask_options(
+    combine: Any, min_area_mm2: Any, *, where: str = "", combine_key: str = "mask_combine"
+) -> None:
+    """Validate the component options; ``where`` (e.g. ``"case 7: "``) prefixes the message."""
+    if not isinstance(combine, str) or combine not in {"union", "largest"}:
+        raise InputError(f"{where}{combine_key}={combine!r}; use 'union' or 'largest'")
+    if min_area_mm2 is None:
+        return
+    ok = isinstance(min_area_mm2, numbers.Real) and not isinstance(min_area_mm2, bool)
+    if not (ok and math.isfinite(min_area_mm2) and min_area_mm2 >= 0):
+        raise InputError(
+            f"{where}min_area_mm2={min_area_mm2!r} must be a non-negative number of mm² "
+            "(or None: keep every connected component)"
+        )
+
+
+def _select_components(
+    fg: np.ndarray, like: sitk.Image, name: str, combine: str, min_area_mm2: float | None
+) -> tuple[np.ndarray, int, int]:
+    """Connected components to keep: (foreground, components drawn, components kept).
+
+    Components below ``min_area_mm2`` are dropped first (none left is an error naming the
+    mask, its area and the minimum), then ``combine="largest"`` keeps the largest one.
+    ``name`` starts the error message (e.g. ``"mask a.png"``).
+    """
+    structure = ndimage.generate_binary_structure(fg.ndim, fg.ndim)
+    labels, n = ndimage.label(fg, structure=structure)
+    if n == 0 or (n == 1 and min_area_mm2 is None):
+        return fg, n, n
+    sizes = np.bincount(labels.ravel(), minlength=n + 1)
+    sizes[0] = 0
+    keep = np.ones(n + 1, dtype=bool)
+    keep[0] = False
+    if min_area_mm2 is not None:
+        unit = _require_spacing(like, f"min_area_mm2={min_area_mm2:g}")
+        unit2 = "mm²" if unit == "mm" else "pixel(s)"
+        areas = sizes * float(np.prod(like.GetSpacing()))
+        keep &= areas >= min_area_mm2
+        if not keep.any():
+            raise InputError(
+                f"{name}: every connected component is smaller than "
+                f"min_area_mm2={min_area_mm2:g} {unit2}: the mask's area is "
+                f"{areas.sum():.4g} {unit2} ({int(sizes.sum())} pixel(s) in {n} component(s), "
+                f"the largest {areas.max():.4g} {unit2}). A speck is not a lesion: check that "
+                "the right mask file was saved, or lower min_area_mm2"
+            )
+    if combine == "largest" and keep.sum() > 1:
+        best = int(np.argmax(np.where(keep, sizes, -1)))
+        keep[:] = False
+        keep[best] = True
+        logger.info("mask %s: kept the largest of %d connected components", name, n)
+    return keep[labels], n, int(keep.sum())
 
 
 def _as_mask_items(paths: Any) -> list[Any]:
@@ -1199,6 +1232,7 @@ def load_case_rois(
     min_coverage: float | None = 0.5,
     label: int | Sequence[int] | None = None,
     combine: Literal["union", "largest"] = "union",
+    min_area_mm2: float | None = None,
     check_geometry: Literal["strict", "size"] = "strict",
 ) -> CaseROIs:
     """Load every ROI of one :class:`~radiomics_aln.cohort.Case`.
@@ -1213,8 +1247,11 @@ def load_case_rois(
     ring_within : {"fov"} or None, default "fov"
         Clip the ring to the image's field of view (alpha channel) when it has one; None never
         clips to it (the image edge always clips).
-    min_coverage, label, combine, check_geometry
+    min_coverage, label, check_geometry
         As in :func:`peritumoral_ring` and :func:`load_mask`, for every mask of the case.
+    combine, min_area_mm2 : optional
+        As in :func:`load_mask`, for cases without their own ``mask_combine`` /
+        ``min_area_mm2`` (manifest columns); a case's own value wins.
 
     Returns
     -------
@@ -1247,7 +1284,18 @@ def load_case_rois(
     images: dict[str, sitk.Image] = {}
     fovs: dict[str, sitk.Image | None] = {}
     masks: dict[str, sitk.Image] = {}
-    mask_kw = {"label": label, "combine": combine, "check_geometry": check_geometry}
+    # the case's own values (manifest columns) win over the arguments, as in extract_features
+    if getattr(case, "mask_combine", None) is not None:
+        combine = case.mask_combine
+    if getattr(case, "min_area_mm2", None) is not None:
+        min_area_mm2 = case.min_area_mm2
+    _check_mask_options(combine, min_area_mm2, where=f"case {cid}: ", combine_key="combine")
+    mask_kw = {
+        "label": label,
+        "combine": combine,
+        "min_area_mm2": min_area_mm2,
+        "check_geometry": check_geometry,
+    }
 
     def ring_pair(tumor: sitk.Image, what: str) -> tuple[sitk.Image, sitk.Image, RingCoverage]:
         within = fovs["tumor"] if ring_within == "fov" else None

@@ -49,6 +49,7 @@ from radiomics_aln._validation import format_items
 from radiomics_aln._version import __version__
 from radiomics_aln.exceptions import (
     ConvergenceError,
+    DataWarning,
     InputError,
     SeparationError,
     StatisticalWarning,
@@ -208,6 +209,13 @@ class StudyConfig:
         ``"intratumoral+peritumoral"``, ``"combined_region"``, ``"intratumoral+ln"``, ``"all"``).
     ring_mm : float
         Width of the peritumoral ring in mm.
+    mask_combine : {"union", "largest"}
+        A mask with several connected components becomes their union or only the largest one
+        (the manifest column ``mask_combine`` wins per case); see
+        :func:`radiomics_aln.extraction.extract_features`.
+    min_area_mm2 : float or None
+        Mask components smaller than this (mm²) are dropped; a mask with none this large is a
+        failed ROI. None keeps every component.
     params : str or dict
         PyRadiomics settings: a shipped name (``"ultrasound_2d"``), a YAML path or a dict.
     clinical : list of str
@@ -224,6 +232,13 @@ class StudyConfig:
         Seed of every random step (CV folds of the LASSO).
     n_jobs : int
         Parallel workers for extraction (results are identical for any value).
+    errors : {"collect", "raise"}
+        ``"collect"``: a test-cohort case whose features are missing (failed ROI) is excluded
+        and listed with its reason in the ``excluded_cases`` table and the report.
+        ``"raise"``: stop with an error naming the case. A failed training case always stops.
+    exclude_conflicting_duplicates : bool
+        Exclude both cases of a pair with byte-identical images but different outcomes (found
+        by the extraction; listed in ``excluded_cases``). False keeps them, with a warning.
     cache_dir : str or None
         Feature cache folder (a rerun only extracts what is missing).
     title : str
@@ -237,6 +252,8 @@ class StudyConfig:
     cohort_labels: dict[str, str] = field(default_factory=dict)
     rois: list[str] | str = field(default_factory=lambda: ["tumor", "peritumoral", "ln"])
     ring_mm: float = 5.0
+    mask_combine: str = "union"
+    min_area_mm2: float | None = None
     params: str | dict[str, Any] = "ultrasound_2d"
     clinical: list[str] = field(default_factory=list)
     categorical: dict[str, list[Any]] = field(default_factory=dict)
@@ -246,6 +263,8 @@ class StudyConfig:
     nomogram: NomogramSettings = field(default_factory=NomogramSettings)
     random_state: int = 0
     n_jobs: int = 1
+    errors: str = "collect"
+    exclude_conflicting_duplicates: bool = True
     cache_dir: str | None = None
     title: str = "Radiomics nomogram study"
 
@@ -358,6 +377,16 @@ class StudyConfig:
             raise InputError("outcome must be a column name")
         if not (isinstance(self.ring_mm, int | float) and self.ring_mm > 0):
             raise InputError(f"ring_mm must be a positive number of mm, got {self.ring_mm!r}")
+        from radiomics_aln.roi import _check_mask_options
+
+        _check_mask_options(self.mask_combine, self.min_area_mm2)
+        if self.errors not in ("collect", "raise"):
+            raise InputError(f"errors must be 'collect' or 'raise', got {self.errors!r}")
+        if not isinstance(self.exclude_conflicting_duplicates, bool):
+            raise InputError(
+                "exclude_conflicting_duplicates must be true or false, got "
+                f"{self.exclude_conflicting_duplicates!r}"
+            )
         for name in ("clinical", "nonnormal"):
             value = getattr(self, name)
             if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
@@ -615,6 +644,9 @@ class StudyModel:
             n_jobs=n_jobs,
             cache_dir=cache_dir,
             repeats=False,
+            # models saved before these settings existed were fitted on unioned masks
+            mask_combine=self.settings.get("mask_combine", "union"),
+            min_area_mm2=self.settings.get("min_area_mm2"),
         )
         failed = result.failures
         if len(failed):
@@ -664,7 +696,19 @@ def _read_manifest(source: Any, outcome: str, require_outcome: bool = True):
     return cohort.read_manifest(source, outcome if require_outcome else None)
 
 
-def _extract(manifest, rois, params, *, ring_mm, n_jobs, cache_dir, repeats, progress=None):
+def _extract(
+    manifest,
+    rois,
+    params,
+    *,
+    ring_mm,
+    n_jobs,
+    cache_dir,
+    repeats,
+    progress=None,
+    mask_combine="union",
+    min_area_mm2=None,
+):
     from radiomics_aln.extraction import extract_features
 
     return extract_features(
@@ -676,6 +720,8 @@ def _extract(manifest, rois, params, *, ring_mm, n_jobs, cache_dir, repeats, pro
         errors="collect",
         repeats=repeats,
         ring_mm=ring_mm,
+        mask_combine=mask_combine,
+        min_area_mm2=min_area_mm2,
         progress=progress,
     )
 
@@ -759,6 +805,10 @@ class Study:
         The fitted model.
     univariate_ : DataFrame
         Univariate logistic screen on the training cohort.
+    excluded_ : DataFrame
+        Cases left out (after ``fit``): ``case_id``, ``cohort``, ``reason`` (a failed
+        test-cohort ROI, or an image shared with a case of a different outcome); also
+        ``results_["tables"]["excluded_cases"]``, ``tables/excluded_cases.csv`` and the report.
     results_ : dict
         After ``evaluate``: ``tables`` (name -> DataFrame) and ``figures`` (name -> Figure).
 
@@ -900,6 +950,8 @@ class Study:
             repeats=True,
             # None lets extraction show its bar only in a terminal or notebook.
             progress=False if self._progress is False else None,
+            mask_combine=cfg.mask_combine,
+            min_area_mm2=cfg.min_area_mm2,
         )
         self.extraction_ = result
         if len(result.failures):
@@ -943,6 +995,16 @@ class Study:
         if empty:
             raise InputError(f"no feature columns for ROI(s) {empty} (expected '<roi>__<name>')")
         used = [c for r in rois for c in roi_cols[r]]
+        self.excluded_ = self._exclusions(table, features, used)
+        if len(self.excluded_):
+            table = table.drop(index=self.excluded_["case_id"])
+            train_ids = table.index[table["cohort"] == cfg.train_cohort]
+            emptied = [c for c in self.cohorts_ if not (table["cohort"] == c).any()]
+            if emptied:
+                raise InputError(
+                    f"every case of cohort(s) {format_items(emptied)} is excluded (see "
+                    "excluded_): " + "; ".join(self.excluded_["reason"].head(3))
+                )
         Xtr = features.loc[train_ids, used]
         bad_rows = Xtr.index[~np.isfinite(Xtr.to_numpy(dtype=float)).all(axis=1)]
         if len(bad_rows):
@@ -1119,6 +1181,8 @@ class Study:
                 "outcome": cfg.outcome,
                 "params": params,
                 "ring_mm": cfg.ring_mm,
+                "mask_combine": cfg.mask_combine,
+                "min_area_mm2": cfg.min_area_mm2,
                 "cutoff": combined_model.youden_cutoff_,
                 "points_cutoff": combined_model.youden_points_cutoff_,
                 "clinical_cutoff": clinical_model.youden_cutoff_,
@@ -1131,6 +1195,84 @@ class Study:
         data["nomo_score"] = np.asarray(combined_model.points(data), dtype=float)
         self.results_ = {}
         return self
+
+    def _exclusions(
+        self, table: pd.DataFrame, features: pd.DataFrame, used: list[str]
+    ) -> pd.DataFrame:
+        """Cases left out of the analysis, with their reason (``excluded_cases`` table).
+
+        Both cases of a pair with byte-identical images and different outcomes (unless
+        ``exclude_conflicting_duplicates`` is false), and test-cohort cases whose features are
+        missing or non-finite (a failed ROI; ``errors="raise"`` stops instead).
+        """
+        cfg = self.config
+        reasons: dict[str, list[str]] = {}
+        result = getattr(self, "extraction_", None)
+        dups = getattr(result, "duplicates", None)
+        if dups is not None and len(dups):
+            y = table[cfg.outcome]
+            conflicting = [
+                (str(r.case_id_1), str(r.case_id_2), r.image)
+                for r in dups.itertuples(index=False)
+                if str(r.case_id_1) in y.index
+                and str(r.case_id_2) in y.index
+                and y[str(r.case_id_1)] != y[str(r.case_id_2)]
+            ]
+            if conflicting and cfg.exclude_conflicting_duplicates:
+                for a, b, kind in conflicting:
+                    for me, other in ((a, b), (b, a)):
+                        reasons.setdefault(me, []).append(
+                            f"same {kind} image (identical bytes) as case {other}, with a "
+                            f"different outcome ({cfg.outcome} {y[me]} vs {y[other]})"
+                        )
+            elif conflicting:
+                pairs = ", ".join(f"{a} and {b}" for a, b, _ in conflicting[:10])
+                warnings.warn(
+                    f"{len(conflicting)} pair(s) of cases with the same image and different "
+                    f"outcomes are kept (exclude_conflicting_duplicates: false): {pairs}",
+                    DataWarning,
+                    stacklevel=3,
+                )
+        tests = table.index[(table["cohort"] != cfg.train_cohort)]
+        X = features.reindex(index=tests, columns=used).to_numpy(dtype=float)
+        bad = [c for c, ok in zip(tests, np.isfinite(X).all(axis=1), strict=True) if not ok]
+        failures = getattr(result, "failures", None)
+        failed: dict[str, list[str]] = {}
+        if failures is not None and len(failures):
+            for r in failures.itertuples(index=False):
+                if r.reader == "reader1":
+                    failed.setdefault(str(r.case_id), []).append(f"roi {r.roi}: {r.error}")
+        cols = pd.Index(used)
+        for c in bad:
+            why = failed.get(c)
+            if why is None:  # a feature table given by the user: name the columns
+                row = features.loc[c, used] if c in features.index else pd.Series(dtype=float)
+                missing = cols[~np.isfinite(row.reindex(used).to_numpy(dtype=float))]
+                why = [f"missing or non-finite feature(s) {format_items(missing, 5)}"]
+            if cfg.errors == "raise":
+                raise InputError(
+                    f"test-cohort case {c} ({table.at[c, 'cohort']}) has no usable features: "
+                    f"{'; '.join(why)}. Fix the case, or set errors: collect to exclude it "
+                    "(it is then listed in the excluded_cases table)"
+                )
+            reasons.setdefault(c, []).append("failed extraction: " + "; ".join(why))
+        rows = [
+            {"case_id": c, "cohort": table.at[c, "cohort"], "reason": "; ".join(why)}
+            for c, why in ((c, reasons[c]) for c in table.index if c in reasons)
+        ]
+        out = pd.DataFrame(rows, columns=["case_id", "cohort", "reason"])
+        if len(out):
+            items = "; ".join(
+                f"{r.case_id} ({r.cohort}): {r.reason}" for r in out.head(5).itertuples()
+            )
+            more = f" and {len(out) - 5} more" if len(out) > 5 else ""
+            warnings.warn(
+                f"{len(out)} case(s) are excluded from the analysis: {items}{more}; see the "
+                "excluded_cases table",
+                DataWarning,
+                stacklevel=3,
+            )
+        return out
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "model_"):
@@ -1282,6 +1424,7 @@ class Study:
         if self.icc_filter_ is not None:
             tables["icc"] = self.icc_filter_.icc_
         tables["score_coefficients"] = self._score_coefficients()
+        tables["excluded_cases"] = self.excluded_.copy()
         steps = []
         for name, m in (("Clinical model", self.model_.clinical_model),
                         (COMBINED_MODEL, self.model_.combined_model)):  # fmt: skip
@@ -1501,6 +1644,14 @@ class Study:
             "validation without refitting anything.",
             "; ".join(sizes) + ".",
         ]
+        excluded = getattr(self, "excluded_", None)
+        if excluded is not None and len(excluded):
+            counts = excluded["cohort"].map(cfg.label).value_counts(sort=False)
+            out["Participants and outcome (TRIPOD 4-6, 13)"].append(
+                f"{len(excluded)} case(s) were excluded before any analysis ("
+                + ", ".join(f"{k}: {v}" for k, v in counts.items())
+                + "); the excluded-cases table gives each reason."
+            )
         rois = cfg.roi_list()
         roi_desc = {
             "tumor": "the tumour mask (intratumoral)",
@@ -1647,6 +1798,11 @@ class Study:
             {"title": "Table 1. Baseline characteristics",
              "tables": {"By cohort": t["table1"],
                         "By outcome within each cohort": t["table1_by_outcome"]}},
+            {"title": "Excluded cases",
+             "text": "Cases left out of every analysis (failed feature extraction of a test "
+                     "case, or the same image as another case with a different outcome).",
+             "tables": {"Excluded cases and why": t["excluded_cases"]}
+             if len(t.get("excluded_cases", ())) else {}},
             {"title": "Table 2. Univariate and multivariable logistic regression (training)",
              "text": "Multivariable = the clinical-radiomics model (the nomogram).",
              "tables": {"Odds ratios": t["table2"][["predictor", "level", "Univariate OR (95% CI)",

@@ -119,6 +119,7 @@ def test_extract_features(tmp_path):
     assert rois == {"tumor", "peritumoral", "ln"}
     assert np.isfinite(features.to_numpy()).all()
     assert "failures: 0" in out and "identical tables: True" in out
+    assert "same features as the mask without the speck: True" in out
     assert "identical = True" in out
 
 
