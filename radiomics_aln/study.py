@@ -1380,10 +1380,12 @@ class Study:
             else:  # the test's own message says why it cannot be computed
                 hl = _hl_row(calibration, a["y"], p, groups)
             hl_rows.append({"cohort": labels[c], "model": COMBINED_MODEL} | hl)
-            if isinstance(cc, calibration.CalibrationCurve) and not cc.stats.empty:
+            raw = np.asarray(a["models"][COMBINED_MODEL], dtype=float)
+            exact = bool(np.any((raw == 0) | (raw == 1)))
+            if isinstance(cc, calibration.CalibrationCurve) and not cc.stats.empty and not exact:
                 cal = _calibration_fields(cc.stats)
-            else:
-                cal = _calibration_row(calibration, a["y"], p)
+            else:  # val.prob drops predictions of exactly 0 or 1 (with a warning); never clip
+                cal = _calibration_row(calibration, a["y"], raw)
             cal_rows.append({"cohort": labels[c], "model": COMBINED_MODEL} | cal)
         tables["hosmer_lemeshow"] = pd.DataFrame(hl_rows)
         tables["calibration"] = pd.DataFrame(cal_rows)
@@ -1960,7 +1962,7 @@ def _calibration_fields(stats: pd.Series) -> dict[str, Any]:
 
 def _calibration_row(calibration, y, p) -> dict[str, Any]:
     try:
-        res = calibration.val_prob(y, _clip(p))
+        res = calibration.val_prob(y, p)
     except InputError as exc:
         return {"note": str(exc)}
     return _calibration_fields(res)

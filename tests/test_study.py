@@ -501,3 +501,23 @@ def test_extraction_progress_bar_follows_the_terminal_unless_quiet(
     with pytest.raises(Stop):
         Study(demo_config(tmp_path / "demo" / "manifest.csv"), progress=progress).fit()
     assert seen["progress"] is expected
+
+
+def test_calibration_row_drops_exact_zero_one_like_val_prob():
+    """A separated model's prediction of exactly 1 is dropped from the recalibration, as
+    rms::val.prob does (tests/reference/parity.R), never clipped to 1 - 1e-12 first."""
+    from radiomics_aln import calibration
+    from radiomics_aln.exceptions import StatisticalWarning
+    from radiomics_aln.study import _calibration_row
+
+    rng = np.random.default_rng(3)
+    p = rng.uniform(0.05, 0.95, 80)
+    y = (rng.random(80) < p).astype(int)
+    p[:3] = 1.0
+    y[:3] = 1
+    with pytest.warns(StatisticalWarning, match="probability 0 or 1"):
+        row = _calibration_row(calibration, y, p)
+        expected = calibration.val_prob(y, p)
+    assert row["slope"] == pytest.approx(float(expected["slope"]), rel=1e-12)
+    clipped = calibration.val_prob(y, np.clip(p, 1e-12, 1 - 1e-12))
+    assert abs(row["slope"] - float(clipped["slope"])) > 1e-3
