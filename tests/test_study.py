@@ -514,7 +514,7 @@ def test_calibration_row_drops_exact_zero_one_like_val_prob():
     p = rng.uniform(0.05, 0.95, 80)
     y = (rng.random(80) < p).astype(int)
     p[:3] = 1.0
-    y[:3] = 1
+    y[:3] = 0  # confidently wrong: clipping would pull the slope towards 0
     with pytest.warns(StatisticalWarning, match="probability 0 or 1"):
         row = _calibration_row(calibration, y, p)
         expected = calibration.val_prob(y, p)
