@@ -53,7 +53,22 @@ from radiomics_aln.exceptions import (
     SeparationError,
     StatisticalWarning,
 )
-from radiomics_aln.io import dump_model, load_model, to_jsonable
+from radiomics_aln.io import (
+    ANY,
+    NUM,
+    NUM_OR_INF,
+    SCALAR,
+    STR,
+    ListOf,
+    MapOf,
+    Record,
+    Union,
+    dump_model,
+    load_model,
+    number,
+    rebuilding,
+    to_jsonable,
+)
 
 __all__ = [
     "ICCSettings",
@@ -638,19 +653,61 @@ class StudyModel:
 
     @classmethod
     def from_json(cls, source: str | os.PathLike) -> StudyModel:
-        """Load a model written by :meth:`to_json` (path or JSON text)."""
+        """Load a model written by :meth:`to_json` (path or JSON text).
+
+        Every key and value of the file and of the models inside it is checked first; a
+        missing or unknown key, a wrong type, or NaN/null where a number is needed raises
+        :class:`InputError` naming the file and the key path (``state.scores.tumor.state.coef``).
+        The cutoffs may be infinite (stored as ``"inf"``/``"-inf"``): a model without
+        discrimination puts every patient in one risk group.
+        """
         from radiomics_aln.nomogram import LogisticNomogram
         from radiomics_aln.score import RadScore
 
-        doc = load_model(source, "StudyModel")
-        state = doc["state"]
-        try:
-            scores = {roi: RadScore.from_json(json.dumps(d)) for roi, d in state["scores"].items()}
-            clin = LogisticNomogram.from_json(json.dumps(state["clinical_model"]))
-            comb = LogisticNomogram.from_json(json.dumps(state["combined_model"]))
-            return cls(state["rois"], scores, clin, comb, doc["params"])
-        except KeyError as exc:
-            raise InputError(f"model file lacks {exc}; it is not a complete StudyModel") from None
+        doc = load_model(source, "StudyModel", params=_SETTINGS_SCHEMA, state=_STATE_SCHEMA)
+        state, where = doc["state"], doc["origin"]
+        with rebuilding(doc):
+            rois = list(state["rois"])
+            if sorted(rois) != sorted(state["scores"]):
+                raise ValueError("state.rois and the keys of state.scores differ")
+            scores = {
+                roi: RadScore._from_doc(d, where, f"state.scores.{roi}")
+                for roi, d in state["scores"].items()
+            }
+            clin = LogisticNomogram._from_doc(
+                state["clinical_model"], where, "state.clinical_model"
+            )
+            comb = LogisticNomogram._from_doc(
+                state["combined_model"], where, "state.combined_model"
+            )
+            settings = dict(doc["params"])
+            for key in ("cutoff", "points_cutoff", "clinical_cutoff"):
+                settings[key] = number(settings[key])
+            return cls(rois, scores, clin, comb, settings)
+
+
+# What a StudyModel file holds (see radiomics_aln.io): the cutoffs may be "inf"/"-inf" (a model
+# without discrimination), never null; the models inside are checked by their own classes.
+_SETTINGS_SCHEMA = Record(
+    {
+        "outcome": STR,
+        "params": Union(STR, MapOf(ANY)),
+        "ring_mm": NUM,
+        "cutoff": NUM_OR_INF,
+        "points_cutoff": NUM_OR_INF,
+        "clinical_cutoff": NUM_OR_INF,
+        "?train_cohort": STR,
+        "?categorical": MapOf(ListOf(SCALAR)),
+    }
+)
+_STATE_SCHEMA = Record(
+    {
+        "rois": ListOf(STR),
+        "scores": MapOf(MapOf(ANY)),
+        "clinical_model": MapOf(ANY),
+        "combined_model": MapOf(ANY),
+    }
+)
 
 
 # --------------------------------------------------------------------------- helpers
