@@ -163,7 +163,7 @@ def load_params(params: str | os.PathLike | Mapping[str, Any] = "ultrasound_2d")
             raise InputError(f"params: settings file {path} does not exist")
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as exc:
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:  # not UTF-8: say so
             raise InputError(f"params: cannot read settings file {path}: {exc}") from exc
         source = str(path)
     else:

@@ -369,6 +369,19 @@ def test_config_path_that_is_a_folder(tmp_path):
         StudyConfig.from_yaml(tmp_path)
 
 
+@pytest.mark.parametrize(
+    ("content", "pattern"),
+    [("setting:\n  binWidth: 5\n".encode("utf-16"), r"cannot read settings file .*settings\.yaml"),
+     (b"", r"settings\.yaml\): expected a mapping")],
+    ids=["settings_utf16", "settings_empty"],
+)  # fmt: skip
+def test_bad_pyradiomics_settings_file(tmp_path, content, pattern):
+    path = tmp_path / "settings.yaml"
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=pattern):
+        ex.load_params(path)
+
+
 # --------------------------------------------------------------------------- manifest
 
 _HEADER = "case_id,cohort,outcome,tumor_image,tumor_mask\n"
@@ -393,7 +406,7 @@ MANIFESTS = [
 def test_bad_manifest_file(tmp_path, content, pattern):
     path = tmp_path / "manifest.csv"
     path.write_bytes(content)
-    with pytest.raises(ManifestError, match=pattern) as info:
+    with pytest.raises(ManifestError, match=f"(?s){pattern}") as info:
         read_manifest(path, check_files=False)
     assert str(path) in str(info.value)
 
