@@ -304,6 +304,38 @@ def test_standalone_score_and_nomogram_files_name_their_keys(fitted):
         LogisticNomogram.from_json(_edit(nomo_text, "state.points_scale", None))
 
 
+@pytest.fixture(scope="module")
+def icc_text():
+    from radiomics_aln.reliability import ICCFilter
+
+    rng = np.random.default_rng(3)
+    X = pd.DataFrame(rng.normal(size=(20, 3)), columns=["tumor__a", "tumor__b", "tumor__c"],
+                     index=[f"p{i}" for i in range(20)])  # fmt: skip
+    noise = pd.DataFrame(rng.normal(0, 0.1, X.shape), index=X.index, columns=X.columns)
+    return ICCFilter().fit(X, repeats={"reader2": X + noise, "repeat": X - noise}).to_json()
+
+
+ICC_EDITS = [
+    ("support_text", lambda t: _edit(t, "state.support.0", "yes"),
+     r"`state\.support\[0\]` must be true or false"),
+    ("support_short", lambda t: _edit(t, "state.support", [True]),
+     r"state\.support and state\.feature_names_in differ in length"),
+    ("nan_threshold", lambda t: _with_token(t, "params.threshold", "NaN"),
+     r"`params\.threshold` holds nan"),
+    ("unknown_param", lambda t: _edit(t, "params.alpha", 0.5),
+     r"`params` has unknown key\(s\) 'alpha'"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("edit", "pattern"), [e[1:] for e in ICC_EDITS], ids=[e[0] for e in ICC_EDITS])
+def test_bad_icc_filter_file(icc_text, edit, pattern):
+    from radiomics_aln.reliability import ICCFilter
+
+    assert ICCFilter.from_json(icc_text).support_.dtype == bool
+    with pytest.raises(InputError, match=pattern):
+        ICCFilter.from_json(edit(icc_text))
+
+
 def test_valid_model_round_trips(fitted, tmp_path):
     back = StudyModel.from_json(fitted.text)
     pd.testing.assert_frame_equal(back.predict(fitted.frame), fitted.model.predict(fitted.frame))
