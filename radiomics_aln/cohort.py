@@ -32,6 +32,7 @@ any other column                          a clinical variable (age, size_mm, mar
 from __future__ import annotations
 
 import csv
+import io
 import logging
 import math
 import re
@@ -360,6 +361,56 @@ class Manifest:
         return Manifest(keep, self.table.loc[ids], self.path, self.outcome_column)
 
 
+def _check_text(path: Path, sep: str) -> list[str]:
+    """Refuse a file that is not UTF-8 CSV text; list rows with more fields than the header.
+
+    pandas would read a UTF-16 file as an error deep in its parser, and a row with extra fields
+    by shifting it onto the index (the case id becomes the first extra value): both are
+    reported here, naming the line.
+    """
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ManifestError([f"cannot read the file: {exc.strerror or exc}"], path) from None
+    if not raw.strip():
+        raise ManifestError(["the file is empty (no header, no rows)"], path)
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise ManifestError(
+            ["the file is UTF-16 text; save it as UTF-8 (Excel: 'CSV UTF-8 (comma delimited)')"],
+            path,
+        )
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ManifestError(
+            [f"the file is not UTF-8 text: line {line} has the byte {raw[exc.start]:#04x}; save "
+             "it as UTF-8 (Excel: 'CSV UTF-8 (comma delimited)')"],
+            path,
+        ) from None  # fmt: skip
+    problems = []
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        problems.append(f"line {line}: the text holds a NUL byte (a binary or damaged file?)")
+        return problems
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    try:
+        header = next(reader, [])
+        bad = [(reader.line_num, len(row)) for row in reader if len(row) > len(header)]
+    except csv.Error:
+        return problems  # pandas reports the parse error with its own message
+    for line, n in bad[:20]:
+        problems.append(
+            f"line {line} has {n} fields, the header has {len(header)} (an unquoted "
+            f"{sep!r} inside a value?)"
+        )
+    if len(bad) > 20:
+        problems.append(f"... and {len(bad) - 20} more line(s) with more fields than the header")
+    if bad:  # pandas would shift these rows: nothing else can be checked reliably
+        raise ManifestError(problems, path)
+    return problems
+
+
 def _header(path: Path, sep: str) -> list[str]:
     with open(path, newline="", encoding="utf-8-sig") as fh:
         return next(csv.reader(fh, delimiter=sep), [])
@@ -443,10 +494,12 @@ def read_manifest(
     ((0.1, 0.2), 'p2.png')
     """
     path = Path(path).expanduser()
+    if path.is_dir():
+        raise ManifestError([f"{path} is a folder, not a manifest file"], path)
     if not path.is_file():
         raise ManifestError([f"manifest file not found: {path}"], path)
     base = Path(base_dir).expanduser() if base_dir is not None else path.parent
-    problems: list[str] = []
+    problems: list[str] = _check_text(path, sep)
 
     header = [h.strip() for h in _header(path, sep)]
     dupes = sorted({h for h in header if header.count(h) > 1})

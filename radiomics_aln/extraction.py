@@ -39,6 +39,7 @@ import pandas as pd
 import SimpleITK as sitk
 import yaml
 
+from radiomics_aln._validation import format_items
 from radiomics_aln._version import __version__
 from radiomics_aln.cohort import READERS
 from radiomics_aln.exceptions import (
@@ -71,7 +72,7 @@ ROI_NAMES: tuple[str, ...] = ("tumor", "peritumoral", "tumor_peritumoral", "ln")
 _TUMOR_GROUP_ROIS = ("tumor", "peritumoral", "tumor_peritumoral")
 _SEP = "__"  # between ROI and PyRadiomics name; PyRadiomics names never contain it
 _PARAMS_PACKAGE = "radiomics_aln.params"
-_CACHE_FORMAT = 1  # bump when the cache entry layout changes
+_CACHE_FORMAT = 2  # bump when the cache entry layout changes (2: entries carry a checksum)
 
 #: Columns of ``ExtractionResult.duplicates``: one row per pair of case ids whose images are
 #: byte-identical; ``conflict`` is True/False when both outcomes are known, else missing.
@@ -174,7 +175,7 @@ def load_params(params: str | os.PathLike | Mapping[str, Any] = "ultrasound_2d")
             raise InputError(f"params: settings file {path} does not exist")
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as exc:
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:  # not UTF-8: say so
             raise InputError(f"params: cannot read settings file {path}: {exc}") from exc
         source = str(path)
     else:
@@ -628,7 +629,47 @@ def _cache_file(cache_dir: Path, key: str) -> Path:
     return cache_dir / key[:2] / f"{key}.json"
 
 
-def _cache_read(cache_dir: Path | None, key: str) -> dict | None:
+def _values_checksum(values: Mapping[str, Any]) -> str:
+    """SHA-256 of an entry's values as JSON stores them (so a hand-edited value is detected)."""
+    text = json.dumps(values, sort_keys=True, separators=(",", ":"), allow_nan=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _cache_problem(entry: Any, key: str, roi: str | None) -> str | None:
+    """Why a cache entry cannot be used (None: it can).
+
+    An entry is trusted only when it is exactly what :func:`_cache_write` stores: its key and
+    ROI, a non-empty mapping of float features, a diagnostics mapping, and the checksum of those
+    values.
+    """
+    if not isinstance(entry, dict):
+        return f"it holds {type(entry).__name__ if entry is not None else 'null'}, not an entry"
+    missing = [k for k in _CACHE_KEYS if k not in entry]
+    if missing:
+        return f"it lacks {', '.join(missing)}"
+    if entry["key"] != key:
+        return "its key does not match its file name"
+    if roi is not None and entry["roi"] != roi:
+        return f"it holds ROI {entry['roi']!r}, not {roi!r}"
+    feats = entry["features"]
+    if not isinstance(feats, dict) or not feats:
+        return "its features are not a non-empty mapping"
+    bad = [k for k, v in feats.items() if not isinstance(v, float)]
+    if bad:
+        return f"feature {bad[0]!r} is {feats[bad[0]]!r}, not a float"
+    if not isinstance(entry["diagnostics"], dict):
+        return "its diagnostics are not a mapping"
+    values = {"features": feats, "diagnostics": entry["diagnostics"]}
+    if entry["checksum"] != _values_checksum(values):
+        return "its values do not match their checksum (edited or damaged)"
+    return None
+
+
+_CACHE_KEYS = ("key", "roi", "features", "diagnostics", "checksum")
+
+
+def _cache_read(cache_dir: Path | None, key: str, roi: str | None = None) -> dict | None:
+    """A validated cache entry, or None (absent, or damaged: then it is recomputed and rewritten)."""
     if cache_dir is None:
         return None
     path = _cache_file(cache_dir, key)
@@ -637,24 +678,36 @@ def _cache_read(cache_dir: Path | None, key: str) -> dict | None:
             entry = json.load(fh)
     except FileNotFoundError:
         return None
-    except (OSError, ValueError) as exc:  # unreadable entry: recompute it
-        logger.warning("ignoring unreadable cache entry %s: %s", path, exc)
+    except (OSError, ValueError, RecursionError) as exc:  # unreadable entry: recompute it
+        logger.warning("recomputing unreadable cache entry %s: %s", path, _message(exc))
         return None
-    if entry.get("key") != key or "features" not in entry:
+    problem = _cache_problem(entry, key, roi)
+    if problem is not None:
+        logger.warning("recomputing damaged cache entry %s: %s", path, problem)
         return None
     return entry
 
 
 def _cache_write(cache_dir: Path | None, key: str, entry: dict) -> None:
-    """Write atomically: a temporary file in the same folder, then os.replace."""
+    """Write atomically: a temporary file in the same folder, then os.replace.
+
+    The temporary file ends in ``.tmp``, never ``.json``, so nothing that lists entries
+    (``*.json``) sees a half-written one.
+    """
     if cache_dir is None:
         return
     path = _cache_file(cache_dir, key)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+    # the checksum is of the values as they read back from JSON (tuples become lists)
+    values = json.loads(
+        json.dumps({"features": entry["features"], "diagnostics": entry["diagnostics"]},
+                   allow_nan=True)
+    )  # fmt: skip
+    doc = {"key": key, **entry, "checksum": _values_checksum(values)}
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{key[:16]}-", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump({"key": key, **entry}, fh, allow_nan=True)
+            json.dump(doc, fh, allow_nan=True)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
@@ -1005,7 +1058,7 @@ def _prepare_task_keys(task: _Task) -> None:
                     (g.combine, g.min_area_mm2),
                 )  # fmt: skip
             task.keys[(reader, r)] = key
-            entry = _cache_read(task.cache_dir, key) if key is not None else None
+            entry = _cache_read(task.cache_dir, key, r) if key is not None else None
             if entry is not None:
                 task.cached[(reader, r)] = entry
 
@@ -1346,6 +1399,40 @@ def _failure_message(case_id: str, rec: Mapping[str, Any]) -> str:
     return f"case {case_id!r}, roi {rec['roi']!r}, {rec['reader']}{where}: {rec['error']}"
 
 
+def _union_columns(rois: Sequence[str], outcomes: list[list[dict]]) -> dict[str, list[str]]:
+    """Feature names of each ROI: the union over every record, never one record's names.
+
+    Order: the names of the (first) record with the most features, then any other name in the
+    order first seen -- the same for any case order of equal content and any n_jobs.
+    """
+    recs: dict[str, list[dict]] = {r: [] for r in rois}
+    for res in outcomes:
+        for rec in res:
+            if not rec["error"]:
+                recs[rec["roi"]].append(rec["features"])
+    order: dict[str, list[str]] = {}
+    for roi, feats in recs.items():
+        names = dict.fromkeys(max(feats, key=len)) if feats else {}
+        for f in feats:
+            names.update(dict.fromkeys(f))
+        order[roi] = list(names)
+    return order
+
+
+def _check_complete(rec: dict, columns: list[str]) -> dict:
+    """A record lacking features that other records of its ROI have becomes a failure."""
+    lacking = [c for c in columns if c not in rec["features"]]
+    if not lacking:
+        return rec
+    error = (
+        f"{len(lacking)} of the {len(columns)} features of this ROI are missing from its "
+        f"result, e.g. {format_items(lacking, 3)}; PyRadiomics leaves out a filtered image "
+        "(LoG sigma, wavelet level) too large for a small ROI's cropped image -- raise "
+        "padDistance in the settings or drop that sigma/level"
+    )
+    return {**rec, "features": {}, "error": error}
+
+
 def _assemble(case_ids, rois, repeat_readers, tasks, outcomes, missing, errors, data):
     failures = list(missing)
     if errors == "raise" and failures:
@@ -1355,23 +1442,25 @@ def _assemble(case_ids, rois, repeat_readers, tasks, outcomes, missing, errors, 
         r: {} for r in ("reader1", *repeat_readers)
     }
     diag_reader: dict[str, dict[str, dict[str, Any]]] = {r: {} for r in per_reader}
-    column_order: dict[str, list[str]] = {r: [] for r in rois}
+    column_order = _union_columns(rois, outcomes)
     nonfinite = []
     n_cached = n_computed = 0
     for task, res in zip(tasks, outcomes, strict=True):
         cid = task.group.case_id
         for rec in res:
+            if not rec["error"]:
+                n_cached += rec["cached"]
+                n_computed += not rec["cached"]
+                rec = _check_complete(rec, column_order[rec["roi"]])
             if rec["error"]:
                 failures.append({"case_id": cid, "roi": rec["roi"], "reader": rec["reader"],
                                  "file": rec["file"], "error": rec["error"]})  # fmt: skip
+                if errors == "raise":
+                    raise ExtractionError(_failure_message(cid, failures[-1]))
                 continue
-            n_cached += rec["cached"]
-            n_computed += not rec["cached"]
             roi_name = rec["roi"]
             row = per_reader[rec["reader"]].setdefault(cid, {})
             drow = diag_reader[rec["reader"]].setdefault(cid, {})
-            if not column_order[roi_name]:
-                column_order[roi_name] = list(rec["features"])
             for name, value in rec["features"].items():
                 row[f"{roi_name}{_SEP}{name}"] = value
                 if not math.isfinite(value):

@@ -36,7 +36,23 @@ from radiomics_aln.exceptions import (
     SmallSampleWarning,
     StatisticalWarning,
 )
-from radiomics_aln.io import dump_model, load_model
+from radiomics_aln.io import (
+    ANY,
+    BOOL,
+    CUTOFF,
+    INT,
+    NUM,
+    NUM_OR_NULL,
+    SCALAR,
+    STR,
+    ListOf,
+    MapOf,
+    Record,
+    dump_model,
+    load_model,
+    number,
+    rebuilding,
+)
 from radiomics_aln.metrics import youden_threshold
 
 __all__ = [
@@ -1653,9 +1669,9 @@ class LogisticNomogram(ClassifierMixin, BaseEstimator):
             "predictor_ranges": {k: list(v) for k, v in self.predictor_ranges_.items()},
             "lp_at": self._lp_at,
             "total_ticks": self._total_ticks,
-            # as text: a cutoff of a model without discrimination can be +/-inf (not JSON)
-            "youden_cutoff": repr(self.youden_cutoff_),
-            "youden_points_cutoff": repr(self.youden_points_cutoff_),
+            # a cutoff of a model without discrimination can be +/-inf: stored as "inf"/"-inf"
+            "youden_cutoff": self.youden_cutoff_,
+            "youden_points_cutoff": self.youden_points_cutoff_,
             "youden_sensitivity": self.youden_sensitivity_,
             "youden_specificity": self.youden_specificity_,
             "elimination_steps": self.elimination_steps_.to_dict(orient="list"),
@@ -1673,13 +1689,40 @@ class LogisticNomogram(ClassifierMixin, BaseEstimator):
 
     @classmethod
     def from_json(cls, source: str | os.PathLike[str]) -> LogisticNomogram:
-        """Rebuild a fitted nomogram written by :meth:`to_json` (a path or the JSON text)."""
-        doc = load_model(source, "LogisticNomogram")
+        """Rebuild a fitted nomogram written by :meth:`to_json` (a path or the JSON text).
+
+        Every key and value is checked first: a missing or unknown key, a wrong type, or a null
+        or NaN where a finite number is needed raises :class:`InputError` naming the key. Only
+        the Youden cutoffs may be infinite (stored as ``"inf"``/``"-inf"``).
+        """
+        return cls._from_doc(source)
+
+    @classmethod
+    def _from_doc(cls, source: Any, where: str | None = None, prefix: str = "") -> LogisticNomogram:
+        params = Record({k: ANY if k == "reference_levels" else SCALAR for k in cls().get_params()})
+        doc = load_model(source, "LogisticNomogram", params=params, state=_STATE_SCHEMA,
+                         where=where, prefix=prefix)  # fmt: skip
+        with rebuilding(doc, prefix):
+            return cls._rebuild(doc)
+
+    @classmethod
+    def _rebuild(cls, doc: dict[str, Any]) -> LogisticNomogram:
         st = doc["state"]
         obj = cls(**doc["params"])
-
-        def f(v: Any) -> float:
-            return np.nan if v is None else float(v)
+        f = number
+        k = len(st["coef"]["names"])
+        if len(st["coef"]["values"]) != k:
+            raise ValueError("state.coef.names and state.coef.values differ in length")
+        if len(st["cov"]) != k + 1 or any(len(row) != k + 1 for row in st["cov"]):
+            raise ValueError(f"state.cov is not a {k + 1} x {k + 1} matrix")
+        terms = {t["name"] for t in st["terms"]}
+        if set(st["axes"]) != terms:
+            raise ValueError("state.axes is not keyed by exactly the names of state.terms")
+        for name, axis in st["axes"].items():
+            if len(axis["values"]) != len(axis["points"]) or len(axis["contrib"]) != len(
+                axis["points"]
+            ):
+                raise ValueError(f"state.axes.{name}: values, contrib and points differ in length")
 
         obj.outcome_ = st["outcome"]
         obj.candidate_predictors_ = list(st["candidate_predictors"])
@@ -1708,7 +1751,7 @@ class LogisticNomogram(ClassifierMixin, BaseEstimator):
         }
         obj._lp_at = np.asarray(st["lp_at"], dtype=float)
         obj._total_ticks = np.asarray(st["total_ticks"], dtype=float)
-        obj.youden_cutoff_ = float(st["youden_cutoff"])  # float() parses repr(), also "inf"
+        obj.youden_cutoff_ = float(st["youden_cutoff"])  # float() parses "inf" and "-inf"
         obj.youden_points_cutoff_ = float(st["youden_points_cutoff"])
         obj.youden_sensitivity_ = float(st["youden_sensitivity"])
         obj.youden_specificity_ = float(st["youden_specificity"])
@@ -1865,3 +1908,50 @@ def _fmt(v: Any) -> str:
         return v
     v = float(v)
     return f"{v:.0f}" if float(v).is_integer() else f"{v:g}"
+
+
+# What a LogisticNomogram file's ``state`` holds (see radiomics_aln.io): the numbers used to
+# predict and to draw must be finite; only the Youden cutoffs may be "inf"/"-inf".
+_STATE_SCHEMA = Record(
+    {
+        "outcome": STR,
+        "candidate_predictors": ListOf(STR),
+        "terms": ListOf(
+            Record({"name": STR, "kind": STR, "levels": ListOf(SCALAR), "reference": SCALAR})
+        ),
+        "intercept": NUM,
+        "coef": Record({"names": ListOf(STR), "values": ListOf(NUM)}),
+        "cov": ListOf(ListOf(NUM)),
+        "loglik": NUM_OR_NULL,
+        "aic": NUM_OR_NULL,
+        "c_index": NUM_OR_NULL,
+        "n": INT,
+        "n_events": INT,
+        "axes": MapOf(
+            Record(
+                {
+                    "values": ListOf(SCALAR),
+                    "contrib": ListOf(NUM),
+                    "discrete": BOOL,
+                    "kind": STR,
+                    "points": ListOf(NUM),
+                    "min_contrib": NUM,
+                }
+            )
+        ),
+        "points_scale": NUM,
+        "points_intercept": NUM,
+        "lp_range": ListOf(NUM, length=2),
+        "predictor_ranges": MapOf(ListOf(NUM, length=2)),
+        "lp_at": ListOf(NUM),
+        "total_ticks": ListOf(NUM),
+        "youden_cutoff": CUTOFF,
+        "youden_points_cutoff": CUTOFF,
+        "youden_sensitivity": NUM_OR_NULL,
+        "youden_specificity": NUM_OR_NULL,
+        # informational tables: columns of numbers (null: NaN, "inf") or text
+        "elimination_steps": MapOf(ListOf(SCALAR)),
+        "step_coefficients": MapOf(ListOf(SCALAR)),
+        "summary": MapOf(ListOf(SCALAR), nullable=True),
+    }
+)

@@ -34,7 +34,17 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from radiomics_aln._validation import format_items
 from radiomics_aln.exceptions import InputError
-from radiomics_aln.io import dump_model, load_model
+from radiomics_aln.io import (
+    BOOL,
+    SCALAR,
+    STR,
+    ListOf,
+    MapOf,
+    Record,
+    dump_model,
+    load_model,
+    rebuilding,
+)
 
 __all__ = [
     "ICC_FORMS",
@@ -1131,10 +1141,24 @@ class ICCFilter(SelectorMixin, BaseEstimator):
 
     @classmethod
     def from_json(cls, source: str | os.PathLike[str]) -> ICCFilter:
-        """Load a filter saved by :meth:`to_json` (a path or the JSON text)."""
-        doc = load_model(source, "ICCFilter")
+        """Load a filter saved by :meth:`to_json` (a path or the JSON text).
+
+        Every key and value is checked first: a missing or unknown key or a wrong type raises
+        :class:`InputError` naming the key.
+        """
+        params = Record({k: SCALAR for k in cls().get_params()})
+        doc = load_model(source, "ICCFilter", params=params, state=_STATE_SCHEMA)
+        with rebuilding(doc):
+            return cls._rebuild(doc)
+
+    @classmethod
+    def _rebuild(cls, doc: dict[str, Any]) -> ICCFilter:
         obj = cls(**doc["params"])
         state = doc["state"]
+        if len(state["support"]) != len(state["feature_names_in"]):
+            raise ValueError("state.support and state.feature_names_in differ in length")
+        if sorted(state["icc"]) != sorted(state["icc_columns"]):
+            raise ValueError("state.icc is not keyed by exactly state.icc_columns")
         obj.feature_names_in_ = np.asarray(state["feature_names_in"], dtype=object)
         obj.n_features_in_ = len(obj.feature_names_in_)
         obj.support_ = np.asarray(state["support"], dtype=bool)
@@ -1154,6 +1178,19 @@ class ICCFilter(SelectorMixin, BaseEstimator):
         obj.icc_ = table
         obj.selected_features_ = obj.feature_names_in_[obj.support_]
         return obj
+
+
+# What an ICCFilter file's ``state`` holds (see radiomics_aln.io); the ICC table's numbers may be
+# null (NaN) or "inf" (an F ratio with no residual variance).
+_STATE_SCHEMA = Record(
+    {
+        "feature_names_in": ListOf(STR),
+        "support": ListOf(BOOL),
+        "comparisons": ListOf(STR),
+        "icc_columns": ListOf(STR),
+        "icc": MapOf(ListOf(SCALAR)),
+    }
+)
 
 
 # --------------------------------------------------------------------------------------------

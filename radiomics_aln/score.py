@@ -33,7 +33,23 @@ from radiomics_aln.exceptions import (
     SmallSampleWarning,
     StatisticalWarning,
 )
-from radiomics_aln.io import dump_model, load_model
+from radiomics_aln.io import (
+    BOOL,
+    INT,
+    NUM,
+    NUM_NULL_INF,
+    NUM_OR_NULL,
+    SCALAR,
+    STR,
+    STR_OR_NULL,
+    ListOf,
+    MapOf,
+    Record,
+    dump_model,
+    load_model,
+    number,
+    rebuilding,
+)
 from radiomics_aln.selection import RedundancyFilter, UnivariateFilter, _binary_outcome
 
 __all__ = ["RadScore"]
@@ -760,11 +776,31 @@ class RadScore(TransformerMixin, BaseEstimator):
 
     @classmethod
     def from_json(cls, source: str | os.PathLike[str]) -> RadScore:
-        """Rebuild a fitted score from :meth:`to_json` output (path or text)."""
-        doc = load_model(source, "RadScore")
+        """Rebuild a fitted score from :meth:`to_json` output (path or text).
+
+        Every key and value is checked first: a missing or unknown key, a wrong type, or a null
+        or NaN where a finite number is needed raises :class:`InputError` naming the key.
+        """
+        return cls._from_doc(source)
+
+    @classmethod
+    def _from_doc(cls, source: Any, where: str | None = None, prefix: str = "") -> RadScore:
+        params = Record({k: SCALAR for k in cls().get_params()})
+        doc = load_model(source, "RadScore", params=params, state=_STATE_SCHEMA, where=where,
+                         prefix=prefix)  # fmt: skip
+        with rebuilding(doc, prefix):
+            return cls._rebuild(doc)
+
+    @classmethod
+    def _rebuild(cls, doc: dict[str, Any]) -> RadScore:
         st = doc["state"]
         obj = cls(**doc["params"])
         names = list(st["feature_names_in"])
+        for key in ("mean", "scale", "coef"):
+            if list(st[key]) != names:
+                raise ValueError(f"state.{key} is not keyed by exactly state.feature_names_in")
+        if any(v <= 0 for v in st["scale"].values()):
+            raise ValueError("state.scale holds a value <= 0")
         obj._names_ = names
         if st.get("has_feature_names", True):
             obj.feature_names_in_ = np.asarray(names, dtype=object)
@@ -775,13 +811,9 @@ class RadScore(TransformerMixin, BaseEstimator):
         obj.intercept_ = float(st["intercept"])
         obj.coef_original_ = (obj.coef_ / obj.scale_).rename("coef_original")
         obj.intercept_original_ = float(obj.intercept_ - (obj.coef_ * obj.mean_ / obj.scale_).sum())
-
-        def _num(v: Any) -> float:
-            return float("nan") if v is None else float(v)
-
-        obj.lambda_ = _num(st["lambda"])
-        obj.lambda_min_ = _num(st["lambda_min"])
-        obj.lambda_1se_ = _num(st["lambda_1se"])
+        obj.lambda_ = number(st["lambda"])
+        obj.lambda_min_ = number(st["lambda_min"])
+        obj.lambda_1se_ = number(st["lambda_1se"])
         obj.dropped_constant_ = list(st["dropped_constant"])
         obj.candidate_features_ = list(st["candidate_features"])
         obj.selected_features_ = list(st["selected_features"])
@@ -804,7 +836,8 @@ class RadScore(TransformerMixin, BaseEstimator):
         if cvr is None:
             obj.cv_results_ = None
         else:
-            frame = pd.DataFrame(cvr["data"], columns=cvr["columns"]).astype(float)
+            data = [[number(v) for v in row] for row in cvr["data"]]
+            frame = pd.DataFrame(data, columns=cvr["columns"]).astype(float)
             frame["n_nonzero"] = frame["n_nonzero"].astype(int)
             frame.attrs.update(
                 measure=st["cv_measure"], lambda_min=obj.lambda_min_, lambda_1se=obj.lambda_1se_
@@ -822,3 +855,34 @@ class RadScore(TransformerMixin, BaseEstimator):
         tags.classifier_tags = ClassifierTags(multi_class=False)
         tags.transformer_tags.preserves_dtype = ["float64"]  # the score is always float64
         return tags
+
+
+# What a RadScore file's ``state`` holds (see radiomics_aln.io): the numbers used to compute the
+# score must be finite; the CV table may hold null (NaN) and "inf".
+_STATE_SCHEMA = Record(
+    {
+        "feature_names_in": ListOf(STR),
+        "?has_feature_names": BOOL,
+        "mean": MapOf(NUM),
+        "scale": MapOf(NUM),
+        "coef": MapOf(NUM),
+        "intercept": NUM,
+        "lambda": NUM_OR_NULL,
+        "lambda_min": NUM_OR_NULL,
+        "lambda_1se": NUM_OR_NULL,
+        "dropped_constant": ListOf(STR),
+        "candidate_features": ListOf(STR),
+        "selected_features": ListOf(STR),
+        "foldid": ListOf(INT, nullable=True),
+        "n_train": INT,
+        "n_events": INT,
+        "path_lambda": ListOf(NUM),
+        "path_intercept": ListOf(NUM),
+        "path_coef": ListOf(ListOf(NUM)),
+        "cv_results": Record(
+            {"columns": ListOf(STR), "index": ListOf(SCALAR), "data": ListOf(ListOf(NUM_NULL_INF))},
+            nullable=True,
+        ),
+        "?cv_measure": STR_OR_NULL,
+    }
+)

@@ -37,7 +37,7 @@ import math
 import os
 import re
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,7 +54,22 @@ from radiomics_aln.exceptions import (
     SeparationError,
     StatisticalWarning,
 )
-from radiomics_aln.io import dump_model, load_model, to_jsonable
+from radiomics_aln.io import (
+    ANY,
+    NUM,
+    NUM_OR_INF,
+    SCALAR,
+    STR,
+    ListOf,
+    MapOf,
+    Record,
+    Union,
+    dump_model,
+    load_model,
+    number,
+    rebuilding,
+    to_jsonable,
+)
 
 __all__ = [
     "ICCSettings",
@@ -311,6 +326,7 @@ class StudyConfig:
                 )
             data[key] = kind(**value)
         cfg = cls(**data)
+        cfg._check_types()
         if base_dir is not None and cfg.manifest is not None:
             path = Path(cfg.manifest)
             if not path.is_absolute():
@@ -324,20 +340,31 @@ class StudyConfig:
 
     @classmethod
     def from_yaml(cls, path: str | os.PathLike) -> StudyConfig:
-        """Read a YAML configuration file (see ``docs/user_guide.md`` for a full example)."""
-        import yaml
+        """Read a YAML configuration file (see ``docs/user_guide.md`` for a full example).
 
+        Raises
+        ------
+        InputError
+            Naming the file and the key: not a file, empty, not UTF-8, not valid YAML, a key
+            given twice, not a mapping, an unknown key, a value of the wrong type or range.
+        """
         path = Path(path)
+        if path.is_dir():
+            raise InputError(f"configuration file {path} is a folder, not a file")
         if not path.is_file():
             raise InputError(f"configuration file {path} does not exist")
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise InputError(f"configuration file {path} is not valid YAML: {exc}") from None
+        data = _read_yaml(path, "configuration file")
+        if data is None:
+            raise InputError(
+                f"configuration file {path} is empty; write at least `manifest:` and `outcome:` "
+                "(see `radiomics-aln init`)"
+            )
         try:
             return cls.from_dict(data, base_dir=path.parent)
+        except InputError as exc:
+            raise InputError(f"{path}: {exc}") from None
         except TypeError as exc:  # wrong types inside nested settings
-            raise InputError(f"configuration file {path}: {exc}") from None
+            raise InputError(f"{path}: {exc}") from None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain mapping (JSON/YAML-ready) of every setting."""
@@ -362,8 +389,54 @@ class StudyConfig:
             rois = [r.strip() for r in rois.split(",") if r.strip()]
         return list(rois)
 
+    def _check_types(self) -> None:
+        """Each setting has the documented type (YAML turns typos into other types silently)."""
+
+        def need(ok: bool, name: str, what: str, value: Any) -> None:
+            if not ok:
+                raise InputError(f"{name} must be {what}, got {value!r}")
+
+        def is_num(v: Any) -> bool:
+            return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+
+        def is_int(v: Any) -> bool:
+            return isinstance(v, int) and not isinstance(v, bool)
+
+        def str_list(v: Any) -> bool:
+            return isinstance(v, list | tuple) and all(isinstance(x, str) for x in v)
+
+        for name in ("manifest", "cache_dir"):
+            value = getattr(self, name)
+            need(value is None or isinstance(value, str | os.PathLike), name, "a path", value)
+        for name in ("outcome", "train_cohort", "title"):
+            need(isinstance(getattr(self, name), str), name, "a text", getattr(self, name))
+        need(self.test_cohorts is None or str_list(self.test_cohorts), "test_cohorts",
+             "a list of cohort names or null", self.test_cohorts)  # fmt: skip
+        need(isinstance(self.cohort_labels, Mapping), "cohort_labels",
+             "a mapping of cohort to display name", self.cohort_labels)  # fmt: skip
+        need(isinstance(self.rois, str) or str_list(self.rois), "rois",
+             "a list of ROI names or a variant name", self.rois)  # fmt: skip
+        need(is_num(self.ring_mm), "ring_mm", "a finite number of mm", self.ring_mm)
+        need(isinstance(self.params, str | Mapping), "params",
+             "a settings name, a YAML path or a mapping", self.params)  # fmt: skip
+        need(is_int(self.random_state), "random_state", "a whole number", self.random_state)
+        need(is_int(self.n_jobs), "n_jobs", "a non-zero whole number", self.n_jobs)
+        icc, nomo = self.icc, self.nomogram
+        need(isinstance(icc.enabled, bool), "icc.enabled", "true or false", icc.enabled)
+        need(is_num(icc.threshold), "icc.threshold", "a number in (0, 1]", icc.threshold)
+        need(isinstance(icc.form, str), "icc.form", "an ICC form such as ICC2", icc.form)
+        for name in ("screen_p", "p_remove"):
+            value = getattr(nomo, name)
+            need(is_num(value), f"nomogram.{name}", "a number in (0, 1]", value)
+        need(is_int(nomo.hl_groups) and nomo.hl_groups >= 2, "nomogram.hl_groups",
+             "a whole number >= 2", nomo.hl_groups)  # fmt: skip
+        t = nomo.dca_thresholds
+        need(isinstance(t, list | tuple) and len(t) == 3 and all(is_num(v) for v in t),
+             "nomogram.dca_thresholds", "[start, stop, step] with 0 < start < stop < 1", t)  # fmt: skip
+
     def validate(self) -> StudyConfig:
         """Check every setting; raise :class:`InputError` naming the first bad one."""
+        self._check_types()
         rois = self.roi_list()
         bad = [r for r in rois if r not in _ROI_NAMES]
         if bad or not rois:
@@ -450,6 +523,54 @@ class StudyConfig:
     def dca_grid(self) -> np.ndarray:
         start, stop, step = (float(v) for v in self.nomogram.dca_thresholds)
         return np.round(np.arange(start, stop + step / 2, step), 10)
+
+
+def _read_yaml(path: Path, what: str) -> Any:
+    """Parse a UTF-8 YAML file; a key given twice in one mapping is an error (YAML keeps the last).
+
+    Raises :class:`InputError` naming the file (and line) for every way the file can be bad.
+    """
+    import yaml
+
+    class _Loader(yaml.SafeLoader):
+        pass
+
+    def mapping(loader: Any, node: Any, deep: bool = False) -> Any:
+        seen: set = set()
+        for key_node, _ in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            if not isinstance(key, Hashable):
+                continue  # YAML's own error follows in construct_mapping
+            if key in seen:
+                raise InputError(
+                    f"{what} {path}: line {key_node.start_mark.line + 1}: the key {key!r} is "
+                    "given twice in one mapping (YAML would silently keep the last)"
+                )
+            seen.add(key)
+        return loader.construct_mapping(node, deep=deep)
+
+    _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        hint = " (it looks like UTF-16)" if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
+        raise InputError(
+            f"{what} {path} is not UTF-8 text{hint}: line {line} has the byte "
+            f"{raw[exc.start]:#04x}; save it as UTF-8"
+        ) from None
+    if "\x00" in text:
+        raise InputError(f"{what} {path} is not UTF-8 text (it holds NUL bytes); save it as UTF-8")
+    try:
+        return yaml.load(text, Loader=_Loader)  # a SafeLoader subclass: builds plain data only
+    except yaml.YAMLError as exc:
+        raise InputError(f"{what} {path} is not valid YAML: {exc}") from None
+    except RecursionError:
+        raise InputError(f"{what} {path} is nested too deeply") from None
 
 
 #: Patients of ``radiomics-aln demo``: large enough for stable AUCs in every test cohort, small
@@ -670,19 +791,61 @@ class StudyModel:
 
     @classmethod
     def from_json(cls, source: str | os.PathLike) -> StudyModel:
-        """Load a model written by :meth:`to_json` (path or JSON text)."""
+        """Load a model written by :meth:`to_json` (path or JSON text).
+
+        Every key and value of the file and of the models inside it is checked first; a
+        missing or unknown key, a wrong type, or NaN/null where a number is needed raises
+        :class:`InputError` naming the file and the key path (``state.scores.tumor.state.coef``).
+        The cutoffs may be infinite (stored as ``"inf"``/``"-inf"``): a model without
+        discrimination puts every patient in one risk group.
+        """
         from radiomics_aln.nomogram import LogisticNomogram
         from radiomics_aln.score import RadScore
 
-        doc = load_model(source, "StudyModel")
-        state = doc["state"]
-        try:
-            scores = {roi: RadScore.from_json(json.dumps(d)) for roi, d in state["scores"].items()}
-            clin = LogisticNomogram.from_json(json.dumps(state["clinical_model"]))
-            comb = LogisticNomogram.from_json(json.dumps(state["combined_model"]))
-            return cls(state["rois"], scores, clin, comb, doc["params"])
-        except KeyError as exc:
-            raise InputError(f"model file lacks {exc}; it is not a complete StudyModel") from None
+        doc = load_model(source, "StudyModel", params=_SETTINGS_SCHEMA, state=_STATE_SCHEMA)
+        state, where = doc["state"], doc["origin"]
+        with rebuilding(doc):
+            rois = list(state["rois"])
+            if sorted(rois) != sorted(state["scores"]):
+                raise ValueError("state.rois and the keys of state.scores differ")
+            scores = {
+                roi: RadScore._from_doc(d, where, f"state.scores.{roi}")
+                for roi, d in state["scores"].items()
+            }
+            clin = LogisticNomogram._from_doc(
+                state["clinical_model"], where, "state.clinical_model"
+            )
+            comb = LogisticNomogram._from_doc(
+                state["combined_model"], where, "state.combined_model"
+            )
+            settings = dict(doc["params"])
+            for key in ("cutoff", "points_cutoff", "clinical_cutoff"):
+                settings[key] = number(settings[key])
+            return cls(rois, scores, clin, comb, settings)
+
+
+# What a StudyModel file holds (see radiomics_aln.io): the cutoffs may be "inf"/"-inf" (a model
+# without discrimination), never null; the models inside are checked by their own classes.
+_SETTINGS_SCHEMA = Record(
+    {
+        "outcome": STR,
+        "params": Union(STR, MapOf(ANY)),
+        "ring_mm": NUM,
+        "cutoff": NUM_OR_INF,
+        "points_cutoff": NUM_OR_INF,
+        "clinical_cutoff": NUM_OR_INF,
+        "?train_cohort": STR,
+        "?categorical": MapOf(ListOf(SCALAR)),
+    }
+)
+_STATE_SCHEMA = Record(
+    {
+        "rois": ListOf(STR),
+        "scores": MapOf(MapOf(ANY)),
+        "clinical_model": MapOf(ANY),
+        "combined_model": MapOf(ANY),
+    }
+)
 
 
 # --------------------------------------------------------------------------- helpers

@@ -50,7 +50,7 @@ def test_bad_config_key_one_line_error_and_debug_traceback(tmp_path, capsys):
     cfg.write_text("outcom: aln\n")
     assert main(["evaluate", str(cfg)]) == 1
     err = capsys.readouterr().err
-    assert "error: unknown configuration key(s): outcom" in err
+    assert "study.yaml: unknown configuration key(s): outcom" in err  # names the file
     assert "Traceback" not in err
     assert "--debug" in err
     from radiomics_aln.exceptions import InputError

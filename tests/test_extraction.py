@@ -388,7 +388,7 @@ def test_cache_warm_rerun_and_settings_change(tmp_path):
     assert (changed.n_computed, changed.n_cached) == (3, 0)
     assert not np.array_equal(changed.features.values, cold.features.values)
     # entries are whole JSON files (no temporaries left behind)
-    assert not list(tmp_path.rglob(".tmp-*"))
+    assert not list(tmp_path.rglob("*.tmp"))
 
 
 def _write_case_files(folder: Path, n: int) -> list[dict]:
@@ -408,6 +408,12 @@ def _write_case_files(folder: Path, n: int) -> list[dict]:
     return cases
 
 
+def _cache_entries(cache: Path) -> list[Path]:
+    """Finished cache entries only: ``<2 hex>/<64 hex>.json`` (the writer's temporary files are
+    ``.<hex>-<random>.tmp``; counting them too made this test race with the writer)."""
+    return [p for p in cache.glob("??/*.json") if re.fullmatch(r"[0-9a-f]{64}\.json", p.name)]
+
+
 @pytest.mark.slow
 def test_resume_after_killing_a_run_part_way(tmp_path):
     cases = _write_case_files(tmp_path, 6)
@@ -422,13 +428,13 @@ def test_resume_after_killing_a_run_part_way(tmp_path):
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
-            if len(list(cache.rglob("*.json"))) >= 2 or proc.poll() is not None:
+            if len(_cache_entries(cache)) >= 2 or proc.poll() is not None:
                 break
             time.sleep(0.05)
     finally:
         proc.kill()
         proc.wait()
-    done = len(list(cache.rglob("*.json")))
+    done = len(_cache_entries(cache))
     assert 1 <= done < 6, "the run should have been killed part-way"
     resumed = ex.extract_features(cases, rois=("tumor",), cache_dir=cache)
     assert (resumed.n_cached, resumed.n_computed) == (done, 6 - done)

@@ -36,8 +36,8 @@ def test_round_trip_through_file(tmp_path):
     assert load_model(text)["type"] == "Dummy"
 
 
-def test_non_finite_numbers_become_null():
-    assert to_jsonable([np.nan, np.inf, 1.0]) == [None, None, 1.0]
+def test_nan_becomes_null_and_infinity_text():
+    assert to_jsonable([np.nan, np.inf, -np.inf, 1.0]) == [None, "inf", "-inf", 1.0]
     text = dump_model("Dummy", {}, {"x": float("nan")})
     assert json.loads(text)["state"]["x"] is None
 
