@@ -58,6 +58,7 @@ from radiomics_aln.io import (
     ANY,
     NUM,
     NUM_OR_INF,
+    NUM_OR_NULL,
     SCALAR,
     STR,
     ListOf,
@@ -836,6 +837,8 @@ _SETTINGS_SCHEMA = Record(
         "clinical_cutoff": NUM_OR_INF,
         "?train_cohort": STR,
         "?categorical": MapOf(ListOf(SCALAR)),
+        "?mask_combine": STR,
+        "?min_area_mm2": NUM_OR_NULL,
     }
 )
 _STATE_SCHEMA = Record(
