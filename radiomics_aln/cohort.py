@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from radiomics_aln._validation import format_items
+from radiomics_aln._validation import SPACING_RANGE_MM, _check_spacing_range_arg, format_items
 from radiomics_aln.exceptions import InputError, ManifestError
 
 __all__ = ["READERS", "REPEAT_READERS", "Case", "Manifest", "read_manifest"]
@@ -395,7 +395,7 @@ def read_manifest(
     base_dir: str | Path | None = None,
     check_files: bool = True,
     sep: str = ",",
-    spacing_range: tuple[float, float] | None = (0.005, 2.0),
+    spacing_range: tuple[float, float] | None = SPACING_RANGE_MM,
 ) -> Manifest:
     """Read and check a cohort manifest CSV.
 
@@ -416,8 +416,8 @@ def read_manifest(
     sep : str, default ","
         Field separator (``"\\t"`` for TSV, ``";"`` for some European spreadsheet exports;
         multiple masks in one cell are then still joined by ``;`` only if quoted).
-    spacing_range : (float, float) or None, default (0.005, 2.0)
-        Plausible mm per pixel (:data:`radiomics_aln.roi.SPACING_RANGE_MM`); a ``spacing`` or
+    spacing_range : (float, float) or None, default :data:`radiomics_aln.roi.SPACING_RANGE_MM`
+        Plausible mm per pixel, (0.005, 2.0); a ``spacing`` or
         ``ln_spacing`` outside it is a problem (usually a unit error: cm, µm or dpi). None
         disables the check; pass the same value to
         :func:`~radiomics_aln.extraction.extract_features`.
@@ -460,8 +460,6 @@ def read_manifest(
     >>> manifest["p2"].spacing, manifest["p2"].tumor_image.name
     ((0.1, 0.2), 'p2.png')
     """
-    from radiomics_aln.roi import _check_spacing_range_arg
-
     limits = _check_spacing_range_arg(spacing_range)
     path = Path(path).expanduser()
     if not path.is_file():

@@ -410,7 +410,8 @@ def _bin_problem(extractor, img: sitk.Image, msk: sitk.Image, limits) -> str | N
 
     ``img``/``msk`` are what PyRadiomics extracts from (after its normalisation and
     resampling). The count is PyRadiomics' own: ``binCount``, or for a bin width ``W``
-    ``floor(max / W) - floor(min / W) + 1`` (radiomics.imageoperations.getBinEdges).
+    ``floor(max / W) - floor(min / W) + 1``: the highest grey level after
+    ``radiomics.imageoperations.binImage`` (the matrices of the texture classes are that size).
     """
     if limits is None or "Original" not in extractor.enabledImagetypes:
         return None
@@ -1027,7 +1028,8 @@ def _run_task(task: _Task) -> list[dict]:
         else:
             res = computed[rk]
             if isinstance(res, IntensityError):  # our check, before PyRadiomics computed
-                record(reader, roi_name, file=file, error=_message(res), exc=res)
+                error = f"image {_describe(g.image)}: {_message(res)}"
+                record(reader, roi_name, file=file, error=error, exc=res)
                 continue
             if isinstance(res, Exception):
                 record(reader, roi_name, file=file, error=f"PyRadiomics: {_message(res)}")
@@ -1325,7 +1327,7 @@ def extract_features(
             raise InputError(f"extra: names must be non-empty strings without {_SEP!r}: {name!r}")
         if not callable(fn):
             raise InputError(f"extra[{name!r}] is not callable")
-    from radiomics_aln.roi import _check_ring_width, _check_spacing_range_arg
+    from radiomics_aln._validation import _check_ring_width, _check_spacing_range_arg
 
     ring_mm = _check_ring_width(ring_mm, "ring_mm")
     limits = _check_spacing_range_arg(spacing_range)

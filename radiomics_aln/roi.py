@@ -43,6 +43,12 @@ import numpy as np
 import SimpleITK as sitk
 from scipy import ndimage
 
+from radiomics_aln._validation import (
+    MAX_RING_MM,
+    SPACING_RANGE_MM,
+    _check_ring_width,
+    _check_spacing_range_arg,
+)
 from radiomics_aln.exceptions import CoverageWarning, GeometryError, InputError, SpacingError
 
 __all__ = [
@@ -77,12 +83,6 @@ _LUMA = (299, 587, 114)
 
 # Spacing sources after which mm operations are allowed.
 _KNOWN = {"header", "argument", "dicom_us_region", "dicom_pixel_spacing", "pixel", "image"}
-
-#: Plausible pixel spacing of 2D ultrasound, mm per pixel (both ends allowed). Outside it a
-#: spacing is taken for a unit error; pass ``spacing_range=`` to override.
-SPACING_RANGE_MM: tuple[float, float] = (0.005, 2.0)
-#: Widest peritumoral ring accepted, mm (published rings are 2-10 mm).
-MAX_RING_MM: float = 50.0
 
 # Tolerances for comparing grids (see _check_same_grid).
 _SPACING_RTOL = 1e-4
@@ -153,24 +153,6 @@ def spacing_source(image: sitk.Image) -> str:
     return "image"
 
 
-def _check_spacing_range_arg(spacing_range: Any) -> tuple[float, float] | None:
-    """Validate a ``spacing_range=`` argument: None or (low, high) with 0 < low < high."""
-    if spacing_range is None:
-        return None
-    try:
-        lo, hi = (float(v) for v in spacing_range)
-    except (TypeError, ValueError):
-        raise InputError(
-            f"spacing_range={spacing_range!r} must be (low, high) in mm per pixel, e.g. "
-            "(0.005, 2.0), or None to disable the plausibility check"
-        ) from None
-    if not (math.isfinite(lo) and math.isfinite(hi) and 0 < lo < hi):
-        raise InputError(
-            f"spacing_range={spacing_range!r} must be (low, high) with 0 < low < high, finite"
-        )
-    return lo, hi
-
-
 def check_spacing_range(
     image: sitk.Image,
     spacing_range: tuple[float, float] | None = SPACING_RANGE_MM,
@@ -220,17 +202,6 @@ def check_spacing_range(
         "or, if it is real, widen the check with spacing_range=(low, high) (the `spacing_range` "
         "setting of the study configuration, --spacing-range on the command line)"
     )
-
-
-def _check_ring_width(width: Any, name: str = "width_mm") -> float:
-    """A ring width must be a finite number in (0, MAX_RING_MM]; return it as float."""
-    ok = isinstance(width, int | float | np.integer | np.floating) and not isinstance(width, bool)
-    if not ok or not (math.isfinite(width) and 0 < width <= MAX_RING_MM):
-        raise InputError(
-            f"{name}={width!r} must be a ring width in mm, a number in (0, {MAX_RING_MM:g}] "
-            "(published peritumoral rings are 2-10 mm)"
-        )
-    return float(width)
 
 
 def _parse_spacing(spacing: Any, ndim: int, where: str) -> tuple[float, ...] | str | None:

@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from radiomics_aln._validation import format_items
+from radiomics_aln._validation import SPACING_RANGE_MM, format_items
 from radiomics_aln._version import __version__
 from radiomics_aln.exceptions import (
     ConvergenceError,
@@ -207,7 +207,13 @@ class StudyConfig:
         :data:`ROI_VARIANTS` (``"intratumoral"``, ``"peritumoral"``,
         ``"intratumoral+peritumoral"``, ``"combined_region"``, ``"intratumoral+ln"``, ``"all"``).
     ring_mm : float
-        Width of the peritumoral ring in mm.
+        Width of the peritumoral ring in mm, in (0, 50].
+    spacing_range : list of two floats or None
+        Plausible mm per pixel of the images, default [0.005, 2.0]
+        (:data:`radiomics_aln.roi.SPACING_RANGE_MM`): a spacing outside it, in the manifest or
+        an image file, is refused as a probable unit error. Widen it for images that really
+        have such pixels; null disables the check. Stored in the model, so ``predict`` applies
+        the same range.
     params : str or dict
         PyRadiomics settings: a shipped name (``"ultrasound_2d"``), a YAML path or a dict.
     clinical : list of str
@@ -237,6 +243,7 @@ class StudyConfig:
     cohort_labels: dict[str, str] = field(default_factory=dict)
     rois: list[str] | str = field(default_factory=lambda: ["tumor", "peritumoral", "ln"])
     ring_mm: float = 5.0
+    spacing_range: list[float] | None = field(default_factory=lambda: [0.005, 2.0])
     params: str | dict[str, Any] = "ultrasound_2d"
     clinical: list[str] = field(default_factory=list)
     categorical: dict[str, list[Any]] = field(default_factory=dict)
@@ -356,8 +363,10 @@ class StudyConfig:
             raise InputError(f"rois lists a ROI twice: {rois}")
         if not isinstance(self.outcome, str) or not self.outcome:
             raise InputError("outcome must be a column name")
-        if not (isinstance(self.ring_mm, int | float) and self.ring_mm > 0):
-            raise InputError(f"ring_mm must be a positive number of mm, got {self.ring_mm!r}")
+        from radiomics_aln._validation import _check_ring_width, _check_spacing_range_arg
+
+        _check_ring_width(self.ring_mm, "ring_mm")
+        _check_spacing_range_arg(self.spacing_range)
         for name in ("clinical", "nonnormal"):
             value = getattr(self, name)
             if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
@@ -604,8 +613,13 @@ class StudyModel:
             features = data
             table = clinical if clinical is not None else data
             return features, table.loc[features.index]
+        # models saved before spacing_range existed apply the default range
+        spacing_range = self.settings.get("spacing_range", list(SPACING_RANGE_MM))
         manifest = _read_manifest(
-            data, self.settings.get("outcome", "outcome"), require_outcome=False
+            data,
+            self.settings.get("outcome", "outcome"),
+            require_outcome=False,
+            spacing_range=spacing_range,
         )
         result = _extract(
             manifest,
@@ -615,6 +629,7 @@ class StudyModel:
             n_jobs=n_jobs,
             cache_dir=cache_dir,
             repeats=False,
+            spacing_range=spacing_range,
         )
         failed = result.failures
         if len(failed):
@@ -656,15 +671,30 @@ class StudyModel:
 # --------------------------------------------------------------------------- helpers
 
 
-def _read_manifest(source: Any, outcome: str, require_outcome: bool = True):
+def _read_manifest(
+    source: Any, outcome: str, require_outcome: bool = True, spacing_range=SPACING_RANGE_MM
+):
     from radiomics_aln import cohort
 
     if hasattr(source, "cases") and hasattr(source, "table"):
         return source
-    return cohort.read_manifest(source, outcome if require_outcome else None)
+    return cohort.read_manifest(
+        source, outcome if require_outcome else None, spacing_range=spacing_range
+    )
 
 
-def _extract(manifest, rois, params, *, ring_mm, n_jobs, cache_dir, repeats, progress=None):
+def _extract(
+    manifest,
+    rois,
+    params,
+    *,
+    ring_mm,
+    n_jobs,
+    cache_dir,
+    repeats,
+    progress=None,
+    spacing_range=SPACING_RANGE_MM,
+):
     from radiomics_aln.extraction import extract_features
 
     return extract_features(
@@ -677,6 +707,7 @@ def _extract(manifest, rois, params, *, ring_mm, n_jobs, cache_dir, repeats, pro
         repeats=repeats,
         ring_mm=ring_mm,
         progress=progress,
+        spacing_range=spacing_range,
     )
 
 
@@ -842,7 +873,9 @@ class Study:
                     raise InputError(
                         "no data: set `manifest` in the configuration, or pass table= and features="
                     )
-                self._manifest = _read_manifest(cfg.manifest, cfg.outcome)
+                self._manifest = _read_manifest(
+                    cfg.manifest, cfg.outcome, spacing_range=cfg.spacing_range
+                )
             table = self._manifest.table.copy()
         table.index = table.index.astype(str)
         table.index.name = "case_id"
@@ -900,6 +933,7 @@ class Study:
             repeats=True,
             # None lets extraction show its bar only in a terminal or notebook.
             progress=False if self._progress is False else None,
+            spacing_range=cfg.spacing_range,
         )
         self.extraction_ = result
         if len(result.failures):
@@ -1119,6 +1153,7 @@ class Study:
                 "outcome": cfg.outcome,
                 "params": params,
                 "ring_mm": cfg.ring_mm,
+                "spacing_range": cfg.spacing_range,
                 "cutoff": combined_model.youden_cutoff_,
                 "points_cutoff": combined_model.youden_points_cutoff_,
                 "clinical_cutoff": clinical_model.youden_cutoff_,
