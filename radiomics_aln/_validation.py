@@ -171,7 +171,7 @@ def _check_ring_width(width: Any, name: str = "width_mm") -> float:
     ok = isinstance(width, int | float | np.integer | np.floating) and not isinstance(width, bool)
     if not ok or not (math.isfinite(width) and 0 < width <= MAX_RING_MM):
         raise InputError(
-            f"{name}={width!r} must be a ring width in mm, a number in (0, {MAX_RING_MM:g}] "
-            "(published peritumoral rings are 2-10 mm)"
+            f"{name}={width!r} must be a positive ring width in mm, a number in "
+            f"(0, {MAX_RING_MM:g}] (published peritumoral rings are 2-10 mm)"
         )
     return float(width)

@@ -260,7 +260,7 @@ RING_IDS = ["ring-0", "ring-negative", "ring-nan", "ring-inf", "ring-50.5", "rin
 
 @pytest.mark.parametrize("width", BAD_RINGS, ids=RING_IDS)
 def test_bad_ring_width_rejected_everywhere(files, width):
-    with pytest.raises(InputError, match=r"ring_mm=.* must be a ring width in mm.*\(0, 50\]"):
+    with pytest.raises(InputError, match=r"ring_mm=.* must be a positive ring width in mm.*\(0, 50\]"):
         extract_features([case(files, spacing=0.1)], rois=("peritumoral",), params=FAST,
                          ring_mm=width)  # fmt: skip
     with pytest.raises(InputError, match=r"case p1, peritumoral ring: width_mm="):
