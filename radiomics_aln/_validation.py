@@ -151,7 +151,9 @@ def _check_spacing_range_arg(spacing_range: Any) -> tuple[float, float] | None:
     if spacing_range is None:
         return None
     try:
-        if isinstance(spacing_range, str | bytes) or any(isinstance(v, bool) for v in spacing_range):
+        if isinstance(spacing_range, str | bytes) or any(
+            isinstance(v, bool) for v in spacing_range
+        ):
             raise TypeError
         lo, hi = (float(v) for v in spacing_range)
     except (TypeError, ValueError):

@@ -71,7 +71,9 @@ ROI_NAMES: tuple[str, ...] = ("tumor", "peritumoral", "tumor_peritumoral", "ln")
 _TUMOR_GROUP_ROIS = ("tumor", "peritumoral", "tumor_peritumoral")
 _SEP = "__"  # between ROI and PyRadiomics name; PyRadiomics names never contain it
 _PARAMS_PACKAGE = "radiomics_aln.params"
-_CACHE_FORMAT = 1  # bump when the cache entry layout changes
+# Bump when the cache entry layout changes, or when entries may hold values the current checks
+# refuse (2: entries from before spacing and bin checks may hold features at 1 mm per pixel).
+_CACHE_FORMAT = 2
 #: Top-level section of a settings file read by radiomics_aln (PyRadiomics never sees it).
 _OWN_SECTION = "radiomics_aln"
 #: Default fewest and most grey-level bins a ROI may get on the original image.

@@ -18,7 +18,6 @@ from PIL import Image
 from radiomics_aln import roi
 from radiomics_aln.cohort import Case, read_manifest
 from radiomics_aln.exceptions import (
-    ExtractionError,
     InputError,
     IntensityError,
     ManifestError,
@@ -48,7 +47,7 @@ def files(tmp_path_factory):
     rng = np.random.default_rng(13)
     u8 = np.clip(rng.normal(110, 30, (SIZE, SIZE)), 0, 255).astype(np.uint8)
     Image.fromarray(u8).save(d / "img8.png")
-    Image.fromarray((u8.astype(np.uint16) * 257)).save(d / "img16.png")  # 0..65535 scale
+    Image.fromarray(u8.astype(np.uint16) * 257).save(d / "img16.png")  # 0..65535 scale
     f01 = sitk.GetImageFromArray(u8.astype(np.float32) / 255.0)
     f01.SetSpacing((0.1, 0.1))
     sitk.WriteImage(f01, str(d / "img01.nrrd"))
@@ -94,7 +93,9 @@ def only_failure(res, case_id="bad7"):
 MISSING_CELLS = ["", "nan", "NaN", "N/A", "NULL", "None"]
 
 
-@pytest.mark.parametrize("cell", MISSING_CELLS, ids=[f"manifest-{c or 'empty'}" for c in MISSING_CELLS])
+@pytest.mark.parametrize(
+    "cell", MISSING_CELLS, ids=[f"manifest-{c or 'empty'}" for c in MISSING_CELLS]
+)
 def test_manifest_missing_spacing_is_a_spacing_failure(files, cell):
     manifest = read_manifest(write_manifest(files, f"m_{cell.replace('/', '')}", cell))
     assert manifest["bad7"].spacing is None  # missing, never a number
@@ -206,12 +207,16 @@ def test_study_records_the_missing_spacing(files):
                               "manifest-anisotropic-50"])  # fmt: skip
 def test_manifest_implausible_spacing_is_a_manifest_problem(files, cell):
     path = write_manifest(files, "implausible", cell)
-    with pytest.raises(ManifestError, match=r"case bad7 \(line 3\): `spacing`.*outside the plausible"):
+    with pytest.raises(
+        ManifestError, match=r"case bad7 \(line 3\): `spacing`.*outside the plausible"
+    ):
         read_manifest(path)
     assert read_manifest(path, spacing_range=None)["bad7"].spacing is not None  # the override
 
 
-@pytest.mark.parametrize("spacing", [1e-6, 1e6, (0.1, 3.0)], ids=["Case-1e-6", "Case-1e6", "Case-x0.1-y3"])
+@pytest.mark.parametrize(
+    "spacing", [1e-6, 1e6, (0.1, 3.0)], ids=["Case-1e-6", "Case-1e6", "Case-x0.1-y3"]
+)
 def test_implausible_given_spacing_refused_before_any_work(files, spacing):
     c = case(files, case_id="u7", spacing=spacing)
     with pytest.raises(SpacingError, match=r"case 'u7'.*img8\.png.*outside the plausible range"):
@@ -255,12 +260,22 @@ def test_bad_spacing_range_argument(files, value):
 
 
 BAD_RINGS = [0, -1.0, float("nan"), float("inf"), 50.5, True, "5"]
-RING_IDS = ["ring-0", "ring-negative", "ring-nan", "ring-inf", "ring-50.5", "ring-bool", "ring-text"]
+RING_IDS = [
+    "ring-0",
+    "ring-negative",
+    "ring-nan",
+    "ring-inf",
+    "ring-50.5",
+    "ring-bool",
+    "ring-text",
+]
 
 
 @pytest.mark.parametrize("width", BAD_RINGS, ids=RING_IDS)
 def test_bad_ring_width_rejected_everywhere(files, width):
-    with pytest.raises(InputError, match=r"ring_mm=.* must be a positive ring width in mm.*\(0, 50\]"):
+    with pytest.raises(
+        InputError, match=r"ring_mm=.* must be a positive ring width in mm.*\(0, 50\]"
+    ):
         extract_features([case(files, spacing=0.1)], rois=("peritumoral",), params=FAST,
                          ring_mm=width)  # fmt: skip
     with pytest.raises(InputError, match=r"case p1, peritumoral ring: width_mm="):
@@ -326,7 +341,9 @@ def test_float_image_in_0_1_is_a_bin_failure(files):
     res = extract_features([c], rois=("tumor",), params=FAST)
     err = only_failure(res, "f01").error.iloc[0]
     assert "grey levels on the original image span 0." in err
-    assert "binWidth 5 gives 1 bin(s), fewer than 8" in err and "rescale" in err and "binCount" in err
+    assert (
+        "binWidth 5 gives 1 bin(s), fewer than 8" in err and "rescale" in err and "binCount" in err
+    )
     with pytest.raises(IntensityError, match=r"case 'f01', roi 'tumor'.*img01\.nrrd.*1 bin"):
         extract_features([c], rois=("tumor",), params=FAST, errors="raise")
 
@@ -381,7 +398,9 @@ def test_rescale_from_image_min_max(files):
 
 def test_pixels_outside_the_stated_rescale_range(files):
     params = with_own(rescale={"from": [0, 1]})
-    with pytest.raises(IntensityError, match=r"case 'p1'.*img16\.png.*outside rescale from \[0, 1\]"):
+    with pytest.raises(
+        IntensityError, match=r"case 'p1'.*img16\.png.*outside rescale from \[0, 1\]"
+    ):
         extract_features([case(files, "img16.png", spacing=0.1)], rois=("tumor",), params=params,
                          errors="raise")  # fmt: skip
 
@@ -448,3 +467,37 @@ def test_bin_count_equals_pyradiomics_bin_edges():
         assert _bin_problem(Ext(binWidth=width), img, msk, (n, n)) is None
         problem = _bin_problem(Ext(binWidth=width), img, msk, (n + 1, n + 1))
         assert f"gives {n} bin" in problem
+
+
+def _no_resampling():
+    params = with_own()
+    params["setting"] = {k: v for k, v in FAST["setting"].items() if k != "resampledPixelSpacing"}
+    return params
+
+
+def test_spacing_range_override_in_study_config(files):
+    from radiomics_aln.study import Study
+
+    manifest = str(write_manifest(files, "study_small", "0.004"))
+    config = {"manifest": manifest, "rois": ["tumor"], "params": _no_resampling(), "n_jobs": 1}
+    with pytest.raises(ManifestError, match=r"case bad7 \(line 3\): `spacing` '0.004'"):
+        Study(config, progress=False)._load_table()
+    study = Study({**config, "spacing_range": [0.001, 2.0]}, progress=False)
+    study._load_table()
+    feats, _ = study._load_features()
+    assert study.extraction_.failures.empty and feats.notna().all(axis=None)
+
+
+def test_spacing_range_override_on_the_command_line(files, tmp_path, capsys):
+    import yaml
+
+    from radiomics_aln.cli import main
+
+    params = tmp_path / "nores.yaml"
+    params.write_text(yaml.safe_dump(_no_resampling()))
+    manifest = str(write_manifest(files, "cli_small", "0.004"))
+    args = ["--quiet", "extract", manifest, "--rois", "tumor", "--params", str(params)]
+    assert main([*args, "--out", str(tmp_path / "a.csv")]) == 1
+    assert "case bad7 (line 3): `spacing` '0.004'" in capsys.readouterr().err
+    assert main([*args, "--out", str(tmp_path / "b.csv"), "--spacing-range", "0.001,2"]) == 0
+    assert not (tmp_path / "b_failures.csv").exists()
