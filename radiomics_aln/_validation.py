@@ -6,6 +6,7 @@ message that names the argument and, where rows are at fault, the first offendin
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -15,6 +16,13 @@ import pandas as pd
 from radiomics_aln.exceptions import InputError
 
 _MAX_LISTED = 10
+
+#: Plausible pixel spacing of 2D ultrasound, mm per pixel (both ends allowed). Outside it a
+#: spacing is taken for a unit error; ``spacing_range=`` overrides it. Re-exported by
+#: :mod:`radiomics_aln.roi`.
+SPACING_RANGE_MM: tuple[float, float] = (0.005, 2.0)
+#: Widest peritumoral ring accepted, mm (published rings are 2-10 mm).
+MAX_RING_MM: float = 50.0
 
 
 def format_items(items: Iterable[Any], limit: int = _MAX_LISTED) -> str:
@@ -136,3 +144,36 @@ def check_columns(df: pd.DataFrame, expected: Sequence[str], what: str = "X") ->
             msg += f"; it has {len(extra)} column(s) not seen in fit: {format_items(extra)}"
         raise InputError(msg)
     return df[expected]
+
+
+def _check_spacing_range_arg(spacing_range: Any) -> tuple[float, float] | None:
+    """Validate a ``spacing_range=`` argument: None or (low, high) with 0 < low < high."""
+    if spacing_range is None:
+        return None
+    try:
+        if isinstance(spacing_range, str | bytes) or any(
+            isinstance(v, bool) for v in spacing_range
+        ):
+            raise TypeError
+        lo, hi = (float(v) for v in spacing_range)
+    except (TypeError, ValueError):
+        raise InputError(
+            f"spacing_range={spacing_range!r} must be (low, high) in mm per pixel, e.g. "
+            "(0.005, 2.0), or None to disable the plausibility check"
+        ) from None
+    if not (math.isfinite(lo) and math.isfinite(hi) and 0 < lo < hi):
+        raise InputError(
+            f"spacing_range={spacing_range!r} must be (low, high) with 0 < low < high, finite"
+        )
+    return lo, hi
+
+
+def _check_ring_width(width: Any, name: str = "width_mm") -> float:
+    """A ring width must be a finite number in (0, MAX_RING_MM]; return it as float."""
+    ok = isinstance(width, int | float | np.integer | np.floating) and not isinstance(width, bool)
+    if not ok or not (math.isfinite(width) and 0 < width <= MAX_RING_MM):
+        raise InputError(
+            f"{name}={width!r} must be a positive ring width in mm, a number in "
+            f"(0, {MAX_RING_MM:g}] (published peritumoral rings are 2-10 mm)"
+        )
+    return float(width)

@@ -52,7 +52,8 @@ test_cohorts: null              # null = every other cohort in the manifest, in 
 cohort_labels: {train: Training, internal: Internal test, external: External test}
 rois: [tumor, peritumoral, ln]  # or a variant: intratumoral, peritumoral,
                                 # intratumoral+peritumoral, combined_region, intratumoral+ln, all
-ring_mm: 5.0                    # peritumoral ring width (mm)
+ring_mm: 5.0                    # peritumoral ring width (mm), in (0, 50]
+spacing_range: [0.005, 2.0]     # plausible mm per pixel; outside = a unit error (null: no check)
 mask_combine: union             # masks with several blobs: union, or largest (one component)
 min_area_mm2: null              # e.g. 0.5: drop mask specks smaller than this (mm²)
 params: ultrasound_2d           # shipped PyRadiomics settings, or a path to your YAML
@@ -88,6 +89,21 @@ class _Progress:
         if not self.quiet:
             elapsed = time.monotonic() - self.start
             print(f"[{elapsed:6.1f}s] {message}", file=sys.stderr, flush=True)
+
+
+def _spacing_range(text: str) -> tuple[float, float] | None:
+    """``--spacing-range LOW,HIGH`` (mm per pixel) or ``none``."""
+    if text.strip().lower() in {"none", "off"}:
+        return None
+    from radiomics_aln._validation import _check_spacing_range_arg
+    from radiomics_aln.exceptions import InputError
+
+    try:
+        return _check_spacing_range_arg([float(v) for v in text.split(",")])
+    except (ValueError, InputError):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not LOW,HIGH in mm per pixel with 0 < LOW < HIGH (e.g. 0.005,2) or none"
+        ) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -166,7 +182,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--params", default="ultrasound_2d", help="shipped settings name or PyRadiomics YAML"
     )
-    p.add_argument("--ring-mm", type=float, default=5.0, help="ring width in mm (default: 5)")
+    p.add_argument(
+        "--ring-mm", type=float, default=5.0, help="ring width in mm, in (0, 50] (default: 5)"
+    )
     p.add_argument(
         "--mask-combine",
         choices=("union", "largest"),
@@ -181,6 +199,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="MM2",
         help="drop mask components smaller than this (mm²); a mask with none this large is a "
         "failure; the manifest column min_area_mm2 wins per case (default: keep all)",
+    )
+    p.add_argument(
+        "--spacing-range",
+        type=_spacing_range,
+        default=(0.005, 2.0),
+        metavar="LOW,HIGH",
+        help="plausible mm per pixel; a spacing outside is refused as a unit error "
+        "(default: 0.005,2; 'none' disables the check)",
     )
     p.add_argument("--repeats", action="store_true", help="also extract repeat segmentations")
     p.add_argument("--outcome", default="outcome", help="outcome column of the manifest")
@@ -335,7 +361,9 @@ def _cmd_extract(args: argparse.Namespace, progress: _Progress) -> int:
     from radiomics_aln.extraction import extract_features, write_features
     from radiomics_aln.study import _read_manifest
 
-    manifest = _read_manifest(args.manifest, args.outcome, require_outcome=False)
+    manifest = _read_manifest(
+        args.manifest, args.outcome, require_outcome=False, spacing_range=args.spacing_range
+    )
     rois = tuple(r.strip() for r in args.rois.split(",") if r.strip())
     progress(f"Extracting {', '.join(rois)} for {len(manifest.cases)} cases")
     res = extract_features(
@@ -349,6 +377,7 @@ def _cmd_extract(args: argparse.Namespace, progress: _Progress) -> int:
         mask_combine=args.mask_combine,
         min_area_mm2=args.min_area_mm2,
         progress=not args.quiet,
+        spacing_range=args.spacing_range,
     )
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

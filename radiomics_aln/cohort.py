@@ -27,6 +27,12 @@ column                                    meaning
                                           than this many mm² (empty: the batch setting)
 any other column                          a clinical variable (age, size_mm, margin, ...)
 ========================================  =================================================
+
+An empty spacing cell, or one of pandas' missing-value markers (``nan``, ``NaN``, ``N/A``,
+``NA``, ``NULL``, ``None``, ...), means *no spacing given*, never a default: a PNG/JPEG case
+without spacing is refused by extraction (:class:`~radiomics_aln.exceptions.SpacingError`
+naming the case and image). A spacing outside ``spacing_range`` (default 0.005-2 mm per pixel,
+:data:`radiomics_aln.roi.SPACING_RANGE_MM`) is a manifest problem: usually a unit error.
 """
 
 from __future__ import annotations
@@ -44,7 +50,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from radiomics_aln._validation import format_items
+from radiomics_aln._validation import SPACING_RANGE_MM, _check_spacing_range_arg, format_items
 from radiomics_aln.exceptions import InputError, ManifestError
 
 __all__ = ["READERS", "REPEAT_READERS", "Case", "Manifest", "read_manifest"]
@@ -82,12 +88,28 @@ def _as_paths(value: Any) -> tuple[Path, ...]:
     return tuple(out)
 
 
+# Cell texts that mean "missing": pandas' default NA markers, which read_manifest applies too.
+_MISSING_TEXT = {"", "nan", "-nan", "na", "n/a", "#n/a", "null", "none", "<na>"}
+
+
 def _as_spacing(value: Any) -> tuple[float, ...] | None:
-    if value is None:
+    """Case(spacing=...): None/NaN/missing text -> None (unknown), else positive finite mm.
+
+    Raises ValueError for anything else (the caller names the case).
+    """
+    if value is None or value is pd.NA:
         return None
     if isinstance(value, str):
+        if value.strip().lower() in _MISSING_TEXT:
+            return None
         return _parse_spacing_text(value)
+    if isinstance(value, bool):
+        raise ValueError(value)
+    if isinstance(value, float | np.floating) and math.isnan(value):
+        return None  # as in a manifest: NaN is a missing spacing, never a number
     values = tuple(float(v) for v in np.atleast_1d(value))
+    if not 1 <= len(values) <= 3 or not all(math.isfinite(v) and v > 0 for v in values):
+        raise ValueError(value)
     return values * 2 if len(values) == 1 else values
 
 
@@ -126,7 +148,10 @@ class Case:
         intra-observer). Only the segmentations that exist are present.
     spacing : tuple of float or None
         mm per pixel of the tumour image, ``(x, y)`` = ``(columns, rows)``, for files without
-        spacing (PNG/JPEG); None uses the file's own.
+        spacing (PNG/JPEG); None uses the file's own. A number, a sequence or text such as
+        ``"0.1,0.2"``; None, NaN and missing-value text (``"nan"``, ``"N/A"``, ``""``) mean no
+        spacing (mm operations on a PNG/JPEG then raise SpacingError); anything else that is not
+        positive and finite raises :class:`~radiomics_aln.exceptions.InputError`.
     ln_spacing : tuple of float or None
         The same for the LN image.
     outcome : int or None
@@ -189,8 +214,16 @@ class Case:
             if entry:
                 repeats[reader] = entry
         set_(self, "repeat_masks", repeats)
-        set_(self, "spacing", _as_spacing(self.spacing))
-        set_(self, "ln_spacing", _as_spacing(self.ln_spacing))
+        for name in ("spacing", "ln_spacing"):
+            value = getattr(self, name)
+            try:
+                set_(self, name, _as_spacing(value))
+            except (TypeError, ValueError):
+                raise InputError(
+                    f"case {self.case_id}: {name}={value!r} is not mm per pixel; give one "
+                    "positive number such as 0.078, or (x, y) = (columns, rows) such as "
+                    "(0.1, 0.2), or None when the image file has its own spacing"
+                ) from None
         set_(self, "clinical", dict(self.clinical or {}))
         if not self.tumor_mask:
             raise InputError(f"case {self.case_id}: no tumour mask given")
@@ -434,6 +467,7 @@ def read_manifest(
     base_dir: str | Path | None = None,
     check_files: bool = True,
     sep: str = ",",
+    spacing_range: tuple[float, float] | None = SPACING_RANGE_MM,
 ) -> Manifest:
     """Read and check a cohort manifest CSV.
 
@@ -454,6 +488,11 @@ def read_manifest(
     sep : str, default ","
         Field separator (``"\\t"`` for TSV, ``";"`` for some European spreadsheet exports;
         multiple masks in one cell are then still joined by ``;`` only if quoted).
+    spacing_range : (float, float) or None, default :data:`radiomics_aln.roi.SPACING_RANGE_MM`
+        Plausible mm per pixel, (0.005, 2.0); a ``spacing`` or
+        ``ln_spacing`` outside it is a problem (usually a unit error: cm, µm or dpi). None
+        disables the check; pass the same value to
+        :func:`~radiomics_aln.extraction.extract_features`.
 
     Returns
     -------
@@ -467,8 +506,9 @@ def read_manifest(
         Listing every problem: missing file or columns, duplicated column names, empty or
         duplicate ``case_id``, empty or unknown cohorts, outcomes other than 0/1, missing
         image/mask paths or files, LN image without LN mask (or the reverse), repeat masks
-        without the main ones, unreadable spacing, a ``mask_combine`` other than union/largest,
-        a ``min_area_mm2`` that is not a non-negative number, unknown ``*_mask_*`` columns.
+        without the main ones, unreadable or implausible spacing, a ``mask_combine`` other
+        than union/largest, a ``min_area_mm2`` that is not a non-negative number, unknown
+        ``*_mask_*`` columns.
 
     Examples
     --------
@@ -493,6 +533,7 @@ def read_manifest(
     >>> manifest["p2"].spacing, manifest["p2"].tumor_image.name
     ((0.1, 0.2), 'p2.png')
     """
+    limits = _check_spacing_range_arg(spacing_range)
     path = Path(path).expanduser()
     if path.is_dir():
         raise ManifestError([f"{path} is a folder, not a manifest file"], path)
@@ -585,13 +626,20 @@ def read_manifest(
         if text is None:
             return None
         try:
-            return _parse_spacing_text(text)
+            values = _parse_spacing_text(text)
         except ValueError:
             problems.append(
                 f"{who(i)}: `{column}` {text!r} is not mm per pixel; write one positive number "
                 'such as 0.078, or "0.1,0.2" for (x, y) = (columns, rows) (quoted in the CSV)'
             )
             return None
+        if limits is not None and not all(limits[0] <= v <= limits[1] for v in values):
+            problems.append(
+                f"{who(i)}: `{column}` {text!r} mm per pixel is outside the plausible range "
+                f"{limits[0]:g}-{limits[1]:g} mm for 2D ultrasound (a unit error: cm, µm or "
+                "dpi?); correct it, or widen the check with spacing_range=(low, high)"
+            )
+        return values
 
     def mask_options_of(i: int) -> tuple[str | None, float | None]:
         combine = cells["mask_combine"][i] if "mask_combine" in cells else None

@@ -10,6 +10,7 @@ __all__ = [
     "InputError",
     "GeometryError",
     "SpacingError",
+    "IntensityError",
     "ManifestError",
     "ExtractionError",
     "ConvergenceError",
@@ -34,6 +35,10 @@ class GeometryError(InputError):
 
 class SpacingError(InputError):
     """A physical (mm) operation was asked for on an image without known pixel spacing."""
+
+
+class IntensityError(InputError):
+    """An image's grey levels do not suit the extraction settings (too few or too many bins)."""
 
 
 class ManifestError(InputError):

@@ -47,9 +47,11 @@ from radiomics_aln.exceptions import (
     ExtractionError,
     GeometryError,
     InputError,
+    IntensityError,
     MaskComponentsWarning,
+    SpacingError,
 )
-from radiomics_aln.roi import _check_mask_options, _grid_problem
+from radiomics_aln.roi import SPACING_RANGE_MM, _check_mask_options, _grid_problem
 
 __all__ = [
     "ROI_NAMES",
@@ -72,7 +74,14 @@ ROI_NAMES: tuple[str, ...] = ("tumor", "peritumoral", "tumor_peritumoral", "ln")
 _TUMOR_GROUP_ROIS = ("tumor", "peritumoral", "tumor_peritumoral")
 _SEP = "__"  # between ROI and PyRadiomics name; PyRadiomics names never contain it
 _PARAMS_PACKAGE = "radiomics_aln.params"
-_CACHE_FORMAT = 2  # bump when the cache entry layout changes (2: entries carry a checksum)
+# Bump when the cache entry layout changes, or when entries may hold values the current checks
+# refuse (2: entries carry a checksum and their mask options; entries from before the spacing and
+# bin checks may hold features at 1 mm per pixel).
+_CACHE_FORMAT = 2
+#: Top-level section of a settings file read by radiomics_aln (PyRadiomics never sees it).
+_OWN_SECTION = "radiomics_aln"
+#: Default fewest and most grey-level bins a ROI may get on the original image.
+BIN_LIMITS: tuple[int, int] = (8, 1000)
 
 #: Columns of ``ExtractionResult.duplicates``: one row per pair of case ids whose images are
 #: byte-identical; ``conflict`` is True/False when both outcomes are known, else missing.
@@ -184,6 +193,7 @@ def load_params(params: str | os.PathLike | Mapping[str, Any] = "ultrasound_2d")
         )
     if not isinstance(data, dict):
         raise InputError(f"params ({source}): expected a mapping at the top level")
+    _own_settings(data, source)
     _validate_with_pyradiomics(data, source)
     settings = data.get("setting") or {}
     if settings.get("force2D", False):
@@ -201,6 +211,79 @@ def load_params(params: str | os.PathLike | Mapping[str, Any] = "ultrasound_2d")
     return data
 
 
+def _pair(value: Any, key: str, source: str) -> tuple[float, float]:
+    """A [low, high] list of finite numbers with low < high, for the radiomics_aln section."""
+    try:
+        if isinstance(value, str | bytes | Mapping) or len(value) != 2:
+            raise TypeError
+        lo, hi = (float(v) for v in value)
+        if any(isinstance(v, bool) for v in value):
+            raise TypeError
+    except (TypeError, ValueError):
+        raise InputError(
+            f"params ({source}): {_OWN_SECTION}.{key} must be [low, high], got {value!r}"
+        ) from None
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+        raise InputError(
+            f"params ({source}): {_OWN_SECTION}.{key} must be [low, high] with finite "
+            f"low < high, got {value!r}"
+        )
+    return lo, hi
+
+
+def _own_settings(data: Mapping[str, Any], source: str = "settings") -> dict[str, Any]:
+    """The ``radiomics_aln`` section of a settings file, checked, with its defaults.
+
+    ``rescale``: None, or ``{"from": [low, high] | "image", "to": [low, high]}`` (``to``
+    defaults to [0, 255]). ``bin_limits``: [fewest, most] bins of a ROI on the original image,
+    or None to skip that check.
+    """
+    section = data.get(_OWN_SECTION)
+    if section is None:
+        section = {}
+    if not isinstance(section, Mapping):
+        raise InputError(
+            f"params ({source}): `{_OWN_SECTION}` must be a mapping with `rescale` and/or "
+            f"`bin_limits`, got {section!r}"
+        )
+    unknown = sorted(set(section) - {"rescale", "bin_limits"})
+    if unknown:
+        raise InputError(
+            f"params ({source}): unknown key(s) {unknown} in `{_OWN_SECTION}`; known: "
+            "rescale, bin_limits"
+        )
+    out: dict[str, Any] = {"rescale": None, "bin_limits": BIN_LIMITS}
+    limits = section.get("bin_limits", list(BIN_LIMITS))
+    if limits is not None:
+        lo, hi = _pair(limits, "bin_limits", source)
+        if not (lo >= 1 and lo == int(lo) and hi == int(hi)):
+            raise InputError(
+                f"params ({source}): {_OWN_SECTION}.bin_limits must be two whole numbers "
+                f"[fewest, most] >= 1, got {limits!r}"
+            )
+        out["bin_limits"] = (int(lo), int(hi))
+    else:
+        out["bin_limits"] = None
+    rescale = section.get("rescale")
+    if rescale is not None:
+        if not isinstance(rescale, Mapping) or "from" not in rescale:
+            raise InputError(
+                f"params ({source}): {_OWN_SECTION}.rescale must be a mapping such as "
+                "{from: [0, 65535], to: [0, 255]} or {from: image}, got " + repr(rescale)
+            )
+        bad = sorted(set(rescale) - {"from", "to"})
+        if bad:
+            raise InputError(
+                f"params ({source}): unknown key(s) {bad} in {_OWN_SECTION}.rescale; known: "
+                "from, to"
+            )
+        src = rescale["from"]
+        src = "image" if src == "image" else _pair(src, "rescale.from", source)
+        dst = _pair(rescale.get("to", [0, 255]), "rescale.to", source)
+        out["rescale"] = {"from": src, "to": dst}
+    return out
+
+
 def _validate_with_pyradiomics(data: dict, source: str) -> None:
     _quiet_pyradiomics()
     try:
@@ -214,6 +297,7 @@ def _new_extractor(data: dict):
     """A ``RadiomicsFeatureExtractor`` for a copy of ``data`` (construction validates it)."""
     from radiomics.featureextractor import RadiomicsFeatureExtractor
 
+    data = {k: v for k, v in data.items() if k != _OWN_SECTION}  # ours, not PyRadiomics'
     with warnings.catch_warnings():
         # PyRadiomics validates settings with pykwalify, which loads its schema extension with the
         # deprecated importlib load_module(); under -W error that warning would read as a
@@ -290,16 +374,105 @@ def _as_binary_mask(mask: sitk.Image, image: sitk.Image, what: str) -> sitk.Imag
     else:
         out = sitk.GetImageFromArray((arr != 0).astype(np.uint8))
     out.CopyInformation(image)
+    # CopyInformation copies the grid only: carry the image's spacing source (roi's metadata)
+    # so that mm operations on the mask (the ring) still see an unknown spacing as unknown.
+    _copy_spacing_tag(image, out)
     return out
 
 
-def _execute_masks(extractor, image: sitk.Image, masks: Sequence[tuple[Any, sitk.Image]]) -> dict:
+def _copy_spacing_tag(src: sitk.Image, dst: sitk.Image) -> None:
+    from radiomics_aln.roi import _KEY_SPACING
+
+    if src.HasMetaDataKey(_KEY_SPACING):
+        dst.SetMetaData(_KEY_SPACING, src.GetMetaData(_KEY_SPACING))
+
+
+def _rescale(image: sitk.Image, rescale: Mapping[str, Any] | None, what: str) -> sitk.Image:
+    """Map grey levels linearly from ``rescale["from"]`` (or the image's min-max) to ``"to"``."""
+    if rescale is None:
+        return image
+    arr = sitk.GetArrayViewFromImage(image).astype(np.float64)
+    lo_img, hi_img = float(arr.min()), float(arr.max())
+    if rescale["from"] == "image":
+        lo, hi = lo_img, hi_img
+        if hi == lo:
+            raise IntensityError(
+                f"{what}: every pixel is {lo:g}, so rescale from: image (its own minimum and "
+                "maximum) is undefined; the image carries no texture"
+            )
+    else:
+        lo, hi = rescale["from"]
+        if lo_img < lo or hi_img > hi:
+            raise IntensityError(
+                f"{what}: grey levels {lo_img:.6g} to {hi_img:.6g} fall outside rescale "
+                f"from [{lo:g}, {hi:g}] of the settings; state the range the scanner writes "
+                "(e.g. [0, 65535] for 16 bit, [0, 4095] for 12 bit, [0, 1] for scaled floats)"
+            )
+    t_lo, t_hi = rescale["to"]
+    # Multiply before dividing: a 16-bit value 257*k maps to exactly k (bin edges unmoved).
+    out = sitk.GetImageFromArray((arr - lo) * (t_hi - t_lo) / (hi - lo) + t_lo)
+    out.CopyInformation(image)
+    for key in image.GetMetaDataKeys():
+        out.SetMetaData(key, image.GetMetaData(key))
+    return out
+
+
+def _bin_problem(extractor, img: sitk.Image, msk: sitk.Image, limits) -> str | None:
+    """Why the ROI's grey levels give too few or too many bins on the original image, or None.
+
+    ``img``/``msk`` are what PyRadiomics extracts from (after its normalisation and
+    resampling). The count is PyRadiomics' own: ``binCount``, or for a bin width ``W``
+    ``floor(max / W) - floor(min / W) + 1``: the highest grey level after
+    ``radiomics.imageoperations.binImage`` (the matrices of the texture classes are that size).
+    """
+    if limits is None or "Original" not in extractor.enabledImagetypes:
+        return None
+    kw = {**extractor.settings, **(extractor.enabledImagetypes["Original"] or {})}
+    label = kw.get("label", 1)
+    values = sitk.GetArrayViewFromImage(img)[sitk.GetArrayViewFromImage(msk) == label]
+    if values.size == 0:
+        return None  # PyRadiomics reports the empty ROI itself
+    lo, hi = float(values.min()), float(values.max())
+    if kw.get("binCount") is not None:
+        n, how = int(kw["binCount"]), f"binCount {kw['binCount']}"
+    else:
+        width = float(kw.get("binWidth", 25))
+        n, how = int(math.floor(hi / width) - math.floor(lo / width) + 1), f"binWidth {width:g}"
+    fewest, most = limits
+    if fewest <= n <= most:
+        return None
+    steps = [k for k, on in (("normalised", kw.get("normalize")),
+                             ("resampled", kw.get("resampledPixelSpacing"))) if on]  # fmt: skip
+    after = f" ({' and '.join(steps)} as the settings ask)" if steps else ""
+    if n < fewest:
+        what = f"{n} bin(s), fewer than {fewest}: texture features would be degenerate"
+        hint = "for grey levels scaled to 0-1, rescale: {from: [0, 1]}"
+    else:
+        what = f"{n} bins, more than {most}: the texture matrices would take minutes and GBs"
+        hint = "for a 16-bit image, rescale: {from: [0, 65535]}"
+    return (
+        f"the ROI's grey levels on the original image span {lo:.6g} to {hi:.6g}{after}; "
+        f"{how} gives {what}. The shipped settings expect 8-bit grey levels (0-255). Remedy: "
+        f"rescale the image in the settings' {_OWN_SECTION} section ({hint}), set binCount, or "
+        f"use settings made for this intensity scale (bin_limits [{fewest}, {most}] in that "
+        "section widens the check; see docs/extraction.md, 'Intensity scale')"
+    )
+
+
+def _execute_masks(
+    extractor,
+    image: sitk.Image,
+    masks: Sequence[tuple[Any, sitk.Image]],
+    bin_limits: tuple[int, int] | None = None,
+) -> dict:
     """``extractor.execute(image, mask)`` for several masks of one image, filtering it once.
 
     Returns ``{key: OrderedDict | Exception}``. The filtered images of one mask are reused for the
     next only when PyRadiomics' preprocessing (resampling/cropping) produced a bit-identical image
     on an identical grid, so every value equals a separate ``execute`` call; otherwise the filters
     are simply run again. Settings this path does not reproduce fall back to ``execute``.
+    A ROI whose original-image bin count is outside ``bin_limits`` gets an
+    :class:`IntensityError` before any feature is computed.
     """
     from radiomics import generalinfo, imageoperations
 
@@ -314,6 +487,15 @@ def _execute_masks(extractor, image: sitk.Image, masks: Sequence[tuple[Any, sitk
     for key, mask in masks:
         try:
             if not shareable:
+                if bin_limits is not None:
+                    img, msk = extractor.loadImage(image, mask, None, **settings)
+                    corrected = imageoperations.checkMask(img, msk, **settings)[1]
+                    msk = corrected if corrected is not None else msk
+                    if settings.get("resegmentRange") is not None:
+                        msk = imageoperations.resegmentMask(img, msk, **settings)
+                    problem = _bin_problem(extractor, img, msk, bin_limits)
+                    if problem is not None:
+                        raise IntensityError(problem)
                 out[key] = extractor.execute(image, mask)
                 continue
             _settings = settings.copy()
@@ -330,6 +512,9 @@ def _execute_masks(extractor, image: sitk.Image, masks: Sequence[tuple[Any, sitk
                 if info is not None:
                     info.addMaskElements(img, corrected, label, "corrected")
                 msk = corrected
+            problem = _bin_problem(extractor, img, msk, bin_limits)
+            if problem is not None:
+                raise IntensityError(problem)
             if info is not None:
                 vector.update(info.getGeneralInfo())
             vector.update(extractor.computeShape(img, msk, bbox, **_settings))
@@ -413,6 +598,9 @@ def extract_roi_features(
     ------
     InputError, GeometryError
         Non-scalar or non-2D image, several labels in the mask, mask off the image grid.
+    IntensityError
+        The ROI gets fewer or more grey-level bins on the original image than the settings'
+        ``bin_limits`` allow (see :func:`extract_features`), or pixels outside ``rescale``.
     ExtractionError
         PyRadiomics failed (e.g. empty mask); the message is PyRadiomics'.
 
@@ -433,11 +621,14 @@ def extract_roi_features(
     from radiomics_aln._pyradiomics_fast import fast_paths
 
     data = load_params(params)
+    own = _own_settings(data)
     _quiet_pyradiomics(verbose)
-    img = _as_float_image(image, "image")
+    img = _rescale(_as_float_image(image, "image"), own["rescale"], "image")
     msk = _as_binary_mask(mask, img, "mask")
     with fast_paths():
-        res = _execute_masks(_get_extractor(data), img, [(0, msk)])[0]
+        res = _execute_masks(_get_extractor(data), img, [(0, msk)], own["bin_limits"])[0]
+    if isinstance(res, IntensityError):
+        raise res
     if isinstance(res, Exception):
         raise ExtractionError(f"PyRadiomics failed: {res}") from res
     return _split_vector(res)
@@ -738,6 +929,7 @@ class _Task:
     parent_pid: int
     fast: bool = True
     image_token: Any = None  # content hash of the image, also used to find duplicated images
+    spacing_range: tuple[float, float] | None = SPACING_RANGE_MM
 
 
 def _describe(source: Any) -> str:
@@ -750,14 +942,32 @@ def _describe(source: Any) -> str:
     return ";".join(str(p) for p in source)
 
 
-def _load_image(group: _Group):
-    """Decode the image once for all its masks; returns (float image, field-of-view or None)."""
-    if isinstance(group.image, sitk.Image):
-        return _as_float_image(group.image, f"case {group.case_id!r}, {group.kind} image"), None
+def _load_image(group: _Group, params: Mapping[str, Any], spacing_range=SPACING_RANGE_MM):
+    """Decode the image once for all its masks; returns (float image, field-of-view or None).
+
+    Every route to PyRadiomics passes here, so this is where an image without a known pixel
+    spacing is refused: PyRadiomics would otherwise take SimpleITK's default of 1 mm per pixel
+    (shape in mm, the resampling to the settings' spacing and the ring all depend on it).
+    """
     from radiomics_aln import roi
 
-    image, fov = roi.load_image(group.image, spacing=group.spacing, return_fov=True)
-    return _as_float_image(image, f"case {group.case_id!r}, {group.kind} image"), fov
+    name = _describe(group.image)  # the failure record adds the case and ROI
+    if isinstance(group.image, sitk.Image):
+        image, fov = group.image, None
+    else:
+        image, fov = roi.load_image(group.image, spacing=group.spacing, return_fov=True)
+    if roi.spacing_source(image) == "unknown":
+        raise SpacingError(
+            f"the pixel spacing of {name} is unknown (PNG/JPEG/BMP/TIFF files carry none; their "
+            "dpi tag is not the scanner's pixel size) and features are in mm (shape, the "
+            "resampling to the settings' spacing, the ring): it is never assumed to be 1 mm. "
+            "Give the mm per pixel in the manifest's `spacing` (or `ln_spacing`) column or the "
+            "case's spacing=, or use a file format with spacing (NRRD, NIfTI, DICOM)"
+        )
+    roi.check_spacing_range(image, spacing_range, name)
+    out = _as_float_image(image, f"case {group.case_id!r}, {group.kind} image")
+    _copy_spacing_tag(image, out)  # a cast drops metadata
+    return _rescale(out, _own_settings(params)["rescale"], name), fov
 
 
 def _load_mask(
@@ -832,7 +1042,8 @@ def _run_task(task: _Task) -> list[dict]:
     g = task.group
     results: list[dict] = []
 
-    def record(reader, roi_name, *, file="", error=None, features=None, diag=None, cached=False):
+    def record(reader, roi_name, *, file="", error=None, features=None, diag=None, cached=False,
+               exc=None):  # fmt: skip
         results.append(
             {
                 "reader": reader,
@@ -842,17 +1053,18 @@ def _run_task(task: _Task) -> list[dict]:
                 "features": features,
                 "diagnostics": diag,
                 "cached": cached,
+                "raise_as": _raise_as(exc),
             }
         )
 
     pending = [rk for rk in task.keys if rk not in task.cached or task.extra]
     image = fov = None
-    image_error = None
+    image_error = image_exc = None
     if pending:
         try:
-            image, fov = _load_image(g)
+            image, fov = _load_image(g, task.params, task.spacing_range)
         except Exception as exc:
-            image_error = f"cannot load the {g.kind} image: {exc}"
+            image_error, image_exc = f"cannot load the {g.kind} image: {exc}", exc
 
     # Resolve masks per reader, then per ROI.
     roi_masks: dict[tuple[str, str], Any] = {}
@@ -888,7 +1100,10 @@ def _run_task(task: _Task) -> list[dict]:
     computed: dict = {}
     if to_compute:
         with fast_paths(task.fast):
-            computed = _execute_masks(_get_extractor(task.params), image, to_compute)
+            computed = _execute_masks(
+                _get_extractor(task.params), image, to_compute,
+                _own_settings(task.params)["bin_limits"],
+            )  # fmt: skip
 
     for rk in task.keys:
         reader, roi_name = rk
@@ -903,17 +1118,21 @@ def _run_task(task: _Task) -> list[dict]:
             record(reader, roi_name, file=kfile, error=kerr)
             continue
         if image_error is not None:
-            record(reader, roi_name, file=_describe(g.image), error=image_error)
+            record(reader, roi_name, file=_describe(g.image), error=image_error, exc=image_exc)
             continue
         mask = roi_masks.get(rk)
         if isinstance(mask, Exception):
-            record(reader, roi_name, file=file, error=_message(mask))
+            record(reader, roi_name, file=file, error=_message(mask), exc=mask)
             continue
         if rk in task.cached:
             entry = task.cached[rk]
             feats, diag, was_cached = dict(entry["features"]), entry["diagnostics"], True
         else:
             res = computed[rk]
+            if isinstance(res, IntensityError):  # our check, before PyRadiomics computed
+                error = f"image {_describe(g.image)}: {_message(res)}"
+                record(reader, roi_name, file=file, error=error, exc=res)
+                continue
             if isinstance(res, Exception):
                 record(reader, roi_name, file=file, error=f"PyRadiomics: {_message(res)}")
                 continue
@@ -960,6 +1179,20 @@ def _call_extra(name: str, fn: Callable, image: sitk.Image, mask: sitk.Image) ->
                 f"extra feature {name!r}: value of {k!r} is not a number ({v!r})"
             ) from exc
     return out
+
+
+def _raise_as(exc: BaseException | None) -> type[InputError] | None:
+    """The class ``errors="raise"`` uses for this failure: spacing and grey-level problems keep
+    their InputError subclass (SpacingError, IntensityError), the rest is ExtractionError."""
+    for cls in (SpacingError, IntensityError):
+        if isinstance(exc, cls):
+            return cls
+    return None
+
+
+def _raise_failure(case_id: str, rec: Mapping[str, Any]) -> None:
+    cls = rec.get("raise_as") or ExtractionError
+    raise cls(_failure_message(case_id, rec))
 
 
 def _message(exc: BaseException) -> str:
@@ -1078,6 +1311,7 @@ def extract_features(
     min_area_mm2: float | None = None,
     progress: bool | None = None,
     verbose: bool = False,
+    spacing_range: tuple[float, float] | None = SPACING_RANGE_MM,
 ) -> ExtractionResult:
     """Extract PyRadiomics features for every case and ROI of a cohort.
 
@@ -1115,7 +1349,7 @@ def extract_features(
         User features: ``fn(image, mask) -> {key: number}`` with the loaded float image and the
         ROI's uint8 mask (original grid). Columns ``"{roi}__{name}_{key}"``. Not cached.
     ring_mm : float
-        Width of the peritumoral ring in mm.
+        Width of the peritumoral ring in mm, in (0, 50].
     mask_combine : {"union", "largest"}
         A mask with several connected components (8-connected) becomes one ROI: their union
         (default), or only the largest. Cases are listed in one
@@ -1134,6 +1368,11 @@ def extract_features(
         a Jupyter kernel).
     verbose : bool
         Keep PyRadiomics' warnings on stderr (default: silenced with ``radiomics.setVerbosity``).
+    spacing_range : (float, float) or None, default (0.005, 2.0)
+        Plausible mm per pixel (:data:`radiomics_aln.roi.SPACING_RANGE_MM`). An image whose
+        spacing (given or from its file) lies outside is a failure naming the case, image and
+        spacing -- a spacing given in the manifest or a case is refused before any work. None
+        disables the check (for a spacing that really is that small or large).
 
     Returns
     -------
@@ -1146,9 +1385,19 @@ def extract_features(
     Raises
     ------
     InputError
-        Bad arguments (unknown ROI or reader, invalid settings, duplicate case ids).
+        Bad arguments (unknown ROI or reader, invalid settings, duplicate case ids, a
+        ``ring_mm`` that is not a number in (0, 50], a bad ``spacing_range``).
+    SpacingError
+        With ``errors="raise"``: an image without known pixel spacing (a PNG/JPEG case
+        without ``spacing``; never extracted at 1 mm per pixel) or with a spacing outside
+        ``spacing_range``. With ``errors="collect"`` these are rows of ``failures``.
+    IntensityError
+        With ``errors="raise"``: a ROI whose grey levels give fewer or more bins on the
+        original image than the settings' ``bin_limits`` (default 8 and 1000), or pixels
+        outside the settings' ``rescale.from`` range; see ``docs/extraction.md``,
+        "Intensity scale". With ``errors="collect"`` a row of ``failures``.
     ExtractionError
-        With ``errors="raise"``, the first failing ROI.
+        With ``errors="raise"``, the first other failing ROI.
 
     Warns
     -----
@@ -1212,8 +1461,10 @@ def extract_features(
             raise InputError(f"extra: names must be non-empty strings without {_SEP!r}: {name!r}")
         if not callable(fn):
             raise InputError(f"extra[{name!r}] is not callable")
-    if not (isinstance(ring_mm, numbers.Real) and ring_mm > 0):
-        raise InputError(f"ring_mm must be a positive number of mm, got {ring_mm!r}")
+    from radiomics_aln._validation import _check_ring_width, _check_spacing_range_arg
+
+    ring_mm = _check_ring_width(ring_mm, "ring_mm")
+    limits = _check_spacing_range_arg(spacing_range)
     _check_mask_options(mask_combine, min_area_mm2)
     if n_jobs is not None and (not isinstance(n_jobs, numbers.Integral) or n_jobs == 0):
         raise InputError(f"n_jobs must be a non-zero integer or None, got {n_jobs!r}")
@@ -1244,13 +1495,21 @@ def extract_features(
         g.masks = {} if g.image is None else g.masks
         if not g.masks:
             continue
+        problem = _given_spacing_problem(g, limits)
+        if problem is not None:  # a unit error in the manifest: refused before any work
+            for reader in g.masks:
+                for r in g.rois:
+                    missing.append({"case_id": g.case_id, "roi": r, "reader": reader,
+                                    "file": _describe(g.image), "error": problem,
+                                    "raise_as": SpacingError})  # fmt: skip
+            continue
         task = _Task(g, data, params_json, float(ring_mm), cache, extra, {}, {}, {},
-                     verbose, os.getpid())  # fmt: skip
+                     verbose, os.getpid(), spacing_range=limits)  # fmt: skip
         _prepare_task_keys(task)
         tasks.append(task)
 
     if errors == "raise" and missing:  # inputs absent from the manifest: fail before any work
-        raise ExtractionError(_failure_message(missing[0]["case_id"], missing[0]))
+        _raise_failure(missing[0]["case_id"], missing[0])
     outcomes = _run_all(tasks, n_jobs, progress, errors)
     result = _assemble(case_ids, rois, repeat_readers, tasks, outcomes, missing, errors, data)
     result.duplicates = _duplicate_images(tasks)
@@ -1337,6 +1596,28 @@ def _warn_mask_components(result: ExtractionResult, limit: int = 20) -> None:
     )
 
 
+def _given_spacing_problem(group: _Group, limits: tuple[float, float] | None) -> str | None:
+    """A spacing given for a case (manifest, Case, mapping) outside the plausible range."""
+    if limits is None or group.spacing is None or isinstance(group.spacing, str):
+        return None
+    try:
+        values = np.atleast_1d(np.asarray(group.spacing, dtype=float)).ravel()
+    except (TypeError, ValueError):
+        return None  # not a number: load_image names the problem
+    if values.size == 0 or not np.all(np.isfinite(values)) or np.any(values <= 0):
+        return None
+    if np.all((values >= limits[0]) & (values <= limits[1])):
+        return None
+    shown = ", ".join(f"{v:.6g}" for v in values)
+    return (
+        f"the given spacing ({shown}) mm per pixel of the {group.kind} image is outside the "
+        f"plausible range {limits[0]:g}-{limits[1]:g} mm for 2D ultrasound: usually a unit "
+        "error (cm or µm instead of mm, a dpi value). Correct the manifest's `spacing` column "
+        "(or the case's spacing=), or, if it is real, widen the check with "
+        "spacing_range=(low, high)"
+    )
+
+
 def _run_all(tasks: list[_Task], n_jobs, progress, errors) -> list[list[dict]]:
     from joblib import Parallel, delayed
     from tqdm.auto import tqdm
@@ -1371,7 +1652,7 @@ def _run_all(tasks: list[_Task], n_jobs, progress, errors) -> list[list[dict]]:
                         # that finished or running tasks go unused would only be noise.
                         warnings.filterwarnings("ignore", r".*tasks .*(executed|cancelled)")
                         gen.close()
-                    raise ExtractionError(_failure_message(tasks[i].group.case_id, first))
+                    _raise_failure(tasks[i].group.case_id, first)
         finally:
             bar.close()
     return [r if r is not None else [] for r in results]
@@ -1437,7 +1718,7 @@ def _assemble(case_ids, rois, repeat_readers, tasks, outcomes, missing, errors, 
     failures = list(missing)
     if errors == "raise" and failures:
         f = failures[0]
-        raise ExtractionError(_failure_message(f["case_id"], f))
+        _raise_failure(f["case_id"], f)
     per_reader: dict[str, dict[str, dict[str, float]]] = {
         r: {} for r in ("reader1", *repeat_readers)
     }

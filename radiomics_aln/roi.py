@@ -20,6 +20,13 @@ is a printing resolution, not the scanner's pixel size) are *spacing-unknown* un
 ``spacing=`` is given. A mm-based operation on them raises :class:`SpacingError`; pass
 ``spacing="pixel"`` to :func:`load_image` to work in pixel units on purpose. The origin of
 an image's spacing is recorded in the image's metadata; see :func:`spacing_source`.
+
+Plausibility: a 2D ultrasound image has between :data:`SPACING_RANGE_MM` = 0.005 and 2 mm per
+pixel (ultra-high-frequency probes reach ~0.01 mm, abdominal sector scans ~0.5 mm). A spacing
+outside that range is almost always a unit error (cm or µm for mm, a dpi value); it is refused
+by :func:`load_case_rois` and :func:`radiomics_aln.extraction.extract_features`, whose
+``spacing_range=`` argument widens or disables the check. Ring widths must lie in
+(0, :data:`MAX_RING_MM`] mm.
 """
 
 from __future__ import annotations
@@ -37,9 +44,17 @@ import numpy as np
 import SimpleITK as sitk
 from scipy import ndimage
 
+from radiomics_aln._validation import (
+    MAX_RING_MM,
+    SPACING_RANGE_MM,
+    _check_ring_width,
+    _check_spacing_range_arg,
+)
 from radiomics_aln.exceptions import CoverageWarning, GeometryError, InputError, SpacingError
 
 __all__ = [
+    "MAX_RING_MM",
+    "SPACING_RANGE_MM",
     "CaseROIs",
     "RingCoverage",
     "load_case_rois",
@@ -47,6 +62,7 @@ __all__ = [
     "load_mask",
     "peritumoral_ring",
     "plot_rois",
+    "check_spacing_range",
     "ring_coverage",
     "spacing_source",
     "tumor_peritumoral_region",
@@ -136,6 +152,57 @@ def spacing_source(image: sitk.Image) -> str:
     if image.HasMetaDataKey(_KEY_SPACING):
         return image.GetMetaData(_KEY_SPACING)
     return "image"
+
+
+def check_spacing_range(
+    image: sitk.Image,
+    spacing_range: tuple[float, float] | None = SPACING_RANGE_MM,
+    what: str | None = None,
+) -> None:
+    """Refuse an implausible pixel spacing (a unit error) before any mm-based work.
+
+    Parameters
+    ----------
+    image : SimpleITK.Image
+        An image from :func:`load_image` (or built in memory).
+    spacing_range : (float, float) or None, default :data:`SPACING_RANGE_MM`
+        Smallest and largest plausible mm per pixel, both allowed; None skips the check.
+    what : str, optional
+        How to name the image in the message (default: its file).
+
+    Raises
+    ------
+    SpacingError
+        A spacing outside the range. Images in pixel units (``spacing="pixel"``) and images
+        whose spacing is unknown are not checked here (mm operations refuse the latter).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import SimpleITK as sitk
+    >>> image = sitk.GetImageFromArray(np.zeros((4, 4)))
+    >>> image.SetSpacing((1e-6, 1e-6))
+    >>> check_spacing_range(image)
+    Traceback (most recent call last):
+    ...
+    radiomics_aln.exceptions.SpacingError: <in-memory image> has a pixel spacing of (1e-06, 1e-06) mm, outside the plausible range 0.005-2 mm per pixel ...
+    >>> check_spacing_range(image, spacing_range=(1e-7, 2.0))  # a deliberate override
+    """
+    limits = _check_spacing_range_arg(spacing_range)
+    if limits is None or spacing_source(image) in {"pixel", "unknown"}:
+        return
+    spacing = image.GetSpacing()
+    lo, hi = limits
+    if all(lo <= v <= hi for v in spacing):
+        return
+    what = what or _describe(image)
+    raise SpacingError(
+        f"{what} has a pixel spacing of {_fmt_tuple(spacing)} mm, outside the plausible range "
+        f"{lo:g}-{hi:g} mm per pixel for 2D ultrasound ({spacing_source(image)} spacing). This "
+        "is usually a unit error (cm or µm instead of mm, or a dpi value); correct the spacing, "
+        "or, if it is real, widen the check with spacing_range=(low, high) (the `spacing_range` "
+        "setting of the study configuration, --spacing-range on the command line)"
+    )
 
 
 def _parse_spacing(spacing: Any, ndim: int, where: str) -> tuple[float, ...] | str | None:
@@ -941,8 +1008,7 @@ class RingCoverage:
 def _ring(
     mask: sitk.Image, width_mm: float, within: sitk.Image | None
 ) -> tuple[np.ndarray, RingCoverage]:
-    if not (isinstance(width_mm, int | float) and math.isfinite(width_mm) and width_mm > 0):
-        raise InputError(f"width_mm={width_mm!r} must be a positive number of mm")
+    width_mm = _check_ring_width(width_mm)
     tumor = _binary_array(mask, "mask")
     unit = _require_spacing(mask, f"the {width_mm:g} mm ring width")
     if not tumor.any():
@@ -1234,6 +1300,7 @@ def load_case_rois(
     combine: Literal["union", "largest"] = "union",
     min_area_mm2: float | None = None,
     check_geometry: Literal["strict", "size"] = "strict",
+    spacing_range: tuple[float, float] | None = SPACING_RANGE_MM,
 ) -> CaseROIs:
     """Load every ROI of one :class:`~radiomics_aln.cohort.Case`.
 
@@ -1252,6 +1319,9 @@ def load_case_rois(
     combine, min_area_mm2 : optional
         As in :func:`load_mask`, for cases without their own ``mask_combine`` /
         ``min_area_mm2`` (manifest columns); a case's own value wins.
+    spacing_range : (float, float) or None, default :data:`SPACING_RANGE_MM`
+        Plausible mm per pixel of every image of the case (see :func:`check_spacing_range`);
+        None disables the check.
 
     Returns
     -------
@@ -1260,7 +1330,10 @@ def load_case_rois(
     Raises
     ------
     InputError, GeometryError, SpacingError
-        As the functions above, with ``case <id>, <roi>:`` in front of the message.
+        As the functions above, with ``case <id>, <roi>:`` in front of the message; a
+        :class:`SpacingError` naming the tumour image when its spacing is unknown (the ring is
+        in mm) or any image's spacing is outside ``spacing_range``; an :class:`InputError`
+        for a ``width_mm`` outside (0, :data:`MAX_RING_MM`].
 
     Examples
     --------
@@ -1281,6 +1354,11 @@ def load_case_rois(
     if ring_within not in ("fov", None):
         raise InputError(f"ring_within={ring_within!r}; use 'fov' or None")
     cid = case.case_id
+    try:
+        width_mm = _check_ring_width(width_mm)
+        _check_spacing_range_arg(spacing_range)
+    except InputError as exc:
+        raise _with_case(cid, "peritumoral ring", exc) from exc
     images: dict[str, sitk.Image] = {}
     fovs: dict[str, sitk.Image | None] = {}
     masks: dict[str, sitk.Image] = {}
@@ -1332,9 +1410,14 @@ def load_case_rois(
             images[roi], fovs[roi] = load_image(
                 path, spacing=case.image_spacing(roi), return_fov=True
             )
+            check_spacing_range(images[roi], spacing_range)
             masks[roi] = load_mask(case.masks(roi), like=images[roi], **mask_kw)
         except InputError as exc:
             raise _with_case(cid, f"{roi} image/mask", exc) from exc
+    try:  # the ring is in mm: name the image whose spacing is missing, not its mask
+        _require_spacing(images["tumor"], f"the {width_mm:g} mm ring width")
+    except InputError as exc:
+        raise _with_case(cid, "peritumoral ring", exc) from exc
     masks["peritumoral"], masks["tumor_peritumoral"], coverage = ring_pair(
         masks["tumor"], "peritumoral ring"
     )

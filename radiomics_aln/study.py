@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from radiomics_aln._validation import format_items
+from radiomics_aln._validation import SPACING_RANGE_MM, format_items
 from radiomics_aln._version import __version__
 from radiomics_aln.exceptions import (
     ConvergenceError,
@@ -224,7 +224,7 @@ class StudyConfig:
         :data:`ROI_VARIANTS` (``"intratumoral"``, ``"peritumoral"``,
         ``"intratumoral+peritumoral"``, ``"combined_region"``, ``"intratumoral+ln"``, ``"all"``).
     ring_mm : float
-        Width of the peritumoral ring in mm.
+        Width of the peritumoral ring in mm, in (0, 50].
     mask_combine : {"union", "largest"}
         A mask with several connected components becomes their union or only the largest one
         (the manifest column ``mask_combine`` wins per case); see
@@ -232,6 +232,12 @@ class StudyConfig:
     min_area_mm2 : float or None
         Mask components smaller than this (mm²) are dropped; a mask with none this large is a
         failed ROI. None keeps every component.
+    spacing_range : list of two floats or None
+        Plausible mm per pixel of the images, default [0.005, 2.0]
+        (:data:`radiomics_aln.roi.SPACING_RANGE_MM`): a spacing outside it, in the manifest or
+        an image file, is refused as a probable unit error. Widen it for images that really
+        have such pixels; null disables the check. Stored in the model, so ``predict`` applies
+        the same range.
     params : str or dict
         PyRadiomics settings: a shipped name (``"ultrasound_2d"``), a YAML path or a dict.
     clinical : list of str
@@ -270,6 +276,7 @@ class StudyConfig:
     ring_mm: float = 5.0
     mask_combine: str = "union"
     min_area_mm2: float | None = None
+    spacing_range: list[float] | None = field(default_factory=lambda: [0.005, 2.0])
     params: str | dict[str, Any] = "ultrasound_2d"
     clinical: list[str] = field(default_factory=list)
     categorical: dict[str, list[Any]] = field(default_factory=dict)
@@ -449,8 +456,10 @@ class StudyConfig:
             raise InputError(f"rois lists a ROI twice: {rois}")
         if not isinstance(self.outcome, str) or not self.outcome:
             raise InputError("outcome must be a column name")
-        if not (isinstance(self.ring_mm, int | float) and self.ring_mm > 0):
-            raise InputError(f"ring_mm must be a positive number of mm, got {self.ring_mm!r}")
+        from radiomics_aln._validation import _check_ring_width, _check_spacing_range_arg
+
+        _check_ring_width(self.ring_mm, "ring_mm")
+        _check_spacing_range_arg(self.spacing_range)
         from radiomics_aln.roi import _check_mask_options
 
         _check_mask_options(self.mask_combine, self.min_area_mm2)
@@ -755,8 +764,13 @@ class StudyModel:
             features = data
             table = clinical if clinical is not None else data
             return features, table.loc[features.index]
+        # models saved before spacing_range existed apply the default range
+        spacing_range = self.settings.get("spacing_range", list(SPACING_RANGE_MM))
         manifest = _read_manifest(
-            data, self.settings.get("outcome", "outcome"), require_outcome=False
+            data,
+            self.settings.get("outcome", "outcome"),
+            require_outcome=False,
+            spacing_range=spacing_range,
         )
         result = _extract(
             manifest,
@@ -769,6 +783,7 @@ class StudyModel:
             # models saved before these settings existed were fitted on unioned masks
             mask_combine=self.settings.get("mask_combine", "union"),
             min_area_mm2=self.settings.get("min_area_mm2"),
+            spacing_range=spacing_range,
         )
         failed = result.failures
         if len(failed):
@@ -839,6 +854,7 @@ _SETTINGS_SCHEMA = Record(
         "?categorical": MapOf(ListOf(SCALAR)),
         "?mask_combine": STR,
         "?min_area_mm2": NUM_OR_NULL,
+        "?spacing_range": ListOf(NUM, length=2, nullable=True),
     }
 )
 _STATE_SCHEMA = Record(
@@ -854,12 +870,16 @@ _STATE_SCHEMA = Record(
 # --------------------------------------------------------------------------- helpers
 
 
-def _read_manifest(source: Any, outcome: str, require_outcome: bool = True):
+def _read_manifest(
+    source: Any, outcome: str, require_outcome: bool = True, spacing_range=SPACING_RANGE_MM
+):
     from radiomics_aln import cohort
 
     if hasattr(source, "cases") and hasattr(source, "table"):
         return source
-    return cohort.read_manifest(source, outcome if require_outcome else None)
+    return cohort.read_manifest(
+        source, outcome if require_outcome else None, spacing_range=spacing_range
+    )
 
 
 def _extract(
@@ -874,6 +894,7 @@ def _extract(
     progress=None,
     mask_combine="union",
     min_area_mm2=None,
+    spacing_range=SPACING_RANGE_MM,
 ):
     from radiomics_aln.extraction import extract_features
 
@@ -889,6 +910,7 @@ def _extract(
         mask_combine=mask_combine,
         min_area_mm2=min_area_mm2,
         progress=progress,
+        spacing_range=spacing_range,
     )
 
 
@@ -1058,7 +1080,9 @@ class Study:
                     raise InputError(
                         "no data: set `manifest` in the configuration, or pass table= and features="
                     )
-                self._manifest = _read_manifest(cfg.manifest, cfg.outcome)
+                self._manifest = _read_manifest(
+                    cfg.manifest, cfg.outcome, spacing_range=cfg.spacing_range
+                )
             table = self._manifest.table.copy()
         table.index = table.index.astype(str)
         table.index.name = "case_id"
@@ -1118,6 +1142,7 @@ class Study:
             progress=False if self._progress is False else None,
             mask_combine=cfg.mask_combine,
             min_area_mm2=cfg.min_area_mm2,
+            spacing_range=cfg.spacing_range,
         )
         self.extraction_ = result
         if len(result.failures):
@@ -1349,6 +1374,7 @@ class Study:
                 "ring_mm": cfg.ring_mm,
                 "mask_combine": cfg.mask_combine,
                 "min_area_mm2": cfg.min_area_mm2,
+                "spacing_range": cfg.spacing_range,
                 "cutoff": combined_model.youden_cutoff_,
                 "points_cutoff": combined_model.youden_points_cutoff_,
                 "clinical_cutoff": clinical_model.youden_cutoff_,

@@ -548,7 +548,7 @@ def test_write_and_read_features_round_trip(tmp_path, suffix):
         ({"errors": "ignore"}, "errors must be one of"),
         ({"repeats": ["reader3"]}, "each of repeats"),
         ({"extra": {"a__b": len}}, "extra: names"),
-        ({"ring_mm": 0}, "ring_mm must be a positive"),
+        ({"ring_mm": 0}, "ring_mm=0 must be a positive"),
         ({"n_jobs": 0}, "n_jobs must be"),
     ],
 )

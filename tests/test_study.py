@@ -130,7 +130,7 @@ def test_flat_score_section_is_radscore_kwargs():
         ({"categorical": {"margin": ["only"]}}, "at least two levels"),
         ({"clinical": ["aln"], "outcome": "aln"}, "also a clinical candidate"),
         ({"score": {"params": {"random_state": 3}}}, "must not set"),
-        ({"ring_mm": -1}, "ring_mm must be a positive"),
+        ({"ring_mm": -1}, "ring_mm=-1 must be a positive"),
         ({"n_jobs": 0}, "n_jobs must be a non-zero"),
     ],
 )
