@@ -1737,7 +1737,7 @@ def _assemble(case_ids, rois, repeat_readers, tasks, outcomes, missing, errors, 
                 failures.append({"case_id": cid, "roi": rec["roi"], "reader": rec["reader"],
                                  "file": rec["file"], "error": rec["error"]})  # fmt: skip
                 if errors == "raise":
-                    raise ExtractionError(_failure_message(cid, failures[-1]))
+                    _raise_failure(cid, {**failures[-1], "raise_as": rec.get("raise_as")})
                 continue
             roi_name = rec["roi"]
             row = per_reader[rec["reader"]].setdefault(cid, {})

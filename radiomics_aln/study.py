@@ -424,7 +424,7 @@ class StudyConfig:
              "a mapping of cohort to display name", self.cohort_labels)  # fmt: skip
         need(isinstance(self.rois, str) or str_list(self.rois), "rois",
              "a list of ROI names or a variant name", self.rois)  # fmt: skip
-        need(is_num(self.ring_mm), "ring_mm", "a finite number of mm", self.ring_mm)
+        # ring_mm (type, NaN and limits) is checked by _check_ring_width in validate
         need(isinstance(self.params, str | Mapping), "params",
              "a settings name, a YAML path or a mapping", self.params)  # fmt: skip
         need(is_int(self.random_state), "random_state", "a whole number", self.random_state)

@@ -381,7 +381,7 @@ CONFIGS = [
     ("hl_groups_text", b"nomogram:\n  hl_groups: ten\n", r"config\.yaml: nomogram\.hl_groups"),
     ("p_remove_text", b"nomogram:\n  p_remove: x\n", r"config\.yaml: nomogram\.p_remove must"),
     ("icc_enabled_text", b"icc:\n  enabled: maybe\n", r"config\.yaml: icc\.enabled must be"),
-    ("ring_nan", b"ring_mm: .nan\n", r"config\.yaml: ring_mm must be"),
+    ("ring_nan", b"ring_mm: .nan\n", r"config\.yaml: ring_mm=nan must be"),
     ("nested_unknown", b"icc:\n  treshold: 0.8\n", r"config\.yaml: unknown key\(s\) in `icc`"),
 ]
 
