@@ -436,6 +436,7 @@ def _study(args: argparse.Namespace, progress: _Progress):
 
     if args.n_jobs is not None:
         _check_n_jobs(args.n_jobs)
+    config = _existing(args.config)
     if args.command == "report":
         _output_file(args.out)
     else:
@@ -444,7 +445,7 @@ def _study(args: argparse.Namespace, progress: _Progress):
             files=("model.json", "config.yaml", "report.html"),
             folders=("tables", "figures"),
         )
-    cfg = StudyConfig.from_yaml(_existing(args.config))
+    cfg = StudyConfig.from_yaml(config)
     if args.n_jobs is not None:
         cfg.n_jobs = args.n_jobs
     if cfg.cache_dir is not None:
@@ -535,13 +536,11 @@ def _is_manifest(path: Path) -> bool:
 
 def _existing(path: str | os.PathLike) -> Path:
     """An input file that must exist (a folder is not a file)."""
-    from radiomics_aln.exceptions import InputError
-
     p = Path(path)
     if not p.exists():
-        raise InputError(f"{p} does not exist")
+        raise _MissingInput(f"{p} does not exist")
     if p.is_dir():
-        raise InputError(f"{p} is a folder; give the file inside it")
+        raise _MissingInput(f"{p} is a folder; give the file inside it")
     return p
 
 
@@ -593,13 +592,16 @@ def _writable_folder(folder: Path, target: Path) -> None:
     The probe is synced to disk, so a full disk or a read-only file system is found before the
     work rather than when its result is written.
     """
+    new_folders = []
     for ancestor in (folder, *folder.parents):
         if ancestor.exists() or ancestor.is_symlink():
             if not ancestor.is_dir():
                 raise _OutputProblem(f"cannot write {target}: {ancestor} is a file, not a folder")
             break
+        new_folders.append(ancestor)
     try:
         folder.mkdir(parents=True, exist_ok=True)
+        _CREATED_FOLDERS.extend(new_folders)
         fd, probe = tempfile.mkstemp(dir=folder, prefix=".radiomics-aln-probe-")
         try:
             os.write(fd, b"radiomics-aln write test\n")
@@ -628,6 +630,20 @@ def _writing(path: str | os.PathLike, note: str = "") -> Iterator[None]:
 def _remove_stale(path: Path) -> None:
     with _writing(path):
         path.unlink(missing_ok=True)
+
+
+#: Folders the output checks created; removed again (when still empty) if the command fails.
+_CREATED_FOLDERS: list[Path] = []
+
+
+def _remove_new_empty_folders() -> None:
+    for folder in sorted(set(_CREATED_FOLDERS), key=lambda f: len(f.parts), reverse=True):
+        with contextlib.suppress(OSError):  # not empty: the command wrote something there
+            folder.rmdir()
+
+
+class _MissingInput(ValueError):
+    """An input file that does not exist, or is a folder (exit status 1, no --debug hint)."""
 
 
 class _UsageProblem(Exception):
@@ -721,26 +737,42 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     mpl.use("Agg")
     progress = _Progress(args.quiet)
-    from radiomics_aln.exceptions import ConvergenceError, ExtractionError, InputError
-
     prefix = f"radiomics-aln {args.command}"
     # SIGTERM (kill, a batch system's time limit) stops like Ctrl-C: joblib terminates its
     # workers, so none is left running. Only the main thread of the main interpreter may set it.
     previous = None
     if sys.platform != "win32" and threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    status = EXIT_BUG
+    try:
+        status = _run(args, progress, prefix)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+        if status != EXIT_OK:  # a failed command leaves no empty output folder behind
+            _remove_new_empty_folders()
+        _CREATED_FOLDERS.clear()
+    return status
+
+
+def _run(args: argparse.Namespace, progress: _Progress, prefix: str) -> int:
+    """Run the command; map each kind of failure to its exit status and one-line message."""
+    from radiomics_aln.exceptions import ConvergenceError, ExtractionError, InputError
+
     try:
         return _COMMANDS[args.command](args, progress)
     except KeyboardInterrupt as exc:
         print(f"{prefix}: interrupted", file=sys.stderr)
         return EXIT_SIGTERM if isinstance(exc, _Terminated) else EXIT_SIGINT
-    except (_UsageProblem, _OutputProblem, InputError, ConvergenceError, ExtractionError,
-            OSError) as exc:  # fmt: skip
+    except (_UsageProblem, _OutputProblem, _MissingInput, InputError, ConvergenceError,
+            ExtractionError, OSError) as exc:  # fmt: skip
         if args.debug:
             raise
         print(f"{prefix}: error: {_one_line(exc)}", file=sys.stderr)
         if isinstance(exc, _UsageProblem):
             return EXIT_USAGE
+        if isinstance(exc, _MissingInput):
+            return EXIT_INPUT
         print("(run with --debug for the full traceback)", file=sys.stderr)
         return EXIT_OUTPUT if isinstance(exc, _OutputProblem) else EXIT_INPUT
     except Exception:
@@ -753,7 +785,3 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_BUG
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
-

@@ -368,3 +368,12 @@ def test_no_pyradiomics_log_on_the_terminal(n_jobs, quiet, tmp_path, demo_manife
     assert proc.returncode == 0, err
     assert "radiomics." not in err and "GLCM is symmetrical" not in err, err[:2000]
     assert "8 cases x" in out_file.read_text()
+
+
+def test_failed_command_leaves_no_empty_output_folder(tmp_path, capsys):
+    bad = tmp_path / "m.csv"
+    bad.write_text("case_id,cohort,tumor_image,tumor_mask\na,train,nope.png,nope_mask.png\n")
+    out = tmp_path / "new" / "sub" / "features.csv"
+    assert main(["-q", "extract", str(bad), "--out", str(out)]) == 1
+    assert "nope.png" in capsys.readouterr().err
+    assert not (tmp_path / "new").exists()
