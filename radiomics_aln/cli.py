@@ -33,7 +33,7 @@ import threading
 import time
 import traceback
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -334,8 +334,7 @@ def _cmd_init(args: argparse.Namespace, progress: _Progress) -> int:
     if out.exists() and not out.is_dir() and not args.force:
         raise _UsageProblem(f"{out} already exists (use --force to overwrite)")
     out = _output_file(out)
-    with _writing(out):
-        out.write_text(_CONFIG_TEMPLATE, encoding="utf-8")
+    _write_output(out, lambda path: path.write_text(_CONFIG_TEMPLATE, encoding="utf-8"))
     print(f"Wrote {out}; edit the manifest path, outcome and clinical predictors.")
     return 0
 
@@ -379,20 +378,17 @@ def _cmd_extract(args: argparse.Namespace, progress: _Progress) -> int:
         kept = f"; the {res.n_computed + res.n_cached} finished ROIs are kept in the cache {cache}"
     else:
         kept = "; the features are lost (with --cache-dir a rerun would reuse them)"
-    with _writing(out, kept):
-        write_features(res.features, out)
+    _write_output(out, lambda path: write_features(res.features, path), kept)
     written = [out]
     for reader, table in res.repeats.items():
         path = repeat_paths[reader]
         if len(table):
-            with _writing(path, kept):
-                write_features(table, path)
+            _write_output(path, lambda p, table=table: write_features(table, p), kept)
             written.append(path)
         else:  # a table from an earlier run must not pass for this run's
             _remove_stale(path)
     if len(res.failures):
-        with _writing(failures_path, kept):
-            res.failures.to_csv(failures_path, index=False)
+        _write_output(failures_path, lambda p: res.failures.to_csv(p, index=False), kept)
         written.append(failures_path)
         print(f"{len(res.failures)} ROI(s) failed; see {failures_path}", file=sys.stderr)
     else:  # a failures table left by an earlier run would list failures this run did not have
@@ -421,8 +417,7 @@ def _cmd_icc(args: argparse.Namespace, progress: _Progress) -> int:
     repeats = {name: read_features(path) for name, path in inputs.items()}
     progress(f"ICC ({args.form}) of {X.shape[1]} features over {', '.join(repeats)}")
     filt = ICCFilter(threshold=args.threshold, form=args.form).fit(X, repeats=repeats)
-    with _writing(out):
-        filt.icc_.to_csv(out, index=False)
+    _write_output(out, lambda path: filt.icc_.to_csv(path, index=False))
     kept = len(filt.selected_features_)
     print(
         f"{kept} of {X.shape[1]} features have ICC >= {args.threshold:g} in "
@@ -516,8 +511,7 @@ def _cmd_predict(args: argparse.Namespace, progress: _Progress) -> int:
             table = pd.read_csv(data_path, index_col=0, **_CSV_EXACT_FLOATS)
             table.index = table.index.astype(str)
         pred = model.predict(table)
-    with _writing(out):
-        pred.to_csv(out)
+    _write_output(out, pred.to_csv)
     n_high = int((pred["risk_group"] == "high").sum())
     print(f"{len(pred)} patients predicted ({n_high} high risk); written to {out}")
     return 0
@@ -625,6 +619,31 @@ def _writing(path: str | os.PathLike, note: str = "") -> Iterator[None]:
         where = exc.filename or path
         reason = exc.strerror or str(exc) or type(exc).__name__
         raise _OutputProblem(f"cannot write {where}: {reason}{note}") from exc
+
+
+def _write_output(path: Path, write: Callable[[Path], Any], note: str = "") -> None:
+    """Write one output file through ``write(target)``, atomically.
+
+    The content goes to a temporary file next to ``path`` that replaces it only when complete,
+    so a full disk, an error or a signal mid-write never leaves a truncated table that a later
+    step would read as whole (a previous complete file stays as it was). An output that is not
+    a regular file (``/dev/stdout``) is written directly.
+    """
+    if path.exists() and not path.is_file():
+        with _writing(path, note):
+            write(path)
+        return
+    # same suffix: write_features chooses the format from it
+    tmp = path.with_name(f".{path.stem}.partial-{os.getpid()}{path.suffix}")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except OSError as exc:
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        raise _OutputProblem(f"cannot write {path}: {reason}{note}") from exc
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
 
 
 def _remove_stale(path: Path) -> None:

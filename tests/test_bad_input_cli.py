@@ -127,7 +127,7 @@ def test_disk_full_while_writing_features_keeps_the_cache(tmp_path, demo_manifes
     real_to_csv = pd.DataFrame.to_csv
 
     def full(self, path=None, *args, **kwargs):
-        if path is not None and Path(path) == out:
+        if path is not None and Path(path).parent == out.parent:  # the table or its temp file
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         return real_to_csv(self, path, *args, **kwargs)
 
@@ -138,9 +138,30 @@ def test_disk_full_while_writing_features_keeps_the_cache(tmp_path, demo_manifes
     line = _error_line(capsys)
     assert f"cannot write {out}: No space left on device" in line
     assert str(cache) in line  # says where the finished ROIs are
+    assert [p.name for p in tmp_path.iterdir()] == ["cache"]  # no partial table left
     monkeypatch.setattr(pd.DataFrame, "to_csv", real_to_csv)
     assert main(argv) == 0
     assert "(0 ROIs computed, 8 cached)" in capsys.readouterr().out
+
+
+def test_interrupted_write_never_leaves_a_truncated_table(tmp_path, demo_manifest, monkeypatch,
+                                                          capsys):  # fmt: skip
+    """Ctrl-C while features.csv is written: the complete table of the last run stays."""
+    out, cache = tmp_path / "features.csv", tmp_path / "cache"
+    argv = ["-q", "extract", str(demo_manifest), "--rois", "tumor", "--outcome",
+            "aln_metastasis", "--out", str(out), "--cache-dir", str(cache)]  # fmt: skip
+    assert main(argv) == 0
+    complete = out.read_bytes()
+
+    def half_then_interrupt(self, path=None, *args, **kwargs):
+        Path(path).write_bytes(complete[: len(complete) // 2])
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", half_then_interrupt)
+    assert main(argv) == 130
+    assert capsys.readouterr().err.strip().splitlines()[-1] == "radiomics-aln extract: interrupted"
+    assert out.read_bytes() == complete
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "features.csv"]
 
 
 def test_dev_full_predictions(tmp_path, demo_manifest, monkeypatch, capsys):
@@ -377,3 +398,17 @@ def test_failed_command_leaves_no_empty_output_folder(tmp_path, capsys):
     assert main(["-q", "extract", str(bad), "--out", str(out)]) == 1
     assert "nope.png" in capsys.readouterr().err
     assert not (tmp_path / "new").exists()
+
+
+def test_score_cv_with_too_few_cases_per_class():
+    """`demo --n-cases 20`: 10-fold CV on 6 + 5 training cases; InputError, not sklearn's."""
+    import numpy as np
+
+    from radiomics_aln.exceptions import InputError
+    from radiomics_aln.score import RadScore
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"tumor__a": rng.normal(size=11), "tumor__b": rng.normal(size=11)})
+    y = np.array([0] * 6 + [1] * 5)
+    with pytest.raises(InputError, match=r"cv=10 folds .* 6 without and 5 with the outcome"):
+        RadScore(cv=10, random_state=0).fit(X, y)
