@@ -553,6 +553,8 @@ def _output_file(path: str | os.PathLike) -> Path:
     p = Path(path)
     if p.is_dir():
         raise _OutputProblem(f"{p} is a folder; give a file name for this output")
+    if not _plain_file(p):  # a device, pipe or link (/dev/stdout): written as it is
+        return p
     if p.is_file() and not os.access(p, os.W_OK):
         raise _OutputProblem(f"{p} exists and is read-only")
     _writable_folder(p.parent, p)
@@ -626,10 +628,11 @@ def _write_output(path: Path, write: Callable[[Path], Any], note: str = "") -> N
 
     The content goes to a temporary file next to ``path`` that replaces it only when complete,
     so a full disk, an error or a signal mid-write never leaves a truncated table that a later
-    step would read as whole (a previous complete file stays as it was). An output that is not
-    a regular file (``/dev/stdout``) is written directly.
+    step would read as whole (a previous complete file stays as it was). An output that is a
+    device, pipe or symbolic link (``/dev/stdout``) is written directly.
     """
-    if path.exists() and not path.is_file():
+    if not _plain_file(path):
+        # never rename over a device or a link (/dev/stdout): that would replace the link
         with _writing(path, note):
             write(path)
         return
@@ -644,6 +647,11 @@ def _write_output(path: Path, write: Callable[[Path], Any], note: str = "") -> N
     finally:
         with contextlib.suppress(OSError):
             tmp.unlink()
+
+
+def _plain_file(path: Path) -> bool:
+    """A regular file (or none yet), not a link: safe to probe its folder and rename over it."""
+    return not path.is_symlink() and (path.is_file() or not path.exists())
 
 
 def _remove_stale(path: Path) -> None:

@@ -164,8 +164,9 @@ def test_interrupted_write_never_leaves_a_truncated_table(tmp_path, demo_manifes
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "features.csv"]
 
 
-def test_dev_full_predictions(tmp_path, demo_manifest, monkeypatch, capsys):
-    """`predict --out /dev/full`: every write fails (ENOSPC); one line naming /dev/full."""
+@pytest.fixture
+def stub_model(tmp_path, monkeypatch) -> tuple[Path, Path]:
+    """A model file and a feature table for `predict`, with StudyModel stubbed (one row)."""
     from radiomics_aln import study
 
     table = tmp_path / "features.csv"
@@ -182,8 +183,24 @@ def test_dev_full_predictions(tmp_path, demo_manifest, monkeypatch, capsys):
             return pd.DataFrame({"probability": [0.5], "risk_group": ["low"]}, index=["a"])
 
     monkeypatch.setattr(study, "StudyModel", Model)
+    return model, table
+
+
+def test_dev_full_predictions(stub_model, capsys):
+    """`predict --out /dev/full`: every write fails (ENOSPC); one line naming /dev/full."""
+    model, table = stub_model
     assert main(["-q", "predict", str(model), str(table), "--out", "/dev/full"]) == 3
     assert "cannot write /dev/full: No space left on device" in _error_line(capsys)
+
+
+def test_output_through_a_link_keeps_the_link(stub_model, tmp_path, capsys):
+    """`--out` a symbolic link (as /dev/stdout is): written through it, never renamed over it."""
+    model, table = stub_model
+    real, link = tmp_path / "real.csv", tmp_path / "link.csv"
+    real.write_text("old\n")
+    link.symlink_to(real)
+    assert main(["-q", "predict", str(model), str(table), "--out", str(link)]) == 0
+    assert link.is_symlink() and "a,0.5,low" in real.read_text()
 
 
 # ------------------------------------------------------------------ bad arguments (2)
