@@ -50,6 +50,8 @@ Typical session:
   radiomics-aln evaluate study.yaml --out results
   radiomics-aln predict results/model.json new_patients.csv --out predictions.csv
 
+Exit status: 0 done, 1 bad input, 2 bad command line, 3 an output cannot be written,
+4 internal error (a bug), 130/143 interrupted (SIGINT/SIGTERM).
 Documentation: docs/user_guide.md and docs/cli.md.
 """
 
