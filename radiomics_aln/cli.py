@@ -11,18 +11,29 @@ Subcommands::
     radiomics-aln predict MODEL DATA   predict new patients with a saved model.json
     radiomics-aln report CONFIG        fit + evaluate -> the HTML report only
 
-Bad input ends with exit status 1 and a one-line reason on stderr (``--debug`` shows the
-traceback); a usage error ends with status 2.
+Exit statuses (also in ``docs/cli.md``): 0 success; 1 bad input (data, configuration, model
+or a missing input file); 2 usage (an option's value, a missing or conflicting option); 3 an output
+cannot be written (a file where a folder is expected, no space left, a read-only place); 4 an
+internal error (a bug: the traceback is printed); 130 interrupted (Ctrl-C, SIGINT); 143 stopped by
+SIGTERM. Statuses 1-3 print one line naming the file, option or case at fault (``--debug`` shows
+the traceback instead); outputs are checked before any work starts.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import math
+import os
+import signal
 import sys
+import tempfile
+import threading
 import time
+import traceback
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +50,8 @@ Typical session:
   radiomics-aln evaluate study.yaml --out results
   radiomics-aln predict results/model.json new_patients.csv --out predictions.csv
 
+Exit status: 0 done, 1 bad input, 2 bad command line, 3 an output cannot be written,
+4 internal error (a bug), 130/143 interrupted (SIGINT/SIGTERM).
 Documentation: docs/user_guide.md and docs/cli.md.
 """
 
@@ -292,15 +305,29 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _cmd_demo(args: argparse.Namespace, progress: _Progress) -> int:
-    from radiomics_aln.datasets import make_demo_cohort
+    from radiomics_aln.datasets import _check_fractions, _min_cases, make_demo_cohort
     from radiomics_aln.exceptions import SeparationError
     from radiomics_aln.study import DEMO_N_CASES, Study, demo_config
 
-    out = Path(args.out)
-    data_dir = out / "data"
     n_cases = DEMO_N_CASES if args.n_cases is None else args.n_cases
+    need = _min_cases(_check_fractions(None))
+    if n_cases < need:
+        raise _UsageProblem(
+            f"--n-cases {n_cases} is too few: the demo needs at least {need} patients (2 per "
+            f"cohort); the default, {DEMO_N_CASES}, runs the whole study"
+        )
+    _check_n_jobs(args.n_jobs)
+    out = _output_dir(
+        args.out,
+        files=("model.json", "config.yaml", "report.html"),
+        folders=("data", "cache", "tables", "figures"),
+    )
+    data_dir = out / "data"
     progress(f"Generating the synthetic demo cohort ({n_cases} patients) in {data_dir}")
-    manifest = make_demo_cohort(data_dir, n_cases=n_cases, random_state=args.seed, overwrite=True)
+    with _writing(data_dir):
+        manifest = make_demo_cohort(
+            data_dir, n_cases=n_cases, random_state=args.seed, overwrite=True
+        )
     cfg = demo_config(
         manifest_path=str(Path(manifest.path)),
         cache_dir=str(out / "cache"),
@@ -320,7 +347,8 @@ def _cmd_demo(args: argparse.Namespace, progress: _Progress) -> int:
             f"{DEMO_N_CASES} (the default) or more, or with --firth"
         ) from exc
     progress(f"Writing tables, figures, model and report to {out}")
-    study.save(out)
+    with _writing(out):
+        study.save(out)
     print(_headline(study))
     print(f"Report: {(out / 'report.html').resolve()}")
     return 0
@@ -350,28 +378,48 @@ def _headline(study: Any) -> str:
 
 def _cmd_init(args: argparse.Namespace, progress: _Progress) -> int:
     out = Path(args.out)
-    if out.exists() and not args.force:
+    if out.exists() and not out.is_dir() and not args.force:
         raise _UsageProblem(f"{out} already exists (use --force to overwrite)")
-    out.write_text(_CONFIG_TEMPLATE, encoding="utf-8")
+    out = _output_file(out)
+    _write_output(out, lambda path: path.write_text(_CONFIG_TEMPLATE, encoding="utf-8"))
     print(f"Wrote {out}; edit the manifest path, outcome and clinical predictors.")
     return 0
 
 
 def _cmd_extract(args: argparse.Namespace, progress: _Progress) -> int:
-    from radiomics_aln.extraction import extract_features, write_features
+    from radiomics_aln.extraction import ROI_NAMES, extract_features, write_features
     from radiomics_aln.study import _read_manifest
 
-    manifest = _read_manifest(
-        args.manifest, args.outcome, require_outcome=False, spacing_range=args.spacing_range
-    )
     rois = tuple(r.strip() for r in args.rois.split(",") if r.strip())
+    if not rois:
+        raise _UsageProblem(f"--rois {args.rois!r} names no ROI; use some of {list(ROI_NAMES)}")
+    unknown = [r for r in rois if r not in ROI_NAMES]
+    if unknown:
+        raise _UsageProblem(
+            f"--rois: unknown ROI(s) {', '.join(unknown)}; use some of {list(ROI_NAMES)}"
+        )
+    _check_positive("--ring-mm", args.ring_mm)
+    _check_n_jobs(args.n_jobs)
+    out = _output_file(args.out)
+    if out.suffix.lower() not in (".csv", ".parquet"):
+        raise _UsageProblem(f"--out {out} must end in .csv or .parquet")
+    stem = out.with_suffix("").name
+    repeat_paths = {r: out.with_name(f"{stem}_{r}{out.suffix}") for r in ("reader2", "repeat")}
+    failures_path = out.with_name(f"{stem}_failures.csv")
+    for path in (*repeat_paths.values(), failures_path):
+        _output_file(path)
+    cache = None if args.cache_dir is None else _output_dir(args.cache_dir)
+    manifest = _read_manifest(
+        _existing(args.manifest), args.outcome, require_outcome=False,
+        spacing_range=args.spacing_range,
+    )  # fmt: skip
     progress(f"Extracting {', '.join(rois)} for {len(manifest.cases)} cases")
     res = extract_features(
         manifest,
         rois=rois,
         params=args.params,
         n_jobs=args.n_jobs,
-        cache_dir=args.cache_dir,
+        cache_dir=cache,
         repeats=args.repeats,
         ring_mm=args.ring_mm,
         mask_combine=args.mask_combine,
@@ -379,20 +427,25 @@ def _cmd_extract(args: argparse.Namespace, progress: _Progress) -> int:
         progress=not args.quiet,
         spacing_range=args.spacing_range,
     )
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    write_features(res.features, out)
+    if cache is not None:
+        kept = f"; the {res.n_computed + res.n_cached} finished ROIs are kept in the cache {cache}"
+    else:
+        kept = "; the features are lost (with --cache-dir a rerun would reuse them)"
+    _write_output(out, lambda path: write_features(res.features, path), kept)
     written = [out]
     for reader, table in res.repeats.items():
+        path = repeat_paths[reader]
         if len(table):
-            path = out.with_name(f"{out.stem}_{reader}{out.suffix}")
-            write_features(table, path)
+            _write_output(path, lambda p, table=table: write_features(table, p), kept)
             written.append(path)
+        else:  # a table from an earlier run must not pass for this run's
+            _remove_stale(path)
     if len(res.failures):
-        path = out.with_name(f"{out.stem}_failures.csv")
-        res.failures.to_csv(path, index=False)
-        written.append(path)
-        print(f"{len(res.failures)} ROI(s) failed; see {path}", file=sys.stderr)
+        _write_output(failures_path, lambda p: res.failures.to_csv(p, index=False), kept)
+        written.append(failures_path)
+        print(f"{len(res.failures)} ROI(s) failed; see {failures_path}", file=sys.stderr)
+    else:  # a failures table left by an earlier run would list failures this run did not have
+        _remove_stale(failures_path)
     n, p = res.features.shape
     print(f"{n} cases x {p} features ({res.n_computed} ROIs computed, {res.n_cached} cached)")
     for path in written:
@@ -406,19 +459,22 @@ def _cmd_icc(args: argparse.Namespace, progress: _Progress) -> int:
 
     if not args.reader2 and not args.repeat:
         raise _UsageProblem("give --reader2 and/or --repeat (the repeat segmentations' features)")
-    X = read_features(_existing(args.features))
-    repeats = {}
-    if args.reader2:
-        repeats["reader2"] = read_features(_existing(args.reader2))
-    if args.repeat:
-        repeats["repeat"] = read_features(_existing(args.repeat))
+    if not (0 < args.threshold <= 1):
+        raise _UsageProblem(f"--threshold must be an ICC in (0, 1], got {args.threshold:g}")
+    out = _output_file(args.out)
+    inputs = {"features": _existing(args.features)}
+    for name in ("reader2", "repeat"):
+        if getattr(args, name):
+            inputs[name] = _existing(getattr(args, name))
+    X = read_features(inputs.pop("features"))
+    repeats = {name: read_features(path) for name, path in inputs.items()}
     progress(f"ICC ({args.form}) of {X.shape[1]} features over {', '.join(repeats)}")
     filt = ICCFilter(threshold=args.threshold, form=args.form).fit(X, repeats=repeats)
-    filt.icc_.to_csv(args.out, index=False)
+    _write_output(out, lambda path: filt.icc_.to_csv(path, index=False))
     kept = len(filt.selected_features_)
     print(
         f"{kept} of {X.shape[1]} features have ICC >= {args.threshold:g} in "
-        f"{' and '.join(filt.comparisons_)}; table written to {args.out}"
+        f"{' and '.join(filt.comparisons_)}; table written to {out}"
     )
     return 0
 
@@ -426,23 +482,41 @@ def _cmd_icc(args: argparse.Namespace, progress: _Progress) -> int:
 def _study(args: argparse.Namespace, progress: _Progress):
     from radiomics_aln.study import Study, StudyConfig
 
-    cfg = StudyConfig.from_yaml(_existing(args.config))
+    if args.n_jobs is not None:
+        _check_n_jobs(args.n_jobs)
+    config = _existing(args.config)
+    if args.command == "report":
+        _output_file(args.out)
+    else:
+        _output_dir(
+            args.out,
+            files=("model.json", "config.yaml", "report.html"),
+            folders=("tables", "figures"),
+        )
+    cfg = StudyConfig.from_yaml(config)
     if args.n_jobs is not None:
         cfg.n_jobs = args.n_jobs
+    if cfg.cache_dir is not None:
+        _output_dir(cfg.cache_dir)
     return Study(cfg, progress=False if args.quiet else progress)
 
 
 def _cmd_fit(args: argparse.Namespace, progress: _Progress) -> int:
     study = _study(args, progress).fit()
     out = Path(args.out)
-    study.save(out, report=False)
-    tables = out / "tables"
-    tables.mkdir(exist_ok=True)
-    study.univariate_.to_csv(tables / "univariate.csv", index=False)
-    study.model_.combined_model.summary.to_csv(tables / "nomogram_coefficients.csv", index=False)
-    study.model_.clinical_model.summary.to_csv(tables / "clinical_coefficients.csv", index=False)
-    if study.icc_filter_ is not None:
-        study.icc_filter_.icc_.to_csv(tables / "icc.csv", index=False)
+    with _writing(out):
+        study.save(out, report=False)
+        tables = out / "tables"
+        tables.mkdir(exist_ok=True)
+        study.univariate_.to_csv(tables / "univariate.csv", index=False)
+        study.model_.combined_model.summary.to_csv(
+            tables / "nomogram_coefficients.csv", index=False
+        )
+        study.model_.clinical_model.summary.to_csv(
+            tables / "clinical_coefficients.csv", index=False
+        )
+        if study.icc_filter_ is not None:
+            study.icc_filter_.icc_.to_csv(tables / "icc.csv", index=False)
     print(repr(study.model_))
     print(f"Model: {(out / 'model.json').resolve()}")
     return 0
@@ -452,7 +526,8 @@ def _cmd_evaluate(args: argparse.Namespace, progress: _Progress) -> int:
     study = _study(args, progress).fit().evaluate()
     out = Path(args.out)
     progress(f"Writing tables, figures, model and report to {out}")
-    study.save(out)
+    with _writing(out):
+        study.save(out)
     print(_headline(study))
     print(f"Report: {(out / 'report.html').resolve()}")
     return 0
@@ -460,7 +535,8 @@ def _cmd_evaluate(args: argparse.Namespace, progress: _Progress) -> int:
 
 def _cmd_report(args: argparse.Namespace, progress: _Progress) -> int:
     study = _study(args, progress).fit().evaluate()
-    path = study.report(args.out)
+    with _writing(args.out):
+        path = study.report(args.out)
     print(f"Report: {Path(path).resolve()}")
     return 0
 
@@ -468,14 +544,17 @@ def _cmd_report(args: argparse.Namespace, progress: _Progress) -> int:
 def _cmd_predict(args: argparse.Namespace, progress: _Progress) -> int:
     import pandas as pd
 
+    from radiomics_aln import study as study_module
     from radiomics_aln.exceptions import InputError
-    from radiomics_aln.study import StudyModel
 
-    model = StudyModel.from_json(_existing(args.model))
-    data_path = _existing(args.data)
+    _check_n_jobs(args.n_jobs)
+    out = _output_file(args.out)
+    cache = None if args.cache_dir is None else _output_dir(args.cache_dir)
+    model_path, data_path = _existing(args.model), _existing(args.data)
+    model = study_module.StudyModel.from_json(model_path)
     if _is_manifest(data_path):
         progress(f"Extracting features for the cases of {data_path}")
-        pred = model.predict(data_path, n_jobs=args.n_jobs, cache_dir=args.cache_dir)
+        pred = model.predict(data_path, n_jobs=args.n_jobs, cache_dir=cache)
     else:
         from radiomics_aln.extraction import _CSV_EXACT_FLOATS, read_features
 
@@ -485,9 +564,9 @@ def _cmd_predict(args: argparse.Namespace, progress: _Progress) -> int:
             table = pd.read_csv(data_path, index_col=0, **_CSV_EXACT_FLOATS)
             table.index = table.index.astype(str)
         pred = model.predict(table)
-    pred.to_csv(args.out)
+    _write_output(out, pred.to_csv)
     n_high = int((pred["risk_group"] == "high").sum())
-    print(f"{len(pred)} patients predicted ({n_high} high risk); written to {args.out}")
+    print(f"{len(pred)} patients predicted ({n_high} high risk); written to {out}")
     return 0
 
 
@@ -499,15 +578,164 @@ def _is_manifest(path: Path) -> bool:
     return "tumor_image" in header.split(",") or "tumor_image" in header
 
 
-def _existing(path: str) -> Path:
+# --------------------------------------------------------------------------- checks
+
+
+def _existing(path: str | os.PathLike) -> Path:
+    """An input file that must exist (a folder is not a file)."""
     p = Path(path)
     if not p.exists():
-        raise _UsageProblem(f"{p} does not exist")
+        raise _MissingInput(f"{p} does not exist")
+    if p.is_dir():
+        raise _MissingInput(f"{p} is a folder; give the file inside it")
     return p
 
 
+def _check_n_jobs(n_jobs: int) -> None:
+    if n_jobs == 0:
+        raise _UsageProblem("--n-jobs must be a non-zero number of workers (-1: all cores)")
+
+
+def _check_positive(option: str, value: float) -> None:
+    if not (math.isfinite(value) and value > 0):
+        raise _UsageProblem(f"{option} must be a positive number, got {value:g}")
+
+
+def _output_file(path: str | os.PathLike) -> Path:
+    """Check, before any work, that a file can be written at ``path`` (folders are created)."""
+    p = Path(path)
+    if p.is_dir():
+        raise _OutputProblem(f"{p} is a folder; give a file name for this output")
+    if not _plain_file(p):  # a device, pipe or link (/dev/stdout): written as it is
+        return p
+    if p.is_file() and not os.access(p, os.W_OK):
+        raise _OutputProblem(f"{p} exists and is read-only")
+    _writable_folder(p.parent, p)
+    return p
+
+
+def _output_dir(
+    path: str | os.PathLike, *, files: Sequence[str] = (), folders: Sequence[str] = ()
+) -> Path:
+    """Check, before any work, that files can be written in folder ``path`` (created if new).
+
+    ``files`` and ``folders`` are what the command writes inside it: an existing folder where a
+    file goes, or file where a folder goes, is refused now rather than after the work.
+    """
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise _OutputProblem(f"{p} is a file, not a folder; give a folder for the outputs")
+    for name in files:
+        if (p / name).is_dir():
+            raise _OutputProblem(f"{p / name} is a folder; the output file {name} goes there")
+    for name in folders:
+        if (p / name).exists() and not (p / name).is_dir():
+            raise _OutputProblem(f"{p / name} is a file; the output folder {name}/ goes there")
+    _writable_folder(p, p)
+    return p
+
+
+def _writable_folder(folder: Path, target: Path) -> None:
+    """Create ``folder`` if needed and write (and remove) a small probe file in it.
+
+    The probe is synced to disk, so a full disk or a read-only file system is found before the
+    work rather than when its result is written.
+    """
+    new_folders = []
+    for ancestor in (folder, *folder.parents):
+        if ancestor.exists() or ancestor.is_symlink():
+            if not ancestor.is_dir():
+                raise _OutputProblem(f"cannot write {target}: {ancestor} is a file, not a folder")
+            break
+        new_folders.append(ancestor)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        _CREATED_FOLDERS.extend(new_folders)
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".radiomics-aln-probe-")
+        try:
+            os.write(fd, b"radiomics-aln write test\n")
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+            os.unlink(probe)
+    except OSError as exc:
+        where = exc.filename if exc.filename and Path(exc.filename) != target else folder
+        reason = exc.strerror or str(exc)
+        raise _OutputProblem(f"cannot write {target}: {reason} ({where})") from None
+
+
+@contextlib.contextmanager
+def _writing(path: str | os.PathLike, note: str = "") -> Iterator[None]:
+    """Turn an ``OSError`` while writing an output into a one-line error naming the file."""
+    try:
+        yield
+    except OSError as exc:
+        # ENOSPC and EIO carry no file name; the name of the output being written is the best
+        where = exc.filename or path
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        raise _OutputProblem(f"cannot write {where}: {reason}{note}") from exc
+
+
+def _write_output(path: Path, write: Callable[[Path], Any], note: str = "") -> None:
+    """Write one output file through ``write(target)``, atomically.
+
+    The content goes to a temporary file next to ``path`` that replaces it only when complete,
+    so a full disk, an error or a signal mid-write never leaves a truncated table that a later
+    step would read as whole (a previous complete file stays as it was). An output that is a
+    device, pipe or symbolic link (``/dev/stdout``) is written directly.
+    """
+    if not _plain_file(path):
+        # never rename over a device or a link (/dev/stdout): that would replace the link
+        with _writing(path, note):
+            write(path)
+        return
+    # same suffix: write_features chooses the format from it
+    tmp = path.with_name(f".{path.stem}.partial-{os.getpid()}{path.suffix}")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except OSError as exc:
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        raise _OutputProblem(f"cannot write {path}: {reason}{note}") from exc
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
+def _plain_file(path: Path) -> bool:
+    """A regular file (or none yet), not a link: safe to probe its folder and rename over it."""
+    return not path.is_symlink() and (path.is_file() or not path.exists())
+
+
+def _remove_stale(path: Path) -> None:
+    with _writing(path):
+        path.unlink(missing_ok=True)
+
+
+#: Folders the output checks created; removed again (when still empty) if the command fails.
+_CREATED_FOLDERS: list[Path] = []
+
+
+def _remove_new_empty_folders() -> None:
+    for folder in sorted(set(_CREATED_FOLDERS), key=lambda f: len(f.parts), reverse=True):
+        with contextlib.suppress(OSError):  # not empty: the command wrote something there
+            folder.rmdir()
+
+
+class _MissingInput(ValueError):
+    """An input file that does not exist, or is a folder (exit status 1, no --debug hint)."""
+
+
 class _UsageProblem(Exception):
-    """A problem with the command line itself (missing file, conflicting options)."""
+    """A problem with the command line itself (an option's value, missing or conflicting options)."""
+
+
+class _OutputProblem(Exception):
+    """An output cannot be written (exit status 3); the message names the path."""
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so that joblib stops its workers as for Ctrl-C."""
 
 
 _COMMANDS = {
@@ -521,6 +749,10 @@ _COMMANDS = {
     "predict": _cmd_predict,
 }
 
+#: Exit statuses of ``radiomics-aln`` (documented in docs/cli.md).
+EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_OUTPUT, EXIT_BUG = 0, 1, 2, 3, 4
+EXIT_SIGINT, EXIT_SIGTERM = 128 + signal.SIGINT, 128 + signal.SIGTERM
+
 
 def _one_line(exc: BaseException) -> str:
     from radiomics_aln.exceptions import ManifestError
@@ -528,22 +760,45 @@ def _one_line(exc: BaseException) -> str:
     if isinstance(exc, ManifestError):
         # every problem matters here: list them (one per line) after the summary
         return str(exc)
+    if isinstance(exc, OSError) and exc.filename and exc.strerror:
+        return f"{exc.filename}: {exc.strerror}"
     text = str(exc).strip() or type(exc).__name__
     return text.splitlines()[0]
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``radiomics-aln``; returns the exit status (0 success, 1 bad input, 2 usage)."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return 2
-    level = logging.DEBUG if args.debug else logging.WARNING
+class _NoPyRadiomicsLog(logging.Filter):
+    """Drop PyRadiomics' own log records (``radiomics.*``, not ``radiomics_aln``).
+
+    Its warnings ("GLCM is symmetrical", ~20 per image) are informational and would flood the
+    terminal; a failing ROI is reported by radiomics_aln itself.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.name == "radiomics" or record.name.startswith("radiomics."))
+
+
+def _setup_logging(debug: bool) -> None:
+    level = logging.DEBUG if debug else logging.WARNING
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     for handler in logging.getLogger().handlers:
         # PyRadiomics sets its own logger to INFO; the console shows warnings and up only
         handler.setLevel(level)
+        if not any(isinstance(f, _NoPyRadiomicsLog) for f in handler.filters):
+            handler.addFilter(_NoPyRadiomicsLog())
+
+
+def _raise_terminated(signum: int, frame: Any) -> None:
+    raise _Terminated()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``radiomics-aln``; returns the exit status (0 success; see the module docstring)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    _setup_logging(args.debug)
     if not args.debug:
         # one short line per distinct warning instead of Python's two-line format
         seen: set[str] = set()
@@ -562,25 +817,51 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     mpl.use("Agg")
     progress = _Progress(args.quiet)
+    prefix = f"radiomics-aln {args.command}"
+    # SIGTERM (kill, a batch system's time limit) stops like Ctrl-C: joblib terminates its
+    # workers, so none is left running. Only the main thread of the main interpreter may set it.
+    previous = None
+    if sys.platform != "win32" and threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    status = EXIT_BUG
+    try:
+        status = _run(args, progress, prefix)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+        if status != EXIT_OK:  # a failed command leaves no empty output folder behind
+            _remove_new_empty_folders()
+        _CREATED_FOLDERS.clear()
+    return status
+
+
+def _run(args: argparse.Namespace, progress: _Progress, prefix: str) -> int:
+    """Run the command; map each kind of failure to its exit status and one-line message."""
     from radiomics_aln.exceptions import ConvergenceError, ExtractionError, InputError
 
     try:
         return _COMMANDS[args.command](args, progress)
-    except KeyboardInterrupt:
-        print("radiomics-aln: interrupted", file=sys.stderr)
-        return 130
-    except (
-        InputError,
-        ConvergenceError,
-        ExtractionError,
-        _UsageProblem,
-        FileNotFoundError,
-        PermissionError,
-        IsADirectoryError,
-    ) as exc:
+    except KeyboardInterrupt as exc:
+        print(f"{prefix}: interrupted", file=sys.stderr)
+        return EXIT_SIGTERM if isinstance(exc, _Terminated) else EXIT_SIGINT
+    except (_UsageProblem, _OutputProblem, _MissingInput, InputError, ConvergenceError,
+            ExtractionError, OSError) as exc:  # fmt: skip
         if args.debug:
             raise
-        print(f"radiomics-aln {args.command}: error: {_one_line(exc)}", file=sys.stderr)
-        if not isinstance(exc, _UsageProblem):
-            print("(run with --debug for the full traceback)", file=sys.stderr)
-        return 1
+        print(f"{prefix}: error: {_one_line(exc)}", file=sys.stderr)
+        if isinstance(exc, _UsageProblem):
+            return EXIT_USAGE
+        if isinstance(exc, _MissingInput):
+            return EXIT_INPUT
+        print("(run with --debug for the full traceback)", file=sys.stderr)
+        return EXIT_OUTPUT if isinstance(exc, _OutputProblem) else EXIT_INPUT
+    except Exception:
+        if args.debug:
+            raise
+        traceback.print_exc()
+        print(
+            f"{prefix}: internal error (a bug in radiomics_aln, not a problem with your input): "
+            "please report it with the traceback above",
+            file=sys.stderr,
+        )
+        return EXIT_BUG

@@ -485,6 +485,12 @@ class RadScore(TransformerMixin, BaseEstimator):
             )
         if n_splits > y.size:
             raise InputError(f"cv={n_splits} folds but only {y.size} training cases")
+        if counts.max() < n_splits:  # no stratified split exists (sklearn would raise)
+            raise InputError(
+                f"cv={n_splits} folds need at least {n_splits} training cases in one outcome "
+                f"class; there are {counts[0]} without and {counts[1]} with the outcome: use "
+                "more training cases or a smaller cv"
+            )
         skf = StratifiedKFold(
             n_splits=n_splits, shuffle=True, random_state=check_random_state(self.random_state)
         )

@@ -379,10 +379,34 @@ class StudyConfig:
         return json.loads(json.dumps(dataclasses.asdict(self), default=str))
 
     def to_yaml(self, path: str | os.PathLike | None = None) -> str:
-        """YAML text of the configuration; also written to ``path`` if given."""
+        """YAML text of the configuration; also written to ``path`` if given.
+
+        Written to a file, ``manifest`` and ``cache_dir`` are relative to that file's folder,
+        as :meth:`from_yaml` reads them, so the file works from any working directory (and
+        the folder can be moved with its data).
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     for sub in ("data", "out"):
+        ...         os.mkdir(os.path.join(d, sub))
+        ...     cfg = StudyConfig(manifest=os.path.join(d, "data", "manifest.csv"))
+        ...     text = cfg.to_yaml(os.path.join(d, "out", "config.yaml"))
+        ...     back = StudyConfig.from_yaml(os.path.join(d, "out", "config.yaml"))
+        ...     same = os.path.samefile(os.path.dirname(back.manifest), os.path.join(d, "data"))
+        >>> text.splitlines()[0], same
+        ('manifest: ../data/manifest.csv', True)
+        """
         import yaml
 
-        text = yaml.safe_dump(self.to_dict(), sort_keys=False)
+        data = self.to_dict()
+        if path is not None:
+            base = Path(path).parent
+            for key in ("manifest", "cache_dir"):
+                if data.get(key) is not None:
+                    data[key] = _relative_path(data[key], base)
+        text = yaml.safe_dump(data, sort_keys=False)
         if path is not None:
             Path(path).write_text(text, encoding="utf-8")
         return text
@@ -868,6 +892,14 @@ _STATE_SCHEMA = Record(
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _relative_path(path: str, base: Path) -> str:
+    """``path`` (absolute, or relative to the working directory) relative to folder ``base``."""
+    try:
+        return Path(os.path.relpath(os.path.abspath(path), os.path.abspath(base))).as_posix()
+    except ValueError:  # another drive (Windows): no relative path exists
+        return os.path.abspath(path)
 
 
 def _read_manifest(

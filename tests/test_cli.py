@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -79,7 +81,7 @@ def test_init_writes_loadable_config(tmp_path, capsys):
     assert cfg.manifest == str(tmp_path / "manifest.csv")
     assert cfg.roi_list() == ["tumor", "peritumoral", "ln"]
     assert cfg.categorical["us_aln"] == ["no", "yes"]
-    assert main(["init", "--out", str(out)]) == 1  # no silent overwrite
+    assert main(["init", "--out", str(out)]) == 2  # no silent overwrite (a usage error)
     assert "already exists" in capsys.readouterr().err
     assert main(["init", "--out", str(out), "--force"]) == 0
 
@@ -112,7 +114,7 @@ def test_icc_command(tmp_path, capsys):
 
 def test_icc_command_needs_a_repeat(tmp_path, capsys):
     p = _readings(tmp_path)
-    assert main(["icc", str(p["reader1"])]) == 1
+    assert main(["icc", str(p["reader1"])]) == 2
     assert "give --reader2 and/or --repeat" in capsys.readouterr().err
 
 
@@ -130,7 +132,7 @@ def test_parser_is_exposed():
 
 
 @pytest.mark.slow
-def test_demo_end_to_end_acceptance_then_predict(tmp_path, capsys):
+def test_demo_end_to_end_acceptance_then_predict(tmp_path, capsys, monkeypatch):
     """The README's main command on the default demo cohort (images -> report), then `predict`.
 
     Acceptance (issue 8): the clinical-radiomics model has a higher AUC than the clinical model
@@ -138,7 +140,8 @@ def test_demo_end_to_end_acceptance_then_predict(tmp_path, capsys):
     Takes about 5-6 minutes on 2 cores (feature extraction of 200 patients).
     """
     out = tmp_path / "demo"
-    assert main(["-q", "demo", "--out", str(out), "--n-jobs", "2"]) == 0
+    monkeypatch.chdir(tmp_path)  # a relative --out: config.yaml must not depend on the cwd
+    assert main(["-q", "demo", "--out", "demo", "--n-jobs", "2"]) == 0
     printed = capsys.readouterr().out
     assert "Report:" in printed and "DeLong p" in printed
     for name in ("report.html", "model.json", "config.yaml", "tables/table3.csv",
@@ -166,6 +169,17 @@ def test_demo_end_to_end_acceptance_then_predict(tmp_path, capsys):
         pred["probability"], fitted.loc[pred.index, "probability"], rtol=1e-10
     )
     assert set(pred["risk_group"]) <= {"low", "high"}
+    # the written config.yaml refits from another working directory (features from the cache)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert main(["-q", "fit", str(out / "config.yaml"), "--out", "refit"]) == 0
+
+    def fitted(path):  # the model without its creation times
+        text = (path / "model.json").read_text()
+        return json.loads(text, object_hook=lambda d: {k: v for k, v in d.items() if k != "created"})
+
+    assert fitted(elsewhere / "refit") == fitted(out)
 
 
 def test_demo_too_small_for_the_nomogram_says_how_to_fix_it(tmp_path, capsys, monkeypatch):
@@ -224,3 +238,43 @@ def test_extract_bad_manifest(tmp_path, capsys):
     assert main(["extract", str(bad)]) == 1
     err = capsys.readouterr().err
     assert err.startswith("radiomics-aln extract: error: manifest") and "nope.png" in err
+
+
+def test_demo_config_works_from_any_working_directory(tmp_path, monkeypatch, capsys):
+    """`demo --out X` (relative), then `fit X/config.yaml` from another folder (issue 13).
+
+    config.yaml holds the manifest and cache paths relative to itself, as the loader reads them.
+    The study steps are stubbed (the slow end-to-end test runs them for real).
+    """
+    from radiomics_aln import cli
+    from radiomics_aln import study as study_module
+    from radiomics_aln.exceptions import InputError
+
+    monkeypatch.setattr(study_module.Study, "fit", lambda self: self)
+    monkeypatch.setattr(study_module.Study, "evaluate", lambda self: self)
+    monkeypatch.setattr(
+        study_module.Study,
+        "save",
+        lambda self, out, report=True: self.config.to_yaml(Path(out) / "config.yaml"),
+    )
+    monkeypatch.setattr(cli, "_headline", lambda study: "")
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    assert main(["-q", "demo", "--out", "demo", "--n-cases", "8"]) == 0
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    seen = {}
+
+    def fit(self):
+        seen.update(manifest=self.config.manifest, cache=self.config.cache_dir)
+        raise InputError("stop")
+
+    monkeypatch.setattr(study_module.Study, "fit", fit)
+    assert main(["-q", "fit", str(work / "demo" / "config.yaml"), "--out", "o"]) == 1
+    demo = work / "demo"
+    assert Path(seen["manifest"]).resolve() == (demo / "data" / "manifest.csv").resolve()
+    assert Path(seen["cache"]).resolve() == (demo / "cache").resolve()
+    text = (demo / "config.yaml").read_text()
+    assert "manifest: data/manifest.csv" in text and "cache_dir: cache" in text
