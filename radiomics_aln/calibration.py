@@ -939,13 +939,18 @@ def _indexes(lp: np.ndarray, y: np.ndarray, *, evalfit: bool) -> np.ndarray:
         return np.full(len(_RESAMPLED), np.nan)
     auc = roc_auc_score(y, lp)
     n = y.size
-    a, b, ll = _logistic_recal(lp, y)
+    if evalfit:
+        # the model's own likelihood (rms: the fit's stats), not that of a recalibration: a
+        # resample fit stopped by lrm.fit's rule is not the exact maximum
+        a, b = 0.0, 1.0
+        ll = _lrm_loglik(lp, y)
+    else:
+        a, b, ll = _lrm_recal(lp, y)
     ll0 = _null_loglik(y)
     lr = 2 * (ll - ll0)
     r2 = (1 - np.exp(-lr / n)) / (1 - np.exp(2 * ll0 / n))
     d = (lr - 1) / n
     if evalfit:
-        a, b = 0.0, 1.0
         u = -2 / n
     else:
         l01 = -2 * float(np.sum(y * lp - np.logaddexp(0, lp)))
@@ -954,6 +959,31 @@ def _indexes(lp: np.ndarray, y: np.ndarray, *, evalfit: bool) -> np.ndarray:
     g = gini_mean_difference(b * lp)
     gp = gini_mean_difference(_expit(a + b * lp))
     return np.array([2 * auc - 1, auc, r2, a, b, d, u, d - u, brier, g, gp])
+
+
+def _lrm_recal(lp: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
+    """Recalibration ``logit P(y) = a + b lp`` as validate.lrm fits it: ``lrm.fit(lp, y,
+    tol = 1e-13)``, stopped by lrm.fit's rule (a, b and log-likelihood where it stops).
+
+    rms uses those coefficients even when lrm.fit has not converged; we then take the exact
+    maximum (:func:`_logistic_recal`), which exists or raises ``ConvergenceError``.
+    """
+    from radiomics_aln.nomogram import _lrm_newton
+
+    X = np.column_stack([np.ones_like(lp), lp])
+    try:
+        beta, m2ll, _, converged, _ = _lrm_newton(X, y, tol=1e-13)
+    except np.linalg.LinAlgError:
+        converged = False
+    if not converged:
+        return _logistic_recal(lp, y)
+    return float(beta[0]), float(beta[1]), -m2ll / 2
+
+
+def _lrm_loglik(lp: np.ndarray, y: np.ndarray) -> float:
+    """Log-likelihood of ``lp`` as lrm.fit reports it (linear predictor clipped to [-30, 30])."""
+    p = _expit(np.clip(lp, -30.0, 30.0))
+    return float(np.sum(np.where(y == 1, np.log(p), np.log1p(-p))))
 
 
 def _emax(intercept: float, slope: float) -> float:
@@ -974,7 +1004,16 @@ def _check_model(model: Any) -> None:
             )
 
 
-def _refit(model: Any, data: pd.DataFrame, y: np.ndarray, repeat_selection: bool) -> Any:
+# Singularity tolerances of rms's resample fits: validate.lrm's fits get predab.resample's
+# tol = 1e-12, calibrate.default's call lrm.fit(..., tol = 1e-13).
+_VALIDATE_TOL = 1e-12
+_CALIBRATE_TOL = 1e-13
+
+
+def _refit(
+    model: Any, data: pd.DataFrame, y: np.ndarray, repeat_selection: bool, tol: float
+) -> Any:
+    """``model`` refitted on a resample the way rms refits it (``lrm.fit``'s stopping rule)."""
     est = clone(model)
     if repeat_selection:
         predictors = model.candidate_predictors_
@@ -987,7 +1026,9 @@ def _refit(model: Any, data: pd.DataFrame, y: np.ndarray, repeat_selection: bool
             est.set_params(reference_levels={k: v for k, v in refs.items() if k in predictors})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return est.fit(data, pd.Series(y, index=data.index, name="y"), predictors)
+        return est._fit(
+            data, pd.Series(y, index=data.index, name="y"), predictors, resample_tol=tol
+        )
 
 
 _FAILURES = (InputError, ConvergenceError, np.linalg.LinAlgError)
@@ -1022,7 +1063,7 @@ def _validate_one(
     idx: np.ndarray,
     repeat_selection: bool,
 ) -> tuple[np.ndarray, np.ndarray] | _Failed:
-    lps = _refit_on_resample(model, data, y, idx, repeat_selection)
+    lps = _refit_on_resample(model, data, y, idx, repeat_selection, _VALIDATE_TOL)
     if isinstance(lps, _Failed):
         return lps
     lp_train, lp_test = lps
@@ -1036,13 +1077,18 @@ def _validate_one(
 
 
 def _refit_on_resample(
-    model: Any, data: pd.DataFrame, y: np.ndarray, idx: np.ndarray, repeat_selection: bool
+    model: Any,
+    data: pd.DataFrame,
+    y: np.ndarray,
+    idx: np.ndarray,
+    repeat_selection: bool,
+    tol: float,
 ) -> tuple[np.ndarray, np.ndarray] | _Failed:
     """Linear predictors of the model refitted on resample ``idx``: on the resample and on the
     original data; a :class:`_Failed` when the refit fails (the resample is then skipped)."""
     boot = data.iloc[idx]
     try:
-        fit = _refit(model, boot, y[idx], repeat_selection)
+        fit = _refit(model, boot, y[idx], repeat_selection, tol)
         return fit.decision_function(boot), fit.decision_function(data)
     except _FAILURES as exc:
         logger.debug("bootstrap resample failed: %s", exc)
@@ -1239,7 +1285,7 @@ def _calibrate_one(
     repeat_selection: bool,
     grid: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray] | _Failed:
-    lps = _refit_on_resample(model, data, y, idx, repeat_selection)
+    lps = _refit_on_resample(model, data, y, idx, repeat_selection, _CALIBRATE_TOL)
     if isinstance(lps, _Failed):
         return lps
     lp_train, lp_test = lps
@@ -1287,6 +1333,19 @@ def bootstrap_calibrate(
     Harrell FE. Regression Modeling Strategies, 2nd ed. Springer, 2015, section 10.11.
     """
     y, indices = _prepare_boot(model, data, outcome_or_y, B, random_state)
+    return _calibrate_with(model, data, y, indices, repeat_selection, n_jobs, predicted)
+
+
+def _calibrate_with(
+    model: Any,
+    data: pd.DataFrame,
+    y: np.ndarray,
+    indices: np.ndarray,
+    repeat_selection: bool,
+    n_jobs: int | None,
+    predicted: Sequence[float] | None,
+) -> pd.DataFrame:
+    """:func:`bootstrap_calibrate` on given resamples (rows ``indices[i]``, 0-based)."""
     lp = model.decision_function(data)
     p_app = np.sort(_expit(lp))
     n = p_app.size

@@ -3,7 +3,8 @@
 # Run from the repository root:  Rscript tests/reference/validate.R
 # Writes tests/reference/validate_indices.csv (the bootstrap resamples, 1-based row numbers),
 # validate_rms.csv (rms::validate's table for those resamples), validate_gini.csv
-# (Hmisc::GiniMd) and validate_versions.txt.
+# (Hmisc::GiniMd), the sparse-level case validate_sparse_*.csv (data, resamples, every
+# resample's lrm.fit, rms::validate's and rms::calibrate's tables) and validate_versions.txt.
 #
 # Data: MASS::birthwt, exported by nomogram.R as tests/reference/birthwt.csv (race as a label).
 #
@@ -64,8 +65,71 @@ write.csv(data.frame(intercept = coef(fe)[1], slope = coef(fe)[2],
                      loglik = as.numeric(logLik(fe))),
           file.path(out, "validate_recal_extreme.csv"), row.names = FALSE)
 
+# ---- A sparse factor level (quasi-separation in many resamples) ----------------------------
+# 60 patients; factor `grade` has a level "rare" of 4 patients with 1 event. Every resample
+# that misses that patient has no event in "rare": the maximum-likelihood estimate is -Inf,
+# and lrm.fit stops with a large finite coefficient (its convergence rule is on the change of
+# -2 log L), so validate keeps the resample. Resamples without any "rare" patient have an
+# all-zero column: lrm.fit reports a singular information matrix and validate skips them. The
+# resampling seed (2) was chosen so that two of the 60 resamples are of that kind.
+set.seed(613)
+ns <- 60
+sp <- data.frame(
+  grade = factor(c(rep("low", 28), rep("mid", 28), rep("rare", 4)),
+                 levels = c("low", "mid", "rare")),
+  size = round(rnorm(ns, 20, 6), 1), score = round(rnorm(ns), 3))
+lps <- -0.5 + 0.9 * sp$score + 0.05 * (sp$size - 20) + 0.8 * (sp$grade == "mid")
+sp$y <- as.integer(runif(ns) < plogis(lps))
+sp$y[sp$grade == "rare"] <- c(1L, 0L, 0L, 0L)
+write.csv(sp[c("y", "score", "size", "grade")], file.path(out, "validate_sparse_data.csv"),
+          row.names = FALSE)
+fs <- lrm(y ~ score + size + grade, data = sp, x = TRUE, y = TRUE)
+Bs <- 60
+set.seed(2)
+vs <- validate(fs, B = Bs)
+set.seed(2)
+Ss <- sapply(seq_len(Bs), function(i) sample(ns, replace = TRUE))
+set.seed(2)
+cs <- calibrate(fs, B = Bs)
+# Every resample's fit as predab.resample makes it (validate.lrm: maxit 12, tol 1e-12;
+# calibrate: tol 1e-13), with lrm.fit's failure flag (errors count as failures, as there).
+one_fit <- function(i, tol) {
+  f <- tryCatch(lrm.fit(fs$x[Ss[, i], , drop = FALSE], sp$y[Ss[, i]], maxit = 12, tol = tol),
+                error = function(e) list(fail = TRUE))
+  b <- if (isTRUE(f$fail)) rep(NA_real_, 5) else unname(coef(f))
+  data.frame(resample = i, tol = tol, fail = isTRUE(f$fail), events_rare =
+               sum(sp$y[Ss[, i]] == 1 & sp$grade[Ss[, i]] == "rare"),
+             n_rare = sum(sp$grade[Ss[, i]] == "rare"), intercept = b[1], score = b[2],
+             size = b[3], grade_mid = b[4], grade_rare = b[5],
+             deviance = if (isTRUE(f$fail)) NA_real_ else f$deviance[2])
+}
+fits <- do.call(rbind, c(lapply(seq_len(Bs), one_fit, tol = 1e-12),
+                         lapply(seq_len(Bs), one_fit, tol = 1e-13)))
+stopifnot(sum(!fits$fail[fits$tol == 1e-12]) == vs["Dxy", "n"])
+stopifnot(any(fits$events_rare == 0 & fits$n_rare > 0 & !fits$fail))
+# Check that Ss are validate's resamples: the training Dxy of the first kept resample without
+# an event in "rare", recovered from validate(B = i) and validate(B = i - 1), equals Somers' D
+# of that resample's fit on its own rows.
+i <- which(fits$tol == 1e-12 & fits$events_rare == 0 & !fits$fail)[1]
+set.seed(2); va <- validate(fs, B = i)
+set.seed(2); vb <- validate(fs, B = i - 1)
+sum_tr <- function(v) if (v["Dxy", "n"] == 0) 0 else v["Dxy", "training"] * v["Dxy", "n"]
+tr_i <- sum_tr(va) - sum_tr(vb)
+fi <- lrm.fit(fs$x[Ss[, i], ], sp$y[Ss[, i]], maxit = 12, tol = 1e-12)
+stopifnot(abs(tr_i - somers2(fi$linear.predictors, sp$y[Ss[, i]])["Dxy"]) < 1e-10)
+write.csv(data.frame(resample = rep(seq_len(Bs), each = ns), row = as.vector(Ss)),
+          file.path(out, "validate_sparse_indices.csv"), row.names = FALSE)
+write.csv(fits, file.path(out, "validate_sparse_fits.csv"), row.names = FALSE)
+tabs <- data.frame(index = rownames(vs), unclass(vs)[, 1:6], row.names = NULL)
+names(tabs) <- names(tab)
+write.csv(tabs, file.path(out, "validate_sparse_rms.csv"), row.names = FALSE)
+write.csv(data.frame(unclass(cs)[, c("predy", "calibrated.orig", "calibrated.corrected",
+                                     "training", "test", "optimism", "n")], row.names = NULL),
+          file.path(out, "validate_sparse_calibrate.csv"), row.names = FALSE)
+
 writeLines(c(R.version.string,
              paste("rms", packageVersion("rms")), paste("Hmisc", packageVersion("Hmisc")),
              "RNGkind: Mersenne-Twister / Inversion / Rejection (R >= 3.6 default)",
-             paste("seed 20261121, B =", B)),
+             paste("seed 20261121, B =", B),
+             paste("sparse-level case: data seed 613, resampling seed 2, B =", Bs)),
            file.path(out, "validate_versions.txt"))
