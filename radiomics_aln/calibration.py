@@ -1185,8 +1185,13 @@ def bootstrap_validate(
     (:func:`gini_mean_difference`) of ``b lp`` and ``expit(a + b lp)``, and Emax is the largest
     ``|p - expit(a + b logit p)|`` over p = 0, 0.0005, ..., 1 with the corrected a and b.
     Every cell equals ``rms::validate(fit, B)`` given the same resamples (tested with the
-    resamples R drew, to 7e-8 relative). Resamples whose fit fails (separation, a level absent,
-    every predictor removed) are skipped and counted, as rms does. The resampling indices come
+    resamples R drew: to 7e-8 relative on birthwt, to 2e-11 on a case with a sparse factor
+    level). Each resample is refitted as rms refits it, with ``lrm.fit``'s stopping rule
+    (:func:`~radiomics_aln.nomogram.fit_logistic_lrm`): a resample with quasi-separation (a
+    level without events) gives a large finite coefficient and is kept, as rms keeps it.
+    Resamples whose fit fails (no convergence in 11 iterations, a singular information matrix
+    such as a level absent, every predictor removed) are skipped and counted, as rms does. The
+    resampling indices come
     from ``numpy.random.default_rng(random_state)`` (so not the rows R's ``set.seed`` would
     draw) and are drawn before any work is distributed.
 
@@ -1325,7 +1330,9 @@ def bootstrap_calibrate(
     Notes
     -----
     Follows ``rms::calibrate.default`` (``smoother = "lowess"``, ``iter = 0``, values read by
-    ``approx`` with the first of tied predictions). The mean absolute error of the corrected
+    ``approx`` with the first of tied predictions; resamples refitted and skipped as in
+    :func:`bootstrap_validate`, with calibrate's singularity tolerance 1e-13); equal to it
+    given the same resamples (tested to 1e-12 on a case with a sparse factor level). The mean absolute error of the corrected
     curve is ``mean(|calibrated_corrected - predicted|)``.
 
     References

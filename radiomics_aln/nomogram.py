@@ -42,6 +42,7 @@ __all__ = [
     "LogisticNomogram",
     "LogitFit",
     "fit_logistic",
+    "fit_logistic_lrm",
     "r_pretty",
     "univariate_logistic",
 ]
