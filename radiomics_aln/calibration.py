@@ -1113,8 +1113,42 @@ def _run_resamples(func: Any, indices: np.ndarray, n_jobs: int | None, *args: An
     return [r for part in parts for r in part]
 
 
+def _check_boot_args(B: Any, random_state: Any, n_jobs: Any) -> tuple[int, np.random.Generator]:
+    """B as an int, the generator, after checking ``n_jobs``; each bad value named."""
+    # a fractional or boolean B would silently become another number of resamples
+    whole = isinstance(B, (int, np.integer)) or (
+        isinstance(B, (float, np.floating)) and math.isfinite(B) and float(B).is_integer()
+    )
+    if isinstance(B, (bool, np.bool_)) or not whole or int(B) < 1:
+        raise InputError(
+            f"B must be a positive whole number of bootstrap resamples (e.g. 200), got {B!r}"
+        )
+    if n_jobs is not None and (
+        isinstance(n_jobs, (bool, np.bool_))
+        or not isinstance(n_jobs, (int, np.integer))
+        or n_jobs == 0
+    ):
+        raise InputError(
+            f"n_jobs must be None, a positive number of workers or negative (-1: all cores), "
+            f"got {n_jobs!r}"
+        )
+    try:
+        rng = np.random.default_rng(random_state)
+    except (TypeError, ValueError) as exc:
+        raise InputError(
+            f"random_state must be None, a non-negative integer or a numpy Generator, got "
+            f"{random_state!r} ({exc})"
+        ) from None
+    return int(B), rng
+
+
 def _prepare_boot(
-    model: Any, data: pd.DataFrame, outcome_or_y: Any, B: int, random_state: Any
+    model: Any,
+    data: pd.DataFrame,
+    outcome_or_y: Any,
+    B: int,
+    random_state: Any,
+    n_jobs: Any = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     _check_model(model)
     from radiomics_aln.nomogram import _prepare_outcome
@@ -1122,11 +1156,9 @@ def _prepare_boot(
     if not isinstance(data, pd.DataFrame):
         raise InputError("data must be a DataFrame with the model's predictor columns")
     y, _ = _prepare_outcome(data, outcome_or_y)
-    if int(B) < 1:
-        raise InputError(f"B must be a positive number of bootstrap resamples, got {B!r}")
+    B, rng = _check_boot_args(B, random_state, n_jobs)
     # every resample's indices are drawn here, in order, so results do not depend on n_jobs
-    rng = np.random.default_rng(random_state)
-    indices = rng.integers(0, len(data), size=(int(B), len(data)))
+    indices = rng.integers(0, len(data), size=(B, len(data)))
     return y, indices
 
 
@@ -1200,7 +1232,7 @@ def bootstrap_validate(
     Harrell FE, Lee KL, Mark DB. Multivariable prognostic models. Stat Med 1996;15:361-87.
     Efron B, Tibshirani R. An Introduction to the Bootstrap. Chapman & Hall, 1993 (ch. 17).
     """
-    y, indices = _prepare_boot(model, data, outcome_or_y, B, random_state)
+    y, indices = _prepare_boot(model, data, outcome_or_y, B, random_state, n_jobs)
     return _validate_with(model, data, y, indices, repeat_selection, n_jobs)
 
 
@@ -1339,7 +1371,7 @@ def bootstrap_calibrate(
     ----------
     Harrell FE. Regression Modeling Strategies, 2nd ed. Springer, 2015, section 10.11.
     """
-    y, indices = _prepare_boot(model, data, outcome_or_y, B, random_state)
+    y, indices = _prepare_boot(model, data, outcome_or_y, B, random_state, n_jobs)
     return _calibrate_with(model, data, y, indices, repeat_selection, n_jobs, predicted)
 
 
