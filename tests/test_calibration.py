@@ -386,6 +386,23 @@ def test_resample_fit_equals_lrm_fit_on_every_resample(sparse, sparse_model, tol
     assert quasi == 22 and ref["fail"].sum() == 2
 
 
+def test_singularity_rule_equals_r_qr_rank():
+    # R's qr(A, tol)$rank (LINPACK dqrdc2) on 60 information matrices, 21 of them singular at
+    # 1e-12 (tests/reference/validate.R): lrm.fit and solvet call a matrix singular by it
+    from radiomics_aln.nomogram import _linpack_rank
+
+    ref = pd.read_csv(REF / "validate_qr_rank.csv")
+    deficient = 0
+    for m, g in ref.groupby("matrix"):
+        k = int(g["k"].iloc[0])
+        A = np.zeros((k, k))
+        A[g["i"] - 1, g["j"] - 1] = g["value"]
+        for tol, col in [(1e-12, "rank_1e12"), (1e-13, "rank_1e13"), (1e-7, "rank_1e7")]:
+            assert _linpack_rank(A, tol) == g[col].iloc[0], (m, tol)
+        deficient += g["rank_1e12"].iloc[0] < k
+    assert deficient == 21
+
+
 def test_validate_keeps_quasi_separated_resamples_as_rms(sparse, sparse_model):
     y = sparse["y"].to_numpy()
     # the two resamples without a "rare" patient are skipped, as rms does (singular)

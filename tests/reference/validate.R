@@ -4,7 +4,8 @@
 # Writes tests/reference/validate_indices.csv (the bootstrap resamples, 1-based row numbers),
 # validate_rms.csv (rms::validate's table for those resamples), validate_gini.csv
 # (Hmisc::GiniMd), the sparse-level case validate_sparse_*.csv (data, resamples, every
-# resample's lrm.fit, rms::validate's and rms::calibrate's tables) and validate_versions.txt.
+# resample's lrm.fit, rms::validate's and rms::calibrate's tables), validate_qr_rank.csv (R's
+# qr() rank decisions) and validate_versions.txt.
 #
 # Data: MASS::birthwt, exported by nomogram.R as tests/reference/birthwt.csv (race as a label).
 #
@@ -126,6 +127,25 @@ write.csv(tabs, file.path(out, "validate_sparse_rms.csv"), row.names = FALSE)
 write.csv(data.frame(unclass(cs)[, c("predy", "calibrated.orig", "calibrated.corrected",
                                      "training", "test", "optimism", "n")], row.names = NULL),
           file.path(out, "validate_sparse_calibrate.csv"), row.names = FALSE)
+
+# R's qr(a, tol)$rank (LINPACK dqrdc2), by which lrm.fit and solvet call a matrix singular:
+# information matrices X'WX with weights down to 1e-14 (a clipped linear predictor), nearly
+# collinear columns and negligible columns, at validate's and calibrate's tolerances.
+set.seed(7)
+rk <- list()
+for (m in 1:60) {
+  k <- 2 + m %% 5
+  X <- matrix(rnorm(40 * k), 40, k)
+  if (m %% 3 == 1) X[, k] <- X[, 1] + 10^-runif(1, 5, 9) * rnorm(40)
+  w <- if (m %% 3 == 2) c(rep(1e-14, 5), runif(35, 0, 0.25)) * (X[, k] > 1) + 1e-15 else
+    runif(40, 0, 0.25)
+  A <- crossprod(X, X * w)
+  rk[[m]] <- data.frame(matrix = m, k = k, i = rep(seq_len(k), k), j = rep(seq_len(k), each = k),
+                        value = as.vector(A), rank_1e12 = qr(A, tol = 1e-12)$rank,
+                        rank_1e13 = qr(A, tol = 1e-13)$rank, rank_1e7 = qr(A, tol = 1e-7)$rank)
+}
+rk <- do.call(rbind, rk)
+write.csv(rk, file.path(out, "validate_qr_rank.csv"), row.names = FALSE)
 
 writeLines(c(R.version.string,
              paste("rms", packageVersion("rms")), paste("Hmisc", packageVersion("Hmisc")),
