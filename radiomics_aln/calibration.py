@@ -1286,7 +1286,8 @@ def _mean_over_resamples(
         hint = (
             "; skipped resamples are the most optimistic ones, so the optimism is "
             "underestimated -- Firth's penalty (penalty='firth') keeps them"
-            if "separation" in reasons.index
+            # resamples refitted by lrm.fit's rule fail to converge when they separate
+            if {"separation", "no convergence"} & set(reasons.index)
             else ""
         )
         warnings.warn(

@@ -1261,7 +1261,7 @@ class LogisticNomogram(ClassifierMixin, BaseEstimator):
                 f"outcome for {n_coef} candidate coefficient(s); estimates may be unstable and "
                 "optimistic (Peduzzi et al. 1996)",
                 SmallSampleWarning,
-                stacklevel=2,
+                stacklevel=3,  # the caller of fit()
             )
         terms, final_fit, steps = self._select(data, y, all_terms, resample_tol)
         self.outcome_ = outcome
