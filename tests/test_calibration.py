@@ -386,6 +386,31 @@ def test_resample_fit_equals_lrm_fit_on_every_resample(sparse, sparse_model, tol
     assert quasi == 22 and ref["fail"].sum() == 2
 
 
+def test_lrm_iterations_on_separation_and_step_halving_equal_lrm_fit():
+    # lrm.fit(x, y, maxit = 12, tol = 1e-12) on completely separated data (fails: not converged
+    # in 11 iterations) and on two data sets where a step is halved (tests/reference/validate.R)
+    from radiomics_aln.exceptions import ConvergenceError
+    from radiomics_aln.nomogram import _lrm_newton
+
+    ref = pd.read_csv(REF / "validate_lrm_iterations.csv")
+    for case, g in ref.groupby("case", sort=False):
+        cols = ["x1"] if g["x2"].isna().all() else ["x1", "x2"]
+        X = np.column_stack([np.ones(len(g)), g[cols].to_numpy()])
+        y = g["y"].to_numpy()
+        expected = g[["b0", "b1", "b2"][: X.shape[1]]].iloc[0].to_numpy(float)
+        # where lrm.fit stops, converged or not
+        beta, m2ll, _, converged, _ = _lrm_newton(X, y, tol=1e-12)
+        assert_allclose(beta, expected, rtol=1e-9, err_msg=case)
+        assert converged != g["fail"].iloc[0], case
+        if g["fail"].iloc[0]:
+            with pytest.raises(ConvergenceError, match="did not converge in 11 iterations"):
+                fit_logistic_lrm(X, y, ["(Intercept)", *cols])
+        else:
+            fit = fit_logistic_lrm(X, y, ["(Intercept)", *cols])
+            assert -2 * fit.loglik == pytest.approx(g["deviance"].iloc[0], rel=1e-9)
+    assert set(ref.loc[ref["halvings"] > 0, "case"]) == {"halving_1315", "halving_2028"}
+
+
 def test_singularity_rule_equals_r_qr_rank():
     # R's qr(A, tol)$rank (LINPACK dqrdc2) on 60 information matrices, 21 of them singular at
     # 1e-12 (tests/reference/validate.R): lrm.fit and solvet call a matrix singular by it

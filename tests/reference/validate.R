@@ -4,8 +4,9 @@
 # Writes tests/reference/validate_indices.csv (the bootstrap resamples, 1-based row numbers),
 # validate_rms.csv (rms::validate's table for those resamples), validate_gini.csv
 # (Hmisc::GiniMd), the sparse-level case validate_sparse_*.csv (data, resamples, every
-# resample's lrm.fit, rms::validate's and rms::calibrate's tables), validate_qr_rank.csv (R's
-# qr() rank decisions) and validate_versions.txt.
+# resample's lrm.fit, rms::validate's and rms::calibrate's tables), validate_lrm_iterations.csv
+# (lrm.fit on separated data and with step halving), validate_qr_rank.csv (R's qr() rank
+# decisions) and validate_versions.txt.
 #
 # Data: MASS::birthwt, exported by nomogram.R as tests/reference/birthwt.csv (race as a label).
 #
@@ -127,6 +128,37 @@ write.csv(tabs, file.path(out, "validate_sparse_rms.csv"), row.names = FALSE)
 write.csv(data.frame(unclass(cs)[, c("predy", "calibrated.orig", "calibrated.corrected",
                                      "training", "test", "optimism", "n")], row.names = NULL),
           file.path(out, "validate_sparse_calibrate.csv"), row.names = FALSE)
+
+# lrm.fit's iterations where the cases above do not reach: complete separation (not converged
+# in 11 iterations: fail), and a step that raises -2 log L and is halved (Cauchy covariates;
+# seeds found by searching lrm.fit(trace = TRUE) output), once ending in failure, once converged.
+# Coefficients where lrm.fit stops are written even when it failed.
+lrm_cases <- list()
+for (nn in c(20, 100, 400)) {
+  xx <- seq_len(nn)
+  lrm_cases[[paste0("separated_", nn)]] <- list(x = cbind(xx), y = as.integer(xx > nn / 2))
+}
+for (sd in c(1315, 2028)) {
+  set.seed(sd); nn <- sample(8:20, 1)
+  xx <- cbind(rcauchy(nn), rcauchy(nn)); yy <- rbinom(nn, 1, 0.5)
+  lrm_cases[[paste0("halving_", sd)]] <- list(x = xx, y = yy)
+}
+lrm_rows <- list()
+for (nm in names(lrm_cases)) {
+  cs <- lrm_cases[[nm]]
+  tr <- capture.output(f <- lrm.fit(cs$x, cs$y, maxit = 12, tol = 1e-12, trace = TRUE))
+  v <- tr[grep("-2LL", tr) + 1]
+  steps <- sapply(strsplit(trimws(sub("\\[1\\]", "", v)), " +"), function(z) as.numeric(z[2]))
+  b <- unname(coef(f))
+  lrm_rows[[nm]] <- data.frame(case = nm, row = seq_along(cs$y), y = cs$y,
+                               x1 = cs$x[, 1], x2 = if (ncol(cs$x) > 1) cs$x[, 2] else NA,
+                               fail = f$fail, halvings = sum(steps < 1),
+                               b0 = b[1], b1 = b[2], b2 = if (length(b) > 2) b[3] else NA,
+                               deviance = f$deviance[2])
+}
+lrm_rows <- do.call(rbind, lrm_rows)
+stopifnot(sum(tapply(lrm_rows$halvings, lrm_rows$case, max) > 0) == 2)
+write.csv(lrm_rows, file.path(out, "validate_lrm_iterations.csv"), row.names = FALSE)
 
 # R's qr(a, tol)$rank (LINPACK dqrdc2), by which lrm.fit and solvet call a matrix singular:
 # information matrices X'WX with weights down to 1e-14 (a clipped linear predictor), nearly
