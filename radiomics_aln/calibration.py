@@ -1006,13 +1006,18 @@ def _indexes(lp: np.ndarray, y: np.ndarray, *, evalfit: bool) -> np.ndarray:
         return np.full(len(_RESAMPLED), np.nan)
     auc = roc_auc_score(y, lp)
     n = y.size
-    a, b, ll = _logistic_recal(lp, y)
+    if evalfit:
+        # the model's own likelihood (rms: the fit's stats), not that of a recalibration: a
+        # resample fit stopped by lrm.fit's rule is not the exact maximum
+        a, b = 0.0, 1.0
+        ll = _lrm_loglik(lp, y)
+    else:
+        a, b, ll = _lrm_recal(lp, y)
     ll0 = _null_loglik(y)
     lr = 2 * (ll - ll0)
     r2 = (1 - np.exp(-lr / n)) / (1 - np.exp(2 * ll0 / n))
     d = (lr - 1) / n
     if evalfit:
-        a, b = 0.0, 1.0
         u = -2 / n
     else:
         l01 = -2 * float(np.sum(y * lp - np.logaddexp(0, lp)))
@@ -1021,6 +1026,31 @@ def _indexes(lp: np.ndarray, y: np.ndarray, *, evalfit: bool) -> np.ndarray:
     g = gini_mean_difference(b * lp)
     gp = gini_mean_difference(_expit(a + b * lp))
     return np.array([2 * auc - 1, auc, r2, a, b, d, u, d - u, brier, g, gp])
+
+
+def _lrm_recal(lp: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
+    """Recalibration ``logit P(y) = a + b lp`` as validate.lrm fits it: ``lrm.fit(lp, y,
+    tol = 1e-13)``, stopped by lrm.fit's rule (a, b and log-likelihood where it stops).
+
+    rms uses those coefficients even when lrm.fit has not converged; we then take the exact
+    maximum (:func:`_logistic_recal`), which exists or raises ``ConvergenceError``.
+    """
+    from radiomics_aln.nomogram import _lrm_newton
+
+    X = np.column_stack([np.ones_like(lp), lp])
+    try:
+        beta, m2ll, _, converged, _ = _lrm_newton(X, y, tol=1e-13)
+    except np.linalg.LinAlgError:
+        converged = False
+    if not converged:
+        return _logistic_recal(lp, y)
+    return float(beta[0]), float(beta[1]), -m2ll / 2
+
+
+def _lrm_loglik(lp: np.ndarray, y: np.ndarray) -> float:
+    """Log-likelihood of ``lp`` as lrm.fit reports it (linear predictor clipped to [-30, 30])."""
+    p = _expit(np.clip(lp, -30.0, 30.0))
+    return float(np.sum(np.where(y == 1, np.log(p), np.log1p(-p))))
 
 
 def _emax(intercept: float, slope: float) -> float:
@@ -1041,7 +1071,16 @@ def _check_model(model: Any) -> None:
             )
 
 
-def _refit(model: Any, data: pd.DataFrame, y: np.ndarray, repeat_selection: bool) -> Any:
+# Singularity tolerances of rms's resample fits: validate.lrm's fits get predab.resample's
+# tol = 1e-12, calibrate.default's call lrm.fit(..., tol = 1e-13).
+_VALIDATE_TOL = 1e-12
+_CALIBRATE_TOL = 1e-13
+
+
+def _refit(
+    model: Any, data: pd.DataFrame, y: np.ndarray, repeat_selection: bool, tol: float
+) -> Any:
+    """``model`` refitted on a resample the way rms refits it (``lrm.fit``'s stopping rule)."""
     est = clone(model)
     if repeat_selection:
         predictors = model.candidate_predictors_
@@ -1054,7 +1093,9 @@ def _refit(model: Any, data: pd.DataFrame, y: np.ndarray, repeat_selection: bool
             est.set_params(reference_levels={k: v for k, v in refs.items() if k in predictors})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return est.fit(data, pd.Series(y, index=data.index, name="y"), predictors)
+        return est._fit(
+            data, pd.Series(y, index=data.index, name="y"), predictors, resample_tol=tol
+        )
 
 
 _FAILURES = (InputError, ConvergenceError, np.linalg.LinAlgError)
@@ -1089,7 +1130,7 @@ def _validate_one(
     idx: np.ndarray,
     repeat_selection: bool,
 ) -> tuple[np.ndarray, np.ndarray] | _Failed:
-    lps = _refit_on_resample(model, data, y, idx, repeat_selection)
+    lps = _refit_on_resample(model, data, y, idx, repeat_selection, _VALIDATE_TOL)
     if isinstance(lps, _Failed):
         return lps
     lp_train, lp_test = lps
@@ -1103,13 +1144,18 @@ def _validate_one(
 
 
 def _refit_on_resample(
-    model: Any, data: pd.DataFrame, y: np.ndarray, idx: np.ndarray, repeat_selection: bool
+    model: Any,
+    data: pd.DataFrame,
+    y: np.ndarray,
+    idx: np.ndarray,
+    repeat_selection: bool,
+    tol: float,
 ) -> tuple[np.ndarray, np.ndarray] | _Failed:
     """Linear predictors of the model refitted on resample ``idx``: on the resample and on the
     original data; a :class:`_Failed` when the refit fails (the resample is then skipped)."""
     boot = data.iloc[idx]
     try:
-        fit = _refit(model, boot, y[idx], repeat_selection)
+        fit = _refit(model, boot, y[idx], repeat_selection, tol)
         return fit.decision_function(boot), fit.decision_function(data)
     except _FAILURES as exc:
         logger.debug("bootstrap resample failed: %s", exc)
@@ -1134,8 +1180,42 @@ def _run_resamples(func: Any, indices: np.ndarray, n_jobs: int | None, *args: An
     return [r for part in parts for r in part]
 
 
+def _check_boot_args(B: Any, random_state: Any, n_jobs: Any) -> tuple[int, np.random.Generator]:
+    """B as an int, the generator, after checking ``n_jobs``; each bad value named."""
+    # a fractional or boolean B would silently become another number of resamples
+    whole = isinstance(B, (int, np.integer)) or (
+        isinstance(B, (float, np.floating)) and math.isfinite(B) and float(B).is_integer()
+    )
+    if isinstance(B, (bool, np.bool_)) or not whole or int(B) < 1:
+        raise InputError(
+            f"B must be a positive whole number of bootstrap resamples (e.g. 200), got {B!r}"
+        )
+    if n_jobs is not None and (
+        isinstance(n_jobs, (bool, np.bool_))
+        or not isinstance(n_jobs, (int, np.integer))
+        or n_jobs == 0
+    ):
+        raise InputError(
+            f"n_jobs must be None, a positive number of workers or negative (-1: all cores), "
+            f"got {n_jobs!r}"
+        )
+    try:
+        rng = np.random.default_rng(random_state)
+    except (TypeError, ValueError) as exc:
+        raise InputError(
+            f"random_state must be None, a non-negative integer or a numpy Generator, got "
+            f"{random_state!r} ({exc})"
+        ) from None
+    return int(B), rng
+
+
 def _prepare_boot(
-    model: Any, data: pd.DataFrame, outcome_or_y: Any, B: int, random_state: Any
+    model: Any,
+    data: pd.DataFrame,
+    outcome_or_y: Any,
+    B: int,
+    random_state: Any,
+    n_jobs: Any = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     _check_model(model)
     from radiomics_aln.nomogram import _prepare_outcome
@@ -1143,11 +1223,9 @@ def _prepare_boot(
     if not isinstance(data, pd.DataFrame):
         raise InputError("data must be a DataFrame with the model's predictor columns")
     y, _ = _prepare_outcome(data, outcome_or_y)
-    if int(B) < 1:
-        raise InputError(f"B must be a positive number of bootstrap resamples, got {B!r}")
+    B, rng = _check_boot_args(B, random_state, n_jobs)
     # every resample's indices are drawn here, in order, so results do not depend on n_jobs
-    rng = np.random.default_rng(random_state)
-    indices = rng.integers(0, len(data), size=(int(B), len(data)))
+    indices = rng.integers(0, len(data), size=(B, len(data)))
     return y, indices
 
 
@@ -1206,8 +1284,13 @@ def bootstrap_validate(
     (:func:`gini_mean_difference`) of ``b lp`` and ``expit(a + b lp)``, and Emax is the largest
     ``|p - expit(a + b logit p)|`` over p = 0, 0.0005, ..., 1 with the corrected a and b.
     Every cell equals ``rms::validate(fit, B)`` given the same resamples (tested with the
-    resamples R drew, to 7e-8 relative). Resamples whose fit fails (separation, a level absent,
-    every predictor removed) are skipped and counted, as rms does. The resampling indices come
+    resamples R drew: to 7e-8 relative on birthwt, to 2e-11 on a case with a sparse factor
+    level). Each resample is refitted as rms refits it, with ``lrm.fit``'s stopping rule
+    (:func:`~radiomics_aln.nomogram.fit_logistic_lrm`): a resample with quasi-separation (a
+    level without events) gives a large finite coefficient and is kept, as rms keeps it.
+    Resamples whose fit fails (no convergence in 11 iterations, a singular information matrix
+    such as a level absent, every predictor removed) are skipped and counted, as rms does. The
+    resampling indices come
     from ``numpy.random.default_rng(random_state)`` (so not the rows R's ``set.seed`` would
     draw) and are drawn before any work is distributed.
 
@@ -1216,7 +1299,7 @@ def bootstrap_validate(
     Harrell FE, Lee KL, Mark DB. Multivariable prognostic models. Stat Med 1996;15:361-87.
     Efron B, Tibshirani R. An Introduction to the Bootstrap. Chapman & Hall, 1993 (ch. 17).
     """
-    y, indices = _prepare_boot(model, data, outcome_or_y, B, random_state)
+    y, indices = _prepare_boot(model, data, outcome_or_y, B, random_state, n_jobs)
     return _validate_with(model, data, y, indices, repeat_selection, n_jobs)
 
 
@@ -1270,7 +1353,8 @@ def _mean_over_resamples(
         hint = (
             "; skipped resamples are the most optimistic ones, so the optimism is "
             "underestimated -- Firth's penalty (penalty='firth') keeps them"
-            if "separation" in reasons.index
+            # resamples refitted by lrm.fit's rule fail to converge when they separate
+            if {"separation", "no convergence"} & set(reasons.index)
             else ""
         )
         warnings.warn(
@@ -1306,7 +1390,7 @@ def _calibrate_one(
     repeat_selection: bool,
     grid: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray] | _Failed:
-    lps = _refit_on_resample(model, data, y, idx, repeat_selection)
+    lps = _refit_on_resample(model, data, y, idx, repeat_selection, _CALIBRATE_TOL)
     if isinstance(lps, _Failed):
         return lps
     lp_train, lp_test = lps
@@ -1346,14 +1430,29 @@ def bootstrap_calibrate(
     Notes
     -----
     Follows ``rms::calibrate.default`` (``smoother = "lowess"``, ``iter = 0``, values read by
-    ``approx`` with the first of tied predictions). The mean absolute error of the corrected
+    ``approx`` with the first of tied predictions; resamples refitted and skipped as in
+    :func:`bootstrap_validate`, with calibrate's singularity tolerance 1e-13); equal to it
+    given the same resamples (tested to 1e-12 on a case with a sparse factor level). The mean absolute error of the corrected
     curve is ``mean(|calibrated_corrected - predicted|)``.
 
     References
     ----------
     Harrell FE. Regression Modeling Strategies, 2nd ed. Springer, 2015, section 10.11.
     """
-    y, indices = _prepare_boot(model, data, outcome_or_y, B, random_state)
+    y, indices = _prepare_boot(model, data, outcome_or_y, B, random_state, n_jobs)
+    return _calibrate_with(model, data, y, indices, repeat_selection, n_jobs, predicted)
+
+
+def _calibrate_with(
+    model: Any,
+    data: pd.DataFrame,
+    y: np.ndarray,
+    indices: np.ndarray,
+    repeat_selection: bool,
+    n_jobs: int | None,
+    predicted: Sequence[float] | None,
+) -> pd.DataFrame:
+    """:func:`bootstrap_calibrate` on given resamples (rows ``indices[i]``, 0-based)."""
     lp = model.decision_function(data)
     p_app = np.sort(_expit(lp))
     n = p_app.size

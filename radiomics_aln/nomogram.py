@@ -59,6 +59,7 @@ __all__ = [
     "LogisticNomogram",
     "LogitFit",
     "fit_logistic",
+    "fit_logistic_lrm",
     "r_pretty",
     "univariate_logistic",
 ]
@@ -416,6 +417,145 @@ def fit_logistic(
     cov = np.linalg.inv(info)
     cov = (cov + cov.T) / 2
     return LogitFit(beta, cov, _loglik(eta, y), it, columns)
+
+
+# --------------------------------------------------------------------------------------------
+# rms lrm.fit's Newton-Raphson, for bootstrap resample refits (rms::validate / calibrate)
+# --------------------------------------------------------------------------------------------
+def _linpack_rank(a: np.ndarray, tol: float) -> int:
+    """Rank of ``a`` as R's ``qr(a, tol)`` decides it (LINPACK ``dqrdc2``, limited pivoting).
+
+    Householder QR in which a column whose remaining norm has fallen below ``tol`` times its
+    original norm is moved to the end and not counted; rms declares an information matrix
+    singular by this rule (``solvet``, and the Newton step of ``lrm.fit``).
+    """
+    x = np.array(a, dtype=float)
+    n, p = x.shape
+    norm = np.linalg.norm(x, axis=0)  # running norm of each column's unreduced part
+    orig = np.where(norm == 0, 1.0, norm)
+    k = p  # columns not (yet) found negligible
+    for j in range(min(n, p)):
+        while j < k and norm[j] < orig[j] * tol:
+            # negligible: rotate column j to the end and count one column fewer
+            order = [*range(j), *range(j + 1, p), j]
+            x, norm, orig = x[:, order], norm[order], orig[order]
+            k -= 1
+        if j == n - 1:
+            break
+        v = x[j:, j].copy()
+        nrm = float(np.linalg.norm(v))
+        if nrm == 0:
+            continue
+        if v[0] != 0:
+            nrm = math.copysign(nrm, v[0])
+        v /= nrm
+        v[0] += 1.0
+        for c in range(j + 1, p):
+            x[j:, c] -= (v @ x[j:, c]) / v[0] * v
+            if norm[c] != 0:
+                shrink = max(1.0 - (abs(x[j, c]) / norm[c]) ** 2, 0.0)
+                # a large reduction is recomputed, not updated (R's 1999 fix of dqrdc)
+                if shrink >= 1e-6:
+                    norm[c] *= math.sqrt(shrink)
+                else:
+                    norm[c] = float(np.linalg.norm(x[j + 1 :, c]))
+        x[j, j] = -nrm
+    return min(k, n)
+
+
+def _lrm_state(
+    X: np.ndarray, y: np.ndarray, beta: np.ndarray
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """-2 log-likelihood, score and information at ``beta`` as lrm.fit's Fortran computes them:
+    probabilities from the linear predictor clipped to [-30, 30]."""
+    p = 1.0 / (1.0 + np.exp(-np.clip(X @ beta, -30.0, 30.0)))
+    m2ll = -2.0 * float(np.sum(np.where(y == 1, np.log(p), np.log1p(-p))))
+    w = p * (1.0 - p)
+    return m2ll, X.T @ (y - p), X.T @ (X * w[:, None])
+
+
+def fit_logistic_lrm(
+    X: np.ndarray,
+    y: np.ndarray,
+    columns: Sequence[str],
+    *,
+    maxit: int = 12,
+    eps: float = 0.025,
+    tol: float = 1e-12,
+) -> LogitFit:
+    """Logistic regression that stops where ``rms::lrm.fit`` (rms 6.5) stops.
+
+    Used for bootstrap resample refits so that :func:`~radiomics_aln.calibration.bootstrap_validate`
+    keeps exactly the resamples ``rms::validate`` keeps. lrm.fit starts at the intercept-only
+    estimate and takes Newton steps; it stops (converged) when the -2 log-likelihood changed by
+    at most ``eps`` since the previous step -- after taking one more step -- or when the score is
+    below 1e-9 and -2LL changed by less than ``eps / 10``. A step that raises -2LL is halved
+    (counted as an iteration). After ``maxit - 1`` iterations without convergence the fit has
+    failed. Probabilities use the linear predictor clipped to [-30, 30]. Under quasi-separation
+    (e.g. a factor level without events) the -2LL changes shrink geometrically as the
+    coefficient grows, so lrm.fit converges with a large finite coefficient (about -7 for a
+    level of a few patients) instead of failing.
+
+    Raises
+    ------
+    ConvergenceError
+        Not converged in ``maxit - 1`` iterations (lrm.fit's ``fail = TRUE``).
+    numpy.linalg.LinAlgError
+        The information matrix is singular by R's ``qr(tol = tol)`` rank rule, at a Newton step
+        or at the estimate (lrm.fit's "singular information matrix"; ``solvet``'s "apparently
+        singular matrix").
+
+    Examples
+    --------
+    >>> X = np.column_stack([np.ones(6), [0, 0, 1, 1, 1, 1]])
+    >>> y = np.array([0, 0, 1, 0, 1, 1])  # level 0 has no events: the MLE is infinite
+    >>> fit_logistic_lrm(X, y, ["(Intercept)", "b"]).coef.round(3)  # R: -7.202, 8.300
+    array([-7.202,  8.3  ])
+    """
+    beta, m2ll, info, converged, it = _lrm_newton(X, y, maxit=maxit, eps=eps, tol=tol)
+    if not converged:
+        raise ConvergenceError(f"logistic regression did not converge in {maxit - 1} iterations")
+    if _linpack_rank(info, tol) < X.shape[1]:
+        raise np.linalg.LinAlgError("information matrix at the estimate is singular")
+    cov = np.linalg.inv(info)
+    return LogitFit(beta, (cov + cov.T) / 2, -m2ll / 2, it, list(columns))
+
+
+def _lrm_newton(
+    X: np.ndarray, y: np.ndarray, *, maxit: int = 12, eps: float = 0.025, tol: float = 1e-12
+) -> tuple[np.ndarray, float, np.ndarray, bool, int]:
+    """lrm.fit's iterations (see :func:`fit_logistic_lrm`): the coefficients where it stops,
+    -2LL and information there, whether it converged, the iterations used. Raises
+    ``LinAlgError`` when a Newton step meets a singular information matrix."""
+    k = X.shape[1]
+    ybar = float(np.mean(y))
+    beta = np.zeros(k)
+    beta[0] = math.log(ybar / (1 - ybar))
+    delta = np.zeros(k)
+    old = 1e30
+    step = 1.0
+    converged = maxit <= 2  # lrm.fit only flags non-convergence when maxit > 2
+    it = 0
+    for it in range(1, maxit):  # noqa: B007 - `it` is reported after the loop
+        m2ll, score, info = _lrm_state(X, y, beta)
+        if np.max(np.abs(score)) < 1e-9 and abs(m2ll - old) < 0.1 * eps:
+            converged = True
+            break
+        if m2ll > old:
+            step /= 2  # back off half of the remaining step; the Newton step is kept
+            beta = beta - step * delta
+            continue
+        step = 1.0
+        if _linpack_rank(info, tol) < k:
+            raise np.linalg.LinAlgError("singular information matrix in the Newton step")
+        delta = np.linalg.solve(info, score)
+        beta = beta + delta
+        if abs(old - m2ll) <= eps:
+            converged = True
+            break
+        old = m2ll
+    m2ll, _, info = _lrm_state(X, y, beta)
+    return beta, m2ll, info, converged, it
 
 
 def _firth_state(X: np.ndarray, y: np.ndarray, beta: np.ndarray):
@@ -1099,6 +1239,19 @@ class LogisticNomogram(ClassifierMixin, BaseEstimator):
         SmallSampleWarning
             Fewer than 10 events (of the rarer outcome) per candidate coefficient.
         """
+        return self._fit(data, outcome_or_y, predictors)
+
+    def _fit(
+        self,
+        data: Any,
+        outcome_or_y: Any,
+        predictors: Sequence[str] | None,
+        *,
+        resample_tol: float | None = None,
+    ) -> LogisticNomogram:
+        """:meth:`fit`; ``resample_tol`` given (a bootstrap resample refit): maximum-likelihood
+        models are fitted by :func:`fit_logistic_lrm` with that singularity tolerance, so a
+        resample is kept or dropped exactly as rms's ``predab.resample`` does."""
         self._check_params()
         data = _as_frame(data)
         y, outcome = _prepare_outcome(data, outcome_or_y)
@@ -1126,9 +1279,9 @@ class LogisticNomogram(ClassifierMixin, BaseEstimator):
                 f"outcome for {n_coef} candidate coefficient(s); estimates may be unstable and "
                 "optimistic (Peduzzi et al. 1996)",
                 SmallSampleWarning,
-                stacklevel=2,
+                stacklevel=3,  # the caller of fit()
             )
-        terms, final_fit, steps = self._select(data, y, all_terms)
+        terms, final_fit, steps = self._select(data, y, all_terms, resample_tol)
         self.outcome_ = outcome
         self.candidate_predictors_ = predictors
         self.predictors_ = [t.name for t in terms]
@@ -1171,7 +1324,11 @@ class LogisticNomogram(ClassifierMixin, BaseEstimator):
         return self
 
     def _select(
-        self, data: pd.DataFrame, y: np.ndarray, all_terms: list[_Term]
+        self,
+        data: pd.DataFrame,
+        y: np.ndarray,
+        all_terms: list[_Term],
+        resample_tol: float | None = None,
     ) -> tuple[list[_Term], LogitFit, pd.DataFrame]:
         # one model matrix for all candidates; every model of the elimination uses a subset of
         # its columns, so the collinearity check is done once, on the full matrix
@@ -1187,6 +1344,12 @@ class LogisticNomogram(ClassifierMixin, BaseEstimator):
         def fit_terms(terms: list[_Term]) -> LogitFit:
             nonlocal first
             idx = [0] + [i for t in terms for i in positions[t.name]]
+            if resample_tol is not None and self.penalty is None:
+                # as lrm.fit: large finite coefficients under quasi-separation, singularity
+                # judged on the information matrix (no separate collinearity check)
+                return fit_logistic_lrm(
+                    X_full[:, idx], y, [full_cols[i] for i in idx], tol=resample_tol
+                )
             out = fit_logistic(
                 X_full[:, idx],
                 y,

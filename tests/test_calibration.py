@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.metrics import roc_auc_score
 
 from radiomics_aln.calibration import (
@@ -32,7 +32,7 @@ from radiomics_aln.calibration import (
     val_prob,
 )
 from radiomics_aln.exceptions import InputError, SmallSampleWarning, StatisticalWarning
-from radiomics_aln.nomogram import LogisticNomogram, _design
+from radiomics_aln.nomogram import LogisticNomogram, _design, fit_logistic_lrm
 
 REF = Path(__file__).parent / "reference"
 FULL = ["age", "lwt", "race", "smoke", "ptl", "ht", "ui"]
@@ -248,9 +248,12 @@ def test_validate_single_resample_by_hand(birthwt, full_model):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SmallSampleWarning)
         refit = LogisticNomogram(reference_levels={"race": "white"}).fit(boot, "low", FULL)
-    lp_b = refit.decision_function(boot)
-    lp_o = refit.decision_function(birthwt)
     yb = y[idx]
+    # rms refits a resample with lrm.fit, which stops within ~1e-7 of the maximum likelihood
+    X_b, X_o = _design(boot, refit._terms), _design(birthwt, refit._terms)
+    beta = fit_logistic_lrm(X_b, yb, ["(Intercept)", *refit.coef_.index], tol=1e-12).coef
+    assert_allclose(beta, [refit.intercept_, *refit.coef_], rtol=1e-6)
+    lp_b, lp_o = X_b @ beta, X_o @ beta
     auc_b, auc_o = roc_auc_score(yb, lp_b), roc_auc_score(y, lp_o)
     a, b = _recal(lp_o, y)
     brier_b = np.mean((yb - 1 / (1 + np.exp(-lp_b))) ** 2)
@@ -342,6 +345,154 @@ def test_validate_equals_rms_validate_on_the_same_resamples(birthwt, full_model,
         assert_allclose(ours.loc[index, rms.columns], rms.loc[index], rtol=5e-7, atol=1e-9,
                         err_msg=index)  # fmt: skip
     assert ours.loc["auc", "apparent"] == pytest.approx((rms.loc["dxy", "apparent"] + 1) / 2)
+
+
+# A 60-patient case whose factor level "rare" has 4 patients and 1 event (tests/reference/
+# validate.R): 22 of R's 60 resamples have no event in "rare" (quasi-separation; lrm.fit stops
+# with a coefficient near -7 and rms keeps them), 2 have no "rare" patient (singular; skipped).
+SPARSE = ["score", "size", "grade"]
+
+
+@pytest.fixture(scope="module")
+def sparse() -> pd.DataFrame:
+    return pd.read_csv(REF / "validate_sparse_data.csv")
+
+
+@pytest.fixture(scope="module")
+def sparse_model(sparse) -> LogisticNomogram:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SmallSampleWarning)
+        return LogisticNomogram().fit(sparse, "y", SPARSE)
+
+
+def _sparse_indices() -> np.ndarray:
+    rows = pd.read_csv(REF / "validate_sparse_indices.csv")
+    return np.stack([g["row"].to_numpy() - 1 for _, g in rows.groupby("resample", sort=True)])
+
+
+@pytest.mark.parametrize("tol", [1e-12, 1e-13])
+def test_resample_fit_equals_lrm_fit_on_every_resample(sparse, sparse_model, tol):
+    # rms lrm.fit(x[s, ], y[s], maxit = 12, tol = tol) on each of R's resamples: the same
+    # coefficients where it stops (converged or not), the same failures
+    ref = pd.read_csv(REF / "validate_sparse_fits.csv")
+    ref = ref[np.isclose(ref["tol"], tol, rtol=1e-6, atol=0)].set_index("resample")
+    X = _design(sparse, sparse_model._terms)
+    y = sparse["y"].to_numpy()
+    cols = ["(Intercept)", *sparse_model.coef_.index]
+    quasi = 0
+    for i, idx in enumerate(_sparse_indices(), start=1):
+        r = ref.loc[i]
+        if r["fail"]:
+            with pytest.raises(np.linalg.LinAlgError):
+                fit_logistic_lrm(X[idx], y[idx], cols, tol=tol)
+            continue
+        fit = fit_logistic_lrm(X[idx], y[idx], cols, tol=tol)
+        expected = r[["intercept", "score", "size", "grade_mid", "grade_rare"]].to_numpy(float)
+        assert_allclose(fit.coef, expected, rtol=1e-9, atol=1e-12, err_msg=f"resample {i}")
+        assert -2 * fit.loglik == pytest.approx(r["deviance"], rel=1e-12)
+        quasi += r["events_rare"] == 0
+    assert quasi == 22 and ref["fail"].sum() == 2
+
+
+def test_lrm_iterations_on_separation_and_step_halving_equal_lrm_fit():
+    # lrm.fit(x, y, maxit = 12, tol = 1e-12) on completely separated data (fails: not converged
+    # in 11 iterations) and on two data sets where a step is halved (tests/reference/validate.R)
+    from radiomics_aln.exceptions import ConvergenceError
+    from radiomics_aln.nomogram import _lrm_newton
+
+    ref = pd.read_csv(REF / "validate_lrm_iterations.csv")
+    for case, g in ref.groupby("case", sort=False):
+        cols = ["x1"] if g["x2"].isna().all() else ["x1", "x2"]
+        X = np.column_stack([np.ones(len(g)), g[cols].to_numpy()])
+        y = g["y"].to_numpy()
+        expected = g[["b0", "b1", "b2"][: X.shape[1]]].iloc[0].to_numpy(float)
+        # where lrm.fit stops, converged or not
+        beta, m2ll, _, converged, _ = _lrm_newton(X, y, tol=1e-12)
+        assert_allclose(beta, expected, rtol=1e-9, err_msg=case)
+        assert converged != g["fail"].iloc[0], case
+        if g["fail"].iloc[0]:
+            with pytest.raises(ConvergenceError, match="did not converge in 11 iterations"):
+                fit_logistic_lrm(X, y, ["(Intercept)", *cols])
+        else:
+            fit = fit_logistic_lrm(X, y, ["(Intercept)", *cols])
+            assert -2 * fit.loglik == pytest.approx(g["deviance"].iloc[0], rel=1e-9)
+    assert set(ref.loc[ref["halvings"] > 0, "case"]) == {"halving_1315", "halving_2028"}
+
+
+def test_singularity_rule_equals_r_qr_rank():
+    # R's qr(A, tol)$rank (LINPACK dqrdc2) on 60 information matrices, 21 of them singular at
+    # 1e-12 (tests/reference/validate.R): lrm.fit and solvet call a matrix singular by it
+    from radiomics_aln.nomogram import _linpack_rank
+
+    ref = pd.read_csv(REF / "validate_qr_rank.csv")
+    deficient = 0
+    for m, g in ref.groupby("matrix"):
+        k = int(g["k"].iloc[0])
+        A = np.zeros((k, k))
+        A[g["i"] - 1, g["j"] - 1] = g["value"]
+        for tol, col in [(1e-12, "rank_1e12"), (1e-13, "rank_1e13"), (1e-7, "rank_1e7")]:
+            assert _linpack_rank(A, tol) == g[col].iloc[0], (m, tol)
+        deficient += g["rank_1e12"].iloc[0] < k
+    assert deficient == 21
+
+
+def test_validate_keeps_quasi_separated_resamples_as_rms(sparse, sparse_model):
+    y = sparse["y"].to_numpy()
+    # the two resamples without a "rare" patient are skipped, as rms does (singular)
+    with pytest.warns(
+        StatisticalWarning, match=r"2 of 60 .*\(a level missing from the resample: 2\)"
+    ):
+        ours = _validate_with(sparse_model, sparse, y, _sparse_indices(), False, None)
+    rms = pd.read_csv(REF / "validate_sparse_rms.csv").set_index("index")
+    rms = rms.rename(index=_RMS_ROWS, columns=_RMS_COLS)
+    assert (rms["n"] == 58).all()
+    for index in rms.index:
+        assert_allclose(ours.loc[index, rms.columns], rms.loc[index], rtol=5e-7, atol=1e-9,
+                        err_msg=index)  # fmt: skip
+
+
+def test_calibrate_keeps_quasi_separated_resamples_as_rms(sparse, sparse_model):
+    from radiomics_aln.calibration import _calibrate_with
+
+    y = sparse["y"].to_numpy()
+    with pytest.warns(StatisticalWarning, match="2 of 60 bootstrap resamples failed"):
+        ours = _calibrate_with(sparse_model, sparse, y, _sparse_indices(), False, None, None)
+    rms = pd.read_csv(REF / "validate_sparse_calibrate.csv")
+    names = {"predy": "predicted", "calibrated.orig": "calibrated_apparent",
+             "calibrated.corrected": "calibrated_corrected", "training": "mean_training",
+             "test": "mean_test", "optimism": "optimism", "n": "n"}  # fmt: skip
+    rms = rms.rename(columns=names)
+    assert_array_equal(ours["n"], rms["n"])
+    assert_allclose(ours[rms.columns], rms, rtol=5e-7, atol=1e-9)
+
+
+def test_user_fit_on_quasi_separated_data_still_raises(sparse):
+    # only bootstrap refits follow lrm.fit; a user's own fit of data without an event in a
+    # level gets the SeparationError naming the level, as before
+    from radiomics_aln.exceptions import SeparationError
+
+    idx = _sparse_indices()[1]  # resample 2: "rare" present, no event in it
+    boot = sparse.iloc[idx]
+    assert boot.loc[boot.grade == "rare", "y"].sum() == 0 < (boot.grade == "rare").sum()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SmallSampleWarning)
+        with pytest.raises(SeparationError, match=r"grade\[rare\]"):
+            LogisticNomogram().fit(boot, "y", SPARSE)
+
+
+def test_validate_with_selection_keeps_quasi_separated_resamples(sparse):
+    # backward elimination repeated in every resample: resamples without an event in "rare"
+    # are refitted as lrm.fit does, so none is lost to separation
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SmallSampleWarning)
+        nomo = LogisticNomogram(selection="backward", p_remove=0.5).fit(sparse, "y", SPARSE)
+    assert "grade" in nomo.predictors_
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = _validate_with(nomo, sparse, sparse["y"].to_numpy(), _sparse_indices(), True, None)
+    messages = " ".join(str(w.message) for w in caught)
+    assert "separation" not in messages
+    assert res["n"].min() >= 58
 
 
 def test_recalibration_of_an_extreme_linear_predictor_equals_glm():
