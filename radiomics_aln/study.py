@@ -343,6 +343,10 @@ class StudyConfig:
             path = Path(cfg.cache_dir)
             if not path.is_absolute():
                 cfg.cache_dir = str(Path(base_dir) / path)
+        if base_dir is not None and _is_settings_path(cfg.params):
+            path = Path(cfg.params)
+            if not path.is_absolute():  # like the manifest: relative to the config file
+                cfg.params = str(Path(base_dir) / path)
         cfg.validate()
         return cfg
 
@@ -381,9 +385,9 @@ class StudyConfig:
     def to_yaml(self, path: str | os.PathLike | None = None) -> str:
         """YAML text of the configuration; also written to ``path`` if given.
 
-        Written to a file, ``manifest`` and ``cache_dir`` are relative to that file's folder,
-        as :meth:`from_yaml` reads them, so the file works from any working directory (and
-        the folder can be moved with its data).
+        Written to a file, ``manifest``, ``cache_dir`` and a ``params`` YAML path are relative
+        to that file's folder, as :meth:`from_yaml` reads them, so the file works from any
+        working directory (and the folder can be moved with its data).
 
         Examples
         --------
@@ -406,6 +410,8 @@ class StudyConfig:
             for key in ("manifest", "cache_dir"):
                 if data.get(key) is not None:
                     data[key] = _relative_path(data[key], base)
+            if _is_settings_path(data.get("params")):
+                data["params"] = _relative_path(data["params"], base)
         text = yaml.safe_dump(data, sort_keys=False)
         if path is not None:
             Path(path).write_text(text, encoding="utf-8")
@@ -892,6 +898,14 @@ _STATE_SCHEMA = Record(
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _is_settings_path(params: Any) -> bool:
+    """A ``params`` value naming a YAML file (not a shipped settings name such as ultrasound_2d)."""
+    if not isinstance(params, str | os.PathLike):
+        return False
+    text = os.fspath(params)
+    return text.lower().endswith((".yaml", ".yml")) or "/" in text or os.sep in text
 
 
 def _relative_path(path: str, base: Path) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -104,7 +105,8 @@ def test_config_yaml_round_trip(tmp_path):
     cfg.to_yaml(path)
     back = StudyConfig.from_yaml(path)
     assert back.roi_list() == ["tumor", "ln"]
-    assert back.manifest == str(tmp_path / "m.csv")  # relative to the YAML file
+    # written relative to the YAML file, so it still names the same file (m.csv in the cwd)
+    assert Path(back.manifest).resolve() == Path("m.csv").resolve()
     assert back.score.params == {"cv": 5}
     assert back.categorical == CONFIG["categorical"]
 
@@ -521,3 +523,22 @@ def test_calibration_row_drops_exact_zero_one_like_val_prob():
     assert row["slope"] == pytest.approx(float(expected["slope"]), rel=1e-12)
     clipped = calibration.val_prob(y, np.clip(p, 1e-12, 1 - 1e-12))
     assert abs(row["slope"] - float(clipped["slope"])) > 1e-3
+
+
+def test_config_params_yaml_path_is_relative_to_the_config_file(tmp_path, monkeypatch):
+    """A settings YAML named in a config is found from any working directory, like the
+    manifest; a shipped settings name is left alone."""
+    from radiomics_aln.study import StudyConfig
+
+    folder = tmp_path / "study"
+    (folder / "settings").mkdir(parents=True)
+    (folder / "settings" / "mine.yaml").write_text("setting:\n  binWidth: 5\n", encoding="utf-8")
+    cfg = StudyConfig(manifest=str(folder / "m.csv"), params=str(folder / "settings" / "mine.yaml"))
+    text = cfg.to_yaml(folder / "config.yaml")
+    assert "params: settings/mine.yaml" in text
+    monkeypatch.chdir(tmp_path)
+    back = StudyConfig.from_yaml(folder / "config.yaml")
+    assert Path(back.params).resolve() == (folder / "settings" / "mine.yaml").resolve()
+    shipped = StudyConfig(params="ultrasound_2d")
+    shipped.to_yaml(folder / "c2.yaml")
+    assert StudyConfig.from_yaml(folder / "c2.yaml").params == "ultrasound_2d"
