@@ -800,6 +800,7 @@ def _roi_key(
     roi: str,
     ring_mm: float,
     mask_options: tuple[str, float | None] = ("union", None),
+    spacing_range: tuple[float, float] | None = SPACING_RANGE_MM,
 ) -> str:
     payload = {
         "format": _CACHE_FORMAT,
@@ -810,6 +811,9 @@ def _roi_key(
         "mask": mask_token,
         # which connected components of the mask make the ROI (combine, min_area_mm2)
         "mask_options": list(mask_options),
+        # a header spacing is checked against the range only when the image is read: an entry
+        # computed under a wider range must not be served under a narrower one
+        "spacing_range": None if spacing_range is None else [float(v) for v in spacing_range],
         "roi": roi,
         "ring_mm": ring_mm if roi in ("peritumoral", "tumor_peritumoral") else None,
     }
@@ -1288,7 +1292,7 @@ def _prepare_task_keys(task: _Task) -> None:
             if image_token is not None and mask_token is not None:
                 key = _roi_key(
                     task.params_json, image_token, g.spacing, mask_token, r, task.ring_mm,
-                    (g.combine, g.min_area_mm2),
+                    (g.combine, g.min_area_mm2), task.spacing_range,
                 )  # fmt: skip
             task.keys[(reader, r)] = key
             entry = _cache_read(task.cache_dir, key, r) if key is not None else None

@@ -501,3 +501,21 @@ def test_spacing_range_override_on_the_command_line(files, tmp_path, capsys):
     assert "case bad7 (line 3): `spacing` '0.004'" in capsys.readouterr().err
     assert main([*args, "--out", str(tmp_path / "b.csv"), "--spacing-range", "0.001,2"]) == 0
     assert not (tmp_path / "b_failures.csv").exists()
+
+
+def test_cached_entry_under_a_wider_range_is_not_served_under_the_default(files, tmp_path):
+    """A header spacing is checked when the image is read; the range is part of the cache key,
+    so features computed under a widened range are not returned later under the default."""
+    img = sitk.ReadImage(str(files / "img01.nrrd")) * 255.0
+    img.SetSpacing((0.004, 0.004))
+    sitk.WriteImage(img, str(tmp_path / "fine.nrrd"))
+    c = Case("w1", tmp_path / "fine.nrrd", files / "mask.png")
+    params = with_own()
+    params["setting"] = {k: v for k, v in FAST["setting"].items() if k != "resampledPixelSpacing"}
+    cache = tmp_path / "cache"
+    wide = extract_features([c], rois=("tumor",), params=params, cache_dir=cache,
+                            spacing_range=(0.001, 2))  # fmt: skip
+    assert wide.failures.empty and wide.n_computed == 1
+    res = extract_features([c], rois=("tumor",), params=params, cache_dir=cache)
+    assert res.n_cached == 0
+    assert "0.004" in only_failure(res, "w1").error.iloc[0]
