@@ -313,10 +313,14 @@ def _canonical_json(obj: Any) -> str:
 
 
 def _quiet_pyradiomics(verbose: bool = False) -> None:
-    """Silence PyRadiomics' own stderr handler through its API (never the root logger)."""
+    """Silence PyRadiomics' log: its own stderr handler and what it passes up to the handlers a
+    user configured (``logging.basicConfig``), without touching the root logger."""
     import radiomics
 
     radiomics.setVerbosity(logging.WARNING if verbose else 60)
+    # records still propagate to the root's handlers: ~12 000 "GLCM is symmetrical" lines on a
+    # 650-image run; their failures reach the user as exceptions and failure rows instead
+    logging.getLogger("radiomics").setLevel(logging.WARNING if verbose else logging.ERROR)
 
 
 # --------------------------------------------------------------------------------------------

@@ -729,3 +729,24 @@ def test_low_ring_coverage_is_warned_once_with_the_cases():
         res = ex.extract_features(cases, rois=("tumor", "peritumoral"))
     cov = res.diagnostics.loc["corner", "peritumoral__diagnostics_radiomics_aln_RingCoverage"]
     assert 0 < cov < 0.5
+
+
+def test_pyradiomics_log_does_not_reach_a_users_logging_handlers():
+    """A notebook or pipeline that calls logging.basicConfig(level=INFO) must not receive
+    PyRadiomics' per-image warnings ('GLCM is symmetrical') through propagation."""
+    import io
+    import logging
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    root = logging.getLogger()
+    old_level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    try:
+        ex.extract_features(_cases(2), rois=("tumor",), progress=False)
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(old_level)
+    assert "GLCM is symmetrical" not in stream.getvalue()
+    assert "radiomics." not in stream.getvalue()
