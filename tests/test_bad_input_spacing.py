@@ -307,8 +307,9 @@ def test_cli_rejects_bad_ring_and_spacing_range(files, tmp_path, capsys):
     from radiomics_aln.cli import main
 
     manifest = write_manifest(files, "cli2", "0.1")
-    assert main(["extract", str(manifest), "--ring-mm", "0", "--out", str(tmp_path / "x.csv")]) == 1
-    assert "ring_mm=0.0" in capsys.readouterr().err
+    # an option's value out of range is a usage error (exit 2, docs/cli.md)
+    assert main(["extract", str(manifest), "--ring-mm", "0", "--out", str(tmp_path / "x.csv")]) == 2
+    assert "--ring-mm" in capsys.readouterr().err
     with pytest.raises(SystemExit) as info:
         main(["extract", str(manifest), "--spacing-range", "2,1"])
     assert info.value.code == 2 and "--spacing-range" in capsys.readouterr().err
