@@ -7,6 +7,7 @@ the case, file, column or key at fault.
 
 from __future__ import annotations
 
+import re
 import shutil
 import types
 import warnings
@@ -298,7 +299,9 @@ def test_cli_extract_mask_options(tmp_path, capsys):
     capsys.readouterr()
     assert main([*base, "--out", str(out), "--min-area-mm2", "-1"]) == 1
     err = capsys.readouterr().err
-    assert "--min-area-mm2" in err or "min_area_mm2" in err, err
+    # names the option (either spelling) with the refused value, and what is allowed
+    assert re.search(r"(--min-area-mm2|min_area_mm2)[ =]+-1\b", err), err
+    assert "non-negative" in err, err
     with pytest.raises(SystemExit) as info:
         main([*base, "--out", str(out), "--mask-combine", "both"])
     assert info.value.code == 2

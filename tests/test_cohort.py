@@ -232,8 +232,18 @@ def test_tab_separated_and_bom(folder):
     assert m["1"].spacing == (0.1, 0.2)
 
 
-def test_read_manifest_is_fast_and_never_decodes(folder):
-    # The image files are empty: a reader that decoded them would fail.
+def test_read_manifest_of_2000_cases_opens_no_image(folder, monkeypatch):
+    """Reading a manifest checks that files exist; it never decodes an image or mask."""
+    import PIL.Image
+    import SimpleITK as sitk
+
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"read_manifest decoded an image: {args!r}")
+
+    for module, name in [(sitk, "ReadImage"), (sitk, "ImageFileReader"), (PIL.Image, "open")]:
+        monkeypatch.setattr(module, name, refuse)
+    # the image files are empty too: a reader that decoded them some other way would fail
+    assert (folder / "img/009.png").stat().st_size == 0
     rows = "".join(f"{i},{i % 2},img/009.png,img/009_t.png\n" for i in range(2000))
     m = read_manifest(write(folder, "case_id,outcome,tumor_image,tumor_mask\n" + rows))
     assert len(m) == 2000 and m.outcomes.sum() == 1000

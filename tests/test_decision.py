@@ -170,25 +170,20 @@ def test_clinical_impact_bootstrap(sim):
     assert len(ax.collections) == 2
 
 
-def test_bootstrap_matches_explicit_resampling(sim):
-    """The vectorized weights equal resampling rows with the same random draws."""
-    from radiomics_aln.decision import _bootstrap_weights
-
+def test_bootstrap_ci_equals_explicit_resampling(sim):
+    """The bootstrap CI is the percentile interval of the net benefit recomputed on resampled
+    rows, drawn as numpy's Generator(seed).integers(0, n, size=(n_boot, n))."""
     y = sim["y"].to_numpy()
     p = sim["p_new"].to_numpy()
     t = np.array([0.2, 0.4])
-    w = _bootstrap_weights(y.size, 5, np.random.default_rng(9))
-    idx = np.random.default_rng(9).integers(0, y.size, size=(5, y.size))
-    for b in range(5):
-        yb, pb = y[idx[b]], p[idx[b]]
-        want = decision_curve(yb, pb, thresholds=t)["net_benefit"].to_numpy()
-        got = []
-        for pt in t:
-            treat = p >= pt
-            tp = np.sum(w[b] * (treat & (y == 1)))
-            fp = np.sum(w[b] * (treat & (y == 0)))
-            got.append(tp / y.size - fp / y.size * pt / (1 - pt))
-        assert_allclose(got, want, rtol=1e-12)
+    n_boot, conf_level = 40, 0.9
+    dc = decision_curve(y, p, thresholds=t, n_boot=n_boot, conf_level=conf_level, random_state=9)
+    idx = np.random.default_rng(9).integers(0, y.size, size=(n_boot, y.size))
+    boot = np.array(
+        [decision_curve(y[i], p[i], thresholds=t)["net_benefit"].to_numpy() for i in idx]
+    )
+    assert_allclose(dc["net_benefit_ci_low"], np.quantile(boot, 0.05, axis=0), rtol=1e-12)
+    assert_allclose(dc["net_benefit_ci_high"], np.quantile(boot, 0.95, axis=0), rtol=1e-12)
 
 
 # ------------------------------------------------------------------ bad input

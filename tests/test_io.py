@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from radiomics_aln._version import __version__
+from radiomics_aln import __version__
 from radiomics_aln.exceptions import InputError
 from radiomics_aln.io import dump_model, load_model, to_jsonable
 

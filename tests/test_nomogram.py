@@ -172,6 +172,8 @@ def test_backward_p_matches_R_wald_loop(birthwt):
     steps = nomo.elimination_steps_
     assert steps["removed"].dropna().tolist() == removed
     assert pd.isna(steps["removed"].iloc[-1])
+    # every removal had p > 0.05 (one p per removed predictor)
+    assert steps["p_value"].notna().sum() == len(removed) > 0
     assert (steps["p_value"].dropna() > 0.05).all()
     assert steps["predictors"].iloc[-1] == ", ".join(kept)
     # the final model is an ordinary refit of the kept predictors
@@ -193,6 +195,7 @@ def test_backward_aic_matches_R_step(birthwt):
     assert nomo.predictors_ == ref["kept"].tolist()
     assert nomo.aic_ == pytest.approx(ref["aic"].iloc[0], abs=1e-6)
     steps = nomo.elimination_steps_
+    assert steps["aic_after"].notna().sum() == len(steps) - 1 > 0
     assert (steps["aic_after"].dropna() < steps["aic"].iloc[:-1]).all()
 
 

@@ -35,17 +35,20 @@ def _type_checking_imports() -> dict[str, str]:
 EAGER = {"report": "report", "render_html": "report", "figure_to_data_uri": "report"}
 
 
-def test_lazy_map_matches_all_and_type_checking_imports():
+def test_type_checking_imports_match_all():
+    """What type checkers and IDEs see (the TYPE_CHECKING block) is every public name."""
     public = set(ra.__all__) - {"__version__"}
-    assert set(ra._LAZY) | set(EAGER) == public
-    assert not set(ra._LAZY) & set(EAGER)
-    assert _type_checking_imports() == ra._LAZY
+    lazy = _type_checking_imports()
+    assert set(lazy) | set(EAGER) == public
+    assert not set(lazy) & set(EAGER)
     assert len(ra.__all__) == len(set(ra.__all__))
 
 
 @pytest.mark.parametrize("name", sorted(set(ra.__all__) - {"__version__"}))
 def test_every_public_name_is_its_modules_object(name):
-    module = importlib.import_module(f"radiomics_aln.{ra._LAZY.get(name) or EAGER[name]}")
+    """At run time each public name is the object of the module the TYPE_CHECKING block names."""
+    where = {**_type_checking_imports(), **EAGER}[name]
+    module = importlib.import_module(f"radiomics_aln.{where}")
     assert getattr(ra, name) is getattr(module, name)
     assert name in dir(ra)
 

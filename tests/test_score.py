@@ -6,9 +6,11 @@ versions in glmnet_meta.json); R is not needed to run these tests.
 
 from __future__ import annotations
 
+import copy
 import json
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,6 +31,10 @@ REF = Path(__file__).resolve().parent / "reference"
 
 
 def _ref_data(name: str) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    # provenance of the reference files: a precondition of every comparison below, not a test
+    meta = json.loads((REF / "glmnet_meta.json").read_text())
+    assert meta["glmnet_version"] == "4.1.6", meta
+    assert meta["r_version"].startswith("R version 4.2.2"), meta
     d = pd.read_csv(REF / f"glmnet_data_{name}.csv")
     X = d.filter(regex=r"^f\d+$")
     X.index = [f"case{i:03d}" for i in range(len(d))]
@@ -37,12 +43,6 @@ def _ref_data(name: str) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
 
 def _ref_beta(frame: pd.DataFrame) -> np.ndarray:
     return frame[[c for c in frame.columns if c[0] == "f" and c[1:].isdigit()]].to_numpy()
-
-
-def test_reference_versions_recorded():
-    meta = json.loads((REF / "glmnet_meta.json").read_text())
-    assert meta["glmnet_version"] == "4.1.6"
-    assert meta["r_version"].startswith("R version 4.2.2")
 
 
 # --------------------------------------------------------------------------- glmnet parity
@@ -167,8 +167,11 @@ def test_simple_study_path(cohort):
     np.testing.assert_allclose(out["tumor_score"], rs.intercept_ + z @ rs.coef_[sel], rtol=1e-12)
     raw = rs.intercept_original_ + X[sel] @ rs.coef_original_[sel]
     np.testing.assert_allclose(out["tumor_score"], raw, rtol=1e-9, atol=1e-9)
-    # the informative features survive, their near-copies are removed as redundant
-    assert {"tumor__f0", "tumor__f1"} <= set(sel) or {"tumor__f0_dup", "tumor__f1_dup"} & set(sel)
+    # each informative feature survives as exactly one of the pair (it or its near-copy): the
+    # other is removed as redundant
+    for j in (0, 1, 2):
+        pair = {f"tumor__f{j}", f"tumor__f{j}_dup"}
+        assert len(pair & set(sel)) == 1, (j, sel)
     assert not any(f in sel and f"{f}_dup" in sel for f in X.columns)
     assert rs.coef_.index.tolist() == X.columns.tolist()
     proba = rs.predict_proba(X)
@@ -233,28 +236,36 @@ def test_prefilter_and_mrmr(cohort):
 
 
 # --------------------------------------------------------------------------- determinism, leakage
-def _fitted_state(rs: RadScore) -> dict:
-    return {k: v for k, v in vars(rs).items() if k.endswith("_") and not k.startswith("__")}
+def _fitted_state(est: Any) -> dict:
+    return {k: v for k, v in vars(est).items() if k.endswith("_") and not k.startswith("__")}
 
 
-def _assert_same_state(a: RadScore, b: RadScore) -> None:
+def _assert_same(va: Any, vb: Any, key: str) -> None:
+    """Exact equality of two fitted values, descending into fitted sub-estimators."""
+    if isinstance(va, pd.DataFrame):
+        pd.testing.assert_frame_equal(va, vb, check_exact=True, obj=key)
+    elif isinstance(va, pd.Series):
+        pd.testing.assert_series_equal(va, vb, check_exact=True, obj=key)
+    elif isinstance(va, np.ndarray):
+        np.testing.assert_array_equal(va, vb, err_msg=key)
+    elif va is None:
+        assert vb is None, key
+    elif hasattr(va, "get_params"):  # a fitted sub-selector (prefilter, redundancy filter)
+        assert type(va) is type(vb), key
+        assert va.get_params() == vb.get_params(), key
+        _assert_same_state(va, vb, prefix=f"{key}.")
+    elif isinstance(va, float) and np.isnan(va):
+        assert isinstance(vb, float) and np.isnan(vb), key
+    else:
+        assert va == vb, key
+
+
+def _assert_same_state(a: Any, b: Any, prefix: str = "") -> None:
     sa, sb = _fitted_state(a), _fitted_state(b)
+    assert sa, f"{prefix}: no fitted attribute to compare"
     assert sa.keys() == sb.keys()
     for key in sa:
-        va, vb = sa[key], sb[key]
-        if isinstance(va, pd.DataFrame | pd.Series):
-            if isinstance(va, pd.DataFrame):
-                pd.testing.assert_frame_equal(va, vb, check_exact=True)
-            else:
-                pd.testing.assert_series_equal(va, vb, check_exact=True)
-        elif isinstance(va, np.ndarray):
-            np.testing.assert_array_equal(va, vb)
-        elif isinstance(va, RadScore | type(None)) or hasattr(va, "get_params"):
-            continue  # the sub-selectors are compared through their outputs
-        elif isinstance(va, float) and np.isnan(va):
-            assert np.isnan(vb), key
-        else:
-            assert va == vb, key
+        _assert_same(sa[key], sb[key], prefix + key)
 
 
 def test_deterministic_for_seed_and_n_jobs(cohort):
@@ -277,28 +288,36 @@ def test_explicit_foldid_overrides_cv(cohort):
         RadScore().fit(X, y, foldid=np.where(np.arange(len(y)) % 2, 1, 2))
 
 
-def test_no_leakage_from_other_cohorts(cohort):
-    """Changing or removing the rows of another cohort changes no fitted attribute."""
+def test_transform_uses_only_the_training_fit(cohort):
+    """Scoring other cohorts neither changes the fit nor uses their rows' statistics.
+
+    (That fit() sees only the training rows is Study's job: see test_study.py's
+    test_no_leakage_from_test_cohorts.)
+    """
     X, y, cohort_lab = cohort
-    train = cohort_lab == "train"
-    ref = RadScore(name="tumor_score", random_state=0, prefilter="ttest").fit(X[train], y[train])
-    X2, y2 = X.copy(), y.copy()
-    rng = np.random.default_rng(0)
-    X2.loc[~train] = rng.normal(size=(int((~train).sum()), X.shape[1])) * 1e3
-    y2.loc[~train] = 1 - y2.loc[~train]
-    changed = RadScore(name="tumor_score", random_state=0, prefilter="ttest").fit(
-        X2[train], y2[train]
-    )
-    _assert_same_state(ref, changed)
-    # removing the other cohort from the table before selecting training rows
-    kept = X.index[train.to_numpy()]
-    X3, y3 = X.drop(index=X.index[~train.to_numpy()]), y.drop(index=X.index[~train.to_numpy()])
-    fewer = RadScore(name="tumor_score", random_state=0, prefilter="ttest").fit(
-        X3.loc[kept], y3.loc[kept]
-    )
-    _assert_same_state(ref, fewer)
+    train = (cohort_lab == "train").to_numpy()
+    rs = RadScore(name="tumor_score", random_state=0, prefilter="ttest").fit(X[train], y[train])
+    before = copy.deepcopy(rs)
+    # another cohort on a wildly different scale, scored alongside the training rows
+    X2 = X.copy()
+    X2.loc[~train] = np.random.default_rng(0).normal(size=(int((~train).sum()), X.shape[1])) * 1e3
+    both = rs.transform(X2)
+    _assert_same_state(before, rs)  # transform changed no fitted attribute
     # training scores do not depend on what else is transformed alongside them
-    pd.testing.assert_frame_equal(ref.transform(X)[train.to_numpy()], ref.transform(X[train]))
+    pd.testing.assert_frame_equal(both[train], rs.transform(X[train]), check_exact=True)
+    # the other cohort is standardized with the training mean and sd, not its own
+    sel = rs.selected_features_
+    assert sel
+    pd.testing.assert_series_equal(rs.mean_, X[train].mean()[rs.mean_.index], check_names=False)
+    z = (X2.loc[~train, sel] - rs.mean_[sel]) / rs.scale_[sel]
+    np.testing.assert_allclose(
+        both.loc[~train, "tumor_score"], rs.intercept_ + z @ rs.coef_[sel], rtol=1e-12
+    )
+    # the state comparison can fail: a fit on other training rows differs
+    other = RadScore(name="tumor_score", random_state=0, prefilter="ttest")
+    other.fit(X[train].iloc[1:], y[train].iloc[1:])
+    with pytest.raises(AssertionError):
+        _assert_same_state(rs, other)
 
 
 def test_pipeline_and_clone(cohort):

@@ -98,6 +98,7 @@ def test_redundancy_guarantees(correlated, method):
     sub = corr.loc[kept, kept].to_numpy()
     assert (sub[~np.eye(len(kept), dtype=bool)] <= 0.9).all()
     # each dropped feature is redundant with a kept one at least as relevant
+    assert len(rf.dropped_) == X.shape[1] - len(kept) > 0
     for row in rf.dropped_.itertuples():
         assert row.kept in kept
         assert abs(row.correlation) > 0.9

@@ -184,6 +184,7 @@ def test_fit_steps(fitted, data):
     assert len(kept) == 3 * 18
     assert s.icc_repeat_cases_ == {"reader2": 40, "repeat": 40}
     # one score per ROI, each using only its own ROI's features
+    assert set(s.model_.scores) == {"tumor", "peritumoral", "ln"}
     for roi, sc in s.model_.scores.items():
         assert all(f.startswith(f"{roi}__") for f in sc.feature_names_in_)
         nz = sc.coef_[sc.coef_ != 0].index

@@ -182,6 +182,7 @@ def test_tidy_columns_and_counts(data):
         "q3", "count", "percent", "test", "statistic", "df", "df2", "p_value",
     ]  # fmt: skip
     margin = t[(t.variable == "margin") & (t.group != "Overall")]
+    assert set(margin["group"]) == set(COHORTS)
     for _g, sub in margin.groupby("group"):
         assert sub["count"].sum() == sub["n"].iloc[0]
         np.testing.assert_allclose(sub["percent"].sum(), 100.0)
