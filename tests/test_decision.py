@@ -172,12 +172,12 @@ def test_clinical_impact_bootstrap(sim):
 
 def test_bootstrap_matches_explicit_resampling(sim):
     """The vectorized weights equal resampling rows with the same random draws."""
-    from radiomics_aln.decision import _bootstrap_weights
+    from radiomics_aln._bootstrap import resample_weights
 
     y = sim["y"].to_numpy()
     p = sim["p_new"].to_numpy()
     t = np.array([0.2, 0.4])
-    w = _bootstrap_weights(y.size, 5, np.random.default_rng(9))
+    (w,) = resample_weights(y.size, 5, random_state=np.random.default_rng(9))
     idx = np.random.default_rng(9).integers(0, y.size, size=(5, y.size))
     for b in range(5):
         yb, pb = y[idx[b]], p[idx[b]]
@@ -249,7 +249,7 @@ def test_plot_decision_curve(sim):
     ]
     assert len(ax.collections) == 2  # the two CI bands
     fig, ax2 = plt.subplots()
-    plot_decision_curve(dc, ax=ax2, y="net_interventions_avoided")
+    plot_decision_curve(dc, ax=ax2, quantity="net_interventions_avoided")
     assert "interventions avoided" in ax2.get_ylabel()
     with pytest.raises(InputError, match="lacks column"):
         plot_decision_curve(dc.drop(columns="treat_all"), ax=ax2)
