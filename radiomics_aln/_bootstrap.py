@@ -1,14 +1,16 @@
 """The one bootstrap resampling engine: seeded draws, in memory-bounded chunks, run in order.
 
-Every bootstrap of the package draws its resamples here, so that the same ``random_state``
-always gives the same resamples and the numbers do not depend on the chunk size or on the
-number of workers:
+Every bootstrap of the package draws its resamples here, so that the same data, ``n_boot`` and
+``random_state`` always give the same resamples, whatever the number of workers:
 
 - :func:`resample_indices` draws row indices with replacement, per stratum (cases and controls
   resampled separately for a stratified bootstrap), chunk by chunk from one numpy Generator.
   A chunk of ``b`` resamples is ``rng.integers(0, size, (b, size))`` for each stratum in
-  turn, so an unstratified bootstrap's chunks, stacked, are the single draw
-  ``rng.integers(0, n, (n_boot, n))``.
+  turn. An unstratified bootstrap's chunks, stacked, are the single draw
+  ``rng.integers(0, n, (n_boot, n))``, so its numbers do not depend on the chunk size; a
+  stratified one's strata interleave chunk by chunk, so its numbers depend on the chunk size
+  too, which is a fixed function of the data's size (:data:`CHUNK_ELEMENTS`), never of the
+  machine.
 - :func:`resample_weights` gives each resample as multiplicities (how often each row was
   drawn), which turns a statistic that is a weighted sum into one matrix product per chunk.
 - :func:`map_resamples` applies a function to resamples, in order, optionally in parallel.

@@ -111,7 +111,7 @@ class ICCFilter(SelectorMixin, BaseEstimator):
     Examples
     --------
     >>> import numpy as np, pandas as pd
-    >>> from radiomics_aln.reliability import ICCFilter
+    >>> from radiomics_aln.icc_filter import ICCFilter
     >>> rng = np.random.default_rng(0)
     >>> cols = ["tumor__original_firstorder_Mean", "tumor__original_glcm_Contrast"]
     >>> idx = pd.Index([f"c{i:02d}" for i in range(30)], name="case_id")

@@ -578,3 +578,17 @@ def test_plot_coefficients_many_features_stay_legible():
     assert len(rs.plot(ax2, kind="coefficients", max_features=5).patches) == 5
     with pytest.raises(InputError, match="max_features"):
         rs.plot(kind="coefficients", max_features=0)
+
+
+def test_random_state_accepts_a_generator(cohort):
+    """random_state is an int, None or a numpy Generator everywhere (estimators too)."""
+    X, y, _ = cohort
+    a = RadScore(random_state=np.random.default_rng(0)).fit(X, y)
+    b = RadScore(random_state=np.random.default_rng(0)).fit(X, y)
+    assert a.selected_features_ == b.selected_features_
+    np.testing.assert_array_equal(a.foldid_, b.foldid_)
+    assert set(np.unique(a.foldid_)) == set(range(1, 11))
+    back = RadScore.from_json(a.to_json())  # a Generator is not stored: None in the file
+    assert back.get_params()["random_state"] is None
+    with pytest.raises(InputError, match="`random_state` must be an int, a numpy Generator"):
+        RadScore(random_state="seed").fit(X, y)
