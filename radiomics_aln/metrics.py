@@ -1,12 +1,12 @@
-"""Discrimination and classification statistics: AUC with CIs, DeLong tests, ROC tables,
-Youden cutoffs, threshold metrics with binomial CIs and the multi-cohort Table 3.
+"""Discrimination: the AUC with CIs, DeLong tests, ROC tables and Youden cutoffs.
 
 Every function takes outcomes ``y`` (0/1, 1 = event, e.g. ALN metastasis) and scores ``p``
 (predicted probabilities or any continuous marker) and returns a tidy :class:`pandas.DataFrame`
 with unrounded numbers and confidence limits in two columns (``ci_low``, ``ci_high``).
 :func:`c_statistic` is the package's one AUC (C-statistic) point estimate: every other
 AUC (cross-validation of :class:`~radiomics_aln.score.RadScore`, :func:`roc_auc`, DeLong) is
-computed by it. Reclassification (NRI, IDI, risk groups) is in
+computed by it. Threshold metrics and the multi-cohort Table 3 are in
+:mod:`radiomics_aln.performance`, reclassification (NRI, IDI, risk groups) in
 :mod:`radiomics_aln.reclassification`.
 
 Direction

@@ -1,14 +1,15 @@
-"""Feature reproducibility: intraclass correlation (ICC) and the inter-/intra-observer ICC filter.
-
-Three layers:
+"""Feature reproducibility: the intraclass correlation (ICC) of repeated readings.
 
 * :func:`icc` -- the six Shrout & Fleiss (1979) / McGraw & Wong (1996) ICC forms for one variable
-  given in long format (pingouin-like);
+  given in long format;
 * :func:`icc_table` -- one ICC form for every feature of a radiomics table at once, vectorized
   over features, and :func:`icc_comparisons` for several reading comparisons (inter-observer,
   intra-observer) in one long table;
-* :class:`ICCFilter` -- a scikit-learn selector fitted on the repeat readings of the training
-  cases that keeps the features whose ICC passes the threshold in *every* comparison.
+* :func:`agreement_class` and :func:`plot_icc` -- agreement classes and the ICC distribution.
+
+Tables are tidy: the ICC is ``estimate``, its F test's p-value ``p_value`` and its interval
+``ci_low``/``ci_high`` (pingouin's ``ICC``, ``pval``, ``CI95%``). The filter that keeps the
+reproducible features, :class:`~radiomics_aln.icc_filter.ICCFilter`, is built on these.
 
 All functions share one vectorized two-way ANOVA (:func:`_mean_squares`), so ``icc`` and
 ``icc_table`` give identical numbers by construction; the tests pin them to Shrout & Fleiss'
