@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> Path:
 
     fig, ax = plt.subplots(figsize=(6, 4.5))
     risks = {name: (y, models["Nomogram"]) for name, (y, models) in cohorts.items()}
-    ra.plot_risk_groups(risks, tab.thresholds["Nomogram"], ax=ax)
+    ra.plot_risk_groups(risks, threshold=tab.thresholds["Nomogram"], ax=ax)
     ax.set_title("ALN metastasis rate by nomogram risk group")
     fig.tight_layout()
     fig.savefig(out / "risk_groups.png", dpi=110)

@@ -76,7 +76,9 @@ def main(argv: list[str] | None = None) -> ra.Study:
     pair = dl["model_1"].isin([CLINICAL, COMBINED]) & dl["model_2"].isin([CLINICAL, COMBINED])
     print("\nDeLong, clinical-radiomics vs clinical model")
     print(
-        dl.loc[pair, ["cohort", "auc_1", "auc_2", "difference", "p_value"]].to_string(index=False)
+        dl.loc[pair, ["cohort", "auc_1", "auc_2", "estimate", "p_value"]]
+        .rename(columns={"estimate": "difference"})
+        .to_string(index=False)
     )
 
     # The demo outcome was drawn from a known model (ra.demo_generating_model): the AUC of its

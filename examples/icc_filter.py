@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> Path:
     filt.icc_.to_csv(out / "icc_table.csv", index=False)
     filt.to_json(out / "icc_filter.json")
     fig, ax = plt.subplots(figsize=(9, 4.5))
-    filt.plot_icc(ax=ax)
+    filt.plot(ax=ax)
     fig.tight_layout()
     fig.savefig(out / "icc_distribution.png", dpi=100)
     plt.close(fig)

@@ -84,9 +84,9 @@ def main(argv: list[str] | None = None) -> Path:
 
     # 3. figures for the paper
     fig, axes = plt.subplots(1, 3, figsize=(15, 4))
-    score.plot_cv(ax=axes[0])
-    score.plot_path(ax=axes[1])
-    score.plot_coefficients(ax=axes[2])
+    score.plot(axes[0], kind="cv")
+    score.plot(axes[1], kind="path")
+    score.plot(axes[2], kind="coefficients")
     fig.tight_layout()
     fig.savefig(out / "tumor_score.png", dpi=100)
     plt.close(fig)

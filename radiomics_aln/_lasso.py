@@ -17,9 +17,10 @@ system, line-search across sign changes) so that the path is the exact minimizer
 columns). Newton steps are halved whenever they would increase the penalized objective.
 
 The lambda sequence, the early stopping of the path and the cross-validation bookkeeping
-(``cv.glmnet``: each fold on its own path, predictions interpolated linearly in lambda, fold-wise
-deviance or AUC, fold-size-weighted mean and standard error, ``lambda.min``/``lambda.1se``) mirror
-glmnet 4.1-6 line by line; see ``docs/score.md``.
+(:func:`cv_summary`: fold-wise deviance or AUC, fold-size-weighted mean and standard error,
+``lambda.min``/``lambda.1se``) mirror glmnet 4.1-6 line by line; the folds themselves are fitted by
+:class:`radiomics_aln.score.RadScore` (each fold on its own path, predictions interpolated linearly
+in lambda, as ``cv.glmnet``); see ``docs/score.md``.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ import numpy as np
 from scipy import linalg
 from scipy.special import expit
 from threadpoolctl import threadpool_limits
+
+from radiomics_aln.metrics import c_statistic
 
 __all__: list[str] = []
 
@@ -508,22 +511,6 @@ def lambda_interp(lambdas: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.nd
     return left, right, frac
 
 
-def _auc(y: np.ndarray, score: np.ndarray) -> float:
-    """Mann-Whitney AUC with ties counted 1/2 (``survival::concordance`` as cv.lognet calls it)."""
-    pos = score[y == 1]
-    neg = score[y == 0]
-    if pos.size == 0 or neg.size == 0:
-        return np.nan
-    ranks = _average_ranks(np.concatenate([pos, neg]))
-    return float((ranks[: pos.size].sum() - pos.size * (pos.size + 1) / 2) / (pos.size * neg.size))
-
-
-def _average_ranks(a: np.ndarray) -> np.ndarray:
-    from scipy.stats import rankdata
-
-    return rankdata(a, method="average")
-
-
 @dataclass
 class CVResult:
     lambdas: np.ndarray
@@ -534,51 +521,6 @@ class CVResult:
     index_1se: int
     measure: str
     fold_values: np.ndarray  # (nfolds, k): per-fold mean deviance or AUC
-
-
-def cv_glmnet(
-    X: np.ndarray,
-    y: np.ndarray,
-    foldid: np.ndarray,
-    *,
-    measure: str = "deviance",
-    nlambda: int = 100,
-    lambda_min_ratio: float | None = None,
-    full_path: LassoPath | None = None,
-    tol: float = 1e-12,
-) -> tuple[CVResult, LassoPath, np.ndarray, np.ndarray]:
-    """``cv.glmnet(X, y, family="binomial", foldid=foldid, type.measure=measure)``.
-
-    ``foldid`` holds integers 1..K. Returns the CV summary, the full-data path and the full-data
-    column means and sds (for the path's original-scale coefficients).
-    """
-    X = np.asarray(X, dtype=float)
-    y = np.asarray(y, dtype=float)
-    n = y.size
-    if full_path is None:
-        full_path, mean, sd = fit_glmnet(
-            X, y, nlambda=nlambda, lambda_min_ratio=lambda_min_ratio, tol=tol
-        )
-    else:
-        mean, sd = population_sd(X)
-        sd = np.where(sd > 0, sd, 1.0)
-    lam = full_path.lambdas
-    nfolds = int(foldid.max())
-    link = np.full((n, lam.size), np.nan)
-    for i in range(1, nfolds + 1):
-        held = foldid == i
-        path_i, mean_i, sd_i = fit_glmnet(
-            X[~held], y[~held], nlambda=nlambda, lambda_min_ratio=lambda_min_ratio, tol=tol
-        )
-        a0_i, beta_i = to_original_scale(path_i, mean_i, sd_i)
-        left, right, frac = lambda_interp(path_i.lambdas, lam)
-        a0_s = a0_i[left] * frac + a0_i[right] * (1 - frac)
-        beta_s = beta_i[:, left] * frac + beta_i[:, right] * (1 - frac)
-        link[held] = a0_s + X[held] @ beta_s
-    if measure == "auc" and n / nfolds < 10:
-        measure = "deviance"  # cv.lognet's fallback (it warns)
-    res = cv_summary(link, y, foldid, lam, (full_path.coefs != 0).sum(axis=0), measure)
-    return res, full_path, mean, sd
 
 
 def cv_summary(
@@ -596,7 +538,7 @@ def cv_summary(
     if measure == "auc":
         vals = np.array(
             [
-                [_auc(y[foldid == i], prob[foldid == i, j]) for j in range(lambdas.size)]
+                [c_statistic(y[foldid == i], prob[foldid == i, j]) for j in range(lambdas.size)]
                 for i in range(1, nfolds + 1)
             ]
         )

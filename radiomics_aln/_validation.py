@@ -1,13 +1,15 @@
-"""Private input checks shared by the statistical modules.
+"""Input checks shared by the modules (the module is private; its names are for the package).
 
-Each check returns a clean NumPy array (or DataFrame) and raises :class:`InputError` with a
-message that names the argument and, where rows are at fault, the first offending cases.
+Each check returns a clean value (NumPy array, DataFrame, float, Generator) and raises
+:class:`InputError` with a message that names the argument and, where rows are at fault, the
+first offending cases. A check used by two modules lives here, never copied.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
@@ -146,7 +148,7 @@ def check_columns(df: pd.DataFrame, expected: Sequence[str], what: str = "X") ->
     return df[expected]
 
 
-def _check_spacing_range_arg(spacing_range: Any) -> tuple[float, float] | None:
+def check_spacing_limits(spacing_range: Any) -> tuple[float, float] | None:
     """Validate a ``spacing_range=`` argument: None or (low, high) with 0 < low < high."""
     if spacing_range is None:
         return None
@@ -168,7 +170,7 @@ def _check_spacing_range_arg(spacing_range: Any) -> tuple[float, float] | None:
     return lo, hi
 
 
-def _check_ring_width(width: Any, name: str = "width_mm") -> float:
+def check_ring_width(width: Any, name: str = "width_mm") -> float:
     """A ring width must be a finite number in (0, MAX_RING_MM]; return it as float."""
     ok = isinstance(width, int | float | np.integer | np.floating) and not isinstance(width, bool)
     if not ok or not (math.isfinite(width) and 0 < width <= MAX_RING_MM):
@@ -177,3 +179,117 @@ def _check_ring_width(width: Any, name: str = "width_mm") -> float:
             f"(0, {MAX_RING_MM:g}] (published peritumoral rings are 2-10 mm)"
         )
     return float(width)
+
+
+def check_conf_level(conf_level: Any, name: str = "conf_level") -> float:
+    """A confidence level: a real number strictly between 0 and 1; return it as float."""
+    if isinstance(conf_level, bool) or not isinstance(conf_level, Real):
+        raise InputError(f"`{name}` must be a number in (0, 1), got {conf_level!r}")
+    if not 0.0 < float(conf_level) < 1.0:
+        raise InputError(f"`{name}` must be a number in (0, 1), got {conf_level!r}")
+    return float(conf_level)
+
+
+def check_n_boot(n_boot: Any, *, allow_zero: bool = False) -> int:
+    """A number of bootstrap resamples: an integer >= 1 (>= 0 with ``allow_zero``)."""
+    lo = 0 if allow_zero else 1
+    if isinstance(n_boot, bool) or not isinstance(n_boot, Integral) or n_boot < lo:
+        raise InputError(f"`n_boot` must be an integer >= {lo}, got {n_boot!r}")
+    return int(n_boot)
+
+
+def _check_seed_type(random_state: Any, legacy: bool) -> None:
+    allowed = (Integral, np.random.Generator) + ((np.random.RandomState,) if legacy else ())
+    if random_state is not None and (
+        isinstance(random_state, bool) or not isinstance(random_state, allowed)
+    ):
+        raise InputError(
+            "`random_state` must be an int, a numpy Generator or None, got "
+            f"{type(random_state).__name__} {random_state!r}"
+        )
+
+
+def check_generator(random_state: Any) -> np.random.Generator:
+    """A numpy Generator from ``random_state`` (int, None or Generator), as ``default_rng``.
+
+    A Generator is used as it is (its state advances); the same int always gives the same draws.
+    """
+    _check_seed_type(random_state, legacy=False)
+    return np.random.default_rng(random_state)
+
+
+def check_random_state(random_state: Any) -> np.random.RandomState:
+    """A ``RandomState`` for scikit-learn code from an int, None or numpy Generator.
+
+    An int or None behaves as :func:`sklearn.utils.check_random_state` (so an int seed gives
+    the same numbers as before Generators were accepted); a Generator seeds a new RandomState
+    from its next draw (its state advances). A RandomState is used as it is.
+    """
+    from sklearn.utils import check_random_state as sklearn_check_random_state
+
+    _check_seed_type(random_state, legacy=True)
+    if isinstance(random_state, np.random.Generator):
+        return np.random.RandomState(int(random_state.integers(0, 2**32)))
+    return sklearn_check_random_state(random_state)
+
+
+def binary_outcome(y: Any, name: str = "y") -> tuple[np.ndarray, np.ndarray]:
+    """0/1 outcome and the two original labels (``classes_``; the larger one is coded 1).
+
+    0/1 and boolean outcomes are checked by :func:`check_binary` (its messages name the rows);
+    any other pair of labels is accepted as scikit-learn classifiers do.
+    """
+    arr = np.asarray(y)
+    if arr.ndim == 2 and 1 in arr.shape:
+        arr = arr.ravel()
+    if arr.ndim == 1 and arr.size and arr.dtype != bool:
+        labels = pd.unique(pd.Series(arr))
+        if len(labels) == 2 and not set(labels.tolist()) <= {0, 1}:
+            classes = np.sort(np.asarray(labels))
+            return (arr == classes[1]).astype(int), classes
+        if len(labels) > 2:
+            raise InputError(
+                f"`{name}` must be a binary outcome; it has {len(labels)} distinct values "
+                f"({', '.join(map(str, labels[:5]))}{', ...' if len(labels) > 5 else ''})"
+            )
+    yb = check_binary(y, name)
+    return yb, np.array([0, 1])
+
+
+def check_outcome_scores(
+    y: Any,
+    scores: Mapping[str, Any],
+    *,
+    probabilities: bool = False,
+    require_both: bool = True,
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Outcome ``y`` (0/1) and named score arrays: finite, same length, optionally in [0, 1].
+
+    Values are matched by position: pandas inputs whose indexes disagree are refused.
+    """
+    if isinstance(y, pd.Series | pd.DataFrame):
+        for name, v in scores.items():
+            if isinstance(v, pd.Series | pd.DataFrame) and not y.index.equals(v.index):
+                raise InputError(
+                    f"`y` and `{name}` are pandas objects with different indexes; values are "
+                    f"matched by position, so align them first (e.g. `{name}.reindex(y.index)`) "
+                    "or pass arrays"
+                )
+    yy = check_binary(y, "y", require_both=require_both)
+    out = {
+        name: check_probabilities(v, name) if probabilities else check_1d(v, name)
+        for name, v in scores.items()
+    }
+    check_same_length(y=yy, **out)
+    return yy, out
+
+
+def check_threshold(threshold: Any) -> float:
+    """A cutoff: any number but NaN (a :class:`~radiomics_aln.metrics.YoudenThreshold` too)."""
+    try:
+        t = float(threshold)
+    except (TypeError, ValueError):
+        raise InputError(f"`threshold` must be a number, got {threshold!r}") from None
+    if math.isnan(t):
+        raise InputError("`threshold` is NaN")
+    return t

@@ -108,11 +108,11 @@ def _spacing_range(text: str) -> tuple[float, float] | None:
     """``--spacing-range LOW,HIGH`` (mm per pixel) or ``none``."""
     if text.strip().lower() in {"none", "off"}:
         return None
-    from radiomics_aln._validation import _check_spacing_range_arg
+    from radiomics_aln._validation import check_spacing_limits
     from radiomics_aln.exceptions import InputError
 
     try:
-        return _check_spacing_range_arg([float(v) for v in text.split(",")])
+        return check_spacing_limits([float(v) for v in text.split(",")])
     except (ValueError, InputError):
         raise argparse.ArgumentTypeError(
             f"{text!r} is not LOW,HIGH in mm per pixel with 0 < LOW < HIGH (e.g. 0.005,2) or none"
@@ -455,7 +455,7 @@ def _cmd_extract(args: argparse.Namespace, progress: _Progress) -> int:
 
 def _cmd_icc(args: argparse.Namespace, progress: _Progress) -> int:
     from radiomics_aln.extraction import read_features
-    from radiomics_aln.reliability import ICCFilter
+    from radiomics_aln.icc_filter import ICCFilter
 
     if not args.reader2 and not args.repeat:
         raise _UsageProblem("give --reader2 and/or --repeat (the repeat segmentations' features)")

@@ -50,7 +50,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from radiomics_aln._validation import SPACING_RANGE_MM, _check_spacing_range_arg, format_items
+from radiomics_aln._validation import SPACING_RANGE_MM, check_spacing_limits, format_items
 from radiomics_aln.exceptions import InputError, ManifestError
 
 __all__ = ["READERS", "REPEAT_READERS", "Case", "Manifest", "read_manifest"]
@@ -533,7 +533,7 @@ def read_manifest(
     >>> manifest["p2"].spacing, manifest["p2"].tumor_image.name
     ((0.1, 0.2), 'p2.png')
     """
-    limits = _check_spacing_range_arg(spacing_range)
+    limits = check_spacing_limits(spacing_range)
     path = Path(path).expanduser()
     if path.is_dir():
         raise ManifestError([f"{path} is a folder, not a manifest file"], path)

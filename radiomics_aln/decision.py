@@ -16,7 +16,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from radiomics_aln._validation import check_1d, check_binary, check_probabilities
+from radiomics_aln._bootstrap import resample_weights
+from radiomics_aln._plotting import RISK_COLOURS, get_ax, series_colour
+from radiomics_aln._validation import (
+    check_1d,
+    check_binary,
+    check_conf_level,
+    check_n_boot,
+    check_probabilities,
+)
 from radiomics_aln.exceptions import InputError
 
 __all__ = [
@@ -34,7 +42,6 @@ logger = logging.getLogger(__name__)
 #: ``seq(0, 0.99, by = 0.01)`` holds 0.35000000000000003 (k * 0.01 for k = 35, 41, 47, 57, 69,
 #: 70, 82, 83, 94, 95): pass ``np.arange(100) * 0.01`` for dcurves' grid double for double.
 DEFAULT_THRESHOLDS = np.arange(1, 100) / 100
-_BOOT_CHUNK_ELEMENTS = 4_000_000
 
 
 def _show(values: np.ndarray) -> str:
@@ -118,39 +125,16 @@ def _counts_at(
     return ev_tail[:, start], all_tail[:, start] - ev_tail[:, start]
 
 
-def _bootstrap_weights(n: int, b: int, rng: np.random.Generator) -> np.ndarray:
-    idx = rng.integers(0, n, size=(b, n))
-    offs = (np.arange(b) * n)[:, None]
-    return np.bincount((idx + offs).ravel(), minlength=b * n).reshape(b, n).astype(float)
-
-
 def _check_boot_args(n_boot: Any, conf_level: Any) -> None:
-    if isinstance(n_boot, bool) or not isinstance(n_boot, int | np.integer) or n_boot < 0:
-        raise InputError(f"`n_boot` must be an integer >= 0, got {n_boot!r}")
-    if not (isinstance(conf_level, int | float) and 0 < conf_level < 1):
-        raise InputError(f"`conf_level` must be in (0, 1), got {conf_level!r}")
-
-
-def _weight_chunks(
-    n: int, n_boot: int, random_state: int | np.random.Generator | None
-) -> list[np.ndarray]:
-    """Bootstrap multiplicity matrices, in chunks that keep memory bounded."""
-    rng = np.random.default_rng(random_state)
-    chunk = max(1, _BOOT_CHUNK_ELEMENTS // max(n, 1))
-    parts = []
-    done = 0
-    while done < n_boot:
-        b = min(chunk, n_boot - done)
-        parts.append(_bootstrap_weights(n, b, rng))
-        done += b
-    return parts
+    check_n_boot(n_boot, allow_zero=True)
+    check_conf_level(conf_level)
 
 
 def decision_curve(
     y: Any,
     models: Mapping[str, Any] | Any,
-    thresholds: Any = DEFAULT_THRESHOLDS,
     *,
+    thresholds: Any = DEFAULT_THRESHOLDS,
     n_boot: int = 0,
     conf_level: float = 0.95,
     random_state: int | np.random.Generator | None = None,
@@ -235,7 +219,7 @@ def decision_curve(
     with np.errstate(divide="ignore", invalid="ignore"):
         inv_odds = np.where(odds > 0, 1 / odds, np.nan)
     # The same resamples serve every model, so model differences are paired.
-    weights = _weight_chunks(n, n_boot, random_state) if n_boot else None
+    weights = list(resample_weights(n, n_boot, random_state=random_state)) if n_boot else None
     frames = []
     for name, p in ps.items():
         tp, fp = _counts_at(p, yy, None, t, inclusive)
@@ -272,9 +256,9 @@ def decision_curve(
 def clinical_impact(
     y: Any,
     p: Any,
+    *,
     thresholds: Any = DEFAULT_THRESHOLDS,
     population: int = 1000,
-    *,
     inclusive: bool = True,
     n_boot: int = 0,
     conf_level: float = 0.95,
@@ -359,7 +343,7 @@ def clinical_impact(
     )
     if n_boot:
         high, events = [], []
-        for w in _weight_chunks(n, n_boot, random_state):
+        for w in resample_weights(n, n_boot, random_state=random_state):
             btp, bfp = _counts_at(ps["p"], yy, w, t, inclusive)
             high.append(population * (btp + bfp) / n)
             events.append(population * btp / n)
@@ -376,14 +360,6 @@ def clinical_impact(
 # --------------------------------------------------------------------------- plots
 
 
-def _get_ax(ax: Any) -> Any:
-    if ax is None:
-        import matplotlib.pyplot as plt
-
-        ax = plt.gca()
-    return ax
-
-
 def _cost_benefit_label(t: float) -> str:
     if t <= 0 or t >= 1:
         return ""
@@ -398,23 +374,11 @@ def _add_cost_benefit_axis(ax: Any) -> None:
     top.set_xlabel("Cost:benefit ratio")
 
 
-# Okabe & Ito's palette: model curves stay distinguishable with colour-vision deficiency
-# and in greyscale print (tab10's orange/green pair does not)
-_OKABE_ITO = (
-    "#0072B2",
-    "#D55E00",
-    "#009E73",
-    "#CC79A7",
-    "#E69F00",
-    "#56B4E9",
-)  # no black: "Treat none"
-
-
 def plot_decision_curve(
     table: pd.DataFrame,
-    ax: Any = None,
     *,
-    y: str = "net_benefit",
+    ax: Any = None,
+    quantity: str = "net_benefit",
     show_ci: bool = True,
     ylim: tuple[float, float] | None = None,
     cost_benefit_axis: bool = False,
@@ -428,7 +392,7 @@ def plot_decision_curve(
         Output of :func:`decision_curve`.
     ax : matplotlib Axes, optional
         Axes to draw on (default: current axes).
-    y : {"net_benefit", "standardized_net_benefit", "net_interventions_avoided"}
+    quantity : {"net_benefit", "standardized_net_benefit", "net_interventions_avoided"}
         Quantity on the y axis.
     show_ci : bool
         Shade the bootstrap CI when the table has one (net benefit only).
@@ -446,7 +410,7 @@ def plot_decision_curve(
     Raises
     ------
     InputError
-        ``table`` lacks the needed columns or ``y`` is unknown.
+        ``table`` lacks the needed columns or ``quantity`` is unknown.
 
     Examples
     --------
@@ -459,17 +423,18 @@ def plot_decision_curve(
     ['nomogram', 'Treat all', 'Treat none']
     """
     allowed = ("net_benefit", "standardized_net_benefit", "net_interventions_avoided")
-    if y not in allowed:
-        raise InputError(f"`y` must be one of {allowed}, got {y!r}")
+    if quantity not in allowed:
+        raise InputError(f"`quantity` must be one of {allowed}, got {quantity!r}")
+    y = quantity
     needed = {"model", "threshold", y, "treat_all", "prevalence"}
     if not needed <= set(table.columns):
         raise InputError(
             f"`table` lacks column(s) {sorted(needed - set(table.columns))}; pass the output of "
             "decision_curve()"
         )
-    ax = _get_ax(ax)
+    ax = get_ax(ax)
     for k, (name, sub) in enumerate(table.groupby("model", sort=False)):
-        style = {"color": _OKABE_ITO[k % len(_OKABE_ITO)]} | kwargs
+        style = {"color": series_colour(k, black=False)} | kwargs  # black is "Treat none"
         (line,) = ax.plot(sub["threshold"], sub[y], label=str(name), **style)
         if show_ci and y == "net_benefit" and "net_benefit_ci_low" in sub:
             ax.fill_between(
@@ -527,8 +492,8 @@ def plot_decision_curve(
 
 def plot_clinical_impact(
     table: pd.DataFrame,
-    ax: Any = None,
     *,
+    ax: Any = None,
     cost_benefit_axis: bool = True,
     **kwargs: Any,
 ) -> Any:
@@ -570,22 +535,26 @@ def plot_clinical_impact(
             f"`table` lacks column(s) {sorted(needed - set(table.columns))}; pass the output of "
             "clinical_impact()"
         )
-    ax = _get_ax(ax)
+    ax = get_ax(ax)
     pop = int(table["population"].iloc[0])
     # caller's kwargs win over the defaults (color= used to raise "multiple values")
     ax.plot(
         table["threshold"],
         table["n_high_risk"],
-        **({"color": "#C44E52", "label": "Number high risk"} | kwargs),
+        **({"color": RISK_COLOURS["high"], "label": "Number high risk"} | kwargs),
     )
     ax.plot(
         table["threshold"],
         table["n_high_risk_events"],
         **(
-            {"color": "#4C72B0", "linestyle": "--", "label": "Number high risk with event"} | kwargs
+            {"color": RISK_COLOURS["low"], "linestyle": "--", "label": "Number high risk with event"}
+            | kwargs
         ),
     )
-    for col, color in (("n_high_risk", "#C44E52"), ("n_high_risk_events", "#4C72B0")):
+    for col, color in (
+        ("n_high_risk", RISK_COLOURS["high"]),
+        ("n_high_risk_events", RISK_COLOURS["low"]),
+    ):
         if f"{col}_ci_low" in table:
             ax.fill_between(
                 table["threshold"],

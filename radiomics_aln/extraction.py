@@ -1469,10 +1469,10 @@ def extract_features(
             raise InputError(f"extra: names must be non-empty strings without {_SEP!r}: {name!r}")
         if not callable(fn):
             raise InputError(f"extra[{name!r}] is not callable")
-    from radiomics_aln._validation import _check_ring_width, _check_spacing_range_arg
+    from radiomics_aln._validation import check_ring_width, check_spacing_limits
 
-    ring_mm = _check_ring_width(ring_mm, "ring_mm")
-    limits = _check_spacing_range_arg(spacing_range)
+    ring_mm = check_ring_width(ring_mm, "ring_mm")
+    limits = check_spacing_limits(spacing_range)
     _check_mask_options(mask_combine, min_area_mm2)
     if n_jobs is not None and (not isinstance(n_jobs, numbers.Integral) or n_jobs == 0):
         raise InputError(f"n_jobs must be a non-zero integer or None, got {n_jobs!r}")

@@ -1,14 +1,15 @@
-"""Feature reproducibility: intraclass correlation (ICC) and the inter-/intra-observer ICC filter.
-
-Three layers:
+"""Feature reproducibility: the intraclass correlation (ICC) of repeated readings.
 
 * :func:`icc` -- the six Shrout & Fleiss (1979) / McGraw & Wong (1996) ICC forms for one variable
-  given in long format (pingouin-like);
+  given in long format;
 * :func:`icc_table` -- one ICC form for every feature of a radiomics table at once, vectorized
   over features, and :func:`icc_comparisons` for several reading comparisons (inter-observer,
   intra-observer) in one long table;
-* :class:`ICCFilter` -- a scikit-learn selector fitted on the repeat readings of the training
-  cases that keeps the features whose ICC passes the threshold in *every* comparison.
+* :func:`agreement_class` and :func:`plot_icc` -- agreement classes and the ICC distribution.
+
+Tables are tidy: the ICC is ``estimate``, its F test's p-value ``p_value`` and its interval
+``ci_low``/``ci_high`` (pingouin's ``ICC``, ``pval``, ``CI95%``). The filter that keeps the
+reproducible features, :class:`~radiomics_aln.icc_filter.ICCFilter`, is built on these.
 
 All functions share one vectorized two-way ANOVA (:func:`_mean_squares`), so ``icc`` and
 ``icc_table`` give identical numbers by construction; the tests pin them to Shrout & Fleiss'
@@ -18,33 +19,16 @@ Table 2, to ``psych::ICC(x, lmer = FALSE)`` in R and to ``pingouin.intraclass_co
 from __future__ import annotations
 
 import logging
-import os
-import re
 from collections.abc import Mapping, Sequence
-from numbers import Real
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
-from sklearn.base import BaseEstimator, _fit_context
-from sklearn.feature_selection import SelectorMixin
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
 
-from radiomics_aln._validation import format_items
+from radiomics_aln._plotting import ROI_COLOURS, get_ax
+from radiomics_aln._validation import check_conf_level, format_items
 from radiomics_aln.exceptions import InputError
-from radiomics_aln.io import (
-    BOOL,
-    SCALAR,
-    STR,
-    ListOf,
-    MapOf,
-    Record,
-    dump_model,
-    load_model,
-    rebuilding,
-)
 
 __all__ = [
     "ICC_FORMS",
@@ -53,7 +37,6 @@ __all__ = [
     "icc_table",
     "icc_comparisons",
     "agreement_class",
-    "ICCFilter",
     "plot_icc",
 ]
 
@@ -77,22 +60,13 @@ _FORM_ALIASES: dict[str, str] = {
     spelling.lower(): name for name, (label, _) in ICC_FORMS.items() for spelling in (name, label)
 }
 
-# Comparison names used by ICCFilter.fit(repeats=...) for the reader names of the project contract.
-_COMPARISON_OF_READER = {"reader2": "inter", "repeat": "intra"}
-
 # A reading whose spread across cases is below this fraction of the feature's magnitude is
 # treated as constant (exactly constant features often differ by float rounding only).
 _CONSTANT_RTOL = 1e-12
 
 
-def _ci_columns(confidence: float) -> tuple[str, str]:
-    """Names of the two CI columns, e.g. ``CI95_low`` / ``CI95_high`` for 95 %."""
-    pct = 100.0 * confidence
-    tag = f"{pct:.0f}" if abs(pct - round(pct)) < 1e-9 else f"{pct:g}".replace(".", "_")
-    return f"CI{tag}_low", f"CI{tag}_high"
-
-
-def _check_form(form: str) -> str:
+def icc_form(form: str) -> str:
+    """Shrout & Fleiss name (``"ICC2"``) of a form given in either notation (``"ICC(A,1)"``)."""
     key = str(form).strip().lower().replace(" ", "")
     if key not in _FORM_ALIASES:
         allowed = ", ".join(f"{k} ({v[0]})" for k, v in ICC_FORMS.items())
@@ -100,13 +74,8 @@ def _check_form(form: str) -> str:
     return _FORM_ALIASES[key]
 
 
-def _check_confidence(confidence: float) -> float:
-    if not isinstance(confidence, Real) or not 0.0 < float(confidence) < 1.0:
-        raise InputError(f"`confidence` must be a number in (0, 1), got {confidence!r}")
-    return float(confidence)
-
-
-def _check_nan_policy(nan_policy: str) -> str:
+def check_nan_policy(nan_policy: str) -> str:
+    """``nan_policy`` is ``'raise'`` or ``'omit'``."""
     if nan_policy not in ("raise", "omit"):
         raise InputError(f"`nan_policy` must be 'raise' or 'omit', got {nan_policy!r}")
     return nan_policy
@@ -181,12 +150,12 @@ def _mean_squares(x: np.ndarray, valid: np.ndarray | None = None) -> dict[str, n
 
 
 def _form_statistics(
-    form: str, ms: Mapping[str, np.ndarray], k: int, confidence: float
+    form: str, ms: Mapping[str, np.ndarray], k: int, conf_level: float
 ) -> dict[str, np.ndarray]:
     """ICC, F test of H0: ICC = 0 and the F-based CI of one form, for arrays of mean squares."""
     n = ms["n"].astype(float)
     msb, msw, msj, mse = ms["msb"], ms["msw"], ms["msj"], ms["mse"]
-    q = 1.0 - (1.0 - confidence) / 2.0
+    q = 1.0 - (1.0 - conf_level) / 2.0
     df1 = ms["n"] - 1
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         if form in ("ICC1", "ICC1k", "ICC3", "ICC3k"):
@@ -248,13 +217,13 @@ def _form_statistics(
     # -inf); it is undefined only as 0/0 (MS_R = MS_E = 0) or for a constant feature.
     f_undefined = ms["constant"] | np.isnan(f_stat)
     return {
-        "ICC": np.where(undefined, nan, estimate),
+        "estimate": np.where(undefined, nan, estimate),
         "F": np.where(f_undefined, nan, f_stat),
         "df1": np.asarray(df1, dtype=int),
         "df2": np.asarray(df2, dtype=int),
-        "pval": np.where(f_undefined, nan, pval),
-        "low": np.where(undefined, nan, low),
-        "high": np.where(undefined, nan, high),
+        "p_value": np.where(f_undefined, nan, pval),
+        "ci_low": np.where(undefined, nan, low),
+        "ci_high": np.where(undefined, nan, high),
         "undefined": undefined,
     }
 
@@ -271,7 +240,7 @@ def icc(
     ratings: str,
     *,
     nan_policy: str = "raise",
-    confidence: float = 0.95,
+    conf_level: float = 0.95,
 ) -> pd.DataFrame:
     """Six intraclass correlation coefficients of one variable, with F tests and CIs.
 
@@ -286,8 +255,8 @@ def icc(
         raises :class:`~radiomics_aln.exceptions.InputError` naming the targets and raters.
         ``"omit"``: targets with any missing rating are dropped (listwise deletion, as
         ``psych::ICC(na.omit(x), lmer = FALSE)``).
-    confidence : float
-        Confidence level of the interval (0.95 gives columns ``CI95_low`` / ``CI95_high``).
+    conf_level : float
+        Confidence level of the interval (columns ``ci_low``, ``ci_high``).
 
     Returns
     -------
@@ -298,9 +267,12 @@ def icc(
         - ``label``: McGraw & Wong notation (``ICC(1,1)``, ``ICC(A,1)``, ``ICC(C,1)``,
           ``ICC(1,k)``, ``ICC(A,k)``, ``ICC(C,k)``; pingouin >= 0.7 uses these as ``Type``);
         - ``description``: raters (single / mean of k), definition, ANOVA model;
-        - ``ICC``: the coefficient (unrounded);
-        - ``F``, ``df1``, ``df2``, ``pval``: F test of H0: ICC = 0;
-        - ``CI95_low``, ``CI95_high``: F-based confidence interval.
+        - ``estimate``: the coefficient (unrounded);
+        - ``F``, ``df1``, ``df2``, ``p_value``: F test of H0: ICC = 0;
+        - ``ci_low``, ``ci_high``: F-based confidence interval.
+
+        (pingouin names these columns ``ICC``, ``pval`` and ``CI95%``; ``psych::ICC`` ``ICC``,
+        ``p``, ``lower bound`` and ``upper bound``.)
 
     Raises
     ------
@@ -386,17 +358,17 @@ def icc(
     ... )
     >>> long = wide.rename_axis("target").reset_index().melt("target", var_name="judge")
     >>> res = icc(long, targets="target", raters="judge", ratings="value")
-    >>> res[["type", "label", "ICC", "F", "df1", "df2"]].round(2)  # R: psych::ICC(sf, lmer = FALSE)
-        type     label   ICC      F  df1  df2
-    0   ICC1  ICC(1,1)  0.17   1.79    5   18
-    1   ICC2  ICC(A,1)  0.29  11.03    5   15
-    2   ICC3  ICC(C,1)  0.71  11.03    5   15
-    3  ICC1k  ICC(1,k)  0.44   1.79    5   18
-    4  ICC2k  ICC(A,k)  0.62  11.03    5   15
-    5  ICC3k  ICC(C,k)  0.91  11.03    5   15
+    >>> res[["type", "label", "estimate", "F", "df1", "df2"]].round(2)  # R: psych::ICC(sf, lmer = FALSE)
+        type     label  estimate      F  df1  df2
+    0   ICC1  ICC(1,1)      0.17   1.79    5   18
+    1   ICC2  ICC(A,1)      0.29  11.03    5   15
+    2   ICC3  ICC(C,1)      0.71  11.03    5   15
+    3  ICC1k  ICC(1,k)      0.44   1.79    5   18
+    4  ICC2k  ICC(A,k)      0.62  11.03    5   15
+    5  ICC3k  ICC(C,k)      0.91  11.03    5   15
     """
-    nan_policy = _check_nan_policy(nan_policy)
-    confidence = _check_confidence(confidence)
+    nan_policy = check_nan_policy(nan_policy)
+    conf_level = check_conf_level(conf_level)
     if not isinstance(data, pd.DataFrame):
         raise InputError(f"`data` must be a pandas DataFrame, got {type(data).__name__}")
     missing = [c for c in (targets, raters, ratings) if c not in data.columns]
@@ -457,22 +429,21 @@ def icc(
             f"`{ratings}` is one constant value for every target and rater: the ICC is "
             "undefined (0/0)"
         )
-    low_col, high_col = _ci_columns(confidence)
     rows = []
     for form, (label, description) in ICC_FORMS.items():
-        st = _form_statistics(form, ms, k, confidence)
+        st = _form_statistics(form, ms, k, conf_level)
         rows.append(
             {
                 "type": form,
                 "label": label,
                 "description": description,
-                "ICC": float(st["ICC"][0]),
+                "estimate": float(st["estimate"][0]),
                 "F": float(st["F"][0]),
                 "df1": int(st["df1"][0]),
                 "df2": int(st["df2"][0]),
-                "pval": float(st["pval"][0]),
-                low_col: float(st["low"][0]),
-                high_col: float(st["high"][0]),
+                "p_value": float(st["p_value"][0]),
+                "ci_low": float(st["ci_low"][0]),
+                "ci_high": float(st["ci_high"][0]),
             }
         )
     return pd.DataFrame(rows)
@@ -502,7 +473,8 @@ def agreement_class(values: Any) -> pd.Categorical:
     return pd.Categorical(labels, categories=list(AGREEMENT_LEVELS), ordered=True)
 
 
-def _as_readings(readings: Any, what: str = "readings") -> dict[str, pd.DataFrame]:
+def check_readings(readings: Any, what: str = "readings") -> dict[str, pd.DataFrame]:
+    """At least two readings, each a DataFrame without duplicated case ids or feature columns."""
     if not isinstance(readings, Mapping):
         raise InputError(
             f"`{what}` must map a reader/session name to a cases x features DataFrame, "
@@ -590,10 +562,10 @@ def _missing_message(
 
 def icc_table(
     readings: Mapping[str, pd.DataFrame],
-    form: str = "ICC2",
     *,
+    form: str = "ICC2",
     nan_policy: str = "raise",
-    confidence: float = 0.95,
+    conf_level: float = 0.95,
 ) -> pd.DataFrame:
     """One ICC form for every feature of repeated feature tables, vectorized over features.
 
@@ -611,15 +583,15 @@ def icc_table(
         ``"raise"``: NaN raises an error naming each feature, case and reading. ``"omit"``:
         for each feature, cases with a NaN in any reading are left out of that feature's ICC
         (column ``n`` gives the cases used). Infinite values always raise.
-    confidence : float
+    conf_level : float
         Confidence level of the CI columns.
 
     Returns
     -------
     pandas.DataFrame
         Indexed by ``feature`` (the column names, in order), with columns ``type`` (the form),
-        ``ICC``, ``F``, ``df1``, ``df2``, ``pval``, ``CI95_low``, ``CI95_high`` (as in
-        :func:`icc`), ``n`` (cases used), ``k`` (readings), ``agreement`` (ordered
+        ``estimate`` (the ICC), ``F``, ``df1``, ``df2``, ``p_value``, ``ci_low``, ``ci_high``
+        (as in :func:`icc`), ``n`` (cases used), ``k`` (readings), ``agreement`` (ordered
         categorical: poor < 0.60 <= good < 0.80 <= excellent, see :func:`agreement_class`),
         ``excluded`` (bool: ICC undefined) and ``reason`` (why, else missing). A feature that is
         constant across cases in every reading has no between-case variance: its ICC is 0/0,
@@ -657,19 +629,19 @@ def icc_table(
     >>> reader2 = truth + rng.normal(scale=[0.1, 1.0, 0.0], size=(20, 3))
     >>> reader1["c"] = reader2["c"] = 7.0  # constant feature
     >>> tab = icc_table({"reader1": reader1, "reader2": reader2}, form="ICC2")
-    >>> tab[["ICC", "CI95_low", "agreement", "excluded"]].round(3)
-                                       ICC  CI95_low  agreement  excluded
+    >>> tab[["estimate", "ci_low", "agreement", "excluded"]].round(3)
+                                     estimate  ci_low  agreement  excluded
     feature
-    tumor__original_firstorder_Mean  0.991     0.977  excellent     False
-    tumor__original_glcm_Contrast    0.523     0.107       poor     False
-    c                                  NaN       NaN        NaN      True
+    tumor__original_firstorder_Mean     0.991   0.977  excellent     False
+    tumor__original_glcm_Contrast       0.523   0.107       poor     False
+    c                                     NaN     NaN        NaN      True
     >>> tab.loc["c", "reason"]
     'zero variance across cases: ICC undefined (0/0)'
     """
-    form = _check_form(form)
-    nan_policy = _check_nan_policy(nan_policy)
-    confidence = _check_confidence(confidence)
-    readings = _as_readings(readings)
+    form = icc_form(form)
+    nan_policy = check_nan_policy(nan_policy)
+    conf_level = check_conf_level(conf_level)
+    readings = check_readings(readings)
     names = list(readings)
     x, cases, features = _stack_readings(readings)
     if len(cases) < 2:
@@ -689,7 +661,7 @@ def icc_table(
         valid = ~np.isnan(x).any(axis=1)
     k = x.shape[1]
     ms = _mean_squares(x, valid)
-    st = _form_statistics(form, ms, k, confidence)
+    st = _form_statistics(form, ms, k, conf_level)
     n = ms["n"]
     reason = np.full(len(features), None, dtype=object)
     reason[st["undefined"]] = f"{form} undefined: its denominator is zero"
@@ -699,20 +671,19 @@ def icc_table(
     )
     reason[ms["constant"]] = "zero variance across cases: ICC undefined (0/0)"
     reason[n < 2] = "fewer than 2 cases with values in every reading"
-    low_col, high_col = _ci_columns(confidence)
     out = pd.DataFrame(
         {
             "type": form,
-            "ICC": st["ICC"],
+            "estimate": st["estimate"],
             "F": st["F"],
             "df1": st["df1"],
             "df2": st["df2"],
-            "pval": st["pval"],
-            low_col: st["low"],
-            high_col: st["high"],
+            "p_value": st["p_value"],
+            "ci_low": st["ci_low"],
+            "ci_high": st["ci_high"],
             "n": n,
             "k": k,
-            "agreement": agreement_class(st["ICC"]),
+            "agreement": agreement_class(st["estimate"]),
             "excluded": st["undefined"] | (n < 2),
             "reason": pd.array(reason, dtype="string"),
         },
@@ -726,10 +697,10 @@ def icc_table(
 
 def icc_comparisons(
     readings: Mapping[str, Mapping[str, pd.DataFrame]],
-    form: str = "ICC2",
     *,
+    form: str = "ICC2",
     nan_policy: str = "raise",
-    confidence: float = 0.95,
+    conf_level: float = 0.95,
 ) -> pd.DataFrame:
     """ICC tables of several comparisons (e.g. inter- and intra-observer) in one long table.
 
@@ -739,7 +710,7 @@ def icc_comparisons(
         Comparison name to the readings compared, e.g.
         ``{"inter": {"reader1": r1, "reader2": r2}, "intra": {"reader1": r1, "repeat": r3}}``.
         Each comparison may have its own cases; within a comparison the tables must match.
-    form, nan_policy, confidence
+    form, nan_policy, conf_level
         As in :func:`icc_table`.
 
     Returns
@@ -758,12 +729,12 @@ def icc_comparisons(
     >>> tab = icc_comparisons(
     ...     {"inter": {"reader1": r1, "reader2": r2}, "intra": {"reader1": r1, "repeat": r3}}
     ... )
-    >>> tab[["comparison", "feature", "ICC"]].round(3)
-      comparison feature    ICC
-    0      inter      f1  0.898
-    1      inter      f2  0.855
-    2      intra      f1  0.951
-    3      intra      f2  0.861
+    >>> tab[["comparison", "feature", "estimate"]].round(3)
+      comparison feature  estimate
+    0      inter      f1     0.898
+    1      inter      f2     0.855
+    2      intra      f1     0.951
+    3      intra      f2     0.861
     """
     if not isinstance(readings, Mapping) or not readings:
         raise InputError(
@@ -772,9 +743,9 @@ def icc_comparisons(
         )
     tables = []
     for comparison, group in readings.items():
-        group = _as_readings(group, what=f"readings[{comparison!r}]")
+        group = check_readings(group, what=f"readings[{comparison!r}]")
         try:
-            tab = icc_table(group, form, nan_policy=nan_policy, confidence=confidence)
+            tab = icc_table(group, form=form, nan_policy=nan_policy, conf_level=conf_level)
         except InputError as exc:
             raise InputError(f"comparison {comparison!r}: {exc}") from None
         tab = tab.reset_index()
@@ -785,426 +756,11 @@ def icc_comparisons(
 
 
 # --------------------------------------------------------------------------------------------
-# ICCFilter
-# --------------------------------------------------------------------------------------------
-
-
-class ICCFilter(SelectorMixin, BaseEstimator):
-    """Keep the features whose inter- *and* intra-observer ICC reach a threshold.
-
-    Fitted on the repeat readings of (a subset of) the training cases, it computes one ICC
-    form per feature and comparison (:func:`icc_comparisons`) and keeps a feature only if it
-    passes in every comparison; ``transform`` then reduces any feature table (any cohort) to
-    the kept columns. Nothing about the cohorts it transforms is learned.
-
-    Parameters
-    ----------
-    threshold : float, default 0.80
-        Minimum ICC (inclusive) in every comparison.
-    form : str, default "ICC2"
-        ICC form (see :func:`icc_table`); ICC2 = ICC(A,1), absolute agreement of single raters.
-    on : {"estimate", "ci_low"}, default "estimate"
-        Compare the point estimate or the lower confidence bound with ``threshold``
-        (``"ci_low"`` is stricter: the feature passes only if the whole CI is above it).
-    nan_policy : {"raise", "omit"}, default "raise"
-        Missing feature values in the readings: error naming feature and case, or per-feature
-        listwise deletion (see :func:`icc_table`).
-    confidence : float, default 0.95
-        Confidence level of the CI (matters for ``on="ci_low"``).
-
-    Attributes
-    ----------
-    icc_ : pandas.DataFrame
-        Long table, one row per feature x comparison: ``comparison``, ``readings``,
-        ``feature``, the columns of :func:`icc_table`, ``value`` (what was compared with the
-        threshold) and ``passed``.
-    selected_features_ : numpy.ndarray of str
-        Names of the kept features, in input order.
-    support_ : numpy.ndarray of bool
-        Mask of the kept features over ``feature_names_in_``.
-    comparisons_ : list of str
-        Names of the comparisons that every feature had to pass.
-    feature_names_in_, n_features_in_
-        Feature names and count of ``X`` in ``fit``.
-
-    Notes
-    -----
-    ``fit`` takes the repeat readings in one of three ways (exactly one):
-
-    - ``repeats={"reader2": r2, "repeat": r3}``, the ``.repeats`` of
-      :func:`radiomics_aln.extraction.extract_features`: the first reader's values are taken
-      from ``X`` for the case ids of each repeat table (they must all be rows of ``X``);
-      ``reader2`` forms the comparison ``"inter"`` and ``repeat`` the comparison ``"intra"``
-      (any other key forms a comparison of that name);
-    - ``readings={"inter": {"reader1": a, "reader2": b}, "intra": {"reader1": a, "repeat": c}}``
-      (any comparisons, any number of readings each);
-    - ``icc=table``, a precomputed table: the output of :func:`icc_comparisons`, of
-      :func:`icc_table` (one comparison) or a dict of :func:`icc_table` outputs.
-
-    The columns of ``X`` define the feature set. A feature of ``X`` absent from a reading or
-    from the precomputed table is an error (the message lists them); columns of the readings
-    that are not in ``X`` are ignored. A feature whose ICC is undefined (zero variance across
-    cases) is not kept, and ``icc_`` says why.
-
-    Examples
-    --------
-    >>> import numpy as np, pandas as pd
-    >>> from radiomics_aln.reliability import ICCFilter
-    >>> rng = np.random.default_rng(0)
-    >>> cols = ["tumor__original_firstorder_Mean", "tumor__original_glcm_Contrast"]
-    >>> idx = pd.Index([f"c{i:02d}" for i in range(30)], name="case_id")
-    >>> truth = pd.DataFrame(rng.normal(size=(30, 2)), index=idx, columns=cols)
-    >>> noise = [0.1, 1.0]  # the GLCM feature is poorly reproducible
-    >>> X_train = truth + rng.normal(scale=noise, size=(30, 2))
-    >>> repeats = {
-    ...     "reader2": truth.iloc[:20] + rng.normal(scale=noise, size=(20, 2)),
-    ...     "repeat": truth.iloc[:20] + rng.normal(scale=noise, size=(20, 2)),
-    ... }
-    >>> filt = ICCFilter(threshold=0.80).fit(X_train, repeats=repeats)
-    >>> filt.selected_features_.tolist()
-    ['tumor__original_firstorder_Mean']
-    >>> filt.set_output(transform="pandas").transform(X_train).shape
-    (30, 1)
-    >>> filt.icc_[["comparison", "feature", "ICC", "passed"]].round(2)
-      comparison                          feature   ICC  passed
-    0      inter  tumor__original_firstorder_Mean  0.99    True
-    1      inter    tumor__original_glcm_Contrast  0.51   False
-    2      intra  tumor__original_firstorder_Mean  0.99    True
-    3      intra    tumor__original_glcm_Contrast  0.23   False
-    """
-
-    _parameter_constraints: dict = {
-        "threshold": [Interval(Real, None, None, closed="neither")],
-        "form": [str],  # checked by _check_form, which also accepts McGraw & Wong's notation
-        "on": [StrOptions({"estimate", "ci_low"})],
-        "nan_policy": [StrOptions({"raise", "omit"})],
-        "confidence": [Interval(Real, 0, 1, closed="neither")],
-    }
-
-    def __init__(
-        self,
-        threshold: float = 0.80,
-        form: str = "ICC2",
-        on: str = "estimate",
-        nan_policy: str = "raise",
-        confidence: float = 0.95,
-    ) -> None:
-        self.threshold = threshold
-        self.form = form
-        self.on = on
-        self.nan_policy = nan_policy
-        self.confidence = confidence
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True  # selection never looks at the values transformed
-        return tags
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(
-        self,
-        X: pd.DataFrame,
-        y: Any = None,
-        *,
-        readings: Mapping[str, Mapping[str, pd.DataFrame]] | None = None,
-        repeats: Mapping[str, pd.DataFrame] | None = None,
-        icc: pd.DataFrame | Mapping[str, pd.DataFrame] | None = None,
-    ) -> ICCFilter:
-        """Compute the ICCs from the repeat readings and choose the features.
-
-        Parameters
-        ----------
-        X : pandas.DataFrame
-            Feature table of the first reader (training cases, indexed by case id); its
-            columns define the feature set. With ``repeats`` its rows supply the first
-            reader's values of the repeat cases; otherwise only its columns are used.
-        y : ignored
-        readings, repeats, icc
-            The repeat readings or a precomputed ICC table; pass exactly one (see Notes of
-            the class).
-
-        Returns
-        -------
-        ICCFilter
-            The fitted filter.
-
-        Raises
-        ------
-        InputError
-            ``X`` is not a DataFrame with feature names; none or several of
-            ``readings``/``repeats``/``icc``; features of ``X`` missing from a reading or the
-            table; repeat cases missing from ``X``; and every error of :func:`icc_table`.
-        """
-        if isinstance(X, pd.DataFrame):
-            not_str = [c for c in X.columns if not isinstance(c, str)]
-            if not_str:
-                raise InputError(
-                    f"X's column names must be feature names (str); got {format_items(not_str)}"
-                )
-            if X.columns.has_duplicates:
-                dups = X.columns[X.columns.duplicated()].unique()
-                raise InputError(f"X has duplicated feature columns: {format_items(dups)}")
-        # sklearn's own checks (shape, sparse, complex), with its standard messages.
-        validate_data(self, X, dtype=None, ensure_all_finite=False)
-        sources = {"readings": readings, "repeats": repeats, "icc": icc}
-        given = [k for k, v in sources.items() if v is not None]
-        if len(given) != 1:
-            raise InputError(
-                "ICCFilter.fit needs exactly one of readings=, repeats= or icc= (the repeat "
-                f"segmentations' features or a precomputed ICC table); got {given or 'none'}"
-            )
-        if not isinstance(X, pd.DataFrame):
-            raise InputError(
-                "ICCFilter.fit needs X as a pandas DataFrame: its column names are matched with "
-                f"the features of the repeat readings; got {type(X).__name__}"
-            )
-        features = pd.Index(X.columns)
-        form = _check_form(self.form)
-        low_col, _ = _ci_columns(self.confidence)
-        if icc is not None:
-            table = self._table_from_precomputed(icc, features)
-        else:
-            if repeats is not None:
-                readings = self._readings_from_repeats(X, repeats)
-            groups = {}
-            if not isinstance(readings, Mapping) or not readings:
-                raise InputError(
-                    "`readings` must map a comparison name to {reader name: DataFrame}, e.g. "
-                    "{'inter': {'reader1': r1, 'reader2': r2}, 'intra': {'reader1': r1, "
-                    "'repeat': r3}}"
-                )
-            for comparison, group in readings.items():
-                group = _as_readings(group, what=f"readings[{comparison!r}]")
-                groups[comparison] = {
-                    name: self._restrict(df, features, f"reading {name!r} of {comparison!r}")
-                    for name, df in group.items()
-                }
-            table = icc_comparisons(
-                groups, form, nan_policy=self.nan_policy, confidence=self.confidence
-            )
-        value_col = "ICC" if self.on == "estimate" else low_col
-        if value_col not in table.columns:
-            raise InputError(
-                f"the ICC table has no column `{value_col}` needed for on={self.on!r}; it has "
-                f"{format_items(table.columns)}"
-            )
-        table = table.copy()
-        table["value"] = pd.to_numeric(table[value_col], errors="coerce").astype(float)
-        excluded = (
-            table["excluded"].astype(bool) if "excluded" in table.columns else table["value"].isna()
-        )
-        table["passed"] = (table["value"] >= self.threshold) & ~excluded
-        passed = table.pivot(index="feature", columns="comparison", values="passed")
-        support = passed.reindex(features).fillna(False).astype(bool).all(axis=1).to_numpy()
-        self.icc_ = table.reset_index(drop=True)
-        self.comparisons_ = [str(c) for c in pd.unique(table["comparison"])]
-        self.support_ = support
-        self.selected_features_ = np.asarray(features[support], dtype=object)
-        logger.info(
-            "ICCFilter: kept %d of %d features (%s >= %g in %s)",
-            int(support.sum()),
-            len(features),
-            value_col,
-            self.threshold,
-            " and ".join(self.comparisons_),
-        )
-        return self
-
-    @staticmethod
-    def _restrict(df: Any, features: pd.Index, what: str) -> pd.DataFrame:
-        if not isinstance(df, pd.DataFrame):
-            raise InputError(f"{what} must be a DataFrame, got {type(df).__name__}")
-        df = df.rename(columns=str)
-        missing = features.difference(df.columns, sort=False)
-        if len(missing):
-            raise InputError(
-                f"{what} lacks {len(missing)} feature(s) of X: {format_items(missing)} "
-                "(X's columns define the feature set; drop them from X or add them to the reading)"
-            )
-        return df[features]
-
-    def _readings_from_repeats(
-        self, X: pd.DataFrame, repeats: Any
-    ) -> dict[str, dict[str, pd.DataFrame]]:
-        if not isinstance(repeats, Mapping) or not repeats:
-            raise InputError(
-                "`repeats` must map a reader name ('reader2', 'repeat') to a cases x features "
-                f"DataFrame, got {type(repeats).__name__}"
-            )
-        if X.index.has_duplicates:
-            raise InputError(
-                f"X has duplicated case ids: {format_items(X.index[X.index.duplicated()].unique())}"
-            )
-        out = {}
-        for name, df in repeats.items():
-            if not isinstance(df, pd.DataFrame):
-                raise InputError(f"repeats[{name!r}] must be a DataFrame, got {type(df).__name__}")
-            absent = df.index.difference(X.index, sort=False)
-            if len(absent):
-                raise InputError(
-                    f"repeats[{name!r}] has case(s) that are not rows of X: {format_items(absent)} "
-                    "(the first reader's values are taken from X)"
-                )
-            if name == "reader1":
-                raise InputError("`repeats` must not contain 'reader1': it is taken from X")
-            comparison = _COMPARISON_OF_READER.get(str(name), str(name))
-            out[comparison] = {"reader1": X.loc[df.index], str(name): df}
-        return out
-
-    @staticmethod
-    def _table_from_precomputed(icc: Any, features: pd.Index) -> pd.DataFrame:
-        if isinstance(icc, Mapping):
-            parts = []
-            for comparison, tab in icc.items():
-                if not isinstance(tab, pd.DataFrame):
-                    raise InputError(
-                        f"icc[{comparison!r}] must be an icc_table DataFrame, got {type(tab).__name__}"
-                    )
-                tab = tab.reset_index() if "feature" not in tab.columns else tab.copy()
-                tab["comparison"] = str(comparison)
-                parts.append(tab)
-            table = pd.concat(parts, ignore_index=True)
-        elif isinstance(icc, pd.DataFrame):
-            table = icc.reset_index() if "feature" not in icc.columns else icc.copy()
-            if "comparison" not in table.columns:
-                table["comparison"] = "icc"
-        else:
-            raise InputError(
-                f"`icc` must be a DataFrame (icc_table / icc_comparisons output), got {type(icc).__name__}"
-            )
-        if "feature" not in table.columns:
-            raise InputError("the precomputed ICC table needs a `feature` column or index")
-        table["feature"] = table["feature"].astype(str)
-        table["comparison"] = table["comparison"].astype(str)
-        if table.duplicated(["comparison", "feature"]).any():
-            dups = table.loc[table.duplicated(["comparison", "feature"]), "feature"]
-            raise InputError(f"the precomputed ICC table repeats feature(s) {format_items(dups)}")
-        problems = []
-        for comparison, sub in table.groupby("comparison", sort=False):
-            missing = features.difference(pd.Index(sub["feature"]), sort=False)
-            if len(missing):
-                problems.append(f"comparison {comparison!r} lacks {format_items(missing)}")
-        if problems:
-            raise InputError(
-                "the precomputed ICC table does not cover every feature of X: "
-                + "; ".join(problems)
-            )
-        return table[table["feature"].isin(features)].reset_index(drop=True)
-
-    def _get_support_mask(self) -> np.ndarray:
-        check_is_fitted(self, "support_")
-        return self.support_
-
-    @property
-    def summary(self) -> pd.DataFrame:
-        """One row per feature: the compared value in each comparison, ``selected`` and ``reason``."""
-        check_is_fitted(self, "support_")
-        wide = self.icc_.pivot(index="feature", columns="comparison", values="value")
-        wide = wide.reindex(index=self.feature_names_in_, columns=self.comparisons_)
-        wide.columns = [f"{self._value_name()}_{c}" for c in wide.columns]
-        wide.index.name = "feature"
-        wide["selected"] = self.support_
-        reasons = (
-            self.icc_.dropna(subset=["reason"]).groupby("feature")["reason"].first()
-            if "reason" in self.icc_.columns
-            else pd.Series(dtype="string")
-        )
-        wide["reason"] = pd.array(reasons.reindex(wide.index), dtype="string")
-        return wide
-
-    def _value_name(self) -> str:
-        return "ICC" if self.on == "estimate" else "ICC_ci_low"
-
-    def plot_icc(self, ax: Any = None, **kwargs: Any) -> Any:
-        """Distribution of the fitted ICCs by ROI and feature class (see :func:`plot_icc`)."""
-        check_is_fitted(self, "support_")
-        kwargs.setdefault("threshold", self.threshold)
-        return plot_icc(self.icc_, ax=ax, **kwargs)
-
-    # -- persistence ---------------------------------------------------------------------
-
-    def to_json(self, path: str | os.PathLike[str] | None = None) -> str:
-        """Save the fitted filter (parameters, ICC table, selection) as JSON; return the text."""
-        check_is_fitted(self, "support_")
-        table = self.icc_.copy()
-        for col in table.columns:
-            if isinstance(table[col].dtype, pd.CategoricalDtype) or table[col].dtype == "string":
-                table[col] = table[col].astype(object).where(table[col].notna(), None)
-        state = {
-            "feature_names_in": list(self.feature_names_in_),
-            "support": self.support_,
-            "comparisons": self.comparisons_,
-            "icc_columns": list(table.columns),
-            "icc": {c: table[c].tolist() for c in table.columns},
-        }
-        return dump_model("ICCFilter", self.get_params(), state, path)
-
-    @classmethod
-    def from_json(cls, source: str | os.PathLike[str]) -> ICCFilter:
-        """Load a filter saved by :meth:`to_json` (a path or the JSON text).
-
-        Every key and value is checked first: a missing or unknown key or a wrong type raises
-        :class:`InputError` naming the key.
-        """
-        params = Record({k: SCALAR for k in cls().get_params()})
-        doc = load_model(source, "ICCFilter", params=params, state=_STATE_SCHEMA)
-        with rebuilding(doc):
-            return cls._rebuild(doc)
-
-    @classmethod
-    def _rebuild(cls, doc: dict[str, Any]) -> ICCFilter:
-        obj = cls(**doc["params"])
-        state = doc["state"]
-        if len(state["support"]) != len(state["feature_names_in"]):
-            raise ValueError("state.support and state.feature_names_in differ in length")
-        if sorted(state["icc"]) != sorted(state["icc_columns"]):
-            raise ValueError("state.icc is not keyed by exactly state.icc_columns")
-        obj.feature_names_in_ = np.asarray(state["feature_names_in"], dtype=object)
-        obj.n_features_in_ = len(obj.feature_names_in_)
-        obj.support_ = np.asarray(state["support"], dtype=bool)
-        obj.comparisons_ = list(state["comparisons"])
-        table = pd.DataFrame({c: state["icc"][c] for c in state["icc_columns"]})
-        for col in ("ICC", "F", "pval", "value") + tuple(
-            c for c in table.columns if re.fullmatch(r"CI\w+_(low|high)", c)
-        ):
-            if col in table.columns:
-                table[col] = pd.to_numeric(table[col], errors="coerce").astype(float)
-        if "agreement" in table.columns:
-            table["agreement"] = pd.Categorical(
-                table["agreement"], categories=list(AGREEMENT_LEVELS), ordered=True
-            )
-        if "reason" in table.columns:
-            table["reason"] = pd.array(table["reason"], dtype="string")
-        obj.icc_ = table
-        obj.selected_features_ = obj.feature_names_in_[obj.support_]
-        return obj
-
-
-# What an ICCFilter file's ``state`` holds (see radiomics_aln.io); the ICC table's numbers may be
-# null (NaN) or "inf" (an F ratio with no residual variance).
-_STATE_SCHEMA = Record(
-    {
-        "feature_names_in": ListOf(STR),
-        "support": ListOf(BOOL),
-        "comparisons": ListOf(STR),
-        "icc_columns": ListOf(STR),
-        "icc": MapOf(ListOf(SCALAR)),
-    }
-)
-
-
-# --------------------------------------------------------------------------------------------
 # Plot
 # --------------------------------------------------------------------------------------------
 
 _ROI_ORDER = ["tumor", "peritumoral", "tumor_peritumoral", "ln"]
-# Okabe-Ito colours (distinguishable with colour-vision deficiency); other ROIs use the cycle
-_ROI_PLOT_COLOURS = {
-    "tumor": "#0072B2",
-    "peritumoral": "#E69F00",
-    "tumor_peritumoral": "#CC79A7",
-    "ln": "#009E73",
-}
+_VALUE_LABELS = {"estimate": "ICC", "ci_low": "ICC, lower CI bound", "ci_high": "ICC, upper CI bound"}
 
 
 def _parse_feature_name(name: str) -> tuple[str, str, str, str]:
@@ -1226,7 +782,7 @@ def _parse_feature_name(name: str) -> tuple[str, str, str, str]:
 def plot_icc(
     table: pd.DataFrame,
     *,
-    value: str = "ICC",
+    value: str = "estimate",
     comparison: str | None = None,
     threshold: float | None = 0.80,
     ax: Any = None,
@@ -1241,7 +797,7 @@ def plot_icc(
         :func:`icc_comparisons` or ``ICCFilter.icc_``. Feature names are parsed as
         ``{roi}__{imagetype}_{class}_{feature}``.
     value : str
-        Column to plot (``"ICC"`` or a CI bound such as ``"CI95_low"``).
+        Column to plot: ``"estimate"`` (the ICC) or a CI bound (``"ci_low"``, ``"ci_high"``).
     comparison : str, optional
         With several comparisons in ``table``, plot only this one; by default each feature's
         minimum over comparisons is plotted (the value the inter + intra filter acts on).
@@ -1282,7 +838,8 @@ def plot_icc(
         raise InputError("`table` needs a `feature` column or index")
     if value not in tab.columns:
         raise InputError(f"`table` has no column `{value}`; it has {format_items(tab.columns)}")
-    title = value
+    label = _VALUE_LABELS.get(value, value)
+    title = label
     if "comparison" in tab.columns:
         comps = list(pd.unique(tab["comparison"]))
         if comparison is not None:
@@ -1291,9 +848,9 @@ def plot_icc(
                     f"comparison {comparison!r} is not in the table ({format_items(comps)})"
                 )
             tab = tab[tab["comparison"] == comparison]
-            title = f"{value}, {comparison}"
+            title = f"{label}, {comparison}"
         elif len(comps) > 1:
-            title = f"minimum {value} over {' and '.join(map(str, comps))}"
+            title = f"minimum {label} over {' and '.join(map(str, comps))}"
     vals = (
         tab.assign(_v=pd.to_numeric(tab[value], errors="coerce"))
         .groupby("feature", sort=False)["_v"]
@@ -1311,8 +868,7 @@ def plot_icc(
         set(parsed["roi"]) - set(_ROI_ORDER)
     )
     classes = sorted(set(parsed["feature_class"]))
-    if ax is None:
-        ax = plt.gca()
+    ax = get_ax(ax)
     colors = plt.rcParams["axes.prop_cycle"].by_key().get("color", ["C0", "C1", "C2", "C3"])
     width = 0.8 / max(len(rois), 1)
     box_kwargs = {
@@ -1325,7 +881,7 @@ def plot_icc(
     box_kwargs.update(kwargs)
     rng = np.random.default_rng(0)  # fixed jitter: the same table always draws the same figure
     for j, roi in enumerate(rois):
-        color = _ROI_PLOT_COLOURS.get(roi, colors[j % len(colors)])
+        color = ROI_COLOURS.get(roi, colors[j % len(colors)])
         data, positions = [], []
         for i, cls in enumerate(classes):
             sel = parsed.loc[(parsed["roi"] == roi) & (parsed["feature_class"] == cls), "value"]
@@ -1351,7 +907,7 @@ def plot_icc(
     ax.set_xticklabels(classes)
     ax.set_xlim(-0.6, len(classes) - 0.4)
     ax.set_xlabel("feature class")
-    ax.set_ylabel(value)
+    ax.set_ylabel(label)
     if n_undefined:
         title += f" ({n_undefined} undefined not shown)"
     ax.set_title(title)

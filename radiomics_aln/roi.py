@@ -47,8 +47,8 @@ from scipy import ndimage
 from radiomics_aln._validation import (
     MAX_RING_MM,
     SPACING_RANGE_MM,
-    _check_ring_width,
-    _check_spacing_range_arg,
+    check_ring_width,
+    check_spacing_limits,
 )
 from radiomics_aln.exceptions import CoverageWarning, GeometryError, InputError, SpacingError
 
@@ -188,7 +188,7 @@ def check_spacing_range(
     radiomics_aln.exceptions.SpacingError: <in-memory image> has a pixel spacing of (1e-06, 1e-06) mm, outside the plausible range 0.005-2 mm per pixel ...
     >>> check_spacing_range(image, spacing_range=(1e-7, 2.0))  # a deliberate override
     """
-    limits = _check_spacing_range_arg(spacing_range)
+    limits = check_spacing_limits(spacing_range)
     if limits is None or spacing_source(image) in {"pixel", "unknown"}:
         return
     spacing = image.GetSpacing()
@@ -1008,7 +1008,7 @@ class RingCoverage:
 def _ring(
     mask: sitk.Image, width_mm: float, within: sitk.Image | None
 ) -> tuple[np.ndarray, RingCoverage]:
-    width_mm = _check_ring_width(width_mm)
+    width_mm = check_ring_width(width_mm)
     tumor = _binary_array(mask, "mask")
     unit = _require_spacing(mask, f"the {width_mm:g} mm ring width")
     if not tumor.any():
@@ -1355,8 +1355,8 @@ def load_case_rois(
         raise InputError(f"ring_within={ring_within!r}; use 'fov' or None")
     cid = case.case_id
     try:
-        width_mm = _check_ring_width(width_mm)
-        _check_spacing_range_arg(spacing_range)
+        width_mm = check_ring_width(width_mm)
+        check_spacing_limits(spacing_range)
     except InputError as exc:
         raise _with_case(cid, "peritumoral ring", exc) from exc
     images: dict[str, sitk.Image] = {}

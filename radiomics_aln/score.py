@@ -21,12 +21,17 @@ import pandas as pd
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.model_selection import StratifiedKFold
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import threadpool_limits
 
 from radiomics_aln import _lasso
-from radiomics_aln._validation import check_columns, format_items
+from radiomics_aln._plotting import get_ax
+from radiomics_aln._validation import (
+    binary_outcome,
+    check_columns,
+    check_random_state,
+    format_items,
+)
 from radiomics_aln.exceptions import (
     ConvergenceWarning,
     InputError,
@@ -50,7 +55,7 @@ from radiomics_aln.io import (
     number,
     rebuilding,
 )
-from radiomics_aln.selection import RedundancyFilter, UnivariateFilter, _binary_outcome
+from radiomics_aln.selection import RedundancyFilter, UnivariateFilter
 
 __all__ = ["RadScore"]
 
@@ -130,8 +135,9 @@ class RadScore(TransformerMixin, BaseEstimator):
     nlambda : int, default 100
     lambda_min_ratio : float or None
         Smallest lambda as a fraction of ``lambda_max``; ``None``: 0.01 if n < p else 1e-4.
-    random_state : int, RandomState or None
-        Seeds the fold assignment and the mutual-information jitter.
+    random_state : int, numpy Generator or None
+        Seeds the fold assignment and the mutual-information jitter (an int gives the same
+        result at every fit; a Generator advances).
     n_jobs : int or None
         Folds fitted in parallel (results do not depend on it).
 
@@ -210,7 +216,7 @@ class RadScore(TransformerMixin, BaseEstimator):
         fixed_lambda: float | None = None,
         nlambda: int = 100,
         lambda_min_ratio: float | None = None,
-        random_state: int | np.random.RandomState | None = None,
+        random_state: int | np.random.Generator | None = None,
         n_jobs: int | None = None,
     ):
         self.name = name
@@ -317,7 +323,7 @@ class RadScore(TransformerMixin, BaseEstimator):
                 f"y is indexed by other cases than X (or in another order): "
                 f"{format_items(diff, 5) or f'{len(y)} vs {len(X)} rows'}; align y to X first"
             )
-        y_arr, self.classes_ = _binary_outcome(y, "y")
+        y_arr, self.classes_ = binary_outcome(y, "y")
         if y_arr.size != len(Xf):
             raise InputError(f"X has {len(Xf)} rows but y has {y_arr.size}")
         counts = np.bincount(y_arr, minlength=2)
@@ -669,12 +675,34 @@ class RadScore(TransformerMixin, BaseEstimator):
         )
         return f"{z_line}\n  where {defs}\n{raw_line}"
 
-    def plot_path(self, ax: Any = None, **kwargs: Any) -> Any:
-        """Coefficients (z-scale) against log(lambda); dashed line at the chosen lambda."""
-        import matplotlib.pyplot as plt
+    def plot(
+        self,
+        ax: Any = None,
+        *,
+        kind: Literal["coefficients", "path", "cv"] = "coefficients",
+        **kwargs: Any,
+    ) -> Any:
+        """Draw the fitted score on ``ax`` (default: the current axes); return the axes.
 
+        ``kind="coefficients"``: horizontal bars of the nonzero coefficients (z-scale), largest
+        |coef| on top; ``max_features=`` caps the bars (by default as many as the axes can
+        label at >= 6 pt; the title says when some are left out). ``kind="path"``: the
+        coefficients against log(lambda), dashed line at the chosen lambda. ``kind="cv"``: the
+        CV criterion with +/- 1 SE bars against log(lambda), lines at lambda.min and lambda.1se
+        (not available with ``fixed_lambda``). ``**kwargs`` go to the matplotlib call that draws
+        the data (``barh``, ``plot`` or ``errorbar``).
+        """
         check_is_fitted(self, "coef_")
-        ax = ax if ax is not None else plt.gca()
+        drawers = {
+            "coefficients": self._plot_coefficients,
+            "path": self._plot_path,
+            "cv": self._plot_cv,
+        }
+        if kind not in drawers:
+            raise InputError(f"`kind` must be one of {list(drawers)}, got {kind!r}")
+        return drawers[kind](get_ax(ax), **kwargs)
+
+    def _plot_path(self, ax: Any, **kwargs: Any) -> Any:
         logl = np.log(self.path_.index.to_numpy())
         for f in self.path_.columns:
             vals = self.path_[f].to_numpy()
@@ -688,14 +716,9 @@ class RadScore(TransformerMixin, BaseEstimator):
         ax.set_title(f"{self.name}: LASSO path")
         return ax
 
-    def plot_cv(self, ax: Any = None, **kwargs: Any) -> Any:
-        """CV criterion with +/- 1 SE bars against log(lambda); lines at lambda.min and 1se."""
-        import matplotlib.pyplot as plt
-
-        check_is_fitted(self, "coef_")
+    def _plot_cv(self, ax: Any, **kwargs: Any) -> Any:
         if self.cv_results_ is None:
             raise InputError(f"{self.name} was fitted with fixed_lambda: there is no CV curve")
-        ax = ax if ax is not None else plt.gca()
         cvr = self.cv_results_
         opts = {"fmt": "o", "color": "tab:red", "ecolor": "grey", "ms": 3, "capsize": 2}
         opts.update(kwargs)
@@ -709,19 +732,9 @@ class RadScore(TransformerMixin, BaseEstimator):
         ax.legend(loc="best", fontsize="small")
         return ax
 
-    def plot_coefficients(
-        self, ax: Any = None, *, max_features: int | None = None, **kwargs: Any
+    def _plot_coefficients(
+        self, ax: Any, *, max_features: int | None = None, **kwargs: Any
     ) -> Any:
-        """Horizontal bars of the nonzero coefficients (z-scale), largest |coef| on top.
-
-        ``max_features`` bars at most (the largest |coef|); by default as many as the axes
-        can label at a legible font size (>= 6 pt). The title says when some are left out.
-        ``**kwargs`` go to ``ax.barh``. Returns the axes.
-        """
-        import matplotlib.pyplot as plt
-
-        check_is_fitted(self, "coef_")
-        ax = ax if ax is not None else plt.gca()
         body = self.summary.drop(index="(Intercept)")
         n_all = len(body)
         if n_all:

@@ -26,10 +26,14 @@ from scipy import stats
 from scipy.special import digamma
 from sklearn.base import BaseEstimator
 from sklearn.feature_selection import SelectorMixin
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from radiomics_aln._validation import check_binary
+from radiomics_aln._validation import (
+    binary_outcome,
+    check_binary,
+    check_finite_frame,
+    check_random_state,
+)
 from radiomics_aln.exceptions import InputError
 
 __all__ = ["mutual_information", "UnivariateFilter", "RedundancyFilter"]
@@ -44,7 +48,11 @@ def _feature_names(X: Any, n_features: int) -> np.ndarray:
 
 
 def mutual_information(
-    X: Any, y: Any, *, n_neighbors: int = 3, random_state: int | np.random.RandomState | None = None
+    X: Any,
+    y: Any,
+    *,
+    n_neighbors: int = 3,
+    random_state: int | np.random.Generator | np.random.RandomState | None = None,
 ) -> pd.Series:
     """Mutual information (nats) between each continuous feature and a binary outcome.
 
@@ -56,9 +64,10 @@ def mutual_information(
         Outcome.
     n_neighbors : int, default 3
         ``k`` of the nearest-neighbour estimator.
-    random_state : int, RandomState or None
+    random_state : int, numpy Generator or None
         Seeds the 1e-10 jitter that breaks ties (as Kraskov et al. advise); the estimate is
-        deterministic for a fixed seed.
+        deterministic for a fixed int seed (a ``RandomState`` is accepted too, as in
+        scikit-learn).
 
     Returns
     -------
@@ -161,29 +170,6 @@ def mutual_information(
     return pd.Series(np.maximum(mi, 0.0), index=names, name="mutual_information")
 
 
-def _binary_outcome(y: Any, name: str = "y") -> tuple[np.ndarray, np.ndarray]:
-    """0/1 outcome and the two original labels (``classes_``; the larger one is coded 1).
-
-    0/1 and boolean outcomes are checked by the shared validator (its messages name the rows);
-    any other pair of labels is accepted as scikit-learn classifiers do.
-    """
-    arr = np.asarray(y)
-    if arr.ndim == 2 and 1 in arr.shape:
-        arr = arr.ravel()
-    if arr.ndim == 1 and arr.size and arr.dtype != bool:
-        labels = pd.unique(pd.Series(arr))
-        if len(labels) == 2 and not set(labels.tolist()) <= {0, 1}:
-            classes = np.sort(np.asarray(labels))
-            return (arr == classes[1]).astype(int), classes
-        if len(labels) > 2:
-            raise InputError(
-                f"`{name}` must be a binary outcome; it has {len(labels)} distinct values "
-                f"({', '.join(map(str, labels[:5]))}{', ...' if len(labels) > 5 else ''})"
-            )
-    yb = check_binary(y, name)
-    return yb, np.array([0, 1])
-
-
 class _SupervisedSelector(SelectorMixin, BaseEstimator):
     """Shared input handling of the two selectors (pandas names, binary outcome)."""
 
@@ -198,11 +184,9 @@ class _SupervisedSelector(SelectorMixin, BaseEstimator):
 
     def _validate_fit(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
         if isinstance(X, pd.DataFrame):
-            from radiomics_aln._validation import check_finite_frame
-
             check_finite_frame(X, "X")
         Xa, ya = validate_data(self, X, y, dtype=float, ensure_min_samples=2)
-        yb, self.classes_ = _binary_outcome(ya, "y")
+        yb, self.classes_ = binary_outcome(ya, "y")
         return Xa, yb
 
     def _get_support_mask(self) -> np.ndarray:
@@ -242,7 +226,9 @@ class UnivariateFilter(_SupervisedSelector):
     ['signal']
     """
 
-    def __init__(self, test: Literal["mannwhitney", "ttest"] = "mannwhitney", alpha: float = 0.05):
+    def __init__(
+        self, *, test: Literal["mannwhitney", "ttest"] = "mannwhitney", alpha: float = 0.05
+    ):
         self.test = test
         self.alpha = alpha
 
@@ -287,8 +273,9 @@ class RedundancyFilter(_SupervisedSelector):
         Number of features for ``strategy="mrmr"`` (required there).
     n_neighbors : int, default 3
         ``k`` of the mutual-information estimator (:func:`mutual_information`).
-    random_state : int or None
-        Seed of the estimator's tie-breaking jitter; the selection is deterministic for a seed.
+    random_state : int, numpy Generator or None
+        Seed of the estimator's tie-breaking jitter; the selection is deterministic for an int
+        seed.
 
     Attributes
     ----------
@@ -333,12 +320,13 @@ class RedundancyFilter(_SupervisedSelector):
 
     def __init__(
         self,
+        *,
         threshold: float = 0.9,
         method: Literal["pearson", "spearman"] = "pearson",
         strategy: Literal["threshold", "mrmr"] = "threshold",
         k: int | None = None,
         n_neighbors: int = 3,
-        random_state: int | None = None,
+        random_state: int | np.random.Generator | None = None,
     ):
         self.threshold = threshold
         self.method = method

@@ -454,7 +454,7 @@ class StudyConfig:
              "a mapping of cohort to display name", self.cohort_labels)  # fmt: skip
         need(isinstance(self.rois, str) or str_list(self.rois), "rois",
              "a list of ROI names or a variant name", self.rois)  # fmt: skip
-        # ring_mm (type, NaN and limits) is checked by _check_ring_width in validate
+        # ring_mm (type, NaN and limits) is checked by check_ring_width in validate
         need(isinstance(self.params, str | Mapping), "params",
              "a settings name, a YAML path or a mapping", self.params)  # fmt: skip
         need(is_int(self.random_state), "random_state", "a whole number", self.random_state)
@@ -486,10 +486,10 @@ class StudyConfig:
             raise InputError(f"rois lists a ROI twice: {rois}")
         if not isinstance(self.outcome, str) or not self.outcome:
             raise InputError("outcome must be a column name")
-        from radiomics_aln._validation import _check_ring_width, _check_spacing_range_arg
+        from radiomics_aln._validation import check_ring_width, check_spacing_limits
 
-        _check_ring_width(self.ring_mm, "ring_mm")
-        _check_spacing_range_arg(self.spacing_range)
+        check_ring_width(self.ring_mm, "ring_mm")
+        check_spacing_limits(self.spacing_range)
         from radiomics_aln.roi import _check_mask_options
 
         _check_mask_options(self.mask_combine, self.min_area_mm2)
@@ -1219,8 +1219,8 @@ class Study:
             )
         table = self._load_table()
         features, repeats = self._load_features()
+        from radiomics_aln.icc_filter import ICCFilter
         from radiomics_aln.nomogram import LogisticNomogram, univariate_logistic
-        from radiomics_aln.reliability import ICCFilter
         from radiomics_aln.score import RadScore
 
         features = features.reindex(table.index)
@@ -1571,7 +1571,7 @@ class Study:
             ``results_["figures"]`` the matplotlib figures.
         """
         self._check_fitted()
-        from radiomics_aln import calibration, decision, metrics
+        from radiomics_aln import calibration, decision, metrics, performance, reclassification
 
         cfg = self.config
         arrays = self._cohort_arrays()
@@ -1585,7 +1585,7 @@ class Study:
         tables["table2"] = self._table2()
 
         self._say("Evaluation: Table 3, DeLong, Hosmer-Lemeshow, calibration")
-        perf = metrics.performance_table(
+        perf = performance.performance_table(
             {labels[c]: (a["y"], a["models"]) for c, a in arrays.items()},
             training=labels[cfg.train_cohort],
             ci=cfg.nomogram.ci,
@@ -1653,11 +1653,11 @@ class Study:
             dca_parts.append(d.assign(cohort=labels[c]))
             ci_tab = decision.clinical_impact(a["y"], probs[COMBINED_MODEL], thresholds=grid)
             cic_parts.append(ci_tab.assign(cohort=labels[c]))
-            nri_rows.extend(_nri_idi_rows(metrics, labels[c], a["y"], probs))
+            nri_rows.extend(_nri_idi_rows(reclassification, labels[c], a["y"], probs))
         tables["decision_curves"] = pd.concat(dca_parts, ignore_index=True)
         tables["clinical_impact"] = pd.concat(cic_parts, ignore_index=True)
         tables["nri_idi"] = pd.DataFrame(nri_rows)
-        tables["risk_groups"] = metrics.risk_group_table(
+        tables["risk_groups"] = reclassification.risk_group_table(
             {labels[c]: (a["y"], a["models"][COMBINED_MODEL]) for c, a in arrays.items()},
             self.model_.settings["cutoff"],
         )
@@ -1815,6 +1815,8 @@ class Study:
     ) -> dict[str, Any]:
         import matplotlib.pyplot as plt
 
+        from radiomics_aln import reclassification
+
         figs: dict[str, Any] = {}
         for c, a in arrays.items():
             fig, ax = _fig_ax((5.5, 5))
@@ -1849,16 +1851,16 @@ class Study:
                 figs[f"{key}_{c}"] = fig
         fig, ax = _fig_ax((6, 4.5))
         rg = tables["risk_groups"]
-        _draw(lambda: metrics.plot_risk_groups(rg, ax=ax), ax, "risk groups")
+        _draw(lambda: reclassification.plot_risk_groups(rg, ax=ax), ax, "risk groups")
         figs["risk_groups"] = fig
         if self.icc_filter_ is not None:
             fig, ax = _fig_ax((7, 4.5))
-            _draw(lambda: self.icc_filter_.plot_icc(ax=ax), ax, "ICC distribution")
+            _draw(lambda: self.icc_filter_.plot(ax=ax), ax, "ICC distribution")
             figs["icc"] = fig
         for roi, sc in self.model_.scores.items():
             fig, (ax1, ax2) = _subplots_pair()
-            _draw(lambda sc=sc, ax1=ax1: sc.plot_path(ax=ax1), ax1, "LASSO path")
-            _draw(lambda sc=sc, ax2=ax2: sc.plot_cv(ax=ax2), ax2, "LASSO CV")
+            _draw(lambda sc=sc, ax1=ax1: sc.plot(ax1, kind="path"), ax1, "LASSO path")
+            _draw(lambda sc=sc, ax2=ax2: sc.plot(ax2, kind="cv"), ax2, "LASSO CV")
             fig.suptitle(f"LASSO - {_ROI_LABELS[roi]}")
             fig.tight_layout()
             figs[f"lasso_{roi}"] = fig
@@ -2032,8 +2034,8 @@ class Study:
 
         delong = t["delong"]
         dl = delong[[c for c in delong.columns if c in (
-            "cohort", "model_1", "model_2", "auc_1", "auc_2", "difference", "z", "p_value",
-        )]]  # fmt: skip
+            "cohort", "model_1", "model_2", "auc_1", "auc_2", "estimate", "z", "p_value",
+        )]].rename(columns={"estimate": "difference"})  # fmt: skip
         sections = [
             {"title": "Table 1. Baseline characteristics",
              "tables": {"By cohort": t["table1"],
@@ -2206,13 +2208,13 @@ def _calibration_row(calibration, y, p) -> dict[str, Any]:
     return _calibration_fields(res)
 
 
-def _nri_idi_rows(metrics, cohort, y, probs) -> list[dict[str, Any]]:
+def _nri_idi_rows(reclassification, cohort, y, probs) -> list[dict[str, Any]]:
     rows = []
     old, new = probs[CLINICAL_MODEL], probs[COMBINED_MODEL]
-    n = metrics.nri(y, old, new)
+    n = reclassification.nri(y, old, new)
     for _, r in n.iterrows():
         rows.append({"cohort": cohort} | {k: r[k] for k in n.columns})
-    i = metrics.idi(y, old, new)
+    i = reclassification.idi(y, old, new)
     for _, r in i.iterrows():
         rows.append({"cohort": cohort} | {k: r[k] for k in i.columns})
     return rows

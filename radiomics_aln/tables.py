@@ -513,7 +513,7 @@ def _overall_rows(
     return rows
 
 
-def format_p_value(p: float, digits: int = 3) -> str:
+def format_p_value(p: float, *, digits: int = 3) -> str:
     """Format a p-value for a table: ``"0.042"``, ``"<0.001"``, ``""`` for NaN.
 
     Examples
@@ -586,7 +586,7 @@ def format_baseline_table(
         name = labels.get(var, var)
         kind = sub["kind"].iloc[0]
         first = sub.iloc[0]
-        p = format_p_value(first["p_value"], p_digits)
+        p = format_p_value(first["p_value"], digits=p_digits)
         test = "" if pd.isna(first["test"]) else str(first["test"])
         if kind == "categorical":
             row = {header[g]: "" for g in groups} | {"p": p, "test": test}

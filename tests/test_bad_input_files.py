@@ -306,7 +306,7 @@ def test_standalone_score_and_nomogram_files_name_their_keys(fitted):
 
 @pytest.fixture(scope="module")
 def icc_text():
-    from radiomics_aln.reliability import ICCFilter
+    from radiomics_aln.icc_filter import ICCFilter
 
     rng = np.random.default_rng(3)
     X = pd.DataFrame(rng.normal(size=(20, 3)), columns=["tumor__a", "tumor__b", "tumor__c"],
@@ -329,7 +329,7 @@ ICC_EDITS = [
 
 @pytest.mark.parametrize(("edit", "pattern"), [e[1:] for e in ICC_EDITS], ids=[e[0] for e in ICC_EDITS])
 def test_bad_icc_filter_file(icc_text, edit, pattern):
-    from radiomics_aln.reliability import ICCFilter
+    from radiomics_aln.icc_filter import ICCFilter
 
     assert ICCFilter.from_json(icc_text).support_.dtype == bool
     with pytest.raises(InputError, match=pattern):

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from radiomics_aln import calibration, decision, metrics, reliability
+from radiomics_aln import calibration, decision, metrics, reclassification, reliability
 from radiomics_aln.exceptions import InputError, StatisticalWarning
 
 Y = np.array([0, 1, 0, 1, 1, 0, 1, 0, 0, 1])
@@ -39,9 +39,9 @@ BAD = {
         lambda: metrics.delong_test(Y, P, P[:-1]),
         r"length mismatch.*`p2` has 9",
     ),
-    "nri_nan_new_model": (lambda: metrics.nri(Y, P, _with(P, np.nan)), r"`p_new`.*rows 9"),
+    "nri_nan_new_model": (lambda: reclassification.nri(Y, P, _with(P, np.nan)), r"`p_new`.*rows 9"),
     "idi_probability_above_one": (
-        lambda: metrics.idi(Y, P, _with(P, 1.5)),
+        lambda: reclassification.idi(Y, P, _with(P, 1.5)),
         r"`p_new` must be probabilities in \[0, 1\]; rows 9.*1\.5\)",
     ),
     # calibration

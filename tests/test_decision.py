@@ -244,7 +244,7 @@ def test_plot_decision_curve(sim):
     ]
     assert len(ax.collections) == 2  # the two CI bands
     fig, ax2 = plt.subplots()
-    plot_decision_curve(dc, ax=ax2, y="net_interventions_avoided")
+    plot_decision_curve(dc, ax=ax2, quantity="net_interventions_avoided")
     assert "interventions avoided" in ax2.get_ylabel()
     with pytest.raises(InputError, match="lacks column"):
         plot_decision_curve(dc.drop(columns="treat_all"), ax=ax2)

@@ -130,7 +130,7 @@ def test_icc_filter(tmp_path):
     assert 0 < len(filt.selected_features_) < filt.n_features_in_
     table = pd.read_csv(tmp_path / "icc_table.csv")
     assert set(table["comparison"]) == {"inter", "intra"}
-    finite = table["ICC"].dropna()
+    finite = table["estimate"].dropna()
     assert len(finite) > 0.9 * len(table) and (finite <= 1).all()
     # kept = ICC >= 0.80 in both comparisons
     passed = table.groupby("feature")["passed"].all()

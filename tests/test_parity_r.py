@@ -126,7 +126,7 @@ def test_decision_curve_threshold_message_shows_the_exact_value(bad):
 
 
 # ------------------------------------------------------------------ ICC of offset readings
-_ICC_COLS = {"ICC": "ICC", "F": "F", "p": "pval", "lower": "CI95_low", "upper": "CI95_high"}
+_ICC_COLS = {"ICC": "estimate", "F": "F", "p": "p_value", "lower": "ci_low", "upper": "ci_high"}
 
 
 @pytest.mark.parametrize("case", ["offset_k2", "offset_k3", "offset_large"])
@@ -140,19 +140,19 @@ def test_icc_of_readings_offset_between_readers_equals_psych(case):
     assert (ref["ms_subjects"] < 1e-20 * ref["ms_judges"]).all()
     assert (ref["ms_residual"] < 1e-20 * ref["ms_judges"]).all()
     # well defined, equal to psych: ICC1 = -1/(k-1) with its F test and CI; ICC2, ICC2k = 0
-    assert ours.loc["ICC1", "ICC"] == pytest.approx(-1 / (k - 1), rel=1e-12)
+    assert ours.loc["ICC1", "estimate"] == pytest.approx(-1 / (k - 1), rel=1e-12)
     for form in ("ICC1", "ICC2", "ICC2k"):
         for r_col, col in _ICC_COLS.items():
             if form != "ICC1" and r_col in ("F", "p"):
                 continue
             assert ours.loc[form, col] == pytest.approx(ref.loc[form, r_col], rel=1e-9, abs=1e-20)
     assert ours.loc["ICC1k", "F"] == pytest.approx(ref.loc["ICC1k", "F"], abs=1e-20)
-    assert ours.loc["ICC1k", "pval"] == ref.loc["ICC1k", "p"] == 1
+    assert ours.loc["ICC1k", "p_value"] == ref.loc["ICC1k", "p"] == 1
     assert (ours[["df1", "df2"]].to_numpy() == ref[["df1", "df2"]].to_numpy()).all()
     # 0/0 in exact arithmetic, where psych prints noise (ICC3 = noise / noise, ICC1k ~ -1e31):
     # NaN here, never a number
     for form in ("ICC3", "ICC3k", "ICC1k"):
-        assert np.isnan(ours.loc[form, "ICC"]), form
+        assert np.isnan(ours.loc[form, "estimate"]), form
     assert ours.loc[["ICC2", "ICC3", "ICC2k", "ICC3k"], "F"].isna().all()
 
 
@@ -170,9 +170,9 @@ def test_icc_table_offset_feature_and_reasons():
     r1 = pd.DataFrame({"offset": 5.0, "constant": 3.0, "ok": np.arange(6.0)}, index=cases)
     r2 = pd.DataFrame({"offset": 7.0, "constant": 3.0, "ok": np.arange(6.0) + 0.1}, index=cases)
     t2 = icc_table({"r1": r1, "r2": r2}, form="ICC2")
-    assert t2.loc["offset", "ICC"] == 0 and not t2.loc["offset", "excluded"]
+    assert t2.loc["offset", "estimate"] == 0 and not t2.loc["offset", "excluded"]
     assert t2.loc["offset", "agreement"] == "poor"
     t3 = icc_table({"r1": r1, "r2": r2}, form="ICC3")
     assert t3.loc["offset", "excluded"] and "offset" in t3.loc["offset", "reason"]
     assert t3.loc["constant", "excluded"] and "zero variance" in t3.loc["constant", "reason"]
-    assert t2.loc["constant", "excluded"] and np.isnan(t2.loc["constant", "ICC"])
+    assert t2.loc["constant", "excluded"] and np.isnan(t2.loc["constant", "estimate"])

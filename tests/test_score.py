@@ -1,4 +1,5 @@
-"""Tests of radiomics_aln.score (RadScore) and its glmnet engine radiomics_aln._lasso.
+"""Tests of radiomics_aln.score (RadScore) and its glmnet engine radiomics_aln._lasso; glmnet's
+cross-validation (cv.glmnet) is tested through RadScore's public API.
 
 Reference values come from R glmnet 4.1-6 via tests/reference/glmnet.R (outputs next to it,
 versions in glmnet_meta.json); R is not needed to run these tests.
@@ -355,16 +356,18 @@ def test_plots_return_axes(cohort):
     X, y, _ = cohort
     rs = RadScore(name="tumor_score", random_state=0).fit(X, y)
     axes = {}
-    for method in (rs.plot_path, rs.plot_cv, rs.plot_coefficients):
+    for kind in ("path", "cv", "coefficients"):
         _, ax = plt.subplots()
-        assert method(ax=ax) is ax
+        assert rs.plot(ax, kind=kind) is ax
         assert ax.get_title().startswith("tumor_score")
-        axes[method.__name__] = ax
+        axes[kind] = ax
     # one curve per feature that is ever nonzero, plus the reference lines
-    assert len(axes["plot_path"].lines) >= len(rs.selected_features_) + 2
-    assert len(axes["plot_coefficients"].patches) == len(rs.selected_features_)
+    assert len(axes["path"].lines) >= len(rs.selected_features_) + 2
+    assert len(axes["coefficients"].patches) == len(rs.selected_features_)
     with pytest.raises(InputError, match="fixed_lambda"):
-        RadScore(fixed_lambda=0.1).fit(X, y).plot_cv()
+        RadScore(fixed_lambda=0.1).fit(X, y).plot(kind="cv")
+    with pytest.raises(InputError, match="`kind`"):
+        rs.plot(kind="roc")
 
 
 # --------------------------------------------------------------------------- bad input
@@ -518,15 +521,6 @@ def test_same_objective_as_sklearn_saga():
     assert path.intercepts[-1] == pytest.approx(sk.intercept_[0], abs=1e-5)
 
 
-def test_engine_cv_glmnet_equals_radscore_cv():
-    X, y, foldid = _ref_data("tall")
-    res, path, _, _ = _lasso.cv_glmnet(X.to_numpy(), y.astype(float), foldid)
-    rs = RadScore(redundancy_threshold=None).fit(X, y, foldid=foldid)
-    np.testing.assert_allclose(res.cvm, rs.cv_results_["cv_mean"], atol=1e-9)
-    assert res.lambdas[res.index_min] == rs.lambda_min_
-    assert res.lambdas[res.index_1se] == rs.lambda_1se_
-
-
 def test_nothing_left_after_screening_gives_constant_score(tmp_path):
     rng = np.random.default_rng(0)
     X = pd.DataFrame(rng.normal(size=(80, 5)), columns=[f"ln__f{i}" for i in range(5)])
@@ -536,7 +530,7 @@ def test_nothing_left_after_screening_gives_constant_score(tmp_path):
     assert rs.candidate_features_ == [] and rs.selected_features_ == []
     assert rs.intercept_ == pytest.approx(np.log(30 / 50))
     assert np.allclose(rs.transform(X)["ln_score"], np.log(30 / 50))
-    rs.plot_path()
+    rs.plot(kind="path")
     back = RadScore.from_json(rs.to_json())
     assert back.formula_ == rs.formula_ and back.path_.empty
 
@@ -587,7 +581,7 @@ def test_plot_coefficients_many_features_stay_legible():
     n_sel = len(rs.selected_features_)
     assert n_sel > 35
     fig, ax = plt.subplots(figsize=(6, 4.5))
-    rs.plot_coefficients(ax=ax)
+    rs.plot(ax, kind="coefficients")
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     labels = [t for t in ax.get_yticklabels() if t.get_text()]
@@ -600,6 +594,20 @@ def test_plot_coefficients_many_features_stay_legible():
     shown = {t.get_text() for t in labels}
     assert shown == set(rs.summary.drop(index="(Intercept)").index[: len(shown)])
     _, ax2 = plt.subplots(figsize=(6, 4.5))
-    assert len(rs.plot_coefficients(ax=ax2, max_features=5).patches) == 5
+    assert len(rs.plot(ax2, kind="coefficients", max_features=5).patches) == 5
     with pytest.raises(InputError, match="max_features"):
-        rs.plot_coefficients(max_features=0)
+        rs.plot(kind="coefficients", max_features=0)
+
+
+def test_random_state_accepts_a_generator(cohort):
+    """random_state is an int, None or a numpy Generator everywhere (estimators too)."""
+    X, y, _ = cohort
+    a = RadScore(random_state=np.random.default_rng(0)).fit(X, y)
+    b = RadScore(random_state=np.random.default_rng(0)).fit(X, y)
+    assert a.selected_features_ == b.selected_features_
+    np.testing.assert_array_equal(a.foldid_, b.foldid_)
+    assert set(np.unique(a.foldid_)) == set(range(1, 11))
+    back = RadScore.from_json(a.to_json())  # a Generator is not stored: None in the file
+    assert back.get_params()["random_state"] is None
+    with pytest.raises(InputError, match="`random_state` must be an int, a numpy Generator"):
+        RadScore(random_state="seed").fit(X, y)

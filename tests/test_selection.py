@@ -152,3 +152,15 @@ def test_sklearn_common_checks(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         check(estimator)
+
+
+def test_random_state_accepts_a_generator():
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1], 40)
+    X = pd.DataFrame({"a": y + rng.normal(size=80), "b": rng.normal(size=80)})
+    mi_int = mutual_information(X, y, random_state=3)
+    mi_gen = mutual_information(X, y, random_state=np.random.default_rng(3))
+    assert mi_int.index.tolist() == mi_gen.index.tolist()
+    np.testing.assert_allclose(mi_int, mi_gen, atol=1e-6)  # jitter of 1e-10 differs
+    sel = RedundancyFilter(random_state=np.random.default_rng(1)).fit(X, y)
+    assert sorted(sel.get_feature_names_out()) == ["a", "b"]

@@ -76,3 +76,77 @@ def test_check_columns_lists_missing_and_extra():
     ):
         check_columns(df, ["a", "b"])
     assert list(check_columns(df, ["c", "a"]).columns) == ["c", "a"]
+
+
+# ------------------------------------------------------------------ shared option checks
+# One check per option, used by every module (conf_level was checked three ways before).
+
+
+@pytest.mark.parametrize("bad", [95, 0, 1, -0.5, float("nan"), True, "0.95", None])
+def test_check_conf_level_refuses_and_names_the_option(bad):
+    from radiomics_aln._validation import check_conf_level
+
+    with pytest.raises(InputError, match=r"`conf_level` must be a number in \(0, 1\)"):
+        check_conf_level(bad)
+
+
+def test_check_conf_level_accepts_numpy_floats():
+    from radiomics_aln._validation import check_conf_level
+
+    assert check_conf_level(np.float32(0.9)) == pytest.approx(0.9)
+    assert check_conf_level(0.95) == 0.95
+
+
+@pytest.mark.parametrize(
+    ("bad", "allow_zero"), [(0, False), (-1, True), (2.0, False), (True, False), ("10", True)]
+)
+def test_check_n_boot_refuses(bad, allow_zero):
+    from radiomics_aln._validation import check_n_boot
+
+    with pytest.raises(InputError, match=r"`n_boot` must be an integer >= [01]"):
+        check_n_boot(bad, allow_zero=allow_zero)
+
+
+def test_check_n_boot_accepts():
+    from radiomics_aln._validation import check_n_boot
+
+    assert check_n_boot(np.int64(5)) == 5 and check_n_boot(0, allow_zero=True) == 0
+
+
+@pytest.mark.parametrize("bad", [1.5, "0", True, [1]])
+def test_random_state_must_be_int_none_or_generator(bad):
+    from radiomics_aln._validation import check_generator, check_random_state
+
+    for check in (check_generator, check_random_state):
+        with pytest.raises(InputError, match="`random_state` must be an int, a numpy Generator"):
+            check(bad)
+
+
+def test_random_state_int_generator_and_none():
+    from radiomics_aln._validation import check_generator, check_random_state
+
+    # an int gives the draws numpy (default_rng) and scikit-learn (RandomState) give it
+    assert check_generator(3).integers(0, 100, 5).tolist() == (
+        np.random.default_rng(3).integers(0, 100, 5).tolist()
+    )
+    assert check_random_state(3).randint(0, 100, 5).tolist() == (
+        np.random.RandomState(3).randint(0, 100, 5).tolist()
+    )
+    gen = np.random.default_rng(0)
+    assert check_generator(gen) is gen
+    # a Generator seeds a RandomState from its next draw: reproducible from the same seed
+    a = check_random_state(np.random.default_rng(7)).randint(0, 10**6, 3)
+    b = check_random_state(np.random.default_rng(7)).randint(0, 10**6, 3)
+    assert a.tolist() == b.tolist()
+    assert isinstance(check_random_state(None), np.random.RandomState)
+
+
+def test_binary_outcome_maps_two_labels_and_refuses_three():
+    from radiomics_aln._validation import binary_outcome
+
+    y, classes = binary_outcome(["yes", "no", "yes"])
+    assert y.tolist() == [1, 0, 1] and classes.tolist() == ["no", "yes"]
+    y, classes = binary_outcome([0, 1, 1])
+    assert y.tolist() == [0, 1, 1] and classes.tolist() == [0, 1]
+    with pytest.raises(InputError, match="`y` must be a binary outcome; it has 3 distinct"):
+        binary_outcome([1, 2, 3])

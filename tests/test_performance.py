@@ -1,0 +1,233 @@
+"""Tests for radiomics_aln.performance (threshold metrics, binomial CIs, Table 3), pinned to
+pROC 1.18.0 and R's prop.test / binom.test.
+
+Reference values come from tests/reference/metrics.R (outputs: metrics_reference.json,
+aSAH.csv); the R call is next to each comparison.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose
+
+from radiomics_aln.exceptions import InputError
+from radiomics_aln.metrics import delong_test, roc_auc, youden_threshold
+from radiomics_aln.performance import (
+    PerformanceTable,
+    binomial_ci,
+    diagnostic_metrics,
+    performance_table,
+)
+
+REF_DIR = Path(__file__).resolve().parent / "reference"
+
+
+@pytest.fixture(scope="module")
+def ref() -> dict:
+    return json.loads((REF_DIR / "metrics_reference.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def asah() -> pd.DataFrame:
+    return pd.read_csv(REF_DIR / "aSAH.csv")
+
+
+@pytest.fixture(scope="module")
+def sim() -> pd.DataFrame:
+    return pd.read_csv(REF_DIR / "metrics_sim_data.csv")
+
+
+@pytest.mark.parametrize(
+    ("method", "lo", "hi"),
+    [("wilson", "wilson_low", "wilson_high"), ("clopper-pearson", "cp_low", "cp_high")],
+)
+def test_diagnostic_metrics_against_R(asah, ref, method, lo, hi):
+    """R: prop.test(x, n, correct = FALSE)$conf.int and binom.test(x, n)$conf.int at the
+    s100b Youden cutoff 0.205 (positive = s100b >= 0.205)."""
+    r = ref["diagnostic_s100b"]
+    res = diagnostic_metrics(asah["outcome"], asah["s100b"], r["threshold"], ci_method=method)
+    assert tuple(res.loc["accuracy", ["tp", "fp", "tn", "fn"]]) == (
+        r["tp"],
+        r["fp"],
+        r["tn"],
+        r["fn"],
+    )
+    for metric in ("accuracy", "sensitivity", "specificity", "ppv", "npv"):
+        assert_allclose(res.loc[metric, "estimate"], r[metric]["estimate"], rtol=1e-12)
+        assert_allclose(res.loc[metric, "ci_low"], r[metric][lo], rtol=1e-8)
+        assert_allclose(res.loc[metric, "ci_high"], r[metric][hi], rtol=1e-8)
+    assert (res["rule"] == "p >= threshold").all()
+
+
+def test_diagnostic_metrics_rule_is_inclusive():
+    res = diagnostic_metrics([0, 1], [0.5, 0.5], 0.5)
+    assert res.loc["sensitivity", "estimate"] == 1.0 and res.loc["specificity", "estimate"] == 0.0
+
+
+def test_diagnostic_metrics_undefined_ppv_is_nan():
+    res = diagnostic_metrics([0, 1, 1], [0.1, 0.2, 0.3], 0.9)
+    assert np.isnan(res.loc["ppv", "estimate"]) and np.isnan(res.loc["ppv", "ci_low"])
+    assert res.loc["npv", "n"] == 3
+
+
+def test_binomial_ci_edges():
+    lo, hi = binomial_ci([0, 10], [10, 10], method="clopper-pearson")
+    assert lo[0] == 0.0 and hi[1] == 1.0
+    with pytest.raises(InputError, match="'wilson' or 'clopper-pearson'"):
+        binomial_ci([1], [2], method="exact")
+    with pytest.raises(InputError, match="between 0 and n"):
+        binomial_ci([3], [2])
+
+
+def test_diagnostic_metrics_takes_direction_from_youden_result(asah):
+    neg = -asah["s100b"]
+    cut = youden_threshold(asah["outcome"], neg, direction="auto")
+    assert cut.direction == ">"
+    res = diagnostic_metrics(asah["outcome"], neg, cut)
+    assert (res["rule"] == "p <= threshold").all()
+    assert_allclose(res.loc["sensitivity", "estimate"], cut.sensitivity)
+    assert_allclose(res.loc["specificity", "estimate"], cut.specificity)
+
+
+def _three_cohorts(seed: int = 0) -> dict:
+    rng = np.random.default_rng(seed)
+    out = {}
+    for name, n in (("Training", 200), ("Internal test", 90), ("External test", 120)):
+        y = (rng.random(n) < 0.4).astype(int)
+        clin = 1 / (1 + np.exp(-(-0.5 + 1.0 * y + rng.normal(0, 1, n))))
+        nomo = 1 / (1 + np.exp(-(-0.8 + 2.0 * y + rng.normal(0, 1, n))))
+        out[name] = (y, {"Clinical model": clin, "Nomogram": nomo})
+    return out
+
+
+def test_performance_table_matches_single_functions():
+    cohorts = _three_cohorts()
+    tab = performance_table(cohorts)
+    assert isinstance(tab, PerformanceTable) and tab.training == "Training"
+    assert len(tab.performance) == 6 and len(tab.comparisons) == 3
+    ytr, mtr = cohorts["Training"]
+    for model in ("Clinical model", "Nomogram"):
+        assert tab.thresholds[model] == youden_threshold(ytr, mtr[model]).threshold
+    y, models = cohorts["External test"]
+    row = tab.performance.set_index(["cohort", "model"]).loc[("External test", "Nomogram")]
+    auc = roc_auc(y, models["Nomogram"]).loc["auc"]
+    assert_allclose(
+        row[["auc", "auc_ci_low", "auc_ci_high"]].astype(float),
+        auc[["estimate", "ci_low", "ci_high"]].astype(float),
+    )
+    dm = diagnostic_metrics(y, models["Nomogram"], tab.thresholds["Nomogram"])
+    assert_allclose(row["sensitivity"], dm.loc["sensitivity", "estimate"])
+    assert_allclose(row["npv_ci_high"], dm.loc["npv", "ci_high"])
+    comp = tab.comparisons.set_index("cohort").loc["External test"]
+    ref = delong_test(y, models["Clinical model"], models["Nomogram"]).loc["delong"]
+    assert_allclose(comp["z"], ref["z"]) and comp["model_1"] == "Clinical model"
+    text = tab.formatted()
+    assert list(text.columns) == [
+        "cohort",
+        "model",
+        "AUC (95% CI)",
+        "ACC",
+        "SEN",
+        "SPE",
+        "PPV",
+        "NPV",
+    ]
+    assert text["AUC (95% CI)"].str.match(r"^0\.\d{3} \(0\.\d{3}\u2013[01]\.\d{3}\)$").all()
+
+
+def test_performance_table_cutoffs_do_not_leak_from_test_cohorts():
+    a = _three_cohorts(0)
+    b = dict(a)
+    y, models = b["External test"]
+    b["External test"] = (1 - y, {k: 1 - v for k, v in models.items()})
+    ta, tb = performance_table(a), performance_table(b)
+    assert ta.thresholds == tb.thresholds
+    pd.testing.assert_frame_equal(
+        ta.performance[ta.performance["cohort"] == "Training"],
+        tb.performance[tb.performance["cohort"] == "Training"],
+    )
+
+
+def test_performance_table_bootstrap_is_deterministic():
+    cohorts = _three_cohorts()
+    a = performance_table(cohorts, ci="bootstrap", n_boot=300, random_state=5)
+    b = performance_table(cohorts, ci="bootstrap", n_boot=300, random_state=5)
+    pd.testing.assert_frame_equal(a.performance, b.performance)
+    assert (a.performance["auc_ci_low"] < a.performance["auc"]).all()
+
+
+def test_performance_table_options_and_errors():
+    cohorts = _three_cohorts()
+    tab = performance_table(
+        cohorts,
+        thresholds={"Clinical model": 0.5, "Nomogram": 0.4},
+        reference="Nomogram",
+        ci_method="clopper-pearson",
+    )
+    assert tab.training is None and len(tab.comparisons) == 3
+    assert (tab.comparisons["model_1"] == "Nomogram").all()
+    assert (tab.performance.query("model == 'Nomogram'")["threshold"] == 0.4).all()
+    with pytest.raises(InputError, match="no cutoff for model"):
+        performance_table(cohorts, thresholds={"Nomogram": 0.4})
+    with pytest.raises(InputError, match="`training` cohort"):
+        performance_table(cohorts, training="Validation")
+    bad = dict(cohorts)
+    bad["External test"] = ([1, 1, 1], {"Nomogram": [0.1, 0.2, 0.3]})
+    with pytest.raises(InputError, match="cohort 'External test'.*only one class"):
+        performance_table(bad)
+    with pytest.raises(InputError, match="non-empty mapping"):
+        performance_table({})
+
+
+@pytest.mark.parametrize(
+    "func",
+    [
+        lambda y, p: diagnostic_metrics(y, p, 0.5),
+    ],
+)
+def test_nan_is_an_error_naming_the_row(func):
+    with pytest.raises(InputError, match=r"non-finite value\(s\) at rows 2"):
+        func([0, 1, 0, 1], [0.1, 0.5, np.nan, 0.7])
+
+
+@pytest.mark.parametrize(
+    "func",
+    [
+        lambda: diagnostic_metrics([0, 1, 0], [0.1, 0.2], 0.5),
+    ],
+)
+def test_length_mismatch_is_an_error(func):
+    with pytest.raises(InputError, match="length mismatch"):
+        func()
+
+
+def test_nan_threshold_is_an_error():
+    y, p = [0, 1, 0, 1], [0.1, 0.5, 0.3, 0.4]
+    with pytest.raises(InputError, match="`threshold` is NaN"):
+        diagnostic_metrics(y, p, np.nan)
+
+
+def test_summary_is_tidy_and_plot_draws_every_interval():
+    import matplotlib.pyplot as plt
+
+    tab = performance_table(_three_cohorts())
+    s = tab.summary
+    assert list(s.columns[:6]) == ["cohort", "model", "metric", "estimate", "ci_low", "ci_high"]
+    assert len(s) == 6 * len(tab.performance)
+    row = tab.performance.iloc[3]
+    sub = s[(s["cohort"] == row["cohort"]) & (s["model"] == row["model"])].set_index("metric")
+    assert list(sub.index) == ["auc", "accuracy", "sensitivity", "specificity", "ppv", "npv"]
+    assert sub.loc["auc", "estimate"] == row["auc"]
+    assert sub.loc["npv", "ci_high"] == row["npv_ci_high"]
+    fig, ax = plt.subplots()
+    assert tab.plot(ax=ax) is ax
+    assert len(ax.containers) == 2  # one errorbar set per model
+    assert [t.get_text() for t in ax.get_yticklabels()] == list(dict.fromkeys(s["cohort"]))
+    with pytest.raises(InputError, match="`metric`"):
+        tab.plot(metric="f1")
+    plt.close(fig)
