@@ -17,22 +17,26 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.metrics import roc_auc_score
 
 from radiomics_aln.calibration import (
+    calibration_curve,
+    hosmer_lemeshow,
+    le_cessie_van_houwelingen,
+    plot_calibration,
+    val_prob,
+)
+from radiomics_aln.design import design_matrix
+from radiomics_aln.exceptions import InputError, SmallSampleWarning, StatisticalWarning
+from radiomics_aln.lowess import lowess
+from radiomics_aln.nomogram import LogisticNomogram
+from radiomics_aln.regression import LrmStopping, fit_logistic, recalibrate
+from radiomics_aln.validation import (
     _INDEXES,
     _RESAMPLED,
     _validate_one,
     _validate_with,
     bootstrap_calibrate,
     bootstrap_validate,
-    calibration_curve,
     gini_mean_difference,
-    hosmer_lemeshow,
-    le_cessie_van_houwelingen,
-    lowess,
-    plot_calibration,
-    val_prob,
 )
-from radiomics_aln.exceptions import InputError, SmallSampleWarning, StatisticalWarning
-from radiomics_aln.nomogram import LogisticNomogram, _design, fit_logistic_lrm
 
 REF = Path(__file__).parent / "reference"
 FULL = ["age", "lwt", "race", "smoke", "ptl", "ht", "ui"]
@@ -135,7 +139,7 @@ def test_le_cessie_van_houwelingen_against_rms(birthwt, full_model):
     type = "gof")."""
     ref = pd.read_csv(REF / "calibration_lecessie.csv").iloc[0]
     p = full_model.predict_proba(birthwt)[:, 1]
-    X = _design(birthwt, full_model._terms)[:, 1:]
+    X = design_matrix(birthwt, full_model._terms)[:, 1:]
     res = le_cessie_van_houwelingen(birthwt["low"], p, X)
     # lrm converges to its own tolerance; agreement to ~1e-5 relative
     assert res.sse == pytest.approx(ref["sse"], rel=1e-6)
@@ -229,7 +233,7 @@ def test_plot_calibration_legend_has_hl_p(birthwt, full_model):
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "Ideal" in labels
     assert any("Nomogram (HL p = 0.238)" == s for s in labels)
-    ax2 = full_model.plot_calibration(birthwt, "low", ax=plt.subplots()[1])
+    ax2 = calibration_curve(birthwt["low"], p).plot(ax=plt.subplots()[1])
     assert ax2.get_legend() is not None
 
 
@@ -250,8 +254,8 @@ def test_validate_single_resample_by_hand(birthwt, full_model):
         refit = LogisticNomogram(reference_levels={"race": "white"}).fit(boot, "low", FULL)
     yb = y[idx]
     # rms refits a resample with lrm.fit, which stops within ~1e-7 of the maximum likelihood
-    X_b, X_o = _design(boot, refit._terms), _design(birthwt, refit._terms)
-    beta = fit_logistic_lrm(X_b, yb, ["(Intercept)", *refit.coef_.index], tol=1e-12).coef
+    X_b, X_o = design_matrix(boot, refit._terms), design_matrix(birthwt, refit._terms)
+    beta = fit_logistic(X_b, yb, ["(Intercept)", *refit.coef_.index], stopping=LrmStopping(tol=1e-12)).coef
     assert_allclose(beta, [refit.intercept_, *refit.coef_], rtol=1e-6)
     lp_b, lp_o = X_b @ beta, X_o @ beta
     auc_b, auc_o = roc_auc_score(yb, lp_b), roc_auc_score(y, lp_o)
@@ -285,7 +289,7 @@ def test_validate_single_resample_by_hand(birthwt, full_model):
     assert train_s["g"] == pytest.approx(pairs.sum() / (n * (n - 1)), rel=1e-10)
     # B = 1 with the same generator gives optimism = training - test of that resample
     res = bootstrap_validate(
-        full_model, birthwt, "low", B=1, random_state=42, repeat_selection=False
+        full_model, birthwt, "low", n_boot=1, random_state=42, repeat_selection=False
     )
     res = res.loc[_RESAMPLED]
     assert_allclose(res["optimism"], train - test, rtol=1e-12)
@@ -298,9 +302,9 @@ def test_validate_structure_determinism_and_n_jobs(birthwt):
         nomo = LogisticNomogram(selection="backward", reference_levels={"race": "white"}).fit(
             birthwt, "low", FULL
         )
-    a = bootstrap_validate(nomo, birthwt, "low", B=6, random_state=3, n_jobs=1)
-    b = bootstrap_validate(nomo, birthwt, "low", B=6, random_state=3, n_jobs=2)
-    c = bootstrap_validate(nomo, birthwt, "low", B=6, random_state=4, n_jobs=1)
+    a = bootstrap_validate(nomo, birthwt, "low", n_boot=6, random_state=3, n_jobs=1)
+    b = bootstrap_validate(nomo, birthwt, "low", n_boot=6, random_state=3, n_jobs=2)
+    c = bootstrap_validate(nomo, birthwt, "low", n_boot=6, random_state=4, n_jobs=1)
     pd.testing.assert_frame_equal(a, b)
     assert not a.equals(c)
     assert a.index.tolist() == [
@@ -376,7 +380,7 @@ def test_resample_fit_equals_lrm_fit_on_every_resample(sparse, sparse_model, tol
     # coefficients where it stops (converged or not), the same failures
     ref = pd.read_csv(REF / "validate_sparse_fits.csv")
     ref = ref[np.isclose(ref["tol"], tol, rtol=1e-6, atol=0)].set_index("resample")
-    X = _design(sparse, sparse_model._terms)
+    X = design_matrix(sparse, sparse_model._terms)
     y = sparse["y"].to_numpy()
     cols = ["(Intercept)", *sparse_model.coef_.index]
     quasi = 0
@@ -384,9 +388,9 @@ def test_resample_fit_equals_lrm_fit_on_every_resample(sparse, sparse_model, tol
         r = ref.loc[i]
         if r["fail"]:
             with pytest.raises(np.linalg.LinAlgError):
-                fit_logistic_lrm(X[idx], y[idx], cols, tol=tol)
+                fit_logistic(X[idx], y[idx], cols, stopping=LrmStopping(tol=tol))
             continue
-        fit = fit_logistic_lrm(X[idx], y[idx], cols, tol=tol)
+        fit = fit_logistic(X[idx], y[idx], cols, stopping=LrmStopping(tol=tol))
         expected = r[["intercept", "score", "size", "grade_mid", "grade_rare"]].to_numpy(float)
         assert_allclose(fit.coef, expected, rtol=1e-9, atol=1e-12, err_msg=f"resample {i}")
         assert -2 * fit.loglik == pytest.approx(r["deviance"], rel=1e-12)
@@ -398,7 +402,7 @@ def test_lrm_iterations_on_separation_and_step_halving_equal_lrm_fit():
     # lrm.fit(x, y, maxit = 12, tol = 1e-12) on completely separated data (fails: not converged
     # in 11 iterations) and on two data sets where a step is halved (tests/reference/validate.R)
     from radiomics_aln.exceptions import ConvergenceError
-    from radiomics_aln.nomogram import _lrm_newton
+    from radiomics_aln.regression import _intercept_start, _newton
 
     ref = pd.read_csv(REF / "validate_lrm_iterations.csv")
     for case, g in ref.groupby("case", sort=False):
@@ -407,14 +411,15 @@ def test_lrm_iterations_on_separation_and_step_halving_equal_lrm_fit():
         y = g["y"].to_numpy()
         expected = g[["b0", "b1", "b2"][: X.shape[1]]].iloc[0].to_numpy(float)
         # where lrm.fit stops, converged or not
-        beta, m2ll, _, converged, _ = _lrm_newton(X, y, tol=1e-12)
+        path = _newton(X, y, _intercept_start(y, X.shape[1]), lrm=LrmStopping(tol=1e-12))
+        beta, converged = path.beta, path.converged
         assert_allclose(beta, expected, rtol=1e-9, err_msg=case)
         assert converged != g["fail"].iloc[0], case
         if g["fail"].iloc[0]:
             with pytest.raises(ConvergenceError, match="did not converge in 11 iterations"):
-                fit_logistic_lrm(X, y, ["(Intercept)", *cols])
+                fit_logistic(X, y, ["(Intercept)", *cols], stopping=LrmStopping())
         else:
-            fit = fit_logistic_lrm(X, y, ["(Intercept)", *cols])
+            fit = fit_logistic(X, y, ["(Intercept)", *cols], stopping=LrmStopping())
             assert -2 * fit.loglik == pytest.approx(g["deviance"].iloc[0], rel=1e-9)
     assert set(ref.loc[ref["halvings"] > 0, "case"]) == {"halving_1315", "halving_2028"}
 
@@ -422,7 +427,7 @@ def test_lrm_iterations_on_separation_and_step_halving_equal_lrm_fit():
 def test_singularity_rule_equals_r_qr_rank():
     # R's qr(A, tol)$rank (LINPACK dqrdc2) on 60 information matrices, 21 of them singular at
     # 1e-12 (tests/reference/validate.R): lrm.fit and solvet call a matrix singular by it
-    from radiomics_aln.nomogram import _linpack_rank
+    from radiomics_aln.regression import _linpack_rank
 
     ref = pd.read_csv(REF / "validate_qr_rank.csv")
     deficient = 0
@@ -452,7 +457,7 @@ def test_validate_keeps_quasi_separated_resamples_as_rms(sparse, sparse_model):
 
 
 def test_calibrate_keeps_quasi_separated_resamples_as_rms(sparse, sparse_model):
-    from radiomics_aln.calibration import _calibrate_with
+    from radiomics_aln.validation import _calibrate_with
 
     y = sparse["y"].to_numpy()
     with pytest.warns(StatisticalWarning, match="2 of 60 bootstrap resamples failed"):
@@ -499,21 +504,19 @@ def test_recalibration_of_an_extreme_linear_predictor_equals_glm():
     # R: glm(y ~ lp, binomial) with lp spanning -55..44 logits (tests/reference/validate.R): at
     # the start b = 1 nearly every probability saturates; a bootstrap resample of the demo study
     # stopped Study.evaluate with "logistic recalibration is singular" before.
-    from radiomics_aln.calibration import _logistic_recal
-
     d = pd.read_csv(REF / "validate_recal_extreme_input.csv")
     ref = pd.read_csv(REF / "validate_recal_extreme.csv").iloc[0]
-    a, b, ll = _logistic_recal(d["lp"].to_numpy(), d["y"].to_numpy())
+    a, b, ll = recalibrate(d["lp"].to_numpy(), d["y"].to_numpy())
     assert_allclose([a, b, ll], ref[["intercept", "slope", "loglik"]], rtol=1e-9)
 
 
 def test_validate_skips_a_resample_whose_indexes_cannot_be_computed(
     birthwt, full_model, monkeypatch
 ):
-    from radiomics_aln import calibration
+    from radiomics_aln import validation
     from radiomics_aln.exceptions import ConvergenceError
 
-    original = calibration._indexes
+    original = validation._indexes
     calls = []
 
     def failing_once(lp, y, *, evalfit):
@@ -522,10 +525,10 @@ def test_validate_skips_a_resample_whose_indexes_cannot_be_computed(
             raise ConvergenceError("logistic recalibration is singular")
         return original(lp, y, evalfit=evalfit)
 
-    monkeypatch.setattr(calibration, "_indexes", failing_once)
+    monkeypatch.setattr(validation, "_indexes", failing_once)
     with pytest.warns(StatisticalWarning, match="1 of 3 bootstrap resamples failed"):
         res = bootstrap_validate(
-            full_model, birthwt, "low", B=3, random_state=0, repeat_selection=False
+            full_model, birthwt, "low", n_boot=3, random_state=0, repeat_selection=False
         )
     assert (res["n"] == 2).all()
 
@@ -552,14 +555,14 @@ def test_validate_refit_of_selected_model_keeps_reference_levels(birthwt):
             birthwt, "low", ["lwt", "ht", "race", "age", "ftv"]
         )
     assert "race" not in nomo.predictors_
-    res = bootstrap_validate(nomo, birthwt, "low", B=3, random_state=0, repeat_selection=False)
+    res = bootstrap_validate(nomo, birthwt, "low", n_boot=3, random_state=0, repeat_selection=False)
     assert (res["n"] == 3).all()
 
 
 def test_calibrate_structure_and_determinism(birthwt, full_model):
-    a = bootstrap_calibrate(full_model, birthwt, "low", B=5, random_state=1, repeat_selection=False)
+    a = bootstrap_calibrate(full_model, birthwt, "low", n_boot=5, random_state=1, repeat_selection=False)
     b = bootstrap_calibrate(
-        full_model, birthwt, "low", B=5, random_state=1, repeat_selection=False, n_jobs=2
+        full_model, birthwt, "low", n_boot=5, random_state=1, repeat_selection=False, n_jobs=2
     )
     pd.testing.assert_frame_equal(a, b)
     assert len(a) == 50
@@ -575,10 +578,10 @@ def test_calibrate_structure_and_determinism(birthwt, full_model):
 
 def test_bootstrap_needs_fitted_model(birthwt):
     with pytest.raises(InputError, match="fitted LogisticNomogram"):
-        bootstrap_validate(LogisticNomogram(), birthwt, "low", B=2)
-    with pytest.raises(InputError, match="B must be"):
+        bootstrap_validate(LogisticNomogram(), birthwt, "low", n_boot=2)
+    with pytest.raises(InputError, match="n_boot must be"):
         bootstrap_validate(
-            LogisticNomogram().fit(birthwt, "low", ["lwt", "smoke"]), birthwt, "low", B=0
+            LogisticNomogram().fit(birthwt, "low", ["lwt", "smoke"]), birthwt, "low", n_boot=0
         )
 
 
@@ -607,7 +610,7 @@ def test_plot_calibration_with_bias_corrected_curve(birthwt, full_model):
     import matplotlib.pyplot as plt
 
     cal = bootstrap_calibrate(
-        full_model, birthwt, "low", B=2, random_state=0, repeat_selection=False
+        full_model, birthwt, "low", n_boot=2, random_state=0, repeat_selection=False
     )
     p = full_model.predict_proba(birthwt)[:, 1]
     ax = plot_calibration(birthwt["low"], p, ax=plt.subplots()[1], bias_corrected=cal)
@@ -631,7 +634,7 @@ def test_plot_calibration_shows_groups_at_zero_and_one_whole():
 
 
 def test_bootstrap_mean_skips_failed_resamples_and_nan_indexes():
-    from radiomics_aln.calibration import _Failed, _mean_over_resamples
+    from radiomics_aln.validation import _Failed, _mean_over_resamples
     from radiomics_aln.exceptions import ConvergenceError, StatisticalWarning
 
     results = [

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from radiomics_aln.calibration import lowess
+from radiomics_aln.lowess import lowess
 from radiomics_aln.exceptions import InputError
 
 REF = Path(__file__).parent / "reference"
