@@ -39,9 +39,7 @@ def _validate(**kw):
     def run(model, data):
         args = {"model": model, "data": data, "y": "y", "n_boot": 2, "random_state": 0}
         args.update({k: (v(model, data) if callable(v) else v) for k, v in kw.items()})
-        return bootstrap_validate(
-            args.pop("model"), args.pop("data"), args.pop("y"), **args
-        )
+        return bootstrap_validate(args.pop("model"), args.pop("data"), args.pop("y"), **args)
 
     return run
 
@@ -50,9 +48,7 @@ def _calibrate(**kw):
     def run(model, data):
         args = {"model": model, "data": data, "y": "y", "n_boot": 2, "random_state": 0}
         args.update({k: (v(model, data) if callable(v) else v) for k, v in kw.items()})
-        return bootstrap_calibrate(
-            args.pop("model"), args.pop("data"), args.pop("y"), **args
-        )
+        return bootstrap_calibrate(args.pop("model"), args.pop("data"), args.pop("y"), **args)
 
     return run
 

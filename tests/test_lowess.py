@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from radiomics_aln.lowess import lowess
 from radiomics_aln.exceptions import InputError
+from radiomics_aln.lowess import lowess
 
 REF = Path(__file__).parent / "reference"
 # round_trip: pandas < 3 parses decimal text with a faster, not always correctly rounded method
@@ -273,3 +273,12 @@ def test_plain_loops_equal_R(case):
         ref = FITS[(FITS["case"] == case) & np.isclose(FITS["f"], f) & (FITS["iter"] == it)]
         expected = ref.sort_values("pos")["y"].to_numpy()
         assert_allclose(_clowess_loops(x[order], y[order], f, it), expected, rtol=1e-12)
+
+
+def test_lowess_of_calibration_data_against_R():
+    """R: lowess(p, y, iter = 0)."""
+    data = pd.read_csv(REF / "calibration_valprob_input.csv")
+    ref = pd.read_csv(REF / "calibration_lowess.csv")
+    x, y = lowess(data.p, data.y, it=0)
+    assert_allclose(x, ref.x, rtol=1e-12)
+    assert_allclose(y, ref.y, atol=1e-9)
