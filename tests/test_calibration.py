@@ -272,3 +272,25 @@ def test_calibration_legend_prints_small_hl_p_as_below_0001():
     ax = plot_calibration(y, p, label="model")
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert any("HL p < 0.001" in t for t in labels), labels
+
+
+def test_result_objects_have_summary_and_plot(birthwt, full_model):
+    import matplotlib.pyplot as plt
+
+    y, p = birthwt["low"], full_model.predict_proba(birthwt)[:, 1]
+    hl = hosmer_lemeshow(y, p)
+    ax = hl.plot(ax=plt.subplots()[1])
+    # one point per group, observed against expected events
+    points = [line for line in ax.lines if line.get_label() == "Groups"][0]
+    assert_allclose(points.get_xdata(), hl.table["expected_1"])
+    assert_allclose(points.get_ydata(), hl.table["observed_1"])
+    lc = le_cessie_van_houwelingen(y, p)
+    assert list(lc.summary.columns) == ["sse", "expected", "sd", "z", "p_value"]
+    assert lc.summary.at["le_cessie_van_houwelingen", "z"] == lc.z
+    ax = lc.plot(ax=plt.subplots()[1])
+    assert_allclose(ax.lines[0].get_ydata(), (y - p) ** 2)
+    cc = calibration_curve(y, p)
+    row = cc.summary.loc["calibration"]
+    assert row["slope"] == cc.stats["slope"] and row["hl_p_value"] == hl.p_value
+    assert cc.plot(ax=plt.subplots()[1]).get_legend() is not None
+    plt.close("all")

@@ -20,17 +20,18 @@ from sklearn.base import clone
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from radiomics_aln.exceptions import (
+    EliminationError,
     InputError,
     SeparationError,
+    SingleLevelError,
     SmallSampleWarning,
+    UnseenLevelError,
 )
 from radiomics_aln.metrics import youden_threshold
 from radiomics_aln.nomogram import LogisticNomogram
 from radiomics_aln.univariate import univariate_logistic
 
 REF = Path(__file__).parent / "reference"
-
-
 FULL = ["age", "lwt", "race", "smoke", "ptl", "ht", "ui"]
 
 
@@ -137,8 +138,11 @@ def test_backward_removing_everything_raises():
     rng = np.random.default_rng(3)
     df = pd.DataFrame({"a": rng.normal(size=300), "b": rng.normal(size=300)})
     df["y"] = rng.integers(0, 2, 300)
-    with pytest.raises(InputError, match="removed every predictor"):
+    with pytest.raises(InputError, match="removed every predictor") as info:
         LogisticNomogram(selection="backward", p_remove=0.01).fit(df, "y", ["a", "b"])
+    # the error carries what a caller needs (the study keeps the strongest candidate then)
+    assert isinstance(info.value, EliminationError)
+    assert info.value.candidates == ["a", "b"] and info.value.criterion == "p"
 
 
 @pytest.mark.parametrize(
@@ -264,8 +268,13 @@ def test_missing_predictor_values_name_rows(birthwt):
 def test_single_level_predictor(birthwt):
     with pytest.raises(InputError, match="`const` has a single level"):
         LogisticNomogram().fit(birthwt.assign(const=1.0), "low", ["age", "const"])
-    with pytest.raises(InputError, match="`site` has a single level"):
+    with pytest.raises(InputError, match="`site` has a single level") as info:
         LogisticNomogram().fit(birthwt.assign(site="A"), "low", ["age", "site"])
+    assert isinstance(info.value, SingleLevelError)
+    assert info.value.predictor == "site" and info.value.levels == ["A"]
+    with pytest.raises(SingleLevelError) as info:
+        LogisticNomogram().fit(birthwt.assign(const=1.0), "low", ["age", "const"])
+    assert info.value.predictor == "const" and info.value.levels == [1.0]
 
 
 def test_events_per_variable_warning(birthwt):
@@ -275,17 +284,23 @@ def test_events_per_variable_warning(birthwt):
 
 def test_separation_names_the_predictor(birthwt):
     df = birthwt.assign(marker=np.where(birthwt["low"] == 1, "pos", "neg"))
-    with pytest.raises(SeparationError, match=r"marker\[pos\]"):
+    with pytest.raises(SeparationError, match=r"marker\[pos\]") as info:
         LogisticNomogram().fit(df, "low", ["age", "marker"])
+    # the columns and the predictors they belong to travel with the error
+    assert info.value.columns == ["marker[pos]"] and info.value.predictors == ["marker"]
     # quasi-complete: one level with no events
     df = birthwt.assign(site=np.where(birthwt.index < 30, "x", "y"))  # rows 0-29: low == 0
     assert df.loc[df.site == "x", "low"].sum() == 0
-    with pytest.raises(SeparationError, match=r"site\[y\]"):
+    with pytest.raises(SeparationError, match=r"site\[y\]") as info:
         LogisticNomogram().fit(df, "low", ["lwt", "site"])
+    assert info.value.predictors == ["site"]
     # continuous predictor that separates
     df = birthwt.assign(score=birthwt["low"] * 10 + birthwt["age"] / 100)
-    with pytest.raises(SeparationError, match="score"):
+    with pytest.raises(SeparationError, match="score") as info:
         LogisticNomogram().fit(df, "low", ["score", "lwt"])
+    # numeric predictors are their own columns; the linear program flags every column whose
+    # estimate is infinite (lwt too here), as the message lists them
+    assert "score" in info.value.predictors and info.value.predictors == info.value.columns
 
 
 def test_collinear_predictors(birthwt):
@@ -296,8 +311,10 @@ def test_collinear_predictors(birthwt):
 
 def test_unseen_level_and_missing_column_at_predict(birthwt):
     nomo = _fit(birthwt, ["lwt", "race"])
-    with pytest.raises(InputError, match="level.*asian.*not seen in fit"):
+    with pytest.raises(InputError, match="level.*asian.*not seen in fit") as info:
         nomo.predict_proba(birthwt.assign(race="asian"))
+    assert isinstance(info.value, UnseenLevelError)
+    assert info.value.predictor == "race" and info.value.levels == ["asian"]
     with pytest.raises(InputError, match="lacks predictor column.*race"):
         nomo.predict_proba(birthwt.drop(columns="race"))
 
@@ -362,8 +379,6 @@ def test_print_summary(birthwt, capsys):
 # extra columns at predict time (ignored by design: cohorts carry other columns). Those checks
 # are declared as expected failures; the contract checks (clone, params, init) must pass.
 _NOT_BINARY = "labels other than 0/1 are rejected (binary endpoint only)"
-
-
 _SEPARABLE = "sklearn's toy data are separable; the unpenalized MLE raises SeparationError"
 
 
@@ -547,3 +562,20 @@ def test_firth_parameters_persistence_and_refits(birthwt, tmp_path):
     # penalised estimates are shrunk towards zero relative to maximum likelihood
     ml = _fit(birthwt, FULL)
     assert (np.abs(_fit(birthwt, FULL, penalty="firth").coef_) < np.abs(ml.coef_)).all()
+
+
+def test_exceptions_with_data_survive_pickling():
+    # joblib workers send exceptions back pickled: the data attributes must come along
+    import pickle
+
+    from radiomics_aln.exceptions import LevelError
+
+    for exc in (
+        SeparationError("sep", columns=["g[b]"], predictors=["g"]),
+        SingleLevelError("one", predictor="site", levels=["A"]),
+        LevelError("ref", predictor="race", levels=["asian"]),
+        EliminationError("all", candidates=["a", "b"], criterion="aic"),
+    ):
+        back = pickle.loads(pickle.dumps(exc))
+        assert type(back) is type(exc) and str(back) == str(exc)
+        assert back.__dict__ == exc.__dict__

@@ -13,7 +13,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from radiomics_aln.design import design_matrix
-from radiomics_aln.exceptions import SmallSampleWarning
+from radiomics_aln.exceptions import InputError, SmallSampleWarning
 from radiomics_aln.nomogram import LogisticNomogram
 from radiomics_aln.regression import LrmStopping, fit_logistic, recalibrate
 
@@ -134,3 +134,16 @@ def test_profile_root_search_trusts_the_bracket_it_was_given():
     root = _root_in_bracket(f, 0.0, 0.7, 4.0, -1.3)
     assert root == pytest.approx(1.4, rel=1e-10)
     assert 0.0 not in calls and 4.0 not in calls
+
+
+def test_lrm_rule_is_for_maximum_likelihood_fits_only():
+    X = np.column_stack([np.ones(6), [0.0, 1.0, 2.0, 0.0, 1.0, 2.0]])
+    y = np.array([0, 0, 1, 1, 0, 1])
+    with pytest.raises(InputError, match="maximum-likelihood fits only"):
+        fit_logistic(X, y, ["(Intercept)", "x"], penalty="firth", stopping=LrmStopping())
+    # both rules reach the same maximum on well-behaved data (lrm.fit within its eps)
+    exact = fit_logistic(X, y, ["(Intercept)", "x"])
+    lrm = fit_logistic(X, y, ["(Intercept)", "x"], stopping=LrmStopping())
+    assert_allclose(lrm.coef, exact.coef, rtol=1e-4)
+    a, b, ll = recalibrate(X[:, 1], y)
+    assert_allclose([a, b, ll], [*exact.coef, exact.loglik], rtol=1e-10)
