@@ -349,3 +349,14 @@ def test_bootstrap_mean_skips_failed_resamples_and_nan_indexes():
     ):
         _mean_over_resamples([_Failed("separation"), ok, _Failed("no convergence"),
                               _Failed("separation")])  # fmt: skip
+
+
+def test_random_state_may_be_a_generator(birthwt, full_model):
+    # int, None or numpy Generator, as everywhere in the package: a Generator seeded like the int
+    # draws the same resamples
+    args = {"n_boot": 3, "repeat_selection": False}
+    a = bootstrap_validate(full_model, birthwt, "low", random_state=7, **args)
+    b = bootstrap_validate(
+        full_model, birthwt, "low", random_state=np.random.default_rng(7), **args
+    )
+    pd.testing.assert_frame_equal(a, b)
