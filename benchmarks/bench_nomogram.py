@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
-from radiomics_aln.calibration import bootstrap_validate
 from radiomics_aln.nomogram import LogisticNomogram
+from radiomics_aln.validation import bootstrap_validate
 
 
 def cohort(n: int, k: int, seed: int = 0) -> pd.DataFrame:
@@ -50,11 +50,11 @@ def main() -> None:
     t_bw = best_of(lambda: LogisticNomogram(selection="backward").fit(df, "y", preds), 3)
     print(f"backward elimination from 10 predictors: {t_bw * 1e3:.1f} ms")
     nomo = LogisticNomogram(selection="backward").fit(df, "y", preds)
-    t1 = best_of(lambda: bootstrap_validate(nomo, df, "y", B=40, random_state=0, n_jobs=1), 1)
-    cold = best_of(lambda: bootstrap_validate(nomo, df, "y", B=40, random_state=0, n_jobs=2), 1)
-    warm = best_of(lambda: bootstrap_validate(nomo, df, "y", B=40, random_state=0, n_jobs=2), 1)
+    t1 = best_of(lambda: bootstrap_validate(nomo, df, "y", n_boot=40, random_state=0, n_jobs=1), 1)
+    cold = best_of(lambda: bootstrap_validate(nomo, df, "y", n_boot=40, random_state=0, n_jobs=2), 1)
+    warm = best_of(lambda: bootstrap_validate(nomo, df, "y", n_boot=40, random_state=0, n_jobs=2), 1)
     print(
-        f"bootstrap_validate B=40 with selection: n_jobs=1 {t1:.2f} s; n_jobs=2 {cold:.2f} s "
+        f"bootstrap_validate n_boot=40 with selection: n_jobs=1 {t1:.2f} s; n_jobs=2 {cold:.2f} s "
         f"with worker start-up, {warm:.2f} s warm; warm speed-up {t1 / warm:.2f}"
     )
 

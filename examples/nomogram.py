@@ -8,7 +8,7 @@ val.prob), Harrell's bootstrap validation, and Firth's penalised likelihood for 
 whose score separates the outcome. The model is fitted on the training cohort only and applied
 unchanged to an external cohort.
 
-Run:   python examples/nomogram.py [--out DIR] [--n-boot B]
+Run:   python examples/nomogram.py [--out DIR] [--n-boot N]
 Time:  about 20 s with the default 50 bootstrap resamples. Writes nomogram.png,
        calibration.png, nomogram.json and bootstrap_validation.csv to --out (default: a new
        temporary folder, printed at the end).
@@ -101,11 +101,11 @@ def main(argv: list[str] | None = None) -> Path:
     print(ra.val_prob(ext.aln_metastasis, ext.prob).round(3))
 
     # 5. Harrell's bootstrap, repeating the backward elimination in every resample
-    B = args.n_boot
-    validation = ra.bootstrap_validate(nomo, train, "aln_metastasis", B=B, random_state=0)
+    n_boot = args.n_boot
+    validation = ra.bootstrap_validate(nomo, train, "aln_metastasis", n_boot=n_boot, random_state=0)
     print(validation.round(3))
     validation.to_csv(out / "bootstrap_validation.csv")
-    cal = ra.bootstrap_calibrate(nomo, train, "aln_metastasis", B=B, random_state=0)
+    cal = ra.bootstrap_calibrate(nomo, train, "aln_metastasis", n_boot=n_boot, random_state=0)
     fig, axes = plt.subplots(1, 2, figsize=(10, 5))
     ra.plot_calibration(train.aln_metastasis, p_train, ax=axes[0], label="Training",
                      bias_corrected=cal)  # fmt: skip
@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> Path:
     try:
         ra.LogisticNomogram().fit(small, "aln_metastasis", ["tumor_score", "size_mm"])
     except SeparationError as exc:
-        print("maximum likelihood:", str(exc).split(";")[0])
+        print("maximum likelihood: separation by", ", ".join(exc.predictors))
     firth = ra.LogisticNomogram(penalty="firth").fit(
         small, "aln_metastasis", ["tumor_score", "size_mm"]
     )

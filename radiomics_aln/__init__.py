@@ -26,8 +26,6 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time, ``_LAZY`` bel
         CalibrationCurve,
         HosmerLemeshowResult,
         LeCessieResult,
-        bootstrap_calibrate,
-        bootstrap_validate,
         calibration_curve,
         hosmer_lemeshow,
         le_cessie_van_houwelingen,
@@ -64,7 +62,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time, ``_LAZY`` bel
         roc_curve_table,
         youden_threshold,
     )
-    from radiomics_aln.nomogram import LogisticNomogram, univariate_logistic
+    from radiomics_aln.nomogram import LogisticNomogram
     from radiomics_aln.performance import (
         PerformanceTable,
         binomial_ci,
@@ -105,6 +103,8 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time, ``_LAZY`` bel
         demo_config,
     )
     from radiomics_aln.tables import baseline_table, format_baseline_table, format_p_value
+    from radiomics_aln.univariate import univariate_logistic
+    from radiomics_aln.validation import bootstrap_calibrate, bootstrap_validate
 
 __all__ = [
     "__version__",
@@ -209,8 +209,6 @@ _LAZY: dict[str, str] = {
     "CalibrationCurve": "calibration",
     "HosmerLemeshowResult": "calibration",
     "LeCessieResult": "calibration",
-    "bootstrap_calibrate": "calibration",
-    "bootstrap_validate": "calibration",
     "calibration_curve": "calibration",
     "hosmer_lemeshow": "calibration",
     "le_cessie_van_houwelingen": "calibration",
@@ -254,7 +252,6 @@ _LAZY: dict[str, str] = {
     "roc_curve_table": "metrics",
     "youden_threshold": "metrics",
     "LogisticNomogram": "nomogram",
-    "univariate_logistic": "nomogram",
     "ICCFilter": "icc_filter",
     "agreement_class": "reliability",
     "icc": "reliability",
@@ -287,6 +284,9 @@ _LAZY: dict[str, str] = {
     "baseline_table": "tables",
     "format_baseline_table": "tables",
     "format_p_value": "tables",
+    "univariate_logistic": "univariate",
+    "bootstrap_calibrate": "validation",
+    "bootstrap_validate": "validation",
 }
 
 

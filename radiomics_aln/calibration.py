@@ -1,58 +1,44 @@
-"""Calibration of predicted risks: Hosmer-Lemeshow, le Cessie-van Houwelingen, ``val.prob``,
-calibration curves and Harrell's bootstrap optimism correction (``validate`` / ``calibrate``).
+"""Calibration of predicted risks: Hosmer-Lemeshow, le Cessie-van Houwelingen, ``val.prob`` and
+calibration curves with their plot.
 
 Every statistic matches an R function, named in its docstring; the R scripts that produced the
-reference values are ``tests/reference/nomogram.R`` (Hosmer-Lemeshow, ``val.prob``,
-``calibrate``), ``validate.R`` (``rms::validate`` on R's own resamples, ``Hmisc::GiniMd``) and
-``lowess.R`` (R's ``lowess``, ties included).
+reference values are ``tests/reference/nomogram.R`` (Hosmer-Lemeshow, ``val.prob``),
+``parity.R`` and ``lowess.R`` (R's ``lowess``, ties included). Bootstrap validation
+(``rms::validate``/``calibrate``) is :mod:`radiomics_aln.validation`.
 """
 
 from __future__ import annotations
 
-import logging
 import math
 import warnings
-from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed, effective_n_jobs
 from scipy import special, stats
-from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
 
 from radiomics_aln._validation import (
-    check_1d,
     check_binary,
     check_probabilities,
     check_same_length,
     format_items,
 )
-from radiomics_aln.exceptions import (
-    ConvergenceError,
-    InputError,
-    SeparationError,
-    StatisticalWarning,
-)
+from radiomics_aln.exceptions import InputError, StatisticalWarning
+from radiomics_aln.lowess import approx, lowess
+from radiomics_aln.regression import null_loglik, recalibrate
 
 __all__ = [
     "CalibrationCurve",
     "HosmerLemeshowResult",
     "LeCessieResult",
-    "bootstrap_calibrate",
-    "bootstrap_validate",
     "calibration_curve",
-    "gini_mean_difference",
     "hosmer_lemeshow",
     "le_cessie_van_houwelingen",
-    "lowess",
     "plot_calibration",
     "val_prob",
 ]
-
-logger = logging.getLogger(__name__)
 
 
 def _check_yp(y: Any, p: Any, *, open_interval: bool = True) -> tuple[np.ndarray, np.ndarray]:
@@ -125,6 +111,23 @@ class HosmerLemeshowResult:
             index=["hosmer_lemeshow"],
         )
 
+    def plot(self, ax: Any = None) -> Any:
+        """Observed against expected events per group, with the ideal line; returns the axes."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            ax = plt.gca()
+        t = self.table
+        top = float(max(t["observed_1"].max(), t["expected_1"].max(), 1.0)) * 1.05
+        ax.plot([0, top], [0, top], ls="--", color="grey", lw=1, label="Ideal")
+        ax.plot(t["expected_1"], t["observed_1"], "o", label="Groups")
+        p = "p < 0.001" if self.p_value < 0.001 else f"p = {self.p_value:.3f}"
+        ax.set_title(f"Hosmer-Lemeshow {self.statistic:.2f} on {self.df} df, {p}", fontsize=9)
+        ax.set_xlabel("Expected events")
+        ax.set_ylabel("Observed events")
+        ax.legend(loc="upper left", fontsize=8)
+        return ax
+
     def __repr__(self) -> str:
         return (
             f"HosmerLemeshowResult(statistic={self.statistic:.4f}, df={self.df}, "
@@ -154,7 +157,7 @@ def _check_groups(n_groups: Any) -> int:
 
 
 def hosmer_lemeshow(
-    y: Any, p: Any, n_groups: int = 10, *, df: str = "requested"
+    y: Any, p: Any, *, n_groups: int = 10, df: str = "requested"
 ) -> HosmerLemeshowResult:
     """Hosmer-Lemeshow goodness-of-fit test with deciles of predicted risk.
 
@@ -281,17 +284,41 @@ def hosmer_lemeshow(
 @dataclass
 class LeCessieResult:
     """Result of :func:`le_cessie_van_houwelingen`: ``sse``, ``expected``, ``sd``, ``z``,
-    ``p_value`` (two-sided)."""
+    ``p_value`` (two-sided); ``y`` and ``p`` are the data tested."""
 
     sse: float
     expected: float
     sd: float
     z: float
     p_value: float
+    y: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False)
+    p: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False)
 
     @property
     def summary(self) -> pd.DataFrame:
-        return pd.DataFrame([self.__dict__], index=["le_cessie_van_houwelingen"])
+        """One-row table: ``sse``, ``expected``, ``sd``, ``z``, ``p_value``."""
+        cols = ("sse", "expected", "sd", "z", "p_value")
+        return pd.DataFrame(
+            [{c: getattr(self, c) for c in cols}], index=["le_cessie_van_houwelingen"]
+        )
+
+    def plot(self, ax: Any = None) -> Any:
+        """Squared residuals ``(y - p)^2`` against ``p`` with their expectation ``p (1 - p)``
+        under the null: the sum of squares the test compares. Returns the axes."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            ax = plt.gca()
+        grid = np.linspace(0, 1, 201)
+        ax.plot(self.p, (self.y - self.p) ** 2, "o", ms=3, alpha=0.5, label="(y - p)²")
+        ax.plot(grid, grid * (1 - grid), color="grey", label="expected p (1 - p)")
+        ax.set_title(
+            f"le Cessie-van Houwelingen z = {self.z:.2f}, p = {self.p_value:.3f}", fontsize=9
+        )
+        ax.set_xlabel("Predicted probability")
+        ax.set_ylabel("Squared residual")
+        ax.legend(loc="upper right", fontsize=8)
+        return ax
 
 
 def le_cessie_van_houwelingen(y: Any, p: Any, X: Any = None) -> LeCessieResult:
@@ -356,326 +383,11 @@ def le_cessie_van_houwelingen(y: Any, p: Any, X: Any = None) -> LeCessieResult:
     ev = float(np.sum(w))
     sd = float(np.sqrt(np.sum(w * r**2)))
     z = (sse - ev) / sd
-    return LeCessieResult(sse, ev, sd, z, float(2 * stats.norm.sf(abs(z))))
+    return LeCessieResult(sse, ev, sd, z, float(2 * stats.norm.sf(abs(z))), y, p)
 
 
 # --------------------------------------------------------------------------------------------
 # lowess (R's clowess) and val.prob
-# --------------------------------------------------------------------------------------------
-def lowess(x: Any, y: Any, frac: float = 2 / 3, it: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Locally weighted scatterplot smoothing, equal to R's ``lowess``.
-
-    Computes R's ``lowess(x, y, f = frac, iter = it)`` with R's default
-    ``delta = 0.01 * diff(range(x))``: Cleveland's (1979, 1981) LOWESS as coded in R's C routine
-    ``clowess``, including its handling of tied ``x``.
-
-    Parameters
-    ----------
-    x, y : array-like of shape (n,)
-        Finite numbers, ``n >= 2``; any order (the points are sorted by ``x`` with a stable sort,
-        as R's ``order``).
-    frac : float, default 2/3
-        The span ``f``: each local fit uses the ``floor(frac * n)`` nearest points (at least 2,
-        at most ``n``). Any finite number > 0.
-    it : int, default 0
-        Number of robustifying iterations ``iter`` (R's own default is 3; the calibration
-        functions of this module use 0 as ``rms``).
-
-    Returns
-    -------
-    x : ndarray of shape (n,)
-        The sorted ``x`` (R's ``lowess(...)$x``).
-    fitted : ndarray of shape (n,)
-        The smoothed value at each sorted ``x`` (R's ``lowess(...)$y``), one per observation.
-
-    Raises
-    ------
-    InputError
-        If ``x`` or ``y`` is not one-dimensional or holds NaN/inf, if their lengths differ, if
-        there are fewer than 2 points (R returns ``y`` for a single point), if the range of ``x`` overflows, if ``frac`` is not a
-        finite number > 0 or ``it`` is not an integer >= 0.
-
-    Notes
-    -----
-    With the points sorted by ``x`` and ``ns = max(2, min(n, floor(frac * n + 1e-7)))``, the
-    fitted value at ``x[i]`` is a weighted least-squares line evaluated at ``x[i]``:
-
-    * Neighbourhood: the ``ns`` consecutive points ``x[l], ..., x[l + ns - 1]``, where ``l``
-      slides right while ``x[i] - x[l] > x[l + ns] - x[i]``; radius
-      ``h = max(x[i] - x[l], x[l + ns - 1] - x[i])``. Points tied with ``x[i]`` to the right of
-      the neighbourhood join it when ``h = 0``.
-    * Weights: ``r = |x[j] - x[i]|`` gives 1 if ``r <= 0.001 h``, ``(1 - (r/h)^3)^3`` if
-      ``r <= 0.999 h`` and 0 otherwise, so when every neighbour is tied (``h = 0``) the tied
-      points get weight 1 and the fit is their (robustness-weighted) mean. In iterations after
-      the first, weights are multiplied by the robustness weights.
-    * Local line: with weights normalised to sum 1, weighted mean ``a`` and
-      ``c = sum w (x - a)^2``, the slope is used only if ``h > 0`` and
-      ``sqrt(c) > 0.001 (x[n] - x[1])``; otherwise the fit is the weighted mean of ``y``. If all
-      weights are 0 the fitted value is ``y[i]``.
-    * ``delta``: after a fit at ``x[i]``, points tied with it take the same value, points up to
-      ``x[i] + delta`` are skipped except the last of them, which is fitted next, and skipped
-      points are linearly interpolated between the fits on either side.
-    * Robustness (``it > 0``): with residuals ``e`` and ``cmad = 6 median|e|``, stop if
-      ``cmad < 1e-7 mean|e|``; otherwise bisquare weights: 1 if ``|e| <= 0.001 cmad``,
-      ``(1 - (e/cmad)^2)^2`` if ``|e| <= 0.999 cmad``, else 0; then refit.
-
-    Sums are accumulated in R's order, so the results are those of R 4.2.2 to the last bit
-    (identical in all 130 reference fits of ``tests/reference/lowess.R``; the tests require
-    1e-12 relative).
-    statsmodels' ``lowess`` differs from R when a neighbourhood has zero width (many tied
-    ``x``, e.g. a calibration curve of a model with few distinct predicted risks).
-
-    References
-    ----------
-    Cleveland, W. S. (1979). Robust locally weighted regression and smoothing scatterplots.
-    *Journal of the American Statistical Association*, 74, 829-836.
-
-    Cleveland, W. S. (1981). LOWESS: a program for smoothing scatterplots by robust locally
-    weighted regression. *The American Statistician*, 35, 54.
-
-    Examples
-    --------
-    Eight tied predictions: R's ``lowess(rep(0.4, 8), c(0,1,0,1,1,0,0,0), iter = 0)`` gives the
-    observed rate 3/8 at every point.
-
-    >>> from radiomics_aln.calibration import lowess
-    >>> sx, fitted = lowess([0.4] * 8, [0, 1, 0, 1, 1, 0, 0, 0])
-    >>> fitted
-    array([0.375, 0.375, 0.375, 0.375, 0.375, 0.375, 0.375, 0.375])
-
-    Points on a line are reproduced exactly; the input need not be sorted:
-
-    >>> sx, fitted = lowess([3.0, 1.0, 2.0, 4.0, 5.0], [7.0, 3.0, 5.0, 9.0, 11.0], it=3)
-    >>> sx
-    array([1., 2., 3., 4., 5.])
-    >>> fitted
-    array([ 3.,  5.,  7.,  9., 11.])
-    """
-    x = check_1d(x, "x")
-    y = check_1d(y, "y")
-    n = check_same_length(x=x, y=y)
-    if n < 2:
-        raise InputError(f"lowess needs at least 2 points, got {n}")
-    if (
-        isinstance(frac, bool)
-        or not isinstance(frac, int | float | np.integer | np.floating)
-        or not np.isfinite(frac)
-        or frac <= 0
-    ):
-        raise InputError(f"`frac` must be a finite number > 0, got {frac!r}")
-    if isinstance(it, bool) or not isinstance(it, int | np.integer) or it < 0:
-        raise InputError(f"`it` must be an integer >= 0, got {it!r}")
-    order = np.argsort(x, kind="stable")
-    xs = x[order]
-    x_range = float(xs[-1]) - float(xs[0])
-    if not np.isfinite(x_range):  # R: "'delta' must be finite and > 0"
-        raise InputError(f"the range of `x` ({xs[0]!r} to {xs[-1]!r}) overflows float64")
-    delta = 0.01 * x_range
-    return xs, _clowess(xs, y[order], float(frac), int(it), delta)
-
-
-def _seqsum(a: np.ndarray) -> np.ndarray:
-    """Column sums of a C-ordered 2-D ``a``, adding the rows in order as clowess' loops do.
-
-    Reducing over the outer axis of a C-ordered array with several columns adds whole rows one
-    after another; NumPy's pairwise summation applies only along the contiguous axis, which is
-    what a single column becomes, so that case goes through ``cumsum`` (always sequential).
-    """
-    if a.shape[1] > 1:
-        return np.add.reduce(a, axis=0)
-    return np.cumsum(a, axis=0)[-1]
-
-
-def _lowess_fit_points(x: np.ndarray, ns: int, delta: float) -> tuple[np.ndarray, np.ndarray]:
-    """The points clowess fits and the left ends of their neighbourhoods (0-based, sorted x).
-
-    They depend on ``x`` only, so every robustness iteration reuses them.
-    """
-    n = x.size
-    xl = x.tolist()
-    # after a fit at i, its ties are copied and the next fit is the last point <= x[i] + delta
-    tie_end = (np.searchsorted(x, x, side="right") - 1).tolist()
-    with np.errstate(over="ignore"):  # x near the float64 maximum: the cut is inf, as in R
-        beyond = np.searchsorted(x, x + delta, side="right").tolist()
-    fits, lefts = [], []
-    i = left = 0
-    while True:
-        # slide the neighbourhood right while that shrinks its radius
-        while left + ns < n and xl[i] - xl[left] > xl[left + ns] - xl[i]:
-            left += 1
-        fits.append(i)
-        lefts.append(left)
-        last = tie_end[i]
-        if last >= n - 1:
-            break
-        i = max(last + 1, beyond[i] - 1)
-    return np.asarray(fits), np.asarray(lefts)
-
-
-def _clowess(x: np.ndarray, y: np.ndarray, f: float, nsteps: int, delta: float) -> np.ndarray:
-    """R's ``clowess`` on sorted ``x``: the fitted values (all local fits at once per iteration)."""
-    n = x.size
-    ns = n if f * n + 1e-7 >= n else max(2, int(f * n + 1e-7))
-    fits, lefts = _lowess_fit_points(x, ns, delta)
-    x_range = x[-1] - x[0]
-
-    # Each local fit is a column of an (L, m) window of consecutive points, padded with
-    # zero weights, so that column sums taken row by row add in clowess' order.
-    rights = lefts + ns - 1
-    tie_end = np.searchsorted(x, x[fits], side="right") - 1
-    upper = np.maximum(rights, tie_end)  # ties on the right join a zero-width neighbourhood
-    width = int((upper - lefts).max()) + 1
-    idx = lefts[None, :] + np.arange(width)[:, None]
-    padded = bool((upper - lefts < width - 1).any())
-    if padded:
-        # padding repeats the fitted point itself: finite, and dropped by a zero weight
-        outside = idx > upper[None, :]
-        idx = np.where(outside, fits[None, :], idx)
-    xw = x[idx]
-    yw = y[idx]
-    xi = x[fits]
-    h = np.maximum(xi - x[lefts], x[rights] - xi)
-    # tricube weights, computed in place (this is most of the work)
-    r = np.subtract(xw, xi)
-    np.abs(r, out=r)
-    zero = r > 0.999 * h
-    if padded:
-        zero |= outside
-    one = r <= 0.001 * h
-    # r / h may overflow only where the weight is set to 0 below (r > 0.999 h or padding)
-    with np.errstate(over="ignore"):
-        base = np.divide(r, np.where(h > 0, h, 1.0), out=r)  # h == 0 keeps r == 0, weight 1
-        cube = base * base
-        cube *= base
-        np.subtract(1.0, cube, out=cube)
-        np.multiply(cube, cube, out=base)
-        base *= cube
-    base[one] = 1.0
-    base[zero] = 0.0
-    # which points take which fitted value: ties copy, the rest interpolate
-    seg = np.searchsorted(fits, np.arange(n), side="right") - 1
-    copied = np.arange(n) <= tie_end[seg]
-    between = np.flatnonzero(~copied)
-    lo = seg[between]
-    x_lo = xi[lo]
-    alpha = (x[between] - x_lo) / (xi[lo + 1] - x_lo)
-
-    rw = None
-    for step in range(nsteps + 1):
-        w = base if rw is None else base * rw[idx]
-        total = _seqsum(w)
-        ok = total > 0
-        w = np.divide(w, np.where(ok, total, 1.0), out=None if w is base and nsteps else w)
-        slope = h > 0
-        if slope.any():
-            # Near the limits of floating point (x spanning 1e300) a squared deviation can
-            # overflow and meet a zero weight: NaN, which then fails the slope test, as in R.
-            with np.errstate(over="ignore", invalid="ignore"):
-                tmp = w * xw
-                mean_x = _seqsum(tmp)
-                dev = np.subtract(xw, mean_x)
-                np.multiply(dev, dev, out=tmp)
-                tmp *= w
-                c = _seqsum(tmp)
-                slope &= np.sqrt(c) > 0.001 * x_range
-                b = (xi - mean_x) / np.where(slope, c, 1.0)
-                # w * (b (x - mean) + 1) where the slope is used; other columns stay as they are
-                dev *= b
-                dev += 1.0
-                np.multiply(w, dev, out=w, where=slope[None, :])
-        fitted = np.where(ok, _seqsum(np.multiply(w, yw, out=w)), y[fits])
-        ys = fitted[seg]
-        ys[between] = alpha * fitted[lo + 1] + (1.0 - alpha) * fitted[lo]
-        if step == nsteps:
-            break
-        res = np.abs(y - ys)
-        scale = np.cumsum(res)[-1] / n
-        m1 = n // 2
-        if n % 2:
-            cmad = 6.0 * np.partition(res, m1)[m1]
-        else:
-            part = np.partition(res, (m1 - 1, m1))
-            cmad = 3.0 * (part[m1] + part[m1 - 1])
-        if cmad < 1e-7 * scale:  # residuals effectively zero: further iterations are unstable
-            break
-        u = res / (cmad if cmad > 0 else 1.0)  # cmad == 0: only zero residuals keep weight
-        bisq = 1.0 - u * u
-        rw = np.where(res <= 0.001 * cmad, 1.0, np.where(res <= 0.999 * cmad, bisq * bisq, 0.0))
-    return ys
-
-
-def _approx(
-    x: np.ndarray, y: np.ndarray, xout: np.ndarray, ties: str = "mean", outside: float = np.nan
-) -> np.ndarray:
-    """R's ``approx(x, y, xout, ties=)`` (rule 1: NaN outside the range)."""
-    ux, inv = np.unique(x, return_inverse=True)
-    if ties == "mean":
-        uy = np.bincount(inv, weights=y) / np.bincount(inv)
-    else:  # "first" as function(x) x[1] on x sorted by approx
-        order = np.argsort(x, kind="stable")
-        first = {}
-        for i in order:
-            first.setdefault(inv[i], y[i])
-        uy = np.array([first[k] for k in range(ux.size)])
-    if ux.size == 1:
-        return np.where(xout == ux[0], uy[0], outside)
-    return np.interp(xout, ux, uy, left=outside, right=outside)
-
-
-def _logistic_recal(
-    lp: np.ndarray, y: np.ndarray, *, max_iter: int = 50
-) -> tuple[float, float, float]:
-    """MLE of ``logit P(y) = a + b lp``; returns (a, b, log-likelihood).
-
-    Newton-Raphson with step halving from ``(0, 1)`` (the model as it is). When the information
-    becomes singular there -- a linear predictor spanning tens of logits saturates almost every
-    probability -- it starts again from ``(logit(mean y), 0)``, where every case carries weight.
-    """
-    X = np.column_stack([np.ones_like(lp), lp])
-    try:
-        return _recal_newton(X, y, np.array([0.0, 1.0]), max_iter)
-    except ConvergenceError:
-        m = float(np.clip(y.mean(), 1e-12, 1 - 1e-12))
-        return _recal_newton(X, y, np.array([math.log(m / (1 - m)), 0.0]), max_iter)
-
-
-def _recal_newton(
-    X: np.ndarray, y: np.ndarray, beta: np.ndarray, max_iter: int
-) -> tuple[float, float, float]:
-    eta = X @ beta
-    ll_old = float(np.sum(y * eta - np.logaddexp(0, eta)))
-    for _ in range(max_iter):
-        eta = X @ beta
-        pr = _expit(eta)
-        w = pr * (1 - pr)
-        info = X.T @ (X * w[:, None])
-        try:
-            step = np.linalg.solve(info, X.T @ (y - pr))
-        except np.linalg.LinAlgError as exc:
-            raise ConvergenceError("logistic recalibration is singular") from exc
-        if not np.all(np.isfinite(step)):
-            raise ConvergenceError("logistic recalibration is singular")
-        t = 1.0
-        for _ in range(30):
-            new = beta + t * step
-            eta_new = X @ new
-            ll = float(np.sum(y * eta_new - np.logaddexp(0, eta_new)))
-            if ll >= ll_old - 1e-12 * abs(ll):
-                break
-            t /= 2
-        beta = new
-        if np.max(np.abs(t * step)) < 1e-12 or abs(ll - ll_old) < 1e-14:
-            ll_old = ll
-            break
-        ll_old = ll
-    return float(beta[0]), float(beta[1]), float(ll_old)
-
-
-def _null_loglik(y: np.ndarray) -> float:
-    m = y.mean()
-    if m in (0.0, 1.0):
-        return 0.0
-    return float(np.sum(y * np.log(m) + (1 - y) * np.log(1 - m)))
 
 
 def val_prob(y: Any, p: Any) -> pd.Series:
@@ -756,10 +468,10 @@ def val_prob(y: Any, p: Any) -> pd.Series:
         )
     n = y.size
     lg = _logit(p)
-    ll0 = _null_loglik(y)
+    ll0 = null_loglik(y)
     ll_fixed = float(np.sum(y * lg - np.logaddexp(0, lg)))
     lr = 2 * (ll_fixed - ll0)
-    a, b, ll_recal = _logistic_recal(lg, y)
+    a, b, ll_recal = recalibrate(lg, y)
     # intercept with slope fixed at 1: one-parameter Newton on the offset model
     c = 0.0
     for _ in range(100):
@@ -778,7 +490,7 @@ def val_prob(y: Any, p: Any) -> pd.Series:
     auc = roc_auc_score(y, p)
     y, p = y_all, p_all  # the smooth, Brier and Spiegelhalter's z use every case
     sx, sy = lowess(p, y, it=0)
-    cal = _approx(sx, sy, p, ties="mean")
+    cal = approx(sx, sy, p, ties="mean")
     er = np.abs(p - cal)
     spi_z = np.sum((y - p) * (1 - 2 * p)) / np.sqrt(np.sum((1 - 2 * p) ** 2 * p * (1 - p)))
     return pd.Series(
@@ -829,12 +541,31 @@ class CalibrationCurve:
     stats: pd.Series
     hosmer_lemeshow: HosmerLemeshowResult | None
 
-    def plot(self, ax: Any = None, *, label: str | None = None, **kwargs: Any) -> Any:
+    @property
+    def summary(self) -> pd.DataFrame:
+        """One-row table: the :func:`val_prob` statistics (``stats``) and the Hosmer-Lemeshow
+        ``hl_statistic``, ``hl_df``, ``hl_p_value`` (NaN when fewer than 3 groups form)."""
+        hl = self.hosmer_lemeshow
+        row = dict(self.stats) | {
+            "hl_statistic": hl.statistic if hl is not None else np.nan,
+            "hl_df": hl.df if hl is not None else np.nan,
+            "hl_p_value": hl.p_value if hl is not None else np.nan,
+        }
+        return pd.DataFrame([row], index=["calibration"])
+
+    def plot(
+        self,
+        ax: Any = None,
+        *,
+        label: str | None = None,
+        bias_corrected: pd.DataFrame | None = None,
+        **kwargs: Any,
+    ) -> Any:
         """Draw the curve (see :func:`plot_calibration`); returns the axes."""
-        return _draw_calibration(self, ax=ax, label=label, **kwargs)
+        return _draw_calibration(self, ax=ax, label=label, bias_corrected=bias_corrected, **kwargs)
 
 
-def calibration_curve(y: Any, p: Any, n_groups: int = 10) -> CalibrationCurve:
+def calibration_curve(y: Any, p: Any, *, n_groups: int = 10) -> CalibrationCurve:
     """Calibration curve: observed event rate by risk group and a lowess smooth.
 
     Parameters
@@ -870,7 +601,7 @@ def calibration_curve(y: Any, p: Any, n_groups: int = 10) -> CalibrationCurve:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            hl = hosmer_lemeshow(y, p, n_groups)
+            hl = hosmer_lemeshow(y, p, n_groups=n_groups)
         except InputError:
             hl = None
     for w in caught:
@@ -946,8 +677,8 @@ def _draw_calibration(
 def plot_calibration(
     y: Any,
     p: Any,
-    ax: Any = None,
     *,
+    ax: Any = None,
     n_groups: int = 10,
     label: str | None = None,
     bias_corrected: pd.DataFrame | None = None,
@@ -956,10 +687,10 @@ def plot_calibration(
     """Calibration plot: ideal line, lowess curve, grouped observed rates with 95 % CIs.
 
     The legend gives the Hosmer-Lemeshow p-value. ``bias_corrected`` (the table of
-    :func:`bootstrap_calibrate`) adds Harrell's bias-corrected curve. ``**kwargs`` go to the
+    :func:`~radiomics_aln.validation.bootstrap_calibrate`) adds Harrell's bias-corrected curve. ``**kwargs`` go to the
     curve's ``ax.plot``. Returns the axes.
     """
-    cc = calibration_curve(y, p, n_groups)
+    cc = calibration_curve(y, p, n_groups=n_groups)
     return _draw_calibration(cc, ax=ax, label=label, bias_corrected=bias_corrected, **kwargs)
 
 
@@ -968,519 +699,3 @@ def plot_calibration(
 # --------------------------------------------------------------------------------------------
 # rms validate.lrm's rows (B is ``brier`` here; ``auc`` = (Dxy + 1) / 2 is added). ``emax`` is not a
 # per-resample measure: it is computed from the corrected intercept and slope.
-_INDEXES = ["dxy", "auc", "r2", "intercept", "slope", "emax", "d", "u", "q", "brier", "g", "gp"]
-_RESAMPLED = [i for i in _INDEXES if i != "emax"]
-
-
-def gini_mean_difference(x: Any) -> float:
-    """Gini's mean difference: the mean absolute difference over all pairs, as ``Hmisc::GiniMd``.
-
-    :math:`GMD = \\frac{2}{n(n-1)} \\sum_{i<j} |x_i - x_j|`, computed in O(n log n) from the sorted
-    values as :math:`\\frac{2}{n(n-1)} \\sum_k (2k - n - 1) x_{(k)}`. It is the scale of
-    rms's g-index (``g`` on the log-odds scale, ``gp`` on the probability scale).
-
-    Examples
-    --------
-    >>> gini_mean_difference([1.0, 2.0, 4.0])  # (1 + 3 + 2) / 3
-    2.0
-    """
-    v = np.sort(np.asarray(x, dtype=float).ravel())
-    n = v.size
-    if n < 2:
-        return np.nan
-    k = np.arange(1, n + 1)
-    return float(2.0 * np.sum((2 * k - n - 1) * v) / (n * (n - 1)))
-
-
-def _indexes(lp: np.ndarray, y: np.ndarray, *, evalfit: bool) -> np.ndarray:
-    """rms ``validate.lrm`` measures (:data:`_RESAMPLED`) for a linear predictor ``lp`` on ``y``.
-
-    As rms's ``discrim``: ``evalfit`` (the model evaluated on its own fitting data) fixes
-    intercept 0 and slope 1 and U = -2/n; otherwise intercept and slope are the recalibration
-    ``logit P(y) = a + b lp`` and U = (L01 - deviance of that recalibration - 2) / n, with L01
-    the deviance of ``lp`` as it is. R2 is Nagelkerke's and D = (LR - 1) / n from the
-    recalibration's likelihood ratio (the model's own when ``evalfit``); Q = D - U; Brier uses
-    ``lp`` as it is; g and gp are Gini's mean differences of ``b lp`` and ``expit(a + b lp)``.
-    """
-    if np.unique(y).size < 2:
-        return np.full(len(_RESAMPLED), np.nan)
-    auc = roc_auc_score(y, lp)
-    n = y.size
-    if evalfit:
-        # the model's own likelihood (rms: the fit's stats), not that of a recalibration: a
-        # resample fit stopped by lrm.fit's rule is not the exact maximum
-        a, b = 0.0, 1.0
-        ll = _lrm_loglik(lp, y)
-    else:
-        a, b, ll = _lrm_recal(lp, y)
-    ll0 = _null_loglik(y)
-    lr = 2 * (ll - ll0)
-    r2 = (1 - np.exp(-lr / n)) / (1 - np.exp(2 * ll0 / n))
-    d = (lr - 1) / n
-    if evalfit:
-        u = -2 / n
-    else:
-        l01 = -2 * float(np.sum(y * lp - np.logaddexp(0, lp)))
-        u = (l01 - (-2 * ll) - 2) / n
-    brier = float(np.mean((y - _expit(lp)) ** 2))
-    g = gini_mean_difference(b * lp)
-    gp = gini_mean_difference(_expit(a + b * lp))
-    return np.array([2 * auc - 1, auc, r2, a, b, d, u, d - u, brier, g, gp])
-
-
-def _lrm_recal(lp: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
-    """Recalibration ``logit P(y) = a + b lp`` as validate.lrm fits it: ``lrm.fit(lp, y,
-    tol = 1e-13)``, stopped by lrm.fit's rule (a, b and log-likelihood where it stops).
-
-    rms uses those coefficients even when lrm.fit has not converged; we then take the exact
-    maximum (:func:`_logistic_recal`), which exists or raises ``ConvergenceError``.
-    """
-    from radiomics_aln.nomogram import _lrm_newton
-
-    X = np.column_stack([np.ones_like(lp), lp])
-    try:
-        beta, m2ll, _, converged, _ = _lrm_newton(X, y, tol=1e-13)
-    except np.linalg.LinAlgError:
-        converged = False
-    if not converged:
-        return _logistic_recal(lp, y)
-    return float(beta[0]), float(beta[1]), -m2ll / 2
-
-
-def _lrm_loglik(lp: np.ndarray, y: np.ndarray) -> float:
-    """Log-likelihood of ``lp`` as lrm.fit reports it (linear predictor clipped to [-30, 30])."""
-    p = _expit(np.clip(lp, -30.0, 30.0))
-    return float(np.sum(np.where(y == 1, np.log(p), np.log1p(-p))))
-
-
-def _emax(intercept: float, slope: float) -> float:
-    """rms ``validate.lrm``'s Emax: max |p - expit(a + b logit p)| over p = 0, 0.0005, ..., 1."""
-    p = np.arange(2001) * 5e-4
-    with np.errstate(divide="ignore", invalid="ignore"):
-        calibrated = _expit(intercept + slope * special.logit(p))
-    diff = np.abs(p - calibrated)
-    return float(np.nanmax(diff)) if np.isfinite(diff).any() else np.nan
-
-
-def _check_model(model: Any) -> None:
-    for attr in ("predictors_", "candidate_predictors_", "outcome_"):
-        if not hasattr(model, attr):
-            raise InputError(
-                "bootstrap validation needs a fitted LogisticNomogram (fit it on the training "
-                "data first)"
-            )
-
-
-# Singularity tolerances of rms's resample fits: validate.lrm's fits get predab.resample's
-# tol = 1e-12, calibrate.default's call lrm.fit(..., tol = 1e-13).
-_VALIDATE_TOL = 1e-12
-_CALIBRATE_TOL = 1e-13
-
-
-def _refit(
-    model: Any, data: pd.DataFrame, y: np.ndarray, repeat_selection: bool, tol: float
-) -> Any:
-    """``model`` refitted on a resample the way rms refits it (``lrm.fit``'s stopping rule)."""
-    est = clone(model)
-    if repeat_selection:
-        predictors = model.candidate_predictors_
-    else:
-        est.set_params(selection=None)
-        predictors = model.predictors_
-        refs = est.get_params().get("reference_levels")
-        if refs:
-            # reference levels of predictors the selection removed do not apply to the refit
-            est.set_params(reference_levels={k: v for k, v in refs.items() if k in predictors})
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return est._fit(
-            data, pd.Series(y, index=data.index, name="y"), predictors, resample_tol=tol
-        )
-
-
-_FAILURES = (InputError, ConvergenceError, np.linalg.LinAlgError)
-
-
-@dataclass(frozen=True)
-class _Failed:
-    """A skipped bootstrap resample and why (a short reason, counted in the warning)."""
-
-    reason: str
-
-
-def _failure_reason(exc: BaseException) -> str:
-    if isinstance(exc, SeparationError):
-        return "separation"
-    if isinstance(exc, ConvergenceError):
-        return "no convergence"
-    if isinstance(exc, np.linalg.LinAlgError):
-        return "singular fit"
-    text = str(exc)
-    if "removed every predictor" in text:
-        return "every predictor removed"
-    if "level" in text:  # single-level predictor, or a level unseen in the resample
-        return "a level missing from the resample"
-    return "invalid resample"
-
-
-def _validate_one(
-    model: Any,
-    data: pd.DataFrame,
-    y: np.ndarray,
-    idx: np.ndarray,
-    repeat_selection: bool,
-) -> tuple[np.ndarray, np.ndarray] | _Failed:
-    lps = _refit_on_resample(model, data, y, idx, repeat_selection, _VALIDATE_TOL)
-    if isinstance(lps, _Failed):
-        return lps
-    lp_train, lp_test = lps
-    try:
-        return _indexes(lp_train, y[idx], evalfit=True), _indexes(lp_test, y, evalfit=False)
-    except _FAILURES as exc:
-        # e.g. a resample model whose linear predictor separates the outcome, so that the
-        # recalibration logit P(y) = a + b lp has no finite estimate: skipped like a failed fit
-        logger.debug("bootstrap resample not evaluable: %s", exc)
-        return _Failed(f"measures not computable ({_failure_reason(exc)})")
-
-
-def _refit_on_resample(
-    model: Any,
-    data: pd.DataFrame,
-    y: np.ndarray,
-    idx: np.ndarray,
-    repeat_selection: bool,
-    tol: float,
-) -> tuple[np.ndarray, np.ndarray] | _Failed:
-    """Linear predictors of the model refitted on resample ``idx``: on the resample and on the
-    original data; a :class:`_Failed` when the refit fails (the resample is then skipped)."""
-    boot = data.iloc[idx]
-    try:
-        fit = _refit(model, boot, y[idx], repeat_selection, tol)
-        return fit.decision_function(boot), fit.decision_function(data)
-    except _FAILURES as exc:
-        logger.debug("bootstrap resample failed: %s", exc)
-        return _Failed(_failure_reason(exc))
-
-
-def _chunk(func: Any, indices: np.ndarray, *args: Any) -> list[Any]:
-    return [func(*args[:3], idx, *args[3:]) for idx in indices]
-
-
-def _run_resamples(func: Any, indices: np.ndarray, n_jobs: int | None, *args: Any) -> list[Any]:
-    """``[func(model, data, y, idx, *rest) for idx in indices]``, in order, possibly parallel.
-
-    Resamples are sent to workers in a few contiguous chunks (fewer pickles of model and data);
-    the order of results, hence every number, does not depend on ``n_jobs``.
-    """
-    workers = effective_n_jobs(n_jobs)
-    if workers == 1 or len(indices) == 1:
-        return _chunk(func, indices, *args)
-    chunks = np.array_split(indices, min(len(indices), 4 * workers))
-    parts = Parallel(n_jobs=workers)(delayed(_chunk)(func, c, *args) for c in chunks)
-    return [r for part in parts for r in part]
-
-
-def _check_boot_args(B: Any, random_state: Any, n_jobs: Any) -> tuple[int, np.random.Generator]:
-    """B as an int, the generator, after checking ``n_jobs``; each bad value named."""
-    # a fractional or boolean B would silently become another number of resamples
-    whole = isinstance(B, (int, np.integer)) or (
-        isinstance(B, (float, np.floating)) and math.isfinite(B) and float(B).is_integer()
-    )
-    if isinstance(B, (bool, np.bool_)) or not whole or int(B) < 1:
-        raise InputError(
-            f"B must be a positive whole number of bootstrap resamples (e.g. 200), got {B!r}"
-        )
-    if n_jobs is not None and (
-        isinstance(n_jobs, (bool, np.bool_))
-        or not isinstance(n_jobs, (int, np.integer))
-        or n_jobs == 0
-    ):
-        raise InputError(
-            f"n_jobs must be None, a positive number of workers or negative (-1: all cores), "
-            f"got {n_jobs!r}"
-        )
-    try:
-        rng = np.random.default_rng(random_state)
-    except (TypeError, ValueError) as exc:
-        raise InputError(
-            f"random_state must be None, a non-negative integer or a numpy Generator, got "
-            f"{random_state!r} ({exc})"
-        ) from None
-    return int(B), rng
-
-
-def _prepare_boot(
-    model: Any,
-    data: pd.DataFrame,
-    outcome_or_y: Any,
-    B: int,
-    random_state: Any,
-    n_jobs: Any = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    _check_model(model)
-    from radiomics_aln.nomogram import _prepare_outcome
-
-    if not isinstance(data, pd.DataFrame):
-        raise InputError("data must be a DataFrame with the model's predictor columns")
-    y, _ = _prepare_outcome(data, outcome_or_y)
-    B, rng = _check_boot_args(B, random_state, n_jobs)
-    # every resample's indices are drawn here, in order, so results do not depend on n_jobs
-    indices = rng.integers(0, len(data), size=(B, len(data)))
-    return y, indices
-
-
-def bootstrap_validate(
-    model: Any,
-    data: pd.DataFrame,
-    outcome_or_y: Any,
-    B: int = 200,
-    *,
-    repeat_selection: bool = True,
-    random_state: Any = None,
-    n_jobs: int | None = None,
-) -> pd.DataFrame:
-    """Bootstrap optimism-corrected performance, as ``rms::validate(fit, B = B)``.
-
-    Parameters
-    ----------
-    model : LogisticNomogram
-        Fitted on ``data``; its parameters (selection, criterion, p_remove, reference levels)
-        are reused in every resample.
-    data : DataFrame
-        The training data the model was fitted on.
-    outcome_or_y : str or array-like
-        Outcome column or values.
-    B : int, default 200
-        Bootstrap resamples (papers often use 1000).
-    repeat_selection : bool, default True
-        Repeat the backward elimination in every resample from all candidate predictors
-        (``validate(..., bw = TRUE)``), which is the honest choice when the model was selected
-        on these data. False refits the final predictors only.
-    random_state : int or Generator, optional
-    n_jobs : int, optional
-        joblib workers; results are identical for any value.
-
-    Returns
-    -------
-    DataFrame
-        Indexed by the rows of ``rms::validate`` for ``lrm`` -- ``dxy`` (Somers' D), ``auc``
-        (= (Dxy + 1) / 2, added), ``r2`` (Nagelkerke), ``intercept``, ``slope``, ``emax``
-        (maximal calibration error implied by the corrected intercept and slope), ``d``
-        (discrimination index), ``u`` (unreliability index), ``q`` (quality index, d - u),
-        ``brier`` (rms ``B``), ``g`` (g-index: Gini's mean difference of the linear predictor)
-        and ``gp`` (of the predicted probabilities); columns ``apparent`` (model on its
-        training data), ``training`` (mean over resamples of the resample model on its
-        resample), ``test`` (mean of the resample model on the original data), ``optimism``
-        (= training - test), ``corrected`` (= apparent - optimism), ``n`` (successful
-        resamples).
-
-    Notes
-    -----
-    Harrell's bootstrap (Efron's optimism estimate), as ``rms::predab.resample`` with
-    ``validate.lrm``'s measures: intercept and slope are those of ``logit P(y) = a + b lp``
-    (0 and 1 on the fitting data), Brier is ``mean((y - expit(lp))^2)``, D = (LR - 1) / n,
-    U = -2 / n on the fitting data and (deviance of ``lp`` - deviance of the recalibration - 2)
-    / n on the original data, Q = D - U, g and gp are Gini's mean differences
-    (:func:`gini_mean_difference`) of ``b lp`` and ``expit(a + b lp)``, and Emax is the largest
-    ``|p - expit(a + b logit p)|`` over p = 0, 0.0005, ..., 1 with the corrected a and b.
-    Every cell equals ``rms::validate(fit, B)`` given the same resamples (tested with the
-    resamples R drew: to 7e-8 relative on birthwt, to 2e-11 on a case with a sparse factor
-    level). Each resample is refitted as rms refits it, with ``lrm.fit``'s stopping rule
-    (:func:`~radiomics_aln.nomogram.fit_logistic_lrm`): a resample with quasi-separation (a
-    level without events) gives a large finite coefficient and is kept, as rms keeps it.
-    Resamples whose fit fails (no convergence in 11 iterations, a singular information matrix
-    such as a level absent, every predictor removed) are skipped and counted, as rms does. The
-    resampling indices come
-    from ``numpy.random.default_rng(random_state)`` (so not the rows R's ``set.seed`` would
-    draw) and are drawn before any work is distributed.
-
-    References
-    ----------
-    Harrell FE, Lee KL, Mark DB. Multivariable prognostic models. Stat Med 1996;15:361-87.
-    Efron B, Tibshirani R. An Introduction to the Bootstrap. Chapman & Hall, 1993 (ch. 17).
-    """
-    y, indices = _prepare_boot(model, data, outcome_or_y, B, random_state, n_jobs)
-    return _validate_with(model, data, y, indices, repeat_selection, n_jobs)
-
-
-def _validate_with(
-    model: Any,
-    data: pd.DataFrame,
-    y: np.ndarray,
-    indices: np.ndarray,
-    repeat_selection: bool,
-    n_jobs: int | None,
-) -> pd.DataFrame:
-    """:func:`bootstrap_validate` on given resamples (rows ``indices[i]``, 0-based)."""
-    apparent = _indexes(model.decision_function(data), y, evalfit=True)
-    results = _run_resamples(_validate_one, indices, n_jobs, model, data, y, repeat_selection)
-    train_m, test_m, n_ok = _mean_over_resamples(results)
-    opt = train_m - test_m
-    table = pd.DataFrame(
-        {
-            "apparent": apparent,
-            "training": train_m,
-            "test": test_m,
-            "optimism": opt,
-            "corrected": apparent - opt,
-            "n": n_ok,
-        },
-        index=pd.Index(_RESAMPLED, name="index"),
-    )
-    # Emax as rms: from the corrected calibration intercept and slope, in the test, optimism
-    # and corrected columns (0 where the model is evaluated on its own data).
-    emax = _emax(table.at["intercept", "corrected"], table.at["slope", "corrected"])
-    table.loc["emax"] = [0.0, 0.0, emax, emax, emax, table.at["dxy", "n"]]
-    table = table.reindex(pd.Index(_INDEXES, name="index"))
-    table["n"] = table["n"].astype(n_ok.dtype)
-    return table
-
-
-def _mean_over_resamples(
-    results: list[tuple[np.ndarray, np.ndarray] | _Failed],
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Mean training and test values over the resamples that fitted, per index or grid point.
-
-    Resamples that failed (:class:`_Failed`) are skipped with a warning that counts the
-    reasons; a NaN value (an index that cannot be computed on one resample) is left out of
-    that element's mean only.
-    """
-    ok = [r for r in results if not isinstance(r, _Failed)]
-    n_fail = len(results) - len(ok)
-    if n_fail:
-        reasons = pd.Series([r.reason for r in results if isinstance(r, _Failed)]).value_counts()
-        detail = ", ".join(f"{k}: {v}" for k, v in reasons.items())
-        hint = (
-            "; skipped resamples are the most optimistic ones, so the optimism is "
-            "underestimated -- Firth's penalty (penalty='firth') keeps them"
-            # resamples refitted by lrm.fit's rule fail to converge when they separate
-            if {"separation", "no convergence"} & set(reasons.index)
-            else ""
-        )
-        warnings.warn(
-            f"{n_fail} of {len(results)} bootstrap resamples failed to fit and were skipped "
-            f"({detail}){hint}",
-            StatisticalWarning,
-            stacklevel=3,
-        )
-    if not ok:
-        raise ConvergenceError("every bootstrap resample failed to fit")
-    train = np.array([r[0] for r in ok])
-    test = np.array([r[1] for r in ok])
-    valid = ~np.isnan(train + test)
-    n_ok = valid.sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        train_m = np.where(valid, train, 0).sum(axis=0) / n_ok
-        test_m = np.where(valid, test, 0).sum(axis=0) / n_ok
-    return train_m, test_m, n_ok
-
-
-def _cal_error(lp: np.ndarray, y: np.ndarray, grid: np.ndarray) -> np.ndarray:
-    """``rms::calibrate``'s ``cal.error``: lowess(iter = 0) of y on p, read at ``grid``."""
-    p = _expit(lp)
-    sx, sy = lowess(p, y, it=0)
-    return _approx(sx, sy, grid, ties="first") - grid
-
-
-def _calibrate_one(
-    model: Any,
-    data: pd.DataFrame,
-    y: np.ndarray,
-    idx: np.ndarray,
-    repeat_selection: bool,
-    grid: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray] | _Failed:
-    lps = _refit_on_resample(model, data, y, idx, repeat_selection, _CALIBRATE_TOL)
-    if isinstance(lps, _Failed):
-        return lps
-    lp_train, lp_test = lps
-    return _cal_error(lp_train, y[idx], grid), _cal_error(lp_test, y, grid)
-
-
-def bootstrap_calibrate(
-    model: Any,
-    data: pd.DataFrame,
-    outcome_or_y: Any,
-    B: int = 200,
-    *,
-    predicted: Sequence[float] | None = None,
-    repeat_selection: bool = True,
-    random_state: Any = None,
-    n_jobs: int | None = None,
-) -> pd.DataFrame:
-    """Bias-corrected calibration curve, as ``rms::calibrate(fit, B = B)``.
-
-    Parameters
-    ----------
-    model, data, outcome_or_y, B, repeat_selection, random_state, n_jobs
-        As :func:`bootstrap_validate`.
-    predicted : sequence of float, optional
-        Predicted probabilities at which to evaluate the curve. Default as rms: 50 equally
-        spaced values from the 5th smallest to the 5th largest apparent prediction.
-
-    Returns
-    -------
-    DataFrame
-        ``predicted``, ``calibrated_apparent`` (lowess of y on the apparent predictions),
-        ``calibrated_corrected`` (= apparent - optimism), ``mean_training``, ``mean_test``
-        (mean calibration errors ``smooth - predicted`` of the resample models on their
-        resample and on the original data), ``optimism``, ``n`` (resamples contributing at
-        that point; a point outside a resample's prediction range contributes nothing).
-
-    Notes
-    -----
-    Follows ``rms::calibrate.default`` (``smoother = "lowess"``, ``iter = 0``, values read by
-    ``approx`` with the first of tied predictions; resamples refitted and skipped as in
-    :func:`bootstrap_validate`, with calibrate's singularity tolerance 1e-13); equal to it
-    given the same resamples (tested to 1e-12 on a case with a sparse factor level). The mean absolute error of the corrected
-    curve is ``mean(|calibrated_corrected - predicted|)``.
-
-    References
-    ----------
-    Harrell FE. Regression Modeling Strategies, 2nd ed. Springer, 2015, section 10.11.
-    """
-    y, indices = _prepare_boot(model, data, outcome_or_y, B, random_state, n_jobs)
-    return _calibrate_with(model, data, y, indices, repeat_selection, n_jobs, predicted)
-
-
-def _calibrate_with(
-    model: Any,
-    data: pd.DataFrame,
-    y: np.ndarray,
-    indices: np.ndarray,
-    repeat_selection: bool,
-    n_jobs: int | None,
-    predicted: Sequence[float] | None,
-) -> pd.DataFrame:
-    """:func:`bootstrap_calibrate` on given resamples (rows ``indices[i]``, 0-based)."""
-    lp = model.decision_function(data)
-    p_app = np.sort(_expit(lp))
-    n = p_app.size
-    if predicted is None:
-        if n < 11:
-            raise InputError("need more than 10 cases for the default `predicted` grid")
-        grid = np.linspace(p_app[4], p_app[n - 5], 50)
-    else:
-        grid = check_probabilities(np.asarray(predicted, dtype=float), "predicted")
-    orig_err = _cal_error(lp, y, grid)
-    results = _run_resamples(
-        _calibrate_one, indices, n_jobs, model, data, y, repeat_selection, grid
-    )
-    train_m, test_m, n_ok = _mean_over_resamples(results)
-    opt = train_m - test_m
-    cal = orig_err + grid
-    if np.isnan(cal).any():
-        logger.info(
-            "apparent calibration undefined at %s", format_items(np.round(grid[np.isnan(cal)], 3))
-        )
-    return pd.DataFrame(
-        {
-            "predicted": grid,
-            "calibrated_apparent": cal,
-            "calibrated_corrected": cal - opt,
-            "mean_training": train_m,
-            "mean_test": test_m,
-            "optimism": opt,
-            "n": n_ok,
-        }
-    )

@@ -79,7 +79,7 @@ icc: {enabled: true, threshold: 0.80, form: ICC2, compare: estimate}   # or comp
 score: {}                       # RadScore keyword arguments (cv, rule, ...)
 nomogram: {screen_p: 0.05, selection: backward, p_remove: 0.05, criterion: p,
            penalty: null, hl_groups: 10,   # penalty: firth for small or separated data
-           bootstrap: 0}                   # e.g. 200: rms validate/calibrate on training
+           n_boot: 0}                      # e.g. 200: rms validate/calibrate on training
 random_state: 0
 n_jobs: 1
 errors: collect                 # a failed test-cohort case is excluded (listed); raise: stop
@@ -344,7 +344,9 @@ def _cmd_demo(args: argparse.Namespace, progress: _Progress) -> int:
         raise SeparationError(
             f"{exc}. With {n_cases} demo patients the training cohort has only "
             f"{manifest.table['cohort'].eq('train').sum()}; run the demo with --n-cases "
-            f"{DEMO_N_CASES} (the default) or more, or with --firth"
+            f"{DEMO_N_CASES} (the default) or more, or with --firth",
+            columns=exc.columns,
+            predictors=exc.predictors,
         ) from exc
     progress(f"Writing tables, figures, model and report to {out}")
     with _writing(out):

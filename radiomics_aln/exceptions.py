@@ -6,6 +6,8 @@ Every error about the user's data subclasses :class:`InputError` (itself a ``Val
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 __all__ = [
     "InputError",
     "GeometryError",
@@ -15,6 +17,10 @@ __all__ = [
     "ExtractionError",
     "ConvergenceError",
     "SeparationError",
+    "LevelError",
+    "SingleLevelError",
+    "UnseenLevelError",
+    "EliminationError",
     "StatisticalWarning",
     "ConvergenceWarning",
     "CoverageWarning",
@@ -23,6 +29,21 @@ __all__ = [
     "MaskComponentsWarning",
     "DuplicateImageWarning",
 ]
+
+
+def _restore(cls: type, args: tuple, state: dict) -> BaseException:
+    exc = cls.__new__(cls)
+    BaseException.__init__(exc, *args)
+    exc.__dict__.update(state)
+    return exc
+
+
+class _CarriesData:
+    """Pickles an exception with its data attributes (joblib workers send exceptions back),
+    although its ``__init__`` takes them as keyword arguments."""
+
+    def __reduce__(self) -> tuple:
+        return (_restore, (type(self), self.args, self.__dict__))  # type: ignore[attr-defined]
 
 
 class InputError(ValueError):
@@ -41,7 +62,7 @@ class IntensityError(InputError):
     """An image's grey levels do not suit the extraction settings (too few or too many bins)."""
 
 
-class ManifestError(InputError):
+class ManifestError(_CarriesData, InputError):
     """A cohort manifest has one or more problems; ``problems`` lists every one of them."""
 
     def __init__(self, problems: list[str], path: object = None) -> None:
@@ -60,8 +81,48 @@ class ConvergenceError(ValueError):
     """A model fit did not converge; the message names the predictors involved."""
 
 
-class SeparationError(ConvergenceError):
-    """(Quasi-)complete separation in a logistic model; the message names the predictor(s)."""
+class SeparationError(_CarriesData, ConvergenceError):
+    """(Quasi-)complete separation in a logistic model.
+
+    ``columns`` lists the model columns with infinite maximum-likelihood estimates (e.g.
+    ``marker[pos]``), ``predictors`` the predictors they belong to (``marker``); both are empty
+    when only a combination of the predictors separates the outcome.
+    """
+
+    def __init__(
+        self, message: str, *, columns: Sequence[str] = (), predictors: Sequence[str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.columns = list(columns)
+        self.predictors = list(columns if predictors is None else predictors)
+
+
+class LevelError(_CarriesData, InputError):
+    """A categorical predictor's levels do not allow the model: ``predictor`` names it,
+    ``levels`` lists the levels at fault (e.g. a reference level that is absent)."""
+
+    def __init__(self, message: str, *, predictor: str, levels: Sequence[object] = ()) -> None:
+        super().__init__(message)
+        self.predictor = predictor
+        self.levels = list(levels)
+
+
+class SingleLevelError(LevelError):
+    """A predictor takes a single value (``levels``) in the data: it cannot be estimated."""
+
+
+class UnseenLevelError(LevelError):
+    """Data to predict hold levels of ``predictor`` (``levels``) that the fit did not see."""
+
+
+class EliminationError(_CarriesData, InputError):
+    """Backward elimination removed every predictor; ``candidates`` lists those offered and
+    ``criterion`` is the removal rule ("p" or "aic")."""
+
+    def __init__(self, message: str, *, candidates: Sequence[str], criterion: str) -> None:
+        super().__init__(message)
+        self.candidates = list(candidates)
+        self.criterion = criterion
 
 
 class StatisticalWarning(UserWarning):

@@ -35,7 +35,6 @@ import json
 import logging
 import math
 import os
-import re
 import warnings
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -50,8 +49,10 @@ from radiomics_aln._version import __version__
 from radiomics_aln.exceptions import (
     ConvergenceError,
     DataWarning,
+    EliminationError,
     InputError,
     SeparationError,
+    SingleLevelError,
     StatisticalWarning,
 )
 from radiomics_aln.io import (
@@ -175,7 +176,7 @@ class NomogramSettings:
         training cohort. Needs ``criterion: p``.
     hl_groups : int
         Groups of the Hosmer-Lemeshow test.
-    bootstrap : int
+    n_boot : int
         Harrell's bootstrap internal validation of the clinical-radiomics model on the training
         cohort with this many resamples (``rms::validate`` and ``calibrate``, repeating the
         backward elimination); 0 turns it off. The radiomics scores are held fixed in the
@@ -193,7 +194,7 @@ class NomogramSettings:
     criterion: str = "p"
     penalty: str | None = None
     hl_groups: int = 10
-    bootstrap: int = 0
+    n_boot: int = 0
     dca_thresholds: list[float] = field(default_factory=lambda: [0.01, 0.99, 0.01])
     ci: str = "delong"
 
@@ -533,12 +534,12 @@ class StudyConfig:
                 "nomogram.penalty 'firth' needs nomogram.criterion 'p' (penalised "
                 "likelihood-ratio tests)"
             )
-        if not (isinstance(nomo.bootstrap, int) and not isinstance(nomo.bootstrap, bool)) or (
-            nomo.bootstrap < 0
+        if not (isinstance(nomo.n_boot, int) and not isinstance(nomo.n_boot, bool)) or (
+            nomo.n_boot < 0
         ):
             raise InputError(
-                f"nomogram.bootstrap must be a whole number of resamples >= 0 (0: off), "
-                f"got {nomo.bootstrap!r}"
+                f"nomogram.n_boot must be a whole number of resamples >= 0 (0: off), "
+                f"got {nomo.n_boot!r}"
             )
         if nomo.ci not in ("delong", "bootstrap"):
             raise InputError(f"nomogram.ci must be 'delong' or 'bootstrap', not {nomo.ci!r}")
@@ -1220,8 +1221,9 @@ class Study:
         table = self._load_table()
         features, repeats = self._load_features()
         from radiomics_aln.icc_filter import ICCFilter
-        from radiomics_aln.nomogram import LogisticNomogram, univariate_logistic
+        from radiomics_aln.nomogram import LogisticNomogram
         from radiomics_aln.score import RadScore
+        from radiomics_aln.univariate import univariate_logistic
 
         features = features.reindex(table.index)
         train_ids = table.index[table["cohort"] == cfg.train_cohort]
@@ -1333,10 +1335,8 @@ class Study:
                         penalty=cfg.nomogram.penalty,
                     )
                 )
-            except (SeparationError, ConvergenceError, InputError) as exc:
-                if isinstance(exc, InputError) and "single level" not in str(exc):
-                    raise
-                notes.append(f"{c} was not screened: {str(exc).splitlines()[0]}")
+            except (SeparationError, ConvergenceError, SingleLevelError) as exc:
+                notes.append(f"{c} was not screened: {exc}")
         uni = pd.concat(parts, ignore_index=True)
         self.univariate_ = uni
         p_by = uni.groupby("predictor", sort=False)["p_overall"].first().reindex(candidates)
@@ -1380,20 +1380,14 @@ class Study:
                 except SeparationError as exc:
                     # drop the predictor(s) the error names and refit; a model with separation
                     # has no finite maximum-likelihood estimate
-                    msg = str(exc)
-                    culprits = [
-                        p for p in predictors if re.search(rf"(?<![\w]){re.escape(p)}(?![\w])", msg)
-                    ]
+                    culprits = [p for p in predictors if p in exc.predictors]
                     if not culprits or len(culprits) == len(predictors):
                         raise
                     notes.append(
-                        f"{', '.join(culprits)} removed from the multivariable model: "
-                        f"{msg.splitlines()[0]}"
+                        f"{', '.join(culprits)} removed from the multivariable model: {exc}"
                     )
                     predictors = [p for p in predictors if p not in culprits]
-                except InputError as exc:
-                    if "removed every predictor" not in str(exc):
-                        raise
+                except EliminationError:
                     break
             # backward elimination removed everything: keep the strongest candidate
             best = min(predictors, key=lambda c: p_by[c])
@@ -1572,6 +1566,7 @@ class Study:
         """
         self._check_fitted()
         from radiomics_aln import calibration, decision, metrics, performance, reclassification
+        from radiomics_aln.validation import bootstrap_calibrate, bootstrap_validate
 
         cfg = self.config
         arrays = self._cohort_arrays()
@@ -1605,7 +1600,7 @@ class Study:
         for c, a in arrays.items():
             p = _clip(a["models"][COMBINED_MODEL])
             try:
-                curves[c] = calibration.calibration_curve(a["y"], p, groups)
+                curves[c] = calibration.calibration_curve(a["y"], p, n_groups=groups)
             except InputError as exc:
                 curves[c] = exc
             cc = curves[c]
@@ -1627,20 +1622,18 @@ class Study:
             cal_rows.append({"cohort": labels[c], "model": COMBINED_MODEL} | cal)
         tables["hosmer_lemeshow"] = pd.DataFrame(hl_rows)
         tables["calibration"] = pd.DataFrame(cal_rows)
-        B = int(cfg.nomogram.bootstrap)
-        if B > 0:
+        n_boot = int(cfg.nomogram.n_boot)
+        if n_boot > 0:
             self._say(
-                f"Bootstrap internal validation of the clinical-radiomics model ({B} resamples "
+                f"Bootstrap internal validation of the clinical-radiomics model ({n_boot} resamples "
                 "of the training cohort)"
             )
             train = self.data_[self.data_["cohort"] == cfg.train_cohort]
             comb = self.model_.combined_model
-            boot = {"B": B, "random_state": cfg.random_state, "n_jobs": cfg.n_jobs}
-            validation = calibration.bootstrap_validate(comb, train, cfg.outcome, **boot)
+            boot = {"n_boot": n_boot, "random_state": cfg.random_state, "n_jobs": cfg.n_jobs}
+            validation = bootstrap_validate(comb, train, cfg.outcome, **boot)
             tables["bootstrap_validation"] = validation.reset_index()
-            tables["bootstrap_calibration"] = calibration.bootstrap_calibrate(
-                comb, train, cfg.outcome, **boot
-            )
+            tables["bootstrap_calibration"] = bootstrap_calibrate(comb, train, cfg.outcome, **boot)
             summary["optimism_corrected_auc"] = float(validation.at["auc", "corrected"])
             summary["optimism_corrected_slope"] = float(validation.at["slope", "corrected"])
 
@@ -2003,11 +1996,11 @@ class Study:
         return out
 
     def _bootstrap_methods(self) -> list[str]:
-        B = int(self.config.nomogram.bootstrap)
-        if B <= 0:
+        n_boot = int(self.config.nomogram.n_boot)
+        if n_boot <= 0:
             return []
         text = (
-            f"Internal validation of the clinical-radiomics model: Harrell's bootstrap with {B} "
+            f"Internal validation of the clinical-radiomics model: Harrell's bootstrap with {n_boot} "
             "resamples of the training cohort (rms validate/calibrate), repeating the backward "
             "elimination in every resample; the radiomics scores were held fixed, so the "
             "optimism of the LASSO step is not included."

@@ -1,9 +1,9 @@
 """Bad inputs to the bootstrap validation (``bootstrap_validate``, ``bootstrap_calibrate``).
 
 Each case asserts the exception class and that the message names the argument, column, level
-or rows at fault. Before issue 13 the B-text, B-nan, random_state and n_jobs cases gave a raw
-``ValueError``/``TypeError``, and B-fraction and B-bool ran with a silently changed number of
-resamples (B = 2.5 ran 2, B = True ran 1).
+or rows at fault. Before issue 13 the n_boot-text, n_boot-nan, random_state and n_jobs cases gave a raw
+``ValueError``/``TypeError``, and n_boot-fraction and n_boot-bool ran with a silently changed number of
+resamples (2.5 ran 2, True ran 1).
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from radiomics_aln.calibration import bootstrap_calibrate, bootstrap_validate
 from radiomics_aln.exceptions import InputError, SmallSampleWarning
 from radiomics_aln.nomogram import LogisticNomogram
+from radiomics_aln.validation import bootstrap_calibrate, bootstrap_validate
 
 REF = Path(__file__).parent / "reference"
 PREDICTORS = ["score", "size", "grade"]
@@ -37,22 +37,18 @@ def model(data) -> LogisticNomogram:
 
 def _validate(**kw):
     def run(model, data):
-        args = {"model": model, "data": data, "outcome_or_y": "y", "B": 2, "random_state": 0}
+        args = {"model": model, "data": data, "y": "y", "n_boot": 2, "random_state": 0}
         args.update({k: (v(model, data) if callable(v) else v) for k, v in kw.items()})
-        return bootstrap_validate(
-            args.pop("model"), args.pop("data"), args.pop("outcome_or_y"), **args
-        )
+        return bootstrap_validate(args.pop("model"), args.pop("data"), args.pop("y"), **args)
 
     return run
 
 
 def _calibrate(**kw):
     def run(model, data):
-        args = {"model": model, "data": data, "outcome_or_y": "y", "B": 2, "random_state": 0}
+        args = {"model": model, "data": data, "y": "y", "n_boot": 2, "random_state": 0}
         args.update({k: (v(model, data) if callable(v) else v) for k, v in kw.items()})
-        return bootstrap_calibrate(
-            args.pop("model"), args.pop("data"), args.pop("outcome_or_y"), **args
-        )
+        return bootstrap_calibrate(args.pop("model"), args.pop("data"), args.pop("y"), **args)
 
     return run
 
@@ -63,24 +59,24 @@ def _set(col, row, value):
 
 # (id, call, message pattern naming what is wrong)
 CASES = [
-    ("B-zero", _validate(B=0), r"\bB must be .* got 0"),
-    ("B-negative", _validate(B=-3), r"\bB must be .* got -3"),
-    ("B-text", _validate(B="many"), r"\bB must be .* got 'many'"),
-    ("B-fraction", _validate(B=2.5), r"\bB must be .* got 2\.5"),
-    ("B-nan", _validate(B=float("nan")), r"\bB must be .* got nan"),
-    ("B-bool", _validate(B=True), r"\bB must be .* got True"),
+    ("n_boot-zero", _validate(n_boot=0), r"n_boot must be .* got 0"),
+    ("n_boot-negative", _validate(n_boot=-3), r"n_boot must be .* got -3"),
+    ("n_boot-text", _validate(n_boot="many"), r"n_boot must be .* got 'many'"),
+    ("n_boot-fraction", _validate(n_boot=2.5), r"n_boot must be .* got 2\.5"),
+    ("n_boot-nan", _validate(n_boot=float("nan")), r"n_boot must be .* got nan"),
+    ("n_boot-bool", _validate(n_boot=True), r"n_boot must be .* got True"),
     ("random_state-text", _validate(random_state="x"), r"random_state must be .* 'x'"),
     ("random_state-negative", _validate(random_state=-1), r"random_state must be .* -1"),
     ("n_jobs-zero", _validate(n_jobs=0), r"n_jobs must be .* got 0"),
     ("n_jobs-fraction", _validate(n_jobs=1.5), r"n_jobs must be .* got 1\.5"),
     ("model-unfitted", _validate(model=LogisticNomogram()), r"needs a fitted LogisticNomogram"),
     ("data-array", _validate(data=lambda m, d: d.to_numpy()), r"data must be a DataFrame"),
-    ("outcome-absent", _validate(outcome_or_y="aln"), r"outcome column `aln` is not in data"),
+    ("outcome-absent", _validate(y="aln"), r"outcome column `aln` is not in data"),
     ("outcome-not-binary", _validate(data=lambda m, d: d.assign(y=d.y * 2)), r"`y` .* 0 and 1"),
     ("outcome-nan", _validate(data=_set("y", 3, np.nan)), r"`y` .*rows 3 hold nan"),
     (
         "outcome-length",
-        _validate(outcome_or_y=lambda m, d: d.y.to_numpy()[:-1]),
+        _validate(y=lambda m, d: d.y.to_numpy()[:-1]),
         r"outcome has 59 values but data has 60 rows",
     ),
     (
@@ -110,8 +106,8 @@ def test_bootstrap_bad_input(model, data, call, pattern):
         call(model, data)
 
 
-def test_whole_number_B_given_as_float_runs(model, data):
+def test_whole_number_n_boot_given_as_float_runs(model, data):
     # 2.0 is a whole number of resamples: accepted, same result as 2
-    a = bootstrap_validate(model, data, "y", B=2.0, random_state=0, repeat_selection=False)
-    b = bootstrap_validate(model, data, "y", B=2, random_state=0, repeat_selection=False)
+    a = bootstrap_validate(model, data, "y", n_boot=2.0, random_state=0, repeat_selection=False)
+    b = bootstrap_validate(model, data, "y", n_boot=2, random_state=0, repeat_selection=False)
     pd.testing.assert_frame_equal(a, b)

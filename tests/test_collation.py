@@ -14,8 +14,9 @@ import pandas as pd
 import pytest
 
 from radiomics_aln._collation import collation_key, r_sorted
-from radiomics_aln.nomogram import LogisticNomogram, univariate_logistic
+from radiomics_aln.nomogram import LogisticNomogram
 from radiomics_aln.tables import baseline_table
+from radiomics_aln.univariate import univariate_logistic
 
 REF = Path(__file__).parent / "reference"
 

@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from radiomics_aln.calibration import lowess
 from radiomics_aln.exceptions import InputError
+from radiomics_aln.lowess import lowess
 
 REF = Path(__file__).parent / "reference"
 # round_trip: pandas < 3 parses decimal text with a faster, not always correctly rounded method
@@ -267,3 +267,12 @@ def test_vectorised_code_equals_plain_loops(seed):
             sx, fitted = lowess(x, y, frac=f, it=it)
             expected = _clowess_loops(x[order], y[order], f, it)
             assert_allclose(fitted, expected, rtol=1e-12, atol=1e-14 * np.abs(y).max())
+
+
+def test_lowess_of_calibration_data_against_R():
+    """R: lowess(p, y, iter = 0)."""
+    data = pd.read_csv(REF / "calibration_valprob_input.csv")
+    ref = pd.read_csv(REF / "calibration_lowess.csv")
+    x, y = lowess(data.p, data.y, it=0)
+    assert_allclose(x, ref.x, rtol=1e-12)
+    assert_allclose(y, ref.y, atol=1e-9)

@@ -1,4 +1,4 @@
-"""Tests of radiomics_aln.nomogram, pinned to R (tests/reference/nomogram.R).
+"""Tests of radiomics_aln.nomogram, pinned to R (tests/reference/nomogram.R, firth.R).
 
 Data: MASS::birthwt (Hosmer & Lemeshow 1989, via MASS, GPL-2 | GPL-3), exported by the R script
 to tests/reference/birthwt.csv with `race` written as white/black/other.
@@ -20,16 +20,21 @@ from sklearn.base import clone
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from radiomics_aln.exceptions import (
+    EliminationError,
     InputError,
     SeparationError,
+    SingleLevelError,
     SmallSampleWarning,
-    StatisticalWarning,
+    UnseenLevelError,
 )
 from radiomics_aln.metrics import youden_threshold
-from radiomics_aln.nomogram import LogisticNomogram, r_pretty, univariate_logistic
+from radiomics_aln.nomogram import LogisticNomogram
+from radiomics_aln.univariate import univariate_logistic
 
 REF = Path(__file__).parent / "reference"
 FULL = ["age", "lwt", "race", "smoke", "ptl", "ht", "ui"]
+
+
 WHITE = {"race": "white"}
 
 
@@ -53,7 +58,6 @@ def _r_terms(terms):
     ]
 
 
-# ------------------------------------------------------------------------------ glm
 @pytest.mark.parametrize(
     ("model", "predictors"),
     [("full", FULL), ("hl2000_table2_2", ["age", "lwt", "race", "ftv"])],
@@ -97,72 +101,6 @@ def test_summary_odds_ratios_and_wald_ci(birthwt):
     ]  # fmt: skip
 
 
-# ------------------------------------------------------------------------------ univariate
-def test_univariate_against_R(birthwt):
-    """R: for each v, summary(glm(low ~ v, binomial)) and exp(confint.default(fit))."""
-    ref = pd.read_csv(REF / "nomogram_univariate.csv")
-    t = univariate_logistic(birthwt, "low", FULL, reference_levels=WHITE)
-    est = t[~t["is_reference"]].reset_index(drop=True)
-    assert len(est) == len(ref)
-    assert_allclose(est["beta"], ref["estimate"], rtol=1e-6)
-    assert_allclose(est["p_value"], ref["p_value"], rtol=1e-5)
-    assert_allclose(est["or_ci_low"], ref["or_ci_low"], rtol=1e-6)
-    assert_allclose(est["or_ci_high"], ref["or_ci_high"], rtol=1e-6)
-
-
-def test_univariate_lists_reference_level_first(birthwt):
-    t = univariate_logistic(birthwt, "low", ["race", "age"], reference_levels=WHITE)
-    race = t[t.predictor == "race"]
-    assert race["level"].tolist() == ["white", "black", "other"]
-    assert race["is_reference"].tolist() == [True, False, False]
-    assert (race["reference"] == "white").all()
-    assert race["odds_ratio"].iloc[0] == 1.0 and np.isnan(race["beta"].iloc[0])
-    assert race["n"].sum() == len(birthwt)
-    assert race["n_events"].sum() == birthwt["low"].sum()
-    # one joint Wald p-value for the predictor as a whole
-    assert race["p_overall"].nunique() == 1
-    # default reference: first level in sorted order (R factor default) -> "black"
-    t2 = univariate_logistic(birthwt, "low", ["race"])
-    assert t2["level"].iloc[0] == "black"
-
-
-def test_univariate_categorical_order_from_pandas_categorical(birthwt):
-    df = birthwt.assign(race=pd.Categorical(birthwt.race, ["other", "white", "black"]))
-    t = univariate_logistic(df, "low", ["race"])
-    assert t["level"].tolist() == ["other", "white", "black"]
-
-
-def test_univariate_separated_predictor_raises_or_is_reported(birthwt):
-    df = birthwt.assign(
-        marker=np.where(birthwt["low"] == 1, "pos", "neg"),  # perfectly predicts the outcome
-        perfect=birthwt["low"] * 10.0 + np.arange(len(birthwt)) % 3,
-    )
-    with pytest.raises(SeparationError, match=r"marker\[pos\]"):
-        univariate_logistic(df, "low", ["age", "marker"])
-    with pytest.warns(StatisticalWarning, match="not estimable.*marker.*perfect"):
-        t = univariate_logistic(
-            df, "low", ["age", "marker", "perfect", "race"], reference_levels=WHITE,
-            separation="report",
-        )  # fmt: skip
-    fine = univariate_logistic(birthwt, "low", ["age", "race"], reference_levels=WHITE)
-    # the estimable predictors are untouched, with an empty note
-    ok = t[t.predictor.isin(["age", "race"])].reset_index(drop=True)
-    pd.testing.assert_frame_equal(ok, fine)
-    assert (ok["note"] == "").all()
-    marker = t[t.predictor == "marker"]
-    assert marker["level"].tolist() == ["neg", "pos"]
-    assert marker["n"].tolist() == [(df.marker == "neg").sum(), (df.marker == "pos").sum()]
-    assert marker["odds_ratio"].iloc[0] == 1.0 and np.isnan(marker["odds_ratio"].iloc[1])
-    assert marker["p_overall"].isna().all()
-    assert marker["note"].str.contains("separation").all()
-    perfect = t[t.predictor == "perfect"].iloc[0]
-    assert np.isnan(perfect["beta"]) and "perfect" in perfect["note"]
-    assert t["predictor"].drop_duplicates().tolist() == ["age", "marker", "perfect", "race"]
-    with pytest.raises(InputError, match="separation must be 'raise' or 'report'"):
-        univariate_logistic(df, "low", ["age"], separation="ignore")
-
-
-# ------------------------------------------------------------------------------ selection
 def test_backward_p_matches_R_wald_loop(birthwt):
     """R: refit glm, drop the term with the largest Wald p (> 0.05), repeat (nomogram.R)."""
     kept = pd.read_csv(REF / "nomogram_backward_p.csv")["kept"].tolist()
@@ -203,11 +141,13 @@ def test_backward_removing_everything_raises():
     rng = np.random.default_rng(3)
     df = pd.DataFrame({"a": rng.normal(size=300), "b": rng.normal(size=300)})
     df["y"] = rng.integers(0, 2, 300)
-    with pytest.raises(InputError, match="removed every predictor"):
+    with pytest.raises(InputError, match="removed every predictor") as info:
         LogisticNomogram(selection="backward", p_remove=0.01).fit(df, "y", ["a", "b"])
+    # the error carries what a caller needs (the study keeps the strongest candidate then)
+    assert isinstance(info.value, EliminationError)
+    assert info.value.candidates == ["a", "b"] and info.value.criterion == "p"
 
 
-# ------------------------------------------------------------------------------ points
 @pytest.mark.parametrize(
     ("model", "predictors", "fun_at"),
     [
@@ -242,15 +182,6 @@ def test_points_against_rms_nomogram(birthwt, model, predictors, fun_at):
     assert widths.max() == pytest.approx(100.0)
 
 
-def test_r_pretty_against_R():
-    """Values printed by R 4.2.2: pretty(c(lo, hi), n)."""
-    assert r_pretty(80, 250, 10).tolist() == list(range(80, 261, 20))
-    assert r_pretty(14, 45, 10).tolist() == list(range(10, 46, 5))
-    assert r_pretty(0, 146.1, 10).tolist() == list(range(0, 161, 20))
-    assert_allclose(r_pretty(0, 1, 5), [0, 0.2, 0.4, 0.6, 0.8, 1.0])
-    assert_allclose(r_pretty(-3.1, 0.43, 10), np.arange(-3.5, 0.51, 0.5))
-
-
 def test_points_and_probability_are_consistent(birthwt):
     nomo = _fit(birthwt, FULL)
     pts = nomo.points(birthwt)
@@ -262,7 +193,6 @@ def test_points_and_probability_are_consistent(birthwt):
     assert (by.drop(columns="total_points") >= -1e-9).all().all()
 
 
-# ------------------------------------------------------------------------------ cutoff / groups
 def test_youden_cutoff_on_training(birthwt):
     nomo = _fit(birthwt, FULL, selection="backward")
     p = nomo.predict_proba(birthwt)[:, 1]
@@ -284,7 +214,6 @@ def test_youden_cutoff_on_training(birthwt):
     assert nomo.youden_cutoff_ == youden_threshold(y, p).threshold
 
 
-# ------------------------------------------------------------------------------ persistence
 def test_json_round_trip_gives_identical_predictions(birthwt, tmp_path):
     nomo = _fit(birthwt, FULL, selection="backward")
     path = tmp_path / "nomo.json"
@@ -322,7 +251,6 @@ def test_json_round_trip_gives_identical_predictions(birthwt, tmp_path):
     )
 
 
-# ------------------------------------------------------------------------------ bad input
 def test_outcome_not_binary(birthwt):
     df = birthwt.assign(low=birthwt["low"].replace({1: 2}))
     with pytest.raises(InputError, match="`low` must contain only 0 and 1"):
@@ -343,8 +271,13 @@ def test_missing_predictor_values_name_rows(birthwt):
 def test_single_level_predictor(birthwt):
     with pytest.raises(InputError, match="`const` has a single level"):
         LogisticNomogram().fit(birthwt.assign(const=1.0), "low", ["age", "const"])
-    with pytest.raises(InputError, match="`site` has a single level"):
+    with pytest.raises(InputError, match="`site` has a single level") as info:
         LogisticNomogram().fit(birthwt.assign(site="A"), "low", ["age", "site"])
+    assert isinstance(info.value, SingleLevelError)
+    assert info.value.predictor == "site" and info.value.levels == ["A"]
+    with pytest.raises(SingleLevelError) as info:
+        LogisticNomogram().fit(birthwt.assign(const=1.0), "low", ["age", "const"])
+    assert info.value.predictor == "const" and info.value.levels == [1.0]
 
 
 def test_events_per_variable_warning(birthwt):
@@ -354,17 +287,23 @@ def test_events_per_variable_warning(birthwt):
 
 def test_separation_names_the_predictor(birthwt):
     df = birthwt.assign(marker=np.where(birthwt["low"] == 1, "pos", "neg"))
-    with pytest.raises(SeparationError, match=r"marker\[pos\]"):
+    with pytest.raises(SeparationError, match=r"marker\[pos\]") as info:
         LogisticNomogram().fit(df, "low", ["age", "marker"])
+    # the columns and the predictors they belong to travel with the error
+    assert info.value.columns == ["marker[pos]"] and info.value.predictors == ["marker"]
     # quasi-complete: one level with no events
     df = birthwt.assign(site=np.where(birthwt.index < 30, "x", "y"))  # rows 0-29: low == 0
     assert df.loc[df.site == "x", "low"].sum() == 0
-    with pytest.raises(SeparationError, match=r"site\[y\]"):
+    with pytest.raises(SeparationError, match=r"site\[y\]") as info:
         LogisticNomogram().fit(df, "low", ["lwt", "site"])
+    assert info.value.predictors == ["site"]
     # continuous predictor that separates
     df = birthwt.assign(score=birthwt["low"] * 10 + birthwt["age"] / 100)
-    with pytest.raises(SeparationError, match="score"):
+    with pytest.raises(SeparationError, match="score") as info:
         LogisticNomogram().fit(df, "low", ["score", "lwt"])
+    # numeric predictors are their own columns; the linear program flags every column whose
+    # estimate is infinite (lwt too here), as the message lists them
+    assert "score" in info.value.predictors and info.value.predictors == info.value.columns
 
 
 def test_collinear_predictors(birthwt):
@@ -375,8 +314,10 @@ def test_collinear_predictors(birthwt):
 
 def test_unseen_level_and_missing_column_at_predict(birthwt):
     nomo = _fit(birthwt, ["lwt", "race"])
-    with pytest.raises(InputError, match="level.*asian.*not seen in fit"):
+    with pytest.raises(InputError, match="level.*asian.*not seen in fit") as info:
         nomo.predict_proba(birthwt.assign(race="asian"))
+    assert isinstance(info.value, UnseenLevelError)
+    assert info.value.predictor == "race" and info.value.levels == ["asian"]
     with pytest.raises(InputError, match="lacks predictor column.*race"):
         nomo.predict_proba(birthwt.drop(columns="race"))
 
@@ -398,7 +339,6 @@ def test_bad_parameters(birthwt):
         LogisticNomogram().fit(birthwt, "nope", ["lwt"])
 
 
-# ------------------------------------------------------------------------------ estimator
 def test_array_outcome_and_training_only(birthwt):
     train, test = birthwt.iloc[::2], birthwt.iloc[1::2]
     a = _fit(train, ["lwt", "smoke", "race"])
@@ -429,18 +369,6 @@ def test_clone_and_unfitted():
         est.predict_proba(pd.DataFrame({"a": [1.0]}))
 
 
-def test_plot_nomogram(birthwt):
-    import matplotlib.pyplot as plt
-
-    nomo = _fit(birthwt, ["lwt", "race", "smoke"])
-    fig, ax = plt.subplots()
-    out = nomo.plot_nomogram(ax=ax, probabilities=[0.1, 0.3, 0.5], show_lp=True)
-    assert out is ax
-    texts = {t.get_text() for t in ax.texts}
-    assert {"Points", "lwt", "race", "smoke", "Total Points", "Risk", "white", "black"} <= texts
-    assert {"0.1", "0.3", "0.5"} <= texts
-
-
 def test_print_summary(birthwt, capsys):
     _fit(birthwt, FULL, selection="backward").print_summary()
     out = capsys.readouterr().out
@@ -448,7 +376,6 @@ def test_print_summary(birthwt, capsys):
     assert "C (apparent AUC) = " in out
 
 
-# ------------------------------------------------------------------------------ sklearn checks
 # The nomogram is a DataFrame-first, unpenalized maximum-likelihood model of a 0/1 endpoint.
 # sklearn's common checks feed it labels such as 2 or "one"/"two", perfectly separable blobs
 # (where the MLE does not exist and we raise SeparationError), sparse/complex/object arrays, and
@@ -456,6 +383,8 @@ def test_print_summary(birthwt, capsys):
 # are declared as expected failures; the contract checks (clone, params, init) must pass.
 _NOT_BINARY = "labels other than 0/1 are rejected (binary endpoint only)"
 _SEPARABLE = "sklearn's toy data are separable; the unpenalized MLE raises SeparationError"
+
+
 _EXPECTED_FAILURES = {
     "check_classifier_data_not_an_array": _NOT_BINARY,
     "check_classifier_not_supporting_multiclass": _NOT_BINARY,
@@ -478,7 +407,6 @@ _EXPECTED_FAILURES = {
     "check_f_contiguous_array_estimator": _SEPARABLE,
     "check_fit2d_1feature": _NOT_BINARY,
     "check_fit2d_predict1d": _SEPARABLE,
-    "check_fit_score_takes_y": _NOT_BINARY,
     "check_methods_sample_order_invariance": _SEPARABLE,
     "check_methods_subset_invariance": _SEPARABLE,
     "check_n_features_in_after_fitting": _NOT_BINARY,
@@ -488,6 +416,8 @@ _EXPECTED_FAILURES = {
     "check_requires_y_none": "message says 'an outcome is required'",
     "check_supervised_y_2d": "a 2-D column outcome is accepted without a warning",
 }
+
+
 if Version(sklearn.__version__) < Version("1.7"):
     # scikit-learn 1.6 runs this check on a three-class outcome.
     _EXPECTED_FAILURES["check_fit_check_is_fitted"] = _NOT_BINARY
@@ -511,6 +441,8 @@ _FIRTH_EXPECTED_FAILURES = {
     "check_fit2d_predict1d": "message says the predictor columns are missing",
     "check_fit1d": "a 1-D X is taken as one predictor column",
 }
+
+
 if Version(sklearn.__version__) < Version("1.7"):
     # scikit-learn 1.6 ignores the binary-only tag and feeds these checks a three-class outcome,
     # which both estimators reject before any fitting
@@ -531,144 +463,6 @@ def test_sklearn_common_checks(estimator, check):
         check(estimator)
 
 
-def _label_boxes(ax):
-    fig = ax.figure
-    renderer = fig.canvas.get_renderer()
-    return [(t.get_text(), t.get_window_extent(renderer)) for t in ax.texts if t.get_text()]
-
-
-@pytest.mark.parametrize("figsize", [(8, 5), (5, 3.5)])
-def test_plot_nomogram_labels_do_not_overlap_on_compressed_risk_axis(figsize):
-    # a wide linear-predictor range compresses the risk axis into a few millimetres; rms (via
-    # R's axis()) drops labels that would collide; so must we, keeping every tick position
-    import matplotlib.pyplot as plt
-
-    rng = np.random.default_rng(1)
-    n = 300
-    df = pd.DataFrame(
-        {
-            "score": rng.normal(0, 1.6, n),
-            "ln": rng.normal(0, 1.4, n),
-            "age": rng.uniform(28, 80, n).round(),
-            "status": rng.choice(["negative", "suspicious"], n),
-        }
-    )
-    lp = -0.5 + 1.6 * df.score + 1.5 * df.ln + 1.2 * (df.status == "suspicious")
-    df["y"] = (rng.random(n) < 1 / (1 + np.exp(-lp))).astype(int)
-    nomo = LogisticNomogram().fit(df, "y", ["score", "ln", "age", "status"])
-    tab = nomo.total_points_table()
-    probs = tab[tab.axis == "probability"]
-    assert len(probs) >= 9  # the crowded case: 0.1 ... 0.9 within a short axis
-    fig, ax = plt.subplots(figsize=figsize)
-    assert nomo.plot_nomogram(ax=ax, risk_label="Risk of ALN metastasis") is ax
-    boxes = _label_boxes(ax)
-    for i, (ta, a) in enumerate(boxes):
-        for tb, b in boxes[i + 1 :]:
-            assert not a.overlaps(b), f"labels {ta!r} and {tb!r} overlap"
-    texts = {t for t, _ in boxes}
-    assert {"negative", "suspicious"} <= texts  # levels are never dropped
-    shown = [float(t) for t in texts & {f"{v:g}" for v in probs["value"]}]
-    assert len(shown) >= 2  # the risk axis stays readable
-    # the numbers are unchanged: each shown probability sits at its tick's exact position
-    shrink = float(nomo.maxscale) / float(tab.loc[tab.axis == "total_points", "value"].max())
-    labels = [f"{v:g}" for v in probs["value"]]
-    where = dict(zip(labels, probs["total_points"] * shrink, strict=True))
-    risk_y = min(t.get_position()[1] for t in ax.texts if t.get_text() in where) // 1
-    for t in ax.texts:
-        x, yv = t.get_position()
-        if t.get_text() in where and yv // 1 == risk_y:
-            assert x == pytest.approx(where[t.get_text()], abs=1e-9)
-    ticks = {round(float(line.get_xdata()[0]), 9) for line in ax.lines}
-    assert {round(float(where[t]), 9) for t in map(str, shown)} <= ticks
-    # nothing is drawn outside the axes (row names used to spill left of it)
-    ax_box = ax.get_window_extent(fig.canvas.get_renderer())
-    assert min(b.x0 for _, b in boxes) >= ax_box.x0 - 1
-
-
-def test_plot_nomogram_on_a_vector_backend_canvas(birthwt, tmp_path):
-    # label widths are measured with the figure's renderer; svg/pdf canvases have none of
-    # their own (get_renderer is Agg's)
-    from matplotlib.backends.backend_svg import FigureCanvasSVG
-    from matplotlib.figure import Figure
-
-    nomo = _fit(birthwt, ["lwt", "race", "smoke"])
-    fig = Figure(figsize=(7, 4))
-    FigureCanvasSVG(fig)
-    ax = fig.add_subplot()
-    assert nomo.plot_nomogram(ax=ax) is ax
-    fig.savefig(tmp_path / "nomogram.svg")
-    assert (tmp_path / "nomogram.svg").stat().st_size > 1000
-
-
-def test_plot_nomogram_crowded_levels_are_all_named_without_overlap():
-    # four BI-RADS levels within ~4 points: alternating sides is not enough; every level must
-    # still be named (rms' axis() would drop some), so labels move aside on leader lines
-    import matplotlib.pyplot as plt
-
-    rng = np.random.default_rng(5)
-    n = 400
-    df = pd.DataFrame(
-        {
-            "birads": rng.choice(["4a", "4b", "4c", "5"], n),
-            "lnscore": rng.normal(0, 1, n),
-            "age": rng.uniform(25, 85, n).round(),
-        }
-    )
-    lp = (
-        -1
-        + 0.15 * (df.birads == "4b")
-        + 0.3 * (df.birads == "4c")
-        + 0.35 * (df.birads == "5")
-        + 2.5 * df.lnscore
-        - 0.02 * (df.age - 55)
-    )
-    df["y"] = (rng.random(n) < 1 / (1 + np.exp(-lp))).astype(int)
-    nomo = LogisticNomogram(reference_levels={"birads": "4a"}).fit(
-        df, "y", ["birads", "lnscore", "age"]
-    )
-    fig, ax = plt.subplots(figsize=(4, 3))
-    nomo.plot_nomogram(ax=ax)
-    boxes = _label_boxes(ax)
-    for i, (ta, a) in enumerate(boxes):
-        for tb, b in boxes[i + 1 :]:
-            assert not a.overlaps(b), f"labels {ta!r} and {tb!r} overlap"
-    assert {"4a", "4b", "4c", "5"} <= {t for t, _ in boxes}
-    # each moved label is joined to its own tick: the leader starts at the level's points
-    pts = dict(zip(nomo._axes["birads"]["values"], nomo._axes["birads"]["points"], strict=True))
-    y_row = next(t.get_position()[1] for t in ax.texts if t.get_text() == "birads")
-    for t in ax.texts:
-        if t.get_text() in pts and t.get_position()[0] != pytest.approx(pts[t.get_text()]):
-            starts = [
-                ln.get_xdata()[0]
-                for ln in ax.lines
-                if len(ln.get_xdata()) == 2
-                and ln.get_xdata()[1] == pytest.approx(t.get_position()[0])
-                and ln.get_ydata()[0] > y_row
-            ]
-            assert any(s == pytest.approx(pts[t.get_text()]) for s in starts), t.get_text()
-
-
-def test_label_thinning_prefers_one_row_of_round_labels():
-    from radiomics_aln.nomogram import _label_sides
-
-    probs = np.arange(1, 10) / 10
-    xs = np.log(probs / (1 - probs)) * 2.0  # a compressed logit-spaced risk axis
-    texts = [f"{p:g}" for p in probs]
-    widths = np.full(9, 2.0)
-    sides, at = _label_sides(xs, widths, 0.3, False, texts)
-    shown = [t for t, s in zip(texts, sides, strict=True) if s]
-    assert shown == ["0.1", "0.5", "0.9"] and {s for s in sides if s} == {"above"}
-    assert np.array_equal(at, xs)  # numeric labels are never moved off their ticks
-    # an evenly spaced axis with room for every other label: one row, every other label
-    xs = np.arange(11) * 2.0
-    sides, _ = _label_sides(xs, np.full(11, 2.5), 0.3, False, [str(v) for v in range(0, 110, 10)])
-    assert sides == ["above", None] * 5 + ["above"]
-    # nothing collides: all labels above
-    sides, _ = _label_sides(xs, np.full(11, 1.0), 0.3, False, [str(v) for v in range(11)])
-    assert sides == ["above"] * 11
-
-
-# ------------------------------------------------------------------------------ Firth
 # R: brglm2::brglmFit(type = "AS_mean") = Firth's penalised likelihood (logistf's estimates);
 # tests/reference/firth.R. Firth D. Bias reduction of maximum likelihood estimates. Biometrika
 # 1993;80:27-38. Heinze G, Schemper M. A solution to the problem of separation in logistic
@@ -773,17 +567,18 @@ def test_firth_parameters_persistence_and_refits(birthwt, tmp_path):
     assert (np.abs(_fit(birthwt, FULL, penalty="firth").coef_) < np.abs(ml.coef_)).all()
 
 
-def test_profile_root_search_trusts_the_bracket_it_was_given():
-    # A profile recomputed from another start may differ in the last digits; the root search
-    # must not re-evaluate (and re-judge) the bracket ends it was handed.
-    from radiomics_aln.nomogram import _root_in_bracket
+def test_exceptions_with_data_survive_pickling():
+    # joblib workers send exceptions back pickled: the data attributes must come along
+    import pickle
 
-    calls = []
+    from radiomics_aln.exceptions import LevelError
 
-    def f(x):
-        calls.append(x)
-        return -1.0 if x in (0.0, 4.0) else 0.7 - 0.5 * x  # ends would read with a wrong sign
-
-    root = _root_in_bracket(f, 0.0, 0.7, 4.0, -1.3)
-    assert root == pytest.approx(1.4, rel=1e-10)
-    assert 0.0 not in calls and 4.0 not in calls
+    for exc in (
+        SeparationError("sep", columns=["g[b]"], predictors=["g"]),
+        SingleLevelError("one", predictor="site", levels=["A"]),
+        LevelError("ref", predictor="race", levels=["asian"]),
+        EliminationError("all", candidates=["a", "b"], criterion="aic"),
+    ):
+        back = pickle.loads(pickle.dumps(exc))
+        assert type(back) is type(exc) and str(back) == str(exc)
+        assert back.__dict__ == exc.__dict__

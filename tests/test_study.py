@@ -339,9 +339,9 @@ def test_firth_penalty_reaches_the_screen_and_both_models(data, fitted):
 
 def test_bootstrap_internal_validation_of_the_nomogram(data, fitted):
     table, features, repeats = data
-    cfg = CONFIG | {"nomogram": {"bootstrap": 8}}
-    with pytest.raises(InputError, match="nomogram.bootstrap must be a whole number"):
-        StudyConfig.from_dict({"nomogram": {"bootstrap": -1}})
+    cfg = CONFIG | {"nomogram": {"n_boot": 8}}
+    with pytest.raises(InputError, match="nomogram.n_boot must be a whole number"):
+        StudyConfig.from_dict({"nomogram": {"n_boot": -1}})
     assert "bootstrap_validation" not in fitted.results_["tables"]  # off by default
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -354,10 +354,10 @@ def test_bootstrap_internal_validation_of_the_nomogram(data, fitted):
     perf = fitted.results_["tables"]["table3_full"].set_index(["cohort", "model"])
     assert val.at["auc", "apparent"] == pytest.approx(perf.at[("Training", COMBINED_MODEL), "auc"])
     # the same resamples as a direct call (fit on training only, same seed)
-    from radiomics_aln.calibration import bootstrap_validate
+    from radiomics_aln.validation import bootstrap_validate
 
     train = st.data_[st.data_["cohort"] == "train"]
-    direct = bootstrap_validate(st.model_.combined_model, train, "aln", B=8, random_state=0)
+    direct = bootstrap_validate(st.model_.combined_model, train, "aln", n_boot=8, random_state=0)
     pd.testing.assert_frame_equal(val, direct)
     assert len(t["bootstrap_calibration"]) == 50
     summary = st.results_["summary"]
