@@ -19,7 +19,7 @@ _MAX_LISTED = 10
 
 #: Plausible pixel spacing of 2D ultrasound, mm per pixel (both ends allowed). Outside it a
 #: spacing is taken for a unit error; ``spacing_range=`` overrides it. Re-exported by
-#: :mod:`radiomics_aln.roi`.
+#: :mod:`radiomics_aln.images`.
 SPACING_RANGE_MM: tuple[float, float] = (0.005, 2.0)
 #: Widest peritumoral ring accepted, mm (published rings are 2-10 mm).
 MAX_RING_MM: float = 50.0
@@ -146,7 +146,7 @@ def check_columns(df: pd.DataFrame, expected: Sequence[str], what: str = "X") ->
     return df[expected]
 
 
-def _check_spacing_range_arg(spacing_range: Any) -> tuple[float, float] | None:
+def check_spacing_range_arg(spacing_range: Any) -> tuple[float, float] | None:
     """Validate a ``spacing_range=`` argument: None or (low, high) with 0 < low < high."""
     if spacing_range is None:
         return None
@@ -168,7 +168,7 @@ def _check_spacing_range_arg(spacing_range: Any) -> tuple[float, float] | None:
     return lo, hi
 
 
-def _check_ring_width(width: Any, name: str = "width_mm") -> float:
+def check_ring_width(width: Any, name: str = "width_mm") -> float:
     """A ring width must be a finite number in (0, MAX_RING_MM]; return it as float."""
     ok = isinstance(width, int | float | np.integer | np.floating) and not isinstance(width, bool)
     if not ok or not (math.isfinite(width) and 0 < width <= MAX_RING_MM):

@@ -34,6 +34,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from radiomics_aln._validation import format_items
 from radiomics_aln.exceptions import InputError
+from radiomics_aln.features import ROI_NAMES, SEP
 from radiomics_aln.io import (
     BOOL,
     SCALAR,
@@ -1197,7 +1198,7 @@ _STATE_SCHEMA = Record(
 # Plot
 # --------------------------------------------------------------------------------------------
 
-_ROI_ORDER = ["tumor", "peritumoral", "tumor_peritumoral", "ln"]
+_ROI_ORDER = list(ROI_NAMES)
 # Okabe-Ito colours (distinguishable with colour-vision deficiency); other ROIs use the cycle
 _ROI_PLOT_COLOURS = {
     "tumor": "#0072B2",
@@ -1214,7 +1215,7 @@ def _parse_feature_name(name: str) -> tuple[str, str, str, str]:
     feature classes have no underscore, so the part after ``__`` splits on its first two
     underscores. Names that do not follow the grammar get ``"other"`` for the missing parts.
     """
-    roi, sep, rest = str(name).partition("__")
+    roi, sep, rest = str(name).partition(SEP)
     if not sep:
         roi, rest = "other", str(name)
     parts = rest.split("_", 2)
