@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import SimpleITK as sitk
+from radiomics_aln.cohort import read_manifest
 
 from radiomics_aln import extraction as ex
-from radiomics_aln.cohort import read_manifest
 from radiomics_aln.exceptions import ExtractionError, InputError, ManifestError
 from radiomics_aln.nomogram import LogisticNomogram
 from radiomics_aln.score import RadScore

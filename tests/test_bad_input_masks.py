@@ -16,10 +16,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import SimpleITK as sitk
+from radiomics_aln.cohort import Case, read_manifest
+from radiomics_aln.roi import load_case_rois, load_mask
 
 from radiomics_aln import extraction as ex
 from radiomics_aln.cli import main
-from radiomics_aln.cohort import Case, read_manifest
 from radiomics_aln.exceptions import (
     DuplicateImageWarning,
     ExtractionError,
@@ -27,7 +28,6 @@ from radiomics_aln.exceptions import (
     ManifestError,
     MaskComponentsWarning,
 )
-from radiomics_aln.roi import load_case_rois, load_mask
 from radiomics_aln.study import Study, StudyConfig
 
 # A small settings dict: first-order and shape features of the original image only, so every

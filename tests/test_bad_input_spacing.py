@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 import SimpleITK as sitk
 from PIL import Image
+from radiomics_aln.cohort import Case, read_manifest
 
 from radiomics_aln import roi
-from radiomics_aln.cohort import Case, read_manifest
 from radiomics_aln.exceptions import (
     InputError,
     IntensityError,

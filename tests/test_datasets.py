@@ -12,12 +12,12 @@ import pandas as pd
 import pytest
 import SimpleITK as sitk
 from PIL import Image
+from radiomics_aln.cohort import Manifest, read_manifest
 from scipy import ndimage
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
 from radiomics_aln import datasets
-from radiomics_aln.cohort import Manifest, read_manifest
 from radiomics_aln.datasets import DEMO_OUTCOME, demo_generating_model, make_demo_cohort
 from radiomics_aln.exceptions import InputError
 
