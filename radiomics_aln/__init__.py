@@ -45,7 +45,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time, ``_LAZY`` bel
     )
     from radiomics_aln.extraction import ExtractionResult, extract_features
     from radiomics_aln.features import ROI_NAMES, read_features, write_features
-    from radiomics_aln.images import load_image, spacing_source
+    from radiomics_aln.images import load_image, load_image_with_fov, spacing_source
     from radiomics_aln.manifest import Manifest, read_manifest
     from radiomics_aln.masks import load_mask, plot_rois
     from radiomics_aln.metrics import (
@@ -79,6 +79,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time, ``_LAZY`` bel
         RingCoverage,
         peritumoral_ring,
         ring_coverage,
+        ring_rois,
         tumor_peritumoral_region,
     )
     from radiomics_aln.roi_features import extract_roi_features
@@ -106,10 +107,12 @@ __all__ = [
     "READERS",
     "REPEAT_READERS",
     "load_image",
+    "load_image_with_fov",
     "load_mask",
     "peritumoral_ring",
     "tumor_peritumoral_region",
     "ring_coverage",
+    "ring_rois",
     "RingCoverage",
     "spacing_source",
     "load_case_rois",
@@ -256,10 +259,12 @@ _LAZY: dict[str, str] = {
     "RingCoverage": "ring",
     "load_case_rois": "cases",
     "load_image": "images",
+    "load_image_with_fov": "images",
     "load_mask": "masks",
     "peritumoral_ring": "ring",
     "plot_rois": "masks",
     "ring_coverage": "ring",
+    "ring_rois": "ring",
     "spacing_source": "images",
     "tumor_peritumoral_region": "ring",
     "RadScore": "score",
