@@ -263,8 +263,8 @@ def _parse_clinical(column: pd.Series) -> pd.Series:
 
 def read_manifest(
     path: str | Path,
-    outcome: str | None = "outcome",
     *,
+    outcome: str | None = "outcome",
     cohorts: Iterable[str] | None = None,
     base_dir: str | Path | None = None,
     check_files: bool = True,

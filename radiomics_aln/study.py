@@ -932,7 +932,7 @@ def _read_manifest(
     if hasattr(source, "cases") and hasattr(source, "table"):
         return source
     return read_manifest(
-        source, outcome if require_outcome else None, spacing_range=spacing_range
+        source, outcome=outcome if require_outcome else None, spacing_range=spacing_range
     )
 
 

@@ -429,7 +429,7 @@ def test_breast_example_manifest(breast_dir, tmp_path):
     path = ex.build_manifest(tmp_path)
     from radiomics_aln.manifest import read_manifest
 
-    m = read_manifest(path, "malignant")
+    m = read_manifest(path, outcome="malignant")
     t = m.table
     assert len(t) == 252
     counts = t.groupby("cohort")["malignant"].agg(["size", "sum"])
