@@ -506,5 +506,3 @@ def render_ln(
         "cortex_max_mm": cortex_max,
         "hilum_effaced": hilum_effaced,
     }
-
-

@@ -156,7 +156,9 @@ def read_entry(cache_dir: Path | None, key: str, roi: str | None = None) -> dict
     except FileNotFoundError:
         return None
     except (OSError, ValueError, RecursionError) as exc:  # unreadable entry: recompute it
-        logger.warning("recomputing unreadable cache entry %s: %s", path, " ".join(str(exc).split()))
+        logger.warning(
+            "recomputing unreadable cache entry %s: %s", path, " ".join(str(exc).split())
+        )
         return None
     problem = entry_problem(entry, key, roi)
     if problem is not None:

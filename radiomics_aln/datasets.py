@@ -302,10 +302,14 @@ def _check_arguments(
             f"`n_cases`={n_cases} is too small to give each of the cohorts {list(fractions)} "
             f"at least {_MIN_PER_COHORT} patients; use n_cases >= {need}"
         )
-    if random_state is not None and not isinstance(random_state, np.random.Generator) and (
-        isinstance(random_state, bool)
-        or not isinstance(random_state, int | np.integer)
-        or random_state < 0
+    if (
+        random_state is not None
+        and not isinstance(random_state, np.random.Generator)
+        and (
+            isinstance(random_state, bool)
+            or not isinstance(random_state, int | np.integer)
+            or random_state < 0
+        )
     ):
         raise InputError(
             "`random_state` must be a non-negative integer, a numpy Generator or None, got "
@@ -372,52 +376,52 @@ def _write_case(
         files[col] = f"cases/{case_id}/{name}"
     size_mm = round(_feret_mm(masks[("tumor", "reader1")], s_t), 1)
     row = {
-            "case_id": case_id,
-            "cohort": cohort,
-            DEMO_OUTCOME: pt["y"],
-            "tumor_image": files["tumor_image"],
-            "tumor_mask": files["tumor_mask"],
-            "ln_image": files["ln_image"],
-            "ln_mask": files["ln_mask"],
-            "tumor_mask_reader2": files.get("tumor_mask_reader2", ""),
-            "tumor_mask_repeat": files.get("tumor_mask_repeat", ""),
-            "ln_mask_reader2": files.get("ln_mask_reader2", ""),
-            "ln_mask_repeat": files.get("ln_mask_repeat", ""),
-            "spacing": _fmt_spacing(s_t) if ext == "png" else "",
-            "ln_spacing": _fmt_spacing(s_n) if ext == "png" else "",
-            "age": pt["age"],
-            "size_mm": size_mm,
-            "margin": pt["margin"],
-            "calcification": pt["calcification"],
-            "us_aln_status": pt["us_aln_status"],
-            "er": pt["er"],
-            "pr": pt["pr"],
-            "her2": pt["her2"],
-            "ki67": pt["ki67"],
-            "grade": pt["grade"],
-        }
+        "case_id": case_id,
+        "cohort": cohort,
+        DEMO_OUTCOME: pt["y"],
+        "tumor_image": files["tumor_image"],
+        "tumor_mask": files["tumor_mask"],
+        "ln_image": files["ln_image"],
+        "ln_mask": files["ln_mask"],
+        "tumor_mask_reader2": files.get("tumor_mask_reader2", ""),
+        "tumor_mask_repeat": files.get("tumor_mask_repeat", ""),
+        "ln_mask_reader2": files.get("ln_mask_reader2", ""),
+        "ln_mask_repeat": files.get("ln_mask_repeat", ""),
+        "spacing": _fmt_spacing(s_t) if ext == "png" else "",
+        "ln_spacing": _fmt_spacing(s_n) if ext == "png" else "",
+        "age": pt["age"],
+        "size_mm": size_mm,
+        "margin": pt["margin"],
+        "calcification": pt["calcification"],
+        "us_aln_status": pt["us_aln_status"],
+        "er": pt["er"],
+        "pr": pt["pr"],
+        "her2": pt["her2"],
+        "ki67": pt["ki67"],
+        "grade": pt["grade"],
+    }
     true = {
-            "case_id": case_id,
-            "cohort": cohort,
-            DEMO_OUTCOME: pt["y"],
-            "heterogeneity": pt["heterogeneity"],
-            "infiltration": pt["infiltration"],
-            "node_cortex": pt["node_cortex"],
-            "linear_predictor": pt["linear_predictor"],
-            "probability": pt["probability"],
-            "true_size_mm": pt["true_size_mm"],
-            "margin_subtype": tum["subtype"],
-            "posterior_features": tum["posterior"],
-            "halo_mm": tum["halo_mm"],
-            "n_calcifications": pt["n_calcifications"],
-            "ln_short_long_ratio": ln["short_long_ratio"],
-            "ln_cortex_max_mm": ln["cortex_max_mm"],
-            "ln_hilum_effaced": int(ln["hilum_effaced"]),
-            "scanner": scanner.name,
-            "tumor_spacing_mm": s_t,
-            "ln_spacing_mm": s_n,
-            "has_repeat_masks": int(repeat),
-        }
+        "case_id": case_id,
+        "cohort": cohort,
+        DEMO_OUTCOME: pt["y"],
+        "heterogeneity": pt["heterogeneity"],
+        "infiltration": pt["infiltration"],
+        "node_cortex": pt["node_cortex"],
+        "linear_predictor": pt["linear_predictor"],
+        "probability": pt["probability"],
+        "true_size_mm": pt["true_size_mm"],
+        "margin_subtype": tum["subtype"],
+        "posterior_features": tum["posterior"],
+        "halo_mm": tum["halo_mm"],
+        "n_calcifications": pt["n_calcifications"],
+        "ln_short_long_ratio": ln["short_long_ratio"],
+        "ln_cortex_max_mm": ln["cortex_max_mm"],
+        "ln_hilum_effaced": int(ln["hilum_effaced"]),
+        "scanner": scanner.name,
+        "tumor_spacing_mm": s_t,
+        "ln_spacing_mm": s_n,
+        "has_repeat_masks": int(repeat),
+    }
     return row, true
 
 

@@ -223,8 +223,7 @@ def own_settings(data: Mapping[str, Any], source: str = "settings") -> dict[str,
         bad = sorted(set(rescale) - {"from", "to"})
         if bad:
             raise InputError(
-                f"params ({source}): unknown key(s) {bad} in {OWN_SECTION}.rescale; known: "
-                "from, to"
+                f"params ({source}): unknown key(s) {bad} in {OWN_SECTION}.rescale; known: from, to"
             )
         src = rescale["from"]
         src = "image" if src == "image" else _pair(src, "rescale.from", source)
@@ -360,4 +359,3 @@ def bin_problem(extractor: Any, img: sitk.Image, msk: sitk.Image, limits: Any) -
         f"use settings made for this intensity scale (bin_limits [{fewest}, {most}] in that "
         "section widens the check; see docs/extraction.md, 'Intensity scale')"
     )
-

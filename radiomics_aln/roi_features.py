@@ -84,7 +84,6 @@ def as_binary_mask(mask: sitk.Image, image: sitk.Image, what: str) -> sitk.Image
     return out
 
 
-
 def split_vector(vector: Mapping[str, Any]) -> tuple[dict[str, float], dict[str, Any]]:
     """PyRadiomics' ordered output -> (features as float, diagnostics as plain JSON values)."""
     feats: dict[str, float] = {}

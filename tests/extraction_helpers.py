@@ -43,4 +43,3 @@ def assert_same(ours: dict, ref: dict, rtol=1e-12):
     a = np.array([ours[k] for k in ref])
     b = np.array([ref[k] for k in ref])
     np.testing.assert_allclose(a, b, rtol=rtol, atol=0)
-

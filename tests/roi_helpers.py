@@ -43,7 +43,6 @@ def brute_force_distance(tumor: np.ndarray, spacing_xy: tuple[float, float]) -> 
     return np.sqrt(d2.min(axis=1)).reshape(tumor.shape)
 
 
-
 def rng_image(shape=(30, 40), seed=0, dtype=np.uint8, channels=None):
     rng = np.random.default_rng(seed)
     size = shape + ((channels,) if channels else ())
@@ -59,8 +58,6 @@ def blob(value=1, shape=(30, 40)):
     m = np.zeros(shape, dtype=np.uint8)
     m[10:20, 5:15] = value
     return m
-
-
 
 
 def read_breast_table(test_data_dir: Path) -> pd.DataFrame:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +38,7 @@ from radiomics_aln.ring import (
 @pytest.fixture(scope="module")
 def breast_table(test_data_dir):
     return read_breast_table(test_data_dir)
+
 
 # ------------------------------------------------------------------------------------------
 # committed BrEaST cases (run everywhere)
@@ -248,3 +250,56 @@ def test_case_normalises_and_validates():
     assert READERS == ("reader1", "reader2", "repeat")
 
 
+# ------------------------------------------------------------------------------------------
+# one route: extraction measures the ROIs load_case_rois returns
+# ------------------------------------------------------------------------------------------
+
+
+def test_extraction_measures_exactly_the_rois_of_load_case_rois(test_data_dir, breast_table,
+                                                                 tmp_path):  # fmt: skip
+    """The masks PyRadiomics gets (seen by an `extra` feature function) are the masks of
+    load_case_rois, pixel for pixel and on the same grid, for every ROI and reader."""
+    import hashlib
+
+    from scipy import ndimage
+
+    from radiomics_aln.extraction import extract_features
+    from radiomics_aln.params import load_params
+
+    folder = test_data_dir / "breast"
+    raw = np.asarray(Image.open(folder / "case175_tumor.png"))[..., 0] > 0
+    eroded = ndimage.binary_erosion(raw, iterations=3)
+    Image.fromarray((eroded * 255).astype(np.uint8)).save(tmp_path / "r2.png")
+    case = Case(
+        "175", folder / "case175.png", folder / "case175_tumor.png",
+        ln_image=folder / "case010.png", ln_mask=folder / "case010_tumor.png",
+        repeat_masks={"reader2": {"tumor": tmp_path / "r2.png"}},
+        spacing=breast_spacing(breast_table, "case175"),
+        ln_spacing=breast_spacing(breast_table, "case010"),
+    )  # fmt: skip
+
+    def digest(mask):
+        geometry = (mask.GetSize(), mask.GetSpacing(), mask.GetOrigin(), mask.GetDirection())
+        h = hashlib.sha256(arr(mask).astype(np.uint8).tobytes() + repr(geometry).encode())
+        return float(int(h.hexdigest()[:12], 16))
+
+    params = load_params("ultrasound_2d")
+    params["imageType"] = {"Original": {"binWidth": 5}}
+    params["featureClass"] = {"firstorder": ["Mean"]}
+    rois = ("tumor", "peritumoral", "tumor_peritumoral", "ln")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CoverageWarning)
+        res = extract_features(
+            [case],
+            rois=rois,
+            params=params,
+            repeats=["reader2"],
+            extra={"mask": lambda image, mask: {"digest": digest(mask)}},
+        )
+        built = load_case_rois(case, min_coverage=None)  # fmt: skip
+    assert res.failures.empty
+    for roi in rois:
+        assert res.features.loc["175", f"{roi}__mask_digest"] == digest(built.masks[roi]), roi
+    rep = res.repeats["reader2"].loc["175"]
+    for roi, mask in built.repeats["reader2"].items():
+        assert rep[f"{roi}__mask_digest"] == digest(mask), roi

@@ -63,8 +63,6 @@ def test_values_equal_plain_execute_with_shipped_settings_file():
     assert_same(ours, plain_features(img, msk))
 
 
-
-
 # ---------------------------------------------------------------- batch behaviour
 
 

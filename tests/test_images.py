@@ -11,6 +11,7 @@ import SimpleITK as sitk
 from PIL import Image
 from roi_helpers import (
     arr,
+    blob,
     luma,
     rng_image,
 )
@@ -299,3 +300,24 @@ def test_bad_spacing_argument(tmp_path, spacing, match):
         load_image(tmp_path / "s.png", spacing=spacing)
 
 
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [("0.1", (0.1, 0.1)), ("0.1,0.2", (0.1, 0.2)), ("0.1 0.2", (0.1, 0.2)),
+     ("0.1x0.2", (0.1, 0.2)), (0.1, (0.1, 0.1)), ((0.1, 0.2), (0.1, 0.2))],
+)  # fmt: skip
+def test_one_spacing_parser_for_argument_case_and_manifest(tmp_path, given, expected):
+    """load_image(spacing=), Case(spacing=) and a manifest cell read a spacing alike."""
+    from radiomics_aln.cases import Case
+    from radiomics_aln.images import parse_spacing
+    from radiomics_aln.manifest import read_manifest
+
+    Image.fromarray(rng_image()).save(tmp_path / "i.png")
+    Image.fromarray(blob(255)).save(tmp_path / "m.png")
+    assert parse_spacing(given) == expected
+    assert load_image(tmp_path / "i.png", spacing=given).GetSpacing() == expected
+    assert Case("1", tmp_path / "i.png", tmp_path / "m.png", spacing=given).spacing == expected
+    cell = given if isinstance(given, str) else ",".join(map(str, np.atleast_1d(given)))
+    (tmp_path / "m.csv").write_text(
+        f'case_id,outcome,tumor_image,tumor_mask,spacing\n1,1,i.png,m.png,"{cell}"\n'
+    )
+    assert read_manifest(tmp_path / "m.csv")["1"].spacing == expected

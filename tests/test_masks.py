@@ -30,6 +30,7 @@ from radiomics_aln.ring import (
 def breast_table(test_data_dir):
     return read_breast_table(test_data_dir)
 
+
 # ------------------------------------------------------------------------------------------
 # masks
 # ------------------------------------------------------------------------------------------
@@ -200,7 +201,6 @@ def test_mask_spacing_and_origin_checked_against_image(tmp_path):
     # A PNG mask carries no geometry: only its size is checked.
     Image.fromarray(m * 255).save(tmp_path / "m.png")
     assert load_mask(tmp_path / "m.png", like=image).GetSpacing() == (0.1, 0.2)
-
 
 
 def test_plot_rois_draws_on_given_axes(test_data_dir, breast_table):

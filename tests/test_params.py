@@ -70,5 +70,3 @@ def test_params_accepts_name_path_and_dict(tmp_path):
 def test_bad_params_are_rejected(params, match):
     with pytest.raises(InputError, match=match):
         load_params(params)
-
-

@@ -100,5 +100,3 @@ def test_fast_bin_edges_equal_pyradiomics(values):
     ref = np.asarray(imageoperations.getBinEdges(values, binWidth=5))
     new = np.asarray(get_bin_edges(values, binWidth=5))
     assert ref.dtype == new.dtype and ref.tobytes() == new.tobytes()
-
-

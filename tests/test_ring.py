@@ -256,5 +256,3 @@ def test_narrow_ring_warns_and_empty_ring_raises():
         pytest.raises(InputError, match=r"0\.3 mm ring .* has no pixel"),
     ):
         peritumoral_ring(disk_mask(2.0, (0.5, 0.5)), width_mm=0.3)
-
-

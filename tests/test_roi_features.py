@@ -57,7 +57,11 @@ def test_shipped_settings_filter_each_image_once_for_all_its_masks(monkeypatch):
 
     monkeypatch.setattr(imageoperations, "getLoGImage", counting)
     img = make_image(60, spacing=(0.085, 0.085))
-    masks = [make_mask(img, (30, 60, 30, 70)), make_mask(img, (10, 80, 10, 95)), make_mask(img, (5, 20, 5, 30))]
+    masks = [
+        make_mask(img, (30, 60, 30, 70)),
+        make_mask(img, (10, 80, 10, 95)),
+        make_mask(img, (5, 20, 5, 30)),
+    ]
     extractor = get_extractor(load_params("ultrasound_2d"))
     out = execute_masks(extractor, img, list(enumerate(masks)))
     assert not any(isinstance(v, Exception) for v in out.values())
@@ -187,5 +191,3 @@ def test_mask_grid_tolerances_are_those_of_load_mask(attr, change, accepted):
         assert problem.startswith(attr)
         with pytest.raises(GeometryError, match=re.escape(problem)):
             extract_roi_features(img, msk)
-
-
