@@ -279,7 +279,7 @@ class CaseImage:
     kind : str
         ``"tumor"`` or ``"ln"`` (see :data:`radiomics_aln.features.IMAGES`).
     image : Path, SimpleITK.Image or None
-        The image; None when the case has none.
+        The image (an absolute path); None when the case has none.
     spacing : tuple of float, "pixel" or None
         The spacing given for it (the LN image falls back to the tumour image's).
     masks : dict
@@ -304,12 +304,19 @@ class CaseImage:
     outcome: Any = None
 
 
+def _file(value: Any) -> Path:
+    """An absolute path: extraction workers may run in another working directory (a reused
+    worker process keeps the folder it was started in), where a relative path names another
+    file -- or, worse, the same name of another cohort."""
+    return Path(value).expanduser().absolute()
+
+
 def _mask_source(value: Any) -> Any:
     if isinstance(value, sitk.Image):
         return value
     if isinstance(value, str | os.PathLike):
-        return tuple(Path(p.strip()) for p in os.fspath(value).split(";") if p.strip())
-    return tuple(Path(p) for p in value)
+        return tuple(_file(p.strip()) for p in os.fspath(value).split(";") if p.strip())
+    return tuple(_file(p) for p in value)
 
 
 def _case_masks(case: Any, kind: str, readers: Sequence[str]) -> dict[str, Any]:
@@ -391,7 +398,7 @@ def case_images(
         if kind == "ln" and _missing_spacing(spacing):
             spacing = _field(case, "spacing")
         if not is_missing(image) and not isinstance(image, sitk.Image):
-            image = Path(image)
+            image = _file(image)
         out.append(
             CaseImage(
                 case_id,

@@ -9,7 +9,7 @@ of the same shape for the ICC step.
 
 The ROIs are built by the route of :mod:`radiomics_aln.cases` (the one :func:`load_case_rois`
 uses), with the settings of :mod:`radiomics_aln.params`, the cache of :mod:`radiomics_aln.cache`
-and the per-image execution of :mod:`radiomics_aln._pyradiomics_fast`. Every value equals what a
+and the per-image execution of :mod:`radiomics_aln.roi_features`. Every value equals what a
 plain ``RadiomicsFeatureExtractor(<settings file>).execute(image, mask)`` returns for the loaded
 (floating-point) image and mask: the speed-ups used here (one decode per image, one filtering
 per image for all of its masks, NumPy min/max in the binning step, one discretisation per

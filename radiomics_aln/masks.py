@@ -261,11 +261,12 @@ def load_mask(
     Parameters
     ----------
     paths : path, SimpleITK.Image, ndarray or a sequence of them
-        Mask file(s) in any format :func:`load_image` reads except DICOM; a string with
-        several paths joined by ``;`` (as in a manifest) is split. Arrays are in NumPy order
-        ``[row, column]``.
+        Mask file(s) in any format :func:`radiomics_aln.images.load_image` reads except DICOM; a
+        string with several paths joined by ``;`` (as in a manifest) is split. Arrays are in
+        NumPy order ``[row, column]``.
     like : SimpleITK.Image
-        The image the mask belongs to (from :func:`load_image`); the mask gets its grid.
+        The image the mask belongs to (from :func:`radiomics_aln.images.load_image`); the mask
+        gets its grid.
     label : int, sequence of int, (r, g, b) or None, default None
         None accepts binary masks: 0 is background and the single other value (1, 255, any
         label) is foreground; a mask with several labels raises. An int selects that label of a

@@ -407,3 +407,27 @@ def test_pyradiomics_log_does_not_reach_a_users_logging_handlers():
         root.setLevel(old_level)
     assert "GLCM is symmetrical" not in stream.getvalue()
     assert "radiomics." not in stream.getvalue()
+
+
+def test_relative_paths_are_read_from_the_callers_folder_by_every_worker(tmp_path, monkeypatch):
+    """joblib reuses its worker processes, which keep the folder they were started in: a relative
+    path must not be opened there (it named the same file name of another cohort: wrong numbers
+    without any failure)."""
+    params = load_params("ultrasound_2d")
+    params["imageType"] = {"Original": {"binWidth": 5}}
+    params["featureClass"] = {"firstorder": ["Mean"]}
+    cases = [{"case_id": f"c{i}", "tumor_image": f"i{i}.nrrd", "tumor_mask": f"m{i}.nrrd"}
+             for i in range(3)]  # fmt: skip
+    for seed, name in ((1, "a"), (2, "b")):
+        (tmp_path / name).mkdir()
+        for i in range(3):
+            img = make_image(seed * 10 + i, shape=(70, 80))
+            sitk.WriteImage(sitk.Cast(img, sitk.sitkFloat32), str(tmp_path / name / f"i{i}.nrrd"))
+            sitk.WriteImage(make_mask(img, (25, 45, 25, 50)), str(tmp_path / name / f"m{i}.nrrd"))
+    monkeypatch.chdir(tmp_path / "a")
+    ex.extract_features(cases, rois=("tumor",), params=params, n_jobs=2)  # workers start in a/
+    monkeypatch.chdir(tmp_path / "b")
+    got = ex.extract_features(cases, rois=("tumor",), params=params, n_jobs=2)
+    want = ex.extract_features(cases, rois=("tumor",), params=params, n_jobs=1)
+    assert got.failures.empty
+    pd.testing.assert_frame_equal(got.features, want.features, check_exact=True)
