@@ -33,9 +33,14 @@ import numpy as np
 import SimpleITK as sitk
 from radiomics.featureextractor import RadiomicsFeatureExtractor
 
-from radiomics_aln import extraction, roi
+from radiomics_aln import extraction
 from radiomics_aln._pyradiomics_fast import fast_paths
 from radiomics_aln.datasets import make_demo_cohort
+from radiomics_aln.features import feature_name
+from radiomics_aln.images import load_image, load_image_with_fov
+from radiomics_aln.masks import load_mask
+from radiomics_aln.params import get_extractor, load_params, params_path, quiet_pyradiomics
+from radiomics_aln.ring import peritumoral_ring
 
 ROIS = ("tumor", "peritumoral", "ln")
 
@@ -47,13 +52,13 @@ def naive_loop(cases, settings_file: str) -> dict[tuple[str, str], dict[str, flo
     for case in cases:
         for name in ROIS:
             if name == "ln":
-                image, fov = roi.load_image(case.ln_image, spacing=case.ln_spacing, return_fov=True)
-                mask = roi.load_mask(case.ln_mask, like=image)
+                image, fov = load_image_with_fov(case.ln_image, spacing=case.ln_spacing)
+                mask = load_mask(case.ln_mask, like=image)
             else:
-                image, fov = roi.load_image(case.tumor_image, spacing=case.spacing, return_fov=True)
-                mask = roi.load_mask(case.tumor_mask, like=image)
+                image, fov = load_image_with_fov(case.tumor_image, spacing=case.spacing)
+                mask = load_mask(case.tumor_mask, like=image)
                 if name == "peritumoral":
-                    mask = roi.peritumoral_ring(mask, 5.0, within=fov, min_coverage=None)
+                    mask = peritumoral_ring(mask, width_mm=5.0, within=fov, min_coverage=None)
             res = extractor.execute(image, mask)
             out[(case.case_id, name)] = {
                 k: float(v) for k, v in res.items() if not k.startswith("diagnostics_")
@@ -65,7 +70,7 @@ def max_rel_diff(result, reference) -> float:
     worst = 0.0
     for (case_id, name), ref in reference.items():
         row = result.features.loc[case_id]
-        ours = np.array([row[f"{name}__{k}"] for k in ref])
+        ours = np.array([row[feature_name(name, k)] for k in ref])
         theirs = np.array(list(ref.values()))
         scale = np.maximum(np.abs(theirs), np.finfo(float).tiny)
         worst = max(worst, float(np.max(np.abs(ours - theirs) / scale)))
@@ -88,8 +93,8 @@ def main() -> None:
     parser.add_argument("--ablation", action="store_true", help="also time without speed-ups")
     args = parser.parse_args()
 
-    extraction._quiet_pyradiomics()
-    settings_file = str(extraction.params_path("ultrasound_2d"))
+    quiet_pyradiomics()
+    settings_file = str(params_path("ultrasound_2d"))
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         manifest = make_demo_cohort(tmp / "demo", n_cases=args.cases, random_state=0)
@@ -131,19 +136,18 @@ def main() -> None:
             checks["no fast binning"] = max_rel_diff(res, reference)
 
             def no_sharing():
-                ext = extraction._get_extractor(extraction.load_params("ultrasound_2d"))
+                ext = get_extractor(load_params("ultrasound_2d"))
                 out = {}
                 with fast_paths():
                     for case in cases:
-                        image, fov = roi.load_image(case.tumor_image, spacing=case.spacing,
-                                                    return_fov=True)  # fmt: skip
-                        mask = roi.load_mask(case.tumor_mask, like=image)
-                        ring = roi.peritumoral_ring(mask, 5.0, within=fov, min_coverage=None)
+                        image, fov = load_image_with_fov(case.tumor_image, spacing=case.spacing)
+                        mask = load_mask(case.tumor_mask, like=image)
+                        ring = peritumoral_ring(mask, width_mm=5.0, within=fov, min_coverage=None)
                         for name, m in (("tumor", mask), ("peritumoral", ring)):
                             out[(case.case_id, name)] = ext.execute(image, m)
-                        image = roi.load_image(case.ln_image, spacing=case.ln_spacing)
+                        image = load_image(case.ln_image, spacing=case.ln_spacing)
                         out[(case.case_id, "ln")] = ext.execute(
-                            image, roi.load_mask(case.ln_mask, like=image)
+                            image, load_mask(case.ln_mask, like=image)
                         )
                 return out
 

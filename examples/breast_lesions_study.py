@@ -120,7 +120,7 @@ def config(manifest: Path, cache_dir: Path, n_jobs: int = 2) -> ra.StudyConfig:
             "test_cohorts": ["test"],
             "cohort_labels": {"train": "Training (70%)", "test": "Test (30%)"},
             "rois": "intratumoral+peritumoral",
-            "ring_mm": 5.0,
+            "width_mm": 5.0,
             "clinical": [
                 "age",
                 "shape",

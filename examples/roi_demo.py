@@ -46,13 +46,14 @@ def roi_demo(out: Path, cases: list[str], width_mm: float = 5.0) -> pd.DataFrame
     rows = []
     for case, ax in zip(cases, axes[0], strict=True):
         spacing_mm = float(clinical.loc[f"{case}.png", "Pixel_size"]) * 10  # table is in cm
-        image, fov = ra.load_image(DATA / f"{case}.png", spacing=spacing_mm, return_fov=True)
+        image, fov = ra.load_image_with_fov(DATA / f"{case}.png", spacing=spacing_mm)
         tumor = ra.load_mask(DATA / f"{case}_tumor.png", like=image)
         # A CoverageWarning flags rings that keep < 50 % of their area (min_coverage=0.5):
         # recorded here as a column instead of printed.
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", CoverageWarning)
-            ring, cov = ra.peritumoral_ring(tumor, width_mm, within=fov, return_coverage=True)
+            ring_and_cov = ra.ring_rois(tumor, width_mm=width_mm, within=fov)
+        ring, cov = ring_and_cov.ring, ring_and_cov.coverage
         rows.append(
             {
                 "case": case,

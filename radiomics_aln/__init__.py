@@ -32,7 +32,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time, ``_LAZY`` bel
         plot_calibration,
         val_prob,
     )
-    from radiomics_aln.cohort import READERS, REPEAT_READERS, Case, Manifest, read_manifest
+    from radiomics_aln.cases import READERS, REPEAT_READERS, Case, CaseROIs, load_case_rois
     from radiomics_aln.datasets import DEMO_OUTCOME, demo_generating_model, make_demo_cohort
     from radiomics_aln.decision import (
         DEFAULT_THRESHOLDS,
@@ -41,18 +41,12 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time, ``_LAZY`` bel
         plot_clinical_impact,
         plot_decision_curve,
     )
-    from radiomics_aln.extraction import (
-        ROI_NAMES,
-        ExtractionResult,
-        available_params,
-        extract_features,
-        extract_roi_features,
-        load_params,
-        params_path,
-        read_features,
-        write_features,
-    )
+    from radiomics_aln.extraction import ExtractionResult, extract_features
+    from radiomics_aln.features import ROI_NAMES, read_features, write_features
     from radiomics_aln.icc_filter import ICCFilter
+    from radiomics_aln.images import load_image, load_image_with_fov, spacing_source
+    from radiomics_aln.manifest import Manifest, read_manifest
+    from radiomics_aln.masks import load_mask, plot_rois
     from radiomics_aln.metrics import (
         YoudenThreshold,
         delong_test,
@@ -63,6 +57,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time, ``_LAZY`` bel
         youden_threshold,
     )
     from radiomics_aln.nomogram import LogisticNomogram
+    from radiomics_aln.params import available_params, load_params, params_path
     from radiomics_aln.performance import (
         PerformanceTable,
         binomial_ci,
@@ -77,18 +72,14 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time, ``_LAZY`` bel
         icc_table,
         plot_icc,
     )
-    from radiomics_aln.roi import (
-        CaseROIs,
+    from radiomics_aln.ring import (
         RingCoverage,
-        load_case_rois,
-        load_image,
-        load_mask,
         peritumoral_ring,
-        plot_rois,
         ring_coverage,
-        spacing_source,
+        ring_rois,
         tumor_peritumoral_region,
     )
+    from radiomics_aln.roi_features import extract_roi_features
     from radiomics_aln.score import RadScore
     from radiomics_aln.selection import RedundancyFilter, UnivariateFilter, mutual_information
     from radiomics_aln.study import (
@@ -115,10 +106,12 @@ __all__ = [
     "READERS",
     "REPEAT_READERS",
     "load_image",
+    "load_image_with_fov",
     "load_mask",
     "peritumoral_ring",
     "tumor_peritumoral_region",
     "ring_coverage",
+    "ring_rois",
     "RingCoverage",
     "spacing_source",
     "load_case_rois",
@@ -214,11 +207,11 @@ _LAZY: dict[str, str] = {
     "le_cessie_van_houwelingen": "calibration",
     "plot_calibration": "calibration",
     "val_prob": "calibration",
-    "READERS": "cohort",
-    "REPEAT_READERS": "cohort",
-    "Case": "cohort",
-    "Manifest": "cohort",
-    "read_manifest": "cohort",
+    "READERS": "cases",
+    "REPEAT_READERS": "cases",
+    "Case": "cases",
+    "Manifest": "manifest",
+    "read_manifest": "manifest",
     "DEMO_OUTCOME": "datasets",
     "demo_generating_model": "datasets",
     "make_demo_cohort": "datasets",
@@ -227,15 +220,15 @@ _LAZY: dict[str, str] = {
     "decision_curve": "decision",
     "plot_clinical_impact": "decision",
     "plot_decision_curve": "decision",
-    "ROI_NAMES": "extraction",
+    "ROI_NAMES": "features",
     "ExtractionResult": "extraction",
-    "available_params": "extraction",
+    "available_params": "params",
     "extract_features": "extraction",
-    "extract_roi_features": "extraction",
-    "load_params": "extraction",
-    "params_path": "extraction",
-    "read_features": "extraction",
-    "write_features": "extraction",
+    "extract_roi_features": "roi_features",
+    "load_params": "params",
+    "params_path": "params",
+    "read_features": "features",
+    "write_features": "features",
     "PerformanceTable": "performance",
     "YoudenThreshold": "metrics",
     "binomial_ci": "performance",
@@ -258,16 +251,18 @@ _LAZY: dict[str, str] = {
     "icc_comparisons": "reliability",
     "icc_table": "reliability",
     "plot_icc": "reliability",
-    "CaseROIs": "roi",
-    "RingCoverage": "roi",
-    "load_case_rois": "roi",
-    "load_image": "roi",
-    "load_mask": "roi",
-    "peritumoral_ring": "roi",
-    "plot_rois": "roi",
-    "ring_coverage": "roi",
-    "spacing_source": "roi",
-    "tumor_peritumoral_region": "roi",
+    "CaseROIs": "cases",
+    "RingCoverage": "ring",
+    "load_case_rois": "cases",
+    "load_image": "images",
+    "load_image_with_fov": "images",
+    "load_mask": "masks",
+    "peritumoral_ring": "ring",
+    "plot_rois": "masks",
+    "ring_coverage": "ring",
+    "ring_rois": "ring",
+    "spacing_source": "images",
+    "tumor_peritumoral_region": "ring",
     "RadScore": "score",
     "RedundancyFilter": "selection",
     "UnivariateFilter": "selection",

@@ -21,8 +21,8 @@ Two steps of PyRadiomics 3.1 cost far more than they need to in a 2D extraction 
 
 :func:`fast_paths` switches both on for the duration of a ``with`` block, and only for PyRadiomics
 versions whose code these replacements were checked against (:data:`CHECKED_VERSIONS`); with any
-other version PyRadiomics runs unchanged. ``tests/test_extraction.py`` compares every feature of
-full extractions with and without them for exact equality.
+other version PyRadiomics runs unchanged. ``tests/test_pyradiomics_fast.py`` compares every
+feature of full extractions with and without them for exact equality.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ _MAX_LISTED = 10
 
 #: Plausible pixel spacing of 2D ultrasound, mm per pixel (both ends allowed). Outside it a
 #: spacing is taken for a unit error; ``spacing_range=`` overrides it. Re-exported by
-#: :mod:`radiomics_aln.roi`.
+#: :mod:`radiomics_aln.images`.
 SPACING_RANGE_MM: tuple[float, float] = (0.005, 2.0)
 #: Widest peritumoral ring accepted, mm (published rings are 2-10 mm).
 MAX_RING_MM: float = 50.0

@@ -65,7 +65,7 @@ test_cohorts: null              # null = every other cohort in the manifest, in 
 cohort_labels: {train: Training, internal: Internal test, external: External test}
 rois: [tumor, peritumoral, ln]  # or a variant: intratumoral, peritumoral,
                                 # intratumoral+peritumoral, combined_region, intratumoral+ln, all
-ring_mm: 5.0                    # peritumoral ring width (mm), in (0, 50]
+width_mm: 5.0                   # peritumoral ring width (mm), in (0, 50]
 spacing_range: [0.005, 2.0]     # plausible mm per pixel; outside = a unit error (null: no check)
 mask_combine: union             # masks with several blobs: union, or largest (one component)
 min_area_mm2: null              # e.g. 0.5: drop mask specks smaller than this (mm²)
@@ -196,7 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--params", default="ultrasound_2d", help="shipped settings name or PyRadiomics YAML"
     )
     p.add_argument(
-        "--ring-mm", type=float, default=5.0, help="ring width in mm, in (0, 50] (default: 5)"
+        "--width-mm", type=float, default=5.0, help="ring width in mm, in (0, 50] (default: 5)"
     )
     p.add_argument(
         "--mask-combine",
@@ -305,12 +305,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _cmd_demo(args: argparse.Namespace, progress: _Progress) -> int:
-    from radiomics_aln.datasets import _check_fractions, _min_cases, make_demo_cohort
+    from radiomics_aln.datasets import check_fractions, make_demo_cohort, min_cases
     from radiomics_aln.exceptions import SeparationError
     from radiomics_aln.study import DEMO_N_CASES, Study, demo_config
 
     n_cases = DEMO_N_CASES if args.n_cases is None else args.n_cases
-    need = _min_cases(_check_fractions(None))
+    need = min_cases(check_fractions(None))
     if n_cases < need:
         raise _UsageProblem(
             f"--n-cases {n_cases} is too few: the demo needs at least {need} patients (2 per "
@@ -389,7 +389,8 @@ def _cmd_init(args: argparse.Namespace, progress: _Progress) -> int:
 
 
 def _cmd_extract(args: argparse.Namespace, progress: _Progress) -> int:
-    from radiomics_aln.extraction import ROI_NAMES, extract_features, write_features
+    from radiomics_aln.extraction import extract_features
+    from radiomics_aln.features import ROI_NAMES, write_features
     from radiomics_aln.study import _read_manifest
 
     rois = tuple(r.strip() for r in args.rois.split(",") if r.strip())
@@ -400,7 +401,7 @@ def _cmd_extract(args: argparse.Namespace, progress: _Progress) -> int:
         raise _UsageProblem(
             f"--rois: unknown ROI(s) {', '.join(unknown)}; use some of {list(ROI_NAMES)}"
         )
-    _check_positive("--ring-mm", args.ring_mm)
+    _check_positive("--width-mm", args.width_mm)
     _check_n_jobs(args.n_jobs)
     out = _output_file(args.out)
     if out.suffix.lower() not in (".csv", ".parquet"):
@@ -423,7 +424,7 @@ def _cmd_extract(args: argparse.Namespace, progress: _Progress) -> int:
         n_jobs=args.n_jobs,
         cache_dir=cache,
         repeats=args.repeats,
-        ring_mm=args.ring_mm,
+        width_mm=args.width_mm,
         mask_combine=args.mask_combine,
         min_area_mm2=args.min_area_mm2,
         progress=not args.quiet,
@@ -456,7 +457,7 @@ def _cmd_extract(args: argparse.Namespace, progress: _Progress) -> int:
 
 
 def _cmd_icc(args: argparse.Namespace, progress: _Progress) -> int:
-    from radiomics_aln.extraction import read_features
+    from radiomics_aln.features import read_features
     from radiomics_aln.icc_filter import ICCFilter
 
     if not args.reader2 and not args.repeat:
@@ -558,12 +559,12 @@ def _cmd_predict(args: argparse.Namespace, progress: _Progress) -> int:
         progress(f"Extracting features for the cases of {data_path}")
         pred = model.predict(data_path, n_jobs=args.n_jobs, cache_dir=cache)
     else:
-        from radiomics_aln.extraction import _CSV_EXACT_FLOATS, read_features
+        from radiomics_aln.features import CSV_EXACT_FLOATS, read_features
 
         try:
             table = read_features(data_path)
         except InputError:  # no `case_id` column: the first column holds the case ids
-            table = pd.read_csv(data_path, index_col=0, **_CSV_EXACT_FLOATS)
+            table = pd.read_csv(data_path, index_col=0, **CSV_EXACT_FLOATS)
             table.index = table.index.astype(str)
         pred = model.predict(table)
     _write_output(out, pred.to_csv)

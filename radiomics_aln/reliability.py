@@ -29,6 +29,7 @@ from scipy import stats
 from radiomics_aln._plotting import ROI_COLOURS, get_ax
 from radiomics_aln._validation import check_conf_level, format_items
 from radiomics_aln.exceptions import InputError
+from radiomics_aln.features import ROI_NAMES, SEP
 
 __all__ = [
     "ICC_FORMS",
@@ -759,7 +760,7 @@ def icc_comparisons(
 # Plot
 # --------------------------------------------------------------------------------------------
 
-_ROI_ORDER = ["tumor", "peritumoral", "tumor_peritumoral", "ln"]
+_ROI_ORDER = list(ROI_NAMES)
 _VALUE_LABELS = {"estimate": "ICC", "ci_low": "ICC, lower CI bound", "ci_high": "ICC, upper CI bound"}
 
 
@@ -770,7 +771,7 @@ def _parse_feature_name(name: str) -> tuple[str, str, str, str]:
     feature classes have no underscore, so the part after ``__`` splits on its first two
     underscores. Names that do not follow the grammar get ``"other"`` for the missing parts.
     """
-    roi, sep, rest = str(name).partition("__")
+    roi, sep, rest = str(name).partition(SEP)
     if not sep:
         roi, rest = "other", str(name)
     parts = rest.split("_", 2)

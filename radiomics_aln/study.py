@@ -55,6 +55,7 @@ from radiomics_aln.exceptions import (
     SingleLevelError,
     StatisticalWarning,
 )
+from radiomics_aln.features import ROI_NAMES, roi_columns
 from radiomics_aln.io import (
     ANY,
     NUM,
@@ -97,7 +98,6 @@ ROI_VARIANTS: dict[str, tuple[str, ...]] = {
     "peritumoral+ln": ("peritumoral", "ln"),
     "all": ("tumor", "peritumoral", "ln"),
 }
-_ROI_NAMES = ("tumor", "peritumoral", "tumor_peritumoral", "ln")
 _ROI_LABELS = {
     "tumor": "Tumor score",
     "peritumoral": "Peritumoral score",
@@ -220,11 +220,11 @@ class StudyConfig:
     cohort_labels : dict
         Display names (``{"train": "Training", "external": "External test"}``).
     rois : list of str or str
-        ROIs with one score each: any of ``tumor``, ``peritumoral`` (ring of ``ring_mm``),
+        ROIs with one score each: any of ``tumor``, ``peritumoral`` (ring of ``width_mm``),
         ``tumor_peritumoral`` (their union) and ``ln``; or a variant name from
         :data:`ROI_VARIANTS` (``"intratumoral"``, ``"peritumoral"``,
         ``"intratumoral+peritumoral"``, ``"combined_region"``, ``"intratumoral+ln"``, ``"all"``).
-    ring_mm : float
+    width_mm : float
         Width of the peritumoral ring in mm, in (0, 50].
     mask_combine : {"union", "largest"}
         A mask with several connected components becomes their union or only the largest one
@@ -235,7 +235,7 @@ class StudyConfig:
         failed ROI. None keeps every component.
     spacing_range : list of two floats or None
         Plausible mm per pixel of the images, default [0.005, 2.0]
-        (:data:`radiomics_aln.roi.SPACING_RANGE_MM`): a spacing outside it, in the manifest or
+        (:data:`radiomics_aln.images.SPACING_RANGE_MM`): a spacing outside it, in the manifest or
         an image file, is refused as a probable unit error. Widen it for images that really
         have such pixels; null disables the check. Stored in the model, so ``predict`` applies
         the same range.
@@ -274,7 +274,7 @@ class StudyConfig:
     test_cohorts: list[str] | None = None
     cohort_labels: dict[str, str] = field(default_factory=dict)
     rois: list[str] | str = field(default_factory=lambda: ["tumor", "peritumoral", "ln"])
-    ring_mm: float = 5.0
+    width_mm: float = 5.0
     mask_combine: str = "union"
     min_area_mm2: float | None = None
     spacing_range: list[float] | None = field(default_factory=lambda: [0.005, 2.0])
@@ -455,7 +455,7 @@ class StudyConfig:
              "a mapping of cohort to display name", self.cohort_labels)  # fmt: skip
         need(isinstance(self.rois, str) or str_list(self.rois), "rois",
              "a list of ROI names or a variant name", self.rois)  # fmt: skip
-        # ring_mm (type, NaN and limits) is checked by check_ring_width in validate
+        # width_mm (type, NaN and limits) is checked by check_ring_width in validate
         need(isinstance(self.params, str | Mapping), "params",
              "a settings name, a YAML path or a mapping", self.params)  # fmt: skip
         need(is_int(self.random_state), "random_state", "a whole number", self.random_state)
@@ -477,10 +477,10 @@ class StudyConfig:
         """Check every setting; raise :class:`InputError` naming the first bad one."""
         self._check_types()
         rois = self.roi_list()
-        bad = [r for r in rois if r not in _ROI_NAMES]
+        bad = [r for r in rois if r not in ROI_NAMES]
         if bad or not rois:
             raise InputError(
-                f"rois: unknown ROI(s) {bad or rois}; use {list(_ROI_NAMES)} or a variant "
+                f"rois: unknown ROI(s) {bad or rois}; use {list(ROI_NAMES)} or a variant "
                 f"{list(ROI_VARIANTS)}"
             )
         if len(set(rois)) != len(rois):
@@ -489,11 +489,11 @@ class StudyConfig:
             raise InputError("outcome must be a column name")
         from radiomics_aln._validation import check_ring_width, check_spacing_limits
 
-        check_ring_width(self.ring_mm, "ring_mm")
+        check_ring_width(self.width_mm)
         check_spacing_limits(self.spacing_range)
-        from radiomics_aln.roi import _check_mask_options
+        from radiomics_aln.masks import check_mask_options
 
-        _check_mask_options(self.mask_combine, self.min_area_mm2)
+        check_mask_options(self.mask_combine, self.min_area_mm2)
         if self.errors not in ("collect", "raise"):
             raise InputError(f"errors must be 'collect' or 'raise', got {self.errors!r}")
         if not isinstance(self.exclude_conflicting_duplicates, bool):
@@ -698,7 +698,7 @@ class StudyModel:
     clinical_model, combined_model : LogisticNomogram
         The clinical and the clinical-radiomics (nomogram) models.
     settings : dict
-        ``outcome``, ``params`` (PyRadiomics settings as used), ``ring_mm``, ``cutoff``
+        ``outcome``, ``params`` (PyRadiomics settings as used), ``width_mm``, ``cutoff``
         (Youden cutoff on the training probability), ``points_cutoff`` (same in Nomo-score),
         ``clinical_cutoff``.
     """
@@ -750,7 +750,7 @@ class StudyModel:
         Parameters
         ----------
         data : Manifest, path or DataFrame
-            A cohort manifest (path or :class:`~radiomics_aln.cohort.Manifest`): features are
+            A cohort manifest (path or :class:`~radiomics_aln.manifest.Manifest`): features are
             extracted with the stored settings and the clinical columns read from it. Or a
             DataFrame indexed by case id with the feature columns the scores use (and the
             clinical columns unless ``clinical`` is given).
@@ -807,7 +807,7 @@ class StudyModel:
             manifest,
             self.rois,
             self.settings["params"],
-            ring_mm=float(self.settings["ring_mm"]),
+            width_mm=float(self.settings["width_mm"]),
             n_jobs=n_jobs,
             cache_dir=cache_dir,
             repeats=False,
@@ -866,6 +866,13 @@ class StudyModel:
                 state["combined_model"], where, "state.combined_model"
             )
             settings = dict(doc["params"])
+            # files written before the ring width was called width_mm (issue 14) hold ring_mm
+            if "ring_mm" in settings:
+                if "width_mm" in settings:
+                    raise ValueError("params holds both width_mm and its old name ring_mm")
+                settings["width_mm"] = settings.pop("ring_mm")
+            if "width_mm" not in settings:
+                raise InputError(f"{where}: `params.width_mm` (the ring width in mm) is missing")
             for key in ("cutoff", "points_cutoff", "clinical_cutoff"):
                 settings[key] = number(settings[key])
             return cls(rois, scores, clin, comb, settings)
@@ -877,7 +884,8 @@ _SETTINGS_SCHEMA = Record(
     {
         "outcome": STR,
         "params": Union(STR, MapOf(ANY)),
-        "ring_mm": NUM,
+        "?width_mm": NUM,
+        "?ring_mm": NUM,  # the name of width_mm in files written before issue 14
         "cutoff": NUM_OR_INF,
         "points_cutoff": NUM_OR_INF,
         "clinical_cutoff": NUM_OR_INF,
@@ -920,12 +928,12 @@ def _relative_path(path: str, base: Path) -> str:
 def _read_manifest(
     source: Any, outcome: str, require_outcome: bool = True, spacing_range=SPACING_RANGE_MM
 ):
-    from radiomics_aln import cohort
+    from radiomics_aln.manifest import read_manifest
 
     if hasattr(source, "cases") and hasattr(source, "table"):
         return source
-    return cohort.read_manifest(
-        source, outcome if require_outcome else None, spacing_range=spacing_range
+    return read_manifest(
+        source, outcome=outcome if require_outcome else None, spacing_range=spacing_range
     )
 
 
@@ -934,7 +942,7 @@ def _extract(
     rois,
     params,
     *,
-    ring_mm,
+    width_mm,
     n_jobs,
     cache_dir,
     repeats,
@@ -953,7 +961,7 @@ def _extract(
         cache_dir=cache_dir,
         errors="collect",
         repeats=repeats,
-        ring_mm=ring_mm,
+        width_mm=width_mm,
         mask_combine=mask_combine,
         min_area_mm2=min_area_mm2,
         progress=progress,
@@ -1014,7 +1022,7 @@ class Study:
     ----------
     config : StudyConfig, mapping, path or Manifest
         A configuration object, a mapping (see :class:`StudyConfig`), a YAML file, or a manifest
-        (path to its CSV, or a :class:`~radiomics_aln.cohort.Manifest`) with default settings.
+        (path to its CSV, or a :class:`~radiomics_aln.manifest.Manifest`) with default settings.
     table : DataFrame, optional
         Instead of a manifest: one row per patient indexed by case id with ``cohort``, the
         outcome and the clinical columns. Use with ``features``.
@@ -1181,7 +1189,7 @@ class Study:
             manifest,
             cfg.roi_list(),
             cfg.params,
-            ring_mm=cfg.ring_mm,
+            width_mm=cfg.width_mm,
             n_jobs=cfg.n_jobs,
             cache_dir=cfg.cache_dir,
             repeats=True,
@@ -1229,7 +1237,7 @@ class Study:
         train_ids = table.index[table["cohort"] == cfg.train_cohort]
         rois = cfg.roi_list()
 
-        roi_cols = {r: [c for c in features.columns if c.startswith(f"{r}__")] for r in rois}
+        roi_cols = {r: roi_columns(features.columns, r) for r in rois}
         empty = [r for r, cols in roi_cols.items() if not cols]
         if empty:
             raise InputError(f"no feature columns for ROI(s) {empty} (expected '<roi>__<name>')")
@@ -1283,7 +1291,7 @@ class Study:
         scores = {}
         score_values = {}
         for roi in rois:
-            cols = [c for c in kept if c.startswith(f"{roi}__")]
+            cols = roi_columns(kept, roi)
             if not cols:
                 raise InputError(
                     f"no {roi} feature passed the ICC filter (threshold {cfg.icc.threshold}); "
@@ -1411,7 +1419,7 @@ class Study:
             {
                 "outcome": cfg.outcome,
                 "params": params,
-                "ring_mm": cfg.ring_mm,
+                "width_mm": cfg.width_mm,
                 "mask_combine": cfg.mask_combine,
                 "min_area_mm2": cfg.min_area_mm2,
                 "spacing_range": cfg.spacing_range,
@@ -1890,13 +1898,13 @@ class Study:
         rois = cfg.roi_list()
         roi_desc = {
             "tumor": "the tumour mask (intratumoral)",
-            "peritumoral": f"a {cfg.ring_mm:g} mm peritumoral ring (distance map in mm, clipped "
+            "peritumoral": f"a {cfg.width_mm:g} mm peritumoral ring (distance map in mm, clipped "
             "to the image/field of view)",
-            "tumor_peritumoral": f"tumour plus its {cfg.ring_mm:g} mm ring",
+            "tumor_peritumoral": f"tumour plus its {cfg.width_mm:g} mm ring",
             "ln": "the axillary lymph node on its own image",
         }
         n_feats = len(self.features_.columns)
-        per_roi = {r: sum(c.startswith(f"{r}__") for c in self.features_.columns) for r in rois}
+        per_roi = {r: len(roi_columns(self.features_.columns, r)) for r in rois}
         params_name = cfg.params if isinstance(cfg.params, str) else "a custom settings dict"
         out["Regions of interest and features (TRIPOD 7a)"] = [
             "ROIs: " + "; ".join(roi_desc[r] for r in rois) + ".",
@@ -1911,9 +1919,7 @@ class Study:
             reps = ", ".join(f"{k}: {v} cases" for k, v in self.icc_repeat_cases_.items())
             per = []
             for r in rois:
-                kept_r = sum(
-                    str(c).startswith(f"{r}__") for c in self.icc_filter_.selected_features_
-                )
+                kept_r = len(roi_columns(self.icc_filter_.selected_features_, r))
                 per.append(f"{r}: {kept_r}/{per_roi[r]}")
             out["Reproducibility (ICC)"] = [
                 f"{cfg.icc.form} (two-way random, absolute agreement, single rater) on the "

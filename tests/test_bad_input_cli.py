@@ -209,8 +209,8 @@ ARGUMENTS = {
     "extract_n_jobs_zero": (["extract", "{m}", "--n-jobs", "0"], "--n-jobs"),
     "extract_unknown_roi": (["extract", "{m}", "--rois", "tumour"], "tumour"),
     "extract_empty_rois": (["extract", "{m}", "--rois", ","], "--rois"),
-    "extract_negative_ring": (["extract", "{m}", "--ring-mm", "-5"], "--ring-mm"),
-    "extract_nan_ring": (["extract", "{m}", "--ring-mm", "nan"], "--ring-mm"),
+    "extract_negative_ring": (["extract", "{m}", "--width-mm", "-5"], "--width-mm"),
+    "extract_nan_ring": (["extract", "{m}", "--width-mm", "nan"], "--width-mm"),
     "extract_out_not_csv_or_parquet": (["extract", "{m}", "--out", "{t}/f.xlsx"], "f.xlsx"),
     "icc_threshold_above_1": (["icc", "{m}", "--repeat", "{m}", "--threshold", "1.5"],
                               "--threshold"),
@@ -389,7 +389,7 @@ def _tiny_model_json() -> str:
     clin = pd.DataFrame({"age": rng.normal(50, 10, n)})
     clinical = LogisticNomogram().fit(clin, y)
     combined = LogisticNomogram().fit(clin.assign(tumor_score=score.transform(X)), y)
-    settings = {"outcome": "aln_metastasis", "params": "ultrasound_2d", "ring_mm": 5.0,
+    settings = {"outcome": "aln_metastasis", "params": "ultrasound_2d", "width_mm": 5.0,
                 "cutoff": 0.5, "points_cutoff": 50.0, "clinical_cutoff": 0.5}  # fmt: skip
     return StudyModel(["tumor"], {"tumor": score}, clinical, combined, settings).to_json()
 

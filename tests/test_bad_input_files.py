@@ -21,9 +21,10 @@ import pandas as pd
 import pytest
 import SimpleITK as sitk
 
+from radiomics_aln import cache as cache_module
 from radiomics_aln import extraction as ex
-from radiomics_aln.cohort import read_manifest
 from radiomics_aln.exceptions import ExtractionError, InputError, ManifestError
+from radiomics_aln.manifest import read_manifest
 from radiomics_aln.nomogram import LogisticNomogram
 from radiomics_aln.score import RadScore
 from radiomics_aln.study import StudyConfig, StudyModel
@@ -52,7 +53,7 @@ def fitted():
     settings = {
         "outcome": "y",
         "params": "ultrasound_2d",
-        "ring_mm": 5.0,
+        "width_mm": 5.0,
         "cutoff": comb.youden_cutoff_,
         "points_cutoff": comb.youden_points_cutoff_,
         "clinical_cutoff": clin.youden_cutoff_,
@@ -174,7 +175,7 @@ MODEL_EDITS = [
         lambda t: _edit(t, f"{COMB}.coef.values", "0.1 0.2"),
         r"coef\.values` must be a list",
     ),
-    ("ring_as_text", lambda t: _edit(t, "params.ring_mm", "5 mm"), r"`params\.ring_mm` must be"),
+    ("ring_as_text", lambda t: _edit(t, "params.width_mm", "5 mm"), r"`params\.width_mm` must be"),
     (
         "format_version_text",
         lambda t: _edit(t, "format_version", "one"),
@@ -341,6 +342,31 @@ def test_valid_model_round_trips(fitted, tmp_path):
     pd.testing.assert_frame_equal(back.predict(fitted.frame), fitted.model.predict(fitted.frame))
 
 
+def test_model_file_from_before_width_mm_is_read(fitted):
+    """Files written before issue 14 call the ring width ``ring_mm``: read, as ``width_mm``."""
+    doc = json.loads(fitted.text)
+    doc["params"]["ring_mm"] = doc["params"].pop("width_mm")
+    back = StudyModel.from_json(json.dumps(doc))
+    assert back.settings["width_mm"] == 5.0 and "ring_mm" not in back.settings
+    pd.testing.assert_frame_equal(back.predict(fitted.frame), fitted.model.predict(fitted.frame))
+
+
+@pytest.mark.parametrize(
+    ("edit", "pattern"),
+    [
+        pytest.param(lambda p: p.pop("width_mm"), r"`params\.width_mm` .* is missing",
+                     id="no-ring-width"),
+        pytest.param(lambda p: p.update(ring_mm=5.0), r"params holds both width_mm and .*ring_mm",
+                     id="both-ring-width-names"),
+    ],
+)  # fmt: skip
+def test_model_file_ring_width_key(fitted, edit, pattern):
+    doc = json.loads(fitted.text)
+    edit(doc["params"])
+    with pytest.raises(InputError, match=pattern):
+        StudyModel.from_json(json.dumps(doc))
+
+
 @pytest.mark.parametrize("cutoff", [math.inf, -math.inf])
 def test_an_infinite_youden_cutoff_saves_and_predicts(fitted, tmp_path, cutoff):
     """A model without discrimination has an infinite Youden cutoff: saved as text, read back."""
@@ -381,7 +407,7 @@ CONFIGS = [
     ("hl_groups_text", b"nomogram:\n  hl_groups: ten\n", r"config\.yaml: nomogram\.hl_groups"),
     ("p_remove_text", b"nomogram:\n  p_remove: x\n", r"config\.yaml: nomogram\.p_remove must"),
     ("icc_enabled_text", b"icc:\n  enabled: maybe\n", r"config\.yaml: icc\.enabled must be"),
-    ("ring_nan", b"ring_mm: .nan\n", r"config\.yaml: ring_mm=nan must be"),
+    ("ring_nan", b"width_mm: .nan\n", r"config\.yaml: width_mm=nan must be"),
     ("nested_unknown", b"icc:\n  treshold: 0.8\n", r"config\.yaml: unknown key\(s\) in `icc`"),
 ]
 
@@ -553,19 +579,19 @@ def test_damaged_cache_entry_is_recomputed_and_rewritten(tmp_path, caplog, fresh
 
 def test_cache_temporary_files_never_match_the_entry_pattern(tmp_path, monkeypatch):
     """An interrupted write leaves its temporary file; ``*.json`` must never list it."""
-    real_replace = ex.os.replace
+    real_replace = cache_module.os.replace
 
     def crash(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr(ex.os, "replace", crash)
+    monkeypatch.setattr(cache_module.os, "replace", crash)
     cache = tmp_path / "cache"
     seen = []
-    real_unlink = ex.os.unlink
-    monkeypatch.setattr(ex.os, "unlink", lambda p: seen.append(Path(p)) or real_unlink(p))
+    real_unlink = cache_module.os.unlink
+    monkeypatch.setattr(cache_module.os, "unlink", lambda p: seen.append(Path(p)) or real_unlink(p))
     with pytest.raises(OSError, match="disk full"):
-        ex._cache_write(cache, "ab" * 32, {"features": {"a": 1.0}, "diagnostics": {}})
-    monkeypatch.setattr(ex.os, "replace", real_replace)
+        cache_module.write_entry(cache, "ab" * 32, {"features": {"a": 1.0}, "diagnostics": {}})
+    monkeypatch.setattr(cache_module.os, "replace", real_replace)
     assert seen and all(not p.match("*.json") for p in seen)
 
 

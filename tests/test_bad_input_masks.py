@@ -19,8 +19,8 @@ import pytest
 import SimpleITK as sitk
 
 from radiomics_aln import extraction as ex
+from radiomics_aln.cases import Case, load_case_rois
 from radiomics_aln.cli import main
-from radiomics_aln.cohort import Case, read_manifest
 from radiomics_aln.exceptions import (
     DuplicateImageWarning,
     ExtractionError,
@@ -28,7 +28,8 @@ from radiomics_aln.exceptions import (
     ManifestError,
     MaskComponentsWarning,
 )
-from radiomics_aln.roi import load_case_rois, load_mask
+from radiomics_aln.manifest import read_manifest
+from radiomics_aln.masks import load_mask
 from radiomics_aln.study import Study, StudyConfig
 
 # A small settings dict: first-order and shape features of the original image only, so every
@@ -251,7 +252,7 @@ def test_a_speck_below_min_area_is_a_named_failure(tmp_path):
 def test_speck_message_of_load_mask_and_load_case_rois(tmp_path):
     files = _write_cases(tmp_path, {"speck": (SPECK,)})
     ip, mp = files["speck"]
-    from radiomics_aln.roi import load_image
+    from radiomics_aln.images import load_image
 
     image = load_image(ip)
     with pytest.raises(InputError, match=r"speck_mask\.nrrd.*min_area_mm2=0\.5 mm².*0\.04 mm²"):

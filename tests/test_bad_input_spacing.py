@@ -15,15 +15,20 @@ import pytest
 import SimpleITK as sitk
 from PIL import Image
 
-from radiomics_aln import roi
-from radiomics_aln.cohort import Case, read_manifest
+from radiomics_aln.cases import Case, load_case_rois
 from radiomics_aln.exceptions import (
     InputError,
     IntensityError,
     ManifestError,
     SpacingError,
 )
-from radiomics_aln.extraction import extract_features, extract_roi_features, load_params
+from radiomics_aln.extraction import extract_features
+from radiomics_aln.images import SPACING_RANGE_MM, load_image, spacing_source
+from radiomics_aln.manifest import read_manifest
+from radiomics_aln.masks import load_mask
+from radiomics_aln.params import bin_problem, load_params
+from radiomics_aln.ring import peritumoral_ring, ring_coverage
+from radiomics_aln.roi_features import as_binary_mask, extract_roi_features
 
 # Fast settings: the shipped ones (resampling to 0.1 mm, binWidth 5) on the original image only.
 FAST = load_params("ultrasound_2d")
@@ -128,7 +133,7 @@ def test_api_case_without_spacing_raises_spacing_error(files, spacing):
     with pytest.raises(SpacingError, match=r"case 'p1', roi 'tumor', reader1 \(.*img8\.png\)"):
         extract_features([c], rois=("tumor",), params=FAST, n_jobs=1, errors="raise")
     with pytest.raises(SpacingError, match=r"case p1, peritumoral ring: .*img8\.png.*unknown"):
-        roi.load_case_rois(c)
+        load_case_rois(c)
 
 
 @pytest.mark.parametrize("spacing", [None, float("nan")], ids=["dict-None", "dict-nan"])
@@ -151,8 +156,8 @@ def test_ln_image_without_spacing_is_refused(files):
 
 
 def test_in_memory_image_with_unknown_spacing_is_refused(files):
-    image = roi.load_image(files / "img8.png")  # PNG without spacing=: tagged "unknown"
-    mask = roi.load_mask(files / "mask.png", like=image)
+    image = load_image(files / "img8.png")  # PNG without spacing=: tagged "unknown"
+    mask = load_mask(files / "mask.png", like=image)
     cases = [{"case_id": "mem", "tumor_image": image, "tumor_mask": mask}]
     with pytest.raises(SpacingError, match=r"case 'mem'.*spacing of <SimpleITK image> is unknown"):
         extract_features(cases, rois=("tumor",), params=FAST, n_jobs=1, errors="raise")
@@ -160,14 +165,12 @@ def test_in_memory_image_with_unknown_spacing_is_refused(files):
 
 def test_mask_keeps_the_spacing_tag_of_its_image(files):
     """The root of the bug: extraction's mask lost the image's 'unknown' spacing tag."""
-    from radiomics_aln.extraction import _as_binary_mask
-
-    image = roi.load_image(files / "img8.png")
+    image = load_image(files / "img8.png")
     mask = sitk.GetImageFromArray((np.asarray(Image.open(files / "mask.png")) > 0).astype(np.uint8))
-    out = _as_binary_mask(mask, image, "mask")
-    assert roi.spacing_source(out) == "unknown"
+    out = as_binary_mask(mask, image, "mask")
+    assert spacing_source(out) == "unknown"
     with pytest.raises(SpacingError):
-        roi.peritumoral_ring(out, 5.0)
+        peritumoral_ring(out, width_mm=5.0)
 
 
 def test_cli_extract_records_the_missing_spacing(files, tmp_path, capsys):
@@ -232,7 +235,7 @@ def test_implausible_given_spacing_refused_before_any_work(files, spacing):
     rows = only_failure(res, "u7")
     assert len(rows) == 2 and res.n_computed == 0
     with pytest.raises(SpacingError, match=r"case u7, tumor image/mask: .*img8\.png.*spacing"):
-        roi.load_case_rois(c)
+        load_case_rois(c)
 
 
 @pytest.mark.parametrize("name", ["tiny", "huge"], ids=["header-1e-6", "header-1e6"])
@@ -242,7 +245,7 @@ def test_implausible_header_spacing_fails_fast(files, name):
     with pytest.raises(SpacingError, match=rf"case 'h1'.*{name}\.nrrd has a pixel spacing of"):
         extract_features([c], rois=("tumor",), params=FAST, errors="raise")
     with pytest.raises(SpacingError, match=rf"case h1, tumor image/mask: .*{name}\.nrrd"):
-        roi.load_case_rois(c)
+        load_case_rois(c)
 
 
 def test_spacing_range_override_is_honoured(files):
@@ -281,22 +284,22 @@ RING_IDS = [
 @pytest.mark.parametrize("width", BAD_RINGS, ids=RING_IDS)
 def test_bad_ring_width_rejected_everywhere(files, width):
     with pytest.raises(
-        InputError, match=r"ring_mm=.* must be a positive ring width in mm.*\(0, 50\]"
+        InputError, match=r"width_mm=.* must be a positive ring width in mm.*\(0, 50\]"
     ):
         extract_features([case(files, spacing=0.1)], rois=("peritumoral",), params=FAST,
-                         ring_mm=width)  # fmt: skip
+                         width_mm=width)  # fmt: skip
     with pytest.raises(InputError, match=r"case p1, peritumoral ring: width_mm="):
-        roi.load_case_rois(case(files, spacing=0.1), width_mm=width)
+        load_case_rois(case(files, spacing=0.1), width_mm=width)
     from radiomics_aln.study import StudyConfig
 
-    with pytest.raises(InputError, match=r"ring_mm="):
-        StudyConfig(ring_mm=width).validate()
+    with pytest.raises(InputError, match=r"width_mm="):
+        StudyConfig(width_mm=width).validate()
 
 
 def test_widest_allowed_ring_is_50_mm():
     mask = sitk.GetImageFromArray(np.pad(np.ones((3, 3), np.uint8), 3))
     mask.SetSpacing((20.0, 20.0))
-    cov = roi.ring_coverage(mask, width_mm=50.0)
+    cov = ring_coverage(mask, width_mm=50.0)
     assert cov.n_pixels_unclipped > 0
 
 
@@ -315,8 +318,8 @@ def test_cli_rejects_bad_ring_and_spacing_range(files, tmp_path, capsys):
 
     manifest = write_manifest(files, "cli2", "0.1")
     # an option's value out of range is a usage error (exit 2, docs/cli.md)
-    assert main(["extract", str(manifest), "--ring-mm", "0", "--out", str(tmp_path / "x.csv")]) == 2
-    assert "--ring-mm" in capsys.readouterr().err
+    assert main(["extract", str(manifest), "--width-mm", "0", "--out", str(tmp_path / "x.csv")]) == 2
+    assert "--width-mm" in capsys.readouterr().err
     with pytest.raises(SystemExit) as info:
         main(["extract", str(manifest), "--spacing-range", "2,1"])
     assert info.value.code == 2 and "--spacing-range" in capsys.readouterr().err
@@ -330,7 +333,7 @@ def test_study_config_spacing_range(files):
 
     with pytest.raises(InputError, match="spacing_range="):
         StudyConfig(spacing_range=[1, 0]).validate()
-    assert StudyConfig().spacing_range == list(roi.SPACING_RANGE_MM)
+    assert StudyConfig().spacing_range == list(SPACING_RANGE_MM)
 
 
 # --------------------------------------------------------------------------------------------
@@ -339,7 +342,7 @@ def test_study_config_spacing_range(files):
 
 
 def test_png_16_bit_keeps_16_bit_values(files):
-    image = roi.load_image(files / "img16.png", spacing=0.1)
+    image = load_image(files / "img16.png", spacing=0.1)
     assert sitk.GetArrayFromImage(image).max() > 255 * 100
 
 
@@ -428,10 +431,10 @@ def test_bin_limits_setting_widens_the_check(files):
 
 
 def test_extract_roi_features_checks_bins_too(files):
-    image = roi.load_image(files / "img01.nrrd")
-    mask = roi.load_mask(files / "mask.png", like=image)
+    image = load_image(files / "img01.nrrd")
+    mask = load_mask(files / "mask.png", like=image)
     with pytest.raises(IntensityError, match="1 bin"):
-        extract_roi_features(image, mask, FAST)
+        extract_roi_features(image, mask, params=FAST)
 
 
 @pytest.mark.parametrize(
@@ -455,11 +458,9 @@ def test_bin_count_equals_pyradiomics_bin_edges():
     """The count checked before extraction is the one getBinEdges gives (binWidth and binCount)."""
     from radiomics import imageoperations
 
-    from radiomics_aln.extraction import _bin_problem
-
     rng = np.random.default_rng(0)
 
-    class Ext:  # the two attributes _bin_problem reads
+    class Ext:  # the two attributes bin_problem reads
         def __init__(self, **kw):
             self.settings = {"label": 1, **kw}
             self.enabledImagetypes = {"Original": {}}
@@ -472,8 +473,8 @@ def test_bin_count_equals_pyradiomics_bin_edges():
         n = int(np.digitize(vals, imageoperations.getBinEdges(vals, binWidth=width)).max())
         img = sitk.GetImageFromArray(vals.reshape(5, 10))
         msk = sitk.GetImageFromArray(np.ones((5, 10), np.uint8))
-        assert _bin_problem(Ext(binWidth=width), img, msk, (n, n)) is None
-        problem = _bin_problem(Ext(binWidth=width), img, msk, (n + 1, n + 1))
+        assert bin_problem(Ext(binWidth=width), img, msk, (n, n)) is None
+        problem = bin_problem(Ext(binWidth=width), img, msk, (n + 1, n + 1))
         assert f"gives {n} bin" in problem
 
 

@@ -132,7 +132,7 @@ def test_flat_score_section_is_radscore_kwargs():
         ({"categorical": {"margin": ["only"]}}, "at least two levels"),
         ({"clinical": ["aln"], "outcome": "aln"}, "also a clinical candidate"),
         ({"score": {"params": {"random_state": 3}}}, "must not set"),
-        ({"ring_mm": -1}, "ring_mm=-1 must be a positive"),
+        ({"width_mm": -1}, "width_mm=-1 must be a positive"),
         ({"n_jobs": 0}, "n_jobs must be a non-zero"),
     ],
 )
@@ -428,9 +428,9 @@ def test_breast_example_manifest(breast_dir, tmp_path):
     """The BrEaST-Lesions-USG example: 252 lesions, stratified 70/30, BI-RADS never a predictor."""
     ex = _load_example("breast_lesions_study")
     path = ex.build_manifest(tmp_path)
-    from radiomics_aln.cohort import read_manifest
+    from radiomics_aln.manifest import read_manifest
 
-    m = read_manifest(path, "malignant")
+    m = read_manifest(path, outcome="malignant")
     t = m.table
     assert len(t) == 252
     counts = t.groupby("cohort")["malignant"].agg(["size", "sum"])

@@ -17,9 +17,15 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # (module, section title, docs page) in pipeline order.
 STAGES = [
-    ("radiomics_aln.cohort", "Cohort manifest", "roi.md"),
-    ("radiomics_aln.roi", "Images, masks and the peritumoral ring", "roi.md"),
+    ("radiomics_aln.manifest", "Cohort manifest", "roi.md"),
+    ("radiomics_aln.cases", "Cases and their ROIs", "roi.md"),
+    ("radiomics_aln.images", "Images", "roi.md"),
+    ("radiomics_aln.masks", "Masks", "roi.md"),
+    ("radiomics_aln.ring", "The peritumoral ring", "roi.md"),
     ("radiomics_aln.datasets", "Demo cohort", "demo_cohort.md"),
+    ("radiomics_aln.features", "Feature names and tables", "extraction.md"),
+    ("radiomics_aln.params", "PyRadiomics settings", "extraction.md"),
+    ("radiomics_aln.roi_features", "Features of one image", "extraction.md"),
     ("radiomics_aln.extraction", "Feature extraction", "extraction.md"),
     ("radiomics_aln.reliability", "Reproducibility (ICC)", "reliability.md"),
     ("radiomics_aln.icc_filter", "The ICC filter", "reliability.md"),

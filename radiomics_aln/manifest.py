@@ -1,8 +1,9 @@
 """Cohort manifests: one CSV row per patient naming its images, masks, outcome and cohort.
 
 A manifest is the single table a study starts from. :func:`read_manifest` reads and checks it
-(without decoding any image) and returns a :class:`Manifest`: a list of :class:`Case` objects
-plus a tidy table of outcome, cohort and clinical variables indexed by ``case_id``.
+(without decoding any image) and returns a :class:`Manifest`: a list of
+:class:`~radiomics_aln.cases.Case` objects plus a tidy table of outcome, cohort and clinical
+variables indexed by ``case_id``.
 
 Manifest columns (paths are relative to the manifest's folder unless absolute):
 
@@ -31,8 +32,10 @@ any other column                          a clinical variable (age, size_mm, mar
 An empty spacing cell, or one of pandas' missing-value markers (``nan``, ``NaN``, ``N/A``,
 ``NA``, ``NULL``, ``None``, ...), means *no spacing given*, never a default: a PNG/JPEG case
 without spacing is refused by extraction (:class:`~radiomics_aln.exceptions.SpacingError`
-naming the case and image). A spacing outside ``spacing_range`` (default 0.005-2 mm per pixel,
-:data:`radiomics_aln.roi.SPACING_RANGE_MM`) is a manifest problem: usually a unit error.
+naming the case and image). A spacing cell is read by
+:func:`radiomics_aln.images.parse_spacing`, the parser of every spacing; one outside
+``spacing_range`` (default 0.005-2 mm per pixel, :data:`radiomics_aln.images.SPACING_RANGE_MM`)
+is a manifest problem: usually a unit error.
 """
 
 from __future__ import annotations
@@ -43,7 +46,6 @@ import logging
 import math
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -51,225 +53,25 @@ import numpy as np
 import pandas as pd
 
 from radiomics_aln._validation import SPACING_RANGE_MM, check_spacing_limits, format_items
+from radiomics_aln.cases import REPEAT_READERS, Case
 from radiomics_aln.exceptions import InputError, ManifestError
+from radiomics_aln.features import IMAGES
+from radiomics_aln.images import parse_spacing
 
-__all__ = ["READERS", "REPEAT_READERS", "Case", "Manifest", "read_manifest"]
+__all__ = ["Manifest", "read_manifest"]
 
 logger = logging.getLogger(__name__)
 
-#: Names of the repeat segmentations: a second reader and the first reader again.
-REPEAT_READERS = ("reader2", "repeat")
-#: Every reader name: the main segmentation (``reader1``) and the repeat segmentations.
-READERS = ("reader1", *REPEAT_READERS)
-_ROIS = ("tumor", "ln")
 _REQUIRED = ("case_id", "tumor_image", "tumor_mask")
 _PATH_COLUMNS = (
     "tumor_image",
     "tumor_mask",
     "ln_image",
     "ln_mask",
-    *(f"{roi}_mask_{reader}" for roi in _ROIS for reader in REPEAT_READERS),
+    *(f"{kind}_mask_{reader}" for kind in IMAGES for reader in REPEAT_READERS),
 )
 _MASK_OPTIONS = ("mask_combine", "min_area_mm2")
 _RESERVED = ("case_id", "cohort", "spacing", "ln_spacing", *_MASK_OPTIONS, *_PATH_COLUMNS)
-
-
-def _as_paths(value: Any) -> tuple[Path, ...]:
-    """None, a path, a ';'-joined string or an iterable of those -> tuple of Path."""
-    if value is None:
-        return ()
-    if isinstance(value, Path):
-        return (value,)
-    if isinstance(value, str):
-        return tuple(Path(p.strip()) for p in value.split(";") if p.strip())
-    out: list[Path] = []
-    for item in value:
-        out.extend(_as_paths(item))
-    return tuple(out)
-
-
-# Cell texts that mean "missing": pandas' default NA markers, which read_manifest applies too.
-_MISSING_TEXT = {"", "nan", "-nan", "na", "n/a", "#n/a", "null", "none", "<na>"}
-
-
-def _as_spacing(value: Any) -> tuple[float, ...] | None:
-    """Case(spacing=...): None/NaN/missing text -> None (unknown), else positive finite mm.
-
-    Raises ValueError for anything else (the caller names the case).
-    """
-    if value is None or value is pd.NA:
-        return None
-    if isinstance(value, str):
-        if value.strip().lower() in _MISSING_TEXT:
-            return None
-        return _parse_spacing_text(value)
-    if isinstance(value, bool):
-        raise ValueError(value)
-    if isinstance(value, float | np.floating) and math.isnan(value):
-        return None  # as in a manifest: NaN is a missing spacing, never a number
-    values = tuple(float(v) for v in np.atleast_1d(value))
-    if not 1 <= len(values) <= 3 or not all(math.isfinite(v) and v > 0 for v in values):
-        raise ValueError(value)
-    return values * 2 if len(values) == 1 else values
-
-
-def _parse_spacing_text(text: str) -> tuple[float, ...]:
-    """'0.1' -> (0.1, 0.1); '0.1,0.2' / '0.1 0.2' / '0.1x0.2' -> (0.1, 0.2). ValueError if bad."""
-    parts = [p for p in re.split(r"[,\s;x×]+", text.strip().lower()) if p]
-    if not 1 <= len(parts) <= 3:
-        raise ValueError(text)
-    values = tuple(float(p) for p in parts)
-    if not all(math.isfinite(v) and v > 0 for v in values):
-        raise ValueError(text)
-    return values * 2 if len(values) == 1 else values
-
-
-@dataclass(frozen=True)
-class Case:
-    """One patient: tumour image and mask(s), optional lymph node, repeats and clinical data.
-
-    Parameters
-    ----------
-    case_id : str
-        Unique identifier.
-    tumor_image : Path
-        Tumour image file.
-    tumor_mask : tuple of Path
-        Tumour mask file(s) of the main reader (several files are combined by
-        :func:`radiomics_aln.roi.load_mask`). A single path or a ``;``-joined string is
-        accepted and converted.
-    ln_image : Path or None
-        Axillary lymph-node image (a separate image), if any.
-    ln_mask : tuple of Path
-        Lymph-node mask file(s); empty without LN image.
-    repeat_masks : dict
-        Repeat segmentations, ``{reader: {"tumor" | "ln": tuple of Path}}`` with reader
-        ``"reader2"`` (second reader, inter-observer) or ``"repeat"`` (the first reader again,
-        intra-observer). Only the segmentations that exist are present.
-    spacing : tuple of float or None
-        mm per pixel of the tumour image, ``(x, y)`` = ``(columns, rows)``, for files without
-        spacing (PNG/JPEG); None uses the file's own. A number, a sequence or text such as
-        ``"0.1,0.2"``; None, NaN and missing-value text (``"nan"``, ``"N/A"``, ``""``) mean no
-        spacing (mm operations on a PNG/JPEG then raise SpacingError); anything else that is not
-        positive and finite raises :class:`~radiomics_aln.exceptions.InputError`.
-    ln_spacing : tuple of float or None
-        The same for the LN image.
-    outcome : int or None
-        0/1 endpoint (e.g. ALN metastasis), None when the manifest has no outcome column.
-    cohort : str or None
-        Cohort name, e.g. ``"train"``, ``"internal"``, ``"external"``, ``"prospective"``.
-    clinical : dict
-        Clinical variables by column name (missing values are NaN).
-    mask_combine : {"union", "largest"} or None
-        How this case's masks with several connected components are combined (see
-        :func:`radiomics_aln.roi.load_mask`); None: the batch setting.
-    min_area_mm2 : float or None
-        Mask components smaller than this (mm²) are dropped; None: the batch setting.
-
-    Examples
-    --------
-    >>> case = Case("001", "img/001.png", "img/001_mask.png;img/001_mask2.png", outcome=1)
-    >>> case.tumor_mask
-    (PosixPath('img/001_mask.png'), PosixPath('img/001_mask2.png'))
-    >>> case.masks("tumor"), case.has_ln
-    ((PosixPath('img/001_mask.png'), PosixPath('img/001_mask2.png')), False)
-    """
-
-    case_id: str
-    tumor_image: Path
-    tumor_mask: tuple[Path, ...]
-    ln_image: Path | None = None
-    ln_mask: tuple[Path, ...] = ()
-    repeat_masks: dict[str, dict[str, tuple[Path, ...]]] = field(default_factory=dict, hash=False)
-    spacing: tuple[float, ...] | None = None
-    ln_spacing: tuple[float, ...] | None = None
-    outcome: int | None = None
-    cohort: str | None = None
-    clinical: dict[str, Any] = field(default_factory=dict, hash=False)
-    mask_combine: str | None = None
-    min_area_mm2: float | None = None
-
-    def __post_init__(self) -> None:
-        # Normalise convenient inputs (str paths, ';'-joined masks, scalar spacing).
-        set_ = object.__setattr__
-        set_(self, "case_id", str(self.case_id))
-        set_(self, "tumor_image", Path(self.tumor_image))
-        set_(self, "tumor_mask", _as_paths(self.tumor_mask))
-        set_(self, "ln_image", None if self.ln_image is None else Path(self.ln_image))
-        set_(self, "ln_mask", _as_paths(self.ln_mask))
-        repeats = {}
-        for reader, rois in (self.repeat_masks or {}).items():
-            if reader not in REPEAT_READERS:
-                raise InputError(
-                    f"case {self.case_id}: unknown reader {reader!r} in repeat_masks; "
-                    f"use {format_items(REPEAT_READERS)}"
-                )
-            entry = {roi: _as_paths(p) for roi, p in rois.items() if _as_paths(p)}
-            bad = set(entry) - set(_ROIS)
-            if bad:
-                raise InputError(
-                    f"case {self.case_id}: unknown ROI {format_items(sorted(bad))} in "
-                    f"repeat_masks[{reader!r}]; use 'tumor' or 'ln'"
-                )
-            if entry:
-                repeats[reader] = entry
-        set_(self, "repeat_masks", repeats)
-        for name in ("spacing", "ln_spacing"):
-            value = getattr(self, name)
-            try:
-                set_(self, name, _as_spacing(value))
-            except (TypeError, ValueError):
-                raise InputError(
-                    f"case {self.case_id}: {name}={value!r} is not mm per pixel; give one "
-                    "positive number such as 0.078, or (x, y) = (columns, rows) such as "
-                    "(0.1, 0.2), or None when the image file has its own spacing"
-                ) from None
-        set_(self, "clinical", dict(self.clinical or {}))
-        if not self.tumor_mask:
-            raise InputError(f"case {self.case_id}: no tumour mask given")
-        if (self.ln_image is None) != (not self.ln_mask):
-            raise InputError(
-                f"case {self.case_id}: a lymph-node image needs a lymph-node mask and vice versa"
-            )
-        if self.mask_combine is not None or self.min_area_mm2 is not None:
-            from radiomics_aln.roi import _check_mask_options
-
-            _check_mask_options(
-                "union" if self.mask_combine is None else self.mask_combine,
-                self.min_area_mm2,
-                where=f"case {self.case_id}: ",
-            )
-
-    @property
-    def has_ln(self) -> bool:
-        """Whether the case has a lymph-node image and mask."""
-        return self.ln_image is not None
-
-    def masks(self, roi: str = "tumor", reader: str = "reader1") -> tuple[Path, ...]:
-        """Mask files of ``roi`` (``"tumor"`` or ``"ln"``) by ``reader``.
-
-        ``reader`` is ``"reader1"`` (the main segmentation), ``"reader2"`` or ``"repeat"``;
-        returns an empty tuple when that segmentation does not exist.
-        """
-        if roi not in _ROIS:
-            raise InputError(f"roi={roi!r}; use 'tumor' or 'ln'")
-        if reader == "reader1":
-            return self.tumor_mask if roi == "tumor" else self.ln_mask
-        if reader not in REPEAT_READERS:
-            raise InputError(f"reader={reader!r}; use 'reader1', 'reader2' or 'repeat'")
-        return self.repeat_masks.get(reader, {}).get(roi, ())
-
-    def image(self, roi: str = "tumor") -> Path | None:
-        """Image file of ``roi``: the tumour image for ``"tumor"``, the LN image for ``"ln"``."""
-        if roi not in _ROIS:
-            raise InputError(f"roi={roi!r}; use 'tumor' or 'ln'")
-        return self.tumor_image if roi == "tumor" else self.ln_image
-
-    def image_spacing(self, roi: str = "tumor") -> tuple[float, ...] | None:
-        """Manifest spacing for the image of ``roi`` (the LN one falls back to ``spacing``)."""
-        if roi == "ln":
-            return self.ln_spacing if self.ln_spacing is not None else self.spacing
-        return self.spacing
 
 
 class Manifest:
@@ -461,8 +263,8 @@ def _parse_clinical(column: pd.Series) -> pd.Series:
 
 def read_manifest(
     path: str | Path,
-    outcome: str | None = "outcome",
     *,
+    outcome: str | None = "outcome",
     cohorts: Iterable[str] | None = None,
     base_dir: str | Path | None = None,
     check_files: bool = True,
@@ -488,7 +290,7 @@ def read_manifest(
     sep : str, default ","
         Field separator (``"\\t"`` for TSV, ``";"`` for some European spreadsheet exports;
         multiple masks in one cell are then still joined by ``;`` only if quoted).
-    spacing_range : (float, float) or None, default :data:`radiomics_aln.roi.SPACING_RANGE_MM`
+    spacing_range : (float, float) or None, default :data:`radiomics_aln.images.SPACING_RANGE_MM`
         Plausible mm per pixel, (0.005, 2.0); a ``spacing`` or
         ``ln_spacing`` outside it is a problem (usually a unit error: cm, µm or dpi). None
         disables the check; pass the same value to
@@ -540,8 +342,44 @@ def read_manifest(
     if not path.is_file():
         raise ManifestError([f"manifest file not found: {path}"], path)
     base = Path(base_dir).expanduser() if base_dir is not None else path.parent
-    problems: list[str] = _check_text(path, sep)
+    raw, problems, cohorts = _read_table(path, sep, outcome, cohorts)
+    rows = _Rows(raw, problems, base, check_files, limits)
+    outcomes = rows.outcomes(outcome)
+    cohort_values = rows.cohorts(cohorts)
+    clinical_cols = [c for c in raw.columns if c not in _RESERVED and c != outcome]
+    table = raw[[c for c in ("cohort",) if c in raw.columns]].copy()
+    if outcome is not None:
+        table[outcome] = pd.array(outcomes, dtype="Int64")
+    for c in clinical_cols:
+        table[c] = _parse_clinical(raw[c])
+    table.index = pd.Index(raw["case_id"], name="case_id")
+    # Case.clinical holds the parsed values (numbers as numbers, missing as NaN).
+    # pandas < 3 returns [] (not n empty dicts) for a frame without columns.
+    records = table[clinical_cols].to_dict("records") if clinical_cols else [{}] * len(table)
+    cases = []
+    for i in range(len(raw)):
+        fields = rows.case_fields(i)
+        if problems or not isinstance(rows.ids[i], str):
+            continue  # keep collecting problems; cases are only built for a clean manifest
+        clinical = {k: _scalar(v) for k, v in records[i].items()}
+        cases.append(
+            Case(rows.ids[i], **fields, outcome=outcomes[i], cohort=cohort_values[i],
+                 clinical=clinical)
+        )  # fmt: skip
+    if problems:
+        raise ManifestError(problems, path)
+    if outcome is not None:
+        table[outcome] = table[outcome].astype(np.int64)
+    logger.info("read manifest %s: %d cases", path, len(cases))
+    return Manifest(cases, table, path, outcome)
 
+
+def _read_table(
+    path: Path, sep: str, outcome: str | None, cohorts: Iterable[str] | None
+) -> tuple[pd.DataFrame, list[str], list[str] | None]:
+    """The manifest as text cells (stripped, empty as missing), the problems found in its
+    layout so far, and the allowed cohorts as a list; raises when no row can be checked."""
+    problems: list[str] = _check_text(path, sep)
     header = [h.strip() for h in _header(path, sep)]
     dupes = sorted({h for h in header if header.count(h) > 1})
     if dupes:
@@ -580,76 +418,98 @@ def read_manifest(
         problems.append("no cases (the manifest has a header but no rows)")
     if missing_cols or len(raw) == 0:
         raise ManifestError(problems, path)
+    return raw, problems, cohorts
 
-    lines = np.arange(len(raw)) + 2  # CSV line numbers (header is line 1)
-    ids = raw["case_id"]
-    for line in lines[ids.isna().to_numpy()]:
-        problems.append(f"line {line}: empty case_id")
-    counts = ids.dropna().value_counts()
-    for case_id in counts.index[counts.to_numpy() > 1]:
-        where = lines[(ids == case_id).to_numpy()]
-        problems.append(f"duplicate case_id {case_id!r} on lines {format_items(where)}")
 
-    # Plain Python lists: per-row pandas indexing is slow on large manifests.
-    id_list = ids.tolist()
-    cells = {c: [None if pd.isna(v) else v for v in raw[c].tolist()] for c in raw.columns}
+class _Rows:
+    """The rows of a manifest, read cell by cell; every problem is appended to ``problems``."""
 
-    def who(i: int) -> str:
-        cid = id_list[i]
-        return f"case {cid} (line {lines[i]})" if isinstance(cid, str) else f"line {lines[i]}"
+    def __init__(self, raw: pd.DataFrame, problems: list[str], base: Path, check_files: bool,
+                 limits: tuple[float, float] | None) -> None:  # fmt: skip
+        self.raw, self.problems, self.base = raw, problems, base
+        self.check_files, self.limits = check_files, limits
+        self.lines = np.arange(len(raw)) + 2  # CSV line numbers (header is line 1)
+        ids = raw["case_id"]
+        for line in self.lines[ids.isna().to_numpy()]:
+            problems.append(f"line {line}: empty case_id")
+        counts = ids.dropna().value_counts()
+        for case_id in counts.index[counts.to_numpy() > 1]:
+            where = self.lines[(ids == case_id).to_numpy()]
+            problems.append(f"duplicate case_id {case_id!r} on lines {format_items(where)}")
+        # Plain Python lists: per-row pandas indexing is slow on large manifests.
+        self.ids = ids.tolist()
+        self.cells = {c: [None if pd.isna(v) else v for v in raw[c].tolist()] for c in raw.columns}
 
-    outcome_values: list[int | None] = [None] * len(raw)
-    if outcome is not None:
-        num = pd.to_numeric(raw[outcome], errors="coerce")
-        for i, (text, value) in enumerate(zip(raw[outcome], num, strict=True)):
+    def who(self, i: int) -> str:
+        cid = self.ids[i]
+        line = self.lines[i]
+        return f"case {cid} (line {line})" if isinstance(cid, str) else f"line {line}"
+
+    def cell(self, i: int, column: str) -> str | None:
+        return self.cells[column][i] if column in self.cells else None
+
+    def outcomes(self, outcome: str | None) -> list[int | None]:
+        values: list[int | None] = [None] * len(self.raw)
+        if outcome is None:
+            return values
+        num = pd.to_numeric(self.raw[outcome], errors="coerce")
+        for i, (text, value) in enumerate(zip(self.raw[outcome], num, strict=True)):
             if value in (0.0, 1.0):
-                outcome_values[i] = int(value)
+                values[i] = int(value)
             elif pd.isna(text):
-                problems.append(f"{who(i)}: outcome `{outcome}` is missing")
+                self.problems.append(f"{self.who(i)}: outcome `{outcome}` is missing")
             else:
-                problems.append(f"{who(i)}: outcome `{outcome}` is {text!r}, not 0 or 1")
+                self.problems.append(f"{self.who(i)}: outcome `{outcome}` is {text!r}, not 0 or 1")
+        return values
 
-    cohort_values: list[str | None] = [None] * len(raw)
-    if "cohort" in raw.columns:
-        for i, value in enumerate(raw["cohort"]):
+    def cohorts(self, allowed: list[str] | None) -> list[str | None]:
+        values: list[str | None] = [None] * len(self.raw)
+        if "cohort" not in self.raw.columns:
+            return values
+        for i, value in enumerate(self.raw["cohort"]):
             if pd.isna(value):
-                problems.append(f"{who(i)}: cohort is empty")
-            elif cohorts is not None and value not in cohorts:
-                problems.append(
-                    f"{who(i)}: unknown cohort {value!r} (allowed: {format_items(cohorts)})"
+                self.problems.append(f"{self.who(i)}: cohort is empty")
+            elif allowed is not None and value not in allowed:
+                self.problems.append(
+                    f"{self.who(i)}: unknown cohort {value!r} (allowed: {format_items(allowed)})"
                 )
             else:
-                cohort_values[i] = value
+                values[i] = value
+        return values
 
-    def spacing_of(i: int, column: str) -> tuple[float, ...] | None:
-        text = cells[column][i] if column in cells else None
+    def spacing(self, i: int, column: str) -> tuple[float, ...] | None:
+        text = self.cell(i, column)
         if text is None:
             return None
         try:
-            values = _parse_spacing_text(text)
-        except ValueError:
-            problems.append(
-                f"{who(i)}: `{column}` {text!r} is not mm per pixel; write one positive number "
-                'such as 0.078, or "0.1,0.2" for (x, y) = (columns, rows) (quoted in the CSV)'
+            values = parse_spacing(text, pixel=False)
+        except InputError:
+            self.problems.append(
+                f"{self.who(i)}: `{column}` {text!r} is not mm per pixel; write one positive "
+                'number such as 0.078, or "0.1,0.2" for (x, y) = (columns, rows) (quoted in the '
+                "CSV)"
             )
             return None
+        limits = self.limits
         if limits is not None and not all(limits[0] <= v <= limits[1] for v in values):
-            problems.append(
-                f"{who(i)}: `{column}` {text!r} mm per pixel is outside the plausible range "
+            self.problems.append(
+                f"{self.who(i)}: `{column}` {text!r} mm per pixel is outside the plausible range "
                 f"{limits[0]:g}-{limits[1]:g} mm for 2D ultrasound (a unit error: cm, µm or "
                 "dpi?); correct it, or widen the check with spacing_range=(low, high)"
             )
         return values
 
-    def mask_options_of(i: int) -> tuple[str | None, float | None]:
-        combine = cells["mask_combine"][i] if "mask_combine" in cells else None
+    def mask_options(self, i: int) -> tuple[str | None, float | None]:
+        combine = self.cell(i, "mask_combine")
         if combine is not None:
             if combine.lower() in ("union", "largest"):
                 combine = combine.lower()
             else:
-                problems.append(f"{who(i)}: `mask_combine` {combine!r} is not 'union' or 'largest'")
+                self.problems.append(
+                    f"{self.who(i)}: `mask_combine` {combine!r} is not 'union' or 'largest'"
+                )
                 combine = None
-        text = cells["min_area_mm2"][i] if "min_area_mm2" in cells else None
+        text = self.cell(i, "min_area_mm2")
         area = None
         if text is not None:
             try:
@@ -657,15 +517,15 @@ def read_manifest(
             except ValueError:
                 area = math.nan
             if not (math.isfinite(area) and area >= 0):
-                problems.append(
-                    f"{who(i)}: `min_area_mm2` {text!r} is not a non-negative number of mm² "
+                self.problems.append(
+                    f"{self.who(i)}: `min_area_mm2` {text!r} is not a non-negative number of mm² "
                     "(leave it empty for no minimum)"
                 )
                 area = None
         return combine, area
 
-    def paths_of(i: int, column: str) -> tuple[Path, ...]:
-        text = cells[column][i] if column in cells else None
+    def paths(self, i: int, column: str) -> tuple[Path, ...]:
+        text = self.cell(i, column)
         if text is None:
             return ()
         out = []
@@ -674,74 +534,52 @@ def read_manifest(
             if not part:
                 continue
             p = Path(part).expanduser()
-            p = p if p.is_absolute() else base / p
-            if check_files and not p.is_file():
+            p = p if p.is_absolute() else self.base / p
+            if self.check_files and not p.is_file():
                 status = "is a folder, not a file" if p.is_dir() else "not found"
-                problems.append(f"{who(i)}: `{column}` file {part} {status} (looked at {p})")
+                self.problems.append(
+                    f"{self.who(i)}: `{column}` file {part} {status} (looked at {p})"
+                )
             out.append(p)
         return tuple(out)
 
-    clinical_cols = [c for c in raw.columns if c not in _RESERVED and c != outcome]
-    table = raw[[c for c in ("cohort",) if c in raw.columns]].copy()
-    if outcome is not None:
-        table[outcome] = pd.array(outcome_values, dtype="Int64")
-    for c in clinical_cols:
-        table[c] = _parse_clinical(raw[c])
-    table.index = pd.Index(ids, name="case_id")
-    # Case.clinical holds the parsed values (numbers as numbers, missing as NaN).
-    # pandas < 3 returns [] (not n empty dicts) for a frame without columns.
-    records = table[clinical_cols].to_dict("records") if clinical_cols else [{}] * len(table)
-
-    cases: list[Case] = []
-    for i in range(len(raw)):
-        files = {c: paths_of(i, c) for c in _PATH_COLUMNS}
+    def case_fields(self, i: int) -> dict[str, Any]:
+        """The image, mask, spacing and mask-option fields of row ``i``'s Case, checked."""
+        who, problems = self.who(i), self.problems
+        files = {c: self.paths(i, c) for c in _PATH_COLUMNS}
         for column in _REQUIRED[1:]:
-            if not files[column] and column in cells and cells[column][i] is None:
-                problems.append(f"{who(i)}: `{column}` is empty")
+            if not files[column] and column in self.cells and self.cells[column][i] is None:
+                problems.append(f"{who}: `{column}` is empty")
         if files["ln_image"] and not files["ln_mask"]:
-            problems.append(f"{who(i)}: `ln_image` is given but `ln_mask` is empty")
+            problems.append(f"{who}: `ln_image` is given but `ln_mask` is empty")
         if files["ln_mask"] and not files["ln_image"]:
-            problems.append(f"{who(i)}: `ln_mask` is given but `ln_image` is empty")
+            problems.append(f"{who}: `ln_mask` is given but `ln_image` is empty")
         if len(files["tumor_image"]) > 1 or len(files["ln_image"]) > 1:
-            problems.append(f"{who(i)}: one image per case and ROI; found several joined by ';'")
+            problems.append(f"{who}: one image per case and ROI; found several joined by ';'")
         repeats: dict[str, dict[str, tuple[Path, ...]]] = {}
         for reader in REPEAT_READERS:
-            for roi in _ROIS:
-                found = files[f"{roi}_mask_{reader}"]
+            for kind in IMAGES:
+                found = files[f"{kind}_mask_{reader}"]
                 if found:
-                    if roi == "ln" and not files["ln_image"]:
+                    if kind == "ln" and not files["ln_image"]:
                         problems.append(
-                            f"{who(i)}: `ln_mask_{reader}` is given but the case has no LN image"
+                            f"{who}: `ln_mask_{reader}` is given but the case has no LN image"
                         )
-                    repeats.setdefault(reader, {})[roi] = found
-        spacing = spacing_of(i, "spacing")
-        ln_spacing = spacing_of(i, "ln_spacing")
-        combine, min_area = mask_options_of(i)
-        if problems or not isinstance(id_list[i], str):
-            continue  # keep collecting problems; cases are only built for a clean manifest
-        cases.append(
-            Case(
-                case_id=id_list[i],
-                tumor_image=files["tumor_image"][0],
-                tumor_mask=files["tumor_mask"],
-                ln_image=files["ln_image"][0] if files["ln_image"] else None,
-                ln_mask=files["ln_mask"],
-                repeat_masks=repeats,
-                spacing=spacing,
-                ln_spacing=ln_spacing,
-                outcome=outcome_values[i],
-                cohort=cohort_values[i],
-                clinical={k: _scalar(v) for k, v in records[i].items()},
-                mask_combine=combine,
-                min_area_mm2=min_area,
-            )
-        )
-    if problems:
-        raise ManifestError(problems, path)
-    if outcome is not None:
-        table[outcome] = table[outcome].astype(np.int64)
-    logger.info("read manifest %s: %d cases", path, len(cases))
-    return Manifest(cases, table, path, outcome)
+                    repeats.setdefault(reader, {})[kind] = found
+        spacing = self.spacing(i, "spacing")
+        ln_spacing = self.spacing(i, "ln_spacing")
+        combine, min_area = self.mask_options(i)
+        return {
+            "tumor_image": files["tumor_image"][0] if files["tumor_image"] else None,
+            "tumor_mask": files["tumor_mask"],
+            "ln_image": files["ln_image"][0] if files["ln_image"] else None,
+            "ln_mask": files["ln_mask"],
+            "repeat_masks": repeats,
+            "spacing": spacing,
+            "ln_spacing": ln_spacing,
+            "mask_combine": combine,
+            "min_area_mm2": min_area,
+        }
 
 
 def _scalar(value: Any) -> Any:

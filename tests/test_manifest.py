@@ -1,8 +1,7 @@
-"""Tests of radiomics_aln.cohort: Case and the cohort manifest reader."""
+"""Tests of radiomics_aln.manifest: the cohort manifest reader (Case is tested in test_cases)."""
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from pathlib import Path
 
@@ -10,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from radiomics_aln.cohort import READERS, REPEAT_READERS, Case, Manifest, read_manifest
 from radiomics_aln.exceptions import InputError, ManifestError
+from radiomics_aln.manifest import Manifest, read_manifest
 
 FILES = [
     "img/007.png",
@@ -249,32 +248,11 @@ def test_read_manifest_of_2000_cases_opens_no_image(folder, monkeypatch):
     assert len(m) == 2000 and m.outcomes.sum() == 1000
 
 
-def test_case_normalises_and_validates():
-    c = Case(
-        "1", "x.png", "m1.png;m2.png", spacing=0.1, repeat_masks={"reader2": {"tumor": "r.png"}}
-    )
-    assert c.tumor_image == Path("x.png") and c.tumor_mask == (Path("m1.png"), Path("m2.png"))
-    assert c.spacing == (0.1, 0.1)
-    assert c.repeat_masks == {"reader2": {"tumor": (Path("r.png"),)}}
-    assert c.image("tumor") == Path("x.png") and c.image("ln") is None
-    hash(c)  # frozen and hashable even with dict fields
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        c.outcome = 1
-    with pytest.raises(InputError, match="case 1: no tumour mask"):
-        Case("1", "x.png", ())
-    with pytest.raises(InputError, match="case 2: a lymph-node image needs a lymph-node mask"):
-        Case("2", "x.png", "m.png", ln_image="ln.png")
-    with pytest.raises(InputError, match=r"case 3: unknown reader 'reader3'"):
-        Case("3", "x.png", "m.png", repeat_masks={"reader3": {"tumor": "r.png"}})
-    with pytest.raises(InputError, match="roi='node'"):
-        c.masks("node")
-    assert REPEAT_READERS == ("reader2", "repeat")
-    assert READERS == ("reader1", "reader2", "repeat")
-
-
 def test_manifest_of_committed_breast_cases_loads_with_roi(test_data_dir, tmp_path):
     """A manifest over the committed BrEaST cases feeds load_image/load_mask directly."""
-    from radiomics_aln.roi import load_image, load_mask, peritumoral_ring, spacing_source
+    from radiomics_aln.images import load_image, spacing_source
+    from radiomics_aln.masks import load_mask
+    from radiomics_aln.ring import peritumoral_ring
 
     folder = test_data_dir / "breast"
     clinical = pd.read_csv(folder / "clinical-data.csv", dtype=str)
