@@ -281,6 +281,40 @@ class RadScore(TransformerMixin, BaseEstimator):
         _check_finite(frame)
         return frame
 
+    def _check_fit_input(self, X: Any, y: Any) -> tuple[pd.DataFrame, np.ndarray]:
+        """Parameters, X as a float frame (sets ``_names_``) and y as 0/1, aligned to X."""
+        self._check_params()
+        if y is None:
+            raise InputError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None"
+            )
+        Xf = self._as_frame(X, reset=True)
+        self._names_ = list(Xf.columns)
+        if (
+            isinstance(X, pd.DataFrame)
+            and isinstance(y, pd.Series)
+            and not isinstance(y.index, pd.RangeIndex)
+            and not y.index.equals(X.index)
+        ):
+            # both carry case ids: a different order or set of cases is a misalignment
+            diff = [f"{a}!={b}" for a, b in zip(X.index, y.index, strict=False) if a != b]
+            raise InputError(
+                f"y is indexed by other cases than X (or in another order): "
+                f"{format_items(diff, 5) or f'{len(y)} vs {len(X)} rows'}; align y to X first"
+            )
+        y_arr, self.classes_ = binary_outcome(y, "y")
+        if y_arr.size != len(Xf):
+            raise InputError(f"X has {len(Xf)} rows but y has {y_arr.size}")
+        counts = np.bincount(y_arr, minlength=2)
+        if counts.min() < _MIN_PER_CLASS:
+            warnings.warn(
+                f"only {counts.min()} training case(s) with outcome {int(np.argmin(counts))} "
+                f"(< {_MIN_PER_CLASS}); the LASSO score will be unstable",
+                SmallSampleWarning,
+                stacklevel=3,
+            )
+        return Xf, y_arr
+
     def fit(self, X: Any, y: Any, *, foldid: Any = None) -> RadScore:
         """Fit the score on the training cohort.
 
@@ -304,36 +338,8 @@ class RadScore(TransformerMixin, BaseEstimator):
             One outcome class, non-0/1 outcome, NaN/inf (naming columns and cases), length
             mismatch, bad ``foldid``.
         """
-        self._check_params()
-        if y is None:
-            raise InputError(
-                f"{type(self).__name__} requires y to be passed, but the target y is None"
-            )
-        Xf = self._as_frame(X, reset=True)
-        self._names_ = names = list(Xf.columns)
-        if (
-            isinstance(X, pd.DataFrame)
-            and isinstance(y, pd.Series)
-            and not isinstance(y.index, pd.RangeIndex)
-            and not y.index.equals(X.index)
-        ):
-            # both carry case ids: a different order or set of cases is a misalignment
-            diff = [f"{a}!={b}" for a, b in zip(X.index, y.index, strict=False) if a != b]
-            raise InputError(
-                f"y is indexed by other cases than X (or in another order): "
-                f"{format_items(diff, 5) or f'{len(y)} vs {len(X)} rows'}; align y to X first"
-            )
-        y_arr, self.classes_ = binary_outcome(y, "y")
-        if y_arr.size != len(Xf):
-            raise InputError(f"X has {len(Xf)} rows but y has {y_arr.size}")
-        counts = np.bincount(y_arr, minlength=2)
-        if counts.min() < _MIN_PER_CLASS:
-            warnings.warn(
-                f"only {counts.min()} training case(s) with outcome {int(np.argmin(counts))} "
-                f"(< {_MIN_PER_CLASS}); the LASSO score will be unstable",
-                SmallSampleWarning,
-                stacklevel=2,
-            )
+        Xf, y_arr = self._check_fit_input(X, y)
+        names = self._names_
         n = y_arr.size
         values = Xf.to_numpy(dtype=float)
         mean, sd = _lasso.population_sd(values)
