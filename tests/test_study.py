@@ -235,9 +235,9 @@ def test_evaluate_tests_calibration_once_per_model_and_cohort(fitted, monkeypatc
     calls = []
     original = calibration.hosmer_lemeshow
 
-    def counting(y, p, n_groups=10, **kwargs):
+    def counting(y, p, *, n_groups=10, **kwargs):
         calls.append(len(y))
-        return original(y, p, n_groups, **kwargs)
+        return original(y, p, n_groups=n_groups, **kwargs)
 
     monkeypatch.setattr(calibration, "hosmer_lemeshow", counting)
     before = fitted.results_["tables"]["hosmer_lemeshow"]
