@@ -236,7 +236,7 @@ def test_evaluate_tests_calibration_once_per_model_and_cohort(fitted, monkeypatc
     calls = []
     original = calibration.hosmer_lemeshow
 
-    def counting(y, p, n_groups=10, **kwargs):
+    def counting(y, p, *, n_groups=10, **kwargs):
         calls.append(len(y))
         return original(y, p, n_groups=n_groups, **kwargs)
 
