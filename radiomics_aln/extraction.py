@@ -566,7 +566,8 @@ def extract_features(
         raise InputError(f"n_jobs must be a non-zero integer or None, got {n_jobs!r}")
 
     data = load_params(params)
-    cache = None if cache_dir is None else Path(cache_dir)
+    # absolute here: reused worker processes keep the working directory they were started in
+    cache = None if cache_dir is None else Path(cache_dir).expanduser().absolute()
     if cache is not None:
         cache.mkdir(parents=True, exist_ok=True)
     readers = ("reader1", *repeat_readers)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import re
 import subprocess
 import sys
@@ -431,3 +432,24 @@ def test_relative_paths_are_read_from_the_callers_folder_by_every_worker(tmp_pat
     want = ex.extract_features(cases, rois=("tumor",), params=params, n_jobs=1)
     assert got.failures.empty
     pd.testing.assert_frame_equal(got.features, want.features, check_exact=True)
+
+
+@pytest.mark.slow
+def test_relative_paths_with_reused_workers_started_elsewhere(tmp_path, monkeypatch):
+    """joblib reuses worker processes, which keep the working directory they started in: a
+    relative image path or cache folder must be resolved before the work is sent to them (a
+    demo run after other tests found no image and wrote its cache into another folder)."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    monkeypatch.chdir(first)
+    ex.extract_features(_write_case_files(first, 2), rois=("tumor",), n_jobs=2)  # starts workers
+    cases = _write_case_files(second, 4)
+    for c in cases:  # relative to the new working directory
+        for key in ("tumor_image", "tumor_mask"):
+            c[key] = os.path.relpath(c[key], second)
+    monkeypatch.chdir(second)
+    res = ex.extract_features(cases, rois=("tumor",), n_jobs=2, cache_dir="cache")
+    assert res.failures.empty and res.n_computed == 4
+    assert len(_cache_entries(second / "cache")) == 4
+    assert not (first / "cache").exists()
