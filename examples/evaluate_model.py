@@ -22,6 +22,9 @@ import numpy as np
 import pandas as pd
 
 import radiomics_aln as ra
+from radiomics_aln.decision import plot_clinical_impact
+from radiomics_aln.metrics import delong_test_unpaired
+from radiomics_aln.reclassification import plot_risk_groups
 
 
 def simulate(n: int, rng: np.random.Generator, shift: float = 0.0) -> tuple[np.ndarray, dict]:
@@ -66,7 +69,7 @@ def main(argv: list[str] | None = None) -> Path:
     # The same model on two independent cohorts: the unpaired DeLong test.
     y_tr, m_tr = cohorts["Training"]
     y_ex, m_ex = cohorts["External validation"]
-    test = ra.delong_test_unpaired(y_tr, m_tr["Nomogram"], y_ex, m_ex["Nomogram"]).iloc[0]
+    test = delong_test_unpaired(y_tr, m_tr["Nomogram"], y_ex, m_ex["Nomogram"]).iloc[0]
     print(
         f"\nNomogram, training vs external (unpaired DeLong): D = {test['z']:.3f}, "
         f"df = {test['df']:.1f}, p = {test['p_value']:.3f}"
@@ -108,14 +111,14 @@ def main(argv: list[str] | None = None) -> Path:
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.8))
     ra.plot_decision_curve(dca, ax=axes[0], cost_benefit_axis=True)
     axes[0].set_title("Decision curves (external)", pad=28)
-    ra.plot_clinical_impact(ra.clinical_impact(y_ex, m_ex["Nomogram"]), ax=axes[1])
+    plot_clinical_impact(ra.clinical_impact(y_ex, m_ex["Nomogram"]), ax=axes[1])
     axes[1].set_title("Clinical impact of the nomogram (external)", pad=28)
     fig.tight_layout()
     fig.savefig(out / "decision.png", dpi=110)
 
     fig, ax = plt.subplots(figsize=(6, 4.5))
     risks = {name: (y, models["Nomogram"]) for name, (y, models) in cohorts.items()}
-    ra.plot_risk_groups(risks, threshold=tab.thresholds["Nomogram"], ax=ax)
+    plot_risk_groups(risks, threshold=tab.thresholds["Nomogram"], ax=ax)
     ax.set_title("ALN metastasis rate by nomogram risk group")
     fig.tight_layout()
     fig.savefig(out / "risk_groups.png", dpi=110)

@@ -23,6 +23,7 @@ import numpy as np
 import SimpleITK as sitk
 
 import radiomics_aln as ra
+from radiomics_aln.params import params_path
 
 
 def main(argv: list[str] | None = None) -> Path:
@@ -47,7 +48,7 @@ def main(argv: list[str] | None = None) -> Path:
     with_repeats = [c for c in manifest.cases if c.repeat_masks]
     others = [c for c in manifest.cases if not c.repeat_masks]
     cases = with_repeats[:1] + others[: args.n_cases - 1]
-    print(f"{len(cases)} patients; settings file: {ra.params_path('ultrasound_2d')}")
+    print(f"{len(cases)} patients; settings file: {params_path('ultrasound_2d')}")
 
     t0 = time.perf_counter()
     res = ra.extract_features(

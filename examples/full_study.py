@@ -27,6 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 import radiomics_aln as ra
+from radiomics_aln.datasets import DEMO_OUTCOME
 
 # Labels of the two logistic models in the study's tables (column "model").
 CLINICAL = "Clinical model"
@@ -81,15 +82,15 @@ def main(argv: list[str] | None = None) -> ra.Study:
         .to_string(index=False)
     )
 
-    # The demo outcome was drawn from a known model (ra.demo_generating_model): the AUC of its
-    # true linear predictor is the ceiling any model can reach on each cohort.
+    # The demo outcome was drawn from a known model (datasets.demo_generating_model): the AUC of
+    # its true linear predictor is the ceiling any model can reach on each cohort.
     truth = pd.read_csv(out / "data" / "truth.csv", index_col="case_id")
     perf = tables["table3_full"].set_index(["cohort", "model"])
     print("\nAUC: clinical | clinical-radiomics | generating model (oracle)")
     for cohort in study.cohorts_:
         label = config.label(cohort)
         t = truth[truth["cohort"] == cohort]
-        oracle = ra.roc_auc(t[ra.DEMO_OUTCOME], t["linear_predictor"])["estimate"].iloc[0]
+        oracle = ra.roc_auc(t[DEMO_OUTCOME], t["linear_predictor"])["estimate"].iloc[0]
         print(
             f"  {label:<17} {perf.loc[(label, CLINICAL), 'auc']:.3f} | "
             f"{perf.loc[(label, COMBINED), 'auc']:.3f} | {oracle:.3f}"

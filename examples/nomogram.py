@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 import radiomics_aln as ra
+from radiomics_aln.calibration import le_cessie_van_houwelingen
 
 # exception classes are not re-exported at the top level
 from radiomics_aln.exceptions import SeparationError
@@ -97,7 +98,7 @@ def main(argv: list[str] | None = None) -> Path:
     # 4. calibration: training (apparent) and external
     p_train = nomo.predict_proba(train)[:, 1]
     print(ra.hosmer_lemeshow(train.aln_metastasis, p_train))
-    print(ra.le_cessie_van_houwelingen(ext.aln_metastasis, ext.prob))
+    print(le_cessie_van_houwelingen(ext.aln_metastasis, ext.prob))
     print(ra.val_prob(ext.aln_metastasis, ext.prob).round(3))
 
     # 5. Harrell's bootstrap, repeating the backward elimination in every resample

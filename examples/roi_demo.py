@@ -33,6 +33,8 @@ import radiomics_aln as ra
 # Exception and warning classes are not re-exported at top level: like sklearn.exceptions, they
 # live in their own public module.
 from radiomics_aln.exceptions import CoverageWarning
+from radiomics_aln.images import load_image_with_fov
+from radiomics_aln.ring import ring_rois
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "breast"
 CASES = ["case175", "case001", "case092", "case101"]
@@ -46,13 +48,13 @@ def roi_demo(out: Path, cases: list[str], width_mm: float = 5.0) -> pd.DataFrame
     rows = []
     for case, ax in zip(cases, axes[0], strict=True):
         spacing_mm = float(clinical.loc[f"{case}.png", "Pixel_size"]) * 10  # table is in cm
-        image, fov = ra.load_image_with_fov(DATA / f"{case}.png", spacing=spacing_mm)
+        image, fov = load_image_with_fov(DATA / f"{case}.png", spacing=spacing_mm)
         tumor = ra.load_mask(DATA / f"{case}_tumor.png", like=image)
         # A CoverageWarning flags rings that keep < 50 % of their area (min_coverage=0.5):
         # recorded here as a column instead of printed.
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", CoverageWarning)
-            ring_and_cov = ra.ring_rois(tumor, width_mm=width_mm, within=fov)
+            ring_and_cov = ring_rois(tumor, width_mm=width_mm, within=fov)
         ring, cov = ring_and_cov.ring, ring_and_cov.coverage
         rows.append(
             {

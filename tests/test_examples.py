@@ -9,6 +9,7 @@ marked slow.
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import subprocess
@@ -20,6 +21,7 @@ import pandas as pd
 import pytest
 
 import radiomics_aln as ra
+from radiomics_aln.extraction import ExtractionResult
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -51,14 +53,16 @@ def assert_files(folder: Path, *names: str) -> None:
 
 @pytest.mark.parametrize("name", ALL_EXAMPLES)
 def test_examples_use_the_public_api_and_one_cli(name):
-    """``import radiomics_aln as ra``; module imports only where a comment says why; --out."""
+    """``import radiomics_aln as ra`` for top-level names; other names from their public module
+    (in its ``__all__``, never a top-level name by a second route); --out."""
     source = (EXAMPLES / name).read_text()
     assert "import radiomics_aln as ra" in source
-    for match in re.finditer(r"^from radiomics_aln\.(\w+) import .*$", source, re.MULTILINE):
-        # The only allowed one: exception classes are not re-exported at top level.
-        assert match.group(1) == "exceptions", match.group(0)
-        preceding = source[: match.start()].rstrip().splitlines()[-1]
-        assert preceding.startswith("#"), f"{name}: say why {match.group(0)!r} is needed"
+    for match in re.finditer(r"^from radiomics_aln\.(\w+) import (.*)$", source, re.MULTILINE):
+        module, names = match.group(1), [n.strip() for n in match.group(2).split(",")]
+        assert not module.startswith("_"), f"{name}: private module in {match.group(0)!r}"
+        public = importlib.import_module(f"radiomics_aln.{module}").__all__
+        assert set(names) <= set(public), f"{name}: not in {module}.__all__: {match.group(0)!r}"
+        assert not set(names) & set(ra.__all__), f"{name}: use ra.<name> for {match.group(0)!r}"
     used = set(re.findall(r"\bra\.(\w+)", source))
     assert used <= set(ra.__all__), f"{name}: not public: {sorted(used - set(ra.__all__))}"
     doc = source.split('"""')[1]
@@ -205,7 +209,7 @@ def test_readme_notebook_snippet(tmp_path):
     namespace = run_readme_snippet(tmp_path)
     cohort, feats = namespace["cohort"], namespace["feats"]
     assert isinstance(cohort, ra.Manifest) and len(cohort) == 8
-    assert isinstance(feats, ra.ExtractionResult)
+    assert isinstance(feats, ExtractionResult)
     assert feats.features.shape[0] == 8 and feats.failures.empty
     assert feats.n_computed == 24  # 8 patients x tumour, ring, lymph node
     assert (tmp_path / "demo_data" / ".cache").is_dir()
