@@ -33,6 +33,15 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time, ``_LAZY`` bel
         val_prob,
     )
     from radiomics_aln.cases import READERS, REPEAT_READERS, Case, CaseROIs, load_case_rois
+    from radiomics_aln.config import (
+        DEMO_N_CASES,
+        ROI_VARIANTS,
+        ICCSettings,
+        NomogramSettings,
+        ScoreSettings,
+        StudyConfig,
+        demo_config,
+    )
     from radiomics_aln.datasets import DEMO_OUTCOME, demo_generating_model, make_demo_cohort
     from radiomics_aln.decision import (
         DEFAULT_THRESHOLDS,
@@ -56,6 +65,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time, ``_LAZY`` bel
         roc_curve_table,
         youden_threshold,
     )
+    from radiomics_aln.model import StudyModel
     from radiomics_aln.nomogram import LogisticNomogram
     from radiomics_aln.params import available_params, load_params, params_path
     from radiomics_aln.performance import (
@@ -82,17 +92,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time, ``_LAZY`` bel
     from radiomics_aln.roi_features import extract_roi_features
     from radiomics_aln.score import RadScore
     from radiomics_aln.selection import RedundancyFilter, UnivariateFilter, mutual_information
-    from radiomics_aln.study import (
-        DEMO_N_CASES,
-        ROI_VARIANTS,
-        ICCSettings,
-        NomogramSettings,
-        ScoreSettings,
-        Study,
-        StudyConfig,
-        StudyModel,
-        demo_config,
-    )
+    from radiomics_aln.study import Study
     from radiomics_aln.tables import baseline_table, format_baseline_table, format_p_value
     from radiomics_aln.univariate import univariate_logistic
     from radiomics_aln.validation import bootstrap_calibrate, bootstrap_validate
@@ -267,15 +267,15 @@ _LAZY: dict[str, str] = {
     "RedundancyFilter": "selection",
     "UnivariateFilter": "selection",
     "mutual_information": "selection",
-    "DEMO_N_CASES": "study",
-    "ROI_VARIANTS": "study",
-    "ICCSettings": "study",
-    "NomogramSettings": "study",
-    "ScoreSettings": "study",
+    "DEMO_N_CASES": "config",
+    "ROI_VARIANTS": "config",
+    "ICCSettings": "config",
+    "NomogramSettings": "config",
+    "ScoreSettings": "config",
     "Study": "study",
-    "StudyConfig": "study",
-    "StudyModel": "study",
-    "demo_config": "study",
+    "StudyConfig": "config",
+    "StudyModel": "model",
+    "demo_config": "config",
     "baseline_table": "tables",
     "format_baseline_table": "tables",
     "format_p_value": "tables",

@@ -305,9 +305,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _cmd_demo(args: argparse.Namespace, progress: _Progress) -> int:
+    from radiomics_aln.config import DEMO_N_CASES, demo_config
     from radiomics_aln.datasets import check_fractions, make_demo_cohort, min_cases
     from radiomics_aln.exceptions import SeparationError
-    from radiomics_aln.study import DEMO_N_CASES, Study, demo_config
+    from radiomics_aln.study import Study
 
     n_cases = DEMO_N_CASES if args.n_cases is None else args.n_cases
     need = min_cases(check_fractions(None))
@@ -357,7 +358,7 @@ def _cmd_demo(args: argparse.Namespace, progress: _Progress) -> int:
 
 
 def _headline(study: Any) -> str:
-    from radiomics_aln.study import CLINICAL_MODEL, COMBINED_MODEL
+    from radiomics_aln.model import CLINICAL_MODEL, COMBINED_MODEL
 
     perf = study.results_["tables"]["table3_full"]
     comp = study.results_["tables"]["delong"]
@@ -391,7 +392,7 @@ def _cmd_init(args: argparse.Namespace, progress: _Progress) -> int:
 def _cmd_extract(args: argparse.Namespace, progress: _Progress) -> int:
     from radiomics_aln.extraction import extract_features
     from radiomics_aln.features import ROI_NAMES, write_features
-    from radiomics_aln.study import _read_manifest
+    from radiomics_aln.manifest import read_manifest
 
     rois = tuple(r.strip() for r in args.rois.split(",") if r.strip())
     if not rois:
@@ -412,10 +413,10 @@ def _cmd_extract(args: argparse.Namespace, progress: _Progress) -> int:
     for path in (*repeat_paths.values(), failures_path):
         _output_file(path)
     cache = None if args.cache_dir is None else _output_dir(args.cache_dir)
-    manifest = _read_manifest(
-        _existing(args.manifest), args.outcome, require_outcome=False,
-        spacing_range=args.spacing_range,
-    )  # fmt: skip
+    # the outcome column is not needed to extract features
+    manifest = read_manifest(
+        _existing(args.manifest), outcome=None, spacing_range=args.spacing_range
+    )
     progress(f"Extracting {', '.join(rois)} for {len(manifest.cases)} cases")
     res = extract_features(
         manifest,
@@ -483,7 +484,8 @@ def _cmd_icc(args: argparse.Namespace, progress: _Progress) -> int:
 
 
 def _study(args: argparse.Namespace, progress: _Progress):
-    from radiomics_aln.study import Study, StudyConfig
+    from radiomics_aln.config import StudyConfig
+    from radiomics_aln.study import Study
 
     if args.n_jobs is not None:
         _check_n_jobs(args.n_jobs)
@@ -547,14 +549,14 @@ def _cmd_report(args: argparse.Namespace, progress: _Progress) -> int:
 def _cmd_predict(args: argparse.Namespace, progress: _Progress) -> int:
     import pandas as pd
 
-    from radiomics_aln import study as study_module
     from radiomics_aln.exceptions import InputError
+    from radiomics_aln.model import StudyModel
 
     _check_n_jobs(args.n_jobs)
     out = _output_file(args.out)
     cache = None if args.cache_dir is None else _output_dir(args.cache_dir)
     model_path, data_path = _existing(args.model), _existing(args.data)
-    model = study_module.StudyModel.from_json(model_path)
+    model = StudyModel.from_json(model_path)
     if _is_manifest(data_path):
         progress(f"Extracting features for the cases of {data_path}")
         pred = model.predict(data_path, n_jobs=args.n_jobs, cache_dir=cache)
