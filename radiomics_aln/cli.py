@@ -138,7 +138,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress messages")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_demo_parser(sub)
+    _add_init_parser(sub)
+    _add_extract_parser(sub)
+    _add_icc_parser(sub)
+    _add_study_parsers(sub)
+    _add_predict_parser(sub)
+    return parser
 
+
+def _add_demo_parser(sub: Any) -> None:
+    """The `demo` subcommand."""
     p = sub.add_parser(
         "demo",
         help="generate the synthetic demo cohort and run the full study on it",
@@ -167,6 +177,9 @@ def build_parser() -> argparse.ArgumentParser:
         "which has finite estimates when a small training cohort is separated",
     )
 
+
+def _add_init_parser(sub: Any) -> None:
+    """The `init` subcommand."""
     p = sub.add_parser(
         "init",
         help="write a commented study configuration (YAML) to edit",
@@ -175,6 +188,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="study.yaml", help="file to write (default: %(default)s)")
     p.add_argument("--force", action="store_true", help="overwrite an existing file")
 
+
+def _add_extract_parser(sub: Any) -> None:
+    """The `extract` subcommand."""
     p = sub.add_parser(
         "extract",
         help="extract PyRadiomics features for every case of a manifest",
@@ -230,6 +246,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--cache-dir", default=None, metavar="DIR", help="cache folder (reruns reuse results)"
     )
 
+
+def _add_icc_parser(sub: Any) -> None:
+    """The `icc` subcommand."""
     p = sub.add_parser(
         "icc",
         help="ICC of every feature from repeat segmentations; lists the reproducible ones",
@@ -247,6 +266,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--form", default="ICC2", help="ICC form (default: ICC2 = ICC(A,1))")
     p.add_argument("--out", default="icc.csv", help="ICC table to write (default: %(default)s)")
 
+
+def _add_study_parsers(sub: Any) -> None:
+    """The `fit`, `evaluate` and `report` subcommands (one configuration each)."""
     for name, helptext, desc in (
         (
             "fit",
@@ -281,6 +303,9 @@ def build_parser() -> argparse.ArgumentParser:
             "--n-jobs", type=int, default=None, metavar="N", help="override the config's n_jobs"
         )
 
+
+def _add_predict_parser(sub: Any) -> None:
+    """The `predict` subcommand."""
     p = sub.add_parser(
         "predict",
         help="predict new patients with a saved model.json",
@@ -298,7 +323,6 @@ def build_parser() -> argparse.ArgumentParser:
         "--n-jobs", type=int, default=1, metavar="N", help="extraction workers (default: 1)"
     )
     p.add_argument("--cache-dir", default=None, metavar="DIR", help="extraction cache folder")
-    return parser
 
 
 # --------------------------------------------------------------------------- commands
