@@ -1,7 +1,7 @@
 """The end-to-end study: one manifest (or feature table) to the whole published workflow.
 
-:class:`StudyConfig` holds every setting (a dataclass, loadable from YAML or a dict);
-:class:`Study` runs the workflow with no information from a test cohort reaching any fitted step:
+:class:`~radiomics_aln.config.StudyConfig` holds every setting (a dataclass, loadable from YAML
+or a dict); :class:`Study` runs the workflow with no information from a test cohort reaching any fitted step:
 
 ``fit()`` -- on the training cohort only, in this order:
 
@@ -23,8 +23,13 @@ multivariable odds ratios), Table 3 (AUC with CI, ACC/SEN/SPE/PPV/NPV at the tra
 DeLong comparisons, Hosmer-Lemeshow per cohort, calibration, decision and clinical impact curves,
 NRI/IDI of the clinical-radiomics vs the clinical model, and risk groups.
 
+The steps are methods named for what they do (``_load_data``, ``_filter_reproducible``,
+``_fit_scores``, ``_screen_candidates``, ``_fit_models``, ``_store_model``; ``_performance``,
+``_validate_internally``, ...); tables, figures and the methods text are built by
+:mod:`radiomics_aln.study_outputs`.
+
 ``save(dir)`` writes every table as CSV, every figure as PNG and SVG, the fitted model as JSON
-(:class:`StudyModel`, which predicts new patients) and the HTML report.
+(:class:`~radiomics_aln.model.StudyModel`, which predicts new patients) and the HTML report.
 """
 
 from __future__ import annotations

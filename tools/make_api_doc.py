@@ -40,6 +40,8 @@ STAGES = [
     ("radiomics_aln.reclassification", "Reclassification (NRI, IDI, risk groups)", "metrics.md"),
     ("radiomics_aln.decision", "Decision and clinical impact curves", "decision.md"),
     ("radiomics_aln.tables", "Baseline tables", "user_guide.md"),
+    ("radiomics_aln.config", "Study configuration", "user_guide.md"),
+    ("radiomics_aln.model", "The saved study model", "user_guide.md"),
     ("radiomics_aln.study", "The whole study", "user_guide.md"),
     ("radiomics_aln.report", "HTML report", "user_guide.md"),
 ]
