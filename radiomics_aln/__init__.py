@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time, ``_LAZY`` bel
         val_prob,
     )
     from radiomics_aln.cases import Case, load_case_rois
+    from radiomics_aln.config import StudyConfig, demo_config
     from radiomics_aln.datasets import make_demo_cohort
     from radiomics_aln.decision import clinical_impact, decision_curve, plot_decision_curve
     from radiomics_aln.extraction import extract_features
@@ -43,6 +44,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time, ``_LAZY`` bel
     from radiomics_aln.manifest import Manifest, read_manifest
     from radiomics_aln.masks import load_mask, plot_rois
     from radiomics_aln.metrics import delong_test, plot_roc, roc_auc
+    from radiomics_aln.model import StudyModel
     from radiomics_aln.nomogram import LogisticNomogram
     from radiomics_aln.params import load_params
     from radiomics_aln.performance import diagnostic_metrics, performance_table
@@ -50,7 +52,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time, ``_LAZY`` bel
     from radiomics_aln.reliability import icc, icc_table
     from radiomics_aln.ring import peritumoral_ring
     from radiomics_aln.score import RadScore
-    from radiomics_aln.study import Study, StudyConfig, StudyModel, demo_config
+    from radiomics_aln.study import Study
     from radiomics_aln.tables import baseline_table
     from radiomics_aln.univariate import univariate_logistic
     from radiomics_aln.validation import bootstrap_calibrate, bootstrap_validate
@@ -147,9 +149,9 @@ _LAZY: dict[str, str] = {
     "plot_decision_curve": "decision",
     "baseline_table": "tables",
     "Study": "study",
-    "StudyConfig": "study",
-    "StudyModel": "study",
-    "demo_config": "study",
+    "StudyConfig": "config",
+    "StudyModel": "model",
+    "demo_config": "config",
 }
 
 

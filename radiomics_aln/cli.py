@@ -138,7 +138,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress messages")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_demo_parser(sub)
+    _add_init_parser(sub)
+    _add_extract_parser(sub)
+    _add_icc_parser(sub)
+    _add_study_parsers(sub)
+    _add_predict_parser(sub)
+    return parser
 
+
+def _add_demo_parser(sub: Any) -> None:
+    """The `demo` subcommand."""
     p = sub.add_parser(
         "demo",
         help="generate the synthetic demo cohort and run the full study on it",
@@ -167,6 +177,9 @@ def build_parser() -> argparse.ArgumentParser:
         "which has finite estimates when a small training cohort is separated",
     )
 
+
+def _add_init_parser(sub: Any) -> None:
+    """The `init` subcommand."""
     p = sub.add_parser(
         "init",
         help="write a commented study configuration (YAML) to edit",
@@ -175,6 +188,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="study.yaml", help="file to write (default: %(default)s)")
     p.add_argument("--force", action="store_true", help="overwrite an existing file")
 
+
+def _add_extract_parser(sub: Any) -> None:
+    """The `extract` subcommand."""
     p = sub.add_parser(
         "extract",
         help="extract PyRadiomics features for every case of a manifest",
@@ -230,6 +246,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--cache-dir", default=None, metavar="DIR", help="cache folder (reruns reuse results)"
     )
 
+
+def _add_icc_parser(sub: Any) -> None:
+    """The `icc` subcommand."""
     p = sub.add_parser(
         "icc",
         help="ICC of every feature from repeat segmentations; lists the reproducible ones",
@@ -247,6 +266,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--form", default="ICC2", help="ICC form (default: ICC2 = ICC(A,1))")
     p.add_argument("--out", default="icc.csv", help="ICC table to write (default: %(default)s)")
 
+
+def _add_study_parsers(sub: Any) -> None:
+    """The `fit`, `evaluate` and `report` subcommands (one configuration each)."""
     for name, helptext, desc in (
         (
             "fit",
@@ -281,6 +303,9 @@ def build_parser() -> argparse.ArgumentParser:
             "--n-jobs", type=int, default=None, metavar="N", help="override the config's n_jobs"
         )
 
+
+def _add_predict_parser(sub: Any) -> None:
+    """The `predict` subcommand."""
     p = sub.add_parser(
         "predict",
         help="predict new patients with a saved model.json",
@@ -298,16 +323,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--n-jobs", type=int, default=1, metavar="N", help="extraction workers (default: 1)"
     )
     p.add_argument("--cache-dir", default=None, metavar="DIR", help="extraction cache folder")
-    return parser
 
 
 # --------------------------------------------------------------------------- commands
 
 
 def _cmd_demo(args: argparse.Namespace, progress: _Progress) -> int:
+    from radiomics_aln.config import DEMO_N_CASES, demo_config
     from radiomics_aln.datasets import check_fractions, make_demo_cohort, min_cases
     from radiomics_aln.exceptions import SeparationError
-    from radiomics_aln.study import DEMO_N_CASES, Study, demo_config
+    from radiomics_aln.study import Study
 
     n_cases = DEMO_N_CASES if args.n_cases is None else args.n_cases
     need = min_cases(check_fractions(None))
@@ -357,7 +382,7 @@ def _cmd_demo(args: argparse.Namespace, progress: _Progress) -> int:
 
 
 def _headline(study: Any) -> str:
-    from radiomics_aln.study import CLINICAL_MODEL, COMBINED_MODEL
+    from radiomics_aln.model import CLINICAL_MODEL, COMBINED_MODEL
 
     perf = study.results_["tables"]["table3_full"]
     comp = study.results_["tables"]["delong"]
@@ -391,7 +416,7 @@ def _cmd_init(args: argparse.Namespace, progress: _Progress) -> int:
 def _cmd_extract(args: argparse.Namespace, progress: _Progress) -> int:
     from radiomics_aln.extraction import extract_features
     from radiomics_aln.features import ROI_NAMES, write_features
-    from radiomics_aln.study import _read_manifest
+    from radiomics_aln.manifest import read_manifest
 
     rois = tuple(r.strip() for r in args.rois.split(",") if r.strip())
     if not rois:
@@ -412,10 +437,10 @@ def _cmd_extract(args: argparse.Namespace, progress: _Progress) -> int:
     for path in (*repeat_paths.values(), failures_path):
         _output_file(path)
     cache = None if args.cache_dir is None else _output_dir(args.cache_dir)
-    manifest = _read_manifest(
-        _existing(args.manifest), args.outcome, require_outcome=False,
-        spacing_range=args.spacing_range,
-    )  # fmt: skip
+    # the outcome column is not needed to extract features
+    manifest = read_manifest(
+        _existing(args.manifest), outcome=None, spacing_range=args.spacing_range
+    )
     progress(f"Extracting {', '.join(rois)} for {len(manifest.cases)} cases")
     res = extract_features(
         manifest,
@@ -483,7 +508,8 @@ def _cmd_icc(args: argparse.Namespace, progress: _Progress) -> int:
 
 
 def _study(args: argparse.Namespace, progress: _Progress):
-    from radiomics_aln.study import Study, StudyConfig
+    from radiomics_aln.config import StudyConfig
+    from radiomics_aln.study import Study
 
     if args.n_jobs is not None:
         _check_n_jobs(args.n_jobs)
@@ -547,14 +573,14 @@ def _cmd_report(args: argparse.Namespace, progress: _Progress) -> int:
 def _cmd_predict(args: argparse.Namespace, progress: _Progress) -> int:
     import pandas as pd
 
-    from radiomics_aln import study as study_module
     from radiomics_aln.exceptions import InputError
+    from radiomics_aln.model import StudyModel
 
     _check_n_jobs(args.n_jobs)
     out = _output_file(args.out)
     cache = None if args.cache_dir is None else _output_dir(args.cache_dir)
     model_path, data_path = _existing(args.model), _existing(args.data)
-    model = study_module.StudyModel.from_json(model_path)
+    model = StudyModel.from_json(model_path)
     if _is_manifest(data_path):
         progress(f"Extracting features for the cases of {data_path}")
         pred = model.predict(data_path, n_jobs=args.n_jobs, cache_dir=cache)

@@ -167,7 +167,7 @@ def test_interrupted_write_never_leaves_a_truncated_table(tmp_path, demo_manifes
 @pytest.fixture
 def stub_model(tmp_path, monkeypatch) -> tuple[Path, Path]:
     """A model file and a feature table for `predict`, with StudyModel stubbed (one row)."""
-    from radiomics_aln import study
+    from radiomics_aln import model as model_module
 
     table = tmp_path / "features.csv"
     pd.DataFrame({"x": [1.0]}, index=pd.Index(["a"], name="case_id")).to_csv(table)
@@ -182,7 +182,7 @@ def stub_model(tmp_path, monkeypatch) -> tuple[Path, Path]:
         def predict(self, data, **kwargs):
             return pd.DataFrame({"probability": [0.5], "risk_group": ["low"]}, index=["a"])
 
-    monkeypatch.setattr(study, "StudyModel", Model)
+    monkeypatch.setattr(model_module, "StudyModel", Model)
     return model, table
 
 
@@ -376,9 +376,9 @@ def _tiny_model_json() -> str:
     """A real StudyModel file (one tumour score, two logistic models) fitted on toy numbers."""
     import numpy as np
 
+    from radiomics_aln.model import StudyModel
     from radiomics_aln.nomogram import LogisticNomogram
     from radiomics_aln.score import RadScore
-    from radiomics_aln.study import StudyModel
 
     rng = np.random.default_rng(0)
     n = 60

@@ -23,11 +23,12 @@ import SimpleITK as sitk
 
 from radiomics_aln import cache as cache_module
 from radiomics_aln import extraction as ex
+from radiomics_aln.config import StudyConfig
 from radiomics_aln.exceptions import ExtractionError, InputError, ManifestError
 from radiomics_aln.manifest import read_manifest
+from radiomics_aln.model import StudyModel
 from radiomics_aln.nomogram import LogisticNomogram
 from radiomics_aln.score import RadScore
-from radiomics_aln.study import StudyConfig, StudyModel
 
 # --------------------------------------------------------------------------- a fitted model
 

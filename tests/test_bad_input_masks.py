@@ -21,6 +21,7 @@ import SimpleITK as sitk
 from radiomics_aln import extraction as ex
 from radiomics_aln.cases import Case, load_case_rois
 from radiomics_aln.cli import main
+from radiomics_aln.config import StudyConfig
 from radiomics_aln.exceptions import (
     DuplicateImageWarning,
     ExtractionError,
@@ -30,7 +31,7 @@ from radiomics_aln.exceptions import (
 )
 from radiomics_aln.manifest import read_manifest
 from radiomics_aln.masks import load_mask
-from radiomics_aln.study import Study, StudyConfig
+from radiomics_aln.study import Study
 
 # A small settings dict: first-order and shape features of the original image only, so every
 # extraction here takes milliseconds.
@@ -390,7 +391,7 @@ def _fake_extraction(monkeypatch, features, repeats, failures, duplicates):
             duplicates=pd.DataFrame(duplicates, columns=ex.DUPLICATE_COLUMNS),
         )
 
-    monkeypatch.setattr(study_module, "_extract", fake)
+    monkeypatch.setattr(study_module, "extract_cohort", fake)
     return fake
 
 

@@ -290,7 +290,7 @@ def test_bad_ring_width_rejected_everywhere(files, width):
                          width_mm=width)  # fmt: skip
     with pytest.raises(InputError, match=r"case p1, peritumoral ring: width_mm="):
         load_case_rois(case(files, spacing=0.1), width_mm=width)
-    from radiomics_aln.study import StudyConfig
+    from radiomics_aln.config import StudyConfig
 
     with pytest.raises(InputError, match=r"width_mm="):
         StudyConfig(width_mm=width).validate()
@@ -329,7 +329,7 @@ def test_cli_rejects_bad_ring_and_spacing_range(files, tmp_path, capsys):
 
 
 def test_study_config_spacing_range(files):
-    from radiomics_aln.study import StudyConfig
+    from radiomics_aln.config import StudyConfig
 
     with pytest.raises(InputError, match="spacing_range="):
         StudyConfig(spacing_range=[1, 0]).validate()

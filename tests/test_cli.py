@@ -73,7 +73,7 @@ def test_bad_manifest_lists_problems(tmp_path, capsys):
 
 
 def test_init_writes_loadable_config(tmp_path, capsys):
-    from radiomics_aln.study import StudyConfig
+    from radiomics_aln.config import StudyConfig
 
     out = tmp_path / "study.yaml"
     assert main(["init", "--out", str(out)]) == 0
@@ -188,6 +188,7 @@ def test_demo_end_to_end_acceptance_then_predict(tmp_path, capsys, monkeypatch):
 def test_demo_too_small_for_the_nomogram_says_how_to_fix_it(tmp_path, capsys, monkeypatch):
     # With few demo patients the scores separate the training half; the error says to use more.
     from radiomics_aln import study as study_module
+    from radiomics_aln.config import DEMO_N_CASES
     from radiomics_aln.exceptions import SeparationError
 
     penalties = []
@@ -201,13 +202,13 @@ def test_demo_too_small_for_the_nomogram_says_how_to_fix_it(tmp_path, capsys, mo
     err = capsys.readouterr().err
     n_train = (pd.read_csv(tmp_path / "d" / "data" / "manifest.csv")["cohort"] == "train").sum()
     assert f"With 8 demo patients the training cohort has only {n_train}" in err
-    assert f"--n-cases {study_module.DEMO_N_CASES} (the default) or more, or with --firth" in err
+    assert f"--n-cases {DEMO_N_CASES} (the default) or more, or with --firth" in err
     # --firth sets the study's penalty
     assert main(["--quiet", "demo", "--out", str(tmp_path / "f"), "--n-cases", "8", "--firth"]) == 1
     assert penalties == [None, "firth"]
     with pytest.raises(SystemExit):
         main(["demo", "--help"])
-    assert f"the demo size, {study_module.DEMO_N_CASES};" in capsys.readouterr().out
+    assert f"the demo size, {DEMO_N_CASES};" in capsys.readouterr().out
 
 
 def test_extract_then_icc_commands(tmp_path, capsys):

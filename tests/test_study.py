@@ -15,15 +15,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from radiomics_aln.config import StudyConfig, demo_config
 from radiomics_aln.exceptions import InputError
-from radiomics_aln.study import (
-    CLINICAL_MODEL,
-    COMBINED_MODEL,
-    Study,
-    StudyConfig,
-    StudyModel,
-    demo_config,
-)
+from radiomics_aln.model import CLINICAL_MODEL, COMBINED_MODEL, StudyModel
+from radiomics_aln.study import Study
 
 FEATURE_CLASSES = ["firstorder", "glcm", "glrlm", "glszm", "gldm", "ngtdm"]
 
@@ -488,7 +483,6 @@ def test_extraction_progress_bar_follows_the_terminal_unless_quiet(
     # progress=False (the CLI's --quiet) silences it.
     import radiomics_aln.study as study_module
     from radiomics_aln.datasets import make_demo_cohort
-    from radiomics_aln.study import demo_config
 
     make_demo_cohort(tmp_path / "demo", n_cases=12, random_state=0)
     seen = {}
@@ -500,7 +494,7 @@ def test_extraction_progress_bar_follows_the_terminal_unless_quiet(
         seen.update(kwargs)
         raise Stop
 
-    monkeypatch.setattr(study_module, "_extract", fake_extract)
+    monkeypatch.setattr(study_module, "extract_cohort", fake_extract)
     with pytest.raises(Stop):
         Study(demo_config(tmp_path / "demo" / "manifest.csv"), progress=progress).fit()
     assert seen["progress"] is expected
@@ -511,7 +505,7 @@ def test_calibration_row_drops_exact_zero_one_like_val_prob():
     rms::val.prob does (tests/reference/parity.R), never clipped to 1 - 1e-12 first."""
     from radiomics_aln import calibration
     from radiomics_aln.exceptions import StatisticalWarning
-    from radiomics_aln.study import _calibration_row
+    from radiomics_aln.study_outputs import calibration_row
 
     rng = np.random.default_rng(3)
     p = rng.uniform(0.05, 0.95, 80)
@@ -519,7 +513,7 @@ def test_calibration_row_drops_exact_zero_one_like_val_prob():
     p[:3] = 1.0
     y[:3] = 0  # confidently wrong: clipping would pull the slope towards 0
     with pytest.warns(StatisticalWarning, match="probability 0 or 1"):
-        row = _calibration_row(calibration, y, p)
+        row = calibration_row(y, p)
         expected = calibration.val_prob(y, p)
     assert row["slope"] == pytest.approx(float(expected["slope"]), rel=1e-12)
     clipped = calibration.val_prob(y, np.clip(p, 1e-12, 1 - 1e-12))
@@ -529,7 +523,6 @@ def test_calibration_row_drops_exact_zero_one_like_val_prob():
 def test_config_params_yaml_path_is_relative_to_the_config_file(tmp_path, monkeypatch):
     """A settings YAML named in a config is found from any working directory, like the
     manifest; a shipped settings name is left alone."""
-    from radiomics_aln.study import StudyConfig
 
     folder = tmp_path / "study"
     (folder / "settings").mkdir(parents=True)

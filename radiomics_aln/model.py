@@ -1,0 +1,390 @@
+"""The saved prediction model of a study: :class:`StudyModel` (JSON file, predict new patients).
+
+A :class:`StudyModel` holds the extraction settings, one RadScore per ROI, the clinical and the
+clinical-radiomics (nomogram) logistic models and their training cutoffs. It predicts new
+patients from images (a manifest; features are extracted with the stored settings) or from
+already-extracted features.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from radiomics_aln._validation import SPACING_RANGE_MM, format_items
+from radiomics_aln.exceptions import InputError
+from radiomics_aln.io import (
+    ANY,
+    NUM,
+    NUM_OR_INF,
+    NUM_OR_NULL,
+    SCALAR,
+    STR,
+    ListOf,
+    MapOf,
+    Record,
+    Union,
+    dump_model,
+    load_model,
+    number,
+    rebuilding,
+)
+
+__all__ = [
+    "StudyModel",
+    "CLINICAL_MODEL",
+    "COMBINED_MODEL",
+    "SCORE_LABELS",
+    "score_column",
+    "apply_levels",
+    "extract_cohort",
+]
+
+#: Display names of the two logistic models (table rows, figure legends).
+CLINICAL_MODEL = "Clinical model"
+COMBINED_MODEL = "Clinical-radiomics model"
+#: Display name of each ROI's radiomics score.
+SCORE_LABELS = {
+    "tumor": "Tumor score",
+    "peritumoral": "Peritumoral score",
+    "tumor_peritumoral": "Tumor+peritumoral score",
+    "ln": "LN score",
+}
+
+
+def score_column(roi: str) -> str:
+    """Name of the column holding the radiomics score of ``roi`` (``"tumor"`` -> ``"tumor_score"``).
+
+    Examples
+    --------
+    >>> score_column("ln")
+    'ln_score'
+    """
+    return f"{roi}_score"
+
+
+
+
+class StudyModel:
+    """The fitted prediction model of a study: scores, clinical model and nomogram.
+
+    Persisted as one JSON file (:meth:`to_json` / :meth:`from_json`) holding the extraction
+    settings, each RadScore, both logistic models and the cutoffs, so new patients are
+    predicted from images (:meth:`predict` with a manifest) or from already-extracted features.
+
+    Attributes
+    ----------
+    rois : list of str
+        ROIs with a score.
+    scores : dict
+        ``{roi: RadScore}``.
+    clinical_model, combined_model : LogisticNomogram
+        The clinical and the clinical-radiomics (nomogram) models.
+    settings : dict
+        ``outcome``, ``params`` (PyRadiomics settings as used), ``width_mm``, ``cutoff``
+        (Youden cutoff on the training probability), ``points_cutoff`` (same in Nomo-score),
+        ``clinical_cutoff``.
+    """
+
+    def __init__(
+        self,
+        rois: Sequence[str],
+        scores: Mapping[str, Any],
+        clinical_model: Any,
+        combined_model: Any,
+        settings: Mapping[str, Any],
+    ) -> None:
+        self.rois = list(rois)
+        self.scores = dict(scores)
+        self.clinical_model = clinical_model
+        self.combined_model = combined_model
+        self.settings = dict(settings)
+
+    def __repr__(self) -> str:
+        preds = ", ".join(self.combined_model.predictors_)
+        return f"StudyModel(rois={self.rois}, nomogram predictors: {preds})"
+
+    # ------------------------------------------------------------------ prediction
+    def score_frame(self, features: pd.DataFrame) -> pd.DataFrame:
+        """Radiomics scores of each case (columns ``tumor_score``, ...)."""
+        cols = {}
+        for roi, sc in self.scores.items():
+            names = list(sc.feature_names_in_)
+            missing = [c for c in names if c not in features.columns]
+            if missing:
+                raise InputError(
+                    f"features lack {len(missing)} column(s) used by the {roi} score: "
+                    f"{format_items(missing)}"
+                )
+            out = sc.transform(features[names])
+            cols[score_column(roi)] = np.asarray(out, dtype=float).ravel()
+        return pd.DataFrame(cols, index=features.index)
+
+    def predict(
+        self,
+        data: Any,
+        clinical: pd.DataFrame | None = None,
+        *,
+        n_jobs: int = 1,
+        cache_dir: str | os.PathLike | None = None,
+    ) -> pd.DataFrame:
+        """Predict new patients.
+
+        Parameters
+        ----------
+        data : Manifest, path or DataFrame
+            A cohort manifest (path or :class:`~radiomics_aln.manifest.Manifest`): features are
+            extracted with the stored settings and the clinical columns read from it. Or a
+            DataFrame indexed by case id with the feature columns the scores use (and the
+            clinical columns unless ``clinical`` is given).
+        clinical : DataFrame, optional
+            Clinical columns, indexed by case id, when ``data`` holds features only.
+        n_jobs, cache_dir
+            Extraction settings when ``data`` is a manifest.
+
+        Returns
+        -------
+        DataFrame
+            Indexed by case id: one column per score, ``clinical_probability``,
+            ``probability`` (clinical-radiomics model), ``nomo_score`` (total points),
+            ``risk_group`` (``"high"`` when ``probability >= cutoff``, else ``"low"``).
+
+        Raises
+        ------
+        InputError
+            Missing feature or clinical columns (listed), or cases whose extraction failed.
+        """
+        features, table = self._inputs(data, clinical, n_jobs=n_jobs, cache_dir=cache_dir)
+        levels = {
+            k: v for k, v in self.settings.get("categorical", {}).items() if k in table.columns
+        }
+        table = apply_levels(table, levels)
+        scores = self.score_frame(features)
+        frame = table.join(scores)
+        need = set(self.clinical_model.predictors_) | set(self.combined_model.predictors_)
+        missing = sorted(c for c in need if c not in frame.columns)
+        if missing:
+            raise InputError(f"prediction data lack predictor column(s): {format_items(missing)}")
+        out = scores.copy()
+        out["clinical_probability"] = self.clinical_model.predict_proba(frame)[:, 1]
+        out["probability"] = self.combined_model.predict_proba(frame)[:, 1]
+        out["nomo_score"] = np.asarray(self.combined_model.points(frame), dtype=float)
+        cut = float(self.settings["cutoff"])
+        out["risk_group"] = np.where(out["probability"] >= cut, "high", "low")
+        return out
+
+    def _inputs(self, data, clinical, *, n_jobs, cache_dir):
+        if isinstance(data, pd.DataFrame):
+            features = data
+            table = clinical if clinical is not None else data
+            return features, table.loc[features.index]
+        # models saved before spacing_range existed apply the default range
+        spacing_range = self.settings.get("spacing_range", list(SPACING_RANGE_MM))
+        manifest = _as_manifest(
+            data,
+            self.settings.get("outcome", "outcome"),
+            require_outcome=False,
+            spacing_range=spacing_range,
+        )
+        result = extract_cohort(
+            manifest,
+            self.rois,
+            self.settings["params"],
+            width_mm=float(self.settings["width_mm"]),
+            n_jobs=n_jobs,
+            cache_dir=cache_dir,
+            repeats=False,
+            # models saved before these settings existed were fitted on unioned masks
+            mask_combine=self.settings.get("mask_combine", "union"),
+            min_area_mm2=self.settings.get("min_area_mm2"),
+            spacing_range=spacing_range,
+        )
+        failed = result.failures
+        if len(failed):
+            ids = list(dict.fromkeys(failed["case_id"]))
+            raise InputError(
+                f"feature extraction failed for case(s) {format_items(ids)}: "
+                f"{failed['error'].iloc[0]}"
+            )
+        return result.features, manifest.table
+
+    # ------------------------------------------------------------------ persistence
+    def to_json(self, path: str | os.PathLike | None = None) -> str:
+        """JSON text of the model (also written to ``path``); never a pickle."""
+        state = {
+            "rois": self.rois,
+            "scores": {roi: json.loads(sc.to_json()) for roi, sc in self.scores.items()},
+            "clinical_model": json.loads(self.clinical_model.to_json()),
+            "combined_model": json.loads(self.combined_model.to_json()),
+        }
+        return dump_model("StudyModel", self.settings, state, path)
+
+    @classmethod
+    def from_json(cls, source: str | os.PathLike) -> StudyModel:
+        """Load a model written by :meth:`to_json` (path or JSON text).
+
+        Every key and value of the file and of the models inside it is checked first; a
+        missing or unknown key, a wrong type, or NaN/null where a number is needed raises
+        :class:`InputError` naming the file and the key path (``state.scores.tumor.state.coef``).
+        The cutoffs may be infinite (stored as ``"inf"``/``"-inf"``): a model without
+        discrimination puts every patient in one risk group.
+        """
+        from radiomics_aln.nomogram import LogisticNomogram
+        from radiomics_aln.score import RadScore
+
+        doc = load_model(source, "StudyModel", params=_SETTINGS_SCHEMA, state=_STATE_SCHEMA)
+        state, where = doc["state"], doc["origin"]
+        with rebuilding(doc):
+            rois = list(state["rois"])
+            if sorted(rois) != sorted(state["scores"]):
+                raise ValueError("state.rois and the keys of state.scores differ")
+            scores = {
+                roi: RadScore._from_doc(d, where, f"state.scores.{roi}")
+                for roi, d in state["scores"].items()
+            }
+            clin = LogisticNomogram._from_doc(
+                state["clinical_model"], where, "state.clinical_model"
+            )
+            comb = LogisticNomogram._from_doc(
+                state["combined_model"], where, "state.combined_model"
+            )
+            settings = dict(doc["params"])
+            # files written before the ring width was called width_mm (issue 14) hold ring_mm
+            if "ring_mm" in settings:
+                if "width_mm" in settings:
+                    raise ValueError("params holds both width_mm and its old name ring_mm")
+                settings["width_mm"] = settings.pop("ring_mm")
+            if "width_mm" not in settings:
+                raise InputError(f"{where}: `params.width_mm` (the ring width in mm) is missing")
+            for key in ("cutoff", "points_cutoff", "clinical_cutoff"):
+                settings[key] = number(settings[key])
+            return cls(rois, scores, clin, comb, settings)
+
+
+# What a StudyModel file holds (see radiomics_aln.io): the cutoffs may be "inf"/"-inf" (a model
+# without discrimination), never null; the models inside are checked by their own classes.
+_SETTINGS_SCHEMA = Record(
+    {
+        "outcome": STR,
+        "params": Union(STR, MapOf(ANY)),
+        "?width_mm": NUM,
+        "?ring_mm": NUM,  # the name of width_mm in files written before issue 14
+        "cutoff": NUM_OR_INF,
+        "points_cutoff": NUM_OR_INF,
+        "clinical_cutoff": NUM_OR_INF,
+        "?train_cohort": STR,
+        "?categorical": MapOf(ListOf(SCALAR)),
+        "?mask_combine": STR,
+        "?min_area_mm2": NUM_OR_NULL,
+        "?spacing_range": ListOf(NUM, length=2, nullable=True),
+    }
+)
+_STATE_SCHEMA = Record(
+    {
+        "rois": ListOf(STR),
+        "scores": MapOf(MapOf(ANY)),
+        "clinical_model": MapOf(ANY),
+        "combined_model": MapOf(ANY),
+    }
+)
+
+
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _as_manifest(
+    source: Any, outcome: str, *, require_outcome: bool = True, spacing_range=SPACING_RANGE_MM
+):
+    """``source`` itself when it is a Manifest, else the manifest CSV it names, read and checked."""
+    from radiomics_aln.manifest import read_manifest
+
+    if hasattr(source, "cases") and hasattr(source, "table"):
+        return source
+    return read_manifest(
+        source, outcome=outcome if require_outcome else None, spacing_range=spacing_range
+    )
+
+
+def extract_cohort(
+    manifest: Any,
+    rois: Sequence[str],
+    params: Any,
+    *,
+    width_mm: float,
+    n_jobs: int,
+    cache_dir: str | os.PathLike | None,
+    repeats: bool,
+    progress: Any = None,
+    mask_combine: str = "union",
+    min_area_mm2: float | None = None,
+    spacing_range: Any = SPACING_RANGE_MM,
+) -> Any:
+    """Extract the features of every case of ``manifest`` as a study does (failures collected).
+
+    :func:`radiomics_aln.extraction.extract_features` with ``errors="collect"``: a failed ROI
+    becomes a row of the result's ``failures``; the study decides what to do with it.
+    """
+    from radiomics_aln.extraction import extract_features
+
+    return extract_features(
+        manifest,
+        rois=tuple(rois),
+        params=params,
+        n_jobs=n_jobs,
+        cache_dir=cache_dir,
+        errors="collect",
+        repeats=repeats,
+        width_mm=width_mm,
+        mask_combine=mask_combine,
+        min_area_mm2=min_area_mm2,
+        progress=progress,
+        spacing_range=spacing_range,
+    )
+
+
+def apply_levels(table: pd.DataFrame, categorical: Mapping[str, Sequence[Any]]) -> pd.DataFrame:
+    """Make the configured categorical columns pandas Categoricals with the configured levels.
+
+    Levels are compared as text (YAML may give ``2`` where the CSV holds ``"2"`` or ``2.0``); a
+    value outside the levels raises :class:`InputError` naming the column and the cases.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = apply_levels(pd.DataFrame({"grade": [1.0, 3.0]}), {"grade": ["1", "2", "3"]})
+    >>> list(t["grade"].cat.categories), list(t["grade"])
+    (['1', '2', '3'], ['1', '3'])
+    """
+    table = table.copy()
+    for col, levels in categorical.items():
+        if col not in table.columns:
+            raise InputError(f"categorical column {col!r} is not in the cohort table")
+        values = table[col].dropna()
+        # YAML may give levels as numbers while the CSV holds text (or vice versa); "2.0" and
+        # "2" are the same level
+        as_text = values.map(_level_text)
+        wanted = [_level_text(v) for v in levels]
+        unknown = sorted(set(as_text) - set(wanted))
+        if unknown:
+            rows = values.index[as_text.isin(unknown)]
+            raise InputError(
+                f"column {col!r} has value(s) {format_items(unknown)} not among its configured "
+                f"levels {list(levels)} (cases {format_items(rows, 5)})"
+            )
+        table[col] = pd.Categorical(
+            table[col].map(lambda v: v if pd.isna(v) else _level_text(v)), categories=wanted
+        )
+    return table
+
+
+def _level_text(value: Any) -> str:
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
