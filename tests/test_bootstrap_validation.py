@@ -36,11 +36,6 @@ FULL = ["age", "lwt", "race", "smoke", "ptl", "ht", "ui"]
 
 
 @pytest.fixture(scope="module")
-def birthwt() -> pd.DataFrame:
-    return pd.read_csv(REF / "birthwt.csv")
-
-
-@pytest.fixture(scope="module")
 def full_model(birthwt) -> LogisticNomogram:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SmallSampleWarning)

@@ -30,11 +30,6 @@ REF_DIR = Path(__file__).resolve().parent / "reference"
 
 
 @pytest.fixture(scope="module")
-def sim() -> pd.DataFrame:
-    return pd.read_csv(REF_DIR / "metrics_sim_data.csv")
-
-
-@pytest.fixture(scope="module")
 def ref_dca() -> pd.DataFrame:
     return pd.read_csv(REF_DIR / "metrics_dca_reference.csv")
 

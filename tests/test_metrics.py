@@ -6,9 +6,6 @@ aSAH.csv, metrics_sim_data.csv); the R call is next to each comparison.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -25,26 +22,6 @@ from radiomics_aln.metrics import (
     roc_curve_table,
     youden_threshold,
 )
-
-REF_DIR = Path(__file__).resolve().parent / "reference"
-
-
-@pytest.fixture(scope="module")
-def ref() -> dict:
-    out = json.loads((REF_DIR / "metrics_reference.json").read_text())
-    # provenance of the reference: a precondition of the comparisons, not a test of its own
-    assert (out["pROC_version"], out["Hmisc_version"]) == ("1.18.0", "4.8.0")
-    return out
-
-
-@pytest.fixture(scope="module")
-def asah() -> pd.DataFrame:
-    return pd.read_csv(REF_DIR / "aSAH.csv")
-
-
-@pytest.fixture(scope="module")
-def sim() -> pd.DataFrame:
-    return pd.read_csv(REF_DIR / "metrics_sim_data.csv")
 
 
 def _r_float(x: object) -> float:

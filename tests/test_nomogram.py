@@ -38,11 +38,6 @@ FULL = ["age", "lwt", "race", "smoke", "ptl", "ht", "ui"]
 WHITE = {"race": "white"}
 
 
-@pytest.fixture(scope="module")
-def birthwt() -> pd.DataFrame:
-    return pd.read_csv(REF / "birthwt.csv")
-
-
 def _fit(data, predictors, **kw):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SmallSampleWarning)

@@ -5,7 +5,6 @@ of the nomogram's labels.
 from __future__ import annotations
 
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,18 +17,10 @@ from radiomics_aln.exceptions import (
 from radiomics_aln.nomogram import LogisticNomogram
 from radiomics_aln.nomogram_plot import r_pretty
 
-REF = Path(__file__).parent / "reference"
-
-
 FULL = ["age", "lwt", "race", "smoke", "ptl", "ht", "ui"]
 
 
 WHITE = {"race": "white"}
-
-
-@pytest.fixture(scope="module")
-def birthwt() -> pd.DataFrame:
-    return pd.read_csv(REF / "birthwt.csv")
 
 
 def _fit(data, predictors, **kw):

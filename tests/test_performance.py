@@ -7,9 +7,6 @@ aSAH.csv); the R call is next to each comparison.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -23,23 +20,6 @@ from radiomics_aln.performance import (
     diagnostic_metrics,
     performance_table,
 )
-
-REF_DIR = Path(__file__).resolve().parent / "reference"
-
-
-@pytest.fixture(scope="module")
-def ref() -> dict:
-    return json.loads((REF_DIR / "metrics_reference.json").read_text())
-
-
-@pytest.fixture(scope="module")
-def asah() -> pd.DataFrame:
-    return pd.read_csv(REF_DIR / "aSAH.csv")
-
-
-@pytest.fixture(scope="module")
-def sim() -> pd.DataFrame:
-    return pd.read_csv(REF_DIR / "metrics_sim_data.csv")
 
 
 @pytest.mark.parametrize(

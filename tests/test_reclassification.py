@@ -7,9 +7,6 @@ metrics_sim_data.csv); the R call is next to each comparison.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -17,23 +14,6 @@ from numpy.testing import assert_allclose
 
 from radiomics_aln.exceptions import InputError
 from radiomics_aln.reclassification import idi, nri, plot_risk_groups, risk_group_table
-
-REF_DIR = Path(__file__).resolve().parent / "reference"
-
-
-@pytest.fixture(scope="module")
-def ref() -> dict:
-    return json.loads((REF_DIR / "metrics_reference.json").read_text())
-
-
-@pytest.fixture(scope="module")
-def asah() -> pd.DataFrame:
-    return pd.read_csv(REF_DIR / "aSAH.csv")
-
-
-@pytest.fixture(scope="module")
-def sim() -> pd.DataFrame:
-    return pd.read_csv(REF_DIR / "metrics_sim_data.csv")
 
 
 def _three_cohorts(seed: int = 0) -> dict:

@@ -27,11 +27,6 @@ FULL = ["age", "lwt", "race", "smoke", "ptl", "ht", "ui"]
 WHITE = {"race": "white"}
 
 
-@pytest.fixture(scope="module")
-def birthwt() -> pd.DataFrame:
-    return pd.read_csv(REF / "birthwt.csv")
-
-
 def test_univariate_against_R(birthwt):
     """R: for each v, summary(glm(low ~ v, binomial)) and exp(confint.default(fit))."""
     ref = pd.read_csv(REF / "nomogram_univariate.csv")
