@@ -18,8 +18,17 @@ from typing import Any
 import numpy as np
 
 from radiomics_aln._validation import format_items
+from radiomics_aln.data_dictionary import DataDictionary
 from radiomics_aln.exceptions import InputError
 from radiomics_aln.features import ROI_NAMES
+
+# default labels of the score columns (model.SCORE_LABELS names the models in legends)
+_SCORE_LABELS = {
+    "tumor": "Tumor radiomics score",
+    "peritumoral": "Peritumoral radiomics score",
+    "tumor_peritumoral": "Tumor+peritumoral radiomics score",
+    "ln": "LN radiomics score",
+}
 
 __all__ = [
     "ICCSettings",
@@ -194,6 +203,11 @@ class StudyConfig:
         Feature cache folder (a rerun only extracts what is missing).
     title : str
         Title of the report.
+    variables : dict
+        The data dictionary: what readers see instead of column names, ``{column: {label,
+        unit, levels, per}}`` (see :class:`radiomics_aln.data_dictionary.DataDictionary`).
+        Columns not listed get labels generated from their names (``size_mm`` -> "Size (mm)").
+        ``per`` sets what a continuous predictor's odds ratio is per (e.g. 10 years).
     """
 
     manifest: str | None = None
@@ -219,6 +233,7 @@ class StudyConfig:
     exclude_conflicting_duplicates: bool = True
     cache_dir: str | None = None
     title: str = "Radiomics nomogram study"
+    variables: dict[str, Any] = field(default_factory=dict)
 
     # ---------------------------------------------------------------- construction
     @classmethod
@@ -379,6 +394,8 @@ class StudyConfig:
             need(isinstance(getattr(self, name), str), name, "a text", getattr(self, name))
         need(self.test_cohorts is None or str_list(self.test_cohorts), "test_cohorts",
              "a list of cohort names or null", self.test_cohorts)  # fmt: skip
+        need(isinstance(self.variables, Mapping), "variables",
+             "a mapping of column to {label, unit, levels, per}", self.variables)  # fmt: skip
         need(isinstance(self.cohort_labels, Mapping), "cohort_labels",
              "a mapping of cohort to display name", self.cohort_labels)  # fmt: skip
         need(isinstance(self.rois, str) or str_list(self.rois), "rois",
@@ -483,11 +500,32 @@ class StudyConfig:
             raise InputError(f"score.params must not set {sorted(clash)}: the study sets them")
         if not isinstance(self.n_jobs, int) or self.n_jobs == 0:
             raise InputError(f"n_jobs must be a non-zero integer, got {self.n_jobs!r}")
+        try:
+            DataDictionary(self.variables)
+        except InputError as exc:
+            raise InputError(f"variables: {exc}") from None
         return self
 
     def label(self, cohort: str) -> str:
         """Display name of a cohort."""
         return str(self.cohort_labels.get(cohort, cohort))
+
+    def data_dictionary(self) -> DataDictionary:
+        """Labels and units of the study's columns: ``variables`` over the generated defaults.
+
+        The radiomics score columns default to "<ROI> radiomics score" (odds ratios per 1 unit
+        of score).
+
+        Examples
+        --------
+        >>> cfg = StudyConfig(variables={"age": {"label": "Age", "unit": "years", "per": 10}})
+        >>> dd = cfg.data_dictionary()
+        >>> dd.axis_label("age"), dd.label("ln_score"), dd.per_text("age")
+        ('Age (years)', 'LN radiomics score', 'per 10 years')
+        """
+        defaults = {f"{roi}_score": {"label": _SCORE_LABELS[roi], "unit": None}
+                    for roi in ROI_NAMES}  # fmt: skip
+        return DataDictionary(self.variables).with_defaults(defaults)
 
     def dca_grid(self) -> np.ndarray:
         start, stop, step = (float(v) for v in self.nomogram.dca_thresholds)

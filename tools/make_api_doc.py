@@ -48,6 +48,7 @@ STAGES = [
     ("decision", "Decision and clinical impact curves", "decision.md"),
     ("tables", "Baseline tables", "user_guide.md"),
     ("config", "Study configuration", "user_guide.md"),
+    ("data_dictionary", "Labels, units and levels shown to readers", "user_guide.md"),
     ("model", "The saved study model", "user_guide.md"),
     ("study", "The whole study", "user_guide.md"),
     ("study_outputs", "Study tables, figures and methods text", "user_guide.md"),
