@@ -147,7 +147,7 @@ class FolderManifest:
         ]
         for _, r in s.iterrows():
             if r["status"] == "excluded":
-                lines.append(f"  {r['class']}: excluded (exclude=), {r['n_images']} images")
+                lines.append(f"  {r['class']}: excluded (exclude=), {r['n_images']} image(s)")
                 continue
             extra = [
                 f"{r[k]} {label}"

@@ -102,7 +102,7 @@ class CohortSplit:
             by = f" ({self.stratify} {strata})" if self.stratify is not None else ""
             parts.append(f"{cohort} {n} cases{by}")
         return (
-            f"CohortSplit({'; '.join(parts)}; {len(self.merged)} groups merged by identical "
+            f"CohortSplit({'; '.join(parts)}; {len(self.merged)} group(s) merged by identical "
             f"images, {len(self.mixed)} with mixed {self.stratify or 'strata'})"
         )
 

@@ -150,7 +150,7 @@ def test_identical_bytes_under_two_patients_are_merged(tmp_path):
     assert split.merged.to_dict("records") == [
         {"group": 3, "patients": "p3;p7", "case_ids": "c003;c007"}
     ]
-    assert "1 groups merged by identical images" in repr(split)
+    assert "1 group(s) merged by identical images" in repr(split)
     no_images = split_cohort(data, random_state=0, group_identical_images=False)
     assert no_images.merged.empty
 
@@ -317,7 +317,7 @@ def test_cli_split(tmp_path, capsys):
     args = ["split", str(path), "--group-by", "none", "--stratify", "none",
             "--ignore-identical-images", "--out", str(out)]  # fmt: skip
     assert main(args) == 0
-    assert "0 groups merged" in capsys.readouterr().out
+    assert "0 group(s) merged" in capsys.readouterr().out
 
 
 def test_cli_split_errors(tmp_path, capsys):
