@@ -334,3 +334,24 @@ def test_cli_split_errors(tmp_path, capsys):
         main(["split", "--help"])
     assert exc.value.code == 0
     assert "manifest CSV file to write" in capsys.readouterr().out
+
+
+def test_split_of_a_folder_manifest_table(tmp_path):
+    """manifest_from_folder's table (absolute paths, float spacing) splits and writes back."""
+    from PIL import Image
+
+    for cls in ("benign", "malignant"):
+        for i in range(1, 6):
+            folder = tmp_path / "data" / cls
+            folder.mkdir(parents=True, exist_ok=True)
+            value = 10 * i + (cls == "malignant")
+            Image.fromarray(np.full((8, 8), value, np.uint8)).save(folder / f"{cls} ({i}).png")
+            Image.fromarray(np.full((8, 8), 255, np.uint8)).save(folder / f"{cls} ({i})_mask.png")
+    found = ra.manifest_from_folder(tmp_path / "data", classes={"benign": 0, "malignant": 1},
+                                    spacing=0.1)  # fmt: skip
+    split = ra.split_cohort(found.manifest, test_size=0.4, random_state=2)
+    manifest = read_manifest(split.to_csv(tmp_path / "out" / "split.csv"))
+    assert manifest.table["cohort"].value_counts().to_dict() == {"train": 6, "test": 4}
+    assert manifest["benign (3)"].spacing == (0.1, 0.1)
+    assert manifest.table.groupby("cohort")["outcome"].mean().to_dict() == {"train": 0.5,
+                                                                           "test": 0.5}
