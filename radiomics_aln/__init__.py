@@ -39,6 +39,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time, ``_LAZY`` bel
     from radiomics_aln.decision import clinical_impact, decision_curve, plot_decision_curve
     from radiomics_aln.extraction import extract_features
     from radiomics_aln.features import read_features, write_features
+    from radiomics_aln.folder_dataset import manifest_from_folder
     from radiomics_aln.icc_filter import ICCFilter
     from radiomics_aln.images import load_image
     from radiomics_aln.manifest import Manifest, read_manifest
@@ -52,6 +53,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time, ``_LAZY`` bel
     from radiomics_aln.reliability import icc, icc_table
     from radiomics_aln.ring import peritumoral_ring
     from radiomics_aln.score import RadScore
+    from radiomics_aln.splits import split_cohort
     from radiomics_aln.study import Study
     from radiomics_aln.tables import baseline_table
     from radiomics_aln.univariate import univariate_logistic
@@ -62,6 +64,8 @@ __all__ = [
     # cohort and ROIs
     "Manifest",
     "read_manifest",
+    "manifest_from_folder",
+    "split_cohort",
     "Case",
     "load_case_rois",
     "load_image",
@@ -114,6 +118,8 @@ __all__ = [
 _LAZY: dict[str, str] = {
     "Manifest": "manifest",
     "read_manifest": "manifest",
+    "manifest_from_folder": "folder_dataset",
+    "split_cohort": "splits",
     "Case": "cases",
     "load_case_rois": "cases",
     "load_image": "images",

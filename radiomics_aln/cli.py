@@ -10,6 +10,8 @@ Subcommands::
     radiomics-aln evaluate CONFIG      fit + evaluate every cohort -> tables, figures, report
     radiomics-aln predict MODEL DATA   predict new patients with a saved model.json
     radiomics-aln report CONFIG        fit + evaluate -> the HTML report only
+    radiomics-aln manifest-from-folder ROOT   manifest of a <class>/<name>.png + masks folder
+    radiomics-aln split MANIFEST       stratified train/test split, grouped by patient and image
 
 Exit statuses (also in ``docs/cli.md``): 0 success; 1 bad input (data, configuration, model
 or a missing input file); 2 usage (an option's value, a missing or conflicting option); 3 an output
@@ -144,6 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_icc_parser(sub)
     _add_study_parsers(sub)
     _add_predict_parser(sub)
+    _add_manifest_from_folder_parser(sub)
+    _add_split_parser(sub)
     return parser
 
 
@@ -323,6 +327,54 @@ def _add_predict_parser(sub: Any) -> None:
         "--n-jobs", type=int, default=1, metavar="N", help="extraction workers (default: 1)"
     )
     p.add_argument("--cache-dir", default=None, metavar="DIR", help="extraction cache folder")
+
+
+def _add_manifest_from_folder_parser(sub: Any) -> None:
+    """The `manifest-from-folder` subcommand."""
+    p = sub.add_parser("manifest-from-folder", help="build a manifest from a folder of "
+                       "<class>/<name>.png images with <name>_mask*.png beside them",
+                       description="Build a manifest from ROOT/<class>/<name>.png with "
+                       "<name>_mask.png (and <name>_mask_1.png, ...: one ROI) beside each image, "
+                       "and print what was found. Which class is the outcome 1 is never guessed: "
+                       "give --class or --exclude for every class folder.")  # fmt: skip
+    p.add_argument("root", help="folder holding one folder per class")
+    p.add_argument("--class", dest="classes", action="append", default=[], metavar="NAME=0|1",
+                   help="a class folder and its outcome; repeat it (--class benign=0 --class "
+                   "malignant=1); required unless the class folders are named 0 and 1")  # fmt: skip
+    p.add_argument("--exclude", action="append", default=[], metavar="NAME",
+                   help="a class folder to leave out, e.g. BUSI's normal; repeat it")  # fmt: skip
+    p.add_argument("--spacing", metavar="MM", help="mm per pixel written for every image (X or "
+                   "X,Y), as you assert it; without it the spacing column is empty and must be "
+                   "filled before extraction")  # fmt: skip
+    p.add_argument("--patient-id", metavar="REGEX", help="regular expression finding the "
+                   "patient in an image name (group 'patient' or the first group); default: "
+                   "each image is its own patient")  # fmt: skip
+    p.add_argument("--outcome", default="outcome", help="outcome column (default: %(default)s)")
+    p.add_argument("--out", default="manifest.csv", metavar="FILE", help="manifest CSV file to "
+                   "write; the issues go to <FILE stem>_issues.csv beside it (default: "
+                   "%(default)s)")  # fmt: skip
+
+
+def _add_split_parser(sub: Any) -> None:
+    """The `split` subcommand."""
+    p = sub.add_parser("split", help="stratified, seeded train/test split of a manifest, "
+                       "grouped by patient and identical image", description="Set the cohort "
+                       "column of a manifest to train/test, stratified and seeded, with every "
+                       "patient (--group-by) and every set of byte-identical image files in one "
+                       "cohort, so that duplicates never straddle the split.")  # fmt: skip
+    p.add_argument("manifest", help="manifest CSV file (its cohort column, if any, empty)")
+    p.add_argument("--test-size", type=float, default=0.3, metavar="FRACTION",
+                   help="fraction of the cases in the test cohort, in (0, 1) (default: 0.3)")  # fmt: skip
+    p.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    p.add_argument("--stratify", default="outcome", metavar="COLUMN",
+                   help="column to stratify by, or none (default: %(default)s)")  # fmt: skip
+    p.add_argument("--group-by", default="patient_id", metavar="COLUMN", help="column naming "
+                   "the patients, or none: each case its own patient (default: %(default)s)")  # fmt: skip
+    p.add_argument("--ignore-identical-images", dest="group_identical_images",
+                   action="store_false", help="do not read the image files to keep identical "
+                   "images together")  # fmt: skip
+    p.add_argument("--out", default="split_manifest.csv", metavar="FILE", help="manifest CSV "
+                   "file to write: the input's rows with cohort set (default: %(default)s)")  # fmt: skip
 
 
 # --------------------------------------------------------------------------- commands
@@ -599,6 +651,48 @@ def _cmd_predict(args: argparse.Namespace, progress: _Progress) -> int:
     return 0
 
 
+def _cmd_manifest_from_folder(args: argparse.Namespace, progress: _Progress) -> int:
+    from radiomics_aln.folder_dataset import manifest_from_folder
+
+    classes = {}
+    for item in args.classes:
+        name, sep, value = item.rpartition("=")
+        if not sep or not name or value.strip() not in ("0", "1"):
+            raise _UsageProblem(f"--class {item!r}: give NAME=0 or NAME=1 (e.g. benign=0)")
+        classes[name] = int(value)
+    out = _output_file(args.out)
+    issues_path = _output_file(out.with_name(f"{out.stem}_issues.csv"))
+    if not Path(args.root).is_dir():
+        raise _MissingInput(f"{args.root} is not a folder (give the folder of class folders)")
+    found = manifest_from_folder(args.root, classes=classes or None, exclude=args.exclude,
+                                 spacing=args.spacing, patient_id=args.patient_id,
+                                 outcome=args.outcome)  # fmt: skip
+    _write_output(out, found.to_csv)
+    if len(found.issues):
+        _write_output(issues_path, lambda p: found.issues.to_csv(p, index=False))
+    else:  # an issues table from an earlier run does not describe this one
+        _remove_stale(issues_path)
+    print(f"{found.report()}\nWrote {out}" + (f" and {issues_path}" if len(found.issues) else ""))
+    return 0
+
+
+def _cmd_split(args: argparse.Namespace, progress: _Progress) -> int:
+    from radiomics_aln.splits import split_cohort
+
+    if not 0 < args.test_size < 1:
+        raise _UsageProblem(f"--test-size must be a fraction in (0, 1), got {args.test_size:g}")
+    out = _output_file(args.out)
+    split = split_cohort(
+        _existing(args.manifest), test_size=args.test_size, random_state=args.seed,
+        stratify=None if args.stratify.lower() == "none" else args.stratify,
+        groups=None if args.group_by.lower() == "none" else args.group_by,
+        group_identical_images=args.group_identical_images,
+    )  # fmt: skip
+    _write_output(out, split.to_csv)
+    print(f"{split!r}\nWrote {out}")
+    return 0
+
+
 def _is_manifest(path: Path) -> bool:
     if path.suffix.lower() != ".csv":
         return False
@@ -776,6 +870,8 @@ _COMMANDS = {
     "evaluate": _cmd_evaluate,
     "report": _cmd_report,
     "predict": _cmd_predict,
+    "manifest-from-folder": _cmd_manifest_from_folder,
+    "split": _cmd_split,
 }
 
 #: Exit statuses of ``radiomics-aln`` (documented in docs/cli.md).

@@ -36,6 +36,11 @@ naming the case and image). A spacing cell is read by
 :func:`radiomics_aln.images.parse_spacing`, the parser of every spacing; one outside
 ``spacing_range`` (default 0.005-2 mm per pixel, :data:`radiomics_aln.images.SPACING_RANGE_MM`)
 is a manifest problem: usually a unit error.
+
+:func:`write_manifest` writes a manifest table (e.g. built in Python, by
+:func:`radiomics_aln.folder_dataset.manifest_from_folder` or
+:func:`radiomics_aln.splits.split_cohort`) as a CSV that :func:`read_manifest` reads back: image
+and mask paths relative to the CSV's folder, several masks joined by ``;``.
 """
 
 from __future__ import annotations
@@ -44,6 +49,8 @@ import csv
 import io
 import logging
 import math
+import numbers
+import os
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -58,12 +65,13 @@ from radiomics_aln.exceptions import InputError, ManifestError
 from radiomics_aln.features import IMAGES
 from radiomics_aln.images import parse_spacing
 
-__all__ = ["Manifest", "read_manifest"]
+__all__ = ["PATH_COLUMNS", "Manifest", "read_manifest", "write_manifest"]
 
 logger = logging.getLogger(__name__)
 
 _REQUIRED = ("case_id", "tumor_image", "tumor_mask")
-_PATH_COLUMNS = (
+#: The manifest columns that hold image or mask paths (masks: several joined by ``;``).
+PATH_COLUMNS = (
     "tumor_image",
     "tumor_mask",
     "ln_image",
@@ -71,7 +79,7 @@ _PATH_COLUMNS = (
     *(f"{kind}_mask_{reader}" for kind in IMAGES for reader in REPEAT_READERS),
 )
 _MASK_OPTIONS = ("mask_combine", "min_area_mm2")
-_RESERVED = ("case_id", "cohort", "spacing", "ln_spacing", *_MASK_OPTIONS, *_PATH_COLUMNS)
+_RESERVED = ("case_id", "cohort", "spacing", "ln_spacing", *_MASK_OPTIONS, *PATH_COLUMNS)
 
 
 class Manifest:
@@ -374,6 +382,131 @@ def read_manifest(
     return Manifest(cases, table, path, outcome)
 
 
+def write_manifest(
+    table: pd.DataFrame,
+    path: str | Path,
+    *,
+    base_dir: str | Path | None = None,
+    relative: bool = True,
+) -> Path:
+    """Write a manifest table as a CSV file that :func:`read_manifest` reads back.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per case with the manifest's columns, ``case_id`` a column (or the index, named
+        ``case_id``). Image and mask cells (:data:`PATH_COLUMNS`) are text or
+        :class:`~pathlib.Path`; several masks of one ROI are joined by ``;`` or given as a list
+        or tuple. Spacing cells are numbers, text such as ``"0.1,0.2"`` or ``(x, y)`` tuples.
+        Missing cells (None, NaN) are written empty; every other column is written as it is.
+    path : str or Path
+        The CSV file to write (UTF-8); its folder is created.
+    base_dir : str or Path, optional
+        Folder that relative paths in ``table`` start from; default the working directory.
+    relative : bool, default True
+        Write image and mask paths relative to the CSV's folder, so that the data and the
+        manifest can move together; False writes absolute paths.
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Raises
+    ------
+    InputError
+        No ``case_id``; a file name that a manifest cell cannot hold (one containing ``;``,
+        which separates masks, or starting or ending with a space, which :func:`read_manifest`
+        strips).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> table = pd.DataFrame({
+    ...     "case_id": ["007"],
+    ...     "outcome": [1],
+    ...     "tumor_image": [folder / "img" / "a b.png"],
+    ...     "tumor_mask": [(folder / "img" / "a b_mask.png", folder / "img" / "a b_mask_1.png")],
+    ...     "spacing": [(0.1, 0.2)],
+    ... })
+    >>> print(write_manifest(table, folder / "manifest.csv").read_text(), end="")
+    case_id,outcome,tumor_image,tumor_mask,spacing
+    007,1,img/a b.png,img/a b_mask.png;img/a b_mask_1.png,"0.1,0.2"
+    """
+    if not isinstance(table, pd.DataFrame):
+        raise InputError(f"table must be a pandas DataFrame, got {type(table).__name__}")
+    out = table.copy()
+    if "case_id" not in out.columns:
+        if out.index.name != "case_id":
+            raise InputError(
+                "the manifest table has no `case_id` column (nor an index named case_id); "
+                f"its columns are {format_items(out.columns)}"
+            )
+        out = out.reset_index()
+    path = Path(path).expanduser()
+    base = Path(os.path.abspath(base_dir if base_dir is not None else Path.cwd()))
+    folder = Path(os.path.abspath(path.parent))
+    ids = out["case_id"].astype(str).tolist()
+    for column in [c for c in PATH_COLUMNS if c in out.columns]:
+        out[column] = [
+            _path_cell(value, f"case {cid}: `{column}`", base, folder, relative)
+            for cid, value in zip(ids, out[column].tolist(), strict=True)
+        ]
+    for column in [c for c in ("spacing", "ln_spacing") if c in out.columns]:
+        out[column] = [_spacing_cell(v) for v in out[column].tolist()]
+    folder.mkdir(parents=True, exist_ok=True)
+    out.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+    logger.info("wrote manifest %s: %d cases", path, len(out))
+    return path
+
+
+def _cell_missing(value: Any) -> bool:
+    if value is None or value is pd.NA:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
+def _path_cell(value: Any, who: str, base: Path, folder: Path, relative: bool) -> str:
+    """One image/mask cell as manifest text: paths (relative to ``folder``) joined by ``;``."""
+    if _cell_missing(value):
+        return ""
+    if isinstance(value, str):
+        parts: list[Any] = [p.strip() for p in value.split(";") if p.strip()]
+    elif isinstance(value, list | tuple):
+        parts = list(value)
+    else:
+        parts = [value]
+    texts = []
+    for part in parts:
+        name = os.fspath(part)
+        if ";" in name or name != name.strip():
+            raise InputError(
+                f"{who}: the file name {name!r} cannot be written in a manifest cell ("
+                + ("';' separates masks" if ";" in name else "leading or trailing spaces are "
+                   "stripped when the manifest is read")
+                + "); rename the file"
+            )  # fmt: skip
+        p = Path(name).expanduser()
+        p = Path(os.path.abspath(p if p.is_absolute() else base / p))
+        texts.append(Path(os.path.relpath(p, folder)).as_posix() if relative else p.as_posix())
+    return ";".join(texts)
+
+
+def _spacing_cell(value: Any) -> Any:
+    """A spacing cell as manifest text: ``0.08``, ``"0.1,0.2"``, or empty."""
+    if isinstance(value, list | tuple | np.ndarray):
+        return ",".join(repr(float(v)) for v in value)
+    if _cell_missing(value):
+        return ""
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return repr(float(value))
+    return value
+
+
 def _read_table(
     path: Path, sep: str, outcome: str | None, cohorts: Iterable[str] | None
 ) -> tuple[pd.DataFrame, list[str], list[str] | None]:
@@ -403,12 +536,12 @@ def _read_table(
     mask_like = [
         c
         for c in raw.columns
-        if re.match(r"^(tumou?r|ln|node)_?(mask|image|seg)", c) and c not in _PATH_COLUMNS
+        if re.match(r"^(tumou?r|ln|node)_?(mask|image|seg)", c) and c not in PATH_COLUMNS
     ]
     if mask_like:
         problems.append(
             f"unknown image/mask column(s) {format_items(mask_like)}; the known ones are "
-            f"{format_items(_PATH_COLUMNS)}"
+            f"{format_items(PATH_COLUMNS)}"
         )
     if cohorts is not None:
         cohorts = [str(c) for c in ([cohorts] if isinstance(cohorts, str) else cohorts)]
@@ -546,7 +679,7 @@ class _Rows:
     def case_fields(self, i: int) -> dict[str, Any]:
         """The image, mask, spacing and mask-option fields of row ``i``'s Case, checked."""
         who, problems = self.who(i), self.problems
-        files = {c: self.paths(i, c) for c in _PATH_COLUMNS}
+        files = {c: self.paths(i, c) for c in PATH_COLUMNS}
         for column in _REQUIRED[1:]:
             if not files[column] and column in self.cells and self.cells[column][i] is None:
                 problems.append(f"{who}: `{column}` is empty")

@@ -141,6 +141,17 @@ def test_icc_filter(tmp_path):
     assert sorted(passed.index[passed]) == sorted(filt.selected_features_)
 
 
+def test_folder_dataset(tmp_path):
+    out = run_example("folder_dataset.py", "--out", str(tmp_path))
+    assert_files(tmp_path, "manifest.csv", "manifest_issues.csv", "split_manifest.csv")
+    assert "Spacing: NOT GIVEN" in out and "normal: excluded" in out
+    split = ra.read_manifest(tmp_path / "split_manifest.csv")
+    assert len(split) == 6 and split["benign (2)"].spacing == pytest.approx((0.0591, 0.0591), abs=1e-4)
+    cohorts = split.table["cohort"]
+    assert cohorts["benign (1)"] == cohorts["benign (9)"]  # identical images, one cohort
+    assert cohorts.value_counts().to_dict() == {"train": 4, "test": 2}
+
+
 @pytest.mark.slow
 def test_full_study(tmp_path):
     """The whole demo study on the smallest cohort that fits every step: 50 patients, ~2 min.

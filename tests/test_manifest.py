@@ -275,3 +275,70 @@ def test_manifest_of_committed_breast_cases_loads_with_roi(test_data_dir, tmp_pa
         assert spacing_source(image) == "argument"
         mask = load_mask(case.tumor_mask, like=image)
         assert peritumoral_ring(mask, min_coverage=None).GetSize() == image.GetSize()
+
+
+# --------------------------------------------------------------------------------------------
+# write_manifest (issue 15)
+# --------------------------------------------------------------------------------------------
+
+
+def test_write_manifest_round_trip(folder, tmp_path):
+    from radiomics_aln.manifest import write_manifest
+
+    original = read_manifest(good_manifest(folder))
+    raw = pd.read_csv(folder / "manifest.csv", dtype=str, keep_default_na=False)
+    out = write_manifest(raw, tmp_path / "copy" / "m.csv", base_dir=folder)
+    text = out.read_text()
+    assert "../img/007_t.png;../img/007_t2.png" in text and '"0.1,0.2"' in text
+    assert "\n007," in text  # ids stay text
+    copy = read_manifest(out)
+    assert copy.case_ids == original.case_ids
+    for a, b in zip(copy, original, strict=True):  # read_manifest keeps "copy/../img"
+        assert a.tumor_image.resolve() == b.tumor_image.resolve()
+        assert [m.resolve() for m in a.tumor_mask] == [m.resolve() for m in b.tumor_mask]
+        assert (a.ln_image is None) == (b.ln_image is None)
+        assert {r: {k: [m.resolve() for m in v] for k, v in d.items()}
+                for r, d in a.repeat_masks.items()} == {
+               r: {k: [m.resolve() for m in v] for k, v in d.items()}
+               for r, d in b.repeat_masks.items()}  # fmt: skip
+        assert (a.spacing, a.ln_spacing, a.outcome, a.cohort) == (
+            b.spacing, b.ln_spacing, b.outcome, b.cohort)  # fmt: skip
+    assert copy.table.equals(original.table)
+
+
+def test_write_manifest_cells(tmp_path):
+    from radiomics_aln.manifest import write_manifest
+
+    table = pd.DataFrame(
+        {"outcome": [1, 0], "tumor_image": [Path("a.png"), "/data/b.png"],
+         "tumor_mask": [["a_m.png", Path("a_m2.png")], "b_m.png ; b_m2.png"],
+         "ln_image": [None, np.nan], "spacing": [np.float64(0.08), math.nan]},
+        index=pd.Index(["a", "b"], name="case_id"),
+    )  # fmt: skip
+    out = write_manifest(table, tmp_path / "sub" / "m.csv", base_dir=tmp_path, relative=False)
+    lines = out.read_text().splitlines()
+    assert lines[0] == "case_id,outcome,tumor_image,tumor_mask,ln_image,spacing"
+    assert lines[1] == (f"a,1,{tmp_path}/a.png,{tmp_path}/a_m.png;{tmp_path}/a_m2.png,,0.08")
+    assert lines[2] == f"b,0,/data/b.png,{tmp_path}/b_m.png;{tmp_path}/b_m2.png,,"
+
+
+@pytest.mark.parametrize("cell, match", [
+    (Path("a;b.png"), "';' separates masks"),
+    (Path(" a.png"), "leading or trailing spaces"),
+    (["ok.png", "bad.png "], "leading or trailing spaces"),
+])  # fmt: skip
+def test_write_manifest_refuses_names_a_cell_cannot_hold(tmp_path, cell, match):
+    from radiomics_aln.manifest import write_manifest
+
+    table = pd.DataFrame({"case_id": ["x"], "tumor_image": ["x.png"], "tumor_mask": [cell]})
+    with pytest.raises(InputError, match=f"case x: `tumor_mask`: the file name .*{match}"):
+        write_manifest(table, tmp_path / "m.csv")
+
+
+def test_write_manifest_needs_case_ids(tmp_path):
+    from radiomics_aln.manifest import write_manifest
+
+    with pytest.raises(InputError, match="no `case_id` column"):
+        write_manifest(pd.DataFrame({"outcome": [1]}), tmp_path / "m.csv")
+    with pytest.raises(InputError, match="must be a pandas DataFrame"):
+        write_manifest([{"case_id": "a"}], tmp_path / "m.csv")

@@ -25,6 +25,8 @@ STAGES = [
     ("ring", "The peritumoral ring", "roi.md"),
     ("cases", "Cases and their ROIs", "roi.md"),
     ("manifest", "Cohort manifest", "roi.md"),
+    ("folder_dataset", "Manifests from folders of images", "own_data.md"),
+    ("splits", "Train/test splits", "own_data.md"),
     ("datasets", "Demo cohort", "demo_cohort.md"),
     ("params", "PyRadiomics settings", "extraction.md"),
     ("cache", "Extraction cache", "extraction.md"),
