@@ -120,6 +120,7 @@ def test_unwritable_output_is_refused_before_any_work(case, tmp_path, demo_manif
     assert named in line, line
 
 
+@pytest.mark.slow
 def test_disk_full_while_writing_features_keeps_the_cache(tmp_path, demo_manifest, monkeypatch,
                                                           capsys):  # fmt: skip
     """ENOSPC while the table is written: exit 3 naming the file; a rerun computes nothing."""
@@ -144,6 +145,7 @@ def test_disk_full_while_writing_features_keeps_the_cache(tmp_path, demo_manifes
     assert "(0 ROIs computed, 8 cached)" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_interrupted_write_never_leaves_a_truncated_table(tmp_path, demo_manifest, monkeypatch,
                                                           capsys):  # fmt: skip
     """Ctrl-C while features.csv is written: the complete table of the last run stays."""
@@ -270,6 +272,7 @@ def test_missing_or_wrong_input_file(case, tmp_path, demo_manifest, monkeypatch,
 # ------------------------------------------------------------------ reruns
 
 
+@pytest.mark.slow
 def test_rerun_without_failures_removes_the_stale_failures_file(tmp_path, demo_manifest, capsys):
     out = tmp_path / "features.csv"
     stale = tmp_path / "features_failures.csv"
@@ -333,6 +336,7 @@ def _cli(tmp_path: Path, *args: str) -> tuple[subprocess.Popen, Path, Path]:
      (signal.SIGTERM, 143, "predict")],  # fmt: skip
     ids=["extract_sigint", "extract_sigterm", "predict_sigterm"],
 )
+@pytest.mark.slow
 def test_signal_leaves_no_worker_behind(sig, status, command, tmp_path, demo_manifest):
     if command == "extract":
         argv = ["extract", str(demo_manifest), "--out", str(tmp_path / "f.csv"), "--n-jobs", "2",
@@ -417,6 +421,7 @@ def test_failed_command_leaves_no_empty_output_folder(tmp_path, capsys):
     assert not (tmp_path / "new").exists()
 
 
+@pytest.mark.filterwarnings("ignore::radiomics_aln.exceptions.SmallSampleWarning")  # 5 cases
 def test_score_cv_with_too_few_cases_per_class():
     """`demo --n-cases 20`: 10-fold CV on 6 + 5 training cases; InputError, not sklearn's."""
     import numpy as np

@@ -23,6 +23,7 @@ from radiomics_aln.cases import Case, load_case_rois
 from radiomics_aln.cli import main
 from radiomics_aln.config import StudyConfig
 from radiomics_aln.exceptions import (
+    DataWarning,
     DuplicateImageWarning,
     ExtractionError,
     InputError,
@@ -32,6 +33,11 @@ from radiomics_aln.exceptions import (
 from radiomics_aln.manifest import read_manifest
 from radiomics_aln.masks import load_mask
 from radiomics_aln.study import Study
+
+# The synthetic study's training cohort has 9.8 events per candidate coefficient by design.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:events per variable:radiomics_aln.exceptions.SmallSampleWarning"
+)
 
 # A small settings dict: first-order and shape features of the original image only, so every
 # extraction here takes milliseconds.
@@ -179,6 +185,7 @@ def test_bad_mask_option_in_the_manifest(tmp_path, column, value, fragment):
 # --------------------------------------------------------------------------------------------
 
 
+@pytest.mark.filterwarnings("ignore::radiomics_aln.exceptions.CoverageWarning")  # edge masks
 def test_several_components_are_warned_once_per_batch_with_cases_and_counts():
     cases = [
         _case("one", BIG, seed=1),
@@ -231,6 +238,7 @@ def test_per_case_manifest_values_override_the_batch_default(tmp_path):
     assert area.tolist() == pytest.approx([7.5, 9.5])
 
 
+@pytest.mark.filterwarnings("ignore::radiomics_aln.exceptions.CoverageWarning")  # edge masks
 def test_a_speck_below_min_area_is_a_named_failure(tmp_path):
     files = _write_cases(tmp_path, {"good": (BIG,), "speck": (SPECK,)})
     cases = [
@@ -421,7 +429,8 @@ def excluded_study(tmp_path_factory):
     manifest = types.SimpleNamespace(cases=[], table=table)
     _fake_extraction(mp, features, repeats, failures, duplicates)
     try:
-        study = Study(manifest, **config).fit().evaluate()
+        with pytest.warns(DataWarning, match="excluded from the analysis"):
+            study = Study(manifest, **config).fit().evaluate()
     finally:
         mp.undo()
     return study, table, pairs
@@ -452,6 +461,7 @@ def test_conflicting_duplicates_are_excluded_and_consistent_ones_kept(excluded_s
     assert ex_tab.loc[other, "cohort"] == "internal"
 
 
+@pytest.mark.slow
 def test_excluded_cases_reach_the_saved_tables_and_the_report(excluded_study, tmp_path):
     study, _, _ = excluded_study
     out = study.save(tmp_path / "out")

@@ -30,6 +30,15 @@ from radiomics_aln.params import bin_problem, load_params
 from radiomics_aln.ring import peritumoral_ring, ring_coverage
 from radiomics_aln.roi_features import as_binary_mask, extract_roi_features
 
+# The fixture's cases reuse one image for several ids; the duplicate warning is tested in
+# test_extraction and test_bad_input_masks.
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::radiomics_aln.exceptions.DuplicateImageWarning"),
+    pytest.mark.filterwarnings(
+        "ignore:events per variable:radiomics_aln.exceptions.SmallSampleWarning"
+    ),
+]
+
 # Fast settings: the shipped ones (resampling to 0.1 mm, binWidth 5) on the original image only.
 FAST = load_params("ultrasound_2d")
 FAST["imageType"] = {"Original": {"binWidth": 5}}

@@ -211,6 +211,7 @@ def test_demo_too_small_for_the_nomogram_says_how_to_fix_it(tmp_path, capsys, mo
     assert f"the demo size, {DEMO_N_CASES};" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_extract_then_icc_commands(tmp_path, capsys):
     """`extract` on a small demo manifest (tumour ROI, with repeats), then `icc` on its output."""
     from radiomics_aln.datasets import make_demo_cohort

@@ -220,6 +220,7 @@ def test_default_size_has_at_least_20_repeat_cases():
 # ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_same_seed_gives_byte_identical_files(tmp_path):
     make_demo_cohort(tmp_path / "a", n_cases=8, random_state=11)
     make_demo_cohort(tmp_path / "b", n_cases=8, random_state=11)

@@ -70,6 +70,7 @@ def test_examples_use_the_public_api_and_one_cli(name):
     assert re.search(r'add_argument\(\s*"--out", type=Path, metavar="DIR"', source)
 
 
+@pytest.mark.slow
 def test_evaluate_model(tmp_path):
     out = run_example("evaluate_model.py", "--out", str(tmp_path))
     assert_files(tmp_path, "table3.csv", "roc.png", "decision.png", "risk_groups.png")
@@ -81,6 +82,7 @@ def test_evaluate_model(tmp_path):
         assert perf.loc[(cohort, "Nomogram"), "auc"] > perf.loc[(cohort, "Clinical model"), "auc"]
 
 
+@pytest.mark.slow
 def test_tumor_score(tmp_path):
     run_example("tumor_score.py", "--out", str(tmp_path))
     assert_files(tmp_path, "tumor_score.png", "tumor_score.json", "tumor_score_values.csv")
@@ -92,6 +94,7 @@ def test_tumor_score(tmp_path):
     assert 0 < len(score.selected_features_) < len(score.feature_names_in_)
 
 
+@pytest.mark.slow
 def test_nomogram(tmp_path):
     run_example("nomogram.py", "--out", str(tmp_path), "--n-boot", "10")
     assert_files(tmp_path, "nomogram.png", "calibration.png", "nomogram.json")
@@ -102,6 +105,7 @@ def test_nomogram(tmp_path):
     assert "ln_score" in nomo.predictors_
 
 
+@pytest.mark.slow
 def test_roi_demo(tmp_path):
     run_example("roi_demo.py", "--out", str(tmp_path), "--cases", "case175", "case101")
     assert_files(tmp_path, "roi_demo.png", "roi_coverage.csv")
@@ -113,6 +117,7 @@ def test_roi_demo(tmp_path):
     assert cov.loc["case175", "coverage"] == pytest.approx(0.606, abs=0.002)
 
 
+@pytest.mark.slow
 def test_extract_features(tmp_path):
     out = run_example("extract_features.py", "--out", str(tmp_path), "--n-cases", "2")
     assert_files(tmp_path, "features.parquet", "diagnostics.parquet", "failures.csv",
@@ -127,6 +132,7 @@ def test_extract_features(tmp_path):
     assert "identical = True" in out
 
 
+@pytest.mark.slow
 def test_icc_filter(tmp_path):
     run_example("icc_filter.py", "--out", str(tmp_path), "--n-cases", "16")
     assert_files(tmp_path, "icc_table.csv", "icc_filter.json", "icc_distribution.png")
@@ -216,6 +222,7 @@ def run_readme_snippet(tmp_path: Path) -> dict:
     return namespace
 
 
+@pytest.mark.slow
 def test_readme_notebook_snippet(tmp_path):
     namespace = run_readme_snippet(tmp_path)
     cohort, feats = namespace["cohort"], namespace["feats"]
@@ -226,6 +233,7 @@ def test_readme_notebook_snippet(tmp_path):
     assert (tmp_path / "demo_data" / ".cache").is_dir()
 
 
+@pytest.mark.slow
 def test_readme_notebook_snippet_runs_twice(tmp_path):
     """A notebook cell is run again: the demo folder is rewritten and the cache reused."""
     run_readme_snippet(tmp_path)

@@ -182,6 +182,7 @@ def test_identical_results_for_any_n_jobs_and_the_dask_backend():
     assert list(on_dask.features.index) == ["c00", "c01", "c02", "c03"]
 
 
+@pytest.mark.filterwarnings("ignore::radiomics_aln.exceptions.DuplicateImageWarning")  # one image
 def test_failures_are_collected_and_the_batch_goes_on(tmp_path):
     good = _cases(2)
     img = make_image(30, shape=(70, 80))

@@ -19,9 +19,25 @@ from radiomics_aln.exceptions import InputError
 from radiomics_aln.lowess import lowess
 
 REF = Path(__file__).parent / "reference"
-# round_trip: pandas < 3 parses decimal text with a faster, not always correctly rounded method
-INPUT = pd.read_csv(REF / "lowess_R_input.csv", float_precision="round_trip")
-FITS = pd.read_csv(REF / "lowess_R.csv", float_precision="round_trip")
+
+
+def _read_exact(path: Path) -> pd.DataFrame:
+    """Read a reference CSV with Python's correctly rounded float parsing.
+
+    pandas' fast C parser is not always correctly rounded, and its ``float_precision`` option
+    is deprecated; R wrote these values with 17 significant digits, so parse them exactly.
+    """
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    for col in table.columns:
+        try:
+            table[col] = table[col].map(float)
+        except ValueError:
+            pass  # a text column (case names)
+    return table
+
+
+INPUT = _read_exact(REF / "lowess_R_input.csv")
+FITS = _read_exact(REF / "lowess_R.csv")
 KEYS = list(FITS.groupby(["case", "f", "iter"], sort=False).groups)
 
 

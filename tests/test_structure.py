@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -316,3 +317,53 @@ def test_the_checkers_find_what_they_look_for():
     # TYPE_CHECKING-only imports do not count as edges
     init = MODULES[ROOT_NAME]
     assert not any(t.endswith(".calibration") for t, _, _ in init.imports)
+
+
+# --------------------------------------------------------------------------- the fast suite
+
+
+def _fast_test_files() -> dict[str, str]:
+    """Test files with at least one test the default run (``-m 'not slow'``) collects."""
+    out = {}
+    for path in sorted((PKG.parent / "tests").glob("test_*.py")):
+        text = path.read_text(encoding="utf-8")
+        tree = ast.parse(text)
+        module_slow = any(
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "pytestmark" for t in node.targets)
+            and "slow" in ast.unparse(node.value)
+            for node in tree.body
+        )
+        if module_slow:
+            continue
+        fast = [
+            node
+            for node in tree.body
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+            and node.name.startswith("test")
+            and not any("mark.slow" in ast.unparse(d) for d in node.decorator_list)
+        ]
+        if fast:
+            out[path.name] = text
+    return out
+
+
+def test_the_fast_suite_covers_every_public_module():
+    """Every public module is exercised by the default (fast) run, not only by `-m slow`.
+
+    Its doctests always run; this also asks for a test file with a fast test that imports it.
+    """
+    files = _fast_test_files()
+    modules = sorted(
+        p.stem for p in PKG.glob("*.py") if not p.stem.startswith("_")
+    )
+    uncovered = []
+    for mod in modules:
+        pattern = re.compile(
+            rf"radiomics_aln\.{mod}\b|from radiomics_aln import [^\n]*\b{mod}\b"
+        )
+        if f"test_{mod}.py" in files:
+            continue
+        if not any(pattern.search(text) for text in files.values()):
+            uncovered.append(mod)
+    assert not uncovered, f"modules without a fast test: {uncovered}"

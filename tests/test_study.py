@@ -20,6 +20,12 @@ from radiomics_aln.exceptions import InputError
 from radiomics_aln.model import CLINICAL_MODEL, COMBINED_MODEL, StudyModel
 from radiomics_aln.study import Study
 
+# The synthetic study's training cohort has 9.8 events per candidate coefficient by design
+# (the EPV warning itself is tested in test_univariate/test_nomogram).
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:events per variable:radiomics_aln.exceptions.SmallSampleWarning"
+)
+
 FEATURE_CLASSES = ["firstorder", "glcm", "glrlm", "glszm", "gldm", "ngtdm"]
 
 
@@ -276,6 +282,7 @@ def test_save_and_predict_from_json(fitted, tmp_path, data):
         model.predict(features.loc[new.index].iloc[:, :5], clinical=new)
 
 
+@pytest.mark.filterwarnings("ignore:the LASSO kept no feature:radiomics_aln.exceptions.StatisticalWarning")
 def test_no_leakage_from_test_cohorts(data, fitted):
     """Replacing every test-cohort outcome (and feature) changes nothing that fit() produced."""
     table, features, repeats = data
