@@ -69,7 +69,6 @@ from radiomics_aln.io import to_jsonable
 from radiomics_aln.manifest import read_manifest
 from radiomics_aln.model import (
     CLINICAL_MODEL,
-    COMBINED_MODEL,
     SCORE_LABELS,
     StudyModel,
     apply_levels,
