@@ -434,20 +434,28 @@ def _cmd_demo(args: argparse.Namespace, progress: _Progress) -> int:
 
 
 def _headline(study: Any) -> str:
-    from radiomics_aln.model import CLINICAL_MODEL, COMBINED_MODEL
+    from radiomics_aln.model import CLINICAL_MODEL
 
     perf = study.results_["tables"]["table3_full"]
     comp = study.results_["tables"]["delong"]
+    nomogram = study.model_.combined_name
+    if study.model_.clinical_model is None:  # radiomics-only: nothing to compare with
+        lines = [f"AUC (95% CI) of the {nomogram.lower()}:"]
+        for cohort in perf["cohort"].unique():
+            b = perf[(perf["cohort"] == cohort) & (perf["model"] == nomogram)].iloc[0]
+            lines.append(f"  {cohort:<16} {b.auc:.3f} ({b.auc_ci_low:.3f}-{b.auc_ci_high:.3f})")
+        return "\n".join(lines)
     lines = ["AUC (95% CI), clinical vs clinical-radiomics model, DeLong p:"]
+    pair = [CLINICAL_MODEL, nomogram]
     for cohort in perf["cohort"].unique():
         rows = perf[perf["cohort"] == cohort].set_index("model")
         c = comp[
             (comp["cohort"] == cohort)
-            & (comp["model_1"].isin([CLINICAL_MODEL, COMBINED_MODEL]))
-            & (comp["model_2"].isin([CLINICAL_MODEL, COMBINED_MODEL]))
+            & (comp["model_1"].isin(pair))
+            & (comp["model_2"].isin(pair))
         ]
         p = c["p_value"].iloc[0] if len(c) else float("nan")
-        a, b = rows.loc[CLINICAL_MODEL], rows.loc[COMBINED_MODEL]
+        a, b = rows.loc[CLINICAL_MODEL], rows.loc[nomogram]
         lines.append(
             f"  {cohort:<16} {a.auc:.3f} ({a.auc_ci_low:.3f}-{a.auc_ci_high:.3f})  vs  "
             f"{b.auc:.3f} ({b.auc_ci_low:.3f}-{b.auc_ci_high:.3f})   p = {p:.3g}"
@@ -593,9 +601,10 @@ def _cmd_fit(args: argparse.Namespace, progress: _Progress) -> int:
         study.model_.combined_model.summary.to_csv(
             tables / "nomogram_coefficients.csv", index=False
         )
-        study.model_.clinical_model.summary.to_csv(
-            tables / "clinical_coefficients.csv", index=False
-        )
+        if study.model_.clinical_model is not None:
+            study.model_.clinical_model.summary.to_csv(
+                tables / "clinical_coefficients.csv", index=False
+            )
         if study.icc_filter_ is not None:
             study.icc_filter_.icc_.to_csv(tables / "icc.csv", index=False)
     print(repr(study.model_))

@@ -21,6 +21,7 @@ from radiomics_aln.exceptions import InputError
 from radiomics_aln.io import (
     ANY,
     NUM,
+    NUM_NULL_INF,
     NUM_OR_INF,
     NUM_OR_NULL,
     SCALAR,
@@ -39,6 +40,7 @@ __all__ = [
     "StudyModel",
     "CLINICAL_MODEL",
     "COMBINED_MODEL",
+    "RADIOMICS_MODEL",
     "SCORE_LABELS",
     "score_column",
     "apply_levels",
@@ -48,6 +50,8 @@ __all__ = [
 #: Display names of the two logistic models (table rows, figure legends).
 CLINICAL_MODEL = "Clinical model"
 COMBINED_MODEL = "Clinical-radiomics model"
+#: Display name of the nomogram of a radiomics-only study (no clinical candidates).
+RADIOMICS_MODEL = "Radiomics model"
 #: Display name of each ROI's radiomics score.
 SCORE_LABELS = {
     "tumor": "Tumor score",
@@ -83,12 +87,15 @@ class StudyModel:
         ROIs with a score.
     scores : dict
         ``{roi: RadScore}``.
-    clinical_model, combined_model : LogisticNomogram
-        The clinical and the clinical-radiomics (nomogram) models.
+    clinical_model : LogisticNomogram or None
+        The clinical model; None in a radiomics-only study (no clinical candidates).
+    combined_model : LogisticNomogram
+        The nomogram: the clinical-radiomics model, or in a radiomics-only study the model of
+        the scores alone (:attr:`combined_name` says which).
     settings : dict
         ``outcome``, ``params`` (PyRadiomics settings as used), ``width_mm``, ``cutoff``
         (Youden cutoff on the training probability), ``points_cutoff`` (same in Nomo-score),
-        ``clinical_cutoff``.
+        ``clinical_cutoff`` (None without a clinical model).
     """
 
     def __init__(
@@ -108,6 +115,17 @@ class StudyModel:
     def __repr__(self) -> str:
         preds = ", ".join(self.combined_model.predictors_)
         return f"StudyModel(rois={self.rois}, nomogram predictors: {preds})"
+
+    @property
+    def radiomics_only(self) -> bool:
+        """True when the study had no clinical candidates (no clinical model)."""
+        return self.clinical_model is None
+
+    @property
+    def combined_name(self) -> str:
+        """Display name of the nomogram's model: :data:`COMBINED_MODEL` or
+        :data:`RADIOMICS_MODEL` (radiomics-only)."""
+        return RADIOMICS_MODEL if self.radiomics_only else COMBINED_MODEL
 
     # ------------------------------------------------------------------ prediction
     def score_frame(self, features: pd.DataFrame) -> pd.DataFrame:
@@ -150,8 +168,8 @@ class StudyModel:
         Returns
         -------
         DataFrame
-            Indexed by case id: one column per score, ``clinical_probability``,
-            ``probability`` (clinical-radiomics model), ``nomo_score`` (total points),
+            Indexed by case id: one column per score, ``clinical_probability`` (absent in a
+            radiomics-only model), ``probability`` (the nomogram's model), ``nomo_score`` (total points),
             ``risk_group`` (``"high"`` when ``probability >= cutoff``, else ``"low"``).
 
         Raises
@@ -166,12 +184,14 @@ class StudyModel:
         table = apply_levels(table, levels)
         scores = self.score_frame(features)
         frame = table.join(scores)
-        need = set(self.clinical_model.predictors_) | set(self.combined_model.predictors_)
+        models = [m for m in (self.clinical_model, self.combined_model) if m is not None]
+        need = {p for m in models for p in m.predictors_}
         missing = sorted(c for c in need if c not in frame.columns)
         if missing:
             raise InputError(f"prediction data lack predictor column(s): {format_items(missing)}")
         out = scores.copy()
-        out["clinical_probability"] = self.clinical_model.predict_proba(frame)[:, 1]
+        if self.clinical_model is not None:
+            out["clinical_probability"] = self.clinical_model.predict_proba(frame)[:, 1]
         out["probability"] = self.combined_model.predict_proba(frame)[:, 1]
         out["nomo_score"] = np.asarray(self.combined_model.points(frame), dtype=float)
         cut = float(self.settings["cutoff"])
@@ -219,7 +239,9 @@ class StudyModel:
         state = {
             "rois": self.rois,
             "scores": {roi: json.loads(sc.to_json()) for roi, sc in self.scores.items()},
-            "clinical_model": json.loads(self.clinical_model.to_json()),
+            "clinical_model": (
+                None if self.clinical_model is None else json.loads(self.clinical_model.to_json())
+            ),
             "combined_model": json.loads(self.combined_model.to_json()),
         }
         return dump_model("StudyModel", self.settings, state, path)
@@ -247,8 +269,12 @@ class StudyModel:
                 roi: RadScore._from_doc(d, where, f"state.scores.{roi}")
                 for roi, d in state["scores"].items()
             }
-            clin = LogisticNomogram._from_doc(
-                state["clinical_model"], where, "state.clinical_model"
+            clin = (
+                None
+                if state["clinical_model"] is None  # a radiomics-only study
+                else LogisticNomogram._from_doc(
+                    state["clinical_model"], where, "state.clinical_model"
+                )
             )
             comb = LogisticNomogram._from_doc(
                 state["combined_model"], where, "state.combined_model"
@@ -262,7 +288,13 @@ class StudyModel:
             if "width_mm" not in settings:
                 raise InputError(f"{where}: `params.width_mm` (the ring width in mm) is missing")
             for key in ("cutoff", "points_cutoff", "clinical_cutoff"):
-                settings[key] = number(settings[key])
+                if settings[key] is not None or key != "clinical_cutoff":
+                    settings[key] = number(settings[key])
+            if (clin is None) != (settings["clinical_cutoff"] is None):
+                raise ValueError(
+                    "state.clinical_model and params.clinical_cutoff must both be null "
+                    "(a radiomics-only model) or both be given"
+                )
             return cls(rois, scores, clin, comb, settings)
 
 
@@ -276,7 +308,7 @@ _SETTINGS_SCHEMA = Record(
         "?ring_mm": NUM,  # the name of width_mm in files written before issue 14
         "cutoff": NUM_OR_INF,
         "points_cutoff": NUM_OR_INF,
-        "clinical_cutoff": NUM_OR_INF,
+        "clinical_cutoff": NUM_NULL_INF,
         "?train_cohort": STR,
         "?categorical": MapOf(ListOf(SCALAR)),
         "?mask_combine": STR,
@@ -288,7 +320,7 @@ _STATE_SCHEMA = Record(
     {
         "rois": ListOf(STR),
         "scores": MapOf(MapOf(ANY)),
-        "clinical_model": MapOf(ANY),
+        "clinical_model": MapOf(ANY, nullable=True),
         "combined_model": MapOf(ANY),
     }
 )

@@ -23,6 +23,10 @@ multivariable odds ratios), Table 3 (AUC with CI, ACC/SEN/SPE/PPV/NPV at the tra
 DeLong comparisons, Hosmer-Lemeshow per cohort, calibration, decision and clinical impact curves,
 NRI/IDI of the clinical-radiomics vs the clinical model, and risk groups.
 
+Without clinical candidates (``clinical: []``) the study is radiomics-only: there is no clinical
+model, the nomogram is the "Radiomics model" of the screened scores, and the report leaves out
+the parts that compare with a clinical model (NRI/IDI, the clinical columns of Table 2).
+
 The steps are methods named for what they do (``_load_data``, ``_filter_reproducible``,
 ``_fit_scores``, ``_screen_candidates``, ``_fit_models``, ``_store_model``; ``_performance``,
 ``_validate_internally``, ...); tables, figures and the methods text are built by
@@ -65,7 +69,6 @@ from radiomics_aln.io import to_jsonable
 from radiomics_aln.manifest import read_manifest
 from radiomics_aln.model import (
     CLINICAL_MODEL,
-    COMBINED_MODEL,
     SCORE_LABELS,
     StudyModel,
     apply_levels,
@@ -292,7 +295,6 @@ class Study:
             Configuration/data problems (missing columns, unknown cohorts, failed extraction of
             a training case, no predictor passing the screen).
         """
-        self._check_clinical()
         table, features, repeats, used = self._load_data()
         X_train, y_train = self._training_data(table, features, used)
         kept = self._filter_reproducible(X_train, repeats)
@@ -306,13 +308,6 @@ class Study:
         self._store_model(scores, clinical_model, combined_model)
         self.results_ = {}
         return self
-
-    def _check_clinical(self) -> None:
-        if not self.config.clinical:
-            raise InputError(
-                "no clinical candidate predictors configured (`clinical`): the clinical model "
-                "cannot be built"
-            )
 
     def _load_data(self) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, pd.DataFrame], list[str]]:
         """Cohort table, features and repeats of the analysed cases, and the feature columns used.
@@ -478,10 +473,14 @@ class Study:
         return p_by
 
     def _fit_models(self, train: pd.DataFrame, p_by: pd.Series) -> tuple[Any, Any]:
-        """The clinical and the clinical-radiomics model, each by backward elimination."""
+        """The clinical and the clinical-radiomics model, each by backward elimination.
+
+        Without clinical candidates (a radiomics-only study) there is no clinical model (None)
+        and the nomogram is the model of the screened scores.
+        """
         clin = self.screened_["clinical"]
         return (
-            self._fit_stepwise(train, clin, p_by),
+            self._fit_stepwise(train, clin, p_by) if clin else None,
             self._fit_stepwise(train, clin + self.screened_["scores"], p_by),
         )
 
@@ -543,13 +542,16 @@ class Study:
                 "spacing_range": cfg.spacing_range,
                 "cutoff": combined_model.youden_cutoff_,
                 "points_cutoff": combined_model.youden_points_cutoff_,
-                "clinical_cutoff": clinical_model.youden_cutoff_,
+                "clinical_cutoff": (
+                    None if clinical_model is None else clinical_model.youden_cutoff_
+                ),
                 "train_cohort": cfg.train_cohort,
                 "categorical": {k: [str(v) for v in lv] for k, lv in cfg.categorical.items()},
             },
         )
         data = self.data_
-        data["clinical_probability"] = clinical_model.predict_proba(data)[:, 1]
+        if clinical_model is not None:
+            data["clinical_probability"] = clinical_model.predict_proba(data)[:, 1]
         data["probability"] = combined_model.predict_proba(data)[:, 1]
         data["nomo_score"] = np.asarray(combined_model.points(data), dtype=float)
 
@@ -646,7 +648,11 @@ class Study:
                 None if self.icc_filter_ is None else list(self.icc_filter_.selected_features_)
             ),
             "scores": {roi: json.loads(sc.to_json())["state"] for roi, sc in m.scores.items()},
-            "clinical": json.loads(m.clinical_model.to_json())["state"],
+            "clinical": (
+                None
+                if m.clinical_model is None
+                else json.loads(m.clinical_model.to_json())["state"]
+            ),
             "combined": json.loads(m.combined_model.to_json())["state"],
             "screened": self.screened_,
             "univariate": self.univariate_.to_dict("list"),
@@ -669,11 +675,13 @@ class Study:
         for c in self.cohorts_:
             d = self.data_[self.data_["cohort"] == c]
             y = d[cfg.outcome].astype(int).to_numpy()
-            models = {CLINICAL_MODEL: d["clinical_probability"].to_numpy()}
+            models = {}
+            if self.model_.clinical_model is not None:
+                models[CLINICAL_MODEL] = d["clinical_probability"].to_numpy()
             for roi in self.model_.rois:
                 if roi not in self.constant_scores_:
                     models[SCORE_LABELS[roi]] = d[score_column(roi)].to_numpy()
-            models[COMBINED_MODEL] = d["probability"].to_numpy()
+            models[self.model_.combined_name] = d["probability"].to_numpy()
             out[c] = {"y": y, "models": models, "frame": d}
         return out
 
@@ -765,8 +773,8 @@ class Study:
         tables["excluded_cases"] = self.excluded_.copy()
         steps = []
         for name, m in ((CLINICAL_MODEL, self.model_.clinical_model),
-                        (COMBINED_MODEL, self.model_.combined_model)):  # fmt: skip
-            if len(m.elimination_steps_):
+                        (self.model_.combined_name, self.model_.combined_model)):  # fmt: skip
+            if m is not None and len(m.elimination_steps_):
                 steps.append(m.elimination_steps_.assign(model=name))
         tables["elimination_steps"] = (
             pd.concat(steps, ignore_index=True) if steps else pd.DataFrame()
@@ -774,7 +782,8 @@ class Study:
         tables["predictions"] = self.data_[
             ["cohort", cfg.outcome]
             + [score_column(r) for r in self.model_.rois]
-            + ["clinical_probability", "probability", "nomo_score"]
+            + ["clinical_probability"] * (self.model_.clinical_model is not None)
+            + ["probability", "nomo_score"]
         ].assign(
             risk_group=lambda d: np.where(
                 d["probability"] >= self.model_.settings["cutoff"], "high", "low"

@@ -33,7 +33,13 @@ __all__ = [
 from radiomics_aln.config import StudyConfig
 from radiomics_aln.exceptions import InputError, StatisticalWarning
 from radiomics_aln.features import roi_columns
-from radiomics_aln.model import CLINICAL_MODEL, COMBINED_MODEL, SCORE_LABELS, score_column
+from radiomics_aln.model import (
+    CLINICAL_MODEL,
+    COMBINED_MODEL,
+    RADIOMICS_MODEL,
+    SCORE_LABELS,
+    score_column,
+)
 
 # --------------------------------------------------------------------------- tables and figures
 
@@ -54,7 +60,7 @@ def table1(study) -> dict[str, pd.DataFrame]:
         warnings.simplefilter("ignore", StatisticalWarning)
         t1 = baseline_table(d, "cohort", variables, categorical=categorical, nonnormal=nonnormal)
         parts = []
-        for c in study.cohorts_:
+        for c in study.cohorts_ if cfg.clinical else ():  # radiomics-only: no clinical rows
             sub = d[d["cohort"] == cfg.label(c)]
             if sub[cfg.outcome].nunique() < 2:
                 continue
@@ -102,6 +108,9 @@ def table2(study) -> pd.DataFrame:
         ("clinical", study.model_.clinical_model),
         ("multivariable", study.model_.combined_model),
     ):
+        if model is None:  # radiomics-only: no clinical model, its columns stay empty
+            out[[f"{prefix}_or", f"{prefix}_ci_low", f"{prefix}_ci_high", f"{prefix}_p"]] = np.nan
+            continue
         out = out.merge(renamed(model.summary, prefix), on=["predictor", "level"], how="left")
         in_model = out["predictor"].isin(model.predictors_).to_numpy()
         out.loc[is_ref & in_model, f"{prefix}_or"] = 1.0
@@ -340,6 +349,8 @@ def _models_text(study) -> list[str]:
     cfg = study.config
     comb = study.model_.combined_model
     clin = study.model_.clinical_model
+    if clin is None:
+        return _radiomics_model_text(study)
     return [
         f"Univariate logistic screen of {len(cfg.clinical)} clinical-ultrasound candidates "
         f"({', '.join(cfg.clinical)}) and the scores; predictors with p < "
@@ -418,6 +429,7 @@ def report_content(study) -> dict[str, Any]:
     def fig_items(prefix):
         return {_caption(k, cfg): v for k, v in f.items() if k.startswith(prefix)}
 
+    clinical = study.model_.clinical_model is not None
     delong = t["delong"]
     dl = delong[[c for c in delong.columns if c in (
         "cohort", "model_1", "model_2", "auc_1", "auc_2", "estimate", "z", "p_value",
@@ -433,10 +445,10 @@ def report_content(study) -> dict[str, Any]:
          if len(t.get("excluded_cases", ())) else {}},
         {"title": "Table 2. Univariate and multivariable logistic regression (training)",
          "text": "Multivariable = the clinical-radiomics model (the nomogram).",
-         "tables": {"Odds ratios": t["table2"][["predictor", "level", "Univariate OR (95% CI)",
-                                                 "Univariate p", "Clinical model OR (95% CI)",
-                                                 "Clinical model p", "Multivariable OR (95% CI)",
-                                                 "Multivariable p"]]}},
+         "tables": {"Odds ratios": t["table2"][[c for c in (
+             "predictor", "level", "Univariate OR (95% CI)", "Univariate p",
+             "Clinical model OR (95% CI)", "Clinical model p", "Multivariable OR (95% CI)",
+             "Multivariable p") if clinical or not c.startswith("Clinical model")]]}},
         {"title": "Table 3. Performance (cutoffs from the training cohort)",
          "tables": {"AUC, ACC, SEN, SPE, PPV, NPV": t["table3"],
                     "DeLong comparisons": dl}},
@@ -449,12 +461,13 @@ def report_content(study) -> dict[str, Any]:
          "figures": fig_items("calibration")},
         {"title": "Nomogram", "figures": fig_items("nomogram"),
          "tables": {"Clinical-radiomics model (nomogram)": study.model_.combined_model.summary,
-                    "Clinical model": study.model_.clinical_model.summary,
+                    **({"Clinical model": study.model_.clinical_model.summary} if clinical
+                       else {}),
                     "Backward elimination steps": t["elimination_steps"]}},
         {"title": "Decision and clinical impact curves",
          "figures": fig_items("decision_") | fig_items("clinical_impact_")},
         {"title": "NRI and IDI (clinical-radiomics vs clinical model)",
-         "tables": {"Reclassification": t["nri_idi"]}},
+         "tables": {"Reclassification": t["nri_idi"]} if clinical else {}},
         {"title": "Risk groups", "tables": {"Outcome by risk group": t["risk_groups"]},
          "figures": fig_items("risk_groups")},
         {"title": "Feature reproducibility (ICC)", "figures": fig_items("icc")},
@@ -540,6 +553,32 @@ def _equation(model: Any) -> str:
     return " ".join(terms)
 
 
+def _nomogram_key(models: Mapping[str, Any]) -> str:
+    """The nomogram's model among a cohort's models: clinical-radiomics, or radiomics-only."""
+    return COMBINED_MODEL if COMBINED_MODEL in models else RADIOMICS_MODEL
+
+
+def _radiomics_model_text(study) -> list[str]:
+    """Models paragraph of a radiomics-only study (no clinical candidates)."""
+    cfg = study.config
+    comb = study.model_.combined_model
+    return [
+        "Radiomics-only study: no clinical candidates were configured, so there is no clinical "
+        "model and no reclassification (NRI/IDI) against one.",
+        f"Univariate logistic screen of the scores; scores with p < {cfg.nomogram.screen_p:g} "
+        f"entered the radiomics model ({', '.join(study.screened_['scores'])}).",
+        "Logistic models were fitted by Firth's penalised likelihood (Firth 1993; Heinze & "
+        "Schemper 2002)."
+        if cfg.nomogram.penalty == "firth"
+        else "Logistic models were fitted by maximum likelihood.",
+        f"formula: radiomics model logit(p) = {_equation(comb)}",
+        f"Youden cutoff of the radiomics model on the training cohort: p >= "
+        f"{comb.youden_cutoff_:.4f} (Nomo-score >= {comb.youden_points_cutoff_:.1f} points). "
+        "The same cutoff is applied to every cohort.",
+        *study.notes_,
+    ]
+
+
 def _clip(p: Any) -> np.ndarray:
     """Probabilities of exactly 0 or 1 (separated models) kept inside the open interval."""
     eps = 1e-12
@@ -585,7 +624,7 @@ def calibration_row(y, p) -> dict[str, Any]:
 
 def _nri_idi_rows(cohort, y, probs) -> list[dict[str, Any]]:
     rows = []
-    old, new = probs[CLINICAL_MODEL], probs[COMBINED_MODEL]
+    old, new = probs[CLINICAL_MODEL], probs[_nomogram_key(probs)]
     n = reclassification.nri(y, old, new)
     for _, r in n.iterrows():
         rows.append({"cohort": cohort} | {k: r[k] for k in n.columns})
@@ -611,28 +650,30 @@ def calibration_tables(
     curves: dict[str, Any] = {}
     hl_rows, cal_rows = [], []
     for c, a in arrays.items():
-        p = _clip(a["models"][COMBINED_MODEL])
+        nomo = _nomogram_key(a["models"])
+        p = _clip(a["models"][nomo])
         try:
             curves[c] = calibration.calibration_curve(a["y"], p, n_groups=n_groups)
         except InputError as exc:
             curves[c] = exc
         cc = curves[c]
-        hl_rows.append(
-            {"cohort": labels[c], "model": CLINICAL_MODEL}
-            | _hl_row(a["y"], a["models"][CLINICAL_MODEL], n_groups)
-        )
+        if CLINICAL_MODEL in a["models"]:
+            hl_rows.append(
+                {"cohort": labels[c], "model": CLINICAL_MODEL}
+                | _hl_row(a["y"], a["models"][CLINICAL_MODEL], n_groups)
+            )
         if isinstance(cc, calibration.CalibrationCurve) and cc.hosmer_lemeshow is not None:
             hl = _hl_fields(cc.hosmer_lemeshow)
         else:  # the test's own message says why it cannot be computed
             hl = _hl_row(a["y"], p, n_groups)
-        hl_rows.append({"cohort": labels[c], "model": COMBINED_MODEL} | hl)
-        raw = np.asarray(a["models"][COMBINED_MODEL], dtype=float)
+        hl_rows.append({"cohort": labels[c], "model": nomo} | hl)
+        raw = np.asarray(a["models"][nomo], dtype=float)
         exact = bool(np.any((raw == 0) | (raw == 1)))
         if isinstance(cc, calibration.CalibrationCurve) and not cc.stats.empty and not exact:
             cal = _calibration_fields(cc.stats)
         else:  # val.prob drops predictions of exactly 0 or 1 (with a warning); never clip
             cal = calibration_row(a["y"], raw)
-        cal_rows.append({"cohort": labels[c], "model": COMBINED_MODEL} | cal)
+        cal_rows.append({"cohort": labels[c], "model": nomo} | cal)
     return pd.DataFrame(hl_rows), pd.DataFrame(cal_rows), curves
 
 
@@ -642,17 +683,21 @@ def decision_tables(
     """Decision curves, clinical impact, NRI/IDI and risk groups of every cohort."""
     dca_parts, cic_parts, nri_rows = [], [], []
     for c, a in arrays.items():
-        probs = {m: a["models"][m] for m in (CLINICAL_MODEL, COMBINED_MODEL)}
+        nomo = _nomogram_key(a["models"])
+        probs = {m: a["models"][m] for m in (CLINICAL_MODEL, nomo) if m in a["models"]}
         d = decision.decision_curve(a["y"], probs, thresholds=thresholds)
         dca_parts.append(d.assign(cohort=labels[c]))
-        ci_tab = decision.clinical_impact(a["y"], probs[COMBINED_MODEL], thresholds=thresholds)
+        ci_tab = decision.clinical_impact(a["y"], probs[nomo], thresholds=thresholds)
         cic_parts.append(ci_tab.assign(cohort=labels[c]))
-        nri_rows.extend(_nri_idi_rows(labels[c], a["y"], probs))
+        if CLINICAL_MODEL in probs:  # radiomics-only: no model to reclassify against
+            nri_rows.extend(_nri_idi_rows(labels[c], a["y"], probs))
     return {
         "decision_curves": pd.concat(dca_parts, ignore_index=True),
         "clinical_impact": pd.concat(cic_parts, ignore_index=True),
         "nri_idi": pd.DataFrame(nri_rows),
         "risk_groups": reclassification.risk_group_table(
-            {labels[c]: (a["y"], a["models"][COMBINED_MODEL]) for c, a in arrays.items()}, cutoff
+            {labels[c]: (a["y"], a["models"][_nomogram_key(a["models"])])
+             for c, a in arrays.items()},  # fmt: skip
+            cutoff,
         ),
     }
