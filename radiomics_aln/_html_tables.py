@@ -135,6 +135,9 @@ _NUMLIKE = re.compile(
 )
 
 
+_INTEGER = re.compile(r"^\d{1,4}$")
+
+
 def format_cell(value: Any) -> str:
     """A cell's text: empty for missing, 4 significant digits for floats, else ``str``.
 
@@ -194,13 +197,14 @@ class Grid:
         )
 
 
-def _label_like(cells: Sequence[Cell]) -> bool:
-    """A column of labels: text, and most of its non-empty values do not read as numbers."""
-    texts = [c.text for c in cells if c.text.strip()]
-    if not texts or any(c.numeric for c in cells):
+def _label_like(values: Sequence[Any]) -> bool:
+    """A column of labels: no numbers, and no text that reads as a measurement -- a bare
+    integer is a label (a ``level`` column with "no", "yes", "2", "3"); "0.71 (0.60-0.80)",
+    "0.04" or "<0.001" are not."""
+    if any(_is_number(v) for v in values):
         return False
-    numlike = sum(1 for t in texts if _NUMLIKE.match(t) or t in ("NA", "-", "\u2013"))
-    return numlike <= len(texts) / 2
+    texts = [t.strip() for t in (format_cell(v) for v in values) if t.strip()]
+    return bool(texts) and not any(_NUMLIKE.match(t) and not _INTEGER.match(t) for t in texts)
 
 
 def _header_pairs(columns: pd.Index) -> list[tuple[str | None, str]]:
@@ -240,11 +244,7 @@ def grid_from_frame(df: pd.DataFrame | pd.Series, *, max_keys: int = 3) -> Grid:
     if not isinstance(df, pd.DataFrame):
         raise InputError(f"a table must be a pandas DataFrame, got {type(df).__name__}")
     header = _header_pairs(df.columns)
-    cols = [
-        [Cell(format_cell(v), _is_number(v) or bool(_NUMLIKE.match(format_cell(v))))
-         for v in df.iloc[:, j]]
-        for j in range(df.shape[1])
-    ]  # fmt: skip
+    cols = [_column_cells(df.iloc[:, j]) for j in range(df.shape[1])]
     if not isinstance(df.index, pd.RangeIndex):
         names = list(df.index.names)
         levels = (
@@ -258,12 +258,22 @@ def grid_from_frame(df: pd.DataFrame | pd.Series, *, max_keys: int = 3) -> Grid:
         n_keys = len(keys)
     else:
         n_keys = 0
-        while n_keys < min(max_keys, len(cols) - 1) and _label_like(cols[n_keys]):
+        while n_keys < min(max_keys, len(cols) - 1) and _label_like(list(df.iloc[:, n_keys])):
             n_keys += 1
         for j in range(n_keys):
             cols[j] = [Cell(c.text) for c in cols[j]]
     body = tuple(zip(*cols, strict=True)) if cols else ()
     return Grid(header=tuple(header), body=tuple(tuple(r) for r in body), n_keys=n_keys)
+
+
+def _column_cells(values: pd.Series) -> list[Cell]:
+    """Formatted cells of a column, right-aligned when every value is or reads as a number."""
+    texts = [format_cell(v) for v in values]
+    numeric = all(
+        _is_number(v) or not t.strip() or t == "NA" or bool(_NUMLIKE.match(t))
+        for v, t in zip(values, texts, strict=True)
+    ) and any(t.strip() for t in texts)
+    return [Cell(t, numeric) for t in texts]
 
 
 def _indent(text: str) -> str:

@@ -110,6 +110,7 @@ footer { margin-top: 48px; color: var(--muted); font-size: 0.85em;
   nav { display: none; }
   h1 { font-size: 16pt; }
   h2 { font-size: 13pt; margin-top: 1.4em; break-after: avoid; }
+  .lead { break-inside: avoid; break-after: avoid; }
   h3 { font-size: 10.5pt; break-after: avoid; }
   p { max-width: none; orphans: 3; widows: 3; }
   .only-screen { display: none; }
@@ -123,7 +124,8 @@ footer { margin-top: 48px; color: var(--muted); font-size: 0.85em;
   table.data tr { break-inside: avoid; }
   .figs { display: block; }
   figure, figure.half { break-inside: avoid; margin: 8px 0 14px; }
-  figure img { width: auto; max-width: 100%; max-height: 150mm; }
+  figure img { width: auto; max-width: 100%; max-height: 190mm; }
+  figure.half img { max-height: 100mm; }  /* two of a series on a page */
   .formula { break-inside: avoid; }
   footer { margin-top: 18px; }
 }
@@ -352,7 +354,8 @@ def render_html(content: Mapping[str, Any], *, dpi: int = 110) -> str:
     for sec in doc["sections"]:
         slug = _slug(str(sec["title"]), used)
         toc.append((slug, str(sec["title"])))
-        parts.append(f'<section id="{slug}"><h2>{_esc(sec["title"])}</h2>')
+        # the heading, text and items stay together and with what follows on paper
+        parts.append(f'<section id="{slug}"><div class="lead"><h2>{_esc(sec["title"])}</h2>')
         parts.append(_paragraphs(sec.get("text")))
         items = sec.get("items")
         if items:
@@ -360,6 +363,7 @@ def render_html(content: Mapping[str, Any], *, dpi: int = 110) -> str:
                 f"<dt>{_esc(k)}</dt><dd>{_esc(format_cell(v))}</dd>" for k, v in items.items()
             )
             parts.append(f'<dl class="kv">{rows}</dl>')
+        parts.append("</div>")
         for caption, table in _items(sec.get("tables"), "tables"):
             parts.append(table_html(table, _caption_html(caption)))
         figures = _items(sec.get("figures"), "figures")

@@ -53,13 +53,13 @@ CHROMIUM = next(
 SCREEN_WIDTH = 1280
 #: CSS pixels per millimetre (96 px per inch).
 PX_PER_MM = 96 / 25.4
-#: Paper widths in mm: A4 and US Letter (8.5 in), portrait.
-PAPER_WIDTH_MM = {"A4": 210.0, "Letter": 215.9}
+#: Paper sizes in mm (width, height): A4 and US Letter, portrait.
+PAPER_MM = {"A4": (210.0, 297.0), "Letter": (215.9, 279.4)}
 
 
 def printable_width_px(paper: str = "A4", *, margin_mm: float) -> int:
     """Width in CSS px between the left and right page margins (rounded down)."""
-    return int((PAPER_WIDTH_MM[paper] - 2 * margin_mm) * PX_PER_MM)
+    return int((PAPER_MM[paper][0] - 2 * margin_mm) * PX_PER_MM)
 
 
 def need_chromium() -> str:
@@ -290,7 +290,8 @@ class Page:
             "Array.from(document.querySelectorAll('header, section')).map((s, i) => {"
             " const r = s.getBoundingClientRect();"
             " const nav = s.tagName === 'HEADER' ? document.querySelector('nav') : null;"
-            " const bottom = nav ? nav.getBoundingClientRect().bottom : r.bottom;"
+            " const shown = nav && nav.getClientRects().length;"
+            " const bottom = shown ? nav.getBoundingClientRect().bottom : r.bottom;"
             " return {id: s.id || s.tagName.toLowerCase(), x: Math.max(0, r.left - 8),"
             " y: r.top + window.scrollY - 8, width: r.width + 16, height: bottom - r.top + 16}; })"
         )
@@ -301,11 +302,12 @@ class Page:
             out.append(self.screenshot(folder / name, clip))
         return out
 
-    def print_pdf(self) -> bytes:
-        """The page printed to PDF with its own ``@page`` size and margins."""
+    def print_pdf(self, paper: str = "A4") -> bytes:
+        """The page printed to PDF on ``paper`` (the page's ``@page`` margins apply)."""
+        width, height = PAPER_MM[paper]
         out = self.send(
             "Page.printToPDF",
-            {"printBackground": True, "preferCSSPageSize": True},
+            {"printBackground": True, "paperWidth": width / 25.4, "paperHeight": height / 25.4},
             timeout=180,
         )
         return base64.b64decode(out["data"])
