@@ -388,7 +388,7 @@ def _split(grid: Grid, widths: list[tuple[float, float]], budget: float) -> list
         else:
             units.extend(([j], widths[j][0]) for j in run)
     n_parts = len(_pack(units, avail))
-    lo, hi = max(w for _, w in units), avail
+    lo, hi = min(max(w for _, w in units), avail), avail
     for _ in range(40):  # bisection on the capacity
         mid = (lo + hi) / 2
         if len(_pack(units, mid)) <= n_parts:

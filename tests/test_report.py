@@ -264,3 +264,13 @@ def test_captions_label_and_figures_pair_up():
     assert '<span class="label">Table 4.</span> AUC</div>' in page
     assert page.count('<figure class="half">') == 2 and 'width="' in page
     assert "@media print" in page and "@page" in page
+
+
+def test_a_column_wider_than_the_page_gets_a_part_of_its_own():
+    df = pd.DataFrame({"model": ["a", "b"], "x": [0.5, 0.25], "y": [1.5, 2.5],
+                       "huge": [1.23456789e300, 2.0], "z": [3.5, 4.5]})  # fmt: skip
+    tiny = T.Medium("tiny", budget_px=100, font_px=10.5, pad_px=8)
+    parts = T.layout(T.grid_from_frame(df), tiny)
+    assert [[lab for _, lab in p.grid.header] for p in parts] == [
+        ["model", "x", "y"], ["model", "huge"], ["model", "z"]
+    ]
