@@ -34,13 +34,20 @@ import html
 import io
 import logging
 import os
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
+from radiomics_aln._html_tables import (
+    PRINT,
+    PRINT_MARGIN_MM,
+    SCREEN,
+    SCREEN_MAX_WIDTH_PX,
+    SCREEN_PADDING_PX,
+    format_cell,
+    table_html,
+)
 from radiomics_aln._version import __version__
 from radiomics_aln.exceptions import InputError
 
@@ -51,32 +58,44 @@ logger = logging.getLogger(__name__)
 # No scripts, no network: images only from data: URIs, styles only inline.
 _CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
+# Layout numbers shared with the table layout (radiomics_aln._html_tables): the screen's body
+# width and padding, the printed page's margins and the tables' font sizes on each medium.
 _CSS = """
 :root { --ink: #1f2933; --muted: #616e7c; --rule: #d9e2ec; --accent: #1f5f8b; }
 * { box-sizing: border-box; }
 body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: var(--ink);
-       max-width: 1240px; margin: 0 auto; padding: 24px 32px 64px; line-height: 1.45; }
+       max-width: @BODY_MAX@px; margin: 0 auto; padding: 24px @BODY_PAD@px 64px;
+       line-height: 1.45; }
 h1 { font-size: 1.7em; margin-bottom: 0.1em; }
 h2 { font-size: 1.3em; border-bottom: 2px solid var(--rule); padding-bottom: 4px;
      margin-top: 2.2em; color: var(--accent); }
 h3 { font-size: 1.05em; margin-top: 1.4em; }
+p { max-width: 62em; }
 .subtitle { color: var(--muted); margin-top: 0; }
 nav { background: #f5f7fa; border: 1px solid var(--rule); padding: 10px 18px; margin: 18px 0; }
 nav ol { margin: 4px 0; padding-left: 20px; columns: 2; }
 nav a { color: var(--accent); text-decoration: none; }
-table.data { border-collapse: collapse; font-size: 0.86em; margin: 8px 0 18px; }
-table.data th, table.data td { padding: 3px 7px; border-bottom: 1px solid var(--rule);
-                               text-align: left; white-space: nowrap; }
-table.data td.num { text-align: right; font-variant-numeric: tabular-nums; }
-table.data th { background: #f0f4f8; text-align: center; }
-table.data tbody th { text-align: left; background: none; font-weight: normal;
-                      white-space: pre; }
-.tablewrap { overflow-x: auto; }
+.tbl { margin: 0 0 18px; }
 .caption { font-weight: 600; margin: 14px 0 4px; }
-.figs { display: flex; flex-wrap: wrap; gap: 6px 18px; align-items: flex-start; }
+.caption .note { font-weight: normal; color: var(--muted); }
+.label { font-weight: 700; }
+/* Tables are laid out to fit (wrapped, split or transposed); scrolling is only a safety net. */
+.tablewrap { overflow-x: auto; }
+.only-print { display: none; }
+table.data { border-collapse: collapse; font-size: @SCREEN_FONT@px; margin: 0; }
+table.data th, table.data td { padding: 3px 7px; border-bottom: 1px solid var(--rule);
+                               text-align: left; white-space: nowrap; vertical-align: top; }
+table.data thead th { background: #f0f4f8; text-align: center; vertical-align: bottom;
+                      white-space: normal; }
+table.data thead th.group { border-bottom: 1px solid #bcccdc; }
+table.data tbody th { text-align: left; background: none; font-weight: normal; }
+table.data .num { text-align: right; font-variant-numeric: tabular-nums; }
+table.data .wrap { white-space: normal; overflow-wrap: break-word; min-width: 10em; }
+.figs { display: flex; flex-wrap: wrap; gap: 0 24px; align-items: flex-start; }
 figure { margin: 14px 0 22px; max-width: 100%; }
-figure img { max-width: 100%; height: auto; border: 1px solid var(--rule); }
-figcaption { color: var(--muted); font-size: 0.9em; margin-top: 4px; }
+figure.half { flex: 0 1 calc(50% - 12px); }
+figure img { display: block; max-width: 100%; height: auto; border: 1px solid var(--rule); }
+figcaption { font-size: 0.9em; margin-top: 6px; width: 0; min-width: 100%; }
 dl.kv { display: grid; grid-template-columns: max-content auto; gap: 2px 16px; }
 dl.kv dt { font-weight: 600; } dl.kv dd { margin: 0; }
 code, .formula { font-family: "SFMono-Regular", Consolas, monospace; font-size: 0.88em;
@@ -84,7 +103,44 @@ code, .formula { font-family: "SFMono-Regular", Consolas, monospace; font-size: 
 .formula { display: block; padding: 6px 10px; white-space: pre-wrap; word-break: break-word; }
 footer { margin-top: 48px; color: var(--muted); font-size: 0.85em;
          border-top: 1px solid var(--rule); padding-top: 8px; }
+@page { size: portrait; margin: @PAGE_MARGIN@mm; }
+@media print {
+  body { max-width: none; margin: 0; padding: 0; font-size: 10pt; line-height: 1.35; }
+  * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  nav { display: none; }
+  h1 { font-size: 16pt; }
+  h2 { font-size: 13pt; margin-top: 1.4em; break-after: avoid; }
+  .lead { break-inside: avoid; break-after: avoid; }
+  h3 { font-size: 10.5pt; break-after: avoid; }
+  p { max-width: none; orphans: 3; widows: 3; }
+  .only-screen { display: none; }
+  .only-print { display: block; }
+  .tablewrap { overflow: visible; }
+  .caption { break-after: avoid; }
+  .tbl.keep { break-inside: avoid; }
+  table.data { font-size: @PRINT_FONT@px; }
+  table.data th, table.data td { padding: 1px 4px; }
+  table.data thead { display: table-header-group; }
+  table.data tr { break-inside: avoid; }
+  .figs { display: block; }
+  figure, figure.half { break-inside: avoid; margin: 8px 0 14px; }
+  figure img { width: auto; max-width: 100%; max-height: 190mm; }
+  figure.half img { max-height: 100mm; }  /* two of a series on a page */
+  .formula { break-inside: avoid; }
+  footer { margin-top: 18px; }
+}
 """
+for _token, _value in {
+    "@BODY_MAX@": SCREEN_MAX_WIDTH_PX,
+    "@BODY_PAD@": SCREEN_PADDING_PX,
+    "@SCREEN_FONT@": SCREEN.font_px,
+    "@PRINT_FONT@": PRINT.font_px,
+    "@PAGE_MARGIN@": PRINT_MARGIN_MM,
+}.items():
+    _CSS = _CSS.replace(_token, f"{_value:g}")
+
+# "Figure 2." / "Table 1." at the start of a caption is set in bold.
+_CAPTION_LABEL = re.compile(r"^((?:Supplementary\s+)?(?:Figure|Fig\.|Table)\s+S?\d+[A-Za-z]?[.:])\s+")
 
 
 def figure_to_data_uri(figure: Any, *, dpi: int = 110) -> str:
@@ -157,42 +213,44 @@ def _paragraphs(text: str | Sequence[str] | None) -> str:
     return "\n".join(out)
 
 
-def _format_cell(value: Any) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
-        return ""
-    if isinstance(value, float | np.floating):
-        return f"{value:.4g}"
-    return str(value)
+def _caption_html(text: str) -> str:
+    """Escaped caption; a leading "Figure N." / "Table N." label in bold."""
+    m = _CAPTION_LABEL.match(text)
+    if not m:
+        return _esc(text)
+    return f'<span class="label">{_esc(m.group(1))}</span> {_esc(text[m.end() :])}'
 
 
-def _table_html(df: pd.DataFrame) -> str:
-    if not isinstance(df, pd.DataFrame):
-        if isinstance(df, pd.Series):
-            df = df.to_frame()
-        else:
-            raise InputError(f"a table must be a pandas DataFrame, got {type(df).__name__}")
-    show_index = not isinstance(df.index, pd.RangeIndex)
-    head = "".join(f"<th>{_esc(c)}</th>" for c in df.columns)
-    if show_index:
-        head = f"<th>{_esc(df.index.name or '')}</th>" + head
-    body = []
-    for idx, row in zip(df.index, df.itertuples(index=False), strict=True):
-        cells = "".join(
-            f'<td class="num">{_esc(_format_cell(v))}</td>'
-            if isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool)
-            else f"<td>{_esc(_format_cell(v))}</td>"
-            for v in row
-        )
-        if show_index:
-            cells = f"<th>{_esc(idx)}</th>" + cells
-        body.append(f"<tr>{cells}</tr>")
-    return (
-        '<div class="tablewrap"><table class="data"><thead><tr>'
-        + head
-        + "</tr></thead><tbody>"
-        + "".join(body)
-        + "</tbody></table></div>"
+def _png_size(uri: str) -> tuple[int, int] | None:
+    """Pixel width and height of a PNG data URI (from its IHDR chunk), None for other images."""
+    prefix = "data:image/png;base64,"
+    if not uri.startswith(prefix):
+        return None
+    head = base64.b64decode(uri[len(prefix) : len(prefix) + 32])
+    return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+
+
+def _figures_html(figures: list[tuple[str, Any]], dpi: int) -> str:
+    """Figures with their captions. On screen, two figures share a row when each is narrow
+    enough to be read at half the page width; in print each takes the page width at most."""
+    shown = []
+    for caption, fig in figures:
+        uri = figure_to_data_uri(fig, dpi=dpi)
+        shown.append((caption, uri, _png_size(uri)))
+    half_width = (SCREEN.budget_px - 24) / 2
+    pair = len(shown) > 1 and all(
+        size is not None and size[0] <= 1.5 * half_width for _, _, size in shown
     )
+    out = ['<div class="figs">']
+    for caption, uri, size in shown:
+        cls = ' class="half"' if pair else ""
+        dims = f' width="{size[0]}" height="{size[1]}"' if size else ""
+        out.append(
+            f'<figure{cls}><img src="{uri}" alt="{_esc(caption)}"{dims}>'
+            f"<figcaption>{_caption_html(caption)}</figcaption></figure>"
+        )
+    out.append("</div>")
+    return "".join(out)
 
 
 def _items(obj: Any, what: str) -> list[tuple[str, Any]]:
@@ -296,26 +354,21 @@ def render_html(content: Mapping[str, Any], *, dpi: int = 110) -> str:
     for sec in doc["sections"]:
         slug = _slug(str(sec["title"]), used)
         toc.append((slug, str(sec["title"])))
-        parts.append(f'<section id="{slug}"><h2>{_esc(sec["title"])}</h2>')
+        # the heading, text and items stay together and with what follows on paper
+        parts.append(f'<section id="{slug}"><div class="lead"><h2>{_esc(sec["title"])}</h2>')
         parts.append(_paragraphs(sec.get("text")))
         items = sec.get("items")
         if items:
             rows = "".join(
-                f"<dt>{_esc(k)}</dt><dd>{_esc(_format_cell(v))}</dd>" for k, v in items.items()
+                f"<dt>{_esc(k)}</dt><dd>{_esc(format_cell(v))}</dd>" for k, v in items.items()
             )
             parts.append(f'<dl class="kv">{rows}</dl>')
+        parts.append("</div>")
         for caption, table in _items(sec.get("tables"), "tables"):
-            parts.append(f'<div class="caption">{_esc(caption)}</div>{_table_html(table)}')
+            parts.append(table_html(table, _caption_html(caption)))
         figures = _items(sec.get("figures"), "figures")
         if figures:
-            parts.append('<div class="figs">')
-            for caption, fig in figures:
-                uri = figure_to_data_uri(fig, dpi=dpi)
-                parts.append(
-                    f'<figure><img src="{uri}" alt="{_esc(caption)}">'
-                    f"<figcaption>{_esc(caption)}</figcaption></figure>"
-                )
-            parts.append("</div>")
+            parts.append(_figures_html(figures, dpi))
         parts.append("</section>")
 
     nav = "".join(f'<li><a href="#{s}">{_esc(t)}</a></li>' for s, t in toc)

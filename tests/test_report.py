@@ -1,45 +1,22 @@
 """Tests of radiomics_aln.report: a self-contained HTML file that renders in a real browser.
 
-The browser test drives headless Chromium over the DevTools protocol (``--remote-debugging-pipe``):
-it loads the report from disk, then checks that every ``<img>`` decoded (``naturalWidth > 0``) and
+The browser test drives headless Chromium over the DevTools protocol (``tests/browser.py``): it
+loads the report from disk, then checks that every ``<img>`` decoded (``naturalWidth > 0``) and
 that no console error, exception or failed/blocked resource load was logged. It skips only when
 no Chromium binary exists (``.ci/run`` installs Debian's ``chromium``).
 """
 
 from __future__ import annotations
 
-import base64
-import fcntl
-import json
-import os
-import select
-import shutil
-import subprocess
-import tempfile
-import time
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from browser import need_chromium, render_in_chromium
 
+import radiomics_aln._html_tables as T
 from radiomics_aln.exceptions import InputError
 from radiomics_aln.report import figure_to_data_uri, render_html, report
-
-CHROMIUM = next(
-    (
-        p
-        for p in (
-            os.environ.get("CHROMIUM"),
-            shutil.which("chromium"),
-            shutil.which("chromium-browser"),
-            shutil.which("google-chrome"),
-        )
-        if p
-    ),
-    None,
-)
 
 
 def _content():
@@ -121,158 +98,8 @@ def test_bad_input(tmp_path):
 # --------------------------------------------------------------------------- browser test
 
 
-class _Chromium:
-    """Minimal DevTools-protocol client over --remote-debugging-pipe (fd 3 in, fd 4 out)."""
-
-    def __init__(self, binary: str, profile: str):
-        to_chrome_r, self._w = os.pipe()
-        self._r, from_chrome_w = os.pipe()
-
-        def _fds():
-            # copy both ends above fd 10 first: a pipe already sitting on fd 3 or 4 would
-            # otherwise be clobbered, or keep its close-on-exec flag (dup2(fd, fd) is a no-op)
-            a = fcntl.fcntl(to_chrome_r, fcntl.F_DUPFD, 10)
-            b = fcntl.fcntl(from_chrome_w, fcntl.F_DUPFD, 10)
-            os.dup2(a, 3)  # dup2 makes fds 3 and 4 inheritable
-            os.dup2(b, 4)
-
-        self.proc = subprocess.Popen(
-            [
-                binary,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--disable-dev-shm-usage",
-                f"--user-data-dir={profile}",
-                "--remote-debugging-pipe",
-                "about:blank",
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            close_fds=False,
-            preexec_fn=_fds,
-        )
-        os.close(to_chrome_r)
-        os.close(from_chrome_w)
-        self._buf = b""
-        self._id = 0
-        self.events: list[dict] = []
-
-    def _read_message(self, deadline: float) -> dict:
-        while b"\0" not in self._buf:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError("no answer from Chromium")
-            ready, _, _ = select.select([self._r], [], [], left)
-            if ready:
-                chunk = os.read(self._r, 1 << 20)
-                if not chunk:
-                    raise RuntimeError("Chromium closed the DevTools pipe")
-                self._buf += chunk
-        msg, self._buf = self._buf.split(b"\0", 1)
-        return json.loads(msg)
-
-    def send(self, method, params=None, session=None, timeout=60.0):
-        self._id += 1
-        msg = {"id": self._id, "method": method, "params": params or {}}
-        if session:
-            msg["sessionId"] = session
-        os.write(self._w, json.dumps(msg).encode() + b"\0")
-        deadline = time.monotonic() + timeout
-        while True:
-            reply = self._read_message(deadline)
-            if reply.get("id") == self._id:
-                if "error" in reply:
-                    raise RuntimeError(f"{method}: {reply['error']}")
-                return reply.get("result", {})
-            self.events.append(reply)
-
-    def wait_event(self, name, timeout=60.0):
-        deadline = time.monotonic() + timeout
-        for ev in self.events:
-            if ev.get("method") == name:
-                return ev
-        while True:
-            ev = self._read_message(deadline)
-            self.events.append(ev)
-            if ev.get("method") == name:
-                return ev
-
-    def close(self):
-        try:
-            self.send("Browser.close", timeout=10)
-        except Exception:
-            pass
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        os.close(self._w)
-        os.close(self._r)
-
-
-def render_in_chromium(html_path: Path, screenshot: Path | None = None) -> dict:
-    """Load ``html_path`` in headless Chromium; return image status and console errors."""
-    with tempfile.TemporaryDirectory() as profile:
-        browser = _Chromium(CHROMIUM, profile)
-        try:
-            target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
-            session = browser.send("Target.attachToTarget", {"targetId": target, "flatten": True})[
-                "sessionId"
-            ]
-            for domain in ("Page", "Runtime", "Log"):
-                browser.send(f"{domain}.enable", session=session)
-            browser.send("Page.navigate", {"url": html_path.resolve().as_uri()}, session=session)
-            browser.wait_event("Page.loadEventFired")
-            images = browser.send(
-                "Runtime.evaluate",
-                {
-                    "expression": "JSON.stringify(Array.from(document.images).map(i => "
-                    "({alt: i.alt, complete: i.complete, w: i.naturalWidth, h: i.naturalHeight})))",
-                    "returnByValue": True,
-                },
-                session=session,
-            )["result"]["value"]
-            if screenshot is not None:
-                browser.send(
-                    "Emulation.setDeviceMetricsOverride",
-                    {"width": 1200, "height": 1600, "deviceScaleFactor": 1, "mobile": False},
-                    session=session,
-                )
-                shot = browser.send("Page.captureScreenshot", {"format": "png"}, session=session)
-                screenshot.write_bytes(base64.b64decode(shot["data"]))
-            time.sleep(0.2)
-            browser.send("Runtime.evaluate", {"expression": "1"}, session=session)  # flush events
-        finally:
-            browser.close()
-    errors = []
-    for ev in browser.events:
-        method, params = ev.get("method"), ev.get("params", {})
-        if method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert"):
-            errors.append(str(params.get("args")))
-        elif method == "Runtime.exceptionThrown":
-            errors.append(str(params.get("exceptionDetails")))
-        elif method == "Log.entryAdded" and params.get("entry", {}).get("level") == "error":
-            errors.append(params["entry"].get("text", ""))
-    return {"images": json.loads(images), "errors": errors}
-
-
-def _need_browser():
-    if CHROMIUM is None:
-        pytest.skip(
-            "no Chromium binary found (install Debian's `chromium`, as .ci/run does); the "
-            "browser rendering check of the HTML report is skipped"
-        )
-
-
 def test_report_renders_in_chromium(tmp_path):
-    _need_browser()
+    need_chromium()
     out = report(_content(), tmp_path / "report.html")
     result = render_in_chromium(out, screenshot=tmp_path / "shot.png")
     assert len(result["images"]) == 2
@@ -284,7 +111,7 @@ def test_report_renders_in_chromium(tmp_path):
 
 def test_browser_check_detects_broken_content(tmp_path):
     """The check can fail: a broken image and an external resource are both caught."""
-    _need_browser()
+    need_chromium()
     page = render_html({"title": "x", "figures": {"F": plt.subplots()[0]}})
     page = page.replace("data:image/png;base64,", "data:image/png;base64,AAAA", 1)
     page = page.replace("</body>", '<img src="http://127.0.0.1:9/x.png" alt="net"></body>')
@@ -293,3 +120,157 @@ def test_browser_check_detects_broken_content(tmp_path):
     result = render_in_chromium(path)
     assert any(img["w"] == 0 for img in result["images"])
     assert result["errors"], "the CSP violation / broken image must be reported"
+
+
+# --------------------------------------------------------------------------- table layout (no browser)
+
+
+def _numeric_frame(n_rows: int = 12, n_cols: int = 30, *, keys: bool = True) -> pd.DataFrame:
+    rng = np.random.default_rng(1)
+    df = pd.DataFrame(rng.uniform(0, 1, (n_rows, n_cols)), columns=[f"m{j}" for j in range(n_cols)])
+    if keys:
+        df.insert(0, "cohort", [f"cohort {i % 3}" for i in range(n_rows)])
+        df.insert(1, "model", [f"model {i}" for i in range(n_rows)])
+    return df
+
+
+def _cells(piece):
+    """{(row, column label): text} of a part's non-key cells."""
+    g = piece.grid
+    return {
+        (i, g.header[j][1]): row[j].text
+        for i, row in enumerate(g.body)
+        for j in range(g.n_keys, g.n_cols)
+    }
+
+
+@pytest.mark.parametrize("medium", [T.SCREEN, T.PRINT], ids=["screen", "print"])
+def test_wide_table_is_split_into_parts_within_budget(medium):
+    df = _numeric_frame()
+    grid = T.grid_from_frame(df)
+    assert grid.n_keys == 2  # the leading label columns identify the rows
+    assert sum(w for w, _ in T.column_widths(grid, medium)) > medium.budget_px
+    pieces = T.layout(grid, medium)
+    n = len(pieces)
+    assert n >= 2
+    assert [p.note for p in pieces] == [f"part {i + 1} of {n}" for i in range(n)]
+    seen: dict = {}
+    for piece in pieces:
+        assert sum(w for w, _ in T.column_widths(piece.grid, medium)) <= medium.budget_px
+        # every part repeats the key columns, row by row
+        assert piece.grid.n_keys == 2
+        assert [lab for _, lab in piece.grid.header[:2]] == ["cohort", "model"]
+        assert [[c.text for c in r[:2]] for r in piece.grid.body] == df[
+            ["cohort", "model"]
+        ].values.tolist()
+        cells = _cells(piece)
+        assert not set(cells) & set(seen), "a cell appears in two parts"
+        seen |= cells
+    expected = {
+        (i, col): T.format_cell(df[col].iloc[i]) for i in range(len(df)) for col in df.columns[2:]
+    }
+    assert seen == expected  # every original cell exactly once, columns in their order
+    order = [lab for p in pieces for _, lab in p.grid.header[2:]]
+    assert order == list(df.columns[2:])
+    # the parts are balanced (no part has fewer than half the columns of the widest) and
+    # no more than needed: the data columns of any two neighbours would not fit in one part
+    sizes = [p.grid.n_cols - 2 for p in pieces]
+    assert min(sizes) >= max(sizes) / 2
+    widths = [sum(w for w, _ in T.column_widths(p.grid, medium)) for p in pieces]
+    keys = sum(w for w, _ in T.column_widths(pieces[0].grid, medium)[:2])
+    assert all(a + b - keys > medium.budget_px for a, b in zip(widths, widths[1:], strict=False))
+
+
+def test_narrow_table_is_untouched():
+    df = _numeric_frame(n_cols=4)
+    for medium in (T.SCREEN, T.PRINT):
+        (piece,) = T.layout(T.grid_from_frame(df), medium)
+        assert piece.note == "" and piece.grid.n_cols == 6
+    html = T.table_html(df, "Caption")
+    assert html.count("<table") == 1 and "part 1" not in html and "only-print" not in html
+
+
+def test_table_without_key_columns_gets_row_numbers_when_split():
+    df = _numeric_frame(keys=False)
+    pieces = T.layout(T.grid_from_frame(df), T.PRINT)
+    assert len(pieces) >= 2
+    for piece in pieces:
+        assert piece.grid.header[0] == (None, "#")
+        assert [r[0].text for r in piece.grid.body] == [str(i + 1) for i in range(len(df))]
+
+
+def test_few_rows_many_columns_are_transposed():
+    df = _numeric_frame(n_rows=2).set_index(["cohort", "model"])
+    (piece,) = T.layout(T.grid_from_frame(df), T.SCREEN)
+    assert piece.note == "transposed"
+    g = piece.grid
+    assert [lab for _, lab in g.header] == ["cohort / model", "cohort 0 / model 0", "cohort 1 / model 1"]
+    assert [r[0].text for r in g.body] == list(df.columns)
+    assert g.body[3][2].text == T.format_cell(df.iloc[1, 3])
+
+
+def test_long_text_wraps_instead_of_widening_or_splitting():
+    reason = "the tumour mask of reader 1 has no pixel inside the image after resampling " * 3
+    df = pd.DataFrame({"case_id": ["P001", "P002"], "cohort": ["internal", "external"],
+                       "reason": [reason, "duplicate image"]})  # fmt: skip
+    grid = T.grid_from_frame(df)
+    (piece,) = T.layout(grid, T.PRINT)
+    assert piece.note == "" and piece.grid.wrap == frozenset({2})
+    html = T.table_html(df)
+    assert html.count("<table") == 1 and '<td class="wrap">' in html
+    # a long word without spaces may break after "_"
+    long_name = "ln__original_glszm_LargeAreaHighGrayLevelEmphasis " * 2
+    html = T.table_html(pd.DataFrame({"a": ["x", "y"], "feature": [long_name, "z"]}))
+    assert "original_<wbr>glszm_<wbr>" in html
+
+
+def test_label_columns_and_column_groups():
+    df = pd.DataFrame({
+        "predictor": ["age", "grade", "grade"], "level": ["", "2", "3"],
+        "Training: OR": ["1.1 (1.0-1.2)"] * 3, "Training: p": ["0.01"] * 3,
+        "Test: OR": ["1.2 (1.0-1.3)"] * 3, "Test: p": ["<0.001"] * 3,
+    })  # fmt: skip
+    grid = T.grid_from_frame(df)
+    assert grid.n_keys == 2  # "level" holds labels even though some read as numbers
+    assert grid.header[2:] == (("Training", "OR"), ("Training", "p"), ("Test", "OR"), ("Test", "p"))
+    assert grid.body[0][2].numeric and not grid.body[1][1].numeric
+    html = T.table_html(df)
+    assert '<th scope="colgroup" colspan="2" class="group">Training</th>' in html
+    # a split never separates a group that fits in one part
+    narrow = T.Medium("narrow", budget_px=200, font_px=10.5, pad_px=8)
+    parts = T.layout(grid, narrow)
+    assert [[g for g, _ in p.grid.header[2:]] for p in parts] == [["Training"] * 2, ["Test"] * 2]
+
+
+def test_table_html_writes_screen_and_print_layouts_when_they_differ():
+    df = _numeric_frame(n_cols=14)
+    assert len(T.layout(T.grid_from_frame(df), T.SCREEN)) == 1
+    assert len(T.layout(T.grid_from_frame(df), T.PRINT)) >= 2
+    html = T.table_html(df, "Wide")
+    assert html.count("only-screen") == 1
+    assert html.count("only-print") >= 2 and "(part 1 of" in html
+
+
+def test_captions_label_and_figures_pair_up():
+    fig1, _ = plt.subplots(figsize=(4, 3))
+    fig2, _ = plt.subplots(figsize=(4, 3))
+    page = render_html({
+        "title": "x",
+        "sections": [{"title": "Curves", "figures": {"Figure 2. ROC - Training": fig1,
+                                                      "Figure 3. ROC - Test": fig2}},
+                     {"title": "T", "tables": {"Table 4. AUC": pd.DataFrame({"a": [1]})}}],
+    })  # fmt: skip
+    assert '<span class="label">Figure 2.</span> ROC - Training</figcaption>' in page
+    assert '<span class="label">Table 4.</span> AUC</div>' in page
+    assert page.count('<figure class="half">') == 2 and 'width="' in page
+    assert "@media print" in page and "@page" in page
+
+
+def test_a_column_wider_than_the_page_gets_a_part_of_its_own():
+    df = pd.DataFrame({"model": ["a", "b"], "x": [0.5, 0.25], "y": [1.5, 2.5],
+                       "huge": [1.23456789e300, 2.0], "z": [3.5, 4.5]})  # fmt: skip
+    tiny = T.Medium("tiny", budget_px=100, font_px=10.5, pad_px=8)
+    parts = T.layout(T.grid_from_frame(df), tiny)
+    assert [[lab for _, lab in p.grid.header] for p in parts] == [
+        ["model", "x", "y"], ["model", "huge"], ["model", "z"]
+    ]

@@ -449,9 +449,9 @@ def test_breast_example_manifest(breast_dir, tmp_path):
 
 def test_study_report_renders_in_chromium(fitted, tmp_path):
     """The full study report: every figure decodes, no console error (headless Chromium)."""
-    from test_report import _need_browser, render_in_chromium
+    from browser import need_chromium, render_in_chromium
 
-    _need_browser()
+    need_chromium()
     path = fitted.report(tmp_path / "report.html")
     result = render_in_chromium(path)
     assert len(result["images"]) >= 14  # ROC x3, calibration, nomogram, DCA x3, CIC x3, ...
