@@ -26,6 +26,7 @@ __all__ = [
     "get_ax",
     "get_renderer",
     "legend_below",
+    "line_style",
     "model_styles",
     "resolve_styles",
     "series_colour",
@@ -172,6 +173,15 @@ def resolve_styles(
         used.add(out[name]["color"])
         k += 1
     return out
+
+
+def line_style(style: Mapping[str, Any], kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """``style`` updated with the caller's ``kwargs`` (which win), aliases such as ``lw`` and
+    ``linewidth`` resolved first so that they never clash."""
+    from matplotlib.cbook import normalize_kwargs
+    from matplotlib.lines import Line2D
+
+    return normalize_kwargs(dict(style), Line2D) | normalize_kwargs(dict(kwargs), Line2D)
 
 
 def get_renderer(fig: Any) -> Any:
