@@ -663,8 +663,6 @@ def _draw_risk_distribution(ax: Any, dist: pd.DataFrame, colour: Any) -> None:
         ax.vlines(x[keep], mid, mid + sign * half * n[keep] / top, color=colour, lw=0.9)
     ax.axhline(mid, color="#8C8C8C", lw=0.5)
     ax.axhline(hi + 0.012, color="#D9D9D9", lw=0.5)
-    ax.text(1.015, mid + half / 2, "1", fontsize=6, va="center", ha="left", color="#595959")
-    ax.text(1.015, mid - half / 2, "0", fontsize=6, va="center", ha="left", color="#595959")
 
 
 def _draw_calibration(

@@ -917,5 +917,5 @@ def plot_roc(
     ax.set_xlabel("1 \u2212 Specificity")
     ax.set_ylabel("Sensitivity")
     ax.set_aspect("equal")
-    legend_below(ax)
+    legend_below(ax, ncol=2 if len(scores) > 3 else 1)
     return ax
