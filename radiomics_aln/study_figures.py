@@ -363,9 +363,12 @@ def _risk_group_figure(study: Any, tables: Mapping[str, Any]) -> Any:
     fig, ax = plt.subplots(figsize=(6.5, 4.8), layout="constrained")
     rg = tables["risk_groups"]
     _draw(lambda: reclassification.plot_risk_groups(rg, ax=ax), ax, "risk groups")
+    outcome = _lower_first(study.config.data_dictionary().label(study.config.outcome))
+    ax.set_ylabel(f"Proportion with {outcome}")
     cutoff = float(study.model_.settings["cutoff"])
     fig.set_label(
-        "Outcome by risk group. Bars: proportion with the outcome among patients the "
+        f"{outcome[0].upper() + outcome[1:]} by risk group. Bars: proportion with {outcome} "
+        "among patients the "
         f"clinical-radiomics model puts at low (risk < {cutoff:.3f}) and high risk (the "
         "Youden cutoff of the training cohort, applied unchanged to every cohort); error "
         "bars: Wilson 95% CI; labels: patients with the outcome / patients in the group."
