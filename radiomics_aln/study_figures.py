@@ -186,7 +186,8 @@ def _roc_figure(a: Mapping[str, Any], label: str, styles: Mapping, ci: str) -> A
 
     models = {m: a["models"][m] for m in _model_order(a["models"])}
     rows = -(-len(models) // 2) if len(models) > 3 else len(models)
-    fig, ax = plt.subplots(figsize=(5.6, 5.4 + 0.4 * rows), layout="constrained")
+    # 5 in: two ROC figures fit side by side on the report page (10 in)
+    fig, ax = plt.subplots(figsize=(5.0, 4.9 + 0.4 * rows), layout="constrained")
     _draw(lambda: metrics.plot_roc(a["y"], models, ax=ax, styles=styles, ci=ci), ax, "ROC")
     ax.set_title(_cohort_title(label, a["y"]), fontsize="medium")
     interval = "DeLong" if ci == "delong" else "stratified bootstrap"
