@@ -101,17 +101,20 @@ def main(argv: list[str] | None = None) -> Path:
     )
 
     # Figures: every plot_* function draws on the axes it is given and returns them.
-    fig, axes = plt.subplots(1, 3, figsize=(16, 5))
+    fig, axes = plt.subplots(1, 3, figsize=(16, 6.5))
     for ax, (name, (y, models)) in zip(axes, cohorts.items(), strict=True):
         ra.plot_roc(y, models, ax=ax)
         ax.set_title(name)
     fig.tight_layout()
     fig.savefig(out / "roc.png", dpi=110)
 
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.8))
-    ra.plot_decision_curve(dca, ax=axes[0], cost_benefit_axis=True)
+    # Same model order as the ROC figure: each model keeps its colour and line style. Only the
+    # clinically relevant thresholds are drawn; the table keeps every threshold.
+    fig, axes = plt.subplots(1, 2, figsize=(12, 5.2))
+    ra.plot_decision_curve(dca, ax=axes[0], cost_benefit_axis=True, threshold_range=(0.05, 0.6))
     axes[0].set_title("Decision curves (external)", pad=28)
-    plot_clinical_impact(ra.clinical_impact(y_ex, m_ex["Nomogram"]), ax=axes[1])
+    plot_clinical_impact(ra.clinical_impact(y_ex, m_ex["Nomogram"]), ax=axes[1],
+                         threshold_range=(0.05, 0.6))
     axes[1].set_title("Clinical impact of the nomogram (external)", pad=28)
     fig.tight_layout()
     fig.savefig(out / "decision.png", dpi=110)

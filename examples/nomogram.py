@@ -83,8 +83,9 @@ def main(argv: list[str] | None = None) -> Path:
     )
     nomo.print_summary()
     print(nomo.points_table().round(1).to_string(index=False))
-    fig, ax = plt.subplots(figsize=(9, 5))
-    nomo.plot_nomogram(ax=ax, probabilities=[0.1, 0.3, 0.5, 0.7, 0.9])
+    # risk axis: ticks 0.02, 0.05, 0.1 ... 0.9, 0.95, 0.98 over the total points that reach them
+    fig, ax = plt.subplots(figsize=(10, 5.5))
+    nomo.plot_nomogram(ax=ax, risk_label="Risk of ALN metastasis")
     fig.savefig(out / "nomogram.png", dpi=120, bbox_inches="tight")
 
     # 3. Nomo-score and risk groups in the external cohort (training cutoff)

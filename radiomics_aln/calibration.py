@@ -19,6 +19,7 @@ import pandas as pd
 from scipy import special, stats
 from sklearn.metrics import roc_auc_score
 
+from radiomics_aln._plotting import REFERENCE_STYLE, get_ax, legend_below, line_style
 from radiomics_aln._validation import (
     check_binary,
     check_probabilities,
@@ -534,12 +535,17 @@ class CalibrationCurve:
     stats : Series
         :func:`val_prob` statistics.
     hosmer_lemeshow : HosmerLemeshowResult or None
+    risk_distribution : DataFrame or None
+        The predicted risks in 100 bins of width 0.01 (``rms::histSpike``'s default):
+        ``bin_low``, ``bin_high``, ``n_events``, ``n_nonevents``; drawn as the spike
+        histogram under the curve.
     """
 
     grouped: pd.DataFrame
     smooth: pd.DataFrame
     stats: pd.Series
     hosmer_lemeshow: HosmerLemeshowResult | None
+    risk_distribution: pd.DataFrame | None = None
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -624,7 +630,39 @@ def calibration_curve(y: Any, p: Any, *, n_groups: int = 10) -> CalibrationCurve
     sx, sy = lowess(p, y, it=0)
     smooth = pd.DataFrame({"predicted": sx, "observed": sy})
     st = val_prob(y, p) if np.unique(y).size == 2 else pd.Series(dtype=float)
-    return CalibrationCurve(grouped, smooth, st, hl)
+    return CalibrationCurve(grouped, smooth, st, hl, _risk_distribution(y, p))
+
+
+def _risk_distribution(y: np.ndarray, p: np.ndarray, bins: int = 100) -> pd.DataFrame:
+    """Counts of predicted risks with and without the outcome in ``bins`` equal bins of [0, 1]."""
+    idx = np.minimum((p * bins).astype(int), bins - 1)
+    events = np.bincount(idx, weights=(y == 1), minlength=bins).astype(int)
+    total = np.bincount(idx, minlength=bins)
+    edges = np.arange(bins + 1) / bins
+    return pd.DataFrame(
+        {"bin_low": edges[:-1], "bin_high": edges[1:], "n_events": events,
+         "n_nonevents": total - events}
+    )  # fmt: skip
+
+
+#: The strip under a calibration plot that holds the spike histogram of predicted risks
+#: (y from -0.17 to -0.03; the spikes of patients with the outcome point up from its middle).
+_STRIP = (-0.17, -0.03)
+
+
+def _draw_risk_distribution(ax: Any, dist: pd.DataFrame, colour: Any) -> None:
+    """rms-style spike histogram in the strip under the curve: patients with the outcome up,
+    without it down, the longest spike filling half the strip."""
+    lo, hi = _STRIP
+    mid, half = (lo + hi) / 2, (hi - lo) / 2 * 0.95
+    top = max(int(dist["n_events"].max()), int(dist["n_nonevents"].max()), 1)
+    x = ((dist["bin_low"] + dist["bin_high"]) / 2).to_numpy()
+    for col, sign in (("n_events", 1.0), ("n_nonevents", -1.0)):
+        n = dist[col].to_numpy()
+        keep = n > 0
+        ax.vlines(x[keep], mid, mid + sign * half * n[keep] / top, color=colour, lw=0.9)
+    ax.axhline(mid, color="#8C8C8C", lw=0.5)
+    ax.axhline(hi + 0.012, color="#D9D9D9", lw=0.5)
 
 
 def _draw_calibration(
@@ -635,16 +673,14 @@ def _draw_calibration(
     bias_corrected: pd.DataFrame | None = None,
     **kwargs: Any,
 ) -> Any:
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        ax = plt.gca()
-    ax.plot([0, 1], [0, 1], ls="--", color="grey", lw=1, label="Ideal")
+    ax = get_ax(ax)
+    ax.plot([0, 1], [0, 1], label="Ideal", **REFERENCE_STYLE)
     name = label or "Apparent"
     if cc.hosmer_lemeshow is not None:
         p_hl = cc.hosmer_lemeshow.p_value
         name += " (HL p < 0.001)" if p_hl < 0.001 else f" (HL p = {p_hl:.3f})"
-    line = ax.plot(cc.smooth["predicted"], cc.smooth["observed"], label=name, **kwargs)[0]
+    style = line_style({"color": "#000000", "linewidth": 1.6}, kwargs)
+    line = ax.plot(cc.smooth["predicted"], cc.smooth["observed"], label=name, **style)[0]
     g = cc.grouped
     ax.errorbar(
         g["mean_predicted"],
@@ -655,22 +691,29 @@ def _draw_calibration(
         ms=4,
         capsize=2,
         lw=0.8,
+        label="Grouped: observed (95% CI)",
     )
     if bias_corrected is not None:
         ax.plot(
             bias_corrected["predicted"],
             bias_corrected["calibrated_corrected"],
-            ls=":",
+            ls="-.",
+            lw=1.4,
             color=line.get_color(),
             label="Bias-corrected",
         )
+    if cc.risk_distribution is not None:
+        _draw_risk_distribution(ax, cc.risk_distribution, line.get_color())
+        ax.set_ylim(_STRIP[0] - 0.01, 1.02)
+    else:
+        ax.set_ylim(-0.02, 1.02)
     # a small margin: groups observed at 0 % or 100 % and their CIs used to be cut in half
     ax.set_xlim(-0.02, 1.02)
-    ax.set_ylim(-0.02, 1.02)
+    ax.set_yticks(np.linspace(0, 1, 6))
     ax.set_aspect("equal")
     ax.set_xlabel("Predicted probability")
     ax.set_ylabel("Observed probability")
-    ax.legend(loc="upper left", fontsize=8)
+    legend_below(ax, ncol=2, fontsize=8)
     return ax
 
 
@@ -684,9 +727,12 @@ def plot_calibration(
     bias_corrected: pd.DataFrame | None = None,
     **kwargs: Any,
 ) -> Any:
-    """Calibration plot: ideal line, lowess curve, grouped observed rates with 95 % CIs.
+    """Calibration plot: ideal line, lowess curve, grouped observed rates with 95 % CIs, and
+    the distribution of the predicted risks.
 
-    The legend gives the Hosmer-Lemeshow p-value. ``bias_corrected`` (the table of
+    Under the curve a strip holds the spike histogram of the predicted risks (bins of 0.01, as
+    ``rms::val.prob``'s ``histSpike``): spikes up for patients with the outcome, down for those
+    without. The legend (below the axes) gives the Hosmer-Lemeshow p-value. ``bias_corrected`` (the table of
     :func:`~radiomics_aln.validation.bootstrap_calibrate`) adds Harrell's bias-corrected curve. ``**kwargs`` go to the
     curve's ``ax.plot``. Returns the axes.
     """

@@ -121,6 +121,13 @@ class NomogramSettings:
         the honest check.
     dca_thresholds : list of float
         Threshold probabilities of the decision and clinical impact curves (start, stop, step).
+    dca_display_range : list of two floats
+        Thresholds shown in the report's decision and clinical impact figures, default
+        [0.05, 0.60]: the range where the decisions an ALN model informs are taken, from
+        sparing axillary surgery at a risk of a few percent to proceeding to axillary
+        treatment at high risk; showing only a clinically reasonable range is recommended
+        (Vickers, van Calster & Steyerberg 2019). The full range of ``dca_thresholds`` is in
+        the appendix figure and the ``decision_curves`` table.
     ci : {"delong", "bootstrap"}
         AUC confidence interval.
     """
@@ -133,6 +140,7 @@ class NomogramSettings:
     hl_groups: int = 10
     n_boot: int = 0
     dca_thresholds: list[float] = field(default_factory=lambda: [0.01, 0.99, 0.01])
+    dca_display_range: list[float] = field(default_factory=lambda: [0.05, 0.60])
     ci: str = "delong"
 
 
@@ -417,6 +425,9 @@ class StudyConfig:
         t = nomo.dca_thresholds
         need(isinstance(t, list | tuple) and len(t) == 3 and all(is_num(v) for v in t),
              "nomogram.dca_thresholds", "[start, stop, step] with 0 < start < stop < 1", t)  # fmt: skip
+        r = nomo.dca_display_range
+        need(isinstance(r, list | tuple) and len(r) == 2 and all(is_num(v) for v in r),
+             "nomogram.dca_display_range", "[low, high] with 0 <= low < high <= 1", r)  # fmt: skip
 
     def validate(self) -> StudyConfig:
         """Check every setting; raise :class:`InputError` naming the first bad one."""
@@ -492,6 +503,13 @@ class StudyConfig:
         if len(t) != 3 or not (0 < t[0] < t[1] < 1 and t[2] > 0):
             raise InputError(
                 "nomogram.dca_thresholds must be [start, stop, step] with 0 < start < stop < 1"
+            )
+        lo, hi = (float(v) for v in nomo.dca_display_range)
+        if not (0 <= lo < hi <= 1 and lo < t[1] and hi > t[0]):
+            raise InputError(
+                f"nomogram.dca_display_range must be [low, high] with 0 <= low < high <= 1 "
+                f"overlapping the dca_thresholds ({t[0]:g} to {t[1]:g}), got "
+                f"{list(nomo.dca_display_range)}"
             )
         if not isinstance(self.score.params, Mapping):
             raise InputError("score.params must be a mapping of RadScore keyword arguments")

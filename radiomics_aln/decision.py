@@ -17,7 +17,15 @@ import numpy as np
 import pandas as pd
 
 from radiomics_aln._bootstrap import resample_weights
-from radiomics_aln._plotting import RISK_COLOURS, get_ax, series_colour
+from radiomics_aln._plotting import (
+    REFERENCE_STYLE,
+    RISK_COLOURS,
+    TREAT_ALL_STYLE,
+    get_ax,
+    legend_below,
+    line_style,
+    resolve_styles,
+)
 from radiomics_aln._validation import (
     check_1d,
     check_binary,
@@ -374,6 +382,36 @@ def _add_cost_benefit_axis(ax: Any) -> None:
     top.set_xlabel("Cost:benefit ratio")
 
 
+def _check_range(threshold_range: Any) -> tuple[float, float] | None:
+    if threshold_range is None:
+        return None
+    try:
+        lo, hi = (float(v) for v in threshold_range)
+    except (TypeError, ValueError):
+        raise InputError(
+            f"`threshold_range` must be (low, high) threshold probabilities, got {threshold_range!r}"
+        ) from None
+    if not 0 <= lo < hi <= 1:
+        raise InputError(
+            f"`threshold_range` must satisfy 0 <= low < high <= 1, got {threshold_range!r}"
+        )
+    return lo, hi
+
+
+def _in_range(table: pd.DataFrame, rng: tuple[float, float] | None) -> pd.DataFrame:
+    """The rows of thresholds inside ``rng`` (all rows when None)."""
+    if rng is None:
+        return table
+    t = table["threshold"]
+    sub = table[(t >= rng[0] - 1e-12) & (t <= rng[1] + 1e-12)]
+    if sub.empty:
+        raise InputError(
+            f"no threshold of the table lies in threshold_range {rng}; the table covers "
+            f"{float(t.min()):g} to {float(t.max()):g}"
+        )
+    return sub
+
+
 def plot_decision_curve(
     table: pd.DataFrame,
     *,
@@ -382,6 +420,8 @@ def plot_decision_curve(
     show_ci: bool = True,
     ylim: tuple[float, float] | None = None,
     cost_benefit_axis: bool = False,
+    threshold_range: tuple[float, float] | None = None,
+    styles: Mapping[str, Mapping[str, Any]] | None = None,
     **kwargs: Any,
 ) -> Any:
     """Draw decision curves (one line per model) with treat-all and treat-none.
@@ -400,6 +440,12 @@ def plot_decision_curve(
         y limits; default from -5% of the prevalence to just above it (net benefit).
     cost_benefit_axis : bool
         Add a top axis labelled with the cost:benefit ratio ``pt:(1 - pt)``.
+    threshold_range : (float, float), optional
+        Draw only the thresholds in ``[low, high]``, e.g. the clinically relevant range
+        (0.05, 0.60); default: every threshold of the table. The table itself is not changed.
+    styles : mapping, optional
+        ``{model name: line properties}`` (e.g. :func:`radiomics_aln._plotting.model_styles`),
+        so that a model looks the same in every figure.
     **kwargs
         Passed to the ``ax.plot`` call of each model.
 
@@ -410,7 +456,13 @@ def plot_decision_curve(
     Raises
     ------
     InputError
-        ``table`` lacks the needed columns or ``quantity`` is unknown.
+        ``table`` lacks the needed columns, ``quantity`` is unknown or ``threshold_range``
+        is not an interval of the table's thresholds.
+
+    Notes
+    -----
+    "Treat all" is a thin grey line, "Treat none" grey short dashes; the legend is below the
+    axes, outside the plotting area, so it never covers a curve.
 
     Examples
     --------
@@ -432,9 +484,12 @@ def plot_decision_curve(
             f"`table` lacks column(s) {sorted(needed - set(table.columns))}; pass the output of "
             "decision_curve()"
         )
+    table = _in_range(table, _check_range(threshold_range))
     ax = get_ax(ax)
-    for k, (name, sub) in enumerate(table.groupby("model", sort=False)):
-        style = {"color": series_colour(k, black=False)} | kwargs  # black is "Treat none"
+    names = [str(m) for m in dict.fromkeys(table["model"])]
+    styles = resolve_styles(names, styles)
+    for name, sub in table.groupby("model", sort=False):
+        style = line_style(styles[str(name)], kwargs)
         (line,) = ax.plot(sub["threshold"], sub[y], label=str(name), **style)
         if show_ci and y == "net_benefit" and "net_benefit_ci_low" in sub:
             ax.fill_between(
@@ -447,15 +502,10 @@ def plot_decision_curve(
             )
     first = table[table["model"] == table["model"].iloc[0]]
     prev = float(first["prevalence"].iloc[0])
+    zero = np.zeros(len(first))
     if y == "net_benefit":
-        ax.plot(first["threshold"], first["treat_all"], color="grey", label="Treat all")
-        ax.plot(
-            first["threshold"],
-            np.zeros(len(first)),
-            color="black",
-            linestyle="--",
-            label="Treat none",
-        )
+        ax.plot(first["threshold"], first["treat_all"], label="Treat all", **TREAT_ALL_STYLE)
+        ax.plot(first["threshold"], zero, label="Treat none", **REFERENCE_STYLE)
         if ylim is None:
             top = prev * 1.05 + 0.01
             if show_ci and "net_benefit_ci_high" in table:
@@ -465,26 +515,19 @@ def plot_decision_curve(
         ax.set_ylabel("Net benefit")
     elif y == "standardized_net_benefit":
         all_std = first["treat_all"] / prev if prev > 0 else first["treat_all"] * np.nan
-        ax.plot(first["threshold"], all_std, color="grey", label="Treat all")
-        ax.plot(
-            first["threshold"],
-            np.zeros(len(first)),
-            color="black",
-            linestyle="--",
-            label="Treat none",
-        )
+        ax.plot(first["threshold"], all_std, label="Treat all", **TREAT_ALL_STYLE)
+        ax.plot(first["threshold"], zero, label="Treat none", **REFERENCE_STYLE)
         if ylim is None:
             ylim = (-0.05, 1.05)
         ax.set_ylabel("Standardized net benefit")
     else:
-        ax.axhline(0, color="grey", linewidth=0.8)
+        ax.axhline(0, **REFERENCE_STYLE)
         ax.set_ylabel("Net interventions avoided per 100 patients")
     if ylim is not None:
         ax.set_ylim(*ylim)
     ax.set_xlim(float(table["threshold"].min()), float(table["threshold"].max()))
     ax.set_xlabel("Threshold probability")
-    # outside the axes: inside, the legend always sits on some curve (they span the plot)
-    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
+    legend_below(ax, ncol=2)
     if cost_benefit_axis:
         _add_cost_benefit_axis(ax)
     return ax
@@ -495,6 +538,7 @@ def plot_clinical_impact(
     *,
     ax: Any = None,
     cost_benefit_axis: bool = True,
+    threshold_range: tuple[float, float] | None = None,
     **kwargs: Any,
 ) -> Any:
     """Draw a clinical impact curve (as ``rmda::plot_clinical_impact``).
@@ -507,6 +551,8 @@ def plot_clinical_impact(
         Axes to draw on.
     cost_benefit_axis : bool
         Add the top axis with the cost:benefit ratio.
+    threshold_range : (float, float), optional
+        Draw only the thresholds in ``[low, high]`` (see :func:`plot_decision_curve`).
     **kwargs
         Passed to both ``ax.plot`` calls.
 
@@ -518,6 +564,11 @@ def plot_clinical_impact(
     ------
     InputError
         ``table`` lacks the needed columns.
+
+    Notes
+    -----
+    "Number high risk": vermillion, solid; "with event": blue, dashed (Okabe-Ito; apart also
+    for colour-blind readers and in greyscale). The legend is below the axes.
 
     Examples
     --------
@@ -535,32 +586,24 @@ def plot_clinical_impact(
             f"`table` lacks column(s) {sorted(needed - set(table.columns))}; pass the output of "
             "clinical_impact()"
         )
+    table = _in_range(table, _check_range(threshold_range))
     ax = get_ax(ax)
     pop = int(table["population"].iloc[0])
-    # caller's kwargs win over the defaults (color= used to raise "multiple values")
-    ax.plot(
-        table["threshold"],
-        table["n_high_risk"],
-        **({"color": RISK_COLOURS["high"], "label": "Number high risk"} | kwargs),
-    )
-    ax.plot(
-        table["threshold"],
-        table["n_high_risk_events"],
-        **(
-            {"color": RISK_COLOURS["low"], "linestyle": "--", "label": "Number high risk with event"}
-            | kwargs
-        ),
-    )
-    for col, color in (
-        ("n_high_risk", RISK_COLOURS["high"]),
-        ("n_high_risk_events", RISK_COLOURS["low"]),
-    ):
+    curves = (
+        ("n_high_risk", {"color": RISK_COLOURS["high"], "linestyle": "-",
+                         "label": "Number high risk"}),
+        ("n_high_risk_events", {"color": RISK_COLOURS["low"], "linestyle": (0, (6, 2)),
+                                "label": "Number high risk with event"}),
+    )  # fmt: skip
+    for col, default in curves:
+        # caller's kwargs win over the defaults (color= used to raise "multiple values")
+        ax.plot(table["threshold"], table[col], **line_style(default | {"linewidth": 1.6}, kwargs))
         if f"{col}_ci_low" in table:
             ax.fill_between(
                 table["threshold"],
                 table[f"{col}_ci_low"],
                 table[f"{col}_ci_high"],
-                color=color,
+                color=default["color"],
                 alpha=0.15,
                 linewidth=0,
             )
@@ -568,7 +611,7 @@ def plot_clinical_impact(
     ax.set_xlim(float(table["threshold"].min()), float(table["threshold"].max()))
     ax.set_xlabel("Threshold probability")
     ax.set_ylabel(f"Number high risk (of {pop:,})")
-    ax.legend(fontsize="small")
+    legend_below(ax, ncol=2)
     if cost_benefit_axis:
         _add_cost_benefit_axis(ax)
     return ax

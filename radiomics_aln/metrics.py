@@ -37,7 +37,13 @@ import pandas as pd
 from scipy import stats
 
 from radiomics_aln._bootstrap import resample_indices
-from radiomics_aln._plotting import get_ax, series_colour
+from radiomics_aln._plotting import (
+    REFERENCE_STYLE,
+    get_ax,
+    legend_below,
+    line_style,
+    resolve_styles,
+)
 from radiomics_aln._validation import (
     check_conf_level,
     check_n_boot,
@@ -837,6 +843,7 @@ def plot_roc(
     conf_level: float = 0.95,
     decimals: int = 3,
     diagonal: bool = True,
+    styles: Mapping[str, Mapping[str, Any]] | None = None,
     **kwargs: Any,
 ) -> Any:
     """ROC curves of several models on one cohort, with "AUC (CI)" in the legend.
@@ -856,9 +863,17 @@ def plot_roc(
     decimals : int
         Digits in the legend.
     diagonal : bool
-        Draw the chance line.
+        Draw the chance line (grey, short dashes).
+    styles : mapping, optional
+        ``{model name: line properties}`` (colour, line style, width), e.g. from
+        :func:`radiomics_aln._plotting.model_styles`, so that a model looks the same in every
+        figure; models not in it take the next unused colour and line style of the palette.
     **kwargs
         Passed to every ``ax.plot`` call of the curves (e.g. ``linewidth``).
+
+    Notes
+    -----
+    The legend is drawn below the axes, outside the plotting area, so it never covers a curve.
 
     Returns
     -------
@@ -876,7 +891,8 @@ def plot_roc(
     if not isinstance(scores, Mapping):
         scores = {"model": scores}
     f = f"{{:.{decimals}f}}"
-    for k, (name, s) in enumerate(scores.items()):
+    styles = resolve_styles(list(scores), styles)
+    for name, s in scores.items():
         table = roc_curve_table(y, s)
         res = roc_auc(
             y,
@@ -892,14 +908,14 @@ def plot_roc(
         if len(label) > 32:  # long model names: AUC on its own line keeps the legend narrow
             label = label.replace(": AUC", "\nAUC", 1)
         # Increasing thresholds walk the curve from (1, 1) to (0, 0).
-        style = {"color": series_colour(k)} | kwargs
+        style = line_style(styles[name], kwargs)
         ax.plot(table["fpr"], table["sensitivity"], label=label, drawstyle="default", **style)
     if diagonal:
-        ax.plot([0, 1], [0, 1], linestyle="--", color="grey", linewidth=0.8)
+        ax.plot([0, 1], [0, 1], **REFERENCE_STYLE)
     ax.set_xlim(-0.01, 1.01)
     ax.set_ylim(-0.01, 1.01)
     ax.set_xlabel("1 \u2212 Specificity")
     ax.set_ylabel("Sensitivity")
     ax.set_aspect("equal")
-    ax.legend(loc="lower right", fontsize="small")
+    legend_below(ax, ncol=2 if len(scores) > 3 else 1)
     return ax

@@ -65,7 +65,7 @@ from radiomics_aln.io import (
     rebuilding,
 )
 from radiomics_aln.metrics import youden_threshold
-from radiomics_aln.nomogram_plot import draw_nomogram, r_pretty
+from radiomics_aln.nomogram_plot import compressed_rows, draw_nomogram, r_pretty, risk_rows
 from radiomics_aln.regression import LogitFit, LrmStopping, fit_logistic, log_likelihood
 
 __all__ = ["LogisticNomogram"]
@@ -717,7 +717,9 @@ class LogisticNomogram(ClassifierMixin, BaseEstimator):
         probabilities: Sequence[float] | None = None,
         show_lp: bool = False,
         labels: Mapping[str, str] | None = None,
+        level_labels: Mapping[str, Mapping[Any, str]] | None = None,
         risk_label: str = "Risk",
+        risk_range: tuple[float, float] | None = (0.02, 0.98),
         **kwargs: Any,
     ) -> Any:
         """Draw the classic nomogram: Points, one axis per predictor, Total Points, Risk.
@@ -726,13 +728,22 @@ class LogisticNomogram(ClassifierMixin, BaseEstimator):
         ----------
         ax : matplotlib Axes, optional
         probabilities : sequence of float, optional
-            Probability ticks (see :meth:`total_points_table`).
+            Probability ticks; default 0.02, 0.05, 0.1, 0.2, ..., 0.9, 0.95, 0.98 within reach
+            (:data:`~radiomics_aln.nomogram_plot.RISK_TICKS`), or rms' default (see
+            :meth:`total_points_table`) when ``risk_range`` is None.
         show_lp : bool
             Also draw the linear-predictor axis.
         labels : mapping, optional
-            Display names of predictors.
+            Display names of predictors (e.g. ``DataDictionary.axis_label``).
+        level_labels : mapping, optional
+            ``{predictor: {level: text}}``: tick labels of a categorical predictor's levels.
         risk_label : str
             Name of the probability axis, e.g. "Risk of ALN metastasis".
+        risk_range : (float, float) or None
+            The Total Points and risk rows span the reachable total points whose risk lies in
+            this range, stretched to the full width, with unlabelled ticks every 0.05 between
+            0.1 and 0.9 (:func:`~radiomics_aln.nomogram_plot.risk_rows`); None: rms' layout,
+            total points from 0 to the largest sum, compressed onto the Points width.
         **kwargs
             Passed to the axis lines (``ax.plot``), e.g. ``color``, ``lw``.
 
@@ -742,8 +753,10 @@ class LogisticNomogram(ClassifierMixin, BaseEstimator):
 
         Notes
         -----
-        Tick positions are exactly those of :meth:`points_table` and :meth:`total_points_table`;
-        only the labels are laid out for the axes' size. Labels are measured as rendered, and
+        Tick positions of the predictor rows are exactly those of :meth:`points_table`; the
+        risk rows place each probability at its exact total points (those of
+        :meth:`total_points_table`), on a scale of their own when ``risk_range`` is set.
+        Only the labels are laid out for the axes' size. Labels are measured as rendered, and
         where they would collide a numeric axis labels every k-th tick (as R's ``axis()``
         drops colliding labels in ``rms::plot.nomogram``), keeping round values and the ends;
         a factor's levels are all named, alternating above/below as rms does, or moved aside
@@ -755,32 +768,37 @@ class LogisticNomogram(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "coef_")
         if ax is None:
             ax = plt.gca()
-        labels = dict(labels or {})
+        labels, levels = dict(labels or {}), dict(level_labels or {})
         ms = float(self.maxscale)
-        rows: list[tuple[str, list[float], list[Any]]] = []
         pts_ticks = r_pretty(0, ms, int(self.nint))
-        rows.append(("Points", list(pts_ticks), list(pts_ticks)))
+        rows: list[tuple[str, list[float], list[Any]]] = [("Points", list(pts_ticks),
+                                                            list(pts_ticks))]  # fmt: skip
         for name, a in self._axes.items():
-            rows.append((labels.get(name, name), a["points"], a["values"]))
-        tab = self.total_points_table(probabilities)
-        tot = tab[tab.axis == "total_points"]
-        # the total-points axis is drawn compressed onto the width of the points axis, as rms
-        shrink = ms / float(tot["value"].max())
-        rows.append(("Total Points", list(tot["total_points"] * shrink), list(tot["value"])))
+            names = levels.get(name, {})
+            values = [names.get(v, v) for v in a["values"]] if a["discrete"] else a["values"]
+            rows.append((labels.get(name, name), a["points"], values))
+        if risk_range is None:  # rms: total points 0 .. max, compressed onto the Points width
+            bottom = compressed_rows(self.total_points_table(probabilities), ms,
+                                     risk_label=risk_label)  # fmt: skip
+        else:
+            bottom = risk_rows(
+                points_scale=self.points_scale_, points_intercept=self.points_intercept_,
+                total_max=sum(max(a["points"]) for a in self._axes.values()), maxscale=ms,
+                nint=int(self.nint), risk_range=risk_range, probabilities=probabilities,
+                risk_label=risk_label,
+            )  # fmt: skip
+        rows.append(bottom.rows[0])
         if show_lp:
-            lp_ticks = [v for v in self._lp_at]
-            rows.append(
-                (
-                    "Linear Predictor",
-                    [(v - self.points_intercept_) * self.points_scale_ * shrink for v in lp_ticks],
-                    lp_ticks,
-                )
-            )
-        pr = tab[tab.axis == "probability"]
-        rows.append((risk_label, list(pr["total_points"] * shrink), list(pr["value"])))
+            lp = [float(v) for v in self._lp_at]
+            pos = bottom.to_x([(v - self.points_intercept_) * self.points_scale_ for v in lp])
+            rows.append(("Linear Predictor", [float(x) for x in pos], lp))
+        rows.append(bottom.rows[1])
+        minor = [[] for _ in rows[:-1]] + [bottom.minor[1]]
+        priority = [None for _ in rows[:-1]] + [bottom.priority[1]]
         discrete = [False] + [bool(a["discrete"]) for a in self._axes.values()]
         discrete += [False] * (len(rows) - len(discrete))
-        return draw_nomogram(ax, rows, discrete=discrete, maxscale=ms, **kwargs)
+        return draw_nomogram(ax, rows, discrete=discrete, maxscale=ms, minor=minor,
+                             priority=priority, **kwargs)  # fmt: skip
 
     # ------------------------------------------------------------------ persistence
     def to_json(self, path: str | os.PathLike[str] | None = None) -> str:

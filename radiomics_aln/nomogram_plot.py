@@ -8,12 +8,41 @@ one axis per predictor, total points, risk); :func:`draw_nomogram` draws them.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 
-__all__ = ["draw_nomogram", "r_pretty"]
+__all__ = ["RISK_TICKS", "RiskRows", "compressed_rows", "draw_nomogram", "r_pretty", "risk_rows"]
+
+
+class RiskRows(NamedTuple):
+    """The Total Points and risk rows of a nomogram (see :func:`risk_rows`)."""
+
+    #: (name, positions, values) of the Total Points row and of the risk row
+    rows: list[tuple[str, list[float], list[Any]]]
+    #: per row, positions of unlabelled ticks
+    minor: list[list[float]]
+    #: per row, the rank of each label when not all fit (lower stays), or None
+    priority: list[list[float] | None]
+    #: total points -> position on the drawing
+    to_x: Callable[[Any], Any]
+
+
+def _risk_rank(values: Sequence[float]) -> list[float]:
+    order = {p: k for k, p in enumerate(RISK_PRIORITY)}
+    return [float(order.get(round(float(v), 10), len(order) + k)) for k, v in enumerate(values)]
+
+#: Labelled ticks of the nomogram's risk axis (only those the model reaches, inside its
+#: ``risk_range``, are drawn): every 0.1, and 0.01, 0.02, 0.05 / 0.95, 0.98, 0.99 at the ends,
+#: where the logistic scale stretches.
+RISK_TICKS: tuple[float, ...] = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8,
+                                 0.9, 0.95, 0.98, 0.99)  # fmt: skip
+#: Which risk labels stay when not all fit: the middle, then the tenths outwards, then the ends.
+RISK_PRIORITY: tuple[float, ...] = (0.5, 0.1, 0.9, 0.3, 0.7, 0.2, 0.8, 0.4, 0.6, 0.05, 0.95,
+                                    0.02, 0.98, 0.01, 0.99)  # fmt: skip
+#: Unlabelled ticks between them, so that a risk can be read to +-0.05.
+MINOR_RISK_TICKS: tuple[float, ...] = (0.15, 0.25, 0.35, 0.45, 0.55, 0.65, 0.75, 0.85)
 
 
 # --------------------------------------------------------------------------------------------
@@ -86,6 +115,114 @@ def r_pretty(lo: float, up: float, n: int = 5) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------------------------
+# the total-points and risk rows, scaled to the range of risks worth reading
+# --------------------------------------------------------------------------------------------
+def risk_rows(
+    *,
+    points_scale: float,
+    points_intercept: float,
+    total_max: float,
+    maxscale: float,
+    nint: int,
+    risk_range: tuple[float, float],
+    probabilities: Sequence[float] | None = None,
+    total_label: str = "Total Points",
+    risk_label: str = "Risk",
+) -> RiskRows:
+    """The Total Points and risk rows of a nomogram, drawn over the total points that matter.
+
+    rms draws the total-points axis from 0 to the largest possible sum, so the probability
+    axis of a model whose points rarely reach the extremes fills a small part of the width.
+    Here the two rows span only the total points that are reachable (0 to ``total_max``) and
+    map to risks within ``risk_range``, widened to R's ``pretty`` values, and are stretched
+    over the width of the Points axis (as ``total.min`` / ``total.max`` of QHScrnomo's
+    modified ``nomogram``).
+
+    Parameters
+    ----------
+    points_scale, points_intercept : float
+        ``total points = (lp - points_intercept) * points_scale``.
+    total_max : float
+        Largest reachable total points (every predictor at its axis' maximum).
+    maxscale : float
+        Width of the Points axis (positions are in its units).
+    nint : int
+        Intervals of the total-points ``pretty`` axis.
+    risk_range : (float, float)
+        Risks the rows cover, e.g. (0.02, 0.98).
+    probabilities : sequence of float, optional
+        Labelled risk ticks; default :data:`RISK_TICKS` within the range.
+    total_label, risk_label : str
+        Row names.
+
+    Returns
+    -------
+    RiskRows
+        ``rows``: the Total Points row and the risk row (name, positions, values) for
+        :func:`draw_nomogram`; ``minor``: unlabelled ticks per row (risk:
+        :data:`MINOR_RISK_TICKS`); ``priority``: which risk labels stay when not all fit
+        (:data:`RISK_PRIORITY`); ``to_x``: total points -> position on the drawing (for
+        further rows, e.g. the linear predictor).
+
+    Examples
+    --------
+    >>> rows, minor, priority, to_x = risk_rows(points_scale=20, points_intercept=-4,
+    ...     total_max=180, maxscale=100, nint=10, risk_range=(0.02, 0.98))
+    >>> rows[1][2][:4], rows[0][2][0], rows[0][2][-1]
+    ([0.02, 0.05, 0.1, 0.2], 0.0, 160.0)
+    """
+    lo_p, hi_p = (float(v) for v in risk_range)
+    if not 0 < lo_p < hi_p < 1:
+        raise ValueError(f"risk_range must satisfy 0 < low < high < 1, got {risk_range!r}")
+
+    def total(p: np.ndarray | float) -> Any:
+        return (np.log(np.divide(p, 1 - np.asarray(p))) - points_intercept) * points_scale
+
+    t_lo = max(0.0, float(total(lo_p)))
+    t_hi = min(float(total_max), float(total(hi_p)))
+    if not t_hi > t_lo:  # the model reaches no risk of the range: show what it reaches
+        t_lo, t_hi = 0.0, float(total_max)
+    ticks = r_pretty(t_lo, t_hi, nint)
+    t0, t1 = float(ticks[0]), float(ticks[-1])
+
+    def to_x(t: Any) -> Any:
+        return (np.asarray(t, dtype=float) - t0) * float(maxscale) / (t1 - t0)
+
+    probs = np.asarray(RISK_TICKS if probabilities is None else probabilities, dtype=float)
+    probs = probs[(probs > 0) & (probs < 1)]
+    reach = (total(probs) >= max(t_lo, 0.0) - 1e-9) & (total(probs) <= t_hi + 1e-9)
+    probs = probs[reach & (probs >= lo_p - 1e-12) & (probs <= hi_p + 1e-12)]
+    minor = np.asarray(MINOR_RISK_TICKS if probabilities is None else [], dtype=float)
+    minor = minor[(total(minor) >= t_lo) & (total(minor) <= t_hi)] if minor.size else minor
+    rows = [
+        (total_label, [float(v) for v in to_x(ticks)], [float(v) for v in ticks]),
+        (risk_label, [float(v) for v in to_x(total(probs))], [float(v) for v in probs]),
+    ]
+    minor_x = [float(v) for v in to_x(total(minor))]
+    return RiskRows(rows, [[], minor_x], [None, _risk_rank(probs)], to_x)
+
+
+def compressed_rows(
+    table: Any, maxscale: float, *, risk_label: str = "Risk"
+) -> RiskRows:
+    """rms' Total Points and risk rows: total points from 0 to the largest sum, compressed
+    onto the width of the Points axis. ``table`` is ``LogisticNomogram.total_points_table()``;
+    returns what :func:`risk_rows` returns."""
+    tot = table[table["axis"] == "total_points"]
+    pr = table[table["axis"] == "probability"]
+    shrink = float(maxscale) / float(tot["value"].max())
+
+    def to_x(t: Any) -> Any:
+        return np.asarray(t, dtype=float) * shrink
+
+    rows = [
+        ("Total Points", list(tot["total_points"] * shrink), list(tot["value"])),
+        (risk_label, list(pr["total_points"] * shrink), list(pr["value"])),
+    ]
+    return RiskRows(rows, [[], []], [None, None], to_x)
+
+
+# --------------------------------------------------------------------------------------------
 
 
 def draw_nomogram(
@@ -94,6 +231,8 @@ def draw_nomogram(
     *,
     discrete: Sequence[bool],
     maxscale: float,
+    minor: Sequence[Sequence[float]] | None = None,
+    priority: Sequence[Sequence[float] | None] | None = None,
     **kwargs: Any,
 ) -> Any:
     """Draw nomogram rows on ``ax``: one horizontal axis per row, top to bottom.
@@ -108,6 +247,12 @@ def draw_nomogram(
         Per row: every label must be shown (factor levels) rather than thinned (numbers).
     maxscale : float
         Width of the points scale.
+    minor : sequence of sequences of float, optional
+        Per row: positions of short unlabelled ticks (e.g. risks 0.15, 0.25, ...).
+    priority : sequence of (sequence of float or None), optional
+        Per row: a rank per label; when not all labels of a numeric row fit, labels are kept
+        in this order as long as they do not collide (the risk row keeps 0.5, 0.1, 0.9, ...
+        rather than every k-th label of an unevenly spaced axis).
     **kwargs
         Passed to the axis lines (``ax.plot``), e.g. ``color``, ``lw``.
 
@@ -152,7 +297,11 @@ def draw_nomogram(
     for i, (label, xs, texts) in enumerate(rows):
         if len(xs) == 0:
             continue
-        _draw_row(ax, renderer, -i, xs, texts, discrete[i], per_px, pad, tick_fs, line_kw)
+        rank = priority[i] if priority is not None and i < len(priority) else None
+        _draw_row(ax, renderer, -i, xs, texts, discrete[i], per_px, pad, tick_fs, line_kw, rank)
+        for xv in (minor[i] if minor is not None and i < len(minor) else []):
+            if min(abs(xv - x) for x in xs) > 3 * per_px and min(xs) <= xv <= max(xs):
+                ax.plot([xv, xv], [-i, -i + 0.07], **line_kw)
         ax.text(-gap, -i, label, ha="right", va="center", fontsize=name_fs)
     ax.axis("off")
     return ax
@@ -169,12 +318,17 @@ def _draw_row(
     pad: float,
     tick_fs: float,
     line_kw: dict[str, Any],
+    rank: Sequence[float] | None = None,
 ) -> None:
     """One axis of the nomogram at height ``yv``: its line, ticks and labels."""
     fig = ax.figure
     ax.plot([min(xs), max(xs)], [yv, yv], **line_kw)
     widths = [_text_px(renderer, fig, t, tick_fs) * per_px for t in texts]
-    sides, at = _label_sides(np.asarray(xs, dtype=float), np.asarray(widths), pad, discrete, texts)
+    xa, wa = np.asarray(xs, dtype=float), np.asarray(widths)
+    if rank is not None and not discrete:
+        sides, at = _label_by_rank(xa, wa, pad, rank), xa.copy()
+    else:
+        sides, at = _label_sides(xa, wa, pad, discrete, texts)
     drawn: list[float] = [float(x) for x, sd in zip(xs, sides, strict=True) if sd]
     for xv, lx, txt, side in zip(xs, at, texts, sides, strict=True):
         sgn = -1.0 if side == "below" else 1.0
@@ -214,6 +368,16 @@ def _collide(xs: np.ndarray, widths: np.ndarray, pad: float) -> bool:
     if len(xs) < 2:
         return False
     return bool(np.any(np.diff(xs) < (widths[:-1] + widths[1:]) / 2 + pad))
+
+
+def _label_by_rank(xs: np.ndarray, widths: np.ndarray, pad: float, rank: Sequence[float]) -> list:
+    """Labels kept in order of ``rank`` while they collide with none kept before: "above" or
+    None per tick."""
+    kept: list[int] = []
+    for j in sorted(range(len(xs)), key=lambda i: rank[i]):
+        if all(abs(xs[j] - xs[i]) >= (widths[i] + widths[j]) / 2 + pad for i in kept):
+            kept.append(j)
+    return ["above" if i in kept else None for i in range(len(xs))]
 
 
 def _label_sides(

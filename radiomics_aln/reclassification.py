@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from radiomics_aln._plotting import RISK_COLOURS, get_ax
+from radiomics_aln._plotting import RISK_COLOURS, get_ax, legend_below
 from radiomics_aln._validation import (
     check_1d,
     check_conf_level,
@@ -409,10 +409,10 @@ def plot_risk_groups(
                     fontsize="small",
                 )
     ax.set_xticks(x, names)
-    # headroom above the "events/n" labels for a one-row legend, which used to cover them
-    ax.set_ylim(0, 1.25)
+    # headroom above 100 % for the "events/n" labels; the legend goes below the axes
+    ax.set_ylim(0, 1.12)
     ax.set_yticks(np.linspace(0, 1, 6))
     ax.set_ylabel("Proportion with the outcome")
-    ax.legend(fontsize="small", loc="upper center", ncol=2, frameon=False)
+    legend_below(ax, ncol=2)
     return ax
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 import json
 import math
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from radiomics_aln import calibration, decision, metrics, reclassification
+from radiomics_aln import calibration, decision, reclassification, study_figures
 from radiomics_aln._version import __version__
 
 __all__ = [
@@ -170,60 +170,12 @@ def figures(
     tables: Mapping[str, Any],
     curves: Mapping[str, Any],
 ) -> dict[str, Any]:
-    """Every figure of the report: ROC, calibration, nomogram, DCA, CIC, risk groups, ICC, LASSO.
+    """Every figure of the report, captioned by its label: see
+    :func:`radiomics_aln.study_figures.figures`.
 
     A panel that cannot be drawn shows why (and warns) instead of stopping the report.
     """
-    import matplotlib.pyplot as plt
-
-    figs: dict[str, Any] = {}
-    for c, a in arrays.items():
-        fig, ax = _fig_ax((5.5, 5))
-        _draw(lambda ax=ax, a=a: metrics.plot_roc(a["y"], a["models"], ax=ax), ax, "ROC")
-        ax.set_title(f"ROC curves - {labels[c]}")
-        figs[f"roc_{c}"] = fig
-    n = len(arrays)
-    fig, axes = plt.subplots(1, n, figsize=(4.2 * n, 4.4), squeeze=False)
-    # the training panel adds the bootstrap bias-corrected curve when it was computed
-    corrected = {study.config.train_cohort: tables.get("bootstrap_calibration")}
-    for ax, c in zip(axes[0], arrays, strict=True):
-        _draw(lambda ax=ax, c=c: _plot_curve(curves[c], ax, labels[c], corrected.get(c)), ax,
-              f"calibration ({labels[c]})")  # fmt: skip
-        ax.set_title(labels[c])
-    fig.suptitle("Calibration of the clinical-radiomics model")
-    fig.tight_layout()
-    figs["calibration"] = fig
-    fig, ax = _fig_ax((9, 5.5))
-    _draw(lambda: study.model_.combined_model.plot_nomogram(ax=ax), ax, "nomogram")
-    figs["nomogram"] = fig
-    curve_figures = (
-        ("decision", "decision_curves", decision.plot_decision_curve, "DCA", "Decision curves"),
-        ("clinical_impact", "clinical_impact", decision.plot_clinical_impact, "CIC",
-         "Clinical impact"),
-    )  # fmt: skip
-    for key, table, plot, what, title in curve_figures:
-        for c in arrays:
-            fig, ax = _fig_ax((6, 4.5))
-            sub = tables[table][tables[table].cohort == labels[c]]
-            _draw(lambda ax=ax, sub=sub, plot=plot: plot(sub, ax=ax), ax, what)
-            ax.set_title(f"{title} - {labels[c]}")
-            figs[f"{key}_{c}"] = fig
-    fig, ax = _fig_ax((6, 4.5))
-    rg = tables["risk_groups"]
-    _draw(lambda: reclassification.plot_risk_groups(rg, ax=ax), ax, "risk groups")
-    figs["risk_groups"] = fig
-    if study.icc_filter_ is not None:
-        fig, ax = _fig_ax((7, 4.5))
-        _draw(lambda: study.icc_filter_.plot(ax=ax), ax, "ICC distribution")
-        figs["icc"] = fig
-    for roi, sc in study.model_.scores.items():
-        fig, (ax1, ax2) = _subplots_pair()
-        _draw(lambda sc=sc, ax1=ax1: sc.plot(ax1, kind="path"), ax1, "LASSO path")
-        _draw(lambda sc=sc, ax2=ax2: sc.plot(ax2, kind="cv"), ax2, "LASSO CV")
-        fig.suptitle(f"LASSO - {SCORE_LABELS[roi]}")
-        fig.tight_layout()
-        figs[f"lasso_{roi}"] = fig
-    return figs
+    return study_figures.figures(study, arrays, labels, tables, curves)
 
 
 def methods_text(study) -> dict[str, list[str]]:
@@ -426,8 +378,11 @@ def report_content(study) -> dict[str, Any]:
     f = study.results_["figures"]
     labels = [cfg.label(c) for c in study.cohorts_]
 
-    def fig_items(prefix):
-        return {_caption(k, cfg): v for k, v in f.items() if k.startswith(prefix)}
+    keys = sorted((k for k in f if _figure_place(k) is not None), key=_figure_place)
+    captions = study_figures.numbered((k, _caption(k, f[k], cfg)) for k in keys)
+
+    def fig_items(*places):
+        return {captions[k]: f[k] for k in keys if _FIGURE_ORDER[_figure_place(k)] in places}
 
     clinical = study.model_.clinical_model is not None
     delong = t["delong"]
@@ -465,7 +420,7 @@ def report_content(study) -> dict[str, Any]:
                        else {}),
                     "Backward elimination steps": t["elimination_steps"]}},
         {"title": "Decision and clinical impact curves",
-         "figures": fig_items("decision_") | fig_items("clinical_impact_")},
+         "figures": fig_items("decision", "clinical_impact")},
         {"title": "NRI and IDI (clinical-radiomics vs clinical model)",
          "tables": {"Reclassification": t["nri_idi"]} if clinical else {}},
         {"title": "Risk groups", "tables": {"Outcome by risk group": t["risk_groups"]},
@@ -474,6 +429,8 @@ def report_content(study) -> dict[str, Any]:
         {"title": "Radiomics scores: LASSO path and cross-validation",
          "figures": fig_items("lasso_"),
          "tables": {"Non-zero coefficients": t["score_coefficients"]}},
+        {"title": "Appendix: decision and clinical impact curves at every threshold",
+         "figures": fig_items("decision_full", "clinical_impact_full")},
     ]  # fmt: skip
     sections = [s for s in sections if s.get("figures") or s.get("tables")]
     return {
@@ -482,13 +439,6 @@ def report_content(study) -> dict[str, Any]:
         "methods": study.methods_text(),
         "sections": sections,
     }
-
-
-def _fig_ax(figsize=(5.5, 4.5)):
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=figsize)
-    return fig, ax
 
 
 def format_p(p: float) -> str:
@@ -504,46 +454,31 @@ def format_p(p: float) -> str:
     return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
-def _plot_curve(curve: Any, ax: Any, label: str, bias_corrected: Any = None) -> Any:
-    if isinstance(curve, Exception):  # computed in evaluate(); _draw reports it on the panel
-        raise curve
-    return curve.plot(ax=ax, label=label, bias_corrected=bias_corrected)
+# figure keys in the report's order (a key ending "_" stands for every key it starts)
+_FIGURE_ORDER = ("roc_", "calibration", "nomogram", "decision", "clinical_impact",
+                 "risk_groups", "icc", "lasso_", "decision_full", "clinical_impact_full")  # fmt: skip
 
 
-def _draw(fn: Callable[[], Any], ax: Any, what: str) -> None:
-    """Draw one panel; a panel that cannot be drawn says why instead of stopping the report."""
-    try:
-        fn()
-    except (InputError, ValueError) as exc:
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        warnings.warn(f"{what} plot not drawn: {message}", StatisticalWarning, stacklevel=3)
-        ax.text(0.5, 0.5, f"{what}: not drawn\n{message}", ha="center", va="center",
-                wrap=True, fontsize=8, transform=ax.transAxes)  # fmt: skip
+def _figure_place(key: str) -> int | None:
+    """Position of a figure key in :data:`_FIGURE_ORDER` (None: not in the report)."""
+    if key in _FIGURE_ORDER:
+        return _FIGURE_ORDER.index(key)
+    for i, k in enumerate(_FIGURE_ORDER):
+        if k.endswith("_") and key.startswith(k):
+            return i
+    return None
 
 
-def _subplots_pair():
-    import matplotlib.pyplot as plt
-
-    return plt.subplots(1, 2, figsize=(10, 4))
-
-
-def _caption(key: str, cfg: StudyConfig) -> str:
-    for prefix, what in (
-        ("roc_", "ROC curves"),
-        ("decision_", "Decision curves"),
-        ("clinical_impact_", "Clinical impact curve of the clinical-radiomics model"),
-    ):
+def _caption(key: str, fig: Any, cfg: StudyConfig) -> str:
+    """The caption of a report figure: its label (written where it was drawn), else a title
+    made from its key."""
+    label = fig.get_label() if hasattr(fig, "get_label") else ""
+    if label:
+        return label
+    for prefix, what in (("roc_", "ROC curves"), ("lasso_", "LASSO")):
         if key.startswith(prefix):
             return f"{what} - {cfg.label(key[len(prefix) :])}"
-    if key.startswith("lasso_"):
-        roi = key[len("lasso_") :]
-        return f"{SCORE_LABELS.get(roi, roi)}: coefficient path (left) and CV deviance (right)"
-    return {
-        "calibration": "Calibration curves of the clinical-radiomics model (HL p in legend)",
-        "nomogram": "Nomogram of the clinical-radiomics model",
-        "risk_groups": "Outcome proportion in the low- and high-risk groups",
-        "icc": "ICC distribution by ROI and feature class",
-    }.get(key, key)
+    return key.replace("_", " ").capitalize() + "."
 
 
 def _equation(model: Any) -> str:

@@ -245,6 +245,37 @@ def test_plot_calibration_with_bias_corrected_curve(birthwt, full_model):
     assert "Bias-corrected" in labels
 
 
+def test_calibration_plot_shows_the_distribution_of_predicted_risks():
+    # rms::val.prob's spike histogram: a strip under the curve, events up, non-events down
+    import matplotlib.pyplot as plt
+    from matplotlib.collections import LineCollection
+
+    rng = np.random.default_rng(2)
+    p = rng.beta(2, 5, 300)
+    y = (rng.random(300) < p).astype(int)
+    cc = calibration_curve(y, p)
+    dist = cc.risk_distribution
+    assert len(dist) == 100 and dist["bin_low"].iloc[1] == pytest.approx(0.01)
+    assert dist["n_events"].sum() == y.sum() and dist["n_nonevents"].sum() == (1 - y).sum()
+    i = int(np.floor(p[0] * 100))
+    assert dist.loc[i, "n_events"] + dist.loc[i, "n_nonevents"] >= 1
+    fig, ax = plt.subplots(figsize=(5, 5))
+    cc.plot(ax=ax)
+    spikes = [c for c in ax.collections if isinstance(c, LineCollection)]
+    segs = [s for c in spikes for s in c.get_segments() if s[:, 1].max() < 0]  # not CI bars
+    ups = [s for s in segs if s[1, 1] > s[0, 1]]
+    downs = [s for s in segs if s[1, 1] < s[0, 1]]
+    assert len(ups) == (dist["n_events"] > 0).sum()
+    assert len(downs) == (dist["n_nonevents"] > 0).sum()
+    # the strip lies under 0, clear of the probability scale; ticks stay 0 ... 1
+    assert ax.get_ylim()[0] < -0.1
+    assert ax.get_yticks().min() == 0
+    fig.tight_layout()
+    fig.canvas.draw()
+    assert not ax.get_legend().get_window_extent().overlaps(ax.get_window_extent())
+    plt.close(fig)
+
+
 def test_plot_calibration_shows_groups_at_zero_and_one_whole():
     # groups observed at 0 % or 100 % sat on the axes' edge, their markers cut in half
     import matplotlib.pyplot as plt

@@ -263,8 +263,11 @@ def test_plot_decision_curve_legend_outside_the_curves():
     p = 1 / (1 + np.exp(-(2 * y - 1 + rng.normal(size=200))))
     fig, ax = plt.subplots()
     plot_decision_curve(decision_curve(y, {"a": p, "b": p**2}), ax=ax)
+    fig.tight_layout()
     fig.canvas.draw()
-    assert ax.get_legend().get_window_extent().x0 >= ax.get_window_extent().x1
+    legend = ax.get_legend().get_window_extent()
+    assert not legend.overlaps(ax.get_window_extent())  # below the axes, outside
+    assert legend.y1 <= ax.xaxis.label.get_window_extent().y0
 
 
 def test_plot_clinical_impact_forwards_kwargs_over_defaults():
@@ -291,8 +294,67 @@ def test_plot_decision_curve_colour_blind_safe_defaults():
     fig, ax = plt.subplots()
     plot_decision_curve(decision_curve(y, {"a": p, "b": p**2, "c": np.sqrt(p)}), ax=ax)
     colours = {ln.get_label(): to_hex(ln.get_color()) for ln in ax.get_lines()}
-    assert [colours[m] for m in "abc"] == ["#0072b2", "#d55e00", "#009e73"]
-    assert len(set(colours.values())) == len(colours)  # no model looks like treat all/none
+    assert [colours[m] for m in "abc"] == ["#000000", "#d55e00", "#0072b2"]
+    # treat all / treat none are grey (solid / short dashes), unlike any model
+    assert colours["Treat all"] == colours["Treat none"] == "#8c8c8c"
+    assert len({colours[m] for m in "abc"} | {colours["Treat all"]}) == 4
+    styles = {ln.get_label(): str(ln.get_linestyle()) for ln in ax.get_lines()}
+    assert styles["Treat all"] != styles["Treat none"]
+
+
+def test_same_model_same_style_in_roc_and_decision_figures():
+    # the ROC figure shows five models, the decision curves two: with one style mapping the
+    # clinical-radiomics model is the same colour in both (it used to be orange in one and
+    # vermillion in the other)
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import to_hex
+
+    from radiomics_aln._plotting import model_styles
+    from radiomics_aln.metrics import plot_roc
+
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 2, 150)
+    models = {m: 1 / (1 + np.exp(-(k * y + rng.normal(size=150))))
+              for k, m in enumerate(["Clinical model", "Tumor score", "Peritumoral score",
+                                     "LN score", "Clinical-radiomics model"])}  # fmt: skip
+    styles = model_styles(["Clinical-radiomics model", "Clinical model", "Tumor score",
+                           "Peritumoral score", "LN score"])  # fmt: skip
+    _, ax1 = plt.subplots()
+    plot_roc(y, models, ax=ax1, ci=None, styles=styles)
+    _, ax2 = plt.subplots()
+    two = {m: models[m] for m in ("Clinical model", "Clinical-radiomics model")}
+    plot_decision_curve(decision_curve(y, two), ax=ax2, styles=styles)
+
+    def look(ax, name):
+        line = next(ln for ln in ax.get_lines()
+                    if ln.get_label().replace("\n", ":").split(":")[0] == name)  # fmt: skip
+        return to_hex(line.get_color()), str(line.get_linestyle())
+
+    for name in two:
+        assert look(ax1, name) == look(ax2, name)
+    plt.close("all")
+
+
+def test_plot_decision_curve_threshold_range():
+    import matplotlib.pyplot as plt
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 200)
+    p = 1 / (1 + np.exp(-(2 * y - 1 + rng.normal(size=200))))
+    tab = decision_curve(y, {"a": p})
+    fig, ax = plt.subplots()
+    plot_decision_curve(tab, ax=ax, threshold_range=(0.05, 0.6))
+    x = ax.get_lines()[0].get_xdata()
+    assert x.min() == pytest.approx(0.05) and x.max() == pytest.approx(0.6)
+    assert ax.get_xlim() == pytest.approx((0.05, 0.6))
+    _, ax2 = plt.subplots()
+    plot_clinical_impact(clinical_impact(y, p), ax=ax2, threshold_range=(0.05, 0.6))
+    assert ax2.get_lines()[0].get_xdata().max() == pytest.approx(0.6)
+    with pytest.raises(InputError, match="threshold_range"):
+        plot_decision_curve(tab, ax=ax, threshold_range=(0.6, 0.05))
+    with pytest.raises(InputError, match="no threshold"):
+        plot_decision_curve(tab.query("threshold < 0.3"), ax=ax, threshold_range=(0.5, 0.9))
+    plt.close("all")
 
 
 def test_plot_decision_curve_default_ylim_holds_the_ci_band():

@@ -445,7 +445,25 @@ def test_plot_roc_long_names_keep_legend_off_the_curves():
     fig.canvas.draw()
     leg = ax.get_legend().get_window_extent()
     box = ax.get_window_extent()
-    assert leg.x0 - box.x0 > 0.1 * box.width  # clear of the steep start of the curves
+    # below the axes and its x label, never over a curve (it used to sit in the lower right)
+    assert leg.y1 <= box.y0 and leg.y1 <= ax.xaxis.label.get_window_extent().y0
+
+
+@pytest.mark.parametrize("n_models", [1, 3, 6])
+def test_plot_roc_legend_is_outside_the_plotting_area(n_models):
+    import matplotlib.pyplot as plt
+
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 2, 150)
+    scores = {f"Model {k}": y * (k + 1) / 3 + rng.normal(size=150) for k in range(n_models)}
+    fig, ax = plt.subplots(figsize=(5, 5))
+    plot_roc(y, scores, ax=ax)
+    fig.tight_layout()
+    fig.canvas.draw()
+    leg = ax.get_legend().get_window_extent()
+    assert not leg.overlaps(ax.get_window_extent())
+    assert len(ax.get_legend().get_texts()) == n_models
+    plt.close(fig)
 
 
 
@@ -461,14 +479,25 @@ def test_plot_roc_colour_blind_safe_defaults_and_color_override():
     scores = {m: y * k + rng.normal(size=100) for k, m in enumerate(("a", "b", "c"), 1)}
     fig, ax = plt.subplots()
     plot_roc(y, scores, ax=ax, ci=None)
+    # Okabe-Ito black, vermillion, blue (never orange beside vermillion), each with its own
+    # line style; the chance line is grey
     assert [to_hex(ln.get_color()) for ln in ax.get_lines()[:3]] == [
-        "#0072b2",
+        "#000000",
         "#d55e00",
-        "#009e73",
+        "#0072b2",
     ]
+    assert len({str(ln.get_linestyle()) for ln in ax.get_lines()[:3]}) == 3
+    assert to_hex(ax.get_lines()[3].get_color()) == "#8c8c8c"
     _, ax2 = plt.subplots()
     plot_roc(y, scores, ax=ax2, ci=None, color="k", lw=2)
     assert all(ln.get_color() == "k" and ln.get_linewidth() == 2 for ln in ax2.get_lines()[:3])
+    # given styles: a model keeps its style whichever other models the figure shows
+    from radiomics_aln._plotting import model_styles
+
+    styles = model_styles(["c", "b", "a"])
+    _, ax3 = plt.subplots()
+    plot_roc(y, {"a": scores["a"]}, ax=ax3, ci=None, styles=styles)
+    assert to_hex(ax3.get_lines()[0].get_color()) == styles["a"]["color"].lower() == "#0072b2"
 
 
 

@@ -79,7 +79,8 @@ def test_plot_nomogram_labels_do_not_overlap_on_compressed_risk_axis(figsize):
     probs = tab[tab.axis == "probability"]
     assert len(probs) >= 9  # the crowded case: 0.1 ... 0.9 within a short axis
     fig, ax = plt.subplots(figsize=figsize)
-    assert nomo.plot_nomogram(ax=ax, risk_label="Risk of ALN metastasis") is ax
+    # rms' layout (risk_range=None): the risk axis compressed under the 0 .. max total points
+    assert nomo.plot_nomogram(ax=ax, risk_label="Risk of ALN metastasis", risk_range=None) is ax
     boxes = _label_boxes(ax)
     for i, (ta, a) in enumerate(boxes):
         for tb, b in boxes[i + 1 :]:
@@ -102,6 +103,109 @@ def test_plot_nomogram_labels_do_not_overlap_on_compressed_risk_axis(figsize):
     # nothing is drawn outside the axes (row names used to spill left of it)
     ax_box = ax.get_window_extent(fig.canvas.get_renderer())
     assert min(b.x0 for _, b in boxes) >= ax_box.x0 - 1
+
+
+def _demo_like_nomogram():
+    """A model like the study's clinical-radiomics nomogram: margin and three scores."""
+    rng = np.random.default_rng(7)
+    n = 130
+    df = pd.DataFrame(
+        {
+            "margin": rng.choice(["smooth", "irregular"], n, p=[0.6, 0.4]),
+            "tumor_score": rng.normal(-0.4, 0.6, n),
+            "peritumoral_score": rng.normal(-0.5, 0.3, n),
+            "ln_score": rng.normal(-0.8, 0.6, n),
+        }
+    )
+    lp = (-0.4 + 0.6 * (df.margin == "irregular") + 1.2 * df.tumor_score
+          + 2.0 * df.peritumoral_score + 1.5 * df.ln_score + 1.3)  # fmt: skip
+    df["y"] = (rng.random(n) < 1 / (1 + np.exp(-lp))).astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SmallSampleWarning)
+        return LogisticNomogram(reference_levels={"margin": "smooth"}).fit(
+            df, "y", list(df.columns[:4])
+        )
+
+
+def _risk_row(ax):
+    """Labelled risk ticks {text: x} of the bottom row and the row's x extent."""
+    row_y = min(t.get_position()[1] for t in ax.texts)  # the row names sit at the row's height
+    name = next(t for t in ax.texts if t.get_position()[1] == row_y and t.get_ha() == "right")
+    labels = {t.get_text(): t.get_position()[0] for t in ax.texts
+              if t is not name and abs(t.get_position()[1] - row_y) < 0.5}  # fmt: skip
+    line = [ln for ln in ax.lines if np.allclose(ln.get_ydata(), row_y) and len(ln.get_xdata()) == 2
+            and ln.get_xdata()[0] != ln.get_xdata()[1]]  # fmt: skip
+    return name.get_text(), labels, line
+
+
+@pytest.mark.parametrize("figsize", [(10, 6), (7, 5)])
+def test_nomogram_risk_axis_is_readable(figsize):
+    # issue 15: the risk axis spanned 0.1-0.9 over ~19 of 160 points with 3 labels; now the
+    # Total Points and risk rows cover the total points of risks 0.02-0.98, stretched to
+    # the full width, with ticks every 0.1 (+0.05 / 0.95 at the ends) and minor ticks between
+    import matplotlib.pyplot as plt
+
+    nomo = _demo_like_nomogram()
+    fig, ax = plt.subplots(figsize=figsize)
+    nomo.plot_nomogram(ax=ax, risk_label="Risk of ALN metastasis")
+    name, labels, _ = _risk_row(ax)
+    assert name == "Risk of ALN metastasis"
+    assert len(labels) >= 7, labels
+    # 0.1 to 0.9 spans at least half of the Points axis' width (0-100)
+    pos = {float(k): v for k, v in labels.items()}
+    assert {0.1, 0.5, 0.9} <= set(pos)
+    assert pos[0.9] - pos[0.1] >= 0.5 * nomo.maxscale
+    assert 0 <= min(pos.values()) and max(pos.values()) <= nomo.maxscale + 1e-9
+    boxes = _label_boxes(ax)
+    for i, (ta, a) in enumerate(boxes):
+        for tb, b in boxes[i + 1 :]:
+            assert not a.overlaps(b), f"labels {ta!r} and {tb!r} overlap"
+    # the rms layout of the same model: the old, compressed axis
+    fig2, ax2 = plt.subplots(figsize=figsize)
+    nomo.plot_nomogram(ax=ax2, risk_range=None)
+    _, old, _ = _risk_row(ax2)
+    old_pos = {float(k): v for k, v in old.items()}
+    assert max(old_pos.values()) - min(old_pos.values()) < 0.5 * nomo.maxscale
+    plt.close("all")
+
+
+def test_nomogram_risk_ticks_sit_at_their_exact_total_points():
+    # the rescaled rows change the drawing, not the numbers: a probability's tick is where its
+    # total points are on the Total Points row drawn above it
+    import matplotlib.pyplot as plt
+
+    from radiomics_aln.nomogram_plot import risk_rows
+
+    nomo = _demo_like_nomogram()
+    total_max = sum(max(a["points"]) for a in nomo._axes.values())
+    rows, minor, _, to_x = risk_rows(points_scale=nomo.points_scale_,
+                                  points_intercept=nomo.points_intercept_, total_max=total_max,
+                                  maxscale=100, nint=10, risk_range=(0.02, 0.98))  # fmt: skip
+    (_, tx, tv), (_, rx, rv) = rows
+    # total points of each risk, by the model's own inverse (probability -> points)
+    expected = to_x(nomo.probability_to_points(np.asarray(rv)))
+    assert_allclose(rx, expected, atol=1e-9)
+    assert_allclose(tx, to_x(np.asarray(tv)), atol=1e-12)
+    assert tx[0] == pytest.approx(0) and tx[-1] == pytest.approx(100)
+    assert rv[0] >= 0.02 and rv[-1] <= 0.98 and {0.1, 0.5, 0.9} <= set(rv)
+    # minor ticks every 0.05 between 0.1 and 0.9, for reading a risk to +-0.05
+    assert len(minor[1]) >= 6
+    fig, ax = plt.subplots(figsize=(10, 6))
+    nomo.plot_nomogram(ax=ax)
+    plt.close(fig)
+
+
+def test_nomogram_level_labels_replace_level_names(birthwt):
+    import matplotlib.pyplot as plt
+
+    nomo = _fit(birthwt, ["lwt", "race", "smoke"])
+    fig, ax = plt.subplots(figsize=(8, 5))
+    nomo.plot_nomogram(ax=ax, labels={"lwt": "Mother's weight (lb)"},
+                       level_labels={"race": {"white": "White", "black": "Black"}})  # fmt: skip
+    texts = {t.get_text() for t in ax.texts}
+    assert {"Mother's weight (lb)", "White", "Black", "other"} <= texts
+    assert "white" not in texts and "lwt" not in texts
+    plt.close(fig)
 
 
 def test_plot_nomogram_on_a_vector_backend_canvas(birthwt, tmp_path):

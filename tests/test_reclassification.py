@@ -181,6 +181,9 @@ def test_plot_risk_groups_legend_clear_of_bar_labels():
     for t in labels:
         assert not leg.overlaps(t.get_window_extent(renderer)), t.get_text()
     assert max(ax.get_yticks()) == 1.0  # no proportion ticks above 100 %
+    assert not leg.overlaps(ax.get_window_extent(renderer))  # outside the plotting area
+    for t in ax.get_xticklabels():  # below the cohort names
+        assert not leg.overlaps(t.get_window_extent(renderer)), t.get_text()
 
 
 def test_plot_risk_groups_kwargs_override_defaults():

@@ -128,6 +128,10 @@ def test_flat_score_section_is_radscore_kwargs():
         ({"icc": {"compare": "median"}}, "icc.compare must be"),
         ({"nomogram": {"selection": "forward"}}, "nomogram.selection"),
         ({"nomogram": {"dca_thresholds": [0.5, 0.1, 0.01]}}, "dca_thresholds"),
+        ({"nomogram": {"dca_display_range": [0.6, 0.05]}}, "dca_display_range"),
+        ({"nomogram": {"dca_display_range": 0.5}}, "dca_display_range"),
+        ({"nomogram": {"dca_thresholds": [0.01, 0.3, 0.01], "dca_display_range": [0.4, 0.6]}},
+         "overlapping"),
         ({"nomogram": {"penalty": "ridge"}}, "nomogram.penalty must be null or 'firth'"),
         ({"nomogram": {"penalty": "firth", "criterion": "aic"}}, "needs nomogram.criterion 'p'"),
         ({"categorical": {"margin": ["only"]}}, "at least two levels"),
@@ -445,6 +449,104 @@ def test_breast_example_manifest(breast_dir, tmp_path):
     assert not banned & {c.lower() for c in t.columns}
     assert cfg.roi_list() == ["tumor", "peritumoral"] and not cfg.icc.enabled
     assert t["age"].notna().all()
+
+
+# --------------------------------------------------------------------------- report figures
+
+
+def test_report_figures_are_numbered_with_captions_in_report_order(fitted):
+    from radiomics_aln.study_outputs import report_content
+
+    content = report_content(fitted)
+    captions = [cap for sec in content["sections"] for cap in (sec.get("figures") or {})]
+    assert len(captions) == len(fitted.results_["figures"]) == 14
+    for k, cap in enumerate(captions, 1):
+        assert cap.startswith(f"Figure {k}. "), cap
+        title, _, explanation = cap.partition(". ")[2].partition(". ")
+        assert title and len(explanation) > 40, cap  # a title and what the marks are
+    text = dict(zip(fitted.results_["figures"], captions, strict=False))
+    cal = next(c for c in captions if "Calibration of" in c)
+    assert "decile of predicted risk" in cal and "lowess smoother" in cal
+    assert "bias-corrected" not in cal  # no bootstrap in this study: none drawn, none named
+    assert "distribution of the predicted risks" in cal
+    dca = next(c for c in captions if c.split(". ")[1].startswith("Decision curves in each"))
+    appendix = next(c for c in captions if "every threshold probability computed" in c
+                    and "Decision" in c)  # fmt: skip
+    assert f"{appendix.split('.')[0]} shows every threshold" in dca  # resolved reference
+    assert "0.05 to 0.6" in dca
+    assert text["roc_train"].startswith("Figure 1. ROC curves, Training cohort")
+    nomo = next(c for c in captions if "Nomogram of" in c)
+    assert "Total Points" in nomo and "0.02" in nomo and "0.98" in nomo
+
+
+def test_report_figures_same_model_same_colour_and_legends_outside(fitted):
+    from matplotlib.colors import to_hex
+
+    figs = fitted.results_["figures"]
+
+    def colours(fig):
+        out = {}
+        for ax in fig.axes:
+            for line in ax.get_lines():
+                name = line.get_label().split("\n")[0].split(":")[0]
+                if not name.startswith("_"):
+                    out.setdefault(name, to_hex(line.get_color()))
+        return out
+
+    roc, dca = colours(figs["roc_internal"]), colours(figs["decision"])
+    for model in (CLINICAL_MODEL, COMBINED_MODEL):
+        assert roc[model] == dca[model], model
+    assert roc[COMBINED_MODEL] != roc[CLINICAL_MODEL]
+    assert len({roc[m] for m in roc if m not in ("Treat all", "Treat none")}) == len(roc)
+    for key in ("roc_train", "calibration", "decision", "clinical_impact", "risk_groups"):
+        fig = figs[key]
+        fig.canvas.draw()
+        legends = [a.get_legend() for a in fig.axes if a.get_legend()] + fig.legends
+        assert legends, key
+        panels = [a for a in fig.axes if a.axison]
+        for leg in legends:
+            box = leg.get_window_extent()
+            for ax in panels:
+                assert not box.overlaps(ax.get_window_extent()), key
+
+
+def test_report_calibration_and_decision_grids(fitted):
+    from matplotlib.collections import LineCollection
+
+    figs = fitted.results_["figures"]
+    cal = figs["calibration"]
+    panels = [a for a in cal.axes if a.axison]
+    assert len(panels) == 3 and cal.get_size_inches()[0] == pytest.approx(10)
+    for ax in panels:  # the spike histogram of predicted risks under each curve
+        spikes = [s for c in ax.collections if isinstance(c, LineCollection)
+                  for s in c.get_segments() if s[:, 1].max() < 0]  # fmt: skip
+        assert len(spikes) >= 10
+    lows = {round(a.get_position().x0, 2) for a in panels}
+    assert len(lows) == 2  # two columns
+    dca, full = figs["decision"], figs["decision_full"]
+    assert [a.get_xlim() for a in dca.axes if a.axison][0] == pytest.approx((0.05, 0.6))
+    assert [a.get_xlim() for a in full.axes if a.axison][0] == pytest.approx((0.01, 0.99))
+    assert sum(a.axison for a in figs["clinical_impact"].axes if a.get_xlabel()) == 3
+
+
+def test_report_nomogram_uses_the_data_dictionary(data):
+    table, features, repeats = data
+    variables = {"margin": {"label": "Tumour margin", "levels": {"smooth": "Smooth",
+                                                                "irregular": "Irregular"}},
+                 "aln": {"label": "ALN metastasis"}}  # fmt: skip
+    s = Study(CONFIG | {"variables": variables}, table=table, features=features,
+              repeats=repeats).fit()  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        s.evaluate()
+    fig = s.results_["figures"]["nomogram"]
+    texts = {t.get_text() for t in fig.axes[0].texts}
+    predictors = set(s.model_.combined_model.points_table()["predictor"])
+    assert "ln_score" in predictors and "LN radiomics score" in texts
+    assert "ln_score" not in texts and "Risk of ALN metastasis" in texts
+    if "margin" in predictors:
+        assert {"Tumour margin", "Smooth", "Irregular"} <= texts
+    assert "risk of ALN metastasis" in fig.get_label()
 
 
 def test_study_report_renders_in_chromium(fitted, tmp_path):

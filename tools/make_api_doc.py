@@ -54,6 +54,7 @@ STAGES = [
     ("model", "The saved study model", "user_guide.md"),
     ("study", "The whole study", "user_guide.md"),
     ("study_outputs", "Study tables, figures and methods text", "user_guide.md"),
+    ("study_figures", "The report's figures and their captions", "user_guide.md"),
     ("report", "HTML report", "user_guide.md"),
     ("io", "Model files (JSON)", "design.md"),
     ("exceptions", "Exceptions and warnings", "bad_input.md"),
