@@ -123,6 +123,10 @@ class NomogramSettings:
         Threshold probabilities of the decision and clinical impact curves (start, stop, step).
     ci : {"delong", "bootstrap"}
         AUC confidence interval.
+    p_adjust : {None, "holm", "bonferroni"}
+        Multiplicity adjustment of the DeLong p-values (R ``p.adjust``), within each cohort's
+        family of comparisons: the clinical-radiomics model against each other model (Table 3's
+        companion), and every pair (the appendix). None: unadjusted p-values only.
     """
 
     screen_p: float = 0.05
@@ -134,6 +138,7 @@ class NomogramSettings:
     n_boot: int = 0
     dca_thresholds: list[float] = field(default_factory=lambda: [0.01, 0.99, 0.01])
     ci: str = "delong"
+    p_adjust: str | None = None
 
 
 @dataclass
@@ -488,6 +493,10 @@ class StudyConfig:
             )
         if nomo.ci not in ("delong", "bootstrap"):
             raise InputError(f"nomogram.ci must be 'delong' or 'bootstrap', not {nomo.ci!r}")
+        if nomo.p_adjust not in (None, "holm", "bonferroni"):
+            raise InputError(
+                f"nomogram.p_adjust must be null, 'holm' or 'bonferroni', not {nomo.p_adjust!r}"
+            )
         t = list(nomo.dca_thresholds)
         if len(t) != 3 or not (0 < t[0] < t[1] < 1 and t[2] > 0):
             raise InputError(

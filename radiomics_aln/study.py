@@ -60,6 +60,7 @@ from radiomics_aln.exceptions import (
     StatisticalWarning,
 )
 from radiomics_aln.features import roi_columns
+from radiomics_aln.formatting import format_number, format_p_value
 from radiomics_aln.icc_filter import ICCFilter
 from radiomics_aln.io import to_jsonable
 from radiomics_aln.manifest import read_manifest
@@ -73,9 +74,8 @@ from radiomics_aln.model import (
     score_column,
 )
 from radiomics_aln.nomogram import LogisticNomogram
-from radiomics_aln.performance import performance_table
+from radiomics_aln.performance import delong_comparisons, performance_table
 from radiomics_aln.score import RadScore
-from radiomics_aln.study_outputs import format_p
 from radiomics_aln.univariate import univariate_logistic
 from radiomics_aln.validation import bootstrap_calibrate, bootstrap_validate
 
@@ -463,16 +463,18 @@ class Study:
         if not clin_screened and cfg.clinical:
             best = min(cfg.clinical, key=lambda c: p_by[c])
             clin_screened = [best]
+            label = cfg.data_dictionary().label(best)
             self.notes_.append(
                 f"No clinical factor had univariate p < {cfg.nomogram.screen_p}; the clinical "
-                f"model uses the strongest one ({best}, p = {format_p(p_by[best])})."
+                f"model uses the strongest one ({label}, {format_p_value(p_by[best], prefix=True)})."
             )
         if not score_screened:
             best = min(score_names, key=lambda c: p_by[c])
             score_screened = [best]
             self.notes_.append(
                 f"No radiomics score had univariate p < {cfg.nomogram.screen_p}; the "
-                f"clinical-radiomics model offers the strongest one ({best})."
+                f"clinical-radiomics model offers the strongest one "
+                f"({cfg.data_dictionary().label(best)})."
             )
         self.screened_ = {"clinical": clin_screened, "scores": score_screened}
         return p_by
@@ -664,7 +666,10 @@ class Study:
 
     # ------------------------------------------------------------------ evaluate
     def _cohort_arrays(self) -> dict[str, dict[str, Any]]:
+        """Outcome and predictions of each cohort; the models keyed by the names readers see
+        (a score by its data-dictionary label, "LN radiomics score")."""
         cfg = self.config
+        dd = cfg.data_dictionary()
         out = {}
         for c in self.cohorts_:
             d = self.data_[self.data_["cohort"] == c]
@@ -672,7 +677,7 @@ class Study:
             models = {CLINICAL_MODEL: d["clinical_probability"].to_numpy()}
             for roi in self.model_.rois:
                 if roi not in self.constant_scores_:
-                    models[SCORE_LABELS[roi]] = d[score_column(roi)].to_numpy()
+                    models[dd.label(score_column(roi))] = d[score_column(roi)].to_numpy()
             models[COMBINED_MODEL] = d["probability"].to_numpy()
             out[c] = {"y": y, "models": models, "frame": d}
         return out
@@ -684,7 +689,8 @@ class Study:
         -------
         Study
             ``self``; ``results_["tables"]`` holds ``table1``, ``table1_by_outcome``,
-            ``table2``, ``table3``, ``table3_full``, ``delong``, ``hosmer_lemeshow``,
+            ``table2``, ``table3``, ``table3_full``, ``delong`` (the clinical-radiomics model
+            vs each other model), ``delong_all`` (every pair), ``hosmer_lemeshow``,
             ``calibration``, ``decision_curves``, ``clinical_impact``, ``nri_idi``,
             ``risk_groups``, ``icc``, ``score_coefficients``, ``elimination_steps``, and
             ``results_["figures"]`` the matplotlib figures.
@@ -719,19 +725,40 @@ class Study:
     def _performance(
         self, arrays: Mapping[str, Any], labels: Mapping[str, str], summary: dict[str, Any]
     ) -> dict[str, pd.DataFrame]:
-        """Table 3 (AUC, threshold metrics at the training cutoffs) and the DeLong tests."""
+        """Table 3 (AUC, threshold metrics at the training cutoffs) and the DeLong tests.
+
+        ``table3``: the publication view (every estimate with its 95% CI, the cutoff; the
+        clinical-radiomics model's cutoff also in nomogram points); ``table3_full``: the
+        unrounded numbers; ``delong``: the clinical-radiomics model against each other model
+        (``model_1`` is the clinical-radiomics model); ``delong_all``: every pair. The DeLong
+        p-values are adjusted within each cohort when ``nomogram.p_adjust`` is set.
+        """
         cfg = self.config
+        cohorts = {labels[c]: (a["y"], a["models"]) for c, a in arrays.items()}
         perf = performance_table(
-            {labels[c]: (a["y"], a["models"]) for c, a in arrays.items()},
+            cohorts,
             training=labels[cfg.train_cohort],
             ci=cfg.nomogram.ci,
             random_state=cfg.random_state,
+            p_adjust=cfg.nomogram.p_adjust,
+        )
+        primary = delong_comparisons(
+            cohorts, reference=COMBINED_MODEL, p_adjust=cfg.nomogram.p_adjust
         )
         summary["thresholds"] = perf.thresholds
+        summary["performance_note"] = perf.note()
+        table3 = perf.formatted()
+        comb = self.model_.combined_model
+        cut = perf.thresholds[COMBINED_MODEL]
+        points = float(np.asarray(comb.probability_to_points(cut), dtype=float).ravel()[0])
+        table3.loc[table3["Model"] == COMBINED_MODEL, "Cutoff"] = (
+            f"\u2265 {format_number(cut, 3)} (\u2265 {format_number(points, 1)} points)"
+        )
         return {
-            "table3": perf.formatted(),
+            "table3": table3,
             "table3_full": perf.performance,
-            "delong": perf.comparisons,
+            "delong": primary,
+            "delong_all": perf.comparisons,
         }
 
     def _validate_internally(self, summary: dict[str, Any]) -> dict[str, pd.DataFrame]:

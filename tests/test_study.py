@@ -124,6 +124,7 @@ def test_flat_score_section_is_radscore_kwargs():
         ({"nomogram": {"dca_thresholds": [0.5, 0.1, 0.01]}}, "dca_thresholds"),
         ({"nomogram": {"penalty": "ridge"}}, "nomogram.penalty must be null or 'firth'"),
         ({"nomogram": {"penalty": "firth", "criterion": "aic"}}, "needs nomogram.criterion 'p'"),
+        ({"nomogram": {"p_adjust": "BH"}}, "nomogram.p_adjust must be null, 'holm' or"),
         ({"categorical": {"margin": ["only"]}}, "at least two levels"),
         ({"clinical": ["aln"], "outcome": "aln"}, "also a clinical candidate"),
         ({"score": {"params": {"random_state": 3}}}, "must not set"),
@@ -196,7 +197,7 @@ def test_evaluate_tables(fitted):
     perf = t["table3_full"]
     assert set(perf["cohort"]) == {"Training", "Internal", "External"}
     models = set(perf["model"])
-    assert {CLINICAL_MODEL, COMBINED_MODEL, "Tumor score", "LN score"} <= models
+    assert {CLINICAL_MODEL, COMBINED_MODEL, "Tumor radiomics score", "LN radiomics score"} <= models
     # thresholds are the training cutoffs, identical in every cohort
     assert perf.groupby("model")["threshold"].nunique().max() == 1
     for cohort in ("Internal", "External"):
@@ -215,7 +216,7 @@ def test_evaluate_tables(fitted):
     assert set(t["risk_groups"]["group"]) == {"low", "high"}
     assert t["table1"].columns[-2:].tolist() == ["p", "test"]
     assert "Training (n=130)" in t["table1"].columns
-    assert "aln, n (%)" in t["table1"].index
+    assert "ALN, n (%)" in t["table1"].index
     t2 = t["table2"]
     assert {"Univariate OR (95% CI)", "Multivariable OR (95% CI)"} <= set(t2.columns)
     assert (t2["predictor"] == "tumor_score").any()
@@ -252,7 +253,7 @@ def test_methods_text_reflects_settings(fitted):
     assert "5 mm peritumoral ring" in text
     assert "Youden cutoff" in text
     assert "logit(p) =" in text
-    assert "Hosmer-Lemeshow with 10 requested groups" in text and "note says" in text
+    assert "Hosmer-Lemeshow test with 10 requested groups" in text and "note says" in text
 
 
 def test_save_and_predict_from_json(fitted, tmp_path, data):
