@@ -102,8 +102,10 @@ def format_significant(x: Any, *, digits: int = 4, missing: str = "") -> str:
 
     Examples
     --------
-    >>> format_significant(3.21e-07), format_significant(1234567.0), format_significant(0.05, digits=3)
-    ('0.0000003210', '1235000', '0.0500')
+    >>> format_significant(3.21e-07), format_significant(1234567.0)
+    ('0.0000003210', '1235000')
+    >>> format_significant(0.05, digits=3)
+    '0.0500'
     """
     if _missing(x):
         return missing

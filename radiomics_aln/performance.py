@@ -171,7 +171,8 @@ def p_adjust(p: Any, method: str = "holm") -> np.ndarray:
         raise InputError(f"`p` must be one-dimensional, got shape {values.shape}")
     ok = ~np.isnan(values)
     if np.any((values[ok] < 0) | (values[ok] > 1)):
-        raise InputError(f"`p` must lie in [0, 1]; got {values[ok & ((values < 0) | (values > 1))]}")
+        bad = values[ok & ((values < 0) | (values > 1))]
+        raise InputError(f"`p` must lie in [0, 1]; got {bad.tolist()}")
     out = values.copy()
     q = values[ok]
     n = q.size
@@ -619,8 +620,9 @@ def performance_table(
         ``auc_ci_low``, ``auc_ci_high``, ``threshold``, and for each of ``accuracy``,
         ``sensitivity``, ``specificity``, ``ppv``, ``npv`` the estimate and
         ``<metric>_ci_low`` / ``<metric>_ci_high``, plus ``tp``, ``fp``, ``tn``, ``fn``.
-        ``comparisons``: the table of :func:`delong_comparisons`. ``thresholds``: the cutoffs used. ``summary`` is the tidy long
-        table (cohort x model x metric with ``estimate``, ``ci_low``, ``ci_high``),
+        ``comparisons``: the table of :func:`delong_comparisons`. ``thresholds``: the cutoffs
+        used. ``summary`` is the tidy long table (cohort x model x metric with ``estimate``,
+        ``ci_low``, ``ci_high``),
         ``formatted()`` the publication table (``"0.812 (0.751–0.873)"`` strings for the AUC and
         every threshold metric, and the cutoff), ``note()`` its footnote and ``plot()`` the AUCs
         with their intervals.

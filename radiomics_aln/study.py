@@ -67,7 +67,6 @@ from radiomics_aln.manifest import read_manifest
 from radiomics_aln.model import (
     CLINICAL_MODEL,
     COMBINED_MODEL,
-    SCORE_LABELS,
     StudyModel,
     apply_levels,
     extract_cohort,
@@ -412,8 +411,9 @@ class Study:
         self.data_ = data
         # a score whose LASSO kept no feature is a constant: it cannot enter a model
         constant = [r for r, sc in scores.items() if len(sc.selected_features_) == 0]
+        dd = cfg.data_dictionary()
         self.notes_.extend(
-            f"The {SCORE_LABELS[r].lower()} is constant (the LASSO kept no feature at the chosen "
+            f"The {dd.label(score_column(r))} is constant (the LASSO kept no feature at the chosen "
             "lambda); it is reported but not offered to the models."
             for r in constant
         )
@@ -452,7 +452,7 @@ class Study:
                     )
                 )
             except (SeparationError, ConvergenceError, SingleLevelError) as exc:
-                self.notes_.append(f"{c} was not screened: {exc}")
+                self.notes_.append(f"{cfg.data_dictionary().label(c)} was not screened: {exc}")
         uni = pd.concat(parts, ignore_index=True)
         self.univariate_ = uni
         p_by = uni.groupby("predictor", sort=False)["p_overall"].first().reindex(candidates)
@@ -464,9 +464,10 @@ class Study:
             best = min(cfg.clinical, key=lambda c: p_by[c])
             clin_screened = [best]
             label = cfg.data_dictionary().label(best)
+            p_text = format_p_value(p_by[best], prefix=True)
             self.notes_.append(
                 f"No clinical factor had univariate p < {cfg.nomogram.screen_p}; the clinical "
-                f"model uses the strongest one ({label}, {format_p_value(p_by[best], prefix=True)})."
+                f"model uses the strongest one ({label}, {p_text})."
             )
         if not score_screened:
             best = min(score_names, key=lambda c: p_by[c])
@@ -511,16 +512,17 @@ class Study:
                 culprits = [p for p in predictors if p in exc.predictors]
                 if not culprits or len(culprits) == len(predictors):
                     raise
-                self.notes_.append(
-                    f"{', '.join(culprits)} removed from the multivariable model: {exc}"
-                )
+                shown = ", ".join(self.config.data_dictionary().label(c) for c in culprits)
+                self.notes_.append(f"{shown} removed from the multivariable model: {exc}")
                 predictors = [p for p in predictors if p not in culprits]
             except EliminationError:
                 break
         # backward elimination removed everything: keep the strongest candidate
         best = min(predictors, key=lambda c: p_by[c])
+        dd = self.config.data_dictionary()
         self.notes_.append(
-            f"Backward elimination removed every candidate of {predictors}; the model keeps {best}."
+            f"Backward elimination removed every candidate of "
+            f"{', '.join(dd.label(p) for p in predictors)}; the model keeps {dd.label(best)}."
         )
         refs = self._reference_levels([best])
         return LogisticNomogram(selection=None, reference_levels=refs or None).fit(

@@ -82,7 +82,8 @@ def table1(study) -> dict[str, pd.DataFrame]:
             if sub[cfg.outcome].nunique() < 2:
                 continue
             # the groups are the outcome's level labels ("No" / "Yes")
-            sub = sub.assign(**{cfg.outcome: sub[cfg.outcome].map(lambda v: dd.level(cfg.outcome, v))})
+            shown_y = sub[cfg.outcome].map(lambda v: dd.level(cfg.outcome, v))
+            sub = sub.assign(**{cfg.outcome: shown_y})
             tb = baseline_table(
                 sub,
                 cfg.outcome,
@@ -186,7 +187,8 @@ def table2(study) -> pd.DataFrame:
 
     def ci(o, lo, hi):
         return [
-            "" if pd.isna(a) else (f"{a:.2f} (ref)" if pd.isna(b) else format_estimate_ci(a, b, c, 2))
+            "" if pd.isna(a)
+            else (f"{a:.2f} (ref)" if pd.isna(b) else format_estimate_ci(a, b, c, 2))
             for a, b, c in zip(o, lo, hi, strict=True)
         ]
 
@@ -701,7 +703,8 @@ def _equation(model: Any, dd: Any = None) -> str:
     names = views.column_labels(model, dd) if dd is not None else {}
     terms = [format_number(model.intercept_, 4)]
     for name, b in model.coef_.items():
-        terms.append(f"{'+' if b >= 0 else '-'} {format_number(abs(b), 4)} x {names.get(name, name)}")
+        sign = "+" if b >= 0 else "-"
+        terms.append(f"{sign} {format_number(abs(b), 4)} x {names.get(name, name)}")
     return " ".join(terms)
 
 

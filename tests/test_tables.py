@@ -215,7 +215,9 @@ def test_format_view(data):
     # p-values: the package's one format (3 significant digits, "< 0.001")
     assert f.loc["Age (years), mean (SD)", "p"] == format_p_value(row["p_value"])
     labelled = format_baseline_table(
-        t, labels={"us_aln": "Suspicious ALN on US"}, level_labels={"us_aln": {"no": "No", "yes": "Yes"}}
+        t,
+        labels={"us_aln": "Suspicious ALN on US"},
+        level_labels={"us_aln": {"no": "No", "yes": "Yes"}},
     )
     assert labelled.index.tolist()[-3:] == ["Suspicious ALN on US, n (%)", "    No", "    Yes"]
 

@@ -46,9 +46,11 @@ add <- function(model, fit, per) {
       or_ci_high = exp(k * ci[term, 2]), p_value = summary(fit)$coefficients[term, 4])
   }
 }
-add("univariate_age", glm(low ~ age, family = binomial, data = d), list(age = 10))
-add("univariate_lwt", glm(low ~ lwt, family = binomial, data = d), list(lwt = 10))
-add("multivariable", glm(low ~ age + lwt + smoke, family = binomial, data = d),
+# converged to machine precision (glm's default epsilon 1e-8 leaves ~1e-7 in the SEs)
+ctl <- glm.control(epsilon = 1e-14, maxit = 100)
+add("univariate_age", glm(low ~ age, family = binomial, data = d, control = ctl), list(age = 10))
+add("univariate_lwt", glm(low ~ lwt, family = binomial, data = d, control = ctl), list(lwt = 10))
+add("multivariable", glm(low ~ age + lwt + smoke, family = binomial, data = d, control = ctl),
     list(age = 5, lwt = 10, smoke = 1))
 ors <- do.call(rbind, or_rows)
 for (col in c("beta", "odds_ratio", "or_ci_low", "or_ci_high", "p_value")) {
