@@ -211,7 +211,7 @@ def delong_view(delong: pd.DataFrame, *, method: str | None, family: str) -> Vie
 
 def hosmer_lemeshow_view(hl: pd.DataFrame, requested: int) -> View:
     """Hosmer-Lemeshow tests: statistic, df, p and the groups formed of those requested."""
-    formed = ["" if pd.isna(g) else f"{int(g)} of {requested}" for g in hl["groups"]]
+    formed = ["not computed" if pd.isna(g) else f"{int(g)} of {requested}" for g in hl["groups"]]
     out = pd.DataFrame(
         {
             "Cohort": hl["cohort"].to_numpy(),
@@ -241,8 +241,12 @@ def hosmer_lemeshow_view(hl: pd.DataFrame, requested: int) -> View:
     else:
         parts.append(f"All {requested} groups formed in every cohort.")
     if failed:
+        # the first clause of each reason ("only 2 group(s) could be formed from 2 distinct
+        # predicted probabilities"); the rule it breaks is said once
         parts.append(
-            "Not computed: " + "; ".join(f"{r.cohort}, {r.model}: {r.note}" for r in failed) + "."
+            "Not computed (at least 3 groups are needed, df = groups - 2): "
+            + "; ".join(f"{r.cohort}, {r.model}: {str(r.note).split(';')[0]}" for r in failed)
+            + "."
         )
     return out, " ".join(parts)
 
@@ -443,4 +447,4 @@ def excluded_view(ex: pd.DataFrame, labels: Mapping[str, str]) -> View:
             "Reason": ex["reason"].to_numpy(),
         }
     )
-    return out, ""
+    return out, "Excluded before any analysis: in no table, figure or fitted step."

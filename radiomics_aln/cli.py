@@ -382,6 +382,7 @@ def _cmd_demo(args: argparse.Namespace, progress: _Progress) -> int:
 
 
 def _headline(study: Any) -> str:
+    from radiomics_aln.formatting import format_estimate_ci, format_p_value
     from radiomics_aln.model import CLINICAL_MODEL, COMBINED_MODEL
 
     perf = study.results_["tables"]["table3_full"]
@@ -397,8 +398,9 @@ def _headline(study: Any) -> str:
         p = c["p_value"].iloc[0] if len(c) else float("nan")
         a, b = rows.loc[CLINICAL_MODEL], rows.loc[COMBINED_MODEL]
         lines.append(
-            f"  {cohort:<16} {a.auc:.3f} ({a.auc_ci_low:.3f}-{a.auc_ci_high:.3f})  vs  "
-            f"{b.auc:.3f} ({b.auc_ci_low:.3f}-{b.auc_ci_high:.3f})   p = {p:.3g}"
+            f"  {cohort:<16} {format_estimate_ci(a.auc, a.auc_ci_low, a.auc_ci_high)}  vs  "
+            f"{format_estimate_ci(b.auc, b.auc_ci_low, b.auc_ci_high)}   "
+            f"{format_p_value(p, prefix=True, missing='p = NA')}"
         )
     return "\n".join(lines)
 

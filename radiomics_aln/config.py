@@ -650,7 +650,20 @@ def demo_config(manifest_path: str | os.PathLike | None = None, **overrides: Any
         },
         "nonnormal": ["size_mm", "ki67"],
         "title": "Demo: ALN metastasis radiomics nomogram (synthetic cohort)",
-    }
+        "variables": {
+            "aln_metastasis": {"label": "ALN metastasis"},
+            "age": {"label": "Age", "unit": "years", "per": 10},
+            "size_mm": {"label": "Tumour size", "unit": "mm", "per": 10},
+            "margin": {"label": "Margin", "levels": {"circumscribed": "circumscribed",
+                                                     "not_circumscribed": "not circumscribed"}},
+            "calcification": {"label": "Calcification"},
+            "us_aln_status": {"label": "ALN on ultrasound",
+                              "levels": {"not_suspicious": "not suspicious",
+                                         "suspicious": "suspicious"}},
+            "ki67": {"label": "Ki-67", "unit": "%", "per": 10},
+            "grade": {"label": "Histological grade"},
+        },
+    }  # fmt: skip
     return StudyConfig.from_dict(base | overrides)
 
 

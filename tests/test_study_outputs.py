@@ -89,7 +89,8 @@ def test_hosmer_lemeshow_note_names_a_test_that_could_not_be_computed():
                        "df": [np.nan], "p_value": [np.nan], "groups": [np.nan],
                        "note": ["only 2 group(s) could be formed"]})  # fmt: skip
     df, note = views.hosmer_lemeshow_view(hl, 10)
-    assert df.loc[0, "p"] == "" and "Not computed: Test, Clinical model: only 2 group" in note
+    assert df.loc[0, "p"] == "" and df.loc[0, "Groups formed"] == "not computed"
+    assert "Not computed (at least 3 groups" in note and "Test, Clinical model: only 2 group" in note
 
 
 def test_calibration_view_explains_what_it_leaves_out():
