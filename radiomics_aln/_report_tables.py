@@ -35,23 +35,28 @@ P_ADJUST_NAMES = {"holm": "Holm", "bonferroni": "Bonferroni"}
 
 
 def term_label(
-    dd: DataDictionary, predictor: str, level: Any = None, reference: Any = None
+    dd: DataDictionary,
+    predictor: str,
+    level: Any = None,
+    reference: Any = None,
+    levels: Sequence[Any] | None = None,
 ) -> str:
     """A predictor (or one level of it) as a reader sees it.
 
     Continuous: "Age, per 10 years"; a level: "Margin: irregular vs smooth"; the reference
-    level: "Margin: smooth (reference)"; the intercept: "Intercept".
+    level: "Margin: smooth (reference)"; the intercept: "Intercept". ``levels`` (all levels of
+    the predictor) keeps a 1/2/3 coding from reading "Yes" (see ``DataDictionary.level``).
     """
     if predictor == "(Intercept)":
         return "Intercept"
     if level is None or (not isinstance(level, str) and pd.isna(level)) or level == "":
         return f"{dd.label(predictor)}, {dd.per_text(predictor)}"
-    shown = dd.level(predictor, level)
+    shown = dd.level(predictor, level, levels=levels)
     if reference is None or (not isinstance(reference, str) and pd.isna(reference)):
         return f"{dd.label(predictor)}: {shown}"
     if str(level) == str(reference):
         return f"{dd.label(predictor)}: {shown} (reference)"
-    return f"{dd.label(predictor)}: {shown} vs {dd.level(predictor, reference)}"
+    return f"{dd.label(predictor)}: {shown} vs {dd.level(predictor, reference, levels=levels)}"
 
 
 def column_labels(model: Any, dd: DataDictionary) -> dict[str, str]:
@@ -63,7 +68,8 @@ def column_labels(model: Any, dd: DataDictionary) -> dict[str, str]:
             out[term.name] = dd.axis_label(term.name)
         else:
             for col, lev in zip(term.columns, term.levels[1:], strict=True):
-                out[col] = f"[{dd.label(term.name)} = {dd.level(term.name, lev)}]"
+                shown = dd.level(term.name, lev, levels=term.levels)
+                out[col] = f"[{dd.label(term.name)} = {shown}]"
     return out
 
 
@@ -133,14 +139,16 @@ def odds_ratio_view(table2: pd.DataFrame, penalty: str | None) -> View:
 def model_summary_view(model: Any, dd: DataDictionary, penalty: str | None) -> View:
     """Coefficients of a fitted logistic model: beta, SE, z, p and the OR per its unit."""
     s = model.summary
-    refs = {name: spec.get("reference") for name, spec in getattr(model, "terms_", {}).items()}
+    specs = getattr(model, "terms_", {})
+    refs = {name: spec.get("reference") for name, spec in specs.items()}
     continuous = s["level"].isna().to_numpy() & (s["predictor"] != "(Intercept)").to_numpy()
     per = np.array([dd.per(p) if c else 1.0 for p, c in zip(s["predictor"], continuous,
                                                              strict=True)])  # fmt: skip
     intercept = (s["predictor"] == "(Intercept)").to_numpy()
     terms = []
     for p, lev, c in zip(s["predictor"], s["level"], continuous, strict=True):
-        terms.append(dd.axis_label(p) if c else term_label(dd, p, lev, refs.get(p)))
+        levels = specs.get(p, {}).get("levels")
+        terms.append(dd.axis_label(p) if c else term_label(dd, p, lev, refs.get(p), levels))
     out = pd.DataFrame(
         {
             "Term": terms,

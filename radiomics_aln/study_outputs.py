@@ -67,10 +67,10 @@ def table1(study) -> dict[str, pd.DataFrame]:
     outcome_levels = [dd.level(cfg.outcome, v) for v in (0, 1)]
 
     def shown(tidy: pd.DataFrame) -> pd.DataFrame:
-        levels = {
-            v: {lev: dd.level(v, lev) for lev in tidy.loc[tidy["variable"] == v, "level"].dropna()}
-            for v in categorical
-        }
+        levels = {}
+        for v in categorical:
+            present = list(tidy.loc[tidy["variable"] == v, "level"].dropna().unique())
+            levels[v] = {lev: dd.level(v, lev, levels=present) for lev in present}
         return format_baseline_table(tidy, labels=labels, level_labels=levels)
 
     with warnings.catch_warnings():
@@ -172,8 +172,9 @@ def table2(study) -> pd.DataFrame:
     out = renamed(uni, "univariate")
     is_ref = uni["is_reference"].astype(bool).to_numpy()
     out.insert(2, "is_reference", is_ref)
+    levels = {p: list(g.dropna()) for p, g in uni.groupby("predictor", sort=False)["level"]}
     out.insert(3, "label", [
-        views.term_label(dd, p, lev if lev != "" else None, ref)
+        views.term_label(dd, p, lev if lev != "" else None, ref, levels[p] or None)
         for p, lev, ref in zip(out["predictor"], out["level"], uni["reference"], strict=True)
     ])  # fmt: skip
     out.insert(4, "per", scale_odds_ratios(uni, per)["per"].to_numpy())

@@ -124,3 +124,6 @@ def test_term_labels():
     )
     assert views.term_label(dd, "margin", "smooth", "smooth") == "Margin: Circumscribed (reference)"
     assert views.term_label(dd, "(Intercept)") == "Intercept"
+    # a 1/2/3 coding is not yes/no: grade 1 must not read "Yes" (it did in the demo report)
+    assert views.term_label(dd, "grade", "2", "1", ["1", "2", "3"]) == "Grade: 2 vs 1"
+    assert views.term_label(dd, "er", "1", "0", ["0", "1"]) == "ER: Yes vs No"
