@@ -434,6 +434,7 @@ def _cmd_demo(args: argparse.Namespace, progress: _Progress) -> int:
 
 
 def _headline(study: Any) -> str:
+    from radiomics_aln.formatting import format_estimate_ci, format_p_value
     from radiomics_aln.model import CLINICAL_MODEL
 
     perf = study.results_["tables"]["table3_full"]
@@ -443,7 +444,7 @@ def _headline(study: Any) -> str:
         lines = [f"AUC (95% CI) of the {nomogram.lower()}:"]
         for cohort in perf["cohort"].unique():
             b = perf[(perf["cohort"] == cohort) & (perf["model"] == nomogram)].iloc[0]
-            lines.append(f"  {cohort:<16} {b.auc:.3f} ({b.auc_ci_low:.3f}-{b.auc_ci_high:.3f})")
+            lines.append(f"  {cohort:<16} {format_estimate_ci(b.auc, b.auc_ci_low, b.auc_ci_high)}")
         return "\n".join(lines)
     lines = ["AUC (95% CI), clinical vs clinical-radiomics model, DeLong p:"]
     pair = [CLINICAL_MODEL, nomogram]
@@ -457,8 +458,9 @@ def _headline(study: Any) -> str:
         p = c["p_value"].iloc[0] if len(c) else float("nan")
         a, b = rows.loc[CLINICAL_MODEL], rows.loc[nomogram]
         lines.append(
-            f"  {cohort:<16} {a.auc:.3f} ({a.auc_ci_low:.3f}-{a.auc_ci_high:.3f})  vs  "
-            f"{b.auc:.3f} ({b.auc_ci_low:.3f}-{b.auc_ci_high:.3f})   p = {p:.3g}"
+            f"  {cohort:<16} {format_estimate_ci(a.auc, a.auc_ci_low, a.auc_ci_high)}  vs  "
+            f"{format_estimate_ci(b.auc, b.auc_ci_low, b.auc_ci_high)}   "
+            f"{format_p_value(p, prefix=True, missing='p = NA')}"
         )
     return "\n".join(lines)
 

@@ -130,6 +130,10 @@ class NomogramSettings:
         the appendix figure and the ``decision_curves`` table.
     ci : {"delong", "bootstrap"}
         AUC confidence interval.
+    p_adjust : {None, "holm", "bonferroni"}
+        Multiplicity adjustment of the DeLong p-values (R ``p.adjust``), within each cohort's
+        family of comparisons: the clinical-radiomics model against each other model (Table 3's
+        companion), and every pair (the appendix). None: unadjusted p-values only.
     """
 
     screen_p: float = 0.05
@@ -142,6 +146,7 @@ class NomogramSettings:
     dca_thresholds: list[float] = field(default_factory=lambda: [0.01, 0.99, 0.01])
     dca_display_range: list[float] = field(default_factory=lambda: [0.05, 0.60])
     ci: str = "delong"
+    p_adjust: str | None = None
 
 
 @dataclass
@@ -499,6 +504,10 @@ class StudyConfig:
             )
         if nomo.ci not in ("delong", "bootstrap"):
             raise InputError(f"nomogram.ci must be 'delong' or 'bootstrap', not {nomo.ci!r}")
+        if nomo.p_adjust not in (None, "holm", "bonferroni"):
+            raise InputError(
+                f"nomogram.p_adjust must be null, 'holm' or 'bonferroni', not {nomo.p_adjust!r}"
+            )
         t = list(nomo.dca_thresholds)
         if len(t) != 3 or not (0 < t[0] < t[1] < 1 and t[2] > 0):
             raise InputError(
@@ -659,7 +668,20 @@ def demo_config(manifest_path: str | os.PathLike | None = None, **overrides: Any
         },
         "nonnormal": ["size_mm", "ki67"],
         "title": "Demo: ALN metastasis radiomics nomogram (synthetic cohort)",
-    }
+        "variables": {
+            "aln_metastasis": {"label": "ALN metastasis"},
+            "age": {"label": "Age", "unit": "years", "per": 10},
+            "size_mm": {"label": "Tumour size", "unit": "mm", "per": 10},
+            "margin": {"label": "Margin", "levels": {"circumscribed": "circumscribed",
+                                                     "not_circumscribed": "not circumscribed"}},
+            "calcification": {"label": "Calcification"},
+            "us_aln_status": {"label": "ALN on ultrasound",
+                              "levels": {"not_suspicious": "not suspicious",
+                                         "suspicious": "suspicious"}},
+            "ki67": {"label": "Ki-67", "unit": "%", "per": 10},
+            "grade": {"label": "Histological grade"},
+        },
+    }  # fmt: skip
     return StudyConfig.from_dict(base | overrides)
 
 

@@ -243,12 +243,24 @@ class DataDictionary:
         v = self.variable(column)
         return f"{v.label} ({v.unit})" if v.unit else v.label
 
-    def level(self, column: str, value: Any) -> str:
-        """Display text of one level; 0/1 and False/True read "No"/"Yes" unless declared."""
+    def level(self, column: str, value: Any, *, levels: Iterable[Any] | None = None) -> str:
+        """Display text of one level; 0/1 and False/True read "No"/"Yes" unless declared.
+
+        ``levels`` (all levels of the column), when given, limits the "No"/"Yes" default to a
+        column whose levels are 0 and 1 (or False and True): level 1 of a grade 1/2/3 stays "1".
+
+        Examples
+        --------
+        >>> dd = DataDictionary()
+        >>> dd.level("er", 1), dd.level("grade", 1, levels=[1, 2, 3])
+        ('Yes', '1')
+        """
         key = _level_key(value)
-        levels = self.variable(column).levels
-        if key in levels:
-            return levels[key]
+        declared = self.variable(column).levels
+        if key in declared:
+            return declared[key]
+        if levels is not None and not {_level_key(v) for v in levels} <= set(_YES_NO):
+            return key
         return _YES_NO.get(key, key)
 
     def per(self, column: str) -> float:

@@ -5,7 +5,10 @@
   each with its binomial interval (pROC's ``coords``);
 - :func:`performance_table` / :class:`PerformanceTable` -- per cohort and model the AUC with
   its CI (:func:`radiomics_aln.metrics.roc_auc`), the threshold metrics at cutoffs derived on
-  the training cohort (Youden) and the DeLong comparisons between models.
+  the training cohort (Youden) and the DeLong comparisons between models;
+- :func:`delong_comparisons` -- DeLong tests between the models of each cohort, with p-values
+  adjusted for multiplicity within each cohort by :func:`p_adjust` (Holm, Bonferroni: R's
+  ``p.adjust``).
 
 A case is test-positive (high risk) when ``p >= threshold`` (``p <= threshold`` for
 ``direction=">"``), as pROC's ``coords`` and dcurves do.
@@ -25,6 +28,7 @@ from scipy import stats
 from radiomics_aln._plotting import get_ax, series_colour
 from radiomics_aln._validation import check_conf_level, check_outcome_scores, check_threshold
 from radiomics_aln.exceptions import InputError
+from radiomics_aln.formatting import format_estimate_ci, format_number
 from radiomics_aln.metrics import (
     DELONG_COLUMNS,
     YoudenThreshold,
@@ -33,7 +37,15 @@ from radiomics_aln.metrics import (
     youden_threshold,
 )
 
-__all__ = ["binomial_ci", "diagnostic_metrics", "performance_table", "PerformanceTable"]
+__all__ = [
+    "binomial_ci",
+    "diagnostic_metrics",
+    "performance_table",
+    "PerformanceTable",
+    "delong_comparisons",
+    "p_adjust",
+    "P_ADJUST_METHODS",
+]
 
 
 # --------------------------------------------------------------------------- binomial CIs
@@ -103,6 +115,76 @@ def binomial_ci(
     lo = np.where(empty, np.nan, np.clip(lo, 0, 1))
     hi = np.where(empty, np.nan, np.clip(hi, 0, 1))
     return lo, hi
+
+
+# --------------------------------------------------------------------------- multiplicity
+
+#: the methods of :func:`p_adjust` (R ``p.adjust`` names)
+P_ADJUST_METHODS = ("holm", "bonferroni", "none")
+
+
+def p_adjust(p: Any, method: str = "holm") -> np.ndarray:
+    """P-values adjusted for multiple comparisons, as R's ``p.adjust(p, method)``.
+
+    Parameters
+    ----------
+    p : array-like of float
+        P-values of one family of tests, in [0, 1]; NaN marks a missing p-value.
+    method : {"holm", "bonferroni", "none"}
+        Holm's step-down method (controls the family-wise error rate, uniformly more powerful
+        than Bonferroni), Bonferroni's, or no adjustment.
+
+    Returns
+    -------
+    numpy.ndarray
+        Adjusted p-values in the order of ``p``. As in R, a missing p-value stays missing and
+        the family size ``n`` counts the non-missing p-values only.
+
+    Raises
+    ------
+    InputError
+        Unknown ``method``, p-values outside [0, 1], or not one-dimensional.
+
+    Notes
+    -----
+    With the ``n`` non-missing p-values sorted increasingly, :math:`p_{(1)} \\le \\dots \\le
+    p_{(n)}`, Holm's adjusted values are
+    :math:`\\tilde p_{(i)} = \\min\\{1, \\max_{j \\le i} (n - j + 1)\\, p_{(j)}\\}` and
+    Bonferroni's :math:`\\min(1, n p_i)`. Tied p-values get equal adjusted values.
+
+    References
+    ----------
+    Holm S (1979). A simple sequentially rejective multiple test procedure. Scand J Stat
+    6:65-70.
+
+    Examples
+    --------
+    >>> p_adjust([0.01, 0.04, 0.03, 0.005])  # R: p.adjust(c(.01, .04, .03, .005), "holm")
+    array([0.03, 0.06, 0.06, 0.02])
+    >>> p_adjust([0.01, float("nan"), 0.4], "bonferroni")
+    array([0.02,  nan, 0.8 ])
+    """
+    if method not in P_ADJUST_METHODS:
+        raise InputError(f"`method` must be one of {list(P_ADJUST_METHODS)}, got {method!r}")
+    values = np.asarray(p, dtype=float)
+    if values.ndim != 1:
+        raise InputError(f"`p` must be one-dimensional, got shape {values.shape}")
+    ok = ~np.isnan(values)
+    if np.any((values[ok] < 0) | (values[ok] > 1)):
+        bad = values[ok & ((values < 0) | (values > 1))]
+        raise InputError(f"`p` must lie in [0, 1]; got {bad.tolist()}")
+    out = values.copy()
+    q = values[ok]
+    n = q.size
+    if method == "bonferroni":
+        out[ok] = np.minimum(1.0, n * q)
+    elif method == "holm" and n:
+        order = np.argsort(q, kind="stable")
+        steps = (n - np.arange(n)) * q[order]
+        adjusted = np.empty(n)
+        adjusted[order] = np.minimum(1.0, np.maximum.accumulate(steps))
+        out[ok] = adjusted
+    return out
 
 
 # --------------------------------------------------------------------------- threshold metrics
@@ -225,6 +307,13 @@ def diagnostic_metrics(
 
 CohortInput = tuple[Any, Mapping[str, Any]]
 _TABLE3_METRICS = ("auc", "accuracy", "sensitivity", "specificity", "ppv", "npv")
+_FORMATTED_METRICS = {
+    "accuracy": "ACC",
+    "sensitivity": "SEN",
+    "specificity": "SPE",
+    "ppv": "PPV",
+    "npv": "NPV",
+}
 _TABLE3_LABELS = {
     "auc": "AUC",
     "accuracy": "Accuracy",
@@ -249,6 +338,9 @@ class PerformanceTable:
         Cutoff applied to each model (derived on the training cohort unless given).
     training : str or None
         Name of the cohort the cutoffs were derived on (None when given by the user).
+    conf_level, ci_method, auc_ci
+        Confidence level, interval of the proportions (``"wilson"`` or
+        ``"clopper-pearson"``) and of the AUC (``"delong"`` or ``"bootstrap"``).
 
     ``summary`` is the tidy long table, ``formatted()`` the publication table and ``plot()``
     the AUCs with their intervals.
@@ -258,6 +350,9 @@ class PerformanceTable:
     comparisons: pd.DataFrame
     thresholds: dict[str, float] = field(default_factory=dict)
     training: str | None = None
+    conf_level: float = 0.95
+    ci_method: str = "wilson"
+    auc_ci: str = "delong"
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -310,27 +405,55 @@ class PerformanceTable:
         return ax
 
     def formatted(self, *, decimals: int = 3) -> pd.DataFrame:
-        """Publication table: ``"0.812 (0.751-0.873)"`` strings, one row per cohort x model."""
+        """Publication table: one row per cohort x model, every estimate with its interval.
+
+        Columns ``Cohort``, ``Model``, ``n (events)``, ``AUC (95% CI)``, ``Cutoff`` (the rule
+        ``>= threshold`` applied, derived on the training cohort), then ``ACC``, ``SEN``,
+        ``SPE``, ``PPV`` and ``NPV``, each ``"(95% CI)"``: strings such as
+        ``"0.812 (0.751–0.873)"`` (the level follows ``conf_level``). :meth:`note` says which
+        intervals these are.
+        """
         perf = self.performance
-        f = f"{{:.{decimals}f}}"
-
-        def fmt(est: pd.Series, lo: pd.Series, hi: pd.Series) -> list[str]:
-            return [
-                "NA" if pd.isna(e) else f"{f.format(e)} ({f.format(a)}\u2013{f.format(b)})"
-                for e, a, b in zip(est, lo, hi, strict=True)
+        level = f"{100 * self.conf_level:g}% CI"
+        out = pd.DataFrame({"Cohort": perf["cohort"], "Model": perf["model"]})
+        out["n (events)"] = [f"{n} ({e})" for n, e in zip(perf["n"], perf["n_events"], strict=True)]
+        out[f"AUC ({level})"] = [
+            format_estimate_ci(e, a, b, decimals, missing="NA")
+            for e, a, b in zip(perf["auc"], perf["auc_ci_low"], perf["auc_ci_high"], strict=True)
+        ]
+        out["Cutoff"] = ["\u2265 " + format_number(t, decimals) for t in perf["threshold"]]
+        for col, label in _FORMATTED_METRICS.items():
+            out[f"{label} ({level})"] = [
+                format_estimate_ci(e, a, b, decimals, missing="NA")
+                for e, a, b in zip(
+                    perf[col], perf[f"{col}_ci_low"], perf[f"{col}_ci_high"], strict=True
+                )
             ]
-
-        out = pd.DataFrame({"cohort": perf["cohort"], "model": perf["model"]})
-        out["AUC (95% CI)"] = fmt(perf["auc"], perf["auc_ci_low"], perf["auc_ci_high"])
-        for col, label in (
-            ("accuracy", "ACC"),
-            ("sensitivity", "SEN"),
-            ("specificity", "SPE"),
-            ("ppv", "PPV"),
-            ("npv", "NPV"),
-        ):
-            out[label] = [("NA" if pd.isna(v) else f.format(v)) for v in perf[col]]
         return out
+
+    def note(self) -> str:
+        """What the columns of :meth:`formatted` are: abbreviations, intervals and cutoffs."""
+        level = f"{100 * self.conf_level:g}%"
+        auc_ci = {
+            "delong": "DeLong",
+            "bootstrap": "stratified bootstrap percentile",
+        }.get(self.auc_ci, self.auc_ci)
+        prop_ci = {
+            "wilson": "Wilson score intervals (no continuity correction)",
+            "clopper-pearson": "exact Clopper-Pearson intervals",
+        }.get(self.ci_method, self.ci_method)
+        where = (
+            f"derived on the {self.training} cohort (Youden index) and applied unchanged to every "
+            "cohort"
+            if self.training is not None
+            else "given by the user"
+        )
+        return (
+            "ACC accuracy, SEN sensitivity, SPE specificity, PPV positive and NPV negative "
+            f"predictive value, each with {level} {prop_ci}; AUC with its {level} {auc_ci} "
+            f"interval. A case is called positive when its score is at or above the cutoff, "
+            f"{where}."
+        )
 
     def __repr__(self) -> str:
         return (
@@ -358,6 +481,96 @@ def _check_cohorts(cohorts: Mapping[str, CohortInput]) -> dict[str, tuple[np.nda
     return out
 
 
+def _adjust_within_cohorts(comp: pd.DataFrame, method: str | None) -> pd.DataFrame:
+    method = "none" if method is None else method
+    if method not in P_ADJUST_METHODS:
+        raise InputError(
+            f"`p_adjust` must be None, 'holm' or 'bonferroni', got {method!r}"
+        )
+    adjusted = np.full(len(comp), np.nan)
+    for _, idx in comp.groupby("cohort", sort=False).indices.items():
+        adjusted[idx] = p_adjust(comp["p_value"].to_numpy(dtype=float)[idx], method)
+    return comp.assign(p_adjusted=adjusted, p_adjust_method=method)
+
+
+def _comparisons(
+    data: Mapping[str, tuple[np.ndarray, dict]],
+    models: list[str],
+    reference: str | None,
+    conf_level: float,
+    method: str | None,
+) -> pd.DataFrame:
+    if reference is not None and reference not in models:
+        raise InputError(f"`reference` model {reference!r} is not among {models}")
+    rows = []
+    for name, (yy, sc) in data.items():
+        present = [m for m in models if m in sc]
+        if reference is None:
+            pairs = list(itertools.combinations(present, 2))
+        else:
+            pairs = [(reference, m) for m in present if m != reference and reference in sc]
+        for m1, m2 in pairs:
+            t = delong_test(yy, sc[m1], sc[m2], conf_level=conf_level).iloc[0].to_dict()
+            rows.append({"cohort": name, "model_1": m1, "model_2": m2, **t})
+    comp = pd.DataFrame(rows, columns=["cohort", "model_1", "model_2", *DELONG_COLUMNS])
+    return _adjust_within_cohorts(comp, method)
+
+
+def delong_comparisons(
+    cohorts: Mapping[str, CohortInput],
+    *,
+    reference: str | None = None,
+    conf_level: float = 0.95,
+    p_adjust: str | None = None,
+) -> pd.DataFrame:
+    """Paired DeLong tests between the models of each cohort, optionally adjusted (Holm).
+
+    Parameters
+    ----------
+    cohorts : mapping
+        ``{"Training": (y, {"Clinical model": p, "Nomogram": p2}), ...}`` as for
+        :func:`performance_table`.
+    reference : str, optional
+        Compare this model with each other model (``model_1`` is the reference, so
+        ``estimate = AUC(reference) - AUC(other)``); default every pair, in the given order.
+    conf_level : float
+        Confidence level of the interval of each AUC difference.
+    p_adjust : {None, "holm", "bonferroni"}
+        Adjust the p-values for the number of comparisons *within each cohort* (one family per
+        cohort), as R's ``p.adjust`` (:func:`p_adjust`); None leaves them as they are.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per cohort and pair: ``cohort``, ``model_1``, ``model_2``, the columns of
+        :func:`radiomics_aln.metrics.delong_test` (``auc_1``, ``auc_2``, ``estimate`` =
+        ``auc_1 - auc_2``, ``ci_low``, ``ci_high``, ``z``, ``p_value``, ...), ``p_adjusted``
+        (equal to ``p_value`` without adjustment) and ``p_adjust_method`` (``"none"``,
+        ``"holm"`` or ``"bonferroni"``).
+
+    Raises
+    ------
+    InputError
+        Malformed ``cohorts``, an unknown ``reference`` or ``p_adjust``.
+
+    Examples
+    --------
+    >>> y = [0, 0, 0, 1, 0, 1, 1, 1]
+    >>> models = {"A": [0.2, 0.1, 0.4, 0.3, 0.5, 0.6, 0.4, 0.8],
+    ...           "B": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8],
+    ...           "C": [0.3, 0.1, 0.2, 0.5, 0.4, 0.7, 0.6, 0.9]}
+    >>> tab = delong_comparisons({"Training": (y, models)}, reference="B", p_adjust="holm")
+    >>> tab[["model_1", "model_2", "estimate", "p_value", "p_adjusted"]].round(3)
+      model_1 model_2  estimate  p_value  p_adjusted
+    0       B       A     0.156    0.239       0.477
+    1       B       C    -0.062    0.480       0.480
+    """
+    conf_level = check_conf_level(conf_level)
+    data = _check_cohorts(cohorts)
+    models = list(dict.fromkeys(m for _, sc in data.values() for m in sc))
+    return _comparisons(data, models, reference, conf_level, p_adjust)
+
+
 def performance_table(
     cohorts: Mapping[str, CohortInput],
     *,
@@ -369,6 +582,7 @@ def performance_table(
     ci_method: Literal["wilson", "clopper-pearson"] = "wilson",
     conf_level: float = 0.95,
     reference: str | None = None,
+    p_adjust: str | None = None,
 ) -> PerformanceTable:
     """Per cohort x model: AUC (95% CI), ACC, SEN, SPE, PPV, NPV, and DeLong comparisons.
 
@@ -395,6 +609,9 @@ def performance_table(
         Confidence level of every interval.
     reference : str, optional
         Compare every model with this one only; default all pairs, in the given order.
+    p_adjust : {None, "holm", "bonferroni"}
+        Multiplicity adjustment of the DeLong p-values within each cohort (see
+        :func:`delong_comparisons`).
 
     Returns
     -------
@@ -403,11 +620,12 @@ def performance_table(
         ``auc_ci_low``, ``auc_ci_high``, ``threshold``, and for each of ``accuracy``,
         ``sensitivity``, ``specificity``, ``ppv``, ``npv`` the estimate and
         ``<metric>_ci_low`` / ``<metric>_ci_high``, plus ``tp``, ``fp``, ``tn``, ``fn``.
-        ``comparisons`` columns: ``cohort``, ``model_1``, ``model_2`` and the columns of
-        :func:`delong_test`. ``thresholds``: the cutoffs used. ``summary`` is the tidy long
-        table (cohort x model x metric with ``estimate``, ``ci_low``, ``ci_high``),
-        ``formatted()`` the publication table with ``"AUC (95% CI)"`` strings and ``plot()``
-        the AUCs with their intervals.
+        ``comparisons``: the table of :func:`delong_comparisons`. ``thresholds``: the cutoffs
+        used. ``summary`` is the tidy long table (cohort x model x metric with ``estimate``,
+        ``ci_low``, ``ci_high``),
+        ``formatted()`` the publication table (``"0.812 (0.751–0.873)"`` strings for the AUC and
+        every threshold metric, and the cutoff), ``note()`` its footnote and ``plot()`` the AUCs
+        with their intervals.
 
     Raises
     ------
@@ -426,10 +644,10 @@ def performance_table(
     >>> clin = [0.2, 0.1, 0.4, 0.3, 0.5, 0.6, 0.4, 0.8]
     >>> nomo = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]
     >>> tab = performance_table({"Training": (y, {"Clinical": clin, "Nomogram": nomo})})
-    >>> tab.formatted()[["model", "AUC (95% CI)", "SEN", "SPE"]]
-          model         AUC (95% CI)    SEN    SPE
-    0  Clinical  0.781 (0.424–1.000)  1.000  0.500
-    1  Nomogram  0.938 (0.764–1.000)  1.000  0.750
+    >>> tab.formatted()[["Model", "AUC (95% CI)", "Cutoff", "SEN (95% CI)"]]
+          Model         AUC (95% CI)   Cutoff         SEN (95% CI)
+    0  Clinical  0.781 (0.424–1.000)  ≥ 0.250  1.000 (0.510–1.000)
+    1  Nomogram  0.938 (0.764–1.000)  ≥ 0.350  1.000 (0.510–1.000)
     """
     conf_level = check_conf_level(conf_level)
     data = _check_cohorts(cohorts)
@@ -458,9 +676,10 @@ def performance_table(
         cut = dict.fromkeys(models, t)
     if reference is not None and reference not in models:
         raise InputError(f"`reference` model {reference!r} is not among {models}")
+    if p_adjust not in (None, *P_ADJUST_METHODS):
+        raise InputError(f"`p_adjust` must be None, 'holm' or 'bonferroni', got {p_adjust!r}")
 
     perf_rows = []
-    comp_rows = []
     for ci_name, (yy, sc) in data.items():
         for model, s in sc.items():
             a = roc_auc(
@@ -485,18 +704,13 @@ def performance_table(
             for c in ("tp", "fp", "tn", "fn"):
                 row[c] = int(dm[c].iloc[0])
             perf_rows.append(row)
-        present = [m for m in models if m in sc]
-        if reference is None:
-            pairs = list(itertools.combinations(present, 2))
-        else:
-            pairs = [(reference, m) for m in present if m != reference and reference in sc]
-        for m1, m2 in pairs:
-            t = delong_test(yy, sc[m1], sc[m2], conf_level=conf_level).iloc[0].to_dict()
-            comp_rows.append({"cohort": ci_name, "model_1": m1, "model_2": m2, **t})
-    comp_cols = ["cohort", "model_1", "model_2", *DELONG_COLUMNS]
+    comparisons = _comparisons(data, models, reference, conf_level, p_adjust)
     return PerformanceTable(
         performance=pd.DataFrame(perf_rows),
-        comparisons=pd.DataFrame(comp_rows, columns=comp_cols),
+        comparisons=comparisons,
         thresholds=cut,
         training=train,
+        conf_level=conf_level,
+        ci_method=ci_method,
+        auc_ci=ci,
     )

@@ -16,7 +16,7 @@ calls its ``report_content()``) or a plain dictionary, so a report can be built 
             {
                 "title": "Table 1. Baseline characteristics",
                 "text": "optional paragraph(s)",
-                "tables": {"caption": DataFrame, ...},
+                "tables": {"caption": DataFrame or (DataFrame, "note under it"), ...},
                 "figures": {"caption": matplotlib Figure, ...},
             },
             ...,
@@ -96,6 +96,7 @@ figure { margin: 14px 0 22px; max-width: 100%; }
 figure.half { flex: 0 1 calc(50% - 12px); }
 figure img { display: block; max-width: 100%; height: auto; border: 1px solid var(--rule); }
 figcaption { font-size: 0.9em; margin-top: 6px; width: 0; min-width: 100%; }
+.tablenote { color: var(--muted); font-size: 0.85em; margin: -10px 0 18px; max-width: 100ch; }
 dl.kv { display: grid; grid-template-columns: max-content auto; gap: 2px 16px; }
 dl.kv dt { font-weight: 600; } dl.kv dd { margin: 0; }
 code, .formula { font-family: "SFMono-Regular", Consolas, monospace; font-size: 0.88em;
@@ -365,7 +366,12 @@ def render_html(content: Mapping[str, Any], *, dpi: int = 110) -> str:
             parts.append(f'<dl class="kv">{rows}</dl>')
         parts.append("</div>")
         for caption, table in _items(sec.get("tables"), "tables"):
+            note = None
+            if isinstance(table, tuple) and len(table) == 2 and isinstance(table[1], str | None):
+                table, note = table  # (DataFrame, note): the note is printed under the table
             parts.append(table_html(table, _caption_html(caption)))
+            if note:
+                parts.append(f'<p class="tablenote">{_esc(note)}</p>')
         figures = _items(sec.get("figures"), "figures")
         if figures:
             parts.append(_figures_html(figures, dpi))

@@ -64,21 +64,20 @@ from radiomics_aln.exceptions import (
     StatisticalWarning,
 )
 from radiomics_aln.features import roi_columns
+from radiomics_aln.formatting import format_number, format_p_value
 from radiomics_aln.icc_filter import ICCFilter
 from radiomics_aln.io import to_jsonable
 from radiomics_aln.manifest import read_manifest
 from radiomics_aln.model import (
     CLINICAL_MODEL,
-    SCORE_LABELS,
     StudyModel,
     apply_levels,
     extract_cohort,
     score_column,
 )
 from radiomics_aln.nomogram import LogisticNomogram
-from radiomics_aln.performance import performance_table
+from radiomics_aln.performance import delong_comparisons, performance_table
 from radiomics_aln.score import RadScore
-from radiomics_aln.study_outputs import format_p
 from radiomics_aln.univariate import univariate_logistic
 from radiomics_aln.validation import bootstrap_calibrate, bootstrap_validate
 
@@ -407,8 +406,9 @@ class Study:
         self.data_ = data
         # a score whose LASSO kept no feature is a constant: it cannot enter a model
         constant = [r for r, sc in scores.items() if len(sc.selected_features_) == 0]
+        dd = cfg.data_dictionary()
         self.notes_.extend(
-            f"The {SCORE_LABELS[r].lower()} is constant (the LASSO kept no feature at the chosen "
+            f"The {dd.label(score_column(r))} is constant (the LASSO kept no feature at the chosen "
             "lambda); it is reported but not offered to the models."
             for r in constant
         )
@@ -447,7 +447,7 @@ class Study:
                     )
                 )
             except (SeparationError, ConvergenceError, SingleLevelError) as exc:
-                self.notes_.append(f"{c} was not screened: {exc}")
+                self.notes_.append(f"{cfg.data_dictionary().label(c)} was not screened: {exc}")
         uni = pd.concat(parts, ignore_index=True)
         self.univariate_ = uni
         p_by = uni.groupby("predictor", sort=False)["p_overall"].first().reindex(candidates)
@@ -458,16 +458,19 @@ class Study:
         if not clin_screened and cfg.clinical:
             best = min(cfg.clinical, key=lambda c: p_by[c])
             clin_screened = [best]
+            label = cfg.data_dictionary().label(best)
+            p_text = format_p_value(p_by[best], prefix=True)
             self.notes_.append(
                 f"No clinical factor had univariate p < {cfg.nomogram.screen_p}; the clinical "
-                f"model uses the strongest one ({best}, p = {format_p(p_by[best])})."
+                f"model uses the strongest one ({label}, {p_text})."
             )
         if not score_screened:
             best = min(score_names, key=lambda c: p_by[c])
             score_screened = [best]
             self.notes_.append(
                 f"No radiomics score had univariate p < {cfg.nomogram.screen_p}; the "
-                f"clinical-radiomics model offers the strongest one ({best})."
+                f"clinical-radiomics model offers the strongest one "
+                f"({cfg.data_dictionary().label(best)})."
             )
         self.screened_ = {"clinical": clin_screened, "scores": score_screened}
         return p_by
@@ -508,16 +511,17 @@ class Study:
                 culprits = [p for p in predictors if p in exc.predictors]
                 if not culprits or len(culprits) == len(predictors):
                     raise
-                self.notes_.append(
-                    f"{', '.join(culprits)} removed from the multivariable model: {exc}"
-                )
+                shown = ", ".join(self.config.data_dictionary().label(c) for c in culprits)
+                self.notes_.append(f"{shown} removed from the multivariable model: {exc}")
                 predictors = [p for p in predictors if p not in culprits]
             except EliminationError:
                 break
         # backward elimination removed everything: keep the strongest candidate
         best = min(predictors, key=lambda c: p_by[c])
+        dd = self.config.data_dictionary()
         self.notes_.append(
-            f"Backward elimination removed every candidate of {predictors}; the model keeps {best}."
+            f"Backward elimination removed every candidate of "
+            f"{', '.join(dd.label(p) for p in predictors)}; the model keeps {dd.label(best)}."
         )
         refs = self._reference_levels([best])
         return LogisticNomogram(selection=None, reference_levels=refs or None).fit(
@@ -670,7 +674,10 @@ class Study:
 
     # ------------------------------------------------------------------ evaluate
     def _cohort_arrays(self) -> dict[str, dict[str, Any]]:
+        """Outcome and predictions of each cohort; the models keyed by the names readers see
+        (a score by its data-dictionary label, "LN radiomics score")."""
         cfg = self.config
+        dd = cfg.data_dictionary()
         out = {}
         for c in self.cohorts_:
             d = self.data_[self.data_["cohort"] == c]
@@ -680,7 +687,7 @@ class Study:
                 models[CLINICAL_MODEL] = d["clinical_probability"].to_numpy()
             for roi in self.model_.rois:
                 if roi not in self.constant_scores_:
-                    models[SCORE_LABELS[roi]] = d[score_column(roi)].to_numpy()
+                    models[dd.label(score_column(roi))] = d[score_column(roi)].to_numpy()
             models[self.model_.combined_name] = d["probability"].to_numpy()
             out[c] = {"y": y, "models": models, "frame": d}
         return out
@@ -692,7 +699,8 @@ class Study:
         -------
         Study
             ``self``; ``results_["tables"]`` holds ``table1``, ``table1_by_outcome``,
-            ``table2``, ``table3``, ``table3_full``, ``delong``, ``hosmer_lemeshow``,
+            ``table2``, ``table3``, ``table3_full``, ``delong`` (the clinical-radiomics model
+            vs each other model), ``delong_all`` (every pair), ``hosmer_lemeshow``,
             ``calibration``, ``decision_curves``, ``clinical_impact``, ``nri_idi``,
             ``risk_groups``, ``icc``, ``score_coefficients``, ``elimination_steps``, and
             ``results_["figures"]`` the matplotlib figures.
@@ -727,19 +735,40 @@ class Study:
     def _performance(
         self, arrays: Mapping[str, Any], labels: Mapping[str, str], summary: dict[str, Any]
     ) -> dict[str, pd.DataFrame]:
-        """Table 3 (AUC, threshold metrics at the training cutoffs) and the DeLong tests."""
+        """Table 3 (AUC, threshold metrics at the training cutoffs) and the DeLong tests.
+
+        ``table3``: the publication view (every estimate with its 95% CI, the cutoff; the
+        clinical-radiomics model's cutoff also in nomogram points); ``table3_full``: the
+        unrounded numbers; ``delong``: the clinical-radiomics model against each other model
+        (``model_1`` is the clinical-radiomics model); ``delong_all``: every pair. The DeLong
+        p-values are adjusted within each cohort when ``nomogram.p_adjust`` is set.
+        """
         cfg = self.config
+        cohorts = {labels[c]: (a["y"], a["models"]) for c, a in arrays.items()}
         perf = performance_table(
-            {labels[c]: (a["y"], a["models"]) for c, a in arrays.items()},
+            cohorts,
             training=labels[cfg.train_cohort],
             ci=cfg.nomogram.ci,
             random_state=cfg.random_state,
+            p_adjust=cfg.nomogram.p_adjust,
+        )
+        primary = delong_comparisons(
+            cohorts, reference=self.model_.combined_name, p_adjust=cfg.nomogram.p_adjust
         )
         summary["thresholds"] = perf.thresholds
+        summary["performance_note"] = perf.note()
+        table3 = perf.formatted()
+        comb = self.model_.combined_model
+        cut = perf.thresholds[self.model_.combined_name]
+        points = float(np.asarray(comb.probability_to_points(cut), dtype=float).ravel()[0])
+        table3.loc[table3["Model"] == self.model_.combined_name, "Cutoff"] = (
+            f"\u2265 {format_number(cut, 3)} (\u2265 {format_number(points, 1)} points)"
+        )
         return {
-            "table3": perf.formatted(),
+            "table3": table3,
             "table3_full": perf.performance,
-            "delong": perf.comparisons,
+            "delong": primary,
+            "delong_all": perf.comparisons,
         }
 
     def _validate_internally(self, summary: dict[str, Any]) -> dict[str, pd.DataFrame]:

@@ -7,7 +7,6 @@ plain DataFrames, matplotlib figures or text; nothing here fits anything.
 from __future__ import annotations
 
 import json
-import math
 import warnings
 from collections.abc import Mapping
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from radiomics_aln import _report_tables as views
 from radiomics_aln import calibration, decision, reclassification, study_figures
 from radiomics_aln._version import __version__
 
@@ -25,7 +25,8 @@ __all__ = [
     "figures",
     "methods_text",
     "report_content",
-    "format_p",
+    "report_tables",
+    "scale_odds_ratios",
     "calibration_row",
     "calibration_tables",
     "decision_tables",
@@ -33,11 +34,16 @@ __all__ = [
 from radiomics_aln.config import StudyConfig
 from radiomics_aln.exceptions import InputError, StatisticalWarning
 from radiomics_aln.features import roi_columns
+from radiomics_aln.formatting import (
+    format_estimate_ci,
+    format_number,
+    format_p_value,
+    format_significant,
+)
 from radiomics_aln.model import (
     CLINICAL_MODEL,
     COMBINED_MODEL,
     RADIOMICS_MODEL,
-    SCORE_LABELS,
     score_column,
 )
 
@@ -45,9 +51,15 @@ from radiomics_aln.model import (
 
 
 def table1(study) -> dict[str, pd.DataFrame]:
+    """Table 1: baseline characteristics by cohort, and by outcome within each cohort.
+
+    Rows are labelled from the data dictionary (``StudyConfig.variables``): "Age (years),
+    mean (SD)", the outcome's levels "No" / "Yes", ...; the tidy numbers are ``table1_tidy``.
+    """
     from radiomics_aln.tables import baseline_table, format_baseline_table
 
     cfg = study.config
+    dd = cfg.data_dictionary()
     d = study.data_.copy()
     d["cohort"] = pd.Categorical(d["cohort"].map(cfg.label),
                                  categories=[cfg.label(c) for c in study.cohorts_])  # fmt: skip
@@ -56,6 +68,16 @@ def table1(study) -> dict[str, pd.DataFrame]:
         c for c in cfg.clinical if c in cfg.categorical or not pd.api.types.is_numeric_dtype(d[c])
     ]
     nonnormal = [c for c in cfg.nonnormal if c not in categorical]
+    labels = {v: dd.axis_label(v) for v in variables}
+    outcome_levels = [dd.level(cfg.outcome, v) for v in (0, 1)]
+
+    def shown(tidy: pd.DataFrame) -> pd.DataFrame:
+        levels = {}
+        for v in categorical:
+            present = list(tidy.loc[tidy["variable"] == v, "level"].dropna().unique())
+            levels[v] = {lev: dd.level(v, lev, levels=present) for lev in present}
+        return format_baseline_table(tidy, labels=labels, level_labels=levels)
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", StatisticalWarning)
         t1 = baseline_table(d, "cohort", variables, categorical=categorical, nonnormal=nonnormal)
@@ -64,35 +86,85 @@ def table1(study) -> dict[str, pd.DataFrame]:
             sub = d[d["cohort"] == cfg.label(c)]
             if sub[cfg.outcome].nunique() < 2:
                 continue
+            # the groups are the outcome's level labels ("No" / "Yes")
+            shown_y = sub[cfg.outcome].map(lambda v: dd.level(cfg.outcome, v))
+            sub = sub.assign(**{cfg.outcome: shown_y})
             tb = baseline_table(
                 sub,
                 cfg.outcome,
                 list(cfg.clinical),
                 categorical=categorical[1:],
                 nonnormal=nonnormal,
+                order=outcome_levels,
             )
-            f = format_baseline_table(tb)
+            f = shown(tb)
             f.columns = [f"{cfg.label(c)}: {col}" for col in f.columns]
             parts.append(f)
     by_outcome = pd.concat(parts, axis=1) if parts else pd.DataFrame()
     return {
-        "table1": format_baseline_table(t1),
+        "table1": shown(t1),
         "table1_tidy": t1,
         "table1_by_outcome": by_outcome,
     }
 
 
+def scale_odds_ratios(table: pd.DataFrame, per: Mapping[str, float]) -> pd.DataFrame:
+    """Odds ratios of continuous predictors per ``per[predictor]`` units instead of per 1.
+
+    Parameters
+    ----------
+    table : DataFrame
+        A coefficient table with ``predictor``, ``level`` (missing for a continuous predictor),
+        ``odds_ratio``, ``or_ci_low`` and ``or_ci_high`` (per 1 unit), e.g.
+        :func:`radiomics_aln.univariate.univariate_logistic` or ``LogisticNomogram.summary``.
+    per : mapping
+        ``{predictor: k}``; predictors not listed (and categorical levels, and the intercept)
+        keep ``k = 1``. The data dictionary's ``per`` gives them
+        (:meth:`radiomics_aln.data_dictionary.DataDictionary.per`).
+
+    Returns
+    -------
+    DataFrame
+        A copy with ``odds_ratio``, ``or_ci_low`` and ``or_ci_high`` raised to the power ``k``
+        (``exp(k beta)`` and ``exp(k x limit)``: the OR for a ``k``-unit difference, equal to
+        refitting with the predictor divided by ``k``; the p-value does not change) and a
+        column ``per`` (``k``). ``beta`` and ``se`` stay per 1 unit.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"predictor": ["age"], "level": [None], "odds_ratio": [1.05],
+    ...                   "or_ci_low": [1.0], "or_ci_high": [1.1]})
+    >>> scale_odds_ratios(t, {"age": 10})[["odds_ratio", "or_ci_high", "per"]].round(3)
+       odds_ratio  or_ci_high  per
+    0       1.629       2.594 10.0
+    """
+    out = table.copy()
+    level = out["level"]
+    continuous = (level.isna() | (level.astype(str) == "")) & (out["predictor"] != "(Intercept)")
+    k = out["predictor"].map(lambda p: float(per.get(p, 1.0))).where(continuous, 1.0)
+    for col in ("odds_ratio", "or_ci_low", "or_ci_high"):
+        out[col] = out[col].astype(float) ** k.to_numpy(dtype=float)
+    out["per"] = k.to_numpy(dtype=float)
+    return out
+
+
 def table2(study) -> pd.DataFrame:
     """Univariate ORs of every candidate and the ORs of both multivariable models.
 
-    Tidy columns ``univariate_*``, ``clinical_*`` and ``multivariable_*`` (the
-    clinical-radiomics model): ``or``, ``ci_low``, ``ci_high``, ``p``; formatted columns for
-    the paper. The reference level of a categorical predictor in a model reads "1.00 (ref)".
+    Tidy columns ``predictor``, ``level``, ``is_reference``, ``label`` (the row as a reader
+    sees it: "Age, per 10 years", "Margin: irregular vs smooth"), ``per`` (the ORs of a
+    continuous predictor are per this many units, the data dictionary's ``per``), then
+    ``univariate_*``, ``clinical_*`` and ``multivariable_*`` (the clinical-radiomics model):
+    ``or``, ``ci_low``, ``ci_high``, ``p``; and formatted columns for the paper. The reference
+    level of a categorical predictor in a model reads "1.00 (ref)".
     """
+    dd = study.config.data_dictionary()
     cols = ["predictor", "level", "odds_ratio", "or_ci_low", "or_ci_high", "p_value"]
+    uni = study.univariate_
+    per = {p: dd.per(p) for p in uni["predictor"].unique()}
 
     def renamed(df, prefix):
-        df = df[cols].rename(
+        df = scale_odds_ratios(df, per)[cols].rename(
             columns={
                 "odds_ratio": f"{prefix}_or",
                 "or_ci_low": f"{prefix}_ci_low",
@@ -102,8 +174,15 @@ def table2(study) -> pd.DataFrame:
         )
         return df.assign(level=df["level"].astype(object).where(df["level"].notna(), ""))
 
-    out = renamed(study.univariate_, "univariate")
-    is_ref = study.univariate_["is_reference"].astype(bool).to_numpy()
+    out = renamed(uni, "univariate")
+    is_ref = uni["is_reference"].astype(bool).to_numpy()
+    out.insert(2, "is_reference", is_ref)
+    levels = {p: list(g.dropna()) for p, g in uni.groupby("predictor", sort=False)["level"]}
+    out.insert(3, "label", [
+        views.term_label(dd, p, lev if lev != "" else None, ref, levels[p] or None)
+        for p, lev, ref in zip(out["predictor"], out["level"], uni["reference"], strict=True)
+    ])  # fmt: skip
+    out.insert(4, "per", scale_odds_ratios(uni, per)["per"].to_numpy())
     for prefix, model in (
         ("clinical", study.model_.clinical_model),
         ("multivariable", study.model_.combined_model),
@@ -117,7 +196,8 @@ def table2(study) -> pd.DataFrame:
 
     def ci(o, lo, hi):
         return [
-            "" if pd.isna(a) else (f"{a:.2f} (ref)" if pd.isna(b) else f"{a:.2f} ({b:.2f}-{c:.2f})")
+            "" if pd.isna(a)
+            else (f"{a:.2f} (ref)" if pd.isna(b) else format_estimate_ci(a, b, c, 2))
             for a, b, c in zip(o, lo, hi, strict=True)
         ]
 
@@ -129,7 +209,7 @@ def table2(study) -> pd.DataFrame:
         out[f"{label} OR (95% CI)"] = ci(
             out[f"{prefix}_or"], out[f"{prefix}_ci_low"], out[f"{prefix}_ci_high"]
         )
-        out[f"{label} p"] = ["" if pd.isna(p) else format_p(p) for p in out[f"{prefix}_p"]]
+        out[f"{label} p"] = [format_p_value(p) for p in out[f"{prefix}_p"]]
     return out
 
 
@@ -204,7 +284,7 @@ def _participants_text(study) -> list[str]:
             f"{cfg.label(c)}: n = {len(sub)}, {ev} with the outcome ({100 * ev / len(sub):.1f}%)"
         )
     out = [
-        f"Endpoint: `{cfg.outcome}` (binary). Model development on the "
+        f"Endpoint: {cfg.data_dictionary().label(cfg.outcome)} (binary). Model development on the "
         f"{cfg.label(cfg.train_cohort)} cohort only; every other cohort is used for "
         "validation without refitting anything.",
         "; ".join(sizes) + ".",
@@ -272,19 +352,23 @@ def _icc_text(study) -> list[str]:
 
 def _scores_text(study) -> list[str]:
     cfg = study.config
+    dd = cfg.data_dictionary()
     formulas = []
     for roi, sc in study.model_.scores.items():
         formula = getattr(sc, "formula_", None)
         nz = int((sc.coef_ != 0).sum())
         lam = getattr(sc, "lambda_", float("nan"))
+        label = dd.label(score_column(roi))
         formulas.append(
-            f"{SCORE_LABELS[roi]}: {nz} features with non-zero LASSO coefficients "
-            f"(lambda = {lam:.4g})."
+            f"{label}: {nz} feature{'s' if nz != 1 else ''} with non-zero LASSO coefficients "
+            f"(lambda = {format_significant(lam)})."
         )
         if formula:
             # the z-score form; means, sds and original-unit coefficients are in the
             # score coefficient table
-            formulas.append(f"formula: {formula.splitlines()[0]}")
+            first = formula.splitlines()[0]
+            lhs, sep, rhs = first.partition(" = ")
+            formulas.append(f"formula: {label if sep else ''}{sep}{rhs if sep else first}")
     return [
         "One LASSO logistic score per ROI fitted on the training cohort: z-scores with "
         "training means and SDs, redundancy removal, L1-penalised logistic regression with "
@@ -299,22 +383,27 @@ def _scores_text(study) -> list[str]:
 
 def _models_text(study) -> list[str]:
     cfg = study.config
+    dd = cfg.data_dictionary()
     comb = study.model_.combined_model
     clin = study.model_.clinical_model
     if clin is None:
         return _radiomics_model_text(study)
+
+    def names(columns):
+        return ", ".join(dd.label(c) for c in columns) or "none"
+
     return [
         f"Univariate logistic screen of {len(cfg.clinical)} clinical-ultrasound candidates "
-        f"({', '.join(cfg.clinical)}) and the scores; predictors with p < "
+        f"({names(cfg.clinical)}) and the scores; predictors with p < "
         f"{cfg.nomogram.screen_p:g} entered the multivariable models "
-        f"(clinical: {', '.join(study.screened_['clinical'])}; scores: "
-        f"{', '.join(study.screened_['scores'])}).",
+        f"(clinical: {names(study.screened_['clinical'])}; scores: "
+        f"{names(study.screened_['scores'])}).",
         (
             "Logistic models were fitted by Firth's penalised likelihood (Firth 1993; "
             "Heinze & Schemper 2002), with penalised likelihood-ratio tests and profile "
             "penalised-likelihood intervals, as logistf reports them."
             if cfg.nomogram.penalty == "firth"
-            else "Logistic models were fitted by maximum likelihood."
+            else "Logistic models were fitted by maximum likelihood (Wald tests and intervals)."
         ),
         "Both models were reduced by backward stepwise elimination "
         + (
@@ -322,29 +411,54 @@ def _models_text(study) -> list[str]:
             if cfg.nomogram.criterion == "p"
             else "(AIC)."
         ),
-        f"formula: clinical model logit(p) = {_equation(clin)}",
-        f"formula: clinical-radiomics model logit(p) = {_equation(comb)}",
+        f"formula: clinical model logit(p) = {_equation(clin, dd)}",
+        f"formula: clinical-radiomics model logit(p) = {_equation(comb, dd)}",
+        "In these formulas a continuous predictor enters per 1 unit and [X = level] is 1 for "
+        "that level and 0 otherwise.",
         f"Youden cutoff of the clinical-radiomics model on the training cohort: "
-        f"p >= {comb.youden_cutoff_:.4f} (Nomo-score >= {comb.youden_points_cutoff_:.1f} "
-        f"points; sensitivity {comb.youden_sensitivity_:.3f}, specificity "
-        f"{comb.youden_specificity_:.3f}). The same cutoff is applied to every cohort.",
+        f"p \u2265 {format_number(comb.youden_cutoff_, 3)} (Nomo-score \u2265 "
+        f"{format_number(comb.youden_points_cutoff_, 1)} points; sensitivity "
+        f"{format_number(comb.youden_sensitivity_, 3)}, specificity "
+        f"{format_number(comb.youden_specificity_, 3)}). The same cutoff (and the Youden cutoff "
+        "of every other model, also derived on the training cohort) is applied to every "
+        "cohort.",
         *study.notes_,
     ]
 
 
 def _statistics_text(study) -> list[str]:
     cfg = study.config
+    nomo = cfg.nomogram
+    adjust = (
+        f"p-values of the DeLong tests are adjusted by {views.P_ADJUST_NAMES[nomo.p_adjust]}'s "
+        "method (R p.adjust) within each cohort, the family being the comparisons of the "
+        "clinical-radiomics model with each other model (Table 3) or every pair (appendix)."
+        if nomo.p_adjust in views.P_ADJUST_NAMES
+        else "DeLong p-values are not adjusted for multiple comparisons."
+    )
     return [
         "Table 1: t-test/ANOVA, Mann-Whitney/Kruskal-Wallis, chi-square or Fisher's exact "
         "test (as R t.test(var.equal=TRUE), oneway.test, wilcox.test, kruskal.test, "
-        "chisq.test(correct=FALSE), fisher.test). AUC with "
-        + ("DeLong" if cfg.nomogram.ci == "delong" else "stratified bootstrap")
-        + " 95% CI and DeLong tests (pROC); threshold metrics with Wilson CIs; "
-        f"Hosmer-Lemeshow with {cfg.nomogram.hl_groups} requested groups "
-        "(ResourceSelection::hoslem.test grouping and df = groups requested - 2; fewer groups "
-        "form when predictions tie, as the table's note says); decision curves (Vickers & "
-        "Elkin 2006) and clinical impact curves; NRI and IDI (Pencina 2008; "
-        "Hmisc::improveProb).",
+        "chisq.test(correct=FALSE), fisher.test).",
+        "Table 2: odds ratios with 95% CIs; a continuous predictor's odds ratio is per the "
+        "number of units named in its row (the data dictionary's 'per', e.g. per 10 years: "
+        "exp(10 x coefficient)); a categorical predictor's compares each level with the "
+        "reference level.",
+        "Table 3: AUC with "
+        + ("DeLong" if nomo.ci == "delong" else "stratified bootstrap percentile")
+        + " 95% CI (pROC); accuracy, sensitivity, specificity, PPV and NPV with Wilson score "
+        "95% CIs (no continuity correction) at each model's Youden cutoff derived on the "
+        "training cohort and applied unchanged to every cohort. Paired DeLong tests compare "
+        "the clinical-radiomics model with each other model in each cohort (pROC roc.test); "
+        "every pair is in the appendix. " + adjust,
+        f"Hosmer-Lemeshow test with {nomo.hl_groups} requested groups "
+        f"(ResourceSelection::hoslem.test grouping; df = groups requested - 2 = "
+        f"{nomo.hl_groups - 2}); fewer groups form when predictions tie, as the table's note "
+        "says. Calibration intercept and slope and the Brier score as rms val.prob.",
+        "Decision curves (Vickers & Elkin 2006) and clinical impact curves; NRI and IDI "
+        "(Pencina 2008; Hmisc::improveProb).",
+        "p-values are given to three significant digits, '< 0.001' below 0.001; all tests are "
+        "two-sided.",
         *_bootstrap_text(study),
         f"radiomics_aln {__version__}.",
     ]
@@ -369,12 +483,106 @@ def _bootstrap_text(study) -> list[str]:
     return [text]
 
 
+def _points_text(study) -> str:
+    comb = study.model_.combined_model
+    pts = getattr(comb, "youden_points_cutoff_", None)
+    return "" if pts is None else f"Nomo-score \u2265 {format_number(pts, 1)} points"
+
+
+def report_tables(study) -> list[dict[str, Any]]:
+    """The table sections of the report: each table as text with readable headers and a note.
+
+    Returns report sections (``title``, ``text``, ``tables``) whose tables are
+    ``{caption: (DataFrame of strings, note)}``; figures are added by :func:`report_content`.
+    """
+    cfg = study.config
+    dd = cfg.data_dictionary()
+    nomo = cfg.nomogram
+    t = study.results_["tables"]
+    summary = study.results_.get("summary", {})
+    comb, clin = study.model_.combined_model, study.model_.clinical_model
+    outcome = dd.label(cfg.outcome)
+    labels = {c: cfg.label(c) for c in study.cohorts_}
+    primary = f"the {study.model_.combined_name.lower()} against each other model"
+    note1 = views.baseline_note()
+    sections: list[dict[str, Any]] = [
+        {"title": "Table 1. Baseline characteristics",
+         "tables": {"By cohort": (t["table1"], note1),
+                    f"By {outcome} within each cohort": (t["table1_by_outcome"], note1)}},
+        {"title": "Excluded cases",
+         "text": "Cases left out of every analysis (failed feature extraction of a test "
+                 "case, or the same image as another case with a different outcome).",
+         "tables": {"Excluded cases and why": views.excluded_view(t["excluded_cases"], labels)}
+         if len(t.get("excluded_cases", ())) else {}},
+        {"title": "Table 2. Univariate and multivariable logistic regression (training)",
+         "tables": {"Odds ratios": _odds_ratio_view(t["table2"], nomo.penalty, clin)}},
+        {"title": "Table 3. Performance (cutoffs from the training cohort)",
+         "tables": {
+             "AUC, ACC, SEN, SPE, PPV, NPV with 95% CIs at the training cutoff":
+                 views.performance_view(t["table3"], summary.get("performance_note", ""),
+                                        study.model_.combined_name, _points_text(study)),
+             f"DeLong comparisons: {study.model_.combined_name.lower()} vs each other model":
+                 views.delong_view(t["delong"], method=nomo.p_adjust,
+                                   family=f"{primary} ({_family_size(t['delong'])})")}},
+        {"title": "Calibration",
+         "tables": {"Hosmer-Lemeshow": views.hosmer_lemeshow_view(t["hosmer_lemeshow"],
+                                                                   nomo.hl_groups),
+                    "Calibration intercept, slope, Brier score":
+                        views.calibration_view(t["calibration"])}
+         | ({"Bootstrap internal validation (training cohort)":
+             views.bootstrap_view(t["bootstrap_validation"])}
+            if "bootstrap_validation" in t else {})},
+        {"title": "Nomogram",
+         "tables": {f"{study.model_.combined_name} (nomogram)":
+                        views.model_summary_view(comb, dd, nomo.penalty),
+                    **({"Clinical model": views.model_summary_view(clin, dd, nomo.penalty)}
+                       if clin is not None else {}),
+                    "Backward elimination steps":
+                        views.elimination_view(t["elimination_steps"], dd, nomo.penalty)}},
+        {"title": "NRI and IDI (clinical-radiomics vs clinical model)",
+         "tables": {"Reclassification": views.nri_idi_view(t["nri_idi"], COMBINED_MODEL,
+                                                           CLINICAL_MODEL)}
+         if clin is not None else {}},
+        {"title": "Risk groups",
+         "tables": {"Outcome by risk group": views.risk_group_view(t["risk_groups"],
+                                                                    _points_text(study))}},
+        {"title": "Radiomics scores: LASSO path and cross-validation",
+         "tables": {"Non-zero coefficients":
+                        views.score_coefficient_view(t["score_coefficients"], dd)}},
+        {"title": "Appendix. DeLong comparisons of every pair of models",
+         "tables": {"Every pair of models, within each cohort":
+                        views.delong_view(t["delong_all"], method=nomo.p_adjust,
+                                          family=f"every pair of models "
+                                                 f"({_family_size(t['delong_all'])})")}},
+    ]  # fmt: skip
+    return sections
+
+
+def _odds_ratio_view(table2: pd.DataFrame, penalty: Any, clinical_model: Any) -> Any:
+    """Table 2's view; a radiomics-only study has no clinical-model columns."""
+    view = views.odds_ratio_view(table2, penalty)
+    if clinical_model is not None:
+        return view
+    frame, note = view if isinstance(view, tuple) else (view, None)
+    frame = frame[[c for c in frame.columns if not str(c).startswith("Clinical model")]]
+    return (frame, note) if isinstance(view, tuple) else frame
+
+
+def _family_size(tab: pd.DataFrame) -> str:
+    sizes = sorted(set(tab.groupby("cohort", sort=False).size()))
+    return f"{'/'.join(str(n) for n in sizes)} comparisons per cohort"
+
+
 def report_content(study) -> dict[str, Any]:
-    """Content for :func:`radiomics_aln.report.report` (title, methods, sections)."""
+    """Content for :func:`radiomics_aln.report.report` (title, methods, sections).
+
+    Tables arrive as text with readable headers, each with its note: ``{caption:
+    (DataFrame, note)}`` (see :func:`report_tables`); the tidy tables stay in
+    ``study.results_["tables"]`` and the CSV files.
+    """
     if not study.results_:
         raise InputError("the study is not evaluated yet; call fit() and evaluate() first")
     cfg = study.config
-    t = study.results_["tables"]
     f = study.results_["figures"]
     labels = [cfg.label(c) for c in study.cohorts_]
 
@@ -384,74 +592,42 @@ def report_content(study) -> dict[str, Any]:
     def fig_items(*places):
         return {captions[k]: f[k] for k in keys if _FIGURE_ORDER[_figure_place(k)] in places}
 
-    clinical = study.model_.clinical_model is not None
-    delong = t["delong"]
-    dl = delong[[c for c in delong.columns if c in (
-        "cohort", "model_1", "model_2", "auc_1", "auc_2", "estimate", "z", "p_value",
-    )]].rename(columns={"estimate": "difference"})  # fmt: skip
-    sections = [
-        {"title": "Table 1. Baseline characteristics",
-         "tables": {"By cohort": t["table1"],
-                    "By outcome within each cohort": t["table1_by_outcome"]}},
-        {"title": "Excluded cases",
-         "text": "Cases left out of every analysis (failed feature extraction of a test "
-                 "case, or the same image as another case with a different outcome).",
-         "tables": {"Excluded cases and why": t["excluded_cases"]}
-         if len(t.get("excluded_cases", ())) else {}},
-        {"title": "Table 2. Univariate and multivariable logistic regression (training)",
-         "text": "Multivariable = the clinical-radiomics model (the nomogram).",
-         "tables": {"Odds ratios": t["table2"][[c for c in (
-             "predictor", "level", "Univariate OR (95% CI)", "Univariate p",
-             "Clinical model OR (95% CI)", "Clinical model p", "Multivariable OR (95% CI)",
-             "Multivariable p") if clinical or not c.startswith("Clinical model")]]}},
-        {"title": "Table 3. Performance (cutoffs from the training cohort)",
-         "tables": {"AUC, ACC, SEN, SPE, PPV, NPV": t["table3"],
-                    "DeLong comparisons": dl}},
-        {"title": "ROC curves", "figures": fig_items("roc_")},
-        {"title": "Calibration",
-         "tables": {"Hosmer-Lemeshow": t["hosmer_lemeshow"],
-                    "Calibration intercept, slope, Brier": t["calibration"]}
-         | ({"Bootstrap internal validation (training cohort)": t["bootstrap_validation"]}
-            if "bootstrap_validation" in t else {}),
-         "figures": fig_items("calibration")},
-        {"title": "Nomogram", "figures": fig_items("nomogram"),
-         "tables": {"Clinical-radiomics model (nomogram)": study.model_.combined_model.summary,
-                    **({"Clinical model": study.model_.clinical_model.summary} if clinical
-                       else {}),
-                    "Backward elimination steps": t["elimination_steps"]}},
-        {"title": "Decision and clinical impact curves",
-         "figures": fig_items("decision", "clinical_impact")},
-        {"title": "NRI and IDI (clinical-radiomics vs clinical model)",
-         "tables": {"Reclassification": t["nri_idi"]} if clinical else {}},
-        {"title": "Risk groups", "tables": {"Outcome by risk group": t["risk_groups"]},
-         "figures": fig_items("risk_groups")},
-        {"title": "Feature reproducibility (ICC)", "figures": fig_items("icc")},
-        {"title": "Radiomics scores: LASSO path and cross-validation",
-         "figures": fig_items("lasso_"),
-         "tables": {"Non-zero coefficients": t["score_coefficients"]}},
-        {"title": "Appendix: decision and clinical impact curves at every threshold",
-         "figures": fig_items("decision_full", "clinical_impact_full")},
+    tables = {s["title"]: s for s in report_tables(study)}
+    figures = {
+        "ROC curves": fig_items("roc_"),
+        "Calibration": fig_items("calibration"),
+        "Nomogram": fig_items("nomogram"),
+        "Decision and clinical impact curves": fig_items("decision", "clinical_impact"),
+        "Risk groups": fig_items("risk_groups"),
+        "Feature reproducibility (ICC)": fig_items("icc"),
+        "Radiomics scores: LASSO path and cross-validation": fig_items("lasso_"),
+        "Appendix. Decision and clinical impact curves at every threshold":
+            fig_items("decision_full", "clinical_impact_full"),
+    }
+    order = [
+        "Table 1. Baseline characteristics", "Excluded cases",
+        "Table 2. Univariate and multivariable logistic regression (training)",
+        "Table 3. Performance (cutoffs from the training cohort)", "ROC curves", "Calibration",
+        "Nomogram", "Decision and clinical impact curves",
+        "NRI and IDI (clinical-radiomics vs clinical model)", "Risk groups",
+        "Feature reproducibility (ICC)", "Radiomics scores: LASSO path and cross-validation",
+        "Appendix. DeLong comparisons of every pair of models",
+        "Appendix. Decision and clinical impact curves at every threshold",
     ]  # fmt: skip
-    sections = [s for s in sections if s.get("figures") or s.get("tables")]
+    sections = []
+    for title in order:
+        sec = dict(tables.get(title, {"title": title}))
+        if figures.get(title):
+            sec["figures"] = figures[title]
+        if sec.get("figures") or sec.get("tables"):
+            sections.append(sec)
+    outcome = cfg.data_dictionary().label(cfg.outcome)
     return {
         "title": cfg.title,
-        "subtitle": f"Cohorts: {', '.join(labels)}; endpoint `{cfg.outcome}`",
+        "subtitle": f"Cohorts: {', '.join(labels)}; endpoint: {outcome}",
         "methods": study.methods_text(),
         "sections": sections,
     }
-
-
-def format_p(p: float) -> str:
-    """A p-value as Table 2 prints it: ``"<0.001"``, three decimals, or ``"NA"``.
-
-    Examples
-    --------
-    >>> format_p(0.0004), format_p(0.04213), format_p(float("nan"))
-    ('<0.001', '0.042', 'NA')
-    """
-    if p is None or (isinstance(p, float) and math.isnan(p)):
-        return "NA"
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
 # figure keys in the report's order (a key ending "_" stands for every key it starts)
@@ -481,10 +657,12 @@ def _caption(key: str, fig: Any, cfg: StudyConfig) -> str:
     return key.replace("_", " ").capitalize() + "."
 
 
-def _equation(model: Any) -> str:
-    terms = [f"{model.intercept_:.4f}"]
+def _equation(model: Any, dd: Any = None) -> str:
+    names = views.column_labels(model, dd) if dd is not None else {}
+    terms = [format_number(model.intercept_, 4)]
     for name, b in model.coef_.items():
-        terms.append(f"{'+' if b >= 0 else '-'} {abs(b):.4f} x {name}")
+        sign = "+" if b >= 0 else "-"
+        terms.append(f"{sign} {format_number(abs(b), 4)} x {names.get(name, name)}")
     return " ".join(terms)
 
 

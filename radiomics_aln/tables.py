@@ -24,7 +24,6 @@ categorical            n (%) of non-missing               ``chisq.test(correct=F
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
@@ -35,8 +34,9 @@ from scipy import stats
 from radiomics_aln._collation import r_sorted
 from radiomics_aln._validation import format_items
 from radiomics_aln.exceptions import InputError, StatisticalWarning
+from radiomics_aln.formatting import format_number, format_p_value
 
-__all__ = ["baseline_table", "format_baseline_table", "format_p_value"]
+__all__ = ["baseline_table", "format_baseline_table"]
 
 logger = logging.getLogger(__name__)
 
@@ -513,28 +513,13 @@ def _overall_rows(
     return rows
 
 
-def format_p_value(p: float, *, digits: int = 3) -> str:
-    """Format a p-value for a table: ``"0.042"``, ``"<0.001"``, ``""`` for NaN.
-
-    Examples
-    --------
-    >>> format_p_value(0.04213), format_p_value(0.00002), format_p_value(float("nan"))
-    ('0.042', '<0.001', '')
-    """
-    if p is None or (isinstance(p, float) and math.isnan(p)) or pd.isna(p):
-        return ""
-    floor = 10.0**-digits
-    if p < floor:
-        return f"<{floor:.{digits}f}"
-    return f"{p:.{digits}f}"
-
-
 def format_baseline_table(
     table: pd.DataFrame,
     *,
     digits: int = 1,
     p_digits: int = 3,
     labels: Mapping[str, str] | None = None,
+    level_labels: Mapping[str, Mapping[Any, str]] | None = None,
     show_test: bool = True,
 ) -> pd.DataFrame:
     """Formatted view of :func:`baseline_table` as printed in a paper.
@@ -546,9 +531,14 @@ def format_baseline_table(
     digits : int, default 1
         Decimals of means, SDs, medians, quartiles and percentages.
     p_digits : int, default 3
-        Decimals of p-values (smaller values print as ``<0.001``).
+        Significant digits of p-values (see
+        :func:`radiomics_aln.formatting.format_p_value`: ``< 0.001`` below 0.001).
     labels : mapping, optional
-        Display names of variables (default: the column names).
+        Display names of variables (default: the column names), e.g. "Tumour size (mm)";
+        :meth:`radiomics_aln.data_dictionary.DataDictionary.axis_label` gives them.
+    level_labels : mapping, optional
+        ``{variable: {level: text}}``: display text of the levels of categorical variables
+        (default: the levels as they are); keys are compared as text (``1`` and ``"1"`` match).
     show_test : bool, default True
         Add a ``test`` column naming the test of each variable.
 
@@ -574,10 +564,15 @@ def format_baseline_table(
             f"{sorted(required - set(table.columns))}"
         )
     labels = dict(labels or {})
+    level_text = {
+        var: {str(k): str(v) for k, v in m.items()} for var, m in (level_labels or {}).items()
+    }
     sizes = dict(table.attrs.get("group_sizes", {}))
     groups = list(dict.fromkeys(table["group"].tolist()))
     header = {g: f"{g} (n={sizes[g]})" if g in sizes else str(g) for g in groups}
-    f = f"{{:.{digits}f}}"
+
+    def num(x: Any) -> str:
+        return format_number(float(x), digits, missing="NA")
 
     # A list, not a dict keyed by label: level names repeat across variables (ER, PR and HER2
     # are all "positive"/"negative"), and each variable keeps its own rows.
@@ -587,20 +582,21 @@ def format_baseline_table(
         kind = sub["kind"].iloc[0]
         first = sub.iloc[0]
         p = format_p_value(first["p_value"], digits=p_digits)
+        shown = level_text.get(var, {})
         test = "" if pd.isna(first["test"]) else str(first["test"])
         if kind == "categorical":
             row = {header[g]: "" for g in groups} | {"p": p, "test": test}
             out_rows.append((f"{name}, n (%)", row))
             for level, lsub in sub.groupby("level", sort=False):
                 cells = {
-                    header[r.group]: f"{int(r.count)} ({f.format(r.percent)})"
+                    header[r.group]: f"{int(r.count)} ({num(r.percent)})"
                     if not pd.isna(r.percent)
                     else f"{int(r.count)}"
                     for r in lsub.itertuples()
                 }
                 out_rows.append(
                     (
-                        f"    {level}",
+                        f"    {shown.get(str(level), level)}",
                         {header[g]: "" for g in groups} | cells | {"p": "", "test": ""},
                     )
                 )
@@ -608,13 +604,13 @@ def format_baseline_table(
             if kind == "nonnormal":
                 label = f"{name}, median [IQR]"
                 cells = {
-                    header[r.group]: f"{f.format(r.median)} [{f.format(r.q1)}, {f.format(r.q3)}]"
+                    header[r.group]: f"{num(r.median)} [{num(r.q1)}, {num(r.q3)}]"
                     for r in sub.itertuples()
                 }
             else:
                 label = f"{name}, mean (SD)"
                 cells = {
-                    header[r.group]: f"{f.format(r.mean)} ({f.format(r.sd)})"
+                    header[r.group]: f"{num(r.mean)} ({num(r.sd)})"
                     for r in sub.itertuples()
                 }
             out_rows.append(

@@ -43,6 +43,10 @@ def test_declared_entries_override_defaults():
     assert dd.level("aln", 1) == dd.level("aln", 1.0) == dd.level("aln", "1") == "N+"
     assert dd.level("aln", True) == "N+"
     assert dd.level("other", 0) == "No" and dd.level("other", "lobular") == "lobular"
+    # with the column's levels known, No/Yes is for 0/1 columns only (grade 1/2/3 stays "1")
+    assert dd.level("grade", 1, levels=[1, 2, 3]) == "1"
+    assert dd.level("grade", "1", levels=["1", "2", "3"]) == "1"
+    assert dd.level("other", 1, levels=[0, 1]) == "Yes" and dd.level("aln", 1, levels=[1, 2]) == "N+"
     assert "age" in dd and "other" not in dd
     table = dd.table(["age", "aln", "other_mm"])
     assert table["declared"].tolist() == [True, True, False]

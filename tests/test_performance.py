@@ -1,11 +1,14 @@
 """Tests for radiomics_aln.performance (threshold metrics, binomial CIs, Table 3), pinned to
-pROC 1.18.0 and R's prop.test / binom.test.
+pROC 1.18.0 and R's prop.test / binom.test / p.adjust.
 
 Reference values come from tests/reference/metrics.R (outputs: metrics_reference.json,
-aSAH.csv); the R call is next to each comparison.
+aSAH.csv) and tests/reference/report_tables.R (p_adjust.csv); the R call is next to each
+comparison.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -17,9 +20,13 @@ from radiomics_aln.metrics import delong_test, roc_auc, youden_threshold
 from radiomics_aln.performance import (
     PerformanceTable,
     binomial_ci,
+    delong_comparisons,
     diagnostic_metrics,
+    p_adjust,
     performance_table,
 )
+
+REFERENCE = Path(__file__).resolve().parent / "reference"
 
 
 @pytest.mark.parametrize(
@@ -108,16 +115,81 @@ def test_performance_table_matches_single_functions():
     assert_allclose(comp["z"], ref["z"]) and comp["model_1"] == "Clinical model"
     text = tab.formatted()
     assert list(text.columns) == [
-        "cohort",
-        "model",
+        "Cohort",
+        "Model",
+        "n (events)",
         "AUC (95% CI)",
-        "ACC",
-        "SEN",
-        "SPE",
-        "PPV",
-        "NPV",
+        "Cutoff",
+        "ACC (95% CI)",
+        "SEN (95% CI)",
+        "SPE (95% CI)",
+        "PPV (95% CI)",
+        "NPV (95% CI)",
     ]
     assert text["AUC (95% CI)"].str.match(r"^0\.\d{3} \(0\.\d{3}\u2013[01]\.\d{3}\)$").all()
+
+
+def test_formatted_table_shows_every_interval_and_the_cutoff():
+    # issue 15: the threshold metrics were printed without their Wilson CIs and the cutoff
+    tab = performance_table(_three_cohorts())
+    text = tab.formatted().set_index(["Cohort", "Model"])
+    perf = tab.performance.set_index(["cohort", "model"])
+    row, cell = perf.loc[("External test", "Nomogram")], text.loc[("External test", "Nomogram")]
+    for metric, label in (("sensitivity", "SEN"), ("npv", "NPV"), ("accuracy", "ACC")):
+        lo, hi = row[f"{metric}_ci_low"], row[f"{metric}_ci_high"]
+        assert cell[f"{label} (95% CI)"] == f"{row[metric]:.3f} ({lo:.3f}\u2013{hi:.3f})"
+    assert cell["Cutoff"] == f"\u2265 {tab.thresholds['Nomogram']:.3f}"
+    assert cell["n (events)"] == f"{int(row['n'])} ({int(row['n_events'])})"
+    note = tab.note()
+    assert "Wilson" in note and "DeLong" in note and "Training cohort" in note
+    clopper = performance_table(_three_cohorts(), ci_method="clopper-pearson", conf_level=0.9)
+    assert "Clopper-Pearson" in clopper.note() and "90%" in clopper.note()
+    assert "SEN (90% CI)" in clopper.formatted().columns
+
+
+def test_p_adjust_against_R():
+    """R: p.adjust(p, method) for holm, bonferroni and none (tests/reference/report_tables.R):
+    ties, NA (stays NA; n counts the non-NA p-values), p-values reaching 1, zeros."""
+    ref = pd.read_csv(REFERENCE / "p_adjust.csv")
+    assert len(ref.groupby(["case", "method"])) == 27
+    for (_, method), sub in ref.groupby(["case", "method"], sort=False):
+        got = p_adjust(sub["p"].to_numpy(), method)
+        assert_allclose(got, sub["adjusted"].to_numpy(), rtol=1e-15, atol=0)
+        assert np.array_equal(np.isnan(got), sub["adjusted"].isna().to_numpy())
+    assert p_adjust([], "holm").size == 0
+
+
+def test_p_adjust_errors():
+    with pytest.raises(InputError, match="holm"):
+        p_adjust([0.1], "fdr")
+    with pytest.raises(InputError, match=r"\[0, 1\]"):
+        p_adjust([0.1, 1.2])
+    with pytest.raises(InputError, match="one-dimensional"):
+        p_adjust([[0.1, 0.2]])
+    with pytest.raises(InputError, match="p_adjust"):
+        performance_table(_three_cohorts(), p_adjust="BH")
+
+
+def test_delong_comparisons_adjust_within_each_cohort():
+    cohorts = _three_cohorts()
+    for _, models in cohorts.values():
+        models["Third"] = (models["Clinical model"] + models["Nomogram"]) / 2
+    raw = delong_comparisons(cohorts)
+    holm = delong_comparisons(cohorts, p_adjust="holm")
+    assert (raw["p_adjusted"] == raw["p_value"]).all() and (raw["p_adjust_method"] == "none").all()
+    assert (holm["p_adjust_method"] == "holm").all()
+    for _, sub in holm.groupby("cohort"):
+        assert len(sub) == 3  # one family of 3 pairs per cohort
+        assert_allclose(sub["p_adjusted"], p_adjust(sub["p_value"].to_numpy(), "holm"))
+    ref = delong_comparisons(cohorts, reference="Nomogram", p_adjust="bonferroni")
+    assert (ref["model_1"] == "Nomogram").all() and len(ref) == 6
+    row = ref.iloc[0]
+    y, models = cohorts[row["cohort"]]
+    direct = delong_test(y, models["Nomogram"], models[row["model_2"]]).loc["delong"]
+    assert_allclose(row["estimate"], direct["estimate"])
+    assert_allclose(row["p_adjusted"], min(1.0, 2 * direct["p_value"]))
+    tab = performance_table(cohorts, p_adjust="holm")
+    pd.testing.assert_frame_equal(tab.comparisons, holm)
 
 
 def test_performance_table_cutoffs_do_not_leak_from_test_cohorts():

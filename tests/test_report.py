@@ -53,6 +53,16 @@ def test_render_escapes_and_embeds(tmp_path):
         assert anchor in page
 
 
+def test_a_table_may_carry_its_note():
+    # (DataFrame, note): the note is printed (escaped) right under its table
+    df = pd.DataFrame({"SEN (95% CI)": ["0.900 (0.800\u20130.950)"]})
+    page = render_html({"title": "T", "tables": {"Table 3": (df, "SEN: sensitivity <Wilson>"),
+                                                 "Plain": df}})  # fmt: skip
+    assert page.count('class="tablenote"') == 1
+    assert '<p class="tablenote">SEN: sensitivity &lt;Wilson&gt;</p>' in page
+    assert page.index("0.900 (0.800") < page.index("tablenote\">SEN")
+
+
 def test_report_writes_file_and_accepts_study_like(tmp_path):
     class StudyLike:
         def report_content(self):

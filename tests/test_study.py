@@ -134,6 +134,7 @@ def test_flat_score_section_is_radscore_kwargs():
          "overlapping"),
         ({"nomogram": {"penalty": "ridge"}}, "nomogram.penalty must be null or 'firth'"),
         ({"nomogram": {"penalty": "firth", "criterion": "aic"}}, "needs nomogram.criterion 'p'"),
+        ({"nomogram": {"p_adjust": "BH"}}, "nomogram.p_adjust must be null, 'holm' or"),
         ({"categorical": {"margin": ["only"]}}, "at least two levels"),
         ({"clinical": ["aln"], "outcome": "aln"}, "also a clinical candidate"),
         ({"score": {"params": {"random_state": 3}}}, "must not set"),
@@ -206,7 +207,7 @@ def test_evaluate_tables(fitted):
     perf = t["table3_full"]
     assert set(perf["cohort"]) == {"Training", "Internal", "External"}
     models = set(perf["model"])
-    assert {CLINICAL_MODEL, COMBINED_MODEL, "Tumor score", "LN score"} <= models
+    assert {CLINICAL_MODEL, COMBINED_MODEL, "Tumor radiomics score", "LN radiomics score"} <= models
     # thresholds are the training cutoffs, identical in every cohort
     assert perf.groupby("model")["threshold"].nunique().max() == 1
     for cohort in ("Internal", "External"):
@@ -225,12 +226,158 @@ def test_evaluate_tables(fitted):
     assert set(t["risk_groups"]["group"]) == {"low", "high"}
     assert t["table1"].columns[-2:].tolist() == ["p", "test"]
     assert "Training (n=130)" in t["table1"].columns
-    assert "aln, n (%)" in t["table1"].index
+    assert "ALN, n (%)" in t["table1"].index
     t2 = t["table2"]
     assert {"Univariate OR (95% CI)", "Multivariable OR (95% CI)"} <= set(t2.columns)
     assert (t2["predictor"] == "tumor_score").any()
     dca = t["decision_curves"]
     assert set(dca["cohort"]) == {"Training", "Internal", "External"}
+
+
+# --------------------------------------------------------------------------- the report's tables
+# issue 15: what a reader sees is text with readable headers and a note; the tidy tables stay
+
+_TIDY_HEADERS = {"ci_low", "ci_high", "or_ci_low", "or_ci_high", "p_value", "estimate",
+                 "odds_ratio", "statistic", "groups", "n_events", "model_1", "auc_1", "r2"}
+_RAW_NAMES = ("size_mm", "us_aln", "tumor_score", "peritumoral_score", "ln_score", "or_ci_low",
+              "aln_metastasis", "`aln`")  # fmt: skip
+
+
+def _report_tables(study):
+    for sec in study.report_content()["sections"]:
+        for caption, item in (sec.get("tables") or {}).items():
+            yield sec["title"], caption, item
+
+
+@pytest.fixture(scope="module")
+def labelled(data):
+    """The study with a data dictionary (age per 10 years) and Holm-adjusted DeLong p-values."""
+    table, features, repeats = data
+    cfg = CONFIG | {
+        "variables": {"age": {"label": "Age", "unit": "years", "per": 10},
+                      "us_aln": {"label": "Suspicious ALN on US", "levels": {"no": "No",
+                                                                             "yes": "Yes"}},
+                      "aln": {"label": "ALN metastasis"}},
+        "nomogram": {"p_adjust": "holm"},
+    }  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return Study(cfg, table=table, features=features, repeats=repeats).fit().evaluate()
+
+
+def test_report_tables_are_text_with_readable_headers_and_a_note(fitted):
+    import re
+
+    from radiomics_aln.report import render_html
+
+    seen = 0
+    for title, caption, item in _report_tables(fitted):
+        assert isinstance(item, tuple) and len(item) == 2, (title, caption)
+        df, note = item
+        assert note, (title, caption)  # every table says what its numbers are
+        assert not _TIDY_HEADERS & set(map(str, df.columns)), (caption, list(df.columns))
+        cells = [v for col in df.columns for v in df[col]]
+        assert all(isinstance(v, str) for v in cells), caption  # already formatted
+        for v in cells:
+            assert not re.search(r"\d[eE][-+]?\d", v), (caption, v)  # no 4.694e-16
+            assert v not in ("nan", "1.00e+00") and not v.startswith("p = 0"), (caption, v)
+        seen += 1
+    assert seen >= 12
+    html = render_html(fitted.report_content())
+    body = re.sub(r'src="data:[^"]*"', "", html)  # figures are not text
+    for raw in _RAW_NAMES:
+        assert raw not in body, raw
+    for td in re.findall(r"<td[^>]*>([^<]*)</td>", body):
+        assert not re.search(r"\d[eE][-+]?\d", td), td
+    assert "endpoint: ALN" in body and 'class="tablenote"' in body
+    # the appendix (every pair of models) is the last section
+    assert body.rfind("Appendix. DeLong comparisons of every pair") > body.rfind("Risk groups")
+
+
+def test_table3_shows_every_wilson_interval_and_the_training_cutoff(fitted):
+    from radiomics_aln.formatting import format_estimate_ci
+
+    t = fitted.results_["tables"]
+    full = t["table3_full"].set_index(["cohort", "model"])
+    text = t["table3"].set_index(["Cohort", "Model"])
+    for col, metric in (("SEN (95% CI)", "sensitivity"), ("SPE (95% CI)", "specificity"),
+                        ("PPV (95% CI)", "ppv"), ("NPV (95% CI)", "npv"),
+                        ("ACC (95% CI)", "accuracy")):  # fmt: skip
+        for key, row in full.iterrows():
+            want = format_estimate_ci(row[metric], row[f"{metric}_ci_low"],
+                                      row[f"{metric}_ci_high"], 3)  # fmt: skip
+            assert text.loc[key, col] == want
+    comb = fitted.model_.combined_model
+    cut = text.xs(COMBINED_MODEL, level="Model")["Cutoff"]
+    assert (cut == f"\u2265 {comb.youden_cutoff_:.3f} (\u2265 "
+                   f"{comb.youden_points_cutoff_:.1f} points)").all()  # fmt: skip
+    caption = "AUC, ACC, SEN, SPE, PPV, NPV with 95% CIs at the training cutoff"
+    (_, _, (_, note)), = [x for x in _report_tables(fitted) if x[1] == caption]
+    assert "Wilson" in note and "DeLong" in note and "Training cohort" in note
+    assert "points" in note
+
+
+def test_delong_primary_comparisons_and_the_appendix(fitted):
+    t = fitted.results_["tables"]
+    dl, every = t["delong"], t["delong_all"]
+    assert (dl["model_1"] == COMBINED_MODEL).all()  # the comparisons the user guide names
+    assert dl.groupby("cohort").size().tolist() == [4, 4, 4]
+    assert every.groupby("cohort").size().tolist() == [10, 10, 10]
+    np.testing.assert_allclose(dl["estimate"], dl["auc_1"] - dl["auc_2"])
+    assert (dl["p_adjust_method"] == "none").all() and (dl["p_adjusted"] == dl["p_value"]).all()
+    # each primary comparison is the appendix's test of the same pair, sign reversed
+    pair = every[(every.model_1 == CLINICAL_MODEL) & (every.model_2 == COMBINED_MODEL)]
+    prim = dl[dl.model_2 == CLINICAL_MODEL]
+    np.testing.assert_allclose(prim["estimate"], -pair["estimate"].to_numpy())
+    np.testing.assert_allclose(prim["p_value"], pair["p_value"].to_numpy())
+    views = {c: item for _, c, item in _report_tables(fitted)}
+    df, note = views["DeLong comparisons: clinical-radiomics model vs each other model"]
+    assert "not adjusted" in note and not any("adj." in c for c in df.columns)
+
+
+def test_holm_adjusted_delong_and_odds_ratios_per_10_years(labelled):
+    from radiomics_aln.performance import p_adjust
+    from radiomics_aln.univariate import univariate_logistic
+
+    t = labelled.results_["tables"]
+    for name, size in (("delong", 4), ("delong_all", 10)):
+        tab = t[name]
+        assert (tab["p_adjust_method"] == "holm").all()
+        for _, sub in tab.groupby("cohort"):  # one family per cohort
+            assert len(sub) == size
+            np.testing.assert_allclose(sub["p_adjusted"], p_adjust(sub["p_value"], "holm"))
+    views = {c: item for _, c, item in _report_tables(labelled)}
+    df, note = views["DeLong comparisons: clinical-radiomics model vs each other model"]
+    assert "p (adj., Holm)" in df.columns and "Holm-adjusted" in note and "4 comparisons" in note
+    methods = json.dumps(labelled.methods_text())
+    assert "Holm's method" in methods and "Wilson" in methods
+    # per 10 years: exp(10 beta), the OR of a refit with age / 10 (p unchanged)
+    t2 = t["table2"].set_index("predictor")
+    uni = labelled.univariate_.set_index("predictor")
+    beta = uni.loc["age", "beta"]
+    assert t2.loc["age", "per"] == 10 and t2.loc["age", "label"] == "Age, per 10 years"
+    np.testing.assert_allclose(t2.loc["age", "univariate_or"], np.exp(10 * beta), rtol=1e-12)
+    train = labelled.data_[labelled.data_["cohort"] == "train"]
+    refit = univariate_logistic(train.assign(age=train["age"] / 10), "aln", ["age"]).iloc[0]
+    np.testing.assert_allclose(
+        t2.loc["age", ["univariate_or", "univariate_ci_low", "univariate_ci_high", "univariate_p"]]
+        .to_numpy(dtype=float),
+        [refit["odds_ratio"], refit["or_ci_low"], refit["or_ci_high"], refit["p_value"]],
+        rtol=1e-8,
+    )
+    clin = labelled.model_.clinical_model.summary.set_index("predictor")
+    np.testing.assert_allclose(t2.loc["age", "clinical_or"],
+                               clin.loc["age", "odds_ratio"] ** 10, rtol=1e-12)  # fmt: skip
+    df, note = views["Odds ratios"]
+    assert "Age, per 10 years" in df["Predictor"].tolist()
+    assert "Suspicious ALN on US: Yes vs No" in df["Predictor"].tolist()
+    assert "per 10 years" in note
+    model_view, _ = views["Clinical model"]
+    row = model_view.set_index("Term").loc["Age (years)"]
+    assert row["OR per"] == "10 years"
+    assert row["OR (95% CI)"].startswith(f"{clin.loc['age', 'odds_ratio'] ** 10:.2f} (")
+    assert "ALN metastasis, n (%)" in t["table1"].index
+    assert labelled.report_content()["subtitle"].endswith("endpoint: ALN metastasis")
 
 
 def test_evaluate_tests_calibration_once_per_model_and_cohort(fitted, monkeypatch):
@@ -262,7 +409,7 @@ def test_methods_text_reflects_settings(fitted):
     assert "5 mm peritumoral ring" in text
     assert "Youden cutoff" in text
     assert "logit(p) =" in text
-    assert "Hosmer-Lemeshow with 10 requested groups" in text and "note says" in text
+    assert "Hosmer-Lemeshow test with 10 requested groups" in text and "note says" in text
 
 
 def test_save_and_predict_from_json(fitted, tmp_path, data):
@@ -393,7 +540,7 @@ def test_separating_clinical_factor_is_not_screened(data):
     cfg = CONFIG | {"clinical": [*CONFIG["clinical"], "marker"]}
     s = Study(cfg, table=t, features=features, repeats=repeats).fit()
     assert "marker" not in s.screened_["clinical"]
-    assert any(note.startswith("marker was not screened: complete or quasi-complete separation")
+    assert any(note.startswith("Marker was not screened: complete or quasi-complete separation")
                for note in s.notes_)  # fmt: skip
     assert "marker" not in s.model_.combined_model.predictors_
 

@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from radiomics_aln.exceptions import InputError, StatisticalWarning
-from radiomics_aln.tables import baseline_table, format_baseline_table, format_p_value
+from radiomics_aln.formatting import format_p_value
+from radiomics_aln.tables import baseline_table, format_baseline_table
 
 REF = Path(__file__).resolve().parent / "reference"
 RTOL = 1e-10
@@ -211,8 +212,14 @@ def test_format_view(data):
     row = t[(t.variable == "age") & (t.group == "train")].iloc[0]
     assert f.loc["Age (years), mean (SD)", "train (n=40)"] == f"{row['mean']:.1f} ({row['sd']:.1f})"
     assert f.loc["    no", "p"] == ""
-    assert format_p_value(0.0004) == "<0.001"
-    assert format_p_value(0.05) == "0.050"
+    # p-values: the package's one format (3 significant digits, "< 0.001")
+    assert f.loc["Age (years), mean (SD)", "p"] == format_p_value(row["p_value"])
+    labelled = format_baseline_table(
+        t,
+        labels={"us_aln": "Suspicious ALN on US"},
+        level_labels={"us_aln": {"no": "No", "yes": "Yes"}},
+    )
+    assert labelled.index.tolist()[-3:] == ["Suspicious ALN on US, n (%)", "    No", "    Yes"]
 
 
 def test_bad_input():
