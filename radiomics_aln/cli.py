@@ -24,21 +24,59 @@ the traceback instead); outputs are checked before any work starts.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
-import math
-import os
 import signal
 import sys
-import tempfile
 import threading
 import time
 import traceback
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from radiomics_aln._cli_output import (
+    CREATED_FOLDERS as _CREATED_FOLDERS,
+)
+from radiomics_aln._cli_output import (
+    MissingInput as _MissingInput,
+)
+from radiomics_aln._cli_output import (
+    OutputProblem as _OutputProblem,
+)
+from radiomics_aln._cli_output import (
+    Terminated as _Terminated,
+)
+from radiomics_aln._cli_output import (
+    UsageProblem as _UsageProblem,
+)
+from radiomics_aln._cli_output import (
+    check_n_jobs as _check_n_jobs,
+)
+from radiomics_aln._cli_output import (
+    check_positive as _check_positive,
+)
+from radiomics_aln._cli_output import (
+    existing as _existing,
+)
+from radiomics_aln._cli_output import (
+    output_dir as _output_dir,
+)
+from radiomics_aln._cli_output import (
+    output_file as _output_file,
+)
+from radiomics_aln._cli_output import (
+    remove_new_empty_folders as _remove_new_empty_folders,
+)
+from radiomics_aln._cli_output import (
+    remove_stale as _remove_stale,
+)
+from radiomics_aln._cli_output import (
+    write_output as _write_output,
+)
+from radiomics_aln._cli_output import (
+    writing as _writing,
+)
 from radiomics_aln._version import __version__
 
 __all__ = ["main", "build_parser"]
@@ -710,166 +748,6 @@ def _is_manifest(path: Path) -> bool:
     with path.open(encoding="utf-8", errors="replace") as fh:
         header = fh.readline()
     return "tumor_image" in header.split(",") or "tumor_image" in header
-
-
-# --------------------------------------------------------------------------- checks
-
-
-def _existing(path: str | os.PathLike) -> Path:
-    """An input file that must exist (a folder is not a file)."""
-    p = Path(path)
-    if not p.exists():
-        raise _MissingInput(f"{p} does not exist")
-    if p.is_dir():
-        raise _MissingInput(f"{p} is a folder; give the file inside it")
-    return p
-
-
-def _check_n_jobs(n_jobs: int) -> None:
-    if n_jobs == 0:
-        raise _UsageProblem("--n-jobs must be a non-zero number of workers (-1: all cores)")
-
-
-def _check_positive(option: str, value: float) -> None:
-    if not (math.isfinite(value) and value > 0):
-        raise _UsageProblem(f"{option} must be a positive number, got {value:g}")
-
-
-def _output_file(path: str | os.PathLike) -> Path:
-    """Check, before any work, that a file can be written at ``path`` (folders are created)."""
-    p = Path(path)
-    if p.is_dir():
-        raise _OutputProblem(f"{p} is a folder; give a file name for this output")
-    if not _plain_file(p):  # a device, pipe or link (/dev/stdout): written as it is
-        return p
-    if p.is_file() and not os.access(p, os.W_OK):
-        raise _OutputProblem(f"{p} exists and is read-only")
-    _writable_folder(p.parent, p)
-    return p
-
-
-def _output_dir(
-    path: str | os.PathLike, *, files: Sequence[str] = (), folders: Sequence[str] = ()
-) -> Path:
-    """Check, before any work, that files can be written in folder ``path`` (created if new).
-
-    ``files`` and ``folders`` are what the command writes inside it: an existing folder where a
-    file goes, or file where a folder goes, is refused now rather than after the work.
-    """
-    p = Path(path)
-    if p.exists() and not p.is_dir():
-        raise _OutputProblem(f"{p} is a file, not a folder; give a folder for the outputs")
-    for name in files:
-        if (p / name).is_dir():
-            raise _OutputProblem(f"{p / name} is a folder; the output file {name} goes there")
-    for name in folders:
-        if (p / name).exists() and not (p / name).is_dir():
-            raise _OutputProblem(f"{p / name} is a file; the output folder {name}/ goes there")
-    _writable_folder(p, p)
-    return p
-
-
-def _writable_folder(folder: Path, target: Path) -> None:
-    """Create ``folder`` if needed and write (and remove) a small probe file in it.
-
-    The probe is synced to disk, so a full disk or a read-only file system is found before the
-    work rather than when its result is written.
-    """
-    new_folders = []
-    for ancestor in (folder, *folder.parents):
-        if ancestor.exists() or ancestor.is_symlink():
-            if not ancestor.is_dir():
-                raise _OutputProblem(f"cannot write {target}: {ancestor} is a file, not a folder")
-            break
-        new_folders.append(ancestor)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        _CREATED_FOLDERS.extend(new_folders)
-        fd, probe = tempfile.mkstemp(dir=folder, prefix=".radiomics-aln-probe-")
-        try:
-            os.write(fd, b"radiomics-aln write test\n")
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-            os.unlink(probe)
-    except OSError as exc:
-        where = exc.filename if exc.filename and Path(exc.filename) != target else folder
-        reason = exc.strerror or str(exc)
-        raise _OutputProblem(f"cannot write {target}: {reason} ({where})") from None
-
-
-@contextlib.contextmanager
-def _writing(path: str | os.PathLike, note: str = "") -> Iterator[None]:
-    """Turn an ``OSError`` while writing an output into a one-line error naming the file."""
-    try:
-        yield
-    except OSError as exc:
-        # ENOSPC and EIO carry no file name; the name of the output being written is the best
-        where = exc.filename or path
-        reason = exc.strerror or str(exc) or type(exc).__name__
-        raise _OutputProblem(f"cannot write {where}: {reason}{note}") from exc
-
-
-def _write_output(path: Path, write: Callable[[Path], Any], note: str = "") -> None:
-    """Write one output file through ``write(target)``, atomically.
-
-    The content goes to a temporary file next to ``path`` that replaces it only when complete,
-    so a full disk, an error or a signal mid-write never leaves a truncated table that a later
-    step would read as whole (a previous complete file stays as it was). An output that is a
-    device, pipe or symbolic link (``/dev/stdout``) is written directly.
-    """
-    if not _plain_file(path):
-        # never rename over a device or a link (/dev/stdout): that would replace the link
-        with _writing(path, note):
-            write(path)
-        return
-    # same suffix: write_features chooses the format from it
-    tmp = path.with_name(f".{path.stem}.partial-{os.getpid()}{path.suffix}")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except OSError as exc:
-        reason = exc.strerror or str(exc) or type(exc).__name__
-        raise _OutputProblem(f"cannot write {path}: {reason}{note}") from exc
-    finally:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-
-
-def _plain_file(path: Path) -> bool:
-    """A regular file (or none yet), not a link: safe to probe its folder and rename over it."""
-    return not path.is_symlink() and (path.is_file() or not path.exists())
-
-
-def _remove_stale(path: Path) -> None:
-    with _writing(path):
-        path.unlink(missing_ok=True)
-
-
-#: Folders the output checks created; removed again (when still empty) if the command fails.
-_CREATED_FOLDERS: list[Path] = []
-
-
-def _remove_new_empty_folders() -> None:
-    for folder in sorted(set(_CREATED_FOLDERS), key=lambda f: len(f.parts), reverse=True):
-        with contextlib.suppress(OSError):  # not empty: the command wrote something there
-            folder.rmdir()
-
-
-class _MissingInput(ValueError):
-    """An input file that does not exist, or is a folder (exit status 1, no --debug hint)."""
-
-
-class _UsageProblem(Exception):
-    """A problem with the command line itself (an option's value, missing or conflicting options)."""
-
-
-class _OutputProblem(Exception):
-    """An output cannot be written (exit status 3); the message names the path."""
-
-
-class _Terminated(KeyboardInterrupt):
-    """SIGTERM, raised in the main thread so that joblib stops its workers as for Ctrl-C."""
 
 
 _COMMANDS = {

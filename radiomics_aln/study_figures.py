@@ -24,7 +24,7 @@ import numpy as np
 from radiomics_aln import decision, metrics, reclassification
 from radiomics_aln._plotting import model_styles
 from radiomics_aln.exceptions import InputError, StatisticalWarning
-from radiomics_aln.model import CLINICAL_MODEL, COMBINED_MODEL, SCORE_LABELS
+from radiomics_aln.model import CLINICAL_MODEL, COMBINED_MODEL, RADIOMICS_MODEL, SCORE_LABELS
 
 __all__ = ["PAGE_WIDTH_IN", "figures", "numbered"]
 
@@ -108,9 +108,10 @@ def numbered(captions: Iterable[tuple[str, str]]) -> dict[str, str]:
 # layout helpers
 # --------------------------------------------------------------------------------------------
 def _model_order(models: Iterable[str]) -> list[str]:
-    """The clinical-radiomics model first, the clinical model second, then the scores."""
+    """The nomogram's model first (clinical-radiomics, or radiomics-only), the clinical model
+    second, then the scores."""
     names = list(models)
-    first = [m for m in (COMBINED_MODEL, CLINICAL_MODEL) if m in names]
+    first = [m for m in (COMBINED_MODEL, RADIOMICS_MODEL, CLINICAL_MODEL) if m in names]
     return first + [m for m in names if m not in first]
 
 

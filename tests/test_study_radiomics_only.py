@@ -89,3 +89,11 @@ def test_cli_run_without_clinical(tmp_path, study, capsys):
 
     text = _headline(study)
     assert RADIOMICS_MODEL.lower() in text.lower() and "nan" not in text
+
+
+def test_figures_put_the_radiomics_model_first(study):
+    fig = study.results_["figures"]["roc_train"]
+    legend = fig.axes[0].get_legend() or fig.legends[0]
+    texts = [t.get_text() for t in legend.get_texts()]
+    assert texts and texts[0].startswith(RADIOMICS_MODEL), texts
+    assert not any(t.startswith(CLINICAL_MODEL) for t in texts)
