@@ -99,6 +99,10 @@ class _Progress:
 
     def __call__(self, message: str) -> None:
         self.step += 1
+        self.line(message)
+
+    def line(self, message: str) -> None:
+        """One line, unnumbered (the periodic lines of the long loops come here too)."""
         if not self.quiet:
             elapsed = time.monotonic() - self.start
             print(f"[{elapsed:6.1f}s] {message}", file=sys.stderr, flush=True)
@@ -136,7 +140,25 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--debug", action="store_true", help="show full tracebacks and debug logging"
     )
-    parser.add_argument("--quiet", "-q", action="store_true", help="no progress messages")
+    parser.add_argument(
+        "--quiet", "-q", action="store_true", help="no progress messages (--progress off)"
+    )
+    parser.add_argument(
+        "--progress",
+        choices=("auto", "bar", "lines", "off"),
+        default=None,
+        help="progress of feature extraction and bootstrap: a bar, or plain lines (cases done, "
+        "failed, ETA) for a log file; auto: a bar when stderr is a terminal, lines otherwise "
+        "(default: the environment variable RADIOMICS_ALN_PROGRESS, else auto)",
+    )
+    parser.add_argument(
+        "--progress-seconds",
+        type=float,
+        default=None,
+        metavar="S",
+        help="with lines: one at least every S seconds (and at every tenth of the work) "
+        "(default: RADIOMICS_ALN_PROGRESS_SECONDS, else 30)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_demo_parser(sub)
     _add_init_parser(sub)
@@ -452,7 +474,6 @@ def _cmd_extract(args: argparse.Namespace, progress: _Progress) -> int:
         width_mm=args.width_mm,
         mask_combine=args.mask_combine,
         min_area_mm2=args.min_area_mm2,
-        progress=not args.quiet,
         spacing_range=args.spacing_range,
     )
     if cache is not None:
@@ -827,6 +848,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
+    seconds = args.progress_seconds
+    if seconds is not None and not (math.isfinite(seconds) and seconds > 0):
+        parser.error(f"--progress-seconds must be a positive number, got {seconds:g}")
     _setup_logging(args.debug)
     if not args.debug:
         # one short line per distinct warning instead of Python's two-line format
@@ -854,7 +878,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         previous = signal.signal(signal.SIGTERM, _raise_terminated)
     status = EXIT_BUG
     try:
-        status = _run(args, progress, prefix)
+        from radiomics_aln._progress import progress_settings
+
+        mode = "off" if args.quiet else args.progress
+        with progress_settings(mode=mode, seconds=seconds, sink=progress.line):
+            status = _run(args, progress, prefix)
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)

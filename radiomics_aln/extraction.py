@@ -24,7 +24,6 @@ import logging
 import math
 import numbers
 import os
-import sys
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -34,6 +33,7 @@ from typing import Any, Literal
 import pandas as pd
 import SimpleITK as sitk
 
+from radiomics_aln._progress import progress_mode, progress_reporter
 from radiomics_aln._validation import (
     SPACING_RANGE_MM,
     check_ring_width,
@@ -427,7 +427,7 @@ def extract_features(
     width_mm: float = 5.0,
     mask_combine: Literal["union", "largest"] = "union",
     min_area_mm2: float | None = None,
-    progress: bool | None = None,
+    progress: bool | str | None = None,
     verbose: bool = False,
     spacing_range: tuple[float, float] | None = SPACING_RANGE_MM,
 ) -> ExtractionResult:
@@ -482,9 +482,14 @@ def extract_features(
         minimum. None: keep every component. A case's own ``mask_combine`` /
         ``min_area_mm2`` (manifest columns, :class:`~radiomics_aln.cases.Case` fields or
         mapping keys) wins over these two arguments. Both enter the cache key.
-    progress : bool or None
-        tqdm progress bar over images; ``None``: only when interactive (stderr is a terminal, or
-        a Jupyter kernel).
+    progress : bool, {"auto", "bar", "lines", "off"} or None
+        Progress over cases: ``"auto"`` shows a tqdm bar when interactive (stderr is a terminal,
+        or a Jupyter kernel) and otherwise writes plain lines to stderr (``features: 120/400
+        cases done, 1 failed, elapsed 2m10s, ETA 4m30s``) at every tenth of the cases or every
+        30 s, whichever comes first; ``True``/``"bar"`` a bar, ``"lines"`` lines,
+        ``False``/``"off"`` nothing. ``None`` (default): the environment variable
+        ``RADIOMICS_ALN_PROGRESS`` (one of these words) or ``"auto"``;
+        ``RADIOMICS_ALN_PROGRESS_SECONDS`` sets the interval. Results do not depend on it.
     verbose : bool
         Keep PyRadiomics' warnings on stderr (default: silenced with ``radiomics.setVerbosity``).
     spacing_range : (float, float) or None, default (0.005, 2.0)
@@ -562,6 +567,7 @@ def extract_features(
     width_mm = check_ring_width(width_mm)
     limits = check_spacing_limits(spacing_range)
     check_mask_options(mask_combine, min_area_mm2)
+    progress_mode(progress)  # an invalid value is refused before any work
     if n_jobs is not None and (not isinstance(n_jobs, numbers.Integral) or n_jobs == 0):
         raise InputError(f"n_jobs must be a non-zero integer or None, got {n_jobs!r}")
 
@@ -778,17 +784,13 @@ def _given_spacing_problem(group: CaseImage, limits: tuple[float, float] | None)
 
 def _run_all(tasks: list[_Task], n_jobs, progress, errors) -> list[list[dict]]:
     from joblib import Parallel, delayed
-    from tqdm.auto import tqdm
 
     todo = [i for i, t in enumerate(tasks) if t.extra or len(t.cached) < len(t.keys)]
     results: list[list[dict] | None] = [None] * len(tasks)
     for i in set(range(len(tasks))) - set(todo):
         results[i] = _cached_only(tasks[i])
     if todo:
-        if progress is None:  # interactive: a terminal or a Jupyter kernel
-            progress = sys.stderr.isatty() or "ipykernel" in sys.modules
-        disable = not progress
-        bar = tqdm(total=len(todo), desc="extracting", unit="image", disable=disable)
+        report = _CaseProgress(tasks, todo, n_jobs, progress)
         # When collecting, largest tasks go first (most ROIs still to compute) so no worker is
         # left with one long task at the end; results come back as they finish and are placed
         # by index, so the output is identical for any order and any n_jobs. When raising, case
@@ -802,7 +804,7 @@ def _run_all(tasks: list[_Task], n_jobs, progress, errors) -> list[list[dict]]:
             gen = parallel(delayed(_run_indexed_task)(i, tasks[i]) for i in todo)
             for i, res in gen:
                 results[i] = res
-                bar.update(1)
+                report.finished(i, res)
                 if errors == "raise" and any(r["error"] for r in res):
                     first = next(r for r in res if r["error"])
                     with warnings.catch_warnings():
@@ -812,8 +814,40 @@ def _run_all(tasks: list[_Task], n_jobs, progress, errors) -> list[list[dict]]:
                         gen.close()
                     _raise_failure(tasks[i].group.case_id, first)
         finally:
-            bar.close()
+            report.close()
     return [r if r is not None else [] for r in results]
+
+
+class _CaseProgress:
+    """Progress over cases (a case is done when all of its images are): a bar or log lines."""
+
+    def __init__(self, tasks: list[_Task], todo: list[int], n_jobs, progress) -> None:
+        from joblib import effective_n_jobs
+
+        self.tasks = tasks
+        self.left: dict[str, int] = {}
+        for i in todo:
+            cid = tasks[i].group.case_id
+            self.left[cid] = self.left.get(cid, 0) + 1
+        self.failed: set[str] = set()
+        n_cached = len({t.group.case_id for t in tasks} - set(self.left))
+        cached = f"; {n_cached} other case(s) from the cache" if n_cached else ""
+        workers = effective_n_jobs(n_jobs)
+        note = f" ({len(todo)} images, {workers} worker{'s' if workers > 1 else ''}{cached})"
+        self.reporter = progress_reporter(
+            len(self.left), "features", "cases", progress=progress, note=note
+        )
+
+    def finished(self, index: int, records: list[dict]) -> None:
+        cid = self.tasks[index].group.case_id
+        if any(r["error"] for r in records):
+            self.failed.add(cid)
+        self.left[cid] -= 1
+        if self.left[cid] == 0:
+            self.reporter.update(1, failed=int(cid in self.failed))
+
+    def close(self) -> None:
+        self.reporter.close()
 
 
 def _run_indexed_task(index: int, task: _Task) -> tuple[int, list[dict]]:

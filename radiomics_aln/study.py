@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 
 from radiomics_aln import study_outputs
+from radiomics_aln._progress import progress_mode
 from radiomics_aln._validation import format_items
 from radiomics_aln.config import StudyConfig
 from radiomics_aln.exceptions import (
@@ -103,10 +104,12 @@ class Study:
         skipped.
     repeats : dict, optional
         With ``features``: ``{"reader2": DataFrame, "repeat": DataFrame}`` of re-segmented cases.
-    progress : callable, bool or None, optional
-        ``progress(message)`` is called at the start of each step (the CLI prints it). Feature
-        extraction shows a progress bar only in a terminal or notebook; ``progress=False``
-        silences the bar too.
+    progress : callable, bool, str or None, optional
+        ``progress(message)`` is called at the start of each step (the CLI prints it). The long
+        loops (feature extraction, bootstrap validation) show a progress bar in a terminal or
+        notebook and write progress lines to stderr otherwise (cases or resamples done, failed,
+        elapsed, ETA; see :func:`~radiomics_aln.extraction.extract_features`);
+        ``progress="lines"`` / ``"bar"`` forces one of them, ``progress=False`` silences them.
     **overrides
         Fields of :class:`StudyConfig` replacing those of ``config``.
 
@@ -178,6 +181,8 @@ class Study:
         self._table = table
         self._features = features
         self._repeats = dict(repeats) if repeats is not None else None
+        if progress is not None and not callable(progress):
+            progress_mode(progress)  # True, False or one of "auto", "bar", "lines", "off"
         self._progress = progress
         self.results_: dict[str, Any] = {}
         if features is None and table is not None:
@@ -195,6 +200,13 @@ class Study:
         logger.info(message)
         if callable(self._progress):
             self._progress(message)
+
+    def _loop_progress(self) -> bool | str | None:
+        """``progress`` of the long loops (extraction, bootstrap): off with ``progress=False``,
+        else the process-wide choice (a bar in a terminal or notebook, lines otherwise)."""
+        if self._progress is False or isinstance(self._progress, str):
+            return self._progress
+        return None
 
     # ------------------------------------------------------------------ data
     def _load_table(self) -> pd.DataFrame:
@@ -265,8 +277,7 @@ class Study:
             n_jobs=cfg.n_jobs,
             cache_dir=cfg.cache_dir,
             repeats=True,
-            # None lets extraction show its bar only in a terminal or notebook.
-            progress=False if self._progress is False else None,
+            progress=self._loop_progress(),
             mask_combine=cfg.mask_combine,
             min_area_mm2=cfg.min_area_mm2,
             spacing_range=cfg.spacing_range,
@@ -746,7 +757,8 @@ class Study:
         )
         train = self.data_[self.data_["cohort"] == cfg.train_cohort]
         comb = self.model_.combined_model
-        boot = {"n_boot": n_boot, "random_state": cfg.random_state, "n_jobs": cfg.n_jobs}
+        boot = {"n_boot": n_boot, "random_state": cfg.random_state, "n_jobs": cfg.n_jobs,
+                "progress": self._loop_progress()}  # fmt: skip
         validation = bootstrap_validate(comb, train, cfg.outcome, **boot)
         summary["optimism_corrected_auc"] = float(validation.at["auc", "corrected"])
         summary["optimism_corrected_slope"] = float(validation.at["slope", "corrected"])
