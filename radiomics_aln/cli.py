@@ -352,7 +352,12 @@ def _add_predict_parser(sub: Any) -> None:
 
 def _cmd_demo(args: argparse.Namespace, progress: _Progress) -> int:
     from radiomics_aln.config import DEMO_N_CASES, demo_config
-    from radiomics_aln.datasets import check_fractions, make_demo_cohort, min_cases
+    from radiomics_aln.datasets import (
+        check_demo_cohort,
+        check_fractions,
+        make_demo_cohort,
+        min_cases,
+    )
     from radiomics_aln.exceptions import SeparationError
     from radiomics_aln.study import Study
 
@@ -370,10 +375,18 @@ def _cmd_demo(args: argparse.Namespace, progress: _Progress) -> int:
         folders=("data", "cache", "tables", "figures"),
     )
     data_dir = out / "data"
-    progress(f"Generating the synthetic demo cohort ({n_cases} patients) in {data_dir}")
+    why = check_demo_cohort(data_dir, n_cases=n_cases, random_state=args.seed)
+    if why is None:
+        progress(
+            f"Reusing the synthetic demo cohort ({n_cases} patients) in {data_dir}: same "
+            "generator, seed and size, every file unchanged"
+        )
+    else:
+        again = "" if why.startswith("no demo cohort") else f" (not reusable: {why})"
+        progress(f"Generating the synthetic demo cohort ({n_cases} patients) in {data_dir}{again}")
     with _writing(data_dir):
         manifest = make_demo_cohort(
-            data_dir, n_cases=n_cases, random_state=args.seed, overwrite=True
+            data_dir, n_cases=n_cases, random_state=args.seed, overwrite=True, reuse=True
         )
     cfg = demo_config(
         manifest_path=str(Path(manifest.path)),
