@@ -333,14 +333,32 @@ def _add_predict_parser(sub: Any) -> None:
         help="predict new patients with a saved model.json",
         description=(
             "Predict new patients with a model written by `fit`/`evaluate`. DATA is a manifest "
-            "(features are extracted with the model's stored settings) or a feature table that "
-            "also holds the clinical columns. Writes one row per case: scores, clinical "
-            "probability, probability, nomo_score, risk_group."
+            "(features are extracted with the model's stored settings) or a feature table; a "
+            "feature table also needs the clinical columns the models use: in the table, or "
+            "from --clinical (e.g. the cohort manifest), matched by case_id. Writes one row per "
+            "case: scores, clinical probability, probability, nomo_score, risk_group."
         ),
     )
     p.add_argument("model", help="model.json written by `fit` or `evaluate`")
-    p.add_argument("data", help="manifest CSV, or a feature table with the clinical columns")
-    p.add_argument("--out", default="predictions.csv", help="CSV to write (default: %(default)s)")
+    p.add_argument(
+        "data",
+        help="manifest CSV, or a feature table (from `extract`) with the clinical columns or "
+        "with --clinical",
+    )
+    p.add_argument(
+        "--clinical",
+        "--manifest",
+        dest="clinical",
+        default=None,
+        metavar="CSV",
+        help="the clinical columns, matched to DATA by case_id: the cohort manifest or any CSV "
+        "file with a case_id column and the columns the models use",
+    )
+    p.add_argument(
+        "--out",
+        default="predictions.csv",
+        help="predictions file to write (CSV; default: %(default)s)",
+    )
     p.add_argument(
         "--n-jobs", type=int, default=1, metavar="N", help="extraction workers (default: 1)"
     )
@@ -614,10 +632,11 @@ def _cmd_predict(args: argparse.Namespace, progress: _Progress) -> int:
     out = _output_file(args.out)
     cache = None if args.cache_dir is None else _output_dir(args.cache_dir)
     model_path, data_path = _existing(args.model), _existing(args.data)
+    clinical = None if args.clinical is None else _existing(args.clinical)
     model = StudyModel.from_json(model_path)
     if _is_manifest(data_path):
         progress(f"Extracting features for the cases of {data_path}")
-        pred = model.predict(data_path, n_jobs=args.n_jobs, cache_dir=cache)
+        pred = model.predict(data_path, clinical, n_jobs=args.n_jobs, cache_dir=cache)
     else:
         from radiomics_aln.features import CSV_EXACT_FLOATS, read_features
 
@@ -626,7 +645,7 @@ def _cmd_predict(args: argparse.Namespace, progress: _Progress) -> int:
         except InputError:  # no `case_id` column: the first column holds the case ids
             table = pd.read_csv(data_path, index_col=0, **CSV_EXACT_FLOATS)
             table.index = table.index.astype(str)
-        pred = model.predict(table)
+        pred = model.predict(table, clinical)
     _write_output(out, pred.to_csv)
     n_high = int((pred["risk_group"] == "high").sum())
     print(f"{len(pred)} patients predicted ({n_high} high risk); written to {out}")
