@@ -181,7 +181,11 @@ def _add_demo_parser(sub: Any) -> None:
         ),
     )
     p.add_argument(
-        "--out", default="radiomics_aln_demo", help="output folder (default: %(default)s)"
+        "--out",
+        default="radiomics_aln_demo",
+        metavar="DIR",
+        help="output folder (created if missing): data/ (the generated cohort, reused on a rerun), "
+        "cache/, tables/, figures/, model.json, config.yaml, report.html (default: %(default)s)",
     )
     p.add_argument(
         "--n-cases",
@@ -207,7 +211,12 @@ def _add_init_parser(sub: Any) -> None:
         help="write a commented study configuration (YAML) to edit",
         description="Write a study configuration template with every setting and its default.",
     )
-    p.add_argument("--out", default="study.yaml", help="file to write (default: %(default)s)")
+    p.add_argument(
+        "--out",
+        default="study.yaml",
+        metavar="FILE",
+        help="configuration file (YAML) to write (default: %(default)s)",
+    )
     p.add_argument("--force", action="store_true", help="overwrite an existing file")
 
 
@@ -224,7 +233,14 @@ def _add_extract_parser(sub: Any) -> None:
         ),
     )
     p.add_argument("manifest", help="cohort manifest CSV")
-    p.add_argument("--out", default="features.csv", help="CSV or .parquet (default: %(default)s)")
+    p.add_argument(
+        "--out",
+        default="features.csv",
+        metavar="FILE",
+        help="features table file to write, .csv or .parquet; the repeats' and failures' tables "
+        "are written next to it as <name>_reader2, <name>_repeat, <name>_failures.csv "
+        "(default: %(default)s)",
+    )
     p.add_argument(
         "--rois",
         default="tumor,peritumoral,ln",
@@ -286,7 +302,12 @@ def _add_icc_parser(sub: Any) -> None:
     p.add_argument("--repeat", help="features of the first reader's repeated segmentations")
     p.add_argument("--threshold", type=float, default=0.80, help="minimum ICC (default: 0.80)")
     p.add_argument("--form", default="ICC2", help="ICC form (default: ICC2 = ICC(A,1))")
-    p.add_argument("--out", default="icc.csv", help="ICC table to write (default: %(default)s)")
+    p.add_argument(
+        "--out",
+        default="icc.csv",
+        metavar="FILE",
+        help="ICC table file (CSV) to write (default: %(default)s)",
+    )
 
 
 def _add_study_parsers(sub: Any) -> None:
@@ -314,12 +335,23 @@ def _add_study_parsers(sub: Any) -> None:
     ):
         p = sub.add_parser(name, help=helptext, description=desc)
         p.add_argument("config", help="study configuration YAML (see `radiomics-aln init`)")
-        default = "report.html" if name == "report" else "study_output"
+        if name == "report":
+            out_help = "report file (self-contained HTML) to write (default: %(default)s)"
+        elif name == "fit":
+            out_help = (
+                "output folder (created if missing): model.json, config.yaml, tables/ "
+                "(default: %(default)s)"
+            )
+        else:
+            out_help = (
+                "output folder (created if missing): tables/, figures/, model.json, "
+                "config.yaml, report.html (default: %(default)s)"
+            )
         p.add_argument(
             "--out",
-            default=default,
-            metavar="PATH",
-            help="output folder (report: HTML file) (default: %(default)s)",
+            default="report.html" if name == "report" else "study_output",
+            metavar="FILE" if name == "report" else "DIR",
+            help=out_help,
         )
         p.add_argument(
             "--n-jobs", type=int, default=None, metavar="N", help="override the config's n_jobs"
@@ -357,7 +389,8 @@ def _add_predict_parser(sub: Any) -> None:
     p.add_argument(
         "--out",
         default="predictions.csv",
-        help="predictions file to write (CSV; default: %(default)s)",
+        metavar="FILE",
+        help="predictions file (CSV) to write; /dev/stdout prints it (default: %(default)s)",
     )
     p.add_argument(
         "--n-jobs", type=int, default=1, metavar="N", help="extraction workers (default: 1)"

@@ -314,3 +314,20 @@ def test_demo_rerun_reuses_the_cohort_and_regenerates_a_damaged_one(tmp_path, mo
     # another seed: regenerated too
     assert main([*args, "--seed", "1"]) == 0
     assert "written with random_state=0, asked for random_state=1" in capsys.readouterr().err
+
+
+def test_every_out_option_says_whether_it_is_a_folder_or_a_file():
+    """Every subcommand's --out help names what it is: a folder or a file (issue 15)."""
+    import argparse
+
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    seen = []
+    for name, sub in subparsers.choices.items():
+        for action in sub._actions:
+            if "--out" not in action.option_strings:
+                continue
+            seen.append(name)
+            text = action.help.lower().split("(")[0]  # before "(default: ...)" and asides
+            assert ("folder" in text) != ("file" in text), f"{name} --out: {action.help!r}"
+    assert set(SUBCOMMANDS) <= set(seen)
