@@ -331,3 +331,12 @@ def test_every_out_option_says_whether_it_is_a_folder_or_a_file():
             text = action.help.lower().split("(")[0]  # before "(default: ...)" and asides
             assert ("folder" in text) != ("file" in text), f"{name} --out: {action.help!r}"
     assert set(SUBCOMMANDS) <= set(seen)
+
+
+def test_demo_never_overwrites_a_data_folder_it_did_not_write(tmp_path, capsys):
+    data = tmp_path / "demo" / "data"
+    data.mkdir(parents=True)
+    (data / "notes.txt").write_text("mine")
+    assert main(["demo", "--out", str(tmp_path / "demo"), "--n-cases", "8"]) == 3
+    assert "not written by make_demo_cohort" in capsys.readouterr().err
+    assert [p.name for p in data.iterdir()] == ["notes.txt"]
