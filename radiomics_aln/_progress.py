@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 __all__ = [
+    "GroupProgress",
     "MODES",
     "DEFAULT_SECONDS",
     "ProgressLines",
@@ -246,3 +247,41 @@ def progress_reporter(
         return _Bar(total, what, unit)
     sink = _SETTINGS["sink"] or _write_line
     return ProgressLines(total, what, unit, seconds=_seconds(), sink=sink, note=note)
+
+
+class GroupProgress:
+    """Progress over groups of tasks (a case's images): a group counts as done, and as failed
+    if any of its tasks failed, when its last task finishes. The first line says how many
+    ``parts`` (tasks) there are, on how many workers, and how many groups come from the cache."""
+
+    def __init__(
+        self,
+        groups: list[str],
+        what: str,
+        unit: str,
+        *,
+        parts: str = "tasks",
+        n_jobs: int | None = None,
+        n_cached: int = 0,
+        progress: Any = None,
+    ) -> None:
+        from joblib import effective_n_jobs
+
+        self.left: dict[str, int] = {}
+        for g in groups:
+            self.left[g] = self.left.get(g, 0) + 1
+        self.failed: set[str] = set()
+        workers = effective_n_jobs(n_jobs)
+        note = f" ({len(groups)} {parts}, {workers} worker{'s' if workers > 1 else ''}"
+        note += f"; {n_cached} other {unit} from the cache)" if n_cached > 0 else ")"
+        self.reporter = progress_reporter(len(self.left), what, unit, progress=progress, note=note)
+
+    def finished(self, group: str, *, failed: bool = False) -> None:
+        if failed:
+            self.failed.add(group)
+        self.left[group] -= 1
+        if self.left[group] == 0:
+            self.reporter.update(1, failed=int(group in self.failed))
+
+    def close(self) -> None:
+        self.reporter.close()

@@ -33,7 +33,8 @@ from typing import Any, Literal
 import pandas as pd
 import SimpleITK as sitk
 
-from radiomics_aln._progress import progress_mode, progress_reporter
+from radiomics_aln._display import SummaryHTML
+from radiomics_aln._progress import GroupProgress, progress_mode
 from radiomics_aln._validation import (
     SPACING_RANGE_MM,
     check_ring_width,
@@ -65,6 +66,7 @@ from radiomics_aln.features import (
     TUMOR_IMAGE_ROIS,
     feature_name,
     roi_columns,
+    split_feature_name,
 )
 from radiomics_aln.images import copy_spacing_source, parse_spacing, spacing_source
 from radiomics_aln.masks import check_mask_options
@@ -323,7 +325,7 @@ def _message(exc: BaseException) -> str:
 
 
 @dataclass
-class ExtractionResult:
+class ExtractionResult(SummaryHTML):
     """Tables returned by :func:`extract_features`.
 
     Attributes
@@ -375,6 +377,24 @@ class ExtractionResult:
             f"ExtractionResult({n} cases x {p} features, {len(self.failures)} failures, "
             f"repeats: {reps}, computed {self.n_computed} ROIs, cached {self.n_cached})"
         )
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """One row per reader and ROI: ``n_cases`` (with features), ``n_features``,
+        ``n_failed`` (ROIs in ``failures``) and ``n_nonfinite`` (values in ``nonfinite``)."""
+
+        rows = []
+        for reader, table in {"reader1": self.features, **self.repeats}.items():
+            for roi in dict.fromkeys(split_feature_name(c)[0] for c in table.columns):
+                cols = roi_columns(table.columns, roi)
+                n = int(table[cols].notna().any(axis=1).sum())
+                rows.append({"reader": reader, "roi": roi, "n_cases": n, "n_features": len(cols)})
+        out = pd.DataFrame(rows, columns=["reader", "roi", "n_cases", "n_features"])
+        out = out.set_index(["reader", "roi"])
+        for name, table in (("n_failed", self.failures), ("n_nonfinite", self.nonfinite)):
+            counts = table.groupby(["reader", "roi"]).size() if len(table) else pd.Series()
+            out[name] = counts.reindex(out.index, fill_value=0).astype(int)
+        return out
 
 
 def _check_choice(value: Any, allowed: Sequence[str], name: str) -> None:
@@ -483,13 +503,10 @@ def extract_features(
         ``min_area_mm2`` (manifest columns, :class:`~radiomics_aln.cases.Case` fields or
         mapping keys) wins over these two arguments. Both enter the cache key.
     progress : bool, {"auto", "bar", "lines", "off"} or None
-        Progress over cases: ``"auto"`` shows a tqdm bar when interactive (stderr is a terminal,
-        or a Jupyter kernel) and otherwise writes plain lines to stderr (``features: 120/400
-        cases done, 1 failed, elapsed 2m10s, ETA 4m30s``) at every tenth of the cases or every
-        30 s, whichever comes first; ``True``/``"bar"`` a bar, ``"lines"`` lines,
-        ``False``/``"off"`` nothing. ``None`` (default): the environment variable
-        ``RADIOMICS_ALN_PROGRESS`` (one of these words) or ``"auto"``;
-        ``RADIOMICS_ALN_PROGRESS_SECONDS`` sets the interval. Results do not depend on it.
+        ``"auto"``: a tqdm bar over cases when interactive (a terminal, Jupyter), else plain
+        lines on stderr (``features: 120/400 cases done, 1 failed, elapsed 2m10s, ETA 4m30s``)
+        every tenth of the cases or 30 s; ``True``/``"bar"``, ``"lines"``, ``False``/``"off"``.
+        ``None``: ``$RADIOMICS_ALN_PROGRESS`` or ``"auto"`` (``docs/extraction.md``).
     verbose : bool
         Keep PyRadiomics' warnings on stderr (default: silenced with ``radiomics.setVerbosity``).
     spacing_range : (float, float) or None, default (0.005, 2.0)
@@ -790,7 +807,10 @@ def _run_all(tasks: list[_Task], n_jobs, progress, errors) -> list[list[dict]]:
     for i in set(range(len(tasks))) - set(todo):
         results[i] = _cached_only(tasks[i])
     if todo:
-        report = _CaseProgress(tasks, todo, n_jobs, progress)
+        ids = [tasks[i].group.case_id for i in todo]
+        n_cached = len({t.group.case_id for t in tasks} - set(ids))
+        report = GroupProgress(ids, "features", "cases", parts="images", n_jobs=n_jobs,
+                               n_cached=n_cached, progress=progress)  # fmt: skip
         # When collecting, largest tasks go first (most ROIs still to compute) so no worker is
         # left with one long task at the end; results come back as they finish and are placed
         # by index, so the output is identical for any order and any n_jobs. When raising, case
@@ -804,7 +824,7 @@ def _run_all(tasks: list[_Task], n_jobs, progress, errors) -> list[list[dict]]:
             gen = parallel(delayed(_run_indexed_task)(i, tasks[i]) for i in todo)
             for i, res in gen:
                 results[i] = res
-                report.finished(i, res)
+                report.finished(tasks[i].group.case_id, failed=any(r["error"] for r in res))
                 if errors == "raise" and any(r["error"] for r in res):
                     first = next(r for r in res if r["error"])
                     with warnings.catch_warnings():
@@ -816,38 +836,6 @@ def _run_all(tasks: list[_Task], n_jobs, progress, errors) -> list[list[dict]]:
         finally:
             report.close()
     return [r if r is not None else [] for r in results]
-
-
-class _CaseProgress:
-    """Progress over cases (a case is done when all of its images are): a bar or log lines."""
-
-    def __init__(self, tasks: list[_Task], todo: list[int], n_jobs, progress) -> None:
-        from joblib import effective_n_jobs
-
-        self.tasks = tasks
-        self.left: dict[str, int] = {}
-        for i in todo:
-            cid = tasks[i].group.case_id
-            self.left[cid] = self.left.get(cid, 0) + 1
-        self.failed: set[str] = set()
-        n_cached = len({t.group.case_id for t in tasks} - set(self.left))
-        cached = f"; {n_cached} other case(s) from the cache" if n_cached else ""
-        workers = effective_n_jobs(n_jobs)
-        note = f" ({len(todo)} images, {workers} worker{'s' if workers > 1 else ''}{cached})"
-        self.reporter = progress_reporter(
-            len(self.left), "features", "cases", progress=progress, note=note
-        )
-
-    def finished(self, index: int, records: list[dict]) -> None:
-        cid = self.tasks[index].group.case_id
-        if any(r["error"] for r in records):
-            self.failed.add(cid)
-        self.left[cid] -= 1
-        if self.left[cid] == 0:
-            self.reporter.update(1, failed=int(cid in self.failed))
-
-    def close(self) -> None:
-        self.reporter.close()
 
 
 def _run_indexed_task(index: int, task: _Task) -> tuple[int, list[dict]]:

@@ -109,6 +109,28 @@ class StudyModel:
         preds = ", ".join(self.combined_model.predictors_)
         return f"StudyModel(rois={self.rois}, nomogram predictors: {preds})"
 
+    def _repr_html_(self) -> str:
+        """The model in a notebook: settings, predictors, cutoffs and both coefficient tables."""
+        from radiomics_aln._display import html_block
+
+        s = self.settings
+        facts = {
+            "outcome": s.get("outcome", ""),
+            "ROIs": ", ".join(self.rois),
+            "training cohort": s.get("train_cohort", ""),
+            "clinical model": ", ".join(map(str, self.clinical_model.predictors_)),
+            "clinical-radiomics model (nomogram)": ", ".join(
+                map(str, self.combined_model.predictors_)
+            ),
+            "risk cutoff (probability, Youden on training)": s.get("cutoff"),
+            "risk cutoff (nomogram points)": s.get("points_cutoff"),
+        }
+        tables = [
+            (f"{COMBINED_MODEL} coefficients", self.combined_model.summary),
+            (f"{CLINICAL_MODEL} coefficients", self.clinical_model.summary),
+        ]
+        return html_block("StudyModel", facts=facts, tables=tables)
+
     # ------------------------------------------------------------------ prediction
     def score_frame(self, features: pd.DataFrame) -> pd.DataFrame:
         """Radiomics scores of each case (columns ``tumor_score``, ...)."""

@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 
 from radiomics_aln import study_outputs
+from radiomics_aln._display import html_block
 from radiomics_aln._progress import progress_mode
 from radiomics_aln._validation import format_items
 from radiomics_aln.config import StudyConfig
@@ -195,6 +196,49 @@ class Study:
             else ("fitted" if hasattr(self, "model_") else "not fitted")
         )
         return f"Study(rois={self.config.roi_list()}, outcome={self.config.outcome!r}, {state})"
+
+    def _repr_html_(self) -> str:
+        """The study in a notebook: settings, cohorts (n, events), state and headline AUCs."""
+        cfg = self.config
+        fitted = hasattr(self, "model_")
+        state = "evaluated" if self.results_ else "fitted" if fitted else "not fitted"
+        facts = {
+            "state": state,
+            "outcome": cfg.outcome,
+            "ROIs": ", ".join(cfg.roi_list()),
+            "training cohort": cfg.train_cohort,
+            "test cohorts": ", ".join(cfg.test_cohorts) if cfg.test_cohorts else "every other",
+            "clinical candidates": ", ".join(cfg.clinical),
+            "ICC filter": f"{cfg.icc.form} >= {cfg.icc.threshold:g}" if cfg.icc.enabled else "off",
+            "random_state": cfg.random_state,
+        }
+        tables = []
+        if hasattr(self, "data_"):
+            d = self.data_
+            counts = pd.DataFrame(
+                {
+                    "n": d.groupby("cohort", sort=False).size(),
+                    "events": d.groupby("cohort", sort=False)[cfg.outcome].sum().astype(int),
+                }
+            ).reindex(self.cohorts_)
+            counts.index = [cfg.label(c) for c in counts.index]
+            counts.index.name = "cohort"
+            tables.append(("Patients analysed", counts))
+        if fitted:
+            predictors = self.model_.combined_model.predictors_
+            facts["nomogram predictors"] = ", ".join(map(str, predictors))
+        if self.results_:
+            perf = self.results_["tables"]["table3_full"]
+            text = perf.apply(
+                lambda r: f"{r.auc:.3f} ({r.auc_ci_low:.3f}-{r.auc_ci_high:.3f})", axis=1
+            )
+            aucs = perf.assign(auc_ci=text).pivot(index="cohort", columns="model", values="auc_ci")
+            aucs = aucs.reindex(index=pd.unique(perf["cohort"]), columns=pd.unique(perf["model"]))
+            tables.append(("AUC (95% CI) per cohort", aucs))
+            corrected = self.results_.get("summary", {}).get("optimism_corrected_auc")
+            if corrected is not None:
+                facts["optimism-corrected training AUC (bootstrap)"] = corrected
+        return html_block("Study", facts=facts, tables=tables)
 
     def _say(self, message: str) -> None:
         logger.info(message)

@@ -179,7 +179,7 @@ def test_progress_does_not_change_results(cases, capsys, tmp_path):
     assert capsys.readouterr().err == ""
     # one case new: the first line says how many come from the cache
     extract_features(cases[:3], rois=("tumor",), cache_dir=tmp_path, progress="lines")
-    assert "1 cases to do (1 images, 1 worker; 2 other case(s) from the cache)" in (
+    assert "1 cases to do (1 images, 1 worker; 2 other cases from the cache)" in (
         capsys.readouterr().err
     )
 

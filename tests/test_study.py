@@ -612,3 +612,27 @@ def test_config_params_yaml_path_is_relative_to_the_config_file(tmp_path, monkey
     shipped = StudyConfig(params="ultrasound_2d")
     shipped.to_yaml(folder / "c2.yaml")
     assert StudyConfig.from_yaml(folder / "c2.yaml").params == "ultrasound_2d"
+
+
+def test_study_and_model_display_as_html(fitted, data):
+    """Jupyter shows a Study as its settings, cohorts, state and AUCs (issue 15)."""
+    from radiomics_aln.model import CLINICAL_MODEL, COMBINED_MODEL
+
+    table, features, repeats = data
+    fresh = Study(CONFIG, table=table, features=features, repeats=repeats)._repr_html_()
+    assert ">Study</h4>" in fresh and "not fitted" in fresh and "AUC" not in fresh
+    text = fitted._repr_html_()
+    assert "<b>state</b>: evaluated" in text and "<script" not in text
+    assert "Patients analysed" in text and "AUC (95% CI) per cohort" in text
+    n_train = int((fitted.data_["cohort"] == "train").sum())
+    assert f"<th>Training</th>\n      <td>{n_train}</td>" in text
+    perf = fitted.results_["tables"]["table3_full"].set_index(["cohort", "model"])
+    for cohort in ("Training", "Internal", "External"):
+        row = perf.loc[(cohort, COMBINED_MODEL)]
+        assert f"{row.auc:.3f} ({row.auc_ci_low:.3f}-{row.auc_ci_high:.3f})" in text
+    model_html = fitted.model_._repr_html_()
+    assert ">StudyModel</h4>" in model_html
+    assert f"{COMBINED_MODEL} coefficients" in model_html
+    assert f"{CLINICAL_MODEL} coefficients" in model_html
+    for predictor in fitted.model_.combined_model.predictors_:
+        assert predictor in model_html
