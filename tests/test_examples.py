@@ -216,10 +216,13 @@ def test_readme_notebook_snippet(tmp_path):
 
 
 def test_readme_notebook_snippet_runs_twice(tmp_path):
-    """A notebook cell is run again: the demo folder is rewritten and the cache reused."""
+    """A notebook cell is run again: the demo cohort and the cache are reused."""
     run_readme_snippet(tmp_path)
+    manifest = tmp_path / "demo_data" / "manifest.csv"
+    before = manifest.stat().st_mtime_ns
     feats = run_readme_snippet(tmp_path)["feats"]
     assert feats.n_cached == 24 and feats.n_computed == 0
+    assert manifest.stat().st_mtime_ns == before  # not written again
 
 
 NOTEBOOK = EXAMPLES / "quickstart.ipynb"
