@@ -669,7 +669,7 @@ def _cmd_predict(args: argparse.Namespace, progress: _Progress) -> int:
     model = StudyModel.from_json(model_path)
     if _is_manifest(data_path):
         progress(f"Extracting features for the cases of {data_path}")
-        pred = model.predict(data_path, clinical, n_jobs=args.n_jobs, cache_dir=cache)
+        pred = model.predict(data_path, clinical=clinical, n_jobs=args.n_jobs, cache_dir=cache)
     else:
         from radiomics_aln.features import CSV_EXACT_FLOATS, read_features
 
@@ -678,7 +678,7 @@ def _cmd_predict(args: argparse.Namespace, progress: _Progress) -> int:
         except InputError:  # no `case_id` column: the first column holds the case ids
             table = pd.read_csv(data_path, index_col=0, **CSV_EXACT_FLOATS)
             table.index = table.index.astype(str)
-        pred = model.predict(table, clinical)
+        pred = model.predict(table, clinical=clinical)
     _write_output(out, pred.to_csv)
     n_high = int((pred["risk_group"] == "high").sum())
     print(f"{len(pred)} patients predicted ({n_high} high risk); written to {out}")
