@@ -25,7 +25,7 @@ import math
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 __all__ = [
@@ -154,6 +154,11 @@ class ProgressLines:
         ``sink(text)`` writes one line.
     clock : callable
         Seconds, monotonic (a parameter for tests).
+    note : str
+        Ends the first line.
+    work : float, optional
+        Total amount of work, when units differ in size (a case's ROIs to compute): the tenths
+        and the ETA then follow the work done (``update(work=...)``), not the units counted.
     """
 
     def __init__(
@@ -166,28 +171,35 @@ class ProgressLines:
         sink: Callable[[str], None] = _write_line,
         clock: Callable[[], float] = time.monotonic,
         note: str = "",
+        work: float | None = None,
     ) -> None:
         self.total, self.what, self.unit = int(total), what, unit
         self.seconds, self.sink, self.clock = seconds, sink, clock
         self.done = self.failed = 0
+        self.work_total, self.work_done = work, 0.0
         self.start = self.last = clock()
         self.next_mark = 1
         self.closed = False
         self.sink(f"{what}: {self.total} {unit} to do{note}")
 
-    def update(self, n: int = 1, *, failed: int = 0) -> None:
-        """``n`` more units finished, ``failed`` of them failed."""
+    def update(self, n: int = 1, *, failed: int = 0, work: float = 0.0) -> None:
+        """``n`` more units finished (0: only ``work`` was done), ``failed`` of them failed."""
         self.done += n
         self.failed += failed
+        self.work_done += work
         if self.done >= self.total:
             return  # the closing line says it
         now = self.clock()
-        mark = math.floor(self.done / max(self.total, 1) / STEP_FRACTION + 1e-9)
+        if self.work_total:
+            done, total = self.work_done, self.work_total
+        else:
+            done, total = self.done, max(self.total, 1)
+        mark = math.floor(done / total / STEP_FRACTION + 1e-9)
         if mark >= self.next_mark or now - self.last >= self.seconds:
             self.next_mark = mark + 1
             self.last = now
             elapsed = now - self.start
-            eta = elapsed / self.done * (self.total - self.done) if self.done else math.nan
+            eta = elapsed / done * (total - done) if done > 0 else math.nan
             eta_text = format_duration(eta) if math.isfinite(eta) else "unknown"
             self.sink(
                 f"{self.what}: {self.done}/{self.total} {self.unit} done, {self.failed} failed, "
@@ -216,7 +228,7 @@ class _Bar:
         self.failed = 0
         self.bar = tqdm(total=total, desc=what, unit=unit.rstrip("s") or unit)
 
-    def update(self, n: int = 1, *, failed: int = 0) -> None:
+    def update(self, n: int = 1, *, failed: int = 0, work: float = 0.0) -> None:
         if failed:
             self.failed += failed
             self.bar.set_postfix(failed=self.failed, refresh=False)
@@ -227,7 +239,7 @@ class _Bar:
 
 
 class _Silent:
-    def update(self, n: int = 1, *, failed: int = 0) -> None:
+    def update(self, n: int = 1, *, failed: int = 0, work: float = 0.0) -> None:
         pass
 
     def close(self) -> None:
@@ -235,53 +247,84 @@ class _Silent:
 
 
 def progress_reporter(
-    total: int, what: str, unit: str, *, progress: bool | str | None = None, note: str = ""
+    total: int,
+    what: str,
+    unit: str,
+    *,
+    progress: bool | str | None = None,
+    note: str = "",
+    work: float | None = None,
 ) -> Any:
-    """An object with ``update(n=1, *, failed=0)`` and ``close()`` for ``total`` units of work:
+    """An object with ``update(n=1, *, failed=0, work=0)`` and ``close()`` for ``total`` units:
     a tqdm bar, :class:`ProgressLines` or nothing, as :func:`progress_mode` decides.
-    ``note`` ends the first line (lines only)."""
+    ``note`` ends the first line and ``work`` weighs the ETA (lines only)."""
     mode = progress_mode(progress)
     if mode == "off" or total <= 0:
         return _Silent()
     if mode == "bar":
         return _Bar(total, what, unit)
     sink = _SETTINGS["sink"] or _write_line
-    return ProgressLines(total, what, unit, seconds=_seconds(), sink=sink, note=note)
+    return ProgressLines(total, what, unit, seconds=_seconds(), sink=sink, note=note, work=work)
 
 
 class GroupProgress:
-    """Progress over groups of tasks (a case's images): a group counts as done, and as failed
-    if any of its tasks failed, when its last task finishes. The first line says how many
-    ``parts`` (tasks) there are, on how many workers, and how many groups come from the cache."""
+    """Progress over tasks that form groups (the images of a case): a group counts as done,
+    and as failed if any of its tasks failed, when its last task finishes.
+
+    Parameters
+    ----------
+    group_of : mapping
+        Task -> its group.
+    weights : mapping
+        Task -> its amount of work (e.g. ROIs to compute): the tenths and the ETA follow the
+        work done, as tasks of different sizes finish in any order.
+    what, unit : str
+        As :class:`ProgressLines` (``unit`` names the groups).
+    all_groups : set, optional
+        Every group, also those with nothing to do (counted "from the cache" in the first line).
+    parts : str
+        The tasks' name in the first line (``"images"``).
+    n_jobs, progress
+        Workers (for the first line) and :func:`progress_mode`'s argument.
+    """
 
     def __init__(
         self,
-        groups: list[str],
+        group_of: Mapping[Any, str],
+        weights: Mapping[Any, float],
         what: str,
         unit: str,
         *,
+        all_groups: set[str] | None = None,
         parts: str = "tasks",
         n_jobs: int | None = None,
-        n_cached: int = 0,
         progress: Any = None,
     ) -> None:
         from joblib import effective_n_jobs
 
+        self.group_of, self.weights = dict(group_of), dict(weights)
         self.left: dict[str, int] = {}
-        for g in groups:
+        for g in self.group_of.values():
             self.left[g] = self.left.get(g, 0) + 1
         self.failed: set[str] = set()
         workers = effective_n_jobs(n_jobs)
-        note = f" ({len(groups)} {parts}, {workers} worker{'s' if workers > 1 else ''}"
+        n_cached = len(set(all_groups or ()) - set(self.left))
+        note = f" ({len(self.group_of)} {parts}, {workers} worker{'s' if workers > 1 else ''}"
         note += f"; {n_cached} other {unit} from the cache)" if n_cached > 0 else ")"
-        self.reporter = progress_reporter(len(self.left), what, unit, progress=progress, note=note)
+        work = float(sum(self.weights.values()))
+        self.reporter = progress_reporter(
+            len(self.left), what, unit, progress=progress, note=note, work=work
+        )
 
-    def finished(self, group: str, *, failed: bool = False) -> None:
+    def finished(self, task: Any, *, failed: bool = False) -> None:
+        group = self.group_of[task]
         if failed:
             self.failed.add(group)
         self.left[group] -= 1
-        if self.left[group] == 0:
-            self.reporter.update(1, failed=int(group in self.failed))
+        done = self.left[group] == 0
+        self.reporter.update(
+            int(done), failed=int(done and group in self.failed), work=self.weights[task]
+        )
 
     def close(self) -> None:
         self.reporter.close()

@@ -807,24 +807,24 @@ def _run_all(tasks: list[_Task], n_jobs, progress, errors) -> list[list[dict]]:
     for i in set(range(len(tasks))) - set(todo):
         results[i] = _cached_only(tasks[i])
     if todo:
-        ids = [tasks[i].group.case_id for i in todo]
-        n_cached = len({t.group.case_id for t in tasks} - set(ids))
-        report = GroupProgress(ids, "features", "cases", parts="images", n_jobs=n_jobs,
-                               n_cached=n_cached, progress=progress)  # fmt: skip
+        weight = {i: max(len(tasks[i].keys) - len(tasks[i].cached), 1) for i in todo}  # ROIs
+        report = GroupProgress({i: tasks[i].group.case_id for i in todo}, weight, "features",
+                               "cases", all_groups={t.group.case_id for t in tasks},
+                               parts="images", n_jobs=n_jobs, progress=progress)  # fmt: skip
         # When collecting, largest tasks go first (most ROIs still to compute) so no worker is
         # left with one long task at the end; results come back as they finish and are placed
         # by index, so the output is identical for any order and any n_jobs. When raising, case
         # order is kept so that the reported failure is the first in case order.
         return_as = "generator"
         if errors != "raise":
-            todo.sort(key=lambda i: len(tasks[i].keys) - len(tasks[i].cached), reverse=True)
+            todo.sort(key=weight.__getitem__, reverse=True)
             return_as = "generator_unordered"
         try:
             parallel = Parallel(n_jobs=n_jobs, return_as=return_as)
             gen = parallel(delayed(_run_indexed_task)(i, tasks[i]) for i in todo)
             for i, res in gen:
                 results[i] = res
-                report.finished(tasks[i].group.case_id, failed=any(r["error"] for r in res))
+                report.finished(i, failed=any(r["error"] for r in res))
                 if errors == "raise" and any(r["error"] for r in res):
                     first = next(r for r in res if r["error"])
                     with warnings.catch_warnings():

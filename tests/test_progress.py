@@ -245,3 +245,27 @@ def test_cli_progress_options(tmp_path, capsys):
     assert "--progress-seconds must be a positive number" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["--progress", "loud", "init"])
+
+
+def test_the_eta_follows_the_work_when_cases_finish_late():
+    """Extraction runs the largest images first, so a case (tumour + LN image) is often done only
+    near the end: the tenths and the ETA follow the ROIs computed, not the cases counted."""
+    from radiomics_aln._progress import GroupProgress
+
+    clock, lines = Clock(), []
+    # 10 cases: a tumour image (3 ROIs) and an LN image (1 ROI); tumour images run first
+    group_of = {(c, k): f"c{c}" for c in range(10) for k in ("tumor", "ln")}
+    weights = {(c, k): 3 if k == "tumor" else 1 for c, k in group_of}
+    with progress_settings(sink=lines.append):
+        rep = GroupProgress(group_of, weights, "features", "cases", parts="images",
+                            all_groups={f"c{c}" for c in range(12)}, progress="lines")  # fmt: skip
+    rep.reporter.clock, rep.reporter.start, rep.reporter.last = clock, 0.0, 0.0
+    assert lines == ["features: 10 cases to do (20 images, 1 worker; 2 other cases from the cache)"]
+    order = [(c, "tumor") for c in range(10)] + [(c, "ln") for c in range(10)]
+    for t, task in enumerate(order, start=1):
+        clock.t = float(sum(weights[x] for x in order[:t]))  # 1 s per ROI
+        rep.finished(task, failed=task == (4, "ln"))
+    rep.close()
+    # a line at every tenth of the 40 ROIs; half-way no case is done, yet the ETA is right
+    assert lines[5] == "features: 0/10 cases done, 0 failed, elapsed 21s, ETA 19s"
+    assert lines[-1] == "features: 10/10 cases done, 1 failed, in 40s"
