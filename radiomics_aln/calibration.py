@@ -19,6 +19,7 @@ import pandas as pd
 from scipy import special, stats
 from sklearn.metrics import roc_auc_score
 
+from radiomics_aln._display import SummaryHTML
 from radiomics_aln._plotting import REFERENCE_STYLE, get_ax, legend_below, line_style
 from radiomics_aln._validation import (
     check_binary,
@@ -62,7 +63,7 @@ def _expit(x: np.ndarray) -> np.ndarray:
 # Hosmer-Lemeshow
 # --------------------------------------------------------------------------------------------
 @dataclass
-class HosmerLemeshowResult:
+class HosmerLemeshowResult(SummaryHTML):
     """Result of :func:`hosmer_lemeshow`.
 
     Attributes
@@ -283,7 +284,7 @@ def hosmer_lemeshow(
 # le Cessie - van Houwelingen unweighted sum of squares
 # --------------------------------------------------------------------------------------------
 @dataclass
-class LeCessieResult:
+class LeCessieResult(SummaryHTML):
     """Result of :func:`le_cessie_van_houwelingen`: ``sse``, ``expected``, ``sd``, ``z``,
     ``p_value`` (two-sided); ``y`` and ``p`` are the data tested."""
 
@@ -522,7 +523,7 @@ def val_prob(y: Any, p: Any) -> pd.Series:
 # Calibration curve and plot
 # --------------------------------------------------------------------------------------------
 @dataclass
-class CalibrationCurve:
+class CalibrationCurve(SummaryHTML):
     """Grouped and smoothed calibration of predicted risks (see :func:`calibration_curve`).
 
     Attributes

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import signal
 import sys
 import threading
@@ -139,6 +140,10 @@ class _Progress:
 
     def __call__(self, message: str) -> None:
         self.step += 1
+        self.line(message)
+
+    def line(self, message: str) -> None:
+        """One line, unnumbered (the periodic lines of the long loops come here too)."""
         if not self.quiet:
             elapsed = time.monotonic() - self.start
             print(f"[{elapsed:6.1f}s] {message}", file=sys.stderr, flush=True)
@@ -176,7 +181,25 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--debug", action="store_true", help="show full tracebacks and debug logging"
     )
-    parser.add_argument("--quiet", "-q", action="store_true", help="no progress messages")
+    parser.add_argument(
+        "--quiet", "-q", action="store_true", help="no progress messages (--progress off)"
+    )
+    parser.add_argument(
+        "--progress",
+        choices=("auto", "bar", "lines", "off"),
+        default=None,
+        help="progress of feature extraction and bootstrap: a bar, or plain lines (cases done, "
+        "failed, ETA) for a log file; auto: a bar when stderr is a terminal, lines otherwise "
+        "(default: the environment variable RADIOMICS_ALN_PROGRESS, else auto)",
+    )
+    parser.add_argument(
+        "--progress-seconds",
+        type=float,
+        default=None,
+        metavar="S",
+        help="with lines: one at least every S seconds (and at every tenth of the work) "
+        "(default: RADIOMICS_ALN_PROGRESS_SECONDS, else 30)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_demo_parser(sub)
     _add_init_parser(sub)
@@ -201,7 +224,11 @@ def _add_demo_parser(sub: Any) -> None:
         ),
     )
     p.add_argument(
-        "--out", default="radiomics_aln_demo", help="output folder (default: %(default)s)"
+        "--out",
+        default="radiomics_aln_demo",
+        metavar="DIR",
+        help="output folder (created if missing): data/ (the generated cohort, reused on a rerun), "
+        "cache/, tables/, figures/, model.json, config.yaml, report.html (default: %(default)s)",
     )
     p.add_argument(
         "--n-cases",
@@ -227,7 +254,12 @@ def _add_init_parser(sub: Any) -> None:
         help="write a commented study configuration (YAML) to edit",
         description="Write a study configuration template with every setting and its default.",
     )
-    p.add_argument("--out", default="study.yaml", help="file to write (default: %(default)s)")
+    p.add_argument(
+        "--out",
+        default="study.yaml",
+        metavar="FILE",
+        help="configuration file (YAML) to write (default: %(default)s)",
+    )
     p.add_argument("--force", action="store_true", help="overwrite an existing file")
 
 
@@ -244,7 +276,14 @@ def _add_extract_parser(sub: Any) -> None:
         ),
     )
     p.add_argument("manifest", help="cohort manifest CSV")
-    p.add_argument("--out", default="features.csv", help="CSV or .parquet (default: %(default)s)")
+    p.add_argument(
+        "--out",
+        default="features.csv",
+        metavar="FILE",
+        help="features table file to write, .csv or .parquet; the repeats' and failures' tables "
+        "are written next to it as <name>_reader2, <name>_repeat, <name>_failures.csv "
+        "(default: %(default)s)",
+    )
     p.add_argument(
         "--rois",
         default="tumor,peritumoral,ln",
@@ -306,7 +345,12 @@ def _add_icc_parser(sub: Any) -> None:
     p.add_argument("--repeat", help="features of the first reader's repeated segmentations")
     p.add_argument("--threshold", type=float, default=0.80, help="minimum ICC (default: 0.80)")
     p.add_argument("--form", default="ICC2", help="ICC form (default: ICC2 = ICC(A,1))")
-    p.add_argument("--out", default="icc.csv", help="ICC table to write (default: %(default)s)")
+    p.add_argument(
+        "--out",
+        default="icc.csv",
+        metavar="FILE",
+        help="ICC table file (CSV) to write (default: %(default)s)",
+    )
 
 
 def _add_study_parsers(sub: Any) -> None:
@@ -334,12 +378,23 @@ def _add_study_parsers(sub: Any) -> None:
     ):
         p = sub.add_parser(name, help=helptext, description=desc)
         p.add_argument("config", help="study configuration YAML (see `radiomics-aln init`)")
-        default = "report.html" if name == "report" else "study_output"
+        if name == "report":
+            out_help = "report file (self-contained HTML) to write (default: %(default)s)"
+        elif name == "fit":
+            out_help = (
+                "output folder (created if missing): model.json, config.yaml, tables/ "
+                "(default: %(default)s)"
+            )
+        else:
+            out_help = (
+                "output folder (created if missing): tables/, figures/, model.json, "
+                "config.yaml, report.html (default: %(default)s)"
+            )
         p.add_argument(
             "--out",
-            default=default,
-            metavar="PATH",
-            help="output folder (report: HTML file) (default: %(default)s)",
+            default="report.html" if name == "report" else "study_output",
+            metavar="FILE" if name == "report" else "DIR",
+            help=out_help,
         )
         p.add_argument(
             "--n-jobs", type=int, default=None, metavar="N", help="override the config's n_jobs"
@@ -353,14 +408,33 @@ def _add_predict_parser(sub: Any) -> None:
         help="predict new patients with a saved model.json",
         description=(
             "Predict new patients with a model written by `fit`/`evaluate`. DATA is a manifest "
-            "(features are extracted with the model's stored settings) or a feature table that "
-            "also holds the clinical columns. Writes one row per case: scores, clinical "
-            "probability, probability, nomo_score, risk_group."
+            "(features are extracted with the model's stored settings) or a feature table; a "
+            "feature table also needs the clinical columns the models use: in the table, or "
+            "from --clinical (e.g. the cohort manifest), matched by case_id. Writes one row per "
+            "case: scores, clinical probability, probability, nomo_score, risk_group."
         ),
     )
     p.add_argument("model", help="model.json written by `fit` or `evaluate`")
-    p.add_argument("data", help="manifest CSV, or a feature table with the clinical columns")
-    p.add_argument("--out", default="predictions.csv", help="CSV to write (default: %(default)s)")
+    p.add_argument(
+        "data",
+        help="manifest CSV, or a feature table (from `extract`) with the clinical columns or "
+        "with --clinical",
+    )
+    p.add_argument(
+        "--clinical",
+        "--manifest",
+        dest="clinical",
+        default=None,
+        metavar="CSV",
+        help="the clinical columns, matched to DATA by case_id: the cohort manifest or any CSV "
+        "file with a case_id column and the columns the models use",
+    )
+    p.add_argument(
+        "--out",
+        default="predictions.csv",
+        metavar="FILE",
+        help="predictions file (CSV) to write; /dev/stdout prints it (default: %(default)s)",
+    )
     p.add_argument(
         "--n-jobs", type=int, default=1, metavar="N", help="extraction workers (default: 1)"
     )
@@ -420,7 +494,12 @@ def _add_split_parser(sub: Any) -> None:
 
 def _cmd_demo(args: argparse.Namespace, progress: _Progress) -> int:
     from radiomics_aln.config import DEMO_N_CASES, demo_config
-    from radiomics_aln.datasets import check_fractions, make_demo_cohort, min_cases
+    from radiomics_aln.datasets import (
+        check_demo_cohort,
+        check_fractions,
+        make_demo_cohort,
+        min_cases,
+    )
     from radiomics_aln.exceptions import SeparationError
     from radiomics_aln.study import Study
 
@@ -438,10 +517,18 @@ def _cmd_demo(args: argparse.Namespace, progress: _Progress) -> int:
         folders=("data", "cache", "tables", "figures"),
     )
     data_dir = out / "data"
-    progress(f"Generating the synthetic demo cohort ({n_cases} patients) in {data_dir}")
+    why = check_demo_cohort(data_dir, n_cases=n_cases, random_state=args.seed)
+    if why is None:
+        progress(
+            f"Reusing the synthetic demo cohort ({n_cases} patients) in {data_dir}: same "
+            "generator, seed and size, every file unchanged"
+        )
+    else:
+        again = "" if why.startswith("no demo cohort") else f" (not reusable: {why})"
+        progress(f"Generating the synthetic demo cohort ({n_cases} patients) in {data_dir}{again}")
     with _writing(data_dir):
         manifest = make_demo_cohort(
-            data_dir, n_cases=n_cases, random_state=args.seed, overwrite=True
+            data_dir, n_cases=n_cases, random_state=args.seed, overwrite=True, reuse=True
         )
     cfg = demo_config(
         manifest_path=str(Path(manifest.path)),
@@ -552,7 +639,6 @@ def _cmd_extract(args: argparse.Namespace, progress: _Progress) -> int:
         width_mm=args.width_mm,
         mask_combine=args.mask_combine,
         min_area_mm2=args.min_area_mm2,
-        progress=not args.quiet,
         spacing_range=args.spacing_range,
     )
     if cache is not None:
@@ -681,10 +767,11 @@ def _cmd_predict(args: argparse.Namespace, progress: _Progress) -> int:
     out = _output_file(args.out)
     cache = None if args.cache_dir is None else _output_dir(args.cache_dir)
     model_path, data_path = _existing(args.model), _existing(args.data)
+    clinical = None if args.clinical is None else _existing(args.clinical)
     model = StudyModel.from_json(model_path)
     if _is_manifest(data_path):
         progress(f"Extracting features for the cases of {data_path}")
-        pred = model.predict(data_path, n_jobs=args.n_jobs, cache_dir=cache)
+        pred = model.predict(data_path, clinical=clinical, n_jobs=args.n_jobs, cache_dir=cache)
     else:
         from radiomics_aln.features import CSV_EXACT_FLOATS, read_features
 
@@ -693,7 +780,7 @@ def _cmd_predict(args: argparse.Namespace, progress: _Progress) -> int:
         except InputError:  # no `case_id` column: the first column holds the case ids
             table = pd.read_csv(data_path, index_col=0, **CSV_EXACT_FLOATS)
             table.index = table.index.astype(str)
-        pred = model.predict(table)
+        pred = model.predict(table, clinical=clinical)
     _write_output(out, pred.to_csv)
     n_high = int((pred["risk_group"] == "high").sum())
     print(f"{len(pred)} patients predicted ({n_high} high risk); written to {out}")
@@ -812,6 +899,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
+    seconds = args.progress_seconds
+    if seconds is not None and not (math.isfinite(seconds) and seconds > 0):
+        parser.error(f"--progress-seconds must be a positive number, got {seconds:g}")
     _setup_logging(args.debug)
     if not args.debug:
         # one short line per distinct warning instead of Python's two-line format
@@ -839,7 +929,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         previous = signal.signal(signal.SIGTERM, _raise_terminated)
     status = EXIT_BUG
     try:
-        status = _run(args, progress, prefix)
+        from radiomics_aln._progress import progress_settings
+
+        mode = "off" if args.quiet else args.progress
+        with progress_settings(mode=mode, seconds=seconds, sink=progress.line):
+            status = _run(args, progress, prefix)
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)

@@ -9,6 +9,8 @@ latent traits are what the rendered images show. See ``docs/demo_cohort.md``.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import math
 import os
@@ -32,7 +34,7 @@ from radiomics_aln._demo_images import (
 from radiomics_aln.exceptions import InputError
 from radiomics_aln.manifest import Manifest, read_manifest
 
-__all__ = ["make_demo_cohort", "demo_generating_model", "DEMO_OUTCOME"]
+__all__ = ["make_demo_cohort", "check_demo_cohort", "demo_generating_model", "DEMO_OUTCOME"]
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +43,10 @@ DEMO_OUTCOME = "aln_metastasis"
 
 _DEFAULT_FRACTIONS = {"train": 0.5, "internal": 0.2, "external": 0.2, "prospective": 0.1}
 _MARKER = ".radiomics_aln_demo"
+# The version of what make_demo_cohort writes for given arguments. Bump it whenever a change to
+# this module or _demo_images changes the files (tests/test_datasets.py pins their content):
+# a folder stamped with another version is regenerated rather than reused.
+GENERATOR_VERSION = 1
 _MIN_PER_COHORT = 2
 
 # Generating model of the outcome: logit P(ALN+) = intercept + sum(coef * term).
@@ -242,7 +248,7 @@ def _prepare_out_dir(out_dir: Any, overwrite: bool) -> Path:
                 f"`out_dir` {path} is not empty and was not written by make_demo_cohort "
                 f"(no {_MARKER} file); refusing to overwrite it"
             )
-        for name in ("cases", "manifest.csv", "truth.csv", _MARKER):
+        for name in ("cases", "manifest.csv", "truth.csv", f"{_MARKER}.partial", _MARKER):
             target = path / name
             if target.is_dir():
                 shutil.rmtree(target)
@@ -255,6 +261,141 @@ def _prepare_out_dir(out_dir: Any, overwrite: bool) -> Path:
     if not os.access(path, os.W_OK | os.X_OK):
         raise PermissionError(f"`out_dir` {path} is not writable")
     return path
+
+
+def _file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _cohort_files(root: Path) -> list[str]:
+    """The files of a demo cohort in ``root`` (relative POSIX paths, sorted)."""
+    names = [n for n in ("manifest.csv", "truth.csv") if (root / n).is_file()]
+    cases = root / "cases"
+    if cases.is_dir():
+        names += [p.relative_to(root).as_posix() for p in cases.rglob("*") if p.is_file()]
+    return sorted(names)
+
+
+def _seed_of(random_state: Any) -> int | None:
+    """The seed a stamp records: an integer seed, or None (a Generator or fresh entropy, which
+    cannot be asked for again)."""
+    if random_state is None or isinstance(random_state, np.random.Generator):
+        return None
+    return int(random_state)
+
+
+def _arguments(n_cases: int, seed: int | None, fractions: Mapping[str, float],
+               repeat_fraction: float) -> dict[str, Any]:  # fmt: skip
+    return {
+        "n_cases": n_cases,
+        "random_state": seed,
+        "cohort_fractions": dict(fractions),
+        "repeat_fraction": repeat_fraction,
+    }
+
+
+def _write_stamp(root: Path, arguments: Mapping[str, Any], files: list[str] | None) -> None:
+    """The stamp: generator version, arguments and (when complete) every file's SHA-256."""
+    from radiomics_aln._version import __version__
+
+    stamp = {
+        "written_by": "radiomics_aln.datasets.make_demo_cohort",
+        "generator_version": GENERATOR_VERSION,
+        "radiomics_aln_version": __version__,
+        "arguments": dict(arguments),
+        "complete": files is not None,
+        "files": {name: _file_digest(root / name) for name in files or []},
+    }
+    tmp = root / f"{_MARKER}.partial"
+    tmp.write_text(json.dumps(stamp, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(tmp, root / _MARKER)
+
+
+def check_demo_cohort(
+    out_dir: str | os.PathLike[str],
+    *,
+    n_cases: int = 200,
+    random_state: int | np.random.Generator | None = 0,
+    cohort_fractions: Mapping[str, float] | None = None,
+    repeat_fraction: float = 0.25,
+) -> str | None:
+    """Why ``out_dir`` does not hold the demo cohort these arguments write; None if it does.
+
+    The folder holds it when its stamp (``.radiomics_aln_demo``, written last by
+    :func:`make_demo_cohort`) names this generator version and these arguments, and every file
+    of the cohort is there, unchanged (SHA-256), with no other file among them.
+
+    Parameters
+    ----------
+    out_dir : str or path-like
+        The folder.
+    n_cases, random_state, cohort_fractions, repeat_fraction
+        As :func:`make_demo_cohort`. A ``random_state`` that is None or a Generator never
+        matches (it cannot ask for the same cohort again).
+
+    Returns
+    -------
+    str or None
+        None when the cohort can be reused as it is; otherwise the first reason it cannot
+        (no stamp, other arguments, a missing, extra or modified file).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from radiomics_aln.datasets import check_demo_cohort, make_demo_cohort
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     _ = make_demo_cohort(tmp, n_cases=8, random_state=0)
+    ...     print(check_demo_cohort(tmp, n_cases=8, random_state=0))
+    ...     print(check_demo_cohort(tmp, n_cases=9, random_state=0))
+    None
+    written with n_cases=8, asked for n_cases=9
+    """
+    n_cases, fractions, repeat_fraction = _check_arguments(
+        n_cases, cohort_fractions, random_state, repeat_fraction
+    )
+    root = Path(out_dir)
+    seed = _seed_of(random_state)
+    if seed is None:
+        return "random_state is not an integer seed, so the cohort cannot be asked for again"
+    if not root.is_dir() or not any(root.iterdir()):
+        return f"no demo cohort in {root}"
+    try:
+        stamp = json.loads((root / _MARKER).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return f"{root} has no {_MARKER} stamp (not written by make_demo_cohort)"
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return f"its {_MARKER} stamp is unreadable or from an earlier version of radiomics_aln"
+    if not isinstance(stamp, dict) or stamp.get("generator_version") != GENERATOR_VERSION:
+        version = stamp.get("generator_version") if isinstance(stamp, dict) else None
+        return f"written by demo generator version {version}; this is version {GENERATOR_VERSION}"
+    if not stamp.get("complete"):
+        return "its writing did not finish (interrupted)"
+    wanted = _arguments(n_cases, seed, fractions, repeat_fraction)
+    had = stamp.get("arguments", {})
+    differ = [k for k in wanted if had.get(k) != wanted[k]]
+    if differ:
+        return (
+            "written with " + ", ".join(f"{k}={had.get(k)!r}" for k in differ)
+            + ", asked for " + ", ".join(f"{k}={wanted[k]!r}" for k in differ)
+        )  # fmt: skip
+    return _files_problem(root, stamp.get("files", {}))
+
+
+def _files_problem(root: Path, digests: Mapping[str, str]) -> str | None:
+    """The first missing, extra or modified file of the cohort in ``root`` (None: all intact)."""
+    on_disk = _cohort_files(root)
+    missing = sorted(set(digests) - set(on_disk))
+    if missing:
+        more = f" and {len(missing) - 1} more" if len(missing) > 1 else ""
+        return f"{missing[0]}{more} missing"
+    extra = sorted(set(on_disk) - set(digests))
+    if extra:
+        more = f" and {len(extra) - 1} more" if len(extra) > 1 else ""
+        return f"{extra[0]}{more} not part of the cohort"
+    for name in on_disk:
+        if _file_digest(root / name) != digests[name]:
+            return f"{name} was modified (its SHA-256 differs from the stamp's)"
+    return None
 
 
 def _write_png(array: np.ndarray, path: Path) -> None:
@@ -433,6 +574,7 @@ def make_demo_cohort(
     cohort_fractions: Mapping[str, float] | None = None,
     repeat_fraction: float = 0.25,
     overwrite: bool = False,
+    reuse: bool = False,
 ) -> Manifest:
     """Write a synthetic multi-centre breast-ultrasound ALN cohort and return its manifest.
 
@@ -465,6 +607,12 @@ def make_demo_cohort(
         at most all training patients).
     overwrite : bool, default False
         Replace an earlier demo cohort in ``out_dir``.
+    reuse : bool, default False
+        When ``out_dir`` already holds the cohort these arguments write, complete and unchanged
+        (:func:`check_demo_cohort`: the stamp's generator version, arguments and SHA-256 of
+        every file), return its manifest without writing anything. Otherwise the cohort is
+        written as without ``reuse`` (an earlier demo cohort is replaced only with
+        ``overwrite=True``).
 
     Returns
     -------
@@ -487,8 +635,8 @@ def make_demo_cohort(
     InputError
         ``n_cases`` too small to give every cohort 2 patients, or an invalid argument.
     FileExistsError
-        ``out_dir`` is not empty and ``overwrite`` is False, or it holds files that were not
-        written by this function.
+        ``out_dir`` is not empty and ``overwrite`` is False (and, with ``reuse``, it does not
+        hold this cohort), or it holds files that were not written by this function.
     PermissionError
         ``out_dir`` cannot be created or written.
 
@@ -536,7 +684,25 @@ def make_demo_cohort(
     n_cases, fractions, repeat_fraction = _check_arguments(
         n_cases, cohort_fractions, random_state, repeat_fraction
     )
+    if reuse:
+        why = check_demo_cohort(
+            out_dir, n_cases=n_cases, random_state=random_state,
+            cohort_fractions=fractions, repeat_fraction=repeat_fraction,
+        )  # fmt: skip
+        if why is None:
+            logger.info("reusing the demo cohort of %d patients in %s", n_cases, out_dir)
+            return read_manifest(Path(out_dir) / "manifest.csv", outcome=DEMO_OUTCOME)
+        path = Path(out_dir)
+        if not overwrite and path.is_dir() and any(path.iterdir()):
+            raise FileExistsError(
+                f"`out_dir` {path} is not empty and its demo cohort cannot be reused ({why}); "
+                "pass overwrite=True to replace it, or choose an empty folder"
+            )
+        logger.info("writing the demo cohort in %s (the folder's cannot be reused: %s)", path, why)
     root = _prepare_out_dir(out_dir, overwrite)
+    arguments = _arguments(n_cases, _seed_of(random_state), fractions, repeat_fraction)
+    # the stamp first (so that an interrupted run can be overwritten), complete at the end
+    _write_stamp(root, arguments, None)
     if isinstance(random_state, np.random.Generator):
         entropy = int(random_state.integers(0, 2**63))
     elif random_state is None:
@@ -581,12 +747,6 @@ def make_demo_cohort(
     pd.DataFrame(truth).to_csv(
         root / "truth.csv", index=False, lineterminator="\n", float_format="%.6g"
     )
-    seed = repr(random_state)
-    if isinstance(random_state, np.random.Generator):  # its repr names a memory address
-        seed = f"a Generator (entropy {entropy})"
-    (root / _MARKER).write_text(
-        f"written by radiomics_aln.datasets.make_demo_cohort(n_cases={n_cases}, "
-        f"random_state={seed})\n"
-    )
+    _write_stamp(root, arguments, _cohort_files(root))
     logger.info("wrote demo cohort of %d patients to %s", n_cases, root)
     return read_manifest(manifest_path, outcome=DEMO_OUTCOME)

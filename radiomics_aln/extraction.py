@@ -24,7 +24,6 @@ import logging
 import math
 import numbers
 import os
-import sys
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -34,6 +33,8 @@ from typing import Any, Literal
 import pandas as pd
 import SimpleITK as sitk
 
+from radiomics_aln._display import SummaryHTML
+from radiomics_aln._progress import GroupProgress, progress_mode
 from radiomics_aln._validation import (
     SPACING_RANGE_MM,
     check_ring_width,
@@ -65,6 +66,7 @@ from radiomics_aln.features import (
     TUMOR_IMAGE_ROIS,
     feature_name,
     roi_columns,
+    split_feature_name,
 )
 from radiomics_aln.images import copy_spacing_source, parse_spacing, spacing_source
 from radiomics_aln.masks import check_mask_options
@@ -323,7 +325,7 @@ def _message(exc: BaseException) -> str:
 
 
 @dataclass
-class ExtractionResult:
+class ExtractionResult(SummaryHTML):
     """Tables returned by :func:`extract_features`.
 
     Attributes
@@ -376,6 +378,24 @@ class ExtractionResult:
             f"repeats: {reps}, computed {self.n_computed} ROIs, cached {self.n_cached})"
         )
 
+    @property
+    def summary(self) -> pd.DataFrame:
+        """One row per reader and ROI: ``n_cases`` (with features), ``n_features``,
+        ``n_failed`` (ROIs in ``failures``) and ``n_nonfinite`` (values in ``nonfinite``)."""
+
+        rows = []
+        for reader, table in {"reader1": self.features, **self.repeats}.items():
+            for roi in dict.fromkeys(split_feature_name(c)[0] for c in table.columns):
+                cols = roi_columns(table.columns, roi)
+                n = int(table[cols].notna().any(axis=1).sum())
+                rows.append({"reader": reader, "roi": roi, "n_cases": n, "n_features": len(cols)})
+        out = pd.DataFrame(rows, columns=["reader", "roi", "n_cases", "n_features"])
+        out = out.set_index(["reader", "roi"])
+        for name, table in (("n_failed", self.failures), ("n_nonfinite", self.nonfinite)):
+            counts = table.groupby(["reader", "roi"]).size() if len(table) else pd.Series()
+            out[name] = counts.reindex(out.index, fill_value=0).astype(int)
+        return out
+
 
 def _check_choice(value: Any, allowed: Sequence[str], name: str) -> None:
     if value not in allowed:
@@ -427,7 +447,7 @@ def extract_features(
     width_mm: float = 5.0,
     mask_combine: Literal["union", "largest"] = "union",
     min_area_mm2: float | None = None,
-    progress: bool | None = None,
+    progress: bool | str | None = None,
     verbose: bool = False,
     spacing_range: tuple[float, float] | None = SPACING_RANGE_MM,
 ) -> ExtractionResult:
@@ -482,9 +502,11 @@ def extract_features(
         minimum. None: keep every component. A case's own ``mask_combine`` /
         ``min_area_mm2`` (manifest columns, :class:`~radiomics_aln.cases.Case` fields or
         mapping keys) wins over these two arguments. Both enter the cache key.
-    progress : bool or None
-        tqdm progress bar over images; ``None``: only when interactive (stderr is a terminal, or
-        a Jupyter kernel).
+    progress : bool, {"auto", "bar", "lines", "off"} or None
+        ``"auto"``: a tqdm bar over cases when interactive (a terminal, Jupyter), else plain
+        lines on stderr (``features: 120/400 cases done, 1 failed, elapsed 2m10s, ETA 4m30s``)
+        every tenth of the cases or 30 s; ``True``/``"bar"``, ``"lines"``, ``False``/``"off"``.
+        ``None``: ``$RADIOMICS_ALN_PROGRESS`` or ``"auto"`` (``docs/extraction.md``).
     verbose : bool
         Keep PyRadiomics' warnings on stderr (default: silenced with ``radiomics.setVerbosity``).
     spacing_range : (float, float) or None, default (0.005, 2.0)
@@ -562,6 +584,7 @@ def extract_features(
     width_mm = check_ring_width(width_mm)
     limits = check_spacing_limits(spacing_range)
     check_mask_options(mask_combine, min_area_mm2)
+    progress_mode(progress)  # an invalid value is refused before any work
     if n_jobs is not None and (not isinstance(n_jobs, numbers.Integral) or n_jobs == 0):
         raise InputError(f"n_jobs must be a non-zero integer or None, got {n_jobs!r}")
 
@@ -778,31 +801,30 @@ def _given_spacing_problem(group: CaseImage, limits: tuple[float, float] | None)
 
 def _run_all(tasks: list[_Task], n_jobs, progress, errors) -> list[list[dict]]:
     from joblib import Parallel, delayed
-    from tqdm.auto import tqdm
 
     todo = [i for i, t in enumerate(tasks) if t.extra or len(t.cached) < len(t.keys)]
     results: list[list[dict] | None] = [None] * len(tasks)
     for i in set(range(len(tasks))) - set(todo):
         results[i] = _cached_only(tasks[i])
     if todo:
-        if progress is None:  # interactive: a terminal or a Jupyter kernel
-            progress = sys.stderr.isatty() or "ipykernel" in sys.modules
-        disable = not progress
-        bar = tqdm(total=len(todo), desc="extracting", unit="image", disable=disable)
+        weight = {i: max(len(tasks[i].keys) - len(tasks[i].cached), 1) for i in todo}  # ROIs
+        report = GroupProgress({i: tasks[i].group.case_id for i in todo}, weight, "features",
+                               "cases", all_groups={t.group.case_id for t in tasks},
+                               parts="images", n_jobs=n_jobs, progress=progress)  # fmt: skip
         # When collecting, largest tasks go first (most ROIs still to compute) so no worker is
         # left with one long task at the end; results come back as they finish and are placed
         # by index, so the output is identical for any order and any n_jobs. When raising, case
         # order is kept so that the reported failure is the first in case order.
         return_as = "generator"
         if errors != "raise":
-            todo.sort(key=lambda i: len(tasks[i].keys) - len(tasks[i].cached), reverse=True)
+            todo.sort(key=weight.__getitem__, reverse=True)
             return_as = "generator_unordered"
         try:
             parallel = Parallel(n_jobs=n_jobs, return_as=return_as)
             gen = parallel(delayed(_run_indexed_task)(i, tasks[i]) for i in todo)
             for i, res in gen:
                 results[i] = res
-                bar.update(1)
+                report.finished(i, failed=any(r["error"] for r in res))
                 if errors == "raise" and any(r["error"] for r in res):
                     first = next(r for r in res if r["error"])
                     with warnings.catch_warnings():
@@ -812,7 +834,7 @@ def _run_all(tasks: list[_Task], n_jobs, progress, errors) -> list[list[dict]]:
                         gen.close()
                     _raise_failure(tasks[i].group.case_id, first)
         finally:
-            bar.close()
+            report.close()
     return [r if r is not None else [] for r in results]
 
 

@@ -21,6 +21,7 @@ from sklearn.base import BaseEstimator
 from sklearn.feature_selection import SelectorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from radiomics_aln._display import SummaryHTML
 from radiomics_aln._validation import check_conf_level, format_items
 from radiomics_aln.exceptions import InputError
 from radiomics_aln.io import (
@@ -51,7 +52,7 @@ logger = logging.getLogger(__name__)
 _COMPARISON_OF_READER = {"reader2": "inter", "repeat": "intra"}
 
 
-class ICCFilter(SelectorMixin, BaseEstimator):
+class ICCFilter(SummaryHTML, SelectorMixin, BaseEstimator):
     """Keep the features whose inter- *and* intra-observer ICC reach a threshold.
 
     Fitted on the repeat readings of (a subset of) the training cases, it computes one ICC

@@ -37,6 +37,7 @@ import pandas as pd
 from scipy import stats
 
 from radiomics_aln._bootstrap import resample_indices
+from radiomics_aln._display import SummaryHTML
 from radiomics_aln._plotting import (
     REFERENCE_STYLE,
     get_ax,
@@ -721,7 +722,7 @@ def roc_curve_table(y: Any, p: Any, *, direction: Direction = "<") -> pd.DataFra
 
 
 @dataclass(frozen=True)
-class YoudenThreshold:
+class YoudenThreshold(SummaryHTML):
     """The cutoff maximising Youden's J = sensitivity + specificity - 1.
 
     ``float(result)`` gives the threshold, ``result.summary`` a one-row table. A case is

@@ -127,6 +127,31 @@ class StudyModel:
         :data:`RADIOMICS_MODEL` (radiomics-only)."""
         return RADIOMICS_MODEL if self.radiomics_only else COMBINED_MODEL
 
+    def _repr_html_(self) -> str:
+        """The model in a notebook: settings, predictors, cutoffs and both coefficient tables."""
+        from radiomics_aln._display import html_block
+
+        s = self.settings
+        facts = {
+            "outcome": s.get("outcome", ""),
+            "ROIs": ", ".join(self.rois),
+            "training cohort": s.get("train_cohort", ""),
+            "clinical model": (
+                "none (radiomics-only)"
+                if self.clinical_model is None
+                else ", ".join(map(str, self.clinical_model.predictors_))
+            ),
+            f"{self.combined_name.lower()} (nomogram)": ", ".join(
+                map(str, self.combined_model.predictors_)
+            ),
+            "risk cutoff (probability, Youden on training)": s.get("cutoff"),
+            "risk cutoff (nomogram points)": s.get("points_cutoff"),
+        }
+        tables = [(f"{self.combined_name} coefficients", self.combined_model.summary)]
+        if self.clinical_model is not None:
+            tables.append((f"{CLINICAL_MODEL} coefficients", self.clinical_model.summary))
+        return html_block("StudyModel", facts=facts, tables=tables)
+
     # ------------------------------------------------------------------ prediction
     def score_frame(self, features: pd.DataFrame) -> pd.DataFrame:
         """Radiomics scores of each case (columns ``tumor_score``, ...)."""
@@ -146,7 +171,7 @@ class StudyModel:
     def predict(
         self,
         data: Any,
-        clinical: pd.DataFrame | None = None,
+        clinical: Any = None,
         *,
         n_jobs: int = 1,
         cache_dir: str | os.PathLike | None = None,
@@ -160,8 +185,12 @@ class StudyModel:
             extracted with the stored settings and the clinical columns read from it. Or a
             DataFrame indexed by case id with the feature columns the scores use (and the
             clinical columns unless ``clinical`` is given).
-        clinical : DataFrame, optional
-            Clinical columns, indexed by case id, when ``data`` holds features only.
+        clinical : DataFrame, Manifest or path, optional
+            Where the clinical columns come from when ``data`` holds features only (or to
+            replace a manifest's): a DataFrame indexed by case id, a
+            :class:`~radiomics_aln.manifest.Manifest`, or a CSV file with a ``case_id`` column
+            (the cohort manifest itself will do). Rows are matched to ``data`` by case id (as
+            text); rows of other patients are ignored.
         n_jobs, cache_dir
             Extraction settings when ``data`` is a manifest.
 
@@ -175,18 +204,28 @@ class StudyModel:
         Raises
         ------
         InputError
-            Missing feature or clinical columns (listed), or cases whose extraction failed.
+            Missing feature or clinical columns (listed, with how to add them), cases of
+            ``data`` without a row in ``clinical`` (listed), or cases whose extraction failed.
+
+        Notes
+        -----
+        A feature table without the clinical columns, with ``clinical`` from the manifest::
+
+            model = StudyModel.from_json("results/model.json")
+            features = read_features("new_features.csv")
+            model.predict(features, clinical="new_patients_manifest.csv")
         """
-        features, table = self._inputs(data, clinical, n_jobs=n_jobs, cache_dir=cache_dir)
+        clinical_table, source = (None, "") if clinical is None else _clinical_table(clinical)
+        self._check_clinical_columns(data, clinical_table, source)
+        features, table = self._inputs(data, clinical_table, n_jobs=n_jobs, cache_dir=cache_dir)
+        table = _match_cases(features.index, table, source)
         levels = {
             k: v for k, v in self.settings.get("categorical", {}).items() if k in table.columns
         }
         table = apply_levels(table, levels)
         scores = self.score_frame(features)
         frame = table.join(scores)
-        models = [m for m in (self.clinical_model, self.combined_model) if m is not None]
-        need = {p for m in models for p in m.predictors_}
-        missing = sorted(c for c in need if c not in frame.columns)
+        missing = sorted(c for c in self.predictor_columns() if c not in frame.columns)
         if missing:
             raise InputError(f"prediction data lack predictor column(s): {format_items(missing)}")
         out = scores.copy()
@@ -198,11 +237,47 @@ class StudyModel:
         out["risk_group"] = np.where(out["probability"] >= cut, "high", "low")
         return out
 
+    def predictor_columns(self) -> list[str]:
+        """Columns the two models use: clinical columns and score columns, in model order."""
+        models = [m for m in (self.clinical_model, self.combined_model) if m is not None]
+        both = [p for m in models for p in m.predictors_]
+        return list(dict.fromkeys(str(c) for c in both))
+
+    def clinical_columns(self) -> list[str]:
+        """The clinical columns the two models use (not the radiomics scores): what a feature
+        table needs beside the features, or ``predict(..., clinical=...)`` supplies (e.g.
+        ``['us_aln_status', 'size_mm']``)."""
+        scores = {score_column(r) for r in self.rois}
+        return [c for c in self.predictor_columns() if c not in scores]
+
+    def _check_clinical_columns(self, data: Any, clinical: pd.DataFrame | None, source: str):
+        """Fail before extraction or scoring when the clinical columns are not all there."""
+        need = self.clinical_columns()
+        if clinical is not None:
+            lacking = [c for c in need if c not in clinical.columns]
+            if lacking:
+                raise InputError(
+                    f"clinical{source} lacks the column(s) {format_items(lacking)} that the "
+                    f"models use (they need {format_items(need)}); it has "
+                    f"{format_items(clinical.columns, 20)}"
+                )
+            return
+        if not isinstance(data, pd.DataFrame):
+            return  # a manifest: read_manifest and the join below name what is missing
+        lacking = [c for c in need if c not in data.columns]
+        if lacking:
+            raise InputError(
+                f"the feature table lacks the clinical column(s) {format_items(lacking)} that "
+                f"the models use (they need {format_items(need)}). Add them: give the cohort "
+                "manifest or a table of them by case id as clinical= (a CSV path, a Manifest "
+                "or a DataFrame indexed by case id; CLI: --clinical manifest.csv), or join "
+                f"them to the table first (features.join(manifest.table[{lacking!r}]))"
+            )
+
     def _inputs(self, data, clinical, *, n_jobs, cache_dir):
         if isinstance(data, pd.DataFrame):
-            features = data
-            table = clinical if clinical is not None else data
-            return features, table.loc[features.index]
+            features = data.rename(index=str)
+            return features, clinical if clinical is not None else features
         # models saved before spacing_range existed apply the default range
         spacing_range = self.settings.get("spacing_range", list(SPACING_RANGE_MM))
         manifest = _as_manifest(
@@ -231,7 +306,7 @@ class StudyModel:
                 f"feature extraction failed for case(s) {format_items(ids)}: "
                 f"{failed['error'].iloc[0]}"
             )
-        return result.features, manifest.table
+        return result.features, clinical if clinical is not None else manifest.table
 
     # ------------------------------------------------------------------ persistence
     def to_json(self, path: str | os.PathLike | None = None) -> str:
@@ -342,6 +417,54 @@ def _as_manifest(
     return read_manifest(
         source, outcome=outcome if require_outcome else None, spacing_range=spacing_range
     )
+
+
+def _clinical_table(source: Any) -> tuple[pd.DataFrame, str]:
+    """The clinical table of ``predict(clinical=...)`` (index: case ids as text) and a phrase
+    naming where it came from, for error messages."""
+    if isinstance(source, pd.DataFrame):
+        return source.rename(index=str), ""
+    if hasattr(source, "cases") and hasattr(source, "table"):  # a Manifest
+        where = f" ({source.path})" if getattr(source, "path", None) else ""
+        return source.table.rename(index=str), where
+    if not isinstance(source, str | os.PathLike):
+        raise InputError(
+            "clinical must be a DataFrame indexed by case id, a Manifest or the path of a CSV "
+            f"file with a case_id column, got {type(source).__name__}"
+        )
+    path = os.fspath(source)
+    try:
+        table = pd.read_csv(path, dtype={"case_id": str}, keep_default_na=True)
+    except FileNotFoundError:
+        raise InputError(f"clinical file {path} does not exist") from None
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise InputError(f"clinical file {path} cannot be read as CSV: {exc}") from None
+    if "case_id" not in table.columns:
+        raise InputError(
+            f"clinical file {path} has no case_id column (it has "
+            f"{format_items(table.columns, 10)}); its rows are matched to the features by case id"
+        )
+    dup = table["case_id"][table["case_id"].duplicated()].unique()
+    if len(dup):
+        raise InputError(f"clinical file {path} lists case id(s) {format_items(dup)} twice")
+    return table.set_index("case_id"), f" (file {path})"
+
+
+def _match_cases(ids: pd.Index, table: pd.DataFrame, source: str) -> pd.DataFrame:
+    """The rows of ``table`` for case ``ids``, in that order; every id must have one row."""
+    table = table.rename(index=str)
+    dup = table.index[table.index.duplicated()].unique()
+    if len(dup):
+        raise InputError(f"clinical{source} has more than one row for case(s) {format_items(dup)}")
+    unmatched = [c for c in ids if c not in table.index]
+    if unmatched:
+        raise InputError(
+            f"{len(unmatched)} of the {len(ids)} case(s) to predict have no row in the clinical "
+            f"table{source}: {format_items(unmatched)} (its case ids include "
+            f"{format_items(table.index, 5)}); case ids are matched as text, so '007' and '7' "
+            "differ"
+        )
+    return table.loc[list(ids)]
 
 
 def extract_cohort(

@@ -27,6 +27,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics import roc_auc_score
 from sklearn.utils.validation import check_is_fitted
 
+from radiomics_aln._display import SummaryHTML
 from radiomics_aln._validation import check_probabilities, format_items
 from radiomics_aln.design import (
     Term,
@@ -73,7 +74,7 @@ __all__ = ["LogisticNomogram"]
 logger = logging.getLogger(__name__)
 
 
-class LogisticNomogram(ClassifierMixin, BaseEstimator):
+class LogisticNomogram(SummaryHTML, ClassifierMixin, BaseEstimator):
     """Multivariable logistic model with optional backward elimination and an rms nomogram.
 
     Parameters

@@ -25,6 +25,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import threadpool_limits
 
 from radiomics_aln import _lasso
+from radiomics_aln._display import SummaryHTML
 from radiomics_aln._plotting import get_ax
 from radiomics_aln._validation import (
     binary_outcome,
@@ -94,7 +95,7 @@ def _fold_fit(
         return a0_s + X[held] @ beta_s
 
 
-class RadScore(TransformerMixin, BaseEstimator):
+class RadScore(SummaryHTML, TransformerMixin, BaseEstimator):
     """LASSO logistic radiomics score fitted on training data, applied to any cohort.
 
     Steps, all learned from the rows passed to :meth:`fit`:

@@ -52,6 +52,8 @@ import numpy as np
 import pandas as pd
 
 from radiomics_aln import study_outputs
+from radiomics_aln._display import html_block
+from radiomics_aln._progress import progress_mode
 from radiomics_aln._validation import format_items
 from radiomics_aln.config import StudyConfig
 from radiomics_aln.exceptions import (
@@ -105,10 +107,12 @@ class Study:
         skipped.
     repeats : dict, optional
         With ``features``: ``{"reader2": DataFrame, "repeat": DataFrame}`` of re-segmented cases.
-    progress : callable, bool or None, optional
-        ``progress(message)`` is called at the start of each step (the CLI prints it). Feature
-        extraction shows a progress bar only in a terminal or notebook; ``progress=False``
-        silences the bar too.
+    progress : callable, bool, str or None, optional
+        ``progress(message)`` is called at the start of each step (the CLI prints it). The long
+        loops (feature extraction, bootstrap validation) show a progress bar in a terminal or
+        notebook and write progress lines to stderr otherwise (cases or resamples done, failed,
+        elapsed, ETA; see :func:`~radiomics_aln.extraction.extract_features`);
+        ``progress="lines"`` / ``"bar"`` forces one of them, ``progress=False`` silences them.
     **overrides
         Fields of :class:`StudyConfig` replacing those of ``config``.
 
@@ -180,6 +184,8 @@ class Study:
         self._table = table
         self._features = features
         self._repeats = dict(repeats) if repeats is not None else None
+        if progress is not None and not callable(progress):
+            progress_mode(progress)  # True, False or one of "auto", "bar", "lines", "off"
         self._progress = progress
         self.results_: dict[str, Any] = {}
         if features is None and table is not None:
@@ -193,10 +199,60 @@ class Study:
         )
         return f"Study(rois={self.config.roi_list()}, outcome={self.config.outcome!r}, {state})"
 
+    def _repr_html_(self) -> str:
+        """The study in a notebook: settings, cohorts (n, events), state and headline AUCs."""
+        cfg = self.config
+        fitted = hasattr(self, "model_")
+        state = "evaluated" if self.results_ else "fitted" if fitted else "not fitted"
+        facts = {
+            "state": state,
+            "outcome": cfg.outcome,
+            "ROIs": ", ".join(cfg.roi_list()),
+            "training cohort": cfg.train_cohort,
+            "test cohorts": ", ".join(cfg.test_cohorts) if cfg.test_cohorts else "every other",
+            "clinical candidates": ", ".join(cfg.clinical),
+            "ICC filter": f"{cfg.icc.form} >= {cfg.icc.threshold:g}" if cfg.icc.enabled else "off",
+            "random_state": cfg.random_state,
+        }
+        tables = []
+        if hasattr(self, "data_"):
+            d = self.data_
+            counts = pd.DataFrame(
+                {
+                    "n": d.groupby("cohort", sort=False).size(),
+                    "events": d.groupby("cohort", sort=False)[cfg.outcome].sum().astype(int),
+                }
+            ).reindex(self.cohorts_)
+            counts.index = [cfg.label(c) for c in counts.index]
+            counts.index.name = "cohort"
+            tables.append(("Patients analysed", counts))
+        if fitted:
+            predictors = self.model_.combined_model.predictors_
+            facts["nomogram predictors"] = ", ".join(map(str, predictors))
+        if self.results_:
+            perf = self.results_["tables"]["table3_full"]
+            text = perf.apply(
+                lambda r: f"{r.auc:.3f} ({r.auc_ci_low:.3f}-{r.auc_ci_high:.3f})", axis=1
+            )
+            aucs = perf.assign(auc_ci=text).pivot(index="cohort", columns="model", values="auc_ci")
+            aucs = aucs.reindex(index=pd.unique(perf["cohort"]), columns=pd.unique(perf["model"]))
+            tables.append(("AUC (95% CI) per cohort", aucs))
+            corrected = self.results_.get("summary", {}).get("optimism_corrected_auc")
+            if corrected is not None:
+                facts["optimism-corrected training AUC (bootstrap)"] = corrected
+        return html_block("Study", facts=facts, tables=tables)
+
     def _say(self, message: str) -> None:
         logger.info(message)
         if callable(self._progress):
             self._progress(message)
+
+    def _loop_progress(self) -> bool | str | None:
+        """``progress`` of the long loops (extraction, bootstrap): off with ``progress=False``,
+        else the process-wide choice (a bar in a terminal or notebook, lines otherwise)."""
+        if self._progress is False or isinstance(self._progress, str):
+            return self._progress
+        return None
 
     # ------------------------------------------------------------------ data
     def _load_table(self) -> pd.DataFrame:
@@ -267,8 +323,7 @@ class Study:
             n_jobs=cfg.n_jobs,
             cache_dir=cfg.cache_dir,
             repeats=True,
-            # None lets extraction show its bar only in a terminal or notebook.
-            progress=False if self._progress is False else None,
+            progress=self._loop_progress(),
             mask_combine=cfg.mask_combine,
             min_area_mm2=cfg.min_area_mm2,
             spacing_range=cfg.spacing_range,
@@ -783,7 +838,8 @@ class Study:
         )
         train = self.data_[self.data_["cohort"] == cfg.train_cohort]
         comb = self.model_.combined_model
-        boot = {"n_boot": n_boot, "random_state": cfg.random_state, "n_jobs": cfg.n_jobs}
+        boot = {"n_boot": n_boot, "random_state": cfg.random_state, "n_jobs": cfg.n_jobs,
+                "progress": self._loop_progress()}  # fmt: skip
         validation = bootstrap_validate(comb, train, cfg.outcome, **boot)
         summary["optimism_corrected_auc"] = float(validation.at["auc", "corrected"])
         summary["optimism_corrected_slope"] = float(validation.at["slope", "corrected"])

@@ -22,6 +22,7 @@ from scipy import special
 from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
 
+from radiomics_aln._progress import progress_mode, progress_reporter
 from radiomics_aln._validation import check_probabilities, format_items
 from radiomics_aln.design import outcome_values
 from radiomics_aln.exceptions import (
@@ -225,18 +226,34 @@ def _chunk(func: Any, indices: np.ndarray, *args: Any) -> list[Any]:
     return [func(*args[:3], idx, *args[3:]) for idx in indices]
 
 
-def _run_resamples(func: Any, indices: np.ndarray, n_jobs: int | None, *args: Any) -> list[Any]:
+def _run_resamples(
+    func: Any, indices: np.ndarray, n_jobs: int | None, *args: Any, progress: Any = None
+) -> list[Any]:
     """``[func(model, data, y, idx, *rest) for idx in indices]``, in order, possibly parallel.
 
     Resamples are sent to workers in a few contiguous chunks (fewer pickles of model and data);
-    the order of results, hence every number, does not depend on ``n_jobs``.
+    the order of results, hence every number, does not depend on ``n_jobs`` (nor on
+    ``progress``, which reports resamples done and failed as chunks finish).
     """
-    workers = effective_n_jobs(n_jobs)
-    if workers == 1 or len(indices) == 1:
-        return _chunk(func, indices, *args)
-    chunks = np.array_split(indices, min(len(indices), 4 * workers))
-    parts = Parallel(n_jobs=workers)(delayed(_chunk)(func, c, *args) for c in chunks)
-    return [r for part in parts for r in part]
+    what = "bootstrap validation" if func is _validate_one else "bootstrap calibration"
+    report = progress_reporter(len(indices), what, "resamples", progress=progress)
+    try:
+        workers = effective_n_jobs(n_jobs)
+        if workers == 1 or len(indices) == 1:
+            out = []
+            for idx in indices:
+                out.append(func(*args[:3], idx, *args[3:]))
+                report.update(1, failed=int(isinstance(out[-1], _Failed)))
+            return out
+        chunks = np.array_split(indices, min(len(indices), 4 * workers))
+        parallel = Parallel(n_jobs=workers, return_as="generator")
+        out = []
+        for part in parallel(delayed(_chunk)(func, c, *args) for c in chunks):
+            out.extend(part)
+            report.update(len(part), failed=sum(isinstance(r, _Failed) for r in part))
+        return out
+    finally:
+        report.close()
 
 
 def _check_boot_args(
@@ -300,6 +317,7 @@ def bootstrap_validate(
     repeat_selection: bool = True,
     random_state: Any = None,
     n_jobs: int | None = None,
+    progress: bool | str | None = None,
 ) -> pd.DataFrame:
     """Bootstrap optimism-corrected performance, as ``rms::validate(fit, B = n_boot)``.
 
@@ -321,6 +339,10 @@ def bootstrap_validate(
     random_state : int, Generator or None
     n_jobs : int, optional
         joblib workers; results are identical for any value.
+    progress : bool, {"auto", "bar", "lines", "off"} or None
+        Progress over resamples (done, failed, ETA), as for
+        :func:`~radiomics_aln.extraction.extract_features`: a bar in a terminal or notebook,
+        plain lines on stderr otherwise. Results do not depend on it.
 
     Returns
     -------
@@ -361,8 +383,9 @@ def bootstrap_validate(
     Harrell FE, Lee KL, Mark DB. Multivariable prognostic models. Stat Med 1996;15:361-87.
     Efron B, Tibshirani R. An Introduction to the Bootstrap. Chapman & Hall, 1993 (ch. 17).
     """
+    progress_mode(progress)  # an invalid value is refused before any work
     y, indices = _prepare_boot(model, data, y, n_boot, random_state, n_jobs)
-    return _validate_with(model, data, y, indices, repeat_selection, n_jobs)
+    return _validate_with(model, data, y, indices, repeat_selection, n_jobs, progress=progress)
 
 
 def _validate_with(
@@ -372,10 +395,14 @@ def _validate_with(
     indices: np.ndarray,
     repeat_selection: bool,
     n_jobs: int | None,
+    *,
+    progress: Any = None,
 ) -> pd.DataFrame:
     """:func:`bootstrap_validate` on given resamples (rows ``indices[i]``, 0-based)."""
     apparent = _indexes(model.decision_function(data), y, evalfit=True)
-    results = _run_resamples(_validate_one, indices, n_jobs, model, data, y, repeat_selection)
+    results = _run_resamples(
+        _validate_one, indices, n_jobs, model, data, y, repeat_selection, progress=progress
+    )
     train_m, test_m, n_ok = _mean_over_resamples(results)
     opt = train_m - test_m
     table = pd.DataFrame(
@@ -469,12 +496,13 @@ def bootstrap_calibrate(
     repeat_selection: bool = True,
     random_state: Any = None,
     n_jobs: int | None = None,
+    progress: bool | str | None = None,
 ) -> pd.DataFrame:
     """Bias-corrected calibration curve, as ``rms::calibrate(fit, B = n_boot)``.
 
     Parameters
     ----------
-    model, data, y, n_boot, repeat_selection, random_state, n_jobs
+    model, data, y, n_boot, repeat_selection, random_state, n_jobs, progress
         As :func:`bootstrap_validate`.
     predicted : sequence of float, optional
         Predicted probabilities at which to evaluate the curve. Default as rms: 50 equally
@@ -501,8 +529,11 @@ def bootstrap_calibrate(
     ----------
     Harrell FE. Regression Modeling Strategies, 2nd ed. Springer, 2015, section 10.11.
     """
+    progress_mode(progress)  # an invalid value is refused before any work
     y, indices = _prepare_boot(model, data, y, n_boot, random_state, n_jobs)
-    return _calibrate_with(model, data, y, indices, repeat_selection, n_jobs, predicted)
+    return _calibrate_with(
+        model, data, y, indices, repeat_selection, n_jobs, predicted, progress=progress
+    )
 
 
 def _calibrate_with(
@@ -513,6 +544,8 @@ def _calibrate_with(
     repeat_selection: bool,
     n_jobs: int | None,
     predicted: Sequence[float] | None,
+    *,
+    progress: Any = None,
 ) -> pd.DataFrame:
     """:func:`bootstrap_calibrate` on given resamples (rows ``indices[i]``, 0-based)."""
     lp = model.decision_function(data)
@@ -526,7 +559,7 @@ def _calibrate_with(
         grid = check_probabilities(np.asarray(predicted, dtype=float), "predicted")
     orig_err = _cal_error(lp, y, grid)
     results = _run_resamples(
-        _calibrate_one, indices, n_jobs, model, data, y, repeat_selection, grid
+        _calibrate_one, indices, n_jobs, model, data, y, repeat_selection, grid, progress=progress
     )
     train_m, test_m, n_ok = _mean_over_resamples(results)
     opt = train_m - test_m

@@ -283,3 +283,61 @@ def test_demo_config_works_from_any_working_directory(tmp_path, monkeypatch, cap
     assert Path(seen["cache"]).resolve() == (demo / "cache").resolve()
     text = (demo / "config.yaml").read_text()
     assert "manifest: data/manifest.csv" in text and "cache_dir: cache" in text
+
+
+def test_demo_rerun_reuses_the_cohort_and_regenerates_a_damaged_one(tmp_path, monkeypatch, capsys):
+    """A rerun into the same folder reuses the identical cohort (issue 15) and says so; a
+    deleted file makes it regenerate, saying why. The study steps are stubbed."""
+    from radiomics_aln import cli
+    from radiomics_aln import study as study_module
+
+    monkeypatch.setattr(study_module.Study, "fit", lambda self: self)
+    monkeypatch.setattr(study_module.Study, "evaluate", lambda self: self)
+    monkeypatch.setattr(study_module.Study, "save", lambda self, out, report=True: out)
+    monkeypatch.setattr(cli, "_headline", lambda study: "")
+    out = tmp_path / "demo"
+    args = ["--progress", "off", "demo", "--out", str(out), "--n-cases", "8"]
+    assert main(args) == 0
+    assert "Generating the synthetic demo cohort (8 patients)" in capsys.readouterr().err
+    manifest = out / "data" / "manifest.csv"
+    before = manifest.stat().st_mtime_ns
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    assert "Reusing the synthetic demo cohort (8 patients)" in err and "Generating" not in err
+    assert manifest.stat().st_mtime_ns == before
+    victim = sorted((out / "data" / "cases").rglob("tumor_mask*"))[0]
+    victim.unlink()
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    assert "Generating the synthetic demo cohort (8 patients)" in err
+    assert f"(not reusable: {victim.relative_to(out / 'data').as_posix()} missing)" in err
+    assert victim.is_file()
+    # another seed: regenerated too
+    assert main([*args, "--seed", "1"]) == 0
+    assert "written with random_state=0, asked for random_state=1" in capsys.readouterr().err
+
+
+def test_every_out_option_says_whether_it_is_a_folder_or_a_file():
+    """Every subcommand's --out help names what it is: a folder or a file (issue 15)."""
+    import argparse
+
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    seen = []
+    for name, sub in subparsers.choices.items():
+        for action in sub._actions:
+            if "--out" not in action.option_strings:
+                continue
+            seen.append(name)
+            text = action.help.lower().split("(")[0]  # before "(default: ...)" and asides
+            assert ("folder" in text) != ("file" in text), f"{name} --out: {action.help!r}"
+    assert set(SUBCOMMANDS) <= set(seen)
+
+
+def test_demo_never_overwrites_a_data_folder_it_did_not_write(tmp_path, capsys):
+    data = tmp_path / "demo" / "data"
+    data.mkdir(parents=True)
+    (data / "notes.txt").write_text("mine")
+    assert main(["demo", "--out", str(tmp_path / "demo"), "--n-cases", "8"]) == 3
+    assert "not written by make_demo_cohort" in capsys.readouterr().err
+    assert [p.name for p in data.iterdir()] == ["notes.txt"]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -466,3 +468,151 @@ def test_minimum_cases_per_cohort():
         counts = datasets._cohort_counts(n, datasets._DEFAULT_FRACTIONS)
         assert sum(counts.values()) == n and min(counts.values()) >= 2
     assert math.isclose(sum(datasets._DEFAULT_FRACTIONS.values()), 1.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# reuse of an identical cohort (issue 15): the stamp's version, arguments and checksums
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture()
+def small(tmp_path) -> tuple[Path, dict[str, str]]:
+    out = tmp_path / "cohort"
+    make_demo_cohort(out, n_cases=8, random_state=5)
+    return out, _tree_digest(out)
+
+
+def _mtimes(root: Path) -> dict[str, int]:
+    return {str(p.relative_to(root)): p.stat().st_mtime_ns for p in root.rglob("*")}
+
+
+def test_stamp_records_version_arguments_and_checksums(small):
+    out, digest = small
+    stamp = json.loads((out / datasets._MARKER).read_text())
+    assert stamp["generator_version"] == datasets.GENERATOR_VERSION
+    assert stamp["complete"] is True
+    assert stamp["arguments"] == {
+        "n_cases": 8, "random_state": 5, "repeat_fraction": 0.25,
+        "cohort_fractions": datasets._DEFAULT_FRACTIONS,
+    }  # fmt: skip
+    files = {k: v for k, v in digest.items() if k != datasets._MARKER}
+    assert stamp["files"] == files
+    assert "manifest.csv" in files and "truth.csv" in files and len(files) > 2 * 8
+
+
+def test_reuse_returns_the_identical_cohort_without_writing(small):
+    out, digest = small
+    assert datasets.check_demo_cohort(out, n_cases=8, random_state=5) is None
+    before = _mtimes(out)
+    manifest = make_demo_cohort(out, n_cases=8, random_state=5, reuse=True)
+    assert _mtimes(out) == before  # nothing rewritten
+    assert len(manifest) == 8 and Path(manifest.path) == out / "manifest.csv"
+    # overwrite=True alongside reuse still reuses an intact cohort
+    make_demo_cohort(out, n_cases=8, random_state=5, reuse=True, overwrite=True)
+    assert _mtimes(out) == before
+
+
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        (lambda out: next((out / "cases" / "case0003").glob("ln_image.*")).unlink(),
+         r"cases/case0003/ln_image\.(png|nrrd) missing"),
+        (lambda out: (out / "manifest.csv").write_text(
+            (out / "manifest.csv").read_text().replace("case0002,", "case0002x,")),
+         r"manifest.csv was modified"),
+        (lambda out: (out / "cases" / "case0001" / "extra.png").write_bytes(b"x"),
+         r"cases/case0001/extra.png not part of the cohort"),
+        (lambda out: (out / "truth.csv").unlink(), r"truth.csv missing"),
+    ],
+    ids=["deleted", "modified", "extra", "truth-deleted"],
+)  # fmt: skip
+def test_a_damaged_cohort_is_regenerated(small, damage, reason):
+    out, digest = small
+    damage(out)
+    assert re.search(reason, datasets.check_demo_cohort(out, n_cases=8, random_state=5))
+    # without overwrite=True it is not replaced, and the error says why it cannot be reused
+    with pytest.raises(FileExistsError, match="cannot be reused .*" + reason):
+        make_demo_cohort(out, n_cases=8, random_state=5, reuse=True)
+    make_demo_cohort(out, n_cases=8, random_state=5, reuse=True, overwrite=True)
+    assert _tree_digest(out) == digest  # regenerated: byte-identical to the first
+
+
+def test_other_arguments_or_a_random_seed_are_not_reused(small):
+    out, _ = small
+    check = datasets.check_demo_cohort
+    assert check(out, n_cases=9, random_state=5) == "written with n_cases=8, asked for n_cases=9"
+    assert "random_state=5, asked for random_state=6" in check(out, n_cases=8, random_state=6)
+    assert "repeat_fraction" in check(out, n_cases=8, random_state=5, repeat_fraction=0.5)
+    assert "not an integer seed" in check(out, n_cases=8, random_state=np.random.default_rng(5))
+    assert "not an integer seed" in check(out, n_cases=8, random_state=None)
+    assert check(out.parent / "nowhere", n_cases=8, random_state=5).startswith("no demo cohort")
+    make_demo_cohort(out, n_cases=9, random_state=5, reuse=True, overwrite=True)
+    assert len(read_manifest(out / "manifest.csv", outcome=DEMO_OUTCOME)) == 9
+    assert check(out, n_cases=9, random_state=5) is None
+
+
+def test_interrupted_old_or_other_version_stamps_are_regenerated(small):
+    out, digest = small
+    stamp_path = out / datasets._MARKER
+    stamp = json.loads(stamp_path.read_text())
+    stamp_path.write_text(json.dumps(stamp | {"complete": False}))
+    assert "did not finish" in datasets.check_demo_cohort(out, n_cases=8, random_state=5)
+    stamp_path.write_text(json.dumps(stamp | {"generator_version": 0}))
+    assert "generator version 0" in datasets.check_demo_cohort(out, n_cases=8, random_state=5)
+    # the text marker of earlier releases: a demo folder (overwritable), never reused
+    stamp_path.write_text("written by radiomics_aln.datasets.make_demo_cohort(n_cases=8)\n")
+    assert "earlier version" in datasets.check_demo_cohort(out, n_cases=8, random_state=5)
+    make_demo_cohort(out, n_cases=8, random_state=5, reuse=True, overwrite=True)
+    assert _tree_digest(out) == digest
+
+
+def test_an_interrupted_run_leaves_an_overwritable_folder(tmp_path, monkeypatch):
+    out = tmp_path / "cohort"
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(datasets, "_write_case", crash)
+    with pytest.raises(KeyboardInterrupt):
+        make_demo_cohort(out, n_cases=8, random_state=5)
+    monkeypatch.undo()
+    assert "did not finish" in datasets.check_demo_cohort(out, n_cases=8, random_state=5)
+    make_demo_cohort(out, n_cases=8, random_state=5, reuse=True, overwrite=True)
+    assert datasets.check_demo_cohort(out, n_cases=8, random_state=5) is None
+
+
+def test_reuse_never_overwrites_a_folder_that_is_not_a_demo_cohort(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    (tmp_path / "manifest.csv").write_text("case_id\nmine\n")
+    assert "no .radiomics_aln_demo stamp" in datasets.check_demo_cohort(tmp_path, n_cases=8)
+    for overwrite in (False, True):
+        with pytest.raises(FileExistsError):
+            make_demo_cohort(tmp_path, n_cases=8, reuse=True, overwrite=overwrite)
+    with pytest.raises(FileExistsError, match="not written by make_demo_cohort"):
+        make_demo_cohort(tmp_path, n_cases=8, reuse=True, overwrite=True)
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+    assert (tmp_path / "manifest.csv").read_text() == "case_id\nmine\n"
+
+
+def test_generator_output_is_pinned_to_its_version():
+    """What the generator writes for fixed arguments (pixels and tables, not file encodings).
+
+    If this fails, the demo cohort changed: bump ``datasets.GENERATOR_VERSION`` (so that folders
+    stamped by the earlier version are regenerated, never reused) and update the digest here.
+    """
+    import tempfile
+
+    h = hashlib.sha256()
+    with tempfile.TemporaryDirectory() as tmp:
+        make_demo_cohort(tmp, n_cases=8, random_state=0)
+        root = Path(tmp)
+        h.update((root / "manifest.csv").read_bytes())
+        h.update((root / "truth.csv").read_bytes())
+        for p in sorted(q for q in (root / "cases").rglob("*") if q.is_file()):
+            h.update(p.relative_to(root).as_posix().encode())
+            h.update(np.ascontiguousarray(_load(p)).tobytes())
+    assert datasets.GENERATOR_VERSION == 1
+    assert h.hexdigest() == PINNED_DIGEST
+
+
+PINNED_DIGEST = "bf7c22c0e318281bb960ba843dd571dd374d7dbc6180120f1380d65a90fb71ce"

@@ -8,6 +8,7 @@ slow.
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from pathlib import Path
 
@@ -562,7 +563,82 @@ def test_cli_predict_from_feature_table(fitted, data, tmp_path, capsys):
     assert f"{len(ext)} patients predicted" in capsys.readouterr().out
     frame.drop(columns="margin").to_csv(tmp_path / "bad.csv")
     assert main(["predict", str(tmp_path / "model.json"), str(tmp_path / "bad.csv")]) == 1
-    assert "lack predictor column(s): margin" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "the feature table lacks the clinical column(s) margin" in err
+    assert "--clinical manifest.csv" in err
+
+
+def test_predict_without_clinical_columns_says_how_to_add_them(fitted, data):
+    table, features, _ = data
+    model = fitted.model_
+    need = model.clinical_columns()
+    assert need and set(need) <= {"age", "margin", "us_aln", "size_mm"}
+    ext = table.index[table.cohort == "external"]
+    with pytest.raises(InputError) as exc:
+        model.predict(features.loc[ext])
+    text = str(exc.value)
+    assert f"the feature table lacks the clinical column(s) {', '.join(need)}" in text
+    for how in ("clinical=", "--clinical manifest.csv", "features.join(manifest.table["):
+        assert how in text
+
+
+def test_predict_takes_the_clinical_columns_from_a_manifest_alongside(fitted, data, tmp_path):
+    """clinical= a CSV with case_id (e.g. the whole cohort's manifest: other rows ignored), a
+    Manifest or a DataFrame; matched by case id; unmatched, duplicated or lacking -> errors."""
+    from radiomics_aln.manifest import Manifest
+
+    table, features, _ = data
+    model = fitted.model_
+    ext = table.index[table.cohort == "external"]
+    expected = fitted.data_.loc[ext, "probability"].to_numpy()
+    csv = tmp_path / "manifest.csv"
+    table.sample(frac=1, random_state=0).to_csv(csv)  # every cohort, shuffled rows
+    by_path = model.predict(features.loc[ext], clinical=csv)
+    np.testing.assert_allclose(by_path["probability"], expected)
+    assert list(by_path.index) == list(ext)
+    by_manifest = model.predict(features.loc[ext], Manifest([], table, path=csv))
+    pd.testing.assert_frame_equal(by_manifest, by_path)
+    pd.testing.assert_frame_equal(fitted.predict(features.loc[ext], clinical=str(csv)), by_path)
+    # a case without a clinical row
+    table.drop(index=ext[:2]).to_csv(csv)
+    with pytest.raises(InputError, match=rf"2 of the {len(ext)} case\(s\) to predict have no row "
+                       rf"in the clinical table \(file {re.escape(str(csv))}\): {ext[0]}, {ext[1]}"):
+        model.predict(features.loc[ext], clinical=csv)
+    with pytest.raises(InputError, match=f"no row in the clinical table: {ext[0]}"):
+        model.predict(features.loc[ext], clinical=table.drop(index=ext[:1]))
+    # a column the models use is missing, a case listed twice, no case_id column
+    lacking = model.clinical_columns()[0]
+    table.drop(columns=lacking).to_csv(csv)
+    with pytest.raises(InputError, match=rf"clinical \(file .*\) lacks the column\(s\) {lacking}"):
+        model.predict(features.loc[ext], clinical=csv)
+    pd.concat([table, table.iloc[:1]]).to_csv(csv)
+    with pytest.raises(InputError, match=f"lists case id\\(s\\) {table.index[0]} twice"):
+        model.predict(features.loc[ext], clinical=csv)
+    table.reset_index(drop=True).to_csv(csv, index=False)
+    with pytest.raises(InputError, match="has no case_id column"):
+        model.predict(features.loc[ext], clinical=csv)
+    with pytest.raises(InputError, match="does not exist"):
+        model.predict(features.loc[ext], clinical=tmp_path / "nope.csv")
+
+
+def test_cli_predict_with_clinical_from_the_manifest(fitted, data, tmp_path, capsys):
+    from radiomics_aln.cli import main
+
+    table, features, _ = data
+    fitted.model_.to_json(tmp_path / "model.json")
+    ext = table.index[table.cohort == "external"]
+    features.loc[ext].to_csv(tmp_path / "features.csv")
+    table.to_csv(tmp_path / "manifest.csv")
+    for option in ("--clinical", "--manifest"):
+        out = tmp_path / f"pred{option}.csv"
+        assert main(["-q", "predict", str(tmp_path / "model.json"), str(tmp_path / "features.csv"),
+                     option, str(tmp_path / "manifest.csv"), "--out", str(out)]) == 0  # fmt: skip
+        pred = pd.read_csv(out, index_col=0)
+        np.testing.assert_allclose(pred["probability"], fitted.data_.loc[ext, "probability"])
+    capsys.readouterr()
+    assert main(["predict", str(tmp_path / "model.json"), str(tmp_path / "features.csv"),
+                 "--clinical", str(tmp_path / "nope.csv")]) == 1  # fmt: skip
+    assert "nope.csv does not exist" in capsys.readouterr().err
 
 
 def _load_example(name: str):
@@ -729,14 +805,14 @@ def test_overrides_and_config_sources(data, tmp_path):
 
 @pytest.mark.parametrize(
     ("progress", "expected"),
-    [(None, None), (print, None), (False, False)],
-    ids=["default", "callback", "quiet"],
+    [(None, None), (print, None), (False, False), ("lines", "lines")],
+    ids=["default", "callback", "quiet", "lines"],
 )
 def test_extraction_progress_bar_follows_the_terminal_unless_quiet(
     tmp_path, monkeypatch, progress, expected
 ):
-    # None lets extraction show its bar only in a terminal or notebook (never in a log file);
-    # progress=False (the CLI's --quiet) silences it.
+    # None lets extraction choose: a bar in a terminal or notebook, progress lines otherwise
+    # (a log file); progress=False (the CLI's --quiet) silences it; "lines" forces lines.
     import radiomics_aln.study as study_module
     from radiomics_aln.datasets import make_demo_cohort
 
@@ -792,3 +868,27 @@ def test_config_params_yaml_path_is_relative_to_the_config_file(tmp_path, monkey
     shipped = StudyConfig(params="ultrasound_2d")
     shipped.to_yaml(folder / "c2.yaml")
     assert StudyConfig.from_yaml(folder / "c2.yaml").params == "ultrasound_2d"
+
+
+def test_study_and_model_display_as_html(fitted, data):
+    """Jupyter shows a Study as its settings, cohorts, state and AUCs (issue 15)."""
+    from radiomics_aln.model import CLINICAL_MODEL, COMBINED_MODEL
+
+    table, features, repeats = data
+    fresh = Study(CONFIG, table=table, features=features, repeats=repeats)._repr_html_()
+    assert ">Study</h4>" in fresh and "not fitted" in fresh and "AUC" not in fresh
+    text = fitted._repr_html_()
+    assert "<b>state</b>: evaluated" in text and "<script" not in text
+    assert "Patients analysed" in text and "AUC (95% CI) per cohort" in text
+    n_train = int((fitted.data_["cohort"] == "train").sum())
+    assert f"<th>Training</th>\n      <td>{n_train}</td>" in text
+    perf = fitted.results_["tables"]["table3_full"].set_index(["cohort", "model"])
+    for cohort in ("Training", "Internal", "External"):
+        row = perf.loc[(cohort, COMBINED_MODEL)]
+        assert f"{row.auc:.3f} ({row.auc_ci_low:.3f}-{row.auc_ci_high:.3f})" in text
+    model_html = fitted.model_._repr_html_()
+    assert ">StudyModel</h4>" in model_html
+    assert f"{COMBINED_MODEL} coefficients" in model_html
+    assert f"{CLINICAL_MODEL} coefficients" in model_html
+    for predictor in fitted.model_.combined_model.predictors_:
+        assert predictor in model_html
