@@ -201,9 +201,10 @@ class ProgressLines:
             elapsed = now - self.start
             eta = elapsed / done * (total - done) if done > 0 else math.nan
             eta_text = format_duration(eta) if math.isfinite(eta) else "unknown"
+            share = f" ({done / total:.0%} of the work)" if self.work_total else ""
             self.sink(
-                f"{self.what}: {self.done}/{self.total} {self.unit} done, {self.failed} failed, "
-                f"elapsed {format_duration(elapsed)}, ETA {eta_text}"
+                f"{self.what}: {self.done}/{self.total} {self.unit} done{share}, "
+                f"{self.failed} failed, elapsed {format_duration(elapsed)}, ETA {eta_text}"
             )
 
     def close(self) -> None:

@@ -29,7 +29,8 @@ from radiomics_aln.exceptions import InputError
 from radiomics_aln.extraction import extract_features
 
 LINE = re.compile(
-    r"features: (\d+)/(\d+) cases done, (\d+) failed, elapsed \d+s, ETA (\d+s|unknown)"
+    r"features: (\d+)/(\d+) cases done(?: \(\d+% of the work\))?, (\d+) failed, "
+    r"elapsed \d+s, ETA (\d+s|unknown)"
 )
 
 
@@ -231,7 +232,8 @@ def test_cli_writes_progress_lines_to_a_log_file(tmp_path):
     text = log.read_text()
     assert proc.returncode == 0, text
     assert re.search(r"^\[ *[\d.]+s\] features: 8 cases to do \(8 images, 1 worker\)$", text, re.M)
-    assert len(re.findall(r"^\[ *[\d.]+s\] features: \d/8 cases done, 0 failed, elapsed", text, re.M)) == 7
+    done = r"^\[ *[\d.]+s\] features: \d/8 cases done \(\d+% of the work\), 0 failed, elapsed"
+    assert len(re.findall(done, text, re.M)) == 7
     assert re.search(r"^\[ *[\d.]+s\] features: 8/8 cases done, 0 failed, in \d+s$", text, re.M)
     assert "\r" not in text
 
@@ -267,5 +269,5 @@ def test_the_eta_follows_the_work_when_cases_finish_late():
         rep.finished(task, failed=task == (4, "ln"))
     rep.close()
     # a line at every tenth of the 40 ROIs; half-way no case is done, yet the ETA is right
-    assert lines[5] == "features: 0/10 cases done, 0 failed, elapsed 21s, ETA 19s"
+    assert lines[5] == "features: 0/10 cases done (52% of the work), 0 failed, elapsed 21s, ETA 19s"
     assert lines[-1] == "features: 10/10 cases done, 1 failed, in 40s"
