@@ -285,6 +285,7 @@ def test_demo_config_works_from_any_working_directory(tmp_path, monkeypatch, cap
     assert "manifest: data/manifest.csv" in text and "cache_dir: cache" in text
 
 
+@pytest.mark.slow
 def test_demo_rerun_reuses_the_cohort_and_regenerates_a_damaged_one(tmp_path, monkeypatch, capsys):
     """A rerun into the same folder reuses the identical cohort (issue 15) and says so; a
     deleted file makes it regenerate, saying why. The study steps are stubbed."""

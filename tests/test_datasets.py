@@ -238,6 +238,7 @@ def test_same_seed_gives_byte_identical_files(tmp_path):
     assert _tree_digest(tmp_path / "c") == a
 
 
+@pytest.mark.slow
 def test_generator_random_state_is_deterministic(tmp_path):
     """random_state may be a numpy Generator (the vocabulary of every estimator): the same
     generator state writes byte-identical files, another state other files."""
@@ -249,6 +250,7 @@ def test_generator_random_state_is_deterministic(tmp_path):
     assert a["manifest.csv"] != c["manifest.csv"]
 
 
+@pytest.mark.slow
 def test_patient_does_not_depend_on_n_cases(tmp_path):
     make_demo_cohort(tmp_path / "small", n_cases=8, random_state=5)
     make_demo_cohort(tmp_path / "large", n_cases=12, random_state=5)
@@ -359,6 +361,7 @@ def _render_stats(n: int, seed: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+@pytest.mark.slow
 def test_images_carry_the_outcome_signal():
     stats = _render_stats(32, seed=7)
     # each simple image statistic tracks its latent trait ...

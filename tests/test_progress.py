@@ -214,6 +214,7 @@ def test_bootstrap_validation_lines(capsys):
 # --------------------------------------------------------------------------- CLI
 
 
+@pytest.mark.slow
 def test_cli_writes_progress_lines_to_a_log_file(tmp_path):
     """`radiomics-aln extract` with stderr redirected to a file: timed lines, no bar."""
     from radiomics_aln.datasets import make_demo_cohort

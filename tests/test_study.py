@@ -413,6 +413,7 @@ def test_methods_text_reflects_settings(fitted):
     assert "Hosmer-Lemeshow test with 10 requested groups" in text and "note says" in text
 
 
+@pytest.mark.slow
 def test_save_and_predict_from_json(fitted, tmp_path, data):
     table, features, _ = data
     out = fitted.save(tmp_path / "study")
@@ -772,6 +773,7 @@ def test_report_nomogram_uses_the_data_dictionary(data):
     assert "risk of ALN metastasis" in fig.get_label()
 
 
+@pytest.mark.slow
 def test_study_report_renders_in_chromium(fitted, tmp_path):
     """The full study report: every figure decodes, no console error (headless Chromium)."""
     from browser import need_chromium, render_in_chromium
