@@ -147,6 +147,7 @@ class NomogramSettings:
     dca_display_range: list[float] = field(default_factory=lambda: [0.05, 0.60])
     ci: str = "delong"
     p_adjust: str | None = None
+    sample_size: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -520,6 +521,7 @@ class StudyConfig:
                 f"overlapping the dca_thresholds ({t[0]:g} to {t[1]:g}), got "
                 f"{list(nomo.dca_display_range)}"
             )
+        _check_sample_size(nomo.sample_size)
         if not isinstance(self.score.params, Mapping):
             raise InputError("score.params must be a mapping of RadScore keyword arguments")
         clash = {"name", "random_state"} & set(self.score.params)
@@ -706,3 +708,28 @@ def _relative_path(path: str, base: Path) -> str:
     except ValueError:  # another drive (Windows): no relative path exists
         return os.path.abspath(path)
 
+
+_SAMPLE_SIZE_KEYS = ("r2_cs", "r2_nagelkerke", "c_statistic", "shrinkage", "delta", "margin")
+
+
+def _check_sample_size(settings: Any) -> None:
+    """``nomogram.sample_size``: known keys, numbers, and a valid combination (a dry run)."""
+    if not isinstance(settings, Mapping):
+        raise InputError(
+            f"nomogram.sample_size must be a mapping such as {{c_statistic: 0.85}}, got "
+            f"{settings!r}"
+        )
+    unknown = sorted(set(settings) - set(_SAMPLE_SIZE_KEYS))
+    if unknown:
+        raise InputError(
+            f"nomogram.sample_size has unknown key(s) {unknown}; use {list(_SAMPLE_SIZE_KEYS)}"
+        )
+    from radiomics_aln.sample_size import DEFAULT_R2_NAGELKERKE, riley_sample_size
+
+    kwargs = dict(settings)
+    if not {"r2_cs", "r2_nagelkerke", "c_statistic"} & set(kwargs):
+        kwargs["r2_nagelkerke"] = DEFAULT_R2_NAGELKERKE
+    try:
+        riley_sample_size(parameters=1, prevalence=0.5, **kwargs)
+    except InputError as exc:
+        raise InputError(f"nomogram.sample_size: {exc}") from None

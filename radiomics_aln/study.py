@@ -79,6 +79,12 @@ from radiomics_aln.model import (
 )
 from radiomics_aln.nomogram import LogisticNomogram
 from radiomics_aln.performance import delong_comparisons, performance_table
+from radiomics_aln.sample_size import (
+    DEFAULT_R2_NAGELKERKE,
+    candidate_parameters,
+    riley_sample_size,
+    warn_if_small,
+)
 from radiomics_aln.score import RadScore
 from radiomics_aln.univariate import univariate_logistic
 from radiomics_aln.validation import bootstrap_calibrate, bootstrap_validate
@@ -358,6 +364,7 @@ class Study:
         self.repeats_ = repeats
         train = self.data_[self.data_["cohort"] == self.config.train_cohort]
         p_by = self._screen_candidates(train)
+        self.sample_size_ = self._check_sample_size(train, list(p_by.index))
         clinical_model, combined_model = self._fit_models(train, p_by)
         self._store_model(scores, clinical_model, combined_model)
         self.results_ = {}
@@ -529,6 +536,17 @@ class Study:
             )
         self.screened_ = {"clinical": clin_screened, "scores": score_screened}
         return p_by
+
+    def _check_sample_size(self, train: pd.DataFrame, candidates: list[str]) -> Any:
+        """Riley et al. (2020) minimum size for the candidates (a warning and a note if below)."""
+        settings = dict(self.config.nomogram.sample_size)
+        if not {"r2_cs", "r2_nagelkerke", "c_statistic"} & set(settings):
+            settings["r2_nagelkerke"] = DEFAULT_R2_NAGELKERKE
+        y = train[self.config.outcome].to_numpy(dtype=float)
+        n_par = candidate_parameters(train, candidates, self._reference_levels())
+        result = riley_sample_size(parameters=max(n_par, 1), prevalence=y.mean(), **settings)
+        self.notes_.append(warn_if_small(result, len(y), what="the training cohort"))
+        return result
 
     def _fit_models(self, train: pd.DataFrame, p_by: pd.Series) -> tuple[Any, Any]:
         """The clinical and the clinical-radiomics model, each by backward elimination.

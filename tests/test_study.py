@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from radiomics_aln.config import StudyConfig, demo_config
-from radiomics_aln.exceptions import InputError
+from radiomics_aln.exceptions import InputError, SmallSampleWarning
 from radiomics_aln.model import CLINICAL_MODEL, COMBINED_MODEL, StudyModel
 from radiomics_aln.study import Study
 
@@ -136,6 +136,9 @@ def test_flat_score_section_is_radscore_kwargs():
         ({"nomogram": {"penalty": "ridge"}}, "nomogram.penalty must be null or 'firth'"),
         ({"nomogram": {"penalty": "firth", "criterion": "aic"}}, "needs nomogram.criterion 'p'"),
         ({"nomogram": {"p_adjust": "BH"}}, "nomogram.p_adjust must be null, 'holm' or"),
+        ({"nomogram": {"sample_size": {"auc": 0.8}}}, r"sample_size has unknown key\(s\) \['auc'\]"),
+        ({"nomogram": {"sample_size": {"c_statistic": 1.2}}}, "sample_size: `c_statistic`"),
+        ({"nomogram": {"sample_size": {"r2_cs": 0.2, "c_statistic": 0.8}}}, "exactly one"),
         ({"categorical": {"margin": ["only"]}}, "at least two levels"),
         ({"clinical": ["aln"], "outcome": "aln"}, "also a clinical candidate"),
         ({"score": {"params": {"random_state": 3}}}, "must not set"),
@@ -411,6 +414,26 @@ def test_methods_text_reflects_settings(fitted):
     assert "Youden cutoff" in text
     assert "logit(p) =" in text
     assert "Hosmer-Lemeshow test with 10 requested groups" in text and "note says" in text
+
+
+def test_minimum_sample_size_is_checked_for_every_candidate_parameter(fitted, data):
+    # 4 clinical candidates (age, size: 1 each; margin, us_aln: 2 levels -> 1 each) and 3
+    # scores = 7 candidate parameters, whatever the screen kept (Riley et al. 2020).
+    res = fitted.sample_size_
+    assert res.parameters == 7
+    train = fitted.data_[fitted.data_["cohort"] == "train"]
+    assert res.prevalence == pytest.approx(train["aln"].mean())
+    assert "Nagelkerke R-squared 0.15" in res.r2_source
+    sentence = res.check(130, what="the training cohort")
+    assert sentence in fitted.notes_
+    assert "The training cohort (130 patients) is below the minimum" in json.dumps(
+        fitted.methods_text()
+    )
+    table, features, repeats = data
+    cfg = {**CONFIG, "nomogram": {"sample_size": {"c_statistic": 0.9}}}
+    with pytest.warns(SmallSampleWarning, match="The training cohort .* is below the minimum"):
+        study = Study(cfg, table=table, features=features, repeats=repeats).fit()
+    assert "C-statistic of 0.9" in study.sample_size_.r2_source
 
 
 @pytest.mark.slow
