@@ -34,7 +34,7 @@ import pandas as pd
 from scipy import stats
 
 from radiomics_aln._display import SummaryHTML
-from radiomics_aln._plotting import get_ax, series_colour
+from radiomics_aln._plotting import get_ax, legend_below, series_colour
 from radiomics_aln._validation import check_conf_level, format_items
 from radiomics_aln.exceptions import InputError
 from radiomics_aln.metrics import c_statistic
@@ -485,17 +485,18 @@ class MRMCResult(SummaryHTML):
         for k, (reader, grp) in enumerate(self.reader_auc.groupby("reader", sort=False)):
             est = grp.set_index("session").loc[sessions, "estimate"]
             ax.plot(x, est.to_numpy(), marker="o", lw=0.8, alpha=0.7, label=f"reader {reader}",
-                    color=series_colour(k + 1))
+                    color=series_colour(k, black=False))
         avg = self.session_auc[self.session_auc["analysis"] == ANALYSES[0]]
         avg = avg.set_index("session").loc[sessions]
         err = np.vstack([avg["estimate"] - avg["ci_low"], avg["ci_high"] - avg["estimate"]])
         style = {"color": "#000000", "lw": 2.2, "marker": "s", "capsize": 4} | kwargs
-        ax.errorbar(x, avg["estimate"].to_numpy(), yerr=err, label="reader average (95% CI)"
-                    if self.conf_level == 0.95 else "reader average (CI)", **style)
+        label = f"reader average ({self.conf_level:.0%} CI, random readers and cases)"
+        ax.errorbar(x, avg["estimate"].to_numpy(), yerr=err, label=label, **style)
         ax.set_xticks(x, [str(s) for s in sessions])
+        ax.set_xmargin(0.15)
         ax.set_xlabel("session")
         ax.set_ylabel("AUC")
-        ax.legend(fontsize="small")
+        legend_below(ax, ncol=2)
         return ax
 
 

@@ -48,6 +48,7 @@ STAGES = [
     ("performance", "Threshold metrics and Table 3", "metrics.md"),
     ("reclassification", "Reclassification (NRI, IDI, risk groups)", "metrics.md"),
     ("decision", "Decision and clinical impact curves", "decision.md"),
+    ("mrmc", "Reader studies (MRMC, Obuchowski-Rockette)", "mrmc.md"),
     ("formatting", "Number formats of the tables a reader sees", "user_guide.md"),
     ("tables", "Baseline tables", "user_guide.md"),
     ("config", "Study configuration", "user_guide.md"),
