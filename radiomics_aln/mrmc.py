@@ -15,11 +15,12 @@ The input is the tidy reader table: one row per case x reader x session with the
 rating, and the truth of each case (a column, or a mapping case -> 0/1). The AUC of each reader
 and session is :func:`radiomics_aln.metrics.c_statistic` (Mann-Whitney, trapezoidal); the
 covariances of the reader-session AUCs come from the jackknife over cases (OR-DBM's, RJafroc's and
-MRMCaov's default) or from DeLong's method (``cov="delong"``).
+MRMCaov's default), from DeLong's method (``cov="delong"``) or from the unbiased estimator of
+Gallas et al. (2007) (``cov="unbiased"``).
 
 The numbers equal the published outputs for the VanDyke data (5 readers, 114 cases, 2 sessions)
-of OR-DBM MRMC 2.5 (jackknife) and MRMCaov 0.3 (jackknife, DeLong, fixed readers, fixed cases):
-``tests/test_mrmc.py``, reference values in ``tests/reference/mrmc_vandyke.csv``.
+of OR-DBM MRMC 2.5 (jackknife) and MRMCaov 0.3 (jackknife, DeLong, unbiased; fixed readers,
+fixed cases): ``tests/test_mrmc.py``, reference values in ``tests/reference/mrmc_vandyke.csv``.
 """
 
 from __future__ import annotations
@@ -41,8 +42,8 @@ from radiomics_aln.metrics import c_statistic
 
 __all__ = ["or_mrmc", "MRMCResult", "ANALYSES"]
 
-CovMethod = Literal["jackknife", "delong"]
-_COV_METHODS = ("jackknife", "delong")
+CovMethod = Literal["jackknife", "delong", "unbiased"]
+_COV_METHODS = ("jackknife", "delong", "unbiased")
 
 #: The three analyses, in the order of OR-DBM MRMC's output.
 ANALYSES: tuple[str, ...] = (
@@ -120,6 +121,12 @@ def _case_truth(data: pd.DataFrame, y: Any, case: str, cases: list[Any]) -> np.n
         truth = {_py(c): (_py(next(iter(v))) if v else np.nan) for c, v in per_case.items()}
         source = f"column {y!r}"
     elif isinstance(y, Mapping | pd.Series):
+        if isinstance(y, pd.Series) and len(y) == len(data) and y.index.equals(data.index):
+            raise InputError(
+                "`y` is a Series aligned with the rows of `data` (one value per reading), but a "
+                "Series `y` maps case -> truth; pass the column name instead "
+                f"(y={y.name!r} if it is a column of `data`)"
+            )
         truth = {_py(c): _py(v) for c, v in y.items()}
         source = "the mapping `y`"
     else:
@@ -231,11 +238,41 @@ def _auc_covariance(y: np.ndarray, ratings: np.ndarray, cov: str) -> tuple[np.nd
         v10[:, k], v01[:, k] = _placements(y, s)
     if cov == "delong":
         return aucs, np.cov(v10, rowvar=False, ddof=1) / m + np.cov(v01, rowvar=False, ddof=1) / n
+    if cov == "unbiased":
+        return aucs, _unbiased_cov(flat[:, pos], flat[:, ~pos], aucs, v10, v01)
     jack = np.empty((c, flat.shape[0]))
     jack[pos] = (m * aucs - v10) / (m - 1)
     jack[~pos] = (n * aucs - v01) / (n - 1)
     centred = jack - jack.mean(axis=0)
     return aucs, (c - 1) / c * centred.T @ centred
+
+
+def _unbiased_cov(
+    pos: np.ndarray, neg: np.ndarray, aucs: np.ndarray, v10: np.ndarray, v01: np.ndarray
+) -> np.ndarray:
+    """The unbiased covariance of the AUCs (Gallas, Pennello & Myers 2007; MRMCaov
+    ``cov = unbiased``, its fully crossed form).
+
+    With the kernel ``psi_k(i, j) = [x_ik > z_jk] + [x_ik = z_jk] / 2`` of diseased case i and
+    non-diseased case j, its row sums ``P = n v10``, column sums ``N = m v01``, total
+    ``S = m n AUC`` and ``d = (m n)^2 / (m (m - 1) n (n - 1))``:
+    ``cov_kl = [(1 - d) S_k S_l + d (P_k'P_l + N_k'N_l - sum_ij psi_k psi_l)] / (m n)^2``.
+    The sum over pairs is accumulated over blocks of diseased cases (bounded memory).
+    """
+    k, m = pos.shape
+    n = neg.shape[1]
+    total = m * n * aucs
+    rows, cols = n * v10, m * v01
+    cross = np.zeros((k, k))
+    step = max(1, 2_000_000 // max(n * k, 1))
+    for start in range(0, m, step):
+        x = pos[:, start : start + step, None]
+        psi = (x > neg[:, None, :]) + 0.5 * (x == neg[:, None, :])
+        flat = psi.reshape(k, -1)
+        cross += flat @ flat.T
+    d = (m * n) ** 2 / (m * (m - 1) * n * (n - 1))
+    both = (1 - d) * np.outer(total, total) + d * (rows.T @ rows + cols.T @ cols - cross)
+    return both / (m * n) ** 2
 
 
 def _cov_averages(cov: np.ndarray, t: int, r: int, mask: np.ndarray | None = None) -> dict:
@@ -280,11 +317,11 @@ def _anova(a: np.ndarray) -> dict:
 
 
 def _row(analysis: str, estimate: float, se: float, df: float, q: float, **extra: Any) -> dict:
-    stat = estimate / se if se > 0 else np.nan
-    if np.isfinite(df):
-        p = 2 * stats.t.sf(abs(stat), df)
-    else:
+    stat = _div(estimate, se)
+    if np.isinf(df):
         p = 2 * stats.norm.sf(abs(stat))
+    else:
+        p = 2 * stats.t.sf(abs(stat), df)
     return {
         "analysis": analysis,
         **extra,
@@ -298,9 +335,22 @@ def _row(analysis: str, estimate: float, se: float, df: float, q: float, **extra
     }
 
 
+def _div(a: float, b: float) -> float:
+    """``a / b`` with IEEE results for a zero ``b`` (inf, or NaN for 0 / 0), as R computes:
+    readers with identical AUC differences give MS(T*R) = 0 and an infinite ddf."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return float(np.divide(np.float64(a), np.float64(b)))
+
+
+def _sqrt(v: float) -> float:
+    """Square root; NaN for a negative variance estimate (possible with ``cov="unbiased"``
+    or a negative ``Var(error) - Cov1``), as R's ``sqrt`` gives."""
+    return float(np.sqrt(v)) if v >= 0 else np.nan
+
+
 def _quantile(conf_level: float, df: float) -> float:
     upper = (1 + conf_level) / 2
-    return float(stats.norm.ppf(upper) if not np.isfinite(df) else stats.t.ppf(upper, df))
+    return float(stats.norm.ppf(upper) if np.isinf(df) else stats.t.ppf(upper, df))
 
 
 def _denominators(an: dict, cv: dict, r: int) -> dict[str, float]:
@@ -313,19 +363,27 @@ def _denominators(an: dict, cv: dict, r: int) -> dict[str, float]:
     }
 
 
+def _f_sf(f: float, df1: int, df2: float) -> float:
+    """P(F > f) on (df1, df2) degrees of freedom; df2 = inf is chi-square(df1) / df1, as R's
+    ``pf(f, df1, Inf)`` (scipy's F distribution returns NaN there)."""
+    if np.isinf(df2):
+        return float(stats.chi2.sf(f * df1, df1))
+    return float(stats.f.sf(f, df1, df2))
+
+
 def _global_tests(an: dict, den: dict, t: int, r: int) -> pd.DataFrame:
     ms_t, ms_tr = an["ms"]["T"], an["ms"]["T*R"]
     rows = []
     # Random readers, random cases: F with Hillis' ddf (Hillis 2007, "ddf_H").
-    ddf = den[ANALYSES[0]] ** 2 / (ms_tr**2 / ((t - 1) * (r - 1)))
-    f = ms_t / den[ANALYSES[0]]
-    rows.append((ANALYSES[0], "F", f, t - 1, ddf, stats.f.sf(f, t - 1, ddf), den[ANALYSES[0]]))
-    x2 = (t - 1) * ms_t / den[ANALYSES[1]]
+    ddf = _div(den[ANALYSES[0]] ** 2, ms_tr**2 / ((t - 1) * (r - 1)))
+    f = _div(ms_t, den[ANALYSES[0]])
+    rows.append((ANALYSES[0], "F", f, t - 1, ddf, _f_sf(f, t - 1, ddf), den[ANALYSES[0]]))
+    x2 = _div((t - 1) * ms_t, den[ANALYSES[1]])
     rows.append((ANALYSES[1], "chi2", x2, t - 1, np.inf, stats.chi2.sf(x2, t - 1),
                  den[ANALYSES[1]]))
-    f3 = ms_t / den[ANALYSES[2]]
+    f3 = _div(ms_t, den[ANALYSES[2]])
     df3 = (t - 1) * (r - 1)
-    rows.append((ANALYSES[2], "F", f3, t - 1, df3, stats.f.sf(f3, t - 1, df3), den[ANALYSES[2]]))
+    rows.append((ANALYSES[2], "F", f3, t - 1, df3, _f_sf(f3, t - 1, df3), den[ANALYSES[2]]))
     cols = ["analysis", "test", "statistic", "df1", "df2", "p_value", "denominator"]
     out = pd.DataFrame(rows, columns=cols)
     out.insert(2, "ms_t", ms_t)
@@ -339,7 +397,7 @@ def _differences(
     rows = []
     for analysis in ANALYSES:
         df = float(glob.loc[glob["analysis"] == analysis, "df2"].iloc[0])
-        se = float(np.sqrt(2 / r * den[analysis]))
+        se = _sqrt(2 / r * den[analysis])
         q = _quantile(conf_level, df)
         for i, j in itertools.combinations(range(len(sessions)), 2):
             comp = f"{sessions[i]} - {sessions[j]}"
@@ -362,12 +420,12 @@ def _session_rows(
         cov2 = max(cv["cov2"], 0.0)
         est = float(auc.mean())
         terms = (
-            (ANALYSES[0], ms_r / r + cov2, (ms_r + r * cov2) ** 2 / (ms_r**2 / (r - 1))),
+            (ANALYSES[0], ms_r / r + cov2, _div((ms_r + r * cov2) ** 2, ms_r**2 / (r - 1))),
             (ANALYSES[1], (cv["var_error"] + (r - 1) * cov2) / r, np.inf),
             (ANALYSES[2], ms_r / r, float(r - 1)),
         )
         for analysis, var, df in terms:
-            row = _row(analysis, est, float(np.sqrt(var)), df, _quantile(conf_level, df),
+            row = _row(analysis, est, _sqrt(var), df, _quantile(conf_level, df),
                        session=s)
             row["ci_low"], row["ci_high"] = max(row["ci_low"], 0.0), min(row["ci_high"], 1.0)
             for k in ("statistic", "p_value"):
@@ -384,7 +442,7 @@ def _reader_rows(
     (d)), each from that reader's covariances only."""
     t, r = a.shape
     z = _quantile(conf_level, np.inf)
-    sd = np.sqrt(np.diag(cov)).reshape(t, r)
+    sd = np.array([_sqrt(v) for v in np.diag(cov)]).reshape(t, r)
     aucs = []
     for i, s in enumerate(sessions):
         for j, rd in enumerate(readers):
@@ -394,7 +452,7 @@ def _reader_rows(
     diffs = []
     for j, rd in enumerate(readers):
         cv = _cov_averages(cov, t, r, np.tile(np.arange(r) == j, t))
-        se = float(np.sqrt(2 * (cv["var_error"] - cv["cov1"])))
+        se = _sqrt(2 * (cv["var_error"] - cv["cov1"]))
         for i, k in itertools.combinations(range(t), 2):
             diffs.append(_row(ANALYSES[1], float(a[i, j] - a[k, j]), se, np.inf, z, reader=rd,
                               comparison=f"{sessions[i]} - {sessions[k]}"))
@@ -527,10 +585,11 @@ def or_mrmc(
     case, reader, session, rating : str
         Columns of the case id, the reader, the session (modality, test, treatment) and the
         rating (any numbers; higher = more likely diseased; ties allowed).
-    cov : {"jackknife", "delong"}, default "jackknife"
+    cov : {"jackknife", "delong", "unbiased"}, default "jackknife"
         How the covariances of the reader-session AUCs are estimated: the jackknife over cases
-        (OR-DBM MRMC, RJafroc, MRMCaov's default) or DeLong et al. (1988) (MRMCaov
-        ``cov = DeLong``).
+        (OR-DBM MRMC, RJafroc, MRMCaov's default), DeLong et al. (1988) (MRMCaov
+        ``cov = DeLong``, RJafroc ``covEstMethod = "DeLong"``) or the unbiased estimator of
+        Gallas et al. (2007) (MRMCaov ``cov = unbiased``).
     conf_level : float, default 0.95
         Confidence level of the intervals.
 
@@ -586,6 +645,8 @@ def or_mrmc(
     DeLong ER, DeLong DM, Clarke-Pearson DL (1988). Comparing the areas under two or more
     correlated receiver operating characteristic curves: a nonparametric approach.
     Biometrics 44:837-845.
+    Gallas BD, Pennello GA, Myers KJ (2007). Multireader multicase variance analysis for
+    binary data. J Opt Soc Am A 24:B70-B80.
 
     Examples
     --------

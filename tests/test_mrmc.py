@@ -7,13 +7,14 @@ three published outputs, each row naming its source:
 
 - OR-DBM MRMC 2.5 (U. Iowa; Hillis' own program), jackknife covariances, 8 decimals;
 - MRMCaov's README (commit 81dc275): random readers and cases, jackknife, 7-10 significant digits;
-- the MRMCaov paper (docs/jss/MRMCaov.tex, MRMCaov 0.3.0): DeLong covariances, fixed readers,
-  fixed cases, 7-10 significant digits.
+- the MRMCaov paper (docs/jss/MRMCaov.tex, MRMCaov 0.3.0): DeLong and unbiased covariances,
+  fixed readers, fixed cases, 7-10 significant digits.
 
 Each number is compared to the digits printed in its source: |ours - printed| <= half a unit of
 the last printed decimal (8-10 decimals for AUCs, variance components and CIs, i.e. <= 5e-9 to
 5e-11; 5e-7 for F; 5e-6 for Hillis' ddf printed as 15.25967). Methods: Obuchowski & Rockette
-(1995), Hillis et al. (2005), Hillis (2007), Hillis (2014), DeLong et al. (1988).
+(1995), Hillis et al. (2005), Hillis (2007), Hillis (2014), DeLong et al. (1988), Gallas et al.
+(2007).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from radiomics_aln.exceptions import InputError
 from radiomics_aln.metrics import c_statistic, delong_test
@@ -32,6 +34,7 @@ from radiomics_aln.mrmc import (
     MRMCResult,
     _auc_covariance,
     _denominators,
+    _global_tests,
     or_mrmc,
 )
 
@@ -47,7 +50,7 @@ def vandyke() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def results(vandyke) -> dict[str, MRMCResult]:
-    return {cov: or_mrmc(vandyke, y="truth", cov=cov) for cov in ("jackknife", "delong")}
+    return {cov: or_mrmc(vandyke, y="truth", cov=cov) for cov in ("jackknife", "delong", "unbiased")}
 
 
 def _reference_rows() -> list[dict]:
@@ -89,7 +92,7 @@ def test_equals_published_vandyke_outputs(results, ref):
 
 def test_reference_covers_every_analysis():
     ref = pd.DataFrame(_reference_rows())
-    assert set(ref["cov"]) == {"jackknife", "delong"}
+    assert set(ref["cov"]) == {"jackknife", "delong", "unbiased"}
     for analysis in ANALYSES:
         assert ref["select"].str.contains(analysis).any()
     # the headline numbers are printed to at least 1e-6 in their source
@@ -153,6 +156,53 @@ def test_delong_covariance_equals_metrics_delong_test(vandyke):
         var_diff = (cov.loc[(1, reader), (1, reader)] + cov.loc[(2, reader), (2, reader)]
                     - 2 * cov.loc[(1, reader), (2, reader)])
         assert np.sqrt(var_diff) == pytest.approx(float(test["se"].iloc[0]), rel=1e-10)
+
+
+def test_unbiased_covariance_in_blocks_equals_the_direct_sum():
+    """The sum over (diseased, non-diseased) pairs is accumulated in blocks; the result is the
+    formula of MRMCaov's unbiased_balanced computed at once."""
+    rng = np.random.default_rng(5)
+    m, n = 300, 2000  # 2 000 000 // (2000 * 4) = 250 diseased cases per block: two blocks
+    y = np.repeat([1, 0], [m, n])
+    ratings = rng.integers(1, 6, size=(4, m + n)).astype(float) + y
+    aucs, cov = _auc_covariance(y, ratings.reshape(2, 2, -1), "unbiased")
+    pos, neg = ratings[:, :m], ratings[:, m:]
+    psi = (pos[:, :, None] > neg[:, None, :]) + 0.5 * (pos[:, :, None] == neg[:, None, :])
+    flat = psi.reshape(4, -1)
+    rows, cols, total = psi.sum(axis=2), psi.sum(axis=1), flat.sum(axis=1)
+    d = (m * n) ** 2 / (m * (m - 1) * n * (n - 1))
+    direct = ((1 - d) * np.outer(total, total)
+              + d * (rows @ rows.T + cols @ cols.T - flat @ flat.T)) / (m * n) ** 2
+    np.testing.assert_allclose(cov, direct, rtol=1e-12)
+    np.testing.assert_allclose(aucs, total / (m * n), rtol=1e-15)
+
+
+def test_identical_readers_give_an_unbounded_ddf(vandyke):
+    """Two readers with the same ratings: MS(T*R) is 0 up to rounding, Hillis' ddf is huge and
+    the test becomes the normal one (as in R); nothing raises."""
+    one = vandyke[vandyke["reader"] == 1]
+    data = pd.concat([one, one.assign(reader=2)], ignore_index=True)
+    res = or_mrmc(data, y="truth")
+    glob = res.global_test.set_index("analysis")
+    assert glob.loc[ANALYSES[0], "df2"] > 1e12
+    f = glob.loc[ANALYSES[0], "statistic"]
+    assert glob.loc[ANALYSES[0], "p_value"] == pytest.approx(stats.chi2.sf(f, 1), rel=1e-6)
+    assert glob.loc[ANALYSES[2], "p_value"] < 1e-10  # fixed cases: MS(T) / ~0
+
+
+def test_zero_mean_squares_give_ieee_results_not_errors():
+    """MS(T*R) exactly 0: ddf = inf (R: x / 0 = Inf); MS(T) = MS(T*R) = 0: F is NaN."""
+    cv = {"var_error": 0.0008, "cov1": 0.0003, "cov2": 0.0003, "cov3": 0.0001}
+    an = {"ms": {"T": 0.004, "R": 0.003, "T*R": 0.0}}
+    glob = _global_tests(an, _denominators(an, cv, 5), 2, 5).set_index("analysis")
+    assert glob.loc[ANALYSES[0], "df2"] == np.inf
+    assert glob.loc[ANALYSES[0], "p_value"] == pytest.approx(
+        stats.chi2.sf(glob.loc[ANALYSES[0], "statistic"], 1), rel=1e-12)
+    assert glob.loc[ANALYSES[2], "statistic"] == np.inf
+    assert glob.loc[ANALYSES[2], "p_value"] == 0.0
+    an["ms"]["T"] = 0.0
+    glob = _global_tests(an, _denominators(an, cv, 5), 2, 5).set_index("analysis")
+    assert np.isnan(glob.loc[ANALYSES[2], "statistic"])
 
 
 # --------------------------------------------------------------------------- invariances
@@ -282,6 +332,10 @@ def test_missing_column(vandyke):
     _bad(vandyke, r"no truth column 'y'", y="y")
 
 
+def test_truth_series_aligned_with_the_rows(vandyke):
+    _bad(vandyke, r"Series aligned with the rows of `data`.*y='truth'", y=vandyke["truth"])
+
+
 def test_too_few_diseased(vandyke):
     keep = vandyke["truth"].eq(0) | vandyke["case_id"].eq(
         vandyke.loc[vandyke["truth"].eq(1), "case_id"].min())
@@ -302,7 +356,7 @@ def test_error_terms_truncate_cov2_minus_cov3_at_zero():
 
 
 def test_bad_options(vandyke):
-    _bad(vandyke, r"`cov` must be one of", cov="bootstrap")
+    _bad(vandyke, r"`cov` must be one of \('jackknife', 'delong', 'unbiased'\)", cov="boot")
     _bad(vandyke, r"`conf_level`", conf_level=95)
     with pytest.raises(InputError, match="must be a pandas DataFrame"):
         or_mrmc(vandyke.to_numpy(), y="truth")
