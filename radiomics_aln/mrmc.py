@@ -329,6 +329,7 @@ def _row(analysis: str, estimate: float, se: float, df: float, q: float, **extra
         "se": se,
         "ci_low": estimate - q * se,
         "ci_high": estimate + q * se,
+        "test": "z" if np.isinf(df) else "t",
         "statistic": stat,
         "df": df,
         "p_value": p,
@@ -428,7 +429,7 @@ def _session_rows(
             row = _row(analysis, est, _sqrt(var), df, _quantile(conf_level, df),
                        session=s)
             row["ci_low"], row["ci_high"] = max(row["ci_low"], 0.0), min(row["ci_high"], 1.0)
-            for k in ("statistic", "p_value"):
+            for k in ("test", "statistic", "p_value"):
                 del row[k]
             row.update(ms_r=ms_r, var_error=cv["var_error"], cov2=cv["cov2"])
             rows.append(row)
@@ -483,8 +484,8 @@ class MRMCResult(SummaryHTML):
     summary : DataFrame
         One row per analysis (:data:`ANALYSES`) and pair of sessions: ``analysis``,
         ``comparison`` ("A - B"), ``estimate`` (difference of reader-averaged AUCs), ``se``,
-        ``ci_low``, ``ci_high``, ``statistic`` (t, or z for fixed readers), ``df`` (Hillis'
-        ddf; ``inf`` for z), ``p_value``.
+        ``ci_low``, ``ci_high``, ``test`` ("t", or "z" for fixed readers), ``statistic``,
+        ``df`` (Hillis' ddf for random readers and cases; ``inf`` for z), ``p_value``.
     global_test : DataFrame
         The test that all sessions have the same AUC, per analysis: ``analysis``, ``test``
         (``"F"`` or ``"chi2"``), ``ms_t``, ``statistic``, ``df1``, ``df2`` (``inf`` for

@@ -257,8 +257,9 @@ def test_result_object(results):
 
     res = results["jackknife"]
     assert list(res.summary.columns) == [
-        "analysis", "comparison", "estimate", "se", "ci_low", "ci_high", "statistic", "df",
-        "p_value"]
+        "analysis", "comparison", "estimate", "se", "ci_low", "ci_high", "test", "statistic",
+        "df", "p_value"]
+    assert list(res.summary["test"]) == ["t", "z", "t"]
     assert "random readers, random cases" in repr(res)
     assert "MRMCResult" in res._repr_html_()
     fig, ax = plt.subplots()
