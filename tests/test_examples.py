@@ -83,6 +83,17 @@ def test_evaluate_model(tmp_path):
 
 
 @pytest.mark.slow
+def test_mrmc_reader_study(tmp_path):
+    run_example("mrmc_reader_study.py", "--out", str(tmp_path))
+    assert_files(tmp_path, "mrmc_summary.csv", "mrmc_reader_auc.csv", "mrmc.png")
+    summary = pd.read_csv(tmp_path / "mrmc_summary.csv").set_index("analysis")
+    # the nomogram session is better: a negative "US - US + nomogram" difference
+    assert (summary["estimate"] < 0).all()
+    assert summary.loc["random readers, random cases", "p_value"] < 0.05
+    assert len(pd.read_csv(tmp_path / "mrmc_reader_auc.csv")) == 12
+
+
+@pytest.mark.slow
 def test_tumor_score(tmp_path):
     run_example("tumor_score.py", "--out", str(tmp_path))
     assert_files(tmp_path, "tumor_score.png", "tumor_score.json", "tumor_score_values.csv")

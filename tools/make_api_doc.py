@@ -49,6 +49,7 @@ STAGES = [
     ("reclassification", "Reclassification (NRI, IDI, risk groups)", "metrics.md"),
     ("decision", "Decision and clinical impact curves", "decision.md"),
     ("sample_size", "Minimum sample size (Riley et al. 2020)", "sample_size.md"),
+    ("mrmc", "Reader studies (MRMC, Obuchowski-Rockette)", "mrmc.md"),
     ("formatting", "Number formats of the tables a reader sees", "user_guide.md"),
     ("tables", "Baseline tables", "user_guide.md"),
     ("config", "Study configuration", "user_guide.md"),
