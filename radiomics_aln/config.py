@@ -221,6 +221,16 @@ class StudyConfig:
         unit, levels, per}}`` (see :class:`radiomics_aln.data_dictionary.DataDictionary`).
         Columns not listed get labels generated from their names (``size_mm`` -> "Size (mm)").
         ``per`` sets what a continuous predictor's odds ratio is per (e.g. 10 years).
+    external_features : dict
+        ``{roi: path}`` of external feature tables (e.g. a CNN's deep features; CSV or Parquet
+        with ``case_id``, an optional ``reader`` column and one numeric column per feature),
+        joined to that ROI's handcrafted features as ``"{roi}__{external_prefix}_{name}"`` and
+        filtered and scored with them (see
+        :func:`radiomics_aln.external_features.read_external_features`). Every analysed case
+        needs a row; with the ICC filter on, every re-segmented training case needs its
+        ``reader2``/``repeat`` rows. A relative path in a YAML file is relative to its folder.
+    external_prefix : str
+        The prefix of the external feature names (default ``"deep"``).
     """
 
     manifest: str | None = None
@@ -247,6 +257,8 @@ class StudyConfig:
     cache_dir: str | None = None
     title: str = "Radiomics nomogram study"
     variables: dict[str, Any] = field(default_factory=dict)
+    external_features: dict[str, str] = field(default_factory=dict)
+    external_prefix: str = "deep"
 
     # ---------------------------------------------------------------- construction
     @classmethod
@@ -300,6 +312,11 @@ class StudyConfig:
             path = Path(cfg.cache_dir)
             if not path.is_absolute():
                 cfg.cache_dir = str(Path(base_dir) / path)
+        if base_dir is not None:  # external feature tables: relative to the config file
+            cfg.external_features = {
+                roi: p if Path(p).is_absolute() else str(Path(base_dir) / p)
+                for roi, p in cfg.external_features.items()
+            }
         if base_dir is not None and _is_settings_path(cfg.params):
             path = Path(cfg.params)
             if not path.is_absolute():  # like the manifest: relative to the config file
@@ -369,6 +386,8 @@ class StudyConfig:
                     data[key] = _relative_path(data[key], base)
             if _is_settings_path(data.get("params")):
                 data["params"] = _relative_path(data["params"], base)
+            for roi, p in (data.get("external_features") or {}).items():
+                data["external_features"][roi] = _relative_path(p, base)
         text = yaml.safe_dump(data, sort_keys=False)
         if path is not None:
             Path(path).write_text(text, encoding="utf-8")
@@ -418,6 +437,12 @@ class StudyConfig:
              "a settings name, a YAML path or a mapping", self.params)  # fmt: skip
         need(is_int(self.random_state), "random_state", "a whole number", self.random_state)
         need(is_int(self.n_jobs), "n_jobs", "a non-zero whole number", self.n_jobs)
+        ext = self.external_features
+        need(isinstance(ext, Mapping) and all(isinstance(p, str | os.PathLike)
+             for p in ext.values()), "external_features", "a mapping of ROI to a path", ext)  # fmt: skip
+        need(isinstance(self.external_prefix, str) and self.external_prefix.isidentifier()
+             and "__" not in self.external_prefix, "external_prefix",
+             "a word of letters, digits and single underscores", self.external_prefix)  # fmt: skip
         icc, nomo = self.icc, self.nomogram
         need(isinstance(icc.enabled, bool), "icc.enabled", "true or false", icc.enabled)
         need(is_num(icc.threshold), "icc.threshold", "a number in (0, 1]", icc.threshold)
@@ -446,6 +471,12 @@ class StudyConfig:
             )
         if len(set(rois)) != len(rois):
             raise InputError(f"rois lists a ROI twice: {rois}")
+        stray = [r for r in self.external_features if r not in rois]
+        if stray:
+            raise InputError(
+                f"external_features: ROI(s) {format_items(stray)} are not among the study's "
+                f"rois {rois}"
+            )
         if not isinstance(self.outcome, str) or not self.outcome:
             raise InputError("outcome must be a column name")
         from radiomics_aln._validation import check_ring_width, check_spacing_limits
