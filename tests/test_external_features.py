@@ -330,3 +330,25 @@ def test_config_external_features(tmp_path):
     assert "ln: ../data/deep_ln.csv" in text
     back = StudyConfig.from_yaml(tmp_path / "out" / "config.yaml")
     assert Path(back.external_features["ln"]).resolve() == target
+
+
+def test_cli_predict_takes_external_tables(cohort, fitted, tmp_path, capsys):
+    from radiomics_aln.cli import main
+
+    table, features, _, deep = cohort
+    test_ids = table.index[table.cohort == "test"]
+    model = tmp_path / "model.json"
+    fitted.model_.to_json(model)
+    data = tmp_path / "new.csv"
+    features.loc[test_ids].join(table.loc[test_ids, ["age"]]).to_csv(data)
+    ext = tmp_path / "deep_new.csv"
+    deep[deep.case_id.isin(test_ids) & (deep.reader == "reader1")].to_csv(ext, index=False)
+    out = tmp_path / "pred.csv"
+    assert main(["predict", str(model), str(data), "--external", f"tumor={ext}",
+                 "--out", str(out)]) == 0  # fmt: skip
+    pred = pd.read_csv(out, index_col=0)
+    np.testing.assert_allclose(pred["probability"], fitted.data_.loc[test_ids, "probability"],
+                               rtol=1e-12)  # fmt: skip
+    assert main(["predict", str(model), str(data), "--out", str(out)]) == 1
+    assert "--external tumor=deep_tumor.csv" in capsys.readouterr().err
+    assert main(["predict", str(model), str(data), "--external", "tumor", "--out", str(out)]) == 2
