@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> Path:
         table.to_csv(paths[roi], index=False)
         n_rep = int((table["reader"] != "reader1").sum())
         print(f"stand-in deep features of {roi}: {table.shape[1] - 2} per image, "
-              f"{len(table) - n_rep} cases + {n_rep} repeat readings -> {paths[roi].name}")  # fmt: skip
+              f"{len(table) - n_rep} cases + {n_rep} repeat readings -> {paths[roi].name}")
 
     params = ra.load_params("ultrasound_2d")
     params["imageType"] = {"Original": params["imageType"]["Original"]}  # short run: no filters
@@ -155,8 +155,8 @@ def main(argv: list[str] | None = None) -> Path:
     # The saved model knows its external columns: a new cohort needs its deep tables too.
     study.model_.to_json(out / "model.json")
     model = ra.StudyModel.from_json(out / "model.json")
-    print("\nexternal features the model uses:",
-          {roi: len(s["columns"]) for roi, s in model.settings["external_features"].items()})  # fmt: skip
+    spec = model.settings["external_features"]
+    print("\nexternal features the model uses:", {r: len(s["columns"]) for r, s in spec.items()})
     test = manifest.subset(["test"])  # as if it were a new cohort (features from the cache)
     pred = model.predict(test, external=paths, cache_dir=config.cache_dir)
     pred.to_csv(out / "predictions.csv")

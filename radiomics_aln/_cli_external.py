@@ -34,7 +34,9 @@ def external_tables(args: argparse.Namespace) -> dict[str, Path] | None:
     for item in args.external:
         roi, sep, path = item.partition("=")
         if not sep or not roi.strip() or not path.strip():
-            raise UsageProblem(f"--external needs ROI=PATH (e.g. tumor=deep_tumor.csv), got {item!r}")
+            raise UsageProblem(
+                f"--external needs ROI=PATH (e.g. tumor=deep_tumor.csv), got {item!r}"
+            )
         if roi.strip() in out:
             raise UsageProblem(f"--external gives ROI {roi.strip()!r} twice")
         out[roi.strip()] = existing(path.strip())

@@ -438,8 +438,9 @@ class StudyConfig:
         need(is_int(self.random_state), "random_state", "a whole number", self.random_state)
         need(is_int(self.n_jobs), "n_jobs", "a non-zero whole number", self.n_jobs)
         ext = self.external_features
-        need(isinstance(ext, Mapping) and all(isinstance(p, str | os.PathLike)
-             for p in ext.values()), "external_features", "a mapping of ROI to a path", ext)  # fmt: skip
+        paths_ok = isinstance(ext, Mapping) and all(isinstance(p, str | os.PathLike)
+                                                    for p in ext.values())  # fmt: skip
+        need(paths_ok, "external_features", "a mapping of ROI to a path", ext)
         need(isinstance(self.external_prefix, str) and self.external_prefix.isidentifier()
              and "__" not in self.external_prefix, "external_prefix",
              "a word of letters, digits and single underscores", self.external_prefix)  # fmt: skip

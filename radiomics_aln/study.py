@@ -374,10 +374,11 @@ class Study:
         table = self._load_table()
         features, repeats = self._load_features()
         known = (self._table if self._table is not None else self._manifest.table).index
+        train_ids = table.index[table["cohort"] == cfg.train_cohort]
         features, repeats, self.external_columns_ = study_external_features(
             cfg.external_features, cfg.external_prefix, features=features, repeats=repeats,
             cases=table.index, known=known.astype(str),
-            repeat_cases=table.index[table["cohort"] == cfg.train_cohort] if cfg.icc.enabled else [],
+            repeat_cases=train_ids if cfg.icc.enabled else [],
         )  # fmt: skip
         features = features.reindex(table.index)
         rois = cfg.roi_list()

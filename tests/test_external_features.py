@@ -216,8 +216,8 @@ def test_external_features_are_scored_and_listed_in_the_model(fitted, tmp_path):
     assert any(c.startswith("tumor__original_") for c in names)
     assert set(score.selected_features_) & {"tumor__deep_0", "tumor__deep_1"}
     spec = fitted.model_.settings["external_features"]
-    assert spec == {"tumor": {"prefix": "deep",
-                              "columns": [c for c in names if c.startswith("tumor__deep_")]}}  # fmt: skip
+    deep = [c for c in names if c.startswith("tumor__deep_")]
+    assert spec == {"tumor": {"prefix": "deep", "columns": deep}}
     assert not any("deep" in c for c in fitted.model_.scores["ln"].feature_names_in_)
     back = StudyModel.from_json(fitted.model_.to_json(tmp_path / "model.json"))
     assert back.settings["external_features"] == spec
