@@ -423,6 +423,23 @@ def study_external_features(
     return feats, reps, {ext.roi: ext.columns for ext in items}
 
 
+def methods_sentences(
+    external_columns: Mapping[str, Sequence[str]], paths: Mapping[str, Any]
+) -> list[str]:
+    """The methods text's sentence on the external features (none without them)."""
+    if not external_columns:
+        return []
+    parts = ", ".join(
+        f"{roi}: {len(cols)} from {Path(str(paths.get(roi, '?'))).name}"
+        for roi, cols in external_columns.items()
+    )
+    return [
+        f"External (e.g. deep) features joined to the ROIs' features ({parts}); the counts "
+        "above include them, and they went through the same ICC filter, standardisation, "
+        "redundancy filter and LASSO, fitted on the training cohort only."
+    ]
+
+
 def model_settings(
     external_columns: Mapping[str, Sequence[str]], scores: Mapping[str, Any], prefix: str
 ) -> dict[str, Any]:

@@ -352,3 +352,9 @@ def test_cli_predict_takes_external_tables(cohort, fitted, tmp_path, capsys):
     assert main(["predict", str(model), str(data), "--out", str(out)]) == 1
     assert "--external tumor=deep_tumor.csv" in capsys.readouterr().err
     assert main(["predict", str(model), str(data), "--external", "tumor", "--out", str(out)]) == 2
+
+
+def test_methods_text_names_the_external_features(fitted):
+    text = " ".join(fitted.methods_text()["Regions of interest and features (TRIPOD 7a)"])
+    assert "External (e.g. deep) features joined to the ROIs' features (tumor: 6 from " \
+           "deep_tumor.csv)" in text
