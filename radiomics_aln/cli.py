@@ -36,6 +36,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from radiomics_aln._cli_external import add_external_option, external_tables
 from radiomics_aln._cli_output import (
     CREATED_FOLDERS as _CREATED_FOLDERS,
 )
@@ -438,6 +439,7 @@ def _add_predict_parser(sub: Any) -> None:
     p.add_argument(
         "--n-jobs", type=int, default=1, metavar="N", help="extraction workers (default: 1)"
     )
+    add_external_option(p)
     p.add_argument("--cache-dir", default=None, metavar="DIR", help="extraction cache folder")
 
 
@@ -768,10 +770,12 @@ def _cmd_predict(args: argparse.Namespace, progress: _Progress) -> int:
     cache = None if args.cache_dir is None else _output_dir(args.cache_dir)
     model_path, data_path = _existing(args.model), _existing(args.data)
     clinical = None if args.clinical is None else _existing(args.clinical)
+    external = external_tables(args)
     model = StudyModel.from_json(model_path)
     if _is_manifest(data_path):
         progress(f"Extracting features for the cases of {data_path}")
-        pred = model.predict(data_path, clinical=clinical, n_jobs=args.n_jobs, cache_dir=cache)
+        pred = model.predict(data_path, clinical=clinical, external=external, n_jobs=args.n_jobs,
+                             cache_dir=cache)  # fmt: skip
     else:
         from radiomics_aln.features import CSV_EXACT_FLOATS, read_features
 
@@ -780,7 +784,7 @@ def _cmd_predict(args: argparse.Namespace, progress: _Progress) -> int:
         except InputError:  # no `case_id` column: the first column holds the case ids
             table = pd.read_csv(data_path, index_col=0, **CSV_EXACT_FLOATS)
             table.index = table.index.astype(str)
-        pred = model.predict(table, clinical=clinical)
+        pred = model.predict(table, clinical=clinical, external=external)
     _write_output(out, pred.to_csv)
     n_high = int((pred["risk_group"] == "high").sum())
     print(f"{len(pred)} patients predicted ({n_high} high risk); written to {out}")

@@ -222,6 +222,16 @@ class StudyConfig:
         unit, levels, per}}`` (see :class:`radiomics_aln.data_dictionary.DataDictionary`).
         Columns not listed get labels generated from their names (``size_mm`` -> "Size (mm)").
         ``per`` sets what a continuous predictor's odds ratio is per (e.g. 10 years).
+    external_features : dict
+        ``{roi: path}`` of external feature tables (e.g. a CNN's deep features; CSV or Parquet
+        with ``case_id``, an optional ``reader`` column and one numeric column per feature),
+        joined to that ROI's handcrafted features as ``"{roi}__{external_prefix}_{name}"`` and
+        filtered and scored with them (see
+        :func:`radiomics_aln.external_features.read_external_features`). Every analysed case
+        needs a row; with the ICC filter on, every re-segmented training case needs its
+        ``reader2``/``repeat`` rows. A relative path in a YAML file is relative to its folder.
+    external_prefix : str
+        The prefix of the external feature names (default ``"deep"``).
     """
 
     manifest: str | None = None
@@ -248,6 +258,8 @@ class StudyConfig:
     cache_dir: str | None = None
     title: str = "Radiomics nomogram study"
     variables: dict[str, Any] = field(default_factory=dict)
+    external_features: dict[str, str] = field(default_factory=dict)
+    external_prefix: str = "deep"
 
     # ---------------------------------------------------------------- construction
     @classmethod
@@ -301,6 +313,11 @@ class StudyConfig:
             path = Path(cfg.cache_dir)
             if not path.is_absolute():
                 cfg.cache_dir = str(Path(base_dir) / path)
+        if base_dir is not None:  # external feature tables: relative to the config file
+            cfg.external_features = {
+                roi: p if Path(p).is_absolute() else str(Path(base_dir) / p)
+                for roi, p in cfg.external_features.items()
+            }
         if base_dir is not None and _is_settings_path(cfg.params):
             path = Path(cfg.params)
             if not path.is_absolute():  # like the manifest: relative to the config file
@@ -370,6 +387,8 @@ class StudyConfig:
                     data[key] = _relative_path(data[key], base)
             if _is_settings_path(data.get("params")):
                 data["params"] = _relative_path(data["params"], base)
+            for roi, p in (data.get("external_features") or {}).items():
+                data["external_features"][roi] = _relative_path(p, base)
         text = yaml.safe_dump(data, sort_keys=False)
         if path is not None:
             Path(path).write_text(text, encoding="utf-8")
@@ -419,6 +438,13 @@ class StudyConfig:
              "a settings name, a YAML path or a mapping", self.params)  # fmt: skip
         need(is_int(self.random_state), "random_state", "a whole number", self.random_state)
         need(is_int(self.n_jobs), "n_jobs", "a non-zero whole number", self.n_jobs)
+        ext = self.external_features
+        paths_ok = isinstance(ext, Mapping) and all(isinstance(p, str | os.PathLike)
+                                                    for p in ext.values())  # fmt: skip
+        need(paths_ok, "external_features", "a mapping of ROI to a path", ext)
+        need(isinstance(self.external_prefix, str) and self.external_prefix.isidentifier()
+             and "__" not in self.external_prefix, "external_prefix",
+             "a word of letters, digits and single underscores", self.external_prefix)  # fmt: skip
         icc, nomo = self.icc, self.nomogram
         need(isinstance(icc.enabled, bool), "icc.enabled", "true or false", icc.enabled)
         need(is_num(icc.threshold), "icc.threshold", "a number in (0, 1]", icc.threshold)
@@ -447,6 +473,12 @@ class StudyConfig:
             )
         if len(set(rois)) != len(rois):
             raise InputError(f"rois lists a ROI twice: {rois}")
+        stray = [r for r in self.external_features if r not in rois]
+        if stray:
+            raise InputError(
+                f"external_features: ROI(s) {format_items(stray)} are not among the study's "
+                f"rois {rois}"
+            )
         if not isinstance(self.outcome, str) or not self.outcome:
             raise InputError("outcome must be a column name")
         from radiomics_aln._validation import check_ring_width, check_spacing_limits
@@ -480,48 +512,7 @@ class StudyConfig:
             raise InputError(
                 f"icc.compare must be 'estimate' or 'ci_low', got {self.icc.compare!r}"
             )
-        nomo = self.nomogram
-        if not 0 < float(nomo.screen_p) <= 1:
-            raise InputError(f"nomogram.screen_p must be in (0, 1], got {nomo.screen_p!r}")
-        if nomo.selection not in ("backward", None):
-            raise InputError(
-                f"nomogram.selection must be 'backward' or null, not {nomo.selection!r}"
-            )
-        if nomo.criterion not in ("p", "aic"):
-            raise InputError(f"nomogram.criterion must be 'p' or 'aic', not {nomo.criterion!r}")
-        if nomo.penalty not in (None, "firth"):
-            raise InputError(f"nomogram.penalty must be null or 'firth', not {nomo.penalty!r}")
-        if nomo.penalty == "firth" and nomo.selection == "backward" and nomo.criterion == "aic":
-            raise InputError(
-                "nomogram.penalty 'firth' needs nomogram.criterion 'p' (penalised "
-                "likelihood-ratio tests)"
-            )
-        if not (isinstance(nomo.n_boot, int) and not isinstance(nomo.n_boot, bool)) or (
-            nomo.n_boot < 0
-        ):
-            raise InputError(
-                f"nomogram.n_boot must be a whole number of resamples >= 0 (0: off), "
-                f"got {nomo.n_boot!r}"
-            )
-        if nomo.ci not in ("delong", "bootstrap"):
-            raise InputError(f"nomogram.ci must be 'delong' or 'bootstrap', not {nomo.ci!r}")
-        if nomo.p_adjust not in (None, "holm", "bonferroni"):
-            raise InputError(
-                f"nomogram.p_adjust must be null, 'holm' or 'bonferroni', not {nomo.p_adjust!r}"
-            )
-        t = list(nomo.dca_thresholds)
-        if len(t) != 3 or not (0 < t[0] < t[1] < 1 and t[2] > 0):
-            raise InputError(
-                "nomogram.dca_thresholds must be [start, stop, step] with 0 < start < stop < 1"
-            )
-        lo, hi = (float(v) for v in nomo.dca_display_range)
-        if not (0 <= lo < hi <= 1 and lo < t[1] and hi > t[0]):
-            raise InputError(
-                f"nomogram.dca_display_range must be [low, high] with 0 <= low < high <= 1 "
-                f"overlapping the dca_thresholds ({t[0]:g} to {t[1]:g}), got "
-                f"{list(nomo.dca_display_range)}"
-            )
-        _check_sample_size(nomo.sample_size)
+        _check_nomogram(self.nomogram)
         if not isinstance(self.score.params, Mapping):
             raise InputError("score.params must be a mapping of RadScore keyword arguments")
         clash = {"name", "random_state"} & set(self.score.params)
@@ -733,3 +724,48 @@ def _check_sample_size(settings: Any) -> None:
         riley_sample_size(parameters=1, prevalence=0.5, **kwargs)
     except InputError as exc:
         raise InputError(f"nomogram.sample_size: {exc}") from None
+
+
+def _check_nomogram(nomo: NomogramSettings) -> None:
+    """The values of the ``nomogram`` section (types are checked by ``_check_types``)."""
+    if not 0 < float(nomo.screen_p) <= 1:
+        raise InputError(f"nomogram.screen_p must be in (0, 1], got {nomo.screen_p!r}")
+    if nomo.selection not in ("backward", None):
+        raise InputError(
+            f"nomogram.selection must be 'backward' or null, not {nomo.selection!r}"
+        )
+    if nomo.criterion not in ("p", "aic"):
+        raise InputError(f"nomogram.criterion must be 'p' or 'aic', not {nomo.criterion!r}")
+    if nomo.penalty not in (None, "firth"):
+        raise InputError(f"nomogram.penalty must be null or 'firth', not {nomo.penalty!r}")
+    if nomo.penalty == "firth" and nomo.selection == "backward" and nomo.criterion == "aic":
+        raise InputError(
+            "nomogram.penalty 'firth' needs nomogram.criterion 'p' (penalised "
+            "likelihood-ratio tests)"
+        )
+    if not (isinstance(nomo.n_boot, int) and not isinstance(nomo.n_boot, bool)) or (
+        nomo.n_boot < 0
+    ):
+        raise InputError(
+            f"nomogram.n_boot must be a whole number of resamples >= 0 (0: off), "
+            f"got {nomo.n_boot!r}"
+        )
+    if nomo.ci not in ("delong", "bootstrap"):
+        raise InputError(f"nomogram.ci must be 'delong' or 'bootstrap', not {nomo.ci!r}")
+    if nomo.p_adjust not in (None, "holm", "bonferroni"):
+        raise InputError(
+            f"nomogram.p_adjust must be null, 'holm' or 'bonferroni', not {nomo.p_adjust!r}"
+        )
+    t = list(nomo.dca_thresholds)
+    if len(t) != 3 or not (0 < t[0] < t[1] < 1 and t[2] > 0):
+        raise InputError(
+            "nomogram.dca_thresholds must be [start, stop, step] with 0 < start < stop < 1"
+        )
+    lo, hi = (float(v) for v in nomo.dca_display_range)
+    if not (0 <= lo < hi <= 1 and lo < t[1] and hi > t[0]):
+        raise InputError(
+            f"nomogram.dca_display_range must be [low, high] with 0 <= low < high <= 1 "
+            f"overlapping the dca_thresholds ({t[0]:g} to {t[1]:g}), got "
+            f"{list(nomo.dca_display_range)}"
+        )
+    _check_sample_size(nomo.sample_size)

@@ -18,6 +18,7 @@ import pandas as pd
 
 from radiomics_aln._validation import SPACING_RANGE_MM, format_items
 from radiomics_aln.exceptions import InputError
+from radiomics_aln.external_features import check_external_given, prediction_features
 from radiomics_aln.io import (
     ANY,
     NUM,
@@ -173,6 +174,7 @@ class StudyModel:
         data: Any,
         clinical: Any = None,
         *,
+        external: Mapping[str, Any] | None = None,
         n_jobs: int = 1,
         cache_dir: str | os.PathLike | None = None,
     ) -> pd.DataFrame:
@@ -191,6 +193,10 @@ class StudyModel:
             :class:`~radiomics_aln.manifest.Manifest`, or a CSV file with a ``case_id`` column
             (the cohort manifest itself will do). Rows are matched to ``data`` by case id (as
             text); rows of other patients are ignored.
+        external : mapping of ROI to path or DataFrame, optional
+            The new patients' external (e.g. deep) feature tables, when the model's scores use
+            external features (``settings["external_features"]``) and ``data`` lacks them; see
+            :func:`radiomics_aln.external_features.prediction_features`. Never filled in.
         n_jobs, cache_dir
             Extraction settings when ``data`` is a manifest.
 
@@ -217,7 +223,10 @@ class StudyModel:
         """
         clinical_table, source = (None, "") if clinical is None else _clinical_table(clinical)
         self._check_clinical_columns(data, clinical_table, source)
+        if external is not None or not isinstance(data, pd.DataFrame):  # before extraction
+            check_external_given(self.settings.get("external_features"), external)
         features, table = self._inputs(data, clinical_table, n_jobs=n_jobs, cache_dir=cache_dir)
+        features = prediction_features(features, self.settings.get("external_features"), external)
         table = _match_cases(features.index, table, source)
         levels = {
             k: v for k, v in self.settings.get("categorical", {}).items() if k in table.columns
@@ -389,6 +398,7 @@ _SETTINGS_SCHEMA = Record(
         "?mask_combine": STR,
         "?min_area_mm2": NUM_OR_NULL,
         "?spacing_range": ListOf(NUM, length=2, nullable=True),
+        "?external_features": MapOf(Record({"prefix": STR, "columns": ListOf(STR)})),
     }
 )
 _STATE_SCHEMA = Record(

@@ -65,6 +65,8 @@ from radiomics_aln.exceptions import (
     SingleLevelError,
     StatisticalWarning,
 )
+from radiomics_aln.external_features import model_settings as external_settings
+from radiomics_aln.external_features import study_external_features
 from radiomics_aln.features import roi_columns
 from radiomics_aln.formatting import format_number, format_p_value
 from radiomics_aln.icc_filter import ICCFilter
@@ -378,6 +380,13 @@ class Study:
         cfg = self.config
         table = self._load_table()
         features, repeats = self._load_features()
+        known = (self._table if self._table is not None else self._manifest.table).index
+        train_ids = table.index[table["cohort"] == cfg.train_cohort]
+        features, repeats, self.external_columns_ = study_external_features(
+            cfg.external_features, cfg.external_prefix, features=features, repeats=repeats,
+            cases=table.index, known=known.astype(str),
+            repeat_cases=train_ids if cfg.icc.enabled else [],
+        )  # fmt: skip
         features = features.reindex(table.index)
         rois = cfg.roi_list()
         roi_cols = {r: roi_columns(features.columns, r) for r in rois}
@@ -624,6 +633,7 @@ class Study:
                 ),
                 "train_cohort": cfg.train_cohort,
                 "categorical": {k: [str(v) for v in lv] for k, lv in cfg.categorical.items()},
+                **external_settings(self.external_columns_, scores, cfg.external_prefix),
             },
         )
         data = self.data_
@@ -738,12 +748,15 @@ class Study:
         # plain JSON values (NaN -> None) so two states compare with ==
         return json.loads(json.dumps(to_jsonable(state)))
 
-    def predict(self, data: Any, clinical: pd.DataFrame | None = None) -> pd.DataFrame:
+    def predict(
+        self, data: Any, clinical: pd.DataFrame | None = None, *, external: Any = None
+    ) -> pd.DataFrame:
         """Predict new patients with the fitted model (see :meth:`StudyModel.predict`)."""
         self._check_fitted()
         return self.model_.predict(
-            data, clinical, n_jobs=self.config.n_jobs, cache_dir=self.config.cache_dir
-        )
+            data, clinical, external=external, n_jobs=self.config.n_jobs,
+            cache_dir=self.config.cache_dir,
+        )  # fmt: skip
 
     # ------------------------------------------------------------------ evaluate
     def _cohort_arrays(self) -> dict[str, dict[str, Any]]:

@@ -33,6 +33,7 @@ __all__ = [
 ]
 from radiomics_aln.config import StudyConfig
 from radiomics_aln.exceptions import InputError, StatisticalWarning
+from radiomics_aln.external_features import methods_sentences
 from radiomics_aln.features import roi_columns
 from radiomics_aln.formatting import (
     format_estimate_ci,
@@ -322,6 +323,7 @@ def _features_text(study) -> list[str]:
         f"PyRadiomics features with the `{params_name}` settings: {n_feats} features in total ("
         + ", ".join(f"{r}: {n}" for r, n in per_roi.items())
         + ").",
+        *methods_sentences(getattr(study, "external_columns_", {}), cfg.external_features),
     ]
 
 

@@ -158,6 +158,19 @@ def test_icc_filter(tmp_path):
     assert sorted(passed.index[passed]) == sorted(filt.selected_features_)
 
 
+@pytest.mark.slow
+def test_hybrid_features(tmp_path):
+    out = run_example("hybrid_features.py", "--out", str(tmp_path))
+    assert_files(tmp_path, "deep_tumor.csv", "deep_ln.csv", "model.json", "table3.csv",
+                 "score_coefficients.csv", "predictions.csv")  # fmt: skip
+    assert "same probabilities: True" in out
+    model = ra.StudyModel.from_json(tmp_path / "model.json")
+    used = model.settings["external_features"]["tumor"]["columns"]
+    assert used and set(used) <= set(model.scores["tumor"].feature_names_in_)
+    coefs = pd.read_csv(tmp_path / "score_coefficients.csv")
+    assert coefs["feature"].str.startswith("tumor__deep_").any()
+
+
 def test_folder_dataset(tmp_path):
     out = run_example("folder_dataset.py", "--out", str(tmp_path))
     assert_files(tmp_path, "manifest.csv", "manifest_issues.csv", "split_manifest.csv")

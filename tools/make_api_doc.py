@@ -36,6 +36,7 @@ STAGES = [
     ("icc_filter", "The ICC filter", "reliability.md"),
     ("selection", "Feature selection", "score.md"),
     ("score", "Radiomics scores (LASSO)", "score.md"),
+    ("external_features", "External (deep) features", "hybrid_features.md"),
     ("regression", "Logistic regression (the one solver)", "nomogram.md"),
     ("design", "Terms and design matrices", "nomogram.md"),
     ("univariate", "Univariate logistic screen", "nomogram.md"),
