@@ -17,7 +17,7 @@
 #
 # Brant (1990) test: the `brant` package is not installed, so the statistic is built by hand
 # from its definition (Brant 1990, Biometrics 46:1171-1178, eq. 2.3-2.5): K-1 binary logits
-# glm(y >= j ~ x); Var(b_j) = vcov of fit j; Cov(b_j, b_l) (j < l) =
+# glm(y >= j ~ x); Var(b_j) = inverse information of fit j; Cov(b_j, b_l) (j < l) =
 # (X'W_j X)^-1 X'W_jl X (X'W_l X)^-1 with W_jl = diag(p_l (1 - p_j)), intercept rows dropped;
 # X2 = (D b)' (D V D')^-1 (D b) with D the differences b_1 - b_j, df = p (K - 2); per predictor
 # the same on its coefficients only, df = K - 2.
@@ -79,13 +79,16 @@ brant_by_hand <- function(formula, data, model) {
   p <- ncol(X) - 1
   fits <- lapply(1:(K - 1), function(j) {
     d <- data; d$z <- as.integer(y >= j)
-    glm(update(formula, z ~ .), binomial, d)
+    glm(update(formula, z ~ .), binomial, d, control = glm.control(epsilon = 1e-14, maxit = 100))
   })
   B <- sapply(fits, function(f) coef(f)[-1])          # p x (K-1)
   pr <- sapply(fits, fitted)                           # n x (K-1)
   V <- matrix(0, p * (K - 1), p * (K - 1))
   idx <- function(j) ((j - 1) * p + 1):(j * p)
-  for (j in 1:(K - 1)) V[idx(j), idx(j)] <- vcov(fits[[j]])[-1, -1]
+  # the inverse information at the estimate (vcov(glm) uses the weights of the IRLS step
+  # before the last one, ~1e-7 away)
+  for (j in 1:(K - 1))
+    V[idx(j), idx(j)] <- solve(crossprod(X, X * (pr[, j] * (1 - pr[, j]))))[-1, -1]
   for (j in 1:(K - 2)) for (l in (j + 1):(K - 1)) {
     Wj <- pr[, j] * (1 - pr[, j]); Wl <- pr[, l] * (1 - pr[, l]); Wjl <- pr[, l] * (1 - pr[, j])
     C <- solve(crossprod(X, X * Wj)) %*% crossprod(X, X * Wjl) %*% solve(crossprod(X, X * Wl))
