@@ -221,6 +221,11 @@ class StudyConfig:
         unit, levels, per}}`` (see :class:`radiomics_aln.data_dictionary.DataDictionary`).
         Columns not listed get labels generated from their names (``size_mm`` -> "Size (mm)").
         ``per`` sets what a continuous predictor's odds ratio is per (e.g. 10 years).
+    endpoint : dict or None
+        An ordinal endpoint besides the binary ``outcome`` (axillary tumour burden), used by
+        :class:`radiomics_aln.burden.BurdenStudy` and ignored by :class:`Study`:
+        ``{type: ordinal, column: n_positive_nodes, levels: {N0: [0, 0], "N1-2": [1, 2],
+        "N>=3": [3, null]}}`` (see :func:`radiomics_aln.burden.check_endpoint`). None: binary.
     """
 
     manifest: str | None = None
@@ -247,6 +252,7 @@ class StudyConfig:
     cache_dir: str | None = None
     title: str = "Radiomics nomogram study"
     variables: dict[str, Any] = field(default_factory=dict)
+    endpoint: dict[str, Any] | None = None
 
     # ---------------------------------------------------------------- construction
     @classmethod
@@ -418,6 +424,8 @@ class StudyConfig:
              "a settings name, a YAML path or a mapping", self.params)  # fmt: skip
         need(is_int(self.random_state), "random_state", "a whole number", self.random_state)
         need(is_int(self.n_jobs), "n_jobs", "a non-zero whole number", self.n_jobs)
+        need(self.endpoint is None or isinstance(self.endpoint, Mapping), "endpoint",
+             "a mapping {type, column, levels} or null", self.endpoint)  # fmt: skip
         icc, nomo = self.icc, self.nomogram
         need(isinstance(icc.enabled, bool), "icc.enabled", "true or false", icc.enabled)
         need(is_num(icc.threshold), "icc.threshold", "a number in (0, 1]", icc.threshold)
