@@ -93,6 +93,8 @@ def check_ordinal(y: Any, name: str = "y", *, n_levels: int | None = None) -> np
             f"ordinal outcome `{name}` has {k} level(s); an ordinal model needs at least 3 "
             "(use the binary nomogram for two)"
         )
+    if codes.max() >= k:
+        raise InputError(f"ordinal outcome `{name}` has codes above {k - 1} ({k} levels named)")
     empty = [j for j in range(k) if not np.any(codes == j)]
     if empty:
         raise InputError(
@@ -563,8 +565,9 @@ class OrdinalNomogram(SummaryHTML, BaseEstimator):
             yv, yname = np.asarray(y), "y"
         if len(yv) != len(data):
             raise InputError(f"outcome has {len(yv)} values but data has {len(data)} rows")
-        codes = check_ordinal(yv, yname)
-        k = int(codes.max()) + 1
+        n_levels = None if self.level_names is None else len(self.level_names)
+        codes = check_ordinal(yv, yname, n_levels=n_levels)
+        k = int(codes.max()) + 1 if n_levels is None else n_levels
         names = [str(v) for v in (self.level_names or range(k))]
         if len(names) != k:
             raise InputError(f"level_names has {len(names)} names for {k} outcome levels")
