@@ -309,7 +309,7 @@ def fit_ordinal(
     theta = np.concatenate([special.logit(cum), np.zeros(Xa.shape[1])])
     ll, score, info = _pieces(theta, Xa, yc, k)
     ll_null = ll
-    for it in range(1, max_iter + 1):
+    for it in range(1, max_iter + 1):  # noqa: B007 - it is the iteration count after the loop
         try:
             step = linalg.solve(info, score, assume_a="pos")
         except (linalg.LinAlgError, ValueError):
