@@ -595,11 +595,16 @@ class OrdinalNomogram(SummaryHTML, BaseEstimator):
         return self.fit_.linear_predictor(self._design(data))
 
     def exceedance(self, data: Any) -> pd.DataFrame:
-        """``P(Y >= j)`` per row, one column per split named ``P(>=<level j>)``."""
+        """``P(Y >= j)`` per row, one column per split: ``P(<level j> or higher)``, the
+        last ``P(<top level>)``."""
         data = as_frame(data)
         ex = self.fit_.exceedance(self._design(data))
-        cols = [f"P(>={n})" for n in self.level_names_[1:]]
+        cols = [self._split_label(j) for j in range(1, len(self.level_names_))]
         return pd.DataFrame(ex, index=data.index, columns=cols)
+
+    def _split_label(self, j: int) -> str:
+        name = self.level_names_[j]
+        return f"P({name})" if j == len(self.level_names_) - 1 else f"P({name} or higher)"
 
     def predict_proba(self, data: Any) -> np.ndarray:
         """``P(Y = k)``, shape (n, K)."""
@@ -675,7 +680,8 @@ class OrdinalNomogram(SummaryHTML, BaseEstimator):
         Returns
         -------
         DataFrame
-            ``split`` (``P(>=<level>)``), ``probability``, ``total_points``: exact positions
+            ``split`` (as the columns of :meth:`exceedance`), ``probability``,
+            ``total_points``: exact positions
             (rms interpolates on a 1000-point grid and agrees to ~1e-7 points). Default
             ticks: 0.05, 0.1, 0.2, ..., 0.9, 0.95 within the reachable total points.
         """
@@ -687,11 +693,12 @@ class OrdinalNomogram(SummaryHTML, BaseEstimator):
         probs = probs[(probs > 0) & (probs < 1)]
         t_max = sum(max(a["points"]) for a in self._axes.values())
         rows = []
-        for j, name in enumerate(self.level_names_[1:]):
+        for j in range(len(self.level_names_) - 1):
             shift = self.fit_.alpha[j] - self.fit_.alpha[0]
             t = (special.logit(probs) - shift - self.points_intercept_) * self.points_scale_
             keep = (t >= -1e-9) & (t <= t_max + 1e-9) if probabilities is None else t == t
-            rows += [{"split": f"P(>={name})", "probability": float(pv), "total_points": float(tv)}
+            rows += [{"split": self._split_label(j + 1), "probability": float(pv),
+                      "total_points": float(tv)}
                      for pv, tv in zip(probs[keep], t[keep], strict=True)]  # fmt: skip
         return pd.DataFrame(rows, columns=["split", "probability", "total_points"])
 
