@@ -21,6 +21,7 @@ def cmd_burden_demo(args: Any, progress: Any) -> int:
     from radiomics_aln.burden_study import BurdenStudy
     from radiomics_aln.config import DEMO_N_CASES, demo_config
     from radiomics_aln.datasets import check_fractions, make_demo_cohort, min_cases
+    from radiomics_aln.exceptions import SeparationError
     from radiomics_aln.formatting import format_estimate_ci
 
     n_cases = DEMO_N_CASES if args.n_cases is None else args.n_cases
@@ -38,7 +39,14 @@ def cmd_burden_demo(args: Any, progress: Any) -> int:
                       endpoint=DEMO_ENDPOINT, title="ALN tumour burden (demo)")  # fmt: skip
     if args.firth:
         cfg.nomogram.penalty = "firth"
-    study = BurdenStudy(cfg, progress=False if args.quiet else progress).fit().evaluate()
+    try:
+        study = BurdenStudy(cfg, progress=False if args.quiet else progress).fit().evaluate()
+    except SeparationError as exc:
+        raise SeparationError(
+            f"{exc}. With {n_cases} demo patients the training cohort is small; run the demo "
+            f"with --n-cases {DEMO_N_CASES} (the default) or more, or with --firth",
+            columns=exc.columns, predictors=exc.predictors,
+        ) from exc
     progress(f"Writing tables, figures and reports to {out}")
     with writing(out):
         study.save(out)

@@ -232,3 +232,39 @@ def test_study_report_and_save(burden_study, tmp_path):
     assert html.count("data:image/png;base64,") >= 4
     assert (out / "tables" / "burden_split_evaluation.csv").exists()
     assert (out / "binary" / "model.json").exists()
+
+
+# ---------------------------------------------------------------------------- the CLI
+def test_cli_demo_endpoint_burden_routes_to_the_burden_study(monkeypatch, tmp_path):
+    from radiomics_aln import _cli_burden
+    from radiomics_aln.cli import main
+
+    seen = []
+    monkeypatch.setattr(_cli_burden, "cmd_burden_demo", lambda args, progress: seen.append(
+        (args.endpoint, args.out)) or 0)  # fmt: skip
+    assert main(["-q", "demo", "--endpoint", "burden", "--out", str(tmp_path)]) == 0
+    assert seen == [("burden", str(tmp_path))]
+    with pytest.raises(SystemExit):
+        main(["-q", "demo", "--endpoint", "survival", "--out", str(tmp_path)])
+
+
+@pytest.mark.slow
+def test_cli_demo_endpoint_burden_end_to_end(tmp_path, capsys):
+    """`radiomics-aln demo --endpoint burden` on the default demo cohort: both nomograms, the
+    decision table and the per-split evaluation in the report. Takes as long as the demo (about
+    5 minutes on 2 idle cores: the feature extraction of 200 patients)."""
+    from radiomics_aln.cli import main
+
+    out = tmp_path / "burden"
+    assert main(["-q", "demo", "--endpoint", "burden", "--out", str(out), "--n-jobs", "2"]) == 0
+    printed = capsys.readouterr().out
+    assert "Ordinal C" in printed and "Report:" in printed
+    html = (out / "burden_report.html").read_text()
+    for text in ("Ordinal nomogram", "step 1", "step 2", "Decision table", "Brant",
+                 "Per cumulative split"):  # fmt: skip
+        assert text in html, text
+    ev = pd.read_csv(out / "tables" / "burden_split_evaluation.csv")
+    assert set(ev["split"]) == {">=N1-2", ">=N>=3"}
+    c = pd.read_csv(out / "tables" / "burden_ordinal_c.csv")
+    assert c["c_index"].between(0.6, 1).all()
+    assert (out / "binary" / "report.html").is_file()
