@@ -211,7 +211,7 @@ def split_evaluation(
         ``split`` (``">=<level>"``), ``n``, ``n_events``, ``estimate`` (AUC), ``se``,
         ``ci_low``, ``ci_high`` (DeLong), ``calibration_intercept``, ``calibration_slope``
         (``logit P(y) = a + b logit(p)``), ``calibration_in_the_large``, ``brier``, ``eavg``
-        (``rms::val.prob``).
+        (``rms::val.prob``). A split with one class only in ``y`` has NaN statistics.
 
     Examples
     --------
@@ -232,6 +232,10 @@ def split_evaluation(
     rows = []
     for j in range(1, k):
         yj = (codes >= j).astype(int)
+        if not 0 < yj.sum() < yj.size:  # one class only (a small cohort): nothing to estimate
+            rows.append({"split": f">={names[j]}", "n": int(codes.size),
+                         "n_events": int(yj.sum())})  # fmt: skip
+            continue
         auc = roc_auc(yj, ex[:, j - 1], conf_level=conf_level).iloc[0]
         vp = val_prob(yj, ex[:, j - 1])
         rows.append({
@@ -243,7 +247,10 @@ def split_evaluation(
             "calibration_in_the_large": float(vp["calibration_in_the_large"]),
             "brier": float(vp["brier"]), "eavg": float(vp["eavg"]),
         })  # fmt: skip
-    return pd.DataFrame(rows)
+    cols = ["split", "n", "n_events", "estimate", "se", "ci_low", "ci_high",
+            "calibration_intercept", "calibration_slope", "calibration_in_the_large", "brier",
+            "eavg"]  # fmt: skip
+    return pd.DataFrame(rows).reindex(columns=cols)
 
 
 # --------------------------------------------------------------------------------------------

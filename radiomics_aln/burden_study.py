@@ -236,9 +236,8 @@ class BurdenStudy:
                 c = ordinal_c(y, score) if np.unique(y).size > 1 else pd.Series(
                     {"c_index": np.nan, "dxy": np.nan})  # fmt: skip
                 c_rows.append({"cohort": label, "model": route, "n": len(d), **c.to_dict()})
-                if np.unique(y).size == len(self.level_names_):
-                    ev = split_evaluation(y, ex, level_names=self.level_names_)
-                    split_rows.append(ev.assign(cohort=label, model=route))
+                ev = split_evaluation(y, ex, level_names=self.level_names_)
+                split_rows.append(ev.assign(cohort=label, model=route))
                 codes = (self._ordinal_codes(ex) if route == ORDINAL
                          else self.two_step_.predict_codes(d))  # fmt: skip
                 table = decision_table(y, codes, level_names=self.level_names_)
@@ -317,9 +316,12 @@ class BurdenStudy:
         dca = t["decision_curves"]
         if len(dca):
             groups = list(dca.groupby(["cohort", "split"], sort=False))
-            fig3, axes = plt.subplots(1, len(groups), figsize=(3.2 * len(groups), 3),
-                                      squeeze=False)  # fmt: skip
-            for ax3, ((cohort, split), g) in zip(axes[0], groups, strict=True):
+            cohorts = list(dict.fromkeys(c for (c, _), _ in groups))
+            splits = list(dict.fromkeys(s for (_, s), _ in groups))
+            fig3, axes = plt.subplots(len(cohorts), len(splits), squeeze=False,
+                                      figsize=(3.6 * len(splits), 2.6 * len(cohorts)))  # fmt: skip
+            for (cohort, split), g in groups:
+                ax3 = axes[cohorts.index(cohort)][splits.index(split)]
                 for model, gm in g.groupby("model", sort=False):
                     ax3.plot(gm["threshold"], gm["net_benefit"], label=str(model))
                 first = g[g["model"] == g["model"].iloc[0]]
@@ -328,9 +330,10 @@ class BurdenStudy:
                 ax3.axhline(0, color="black", lw=0.8)
                 ax3.set_ylim(-0.05, max(0.05, float(first["treat_all"].max()) + 0.05))
                 ax3.set_title(f"{cohort}, {split}", fontsize=8)
-                ax3.set_xlabel("Threshold probability")
-            axes[0][0].set_ylabel("Net benefit")
+                ax3.set_xlabel("Threshold probability", fontsize=8)
+                ax3.set_ylabel("Net benefit", fontsize=8)
             axes[0][0].legend(fontsize=7)
+            fig3.tight_layout()
             figs["Decision curves per cohort and cumulative split"] = fig3
         return {
             "title": "Axillary tumour burden: ordinal and two-step nomograms",
