@@ -103,49 +103,52 @@ class BurdenStudy:
         self._table = table
 
     # ------------------------------------------------------------------ fit
-    def _counts(self) -> pd.Series:
+    def _burden_codes(self) -> pd.Series:
+        """Burden codes of every patient of the cohort table, checked before any fitting:
+        the count column, the counts, agreement with the binary outcome, training levels."""
         cfg, col = self.study.config, self.endpoint["column"]
         if self._table is not None:
             source = self._table
         else:
             source = read_manifest(cfg.manifest, outcome=cfg.outcome,
                                    spacing_range=cfg.spacing_range).table  # fmt: skip
-        if col not in source.columns:
+        missing = [c for c in (col, cfg.outcome, "cohort") if c not in source.columns]
+        if missing:
             raise InputError(
-                f"the node count column `{col}` of the endpoint is not in the cohort table; "
-                f"it has {format_items(source.columns, 30)}"
+                f"column(s) {format_items(missing)} of the burden endpoint are not in the cohort "
+                f"table; it has {format_items(source.columns, 30)}"
             )
-        counts = source[col].copy()
-        counts.index = counts.index.astype(str)
-        return counts
+        source = source.set_axis(source.index.astype(str))
+        levels = self.endpoint["levels"]
+        codes = burden_levels(source[col], levels, column=col)
+        binary = pd.to_numeric(source[cfg.outcome], errors="coerce").to_numpy()
+        clash = (codes.to_numpy() >= 1) != (binary == 1)
+        if clash.any():
+            raise InputError(
+                f"node count `{col}` and outcome `{cfg.outcome}` disagree (N+ needs >= "
+                f"{levels[list(levels)[1]][0]} nodes) in case(s) "
+                f"{format_items(source.index[clash], 5)}"
+            )
+        train = codes[source["cohort"].astype(str) == cfg.train_cohort].to_numpy()
+        empty = [n for k, n in enumerate(levels) if not np.any(train == k)]
+        if empty:
+            raise InputError(
+                f"no training patients at burden level(s) {format_items(empty)} of `{col}`; "
+                "merge such a level with its neighbour in `endpoint.levels`"
+            )
+        return codes
 
     def fit(self) -> BurdenStudy:
         """Fit the binary study, then the ordinal and two-step models on the training cohort."""
+        codes = self._burden_codes()
         st = self.study.fit()
         cfg = st.config
         data = st.data_
         levels = self.endpoint["levels"]
-        codes = burden_levels(self._counts().reindex(data.index), levels,
-                              column=self.endpoint["column"])  # fmt: skip
-        binary = data[cfg.outcome].astype(int).to_numpy()
-        clash = (codes.to_numpy() >= 1) != (binary == 1)
-        if clash.any():
-            raise InputError(
-                f"node count `{self.endpoint['column']}` and outcome `{cfg.outcome}` disagree "
-                f"(N+ needs >= {levels[list(levels)[1]][0]} nodes) in case(s) "
-                f"{format_items(data.index[clash], 5)}"
-            )
-        self.codes_ = codes
+        self.codes_ = codes.reindex(data.index)
         self.level_names_ = list(levels)
         train = data[data["cohort"] == cfg.train_cohort]
-        y_train = codes.loc[train.index].to_numpy()
-        empty = [n for k, n in enumerate(self.level_names_) if not np.any(y_train == k)]
-        if empty:
-            raise InputError(
-                f"no training patients at burden level(s) {format_items(empty)} of "
-                f"`{self.endpoint['column']}`; merge such a level with its neighbour in "
-                "`endpoint.levels`"
-            )
+        y_train = self.codes_.loc[train.index].to_numpy()
         combined = st.model_.combined_model
         self.predictors_ = [str(p) for p in combined.predictors_]
         refs = {p: v for p, v in dict(combined.reference_levels or {}).items()

@@ -210,7 +210,7 @@ def test_study_bad_input():
     bad.loc[bad.index[bad["aln"] == 1][0], "n_pos"] = 0
     with pytest.raises(InputError, match="disagree"):
         BurdenStudy(cfg, table=bad, features=features, repeats=repeats).fit()
-    with pytest.raises(InputError, match="not in the cohort table"):
+    with pytest.raises(InputError, match=r"column\(s\) n_pos of the burden endpoint"):
         BurdenStudy(cfg, table=table.drop(columns="n_pos"), features=features,
                     repeats=repeats).fit()  # fmt: skip
     with pytest.raises(InputError, match="no endpoint"):
@@ -223,13 +223,19 @@ def test_study_bad_input():
         BurdenStudy(cfg, table=none3, features=features, repeats=repeats).fit()
 
 
-def test_study_report_and_save(burden_study, tmp_path):
-    out = burden_study.save(tmp_path, report=True)
-    html = (out / "burden_report.html").read_text()
+def test_study_report(burden_study, tmp_path):
+    from radiomics_aln.report import report
+
+    html = report(burden_study, tmp_path / "burden_report.html").read_text()
     for text in ("Ordinal nomogram", "step 2", "Decision table", "Brant", "Ordinal C",
                  "spared"):  # fmt: skip
         assert text in html
     assert html.count("data:image/png;base64,") >= 4
+
+
+@pytest.mark.slow
+def test_study_save(burden_study, tmp_path):
+    out = burden_study.save(tmp_path, report=False)
     assert (out / "tables" / "burden_split_evaluation.csv").exists()
     assert (out / "binary" / "model.json").exists()
 
