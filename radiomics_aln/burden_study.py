@@ -287,7 +287,11 @@ class BurdenStudy:
             "likelihood (as rms::lrm); its nomogram has one points scale and an axis of the "
             "probability of each burden level or higher. The proportional-odds assumption was "
             f"tested with Brant's (1990) test (omnibus chi-square {omni['chi2']:.2f}, "
-            f"{int(omni['df'])} df, p = {omni['p_value']:.3g}).",
+            f"{int(omni['df'])} df, p = {omni['p_value']:.3g}"
+            + ("; rejected at 0.05 for " + ", ".join(
+                self.brant_["term"].iloc[1:][self.brant_["p_value"].iloc[1:] < 0.05])
+               + ", so the two-step model is the primary analysis)."
+               if omni["p_value"] < 0.05 else "; not rejected at 0.05)."),
             "As a fallback that does not assume proportional odds, a two-step model combined "
             "the binary nomogram (step 1, N+ vs N0) with a logistic model of the highest "
             "burden level among N+ training patients (step 2); patients were classified at "

@@ -274,3 +274,12 @@ def test_cli_demo_endpoint_burden_end_to_end(tmp_path, capsys):
     c = pd.read_csv(out / "tables" / "burden_ordinal_c.csv")
     assert c["c_index"].between(0.6, 1).all()
     assert (out / "binary" / "report.html").is_file()
+
+
+def test_methods_text_names_the_brant_result(burden_study):
+    text = " ".join(burden_study.methods_text())
+    omni = burden_study.brant_.iloc[0]
+    assert f"{int(omni['df'])} df" in text and "Brant" in text
+    verdict = "two-step model is the primary" if omni["p_value"] < 0.05 else "not rejected"
+    assert verdict in text
+    assert "LASSO scores of the binary N+ vs N0 analysis" in text
