@@ -24,6 +24,7 @@ ordinal ``clm``, a hand-built Brant test, ``Hmisc::rcorr.cens``, ``rms::nomogram
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +39,20 @@ from radiomics_aln._display import SummaryHTML
 from radiomics_aln._validation import format_items
 from radiomics_aln.design import Term, as_frame, design_matrix, make_terms
 from radiomics_aln.exceptions import ConvergenceError, InputError
+from radiomics_aln.io import (
+    ANY,
+    BOOL,
+    INT,
+    NUM,
+    SCALAR,
+    STR,
+    ListOf,
+    MapOf,
+    Record,
+    dump_model,
+    load_model,
+    rebuilding,
+)
 from radiomics_aln.metrics import c_statistic
 from radiomics_aln.nomogram_plot import draw_nomogram, r_pretty
 from radiomics_aln.regression import Z975, fit_logistic
@@ -613,7 +628,10 @@ class OrdinalNomogram(SummaryHTML, BaseEstimator):
     def brant_test(self) -> pd.DataFrame:
         """:func:`brant_test` on the training data of the fit."""
         check_is_fitted(self, "fit_")
-        X, y = self.fit_.design  # type: ignore[misc]
+        if self.fit_.design is None:
+            raise InputError("a model loaded from JSON has no training data: run brant_test() "
+                             "on the fitted model, or brant_test(X, y) on the data")  # fmt: skip
+        X, y = self.fit_.design
         return brant_test(X, y, columns=self.fit_.columns)
 
     @property
@@ -727,3 +745,90 @@ class OrdinalNomogram(SummaryHTML, BaseEstimator):
         discrete += [False] * (len(rows) - len(discrete))
         return draw_nomogram(ax, rows, discrete=discrete, maxscale=ms, **kwargs)
 
+    # ------------------------------------------------------------------ persistence
+    def to_json(self, path: str | os.PathLike[str] | None = None) -> str:
+        """Serialize the fitted model (terms, coefficients, covariance, points axes) as JSON;
+        the training data is not stored (:meth:`brant_test` needs the fitted object)."""
+        check_is_fitted(self, "fit_")
+        f = self.fit_
+        state = {
+            "outcome": self.outcome_,
+            "level_names": self.level_names_,
+            "terms": [t.to_dict() for t in self.terms_],
+            "alpha": [float(v) for v in f.alpha],
+            "beta": [float(v) for v in f.beta],
+            "cov": [[float(v) for v in row] for row in f.cov],
+            "loglik": float(f.loglik),
+            "loglik_null": float(f.loglik_null),
+            "n_iter": int(f.n_iter),
+            "columns": list(f.columns),
+            "axes": {n: {"values": a["values"], "contrib": [float(v) for v in a["contrib"]],
+                         "discrete": bool(a["discrete"]), "min": float(a["min"]),
+                         "points": [float(v) for v in a["points"]]}
+                     for n, a in self._axes.items()},
+            "points_scale": float(self.points_scale_),
+            "points_intercept": float(self.points_intercept_),
+        }  # fmt: skip
+        params = self.get_params()
+        params["predictors"] = None if self.predictors is None else list(self.predictors)
+        params["level_names"] = None if self.level_names is None else list(self.level_names)
+        params["reference_levels"] = (
+            {k: str(v) for k, v in self.reference_levels.items()} if self.reference_levels
+            else None
+        )  # fmt: skip
+        return dump_model("OrdinalNomogram", params, state, path)
+
+    @classmethod
+    def from_json(cls, source: str | os.PathLike[str]) -> OrdinalNomogram:
+        """Rebuild a model written by :meth:`to_json` (a path or the JSON text); every key and
+        value is checked first and a bad one is named."""
+        params = Record({k: ANY if k in ("predictors", "reference_levels", "level_names")
+                         else SCALAR for k in cls().get_params()})  # fmt: skip
+        doc = load_model(source, "OrdinalNomogram", params=params, state=_STATE_SCHEMA)
+        with rebuilding(doc):
+            st = doc["state"]
+            obj = cls(**doc["params"])
+            k, p = len(st["alpha"]), len(st["beta"])
+            if len(st["cov"]) != k + p or any(len(row) != k + p for row in st["cov"]):
+                raise ValueError(f"state.cov is not a {k + p} x {k + p} matrix")
+            if len(st["columns"]) != p or len(st["level_names"]) != k + 1:
+                raise ValueError("state.columns / level_names do not match alpha and beta")
+            obj.fit_ = OrdinalFit(
+                alpha=np.asarray(st["alpha"], dtype=float),
+                beta=np.asarray(st["beta"], dtype=float),
+                cov=np.asarray(st["cov"], dtype=float),
+                loglik=float(st["loglik"]), loglik_null=float(st["loglik_null"]),
+                n_iter=int(st["n_iter"]), columns=list(st["columns"]),
+            )  # fmt: skip
+            obj.terms_ = [Term.from_dict(d) for d in st["terms"]]
+            if [c for t in obj.terms_ for c in t.columns] != obj.fit_.columns:
+                raise ValueError("state.terms do not give state.columns")
+            obj.level_names_ = list(st["level_names"])
+            obj.outcome_ = st["outcome"]
+            obj._axes = {n: dict(a, contrib=np.asarray(a["contrib"], dtype=float))
+                         for n, a in st["axes"].items()}  # fmt: skip
+            obj.points_scale_ = float(st["points_scale"])
+            obj.points_intercept_ = float(st["points_intercept"])
+        return obj
+
+
+_STATE_SCHEMA = Record(
+    {
+        "outcome": STR,
+        "level_names": ListOf(STR),
+        "terms": ListOf(
+            Record({"name": STR, "kind": STR, "levels": ListOf(SCALAR), "reference": SCALAR})
+        ),
+        "alpha": ListOf(NUM),
+        "beta": ListOf(NUM),
+        "cov": ListOf(ListOf(NUM)),
+        "loglik": NUM,
+        "loglik_null": NUM,
+        "n_iter": INT,
+        "columns": ListOf(STR),
+        "axes": MapOf(Record({"values": ListOf(SCALAR), "contrib": ListOf(NUM),
+                              "discrete": BOOL, "min": NUM, "points": ListOf(NUM)})),
+        "points_scale": NUM,
+        "points_intercept": NUM,
+    }
+)  # fmt: skip

@@ -194,3 +194,19 @@ def test_brant_by_hand_small_matches_separate_fits():
     """With K = 3 the omnibus statistic compares the two split slopes of a single predictor."""
     got = brant_test(SIM[["x1"]].to_numpy(), SIM["y_npo"], columns=["x1"])
     assert got.loc[0, "chi2"] == pytest.approx(got.loc[1, "chi2"])
+
+
+def test_json_round_trip(tmp_path):
+    m = OrdinalNomogram(["x1", "x2", "grp"], level_names=["N0", "N1-2", "N>=3"]).fit(SIM, "y")
+    path = tmp_path / "ordinal.json"
+    m.to_json(path)
+    back = OrdinalNomogram.from_json(path)
+    pd.testing.assert_frame_equal(back.exceedance(SIM), m.exceedance(SIM))
+    pd.testing.assert_frame_equal(back.points_table(), m.points_table())
+    pd.testing.assert_frame_equal(back.summary, m.summary)
+    np.testing.assert_array_equal(back.points(SIM), m.points(SIM))
+    with pytest.raises(InputError, match="no training data"):
+        back.brant_test()
+    doc = path.read_text().replace('"points_scale"', '"points_scal"')
+    with pytest.raises(InputError, match="points_scal"):
+        OrdinalNomogram.from_json(doc)
