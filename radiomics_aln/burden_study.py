@@ -370,8 +370,10 @@ class BurdenStudy:
         }  # fmt: skip
 
     def save(self, directory: str | os.PathLike, *, report: bool = True) -> Path:
-        """Write the binary study to ``directory/binary``, the burden tables as CSV under
-        ``directory/tables`` and ``burden_report.html``."""
+        """Write the binary study to ``directory/binary`` (its model.json is step 1), the
+        burden tables as CSV under ``directory/tables``, the ordinal model and the step-2
+        nomogram as JSON (``burden_ordinal_model.json``, ``burden_step2_model.json``) and
+        ``burden_report.html``."""
         from radiomics_aln.report import report as write_report
 
         out = Path(directory)
@@ -380,6 +382,9 @@ class BurdenStudy:
         tables.mkdir(parents=True, exist_ok=True)
         for name, table in self.results_["tables"].items():
             table.to_csv(tables / f"burden_{name}.csv", index=name == "predictions")
+        self.ordinal_.to_json(out / "burden_ordinal_model.json")
+        if self.two_step_ is not None:
+            self.two_step_.step2_.to_json(out / "burden_step2_model.json")
         if report:
             write_report(self, out / "burden_report.html")
         return out

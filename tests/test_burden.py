@@ -238,6 +238,13 @@ def test_study_save(burden_study, tmp_path):
     out = burden_study.save(tmp_path, report=False)
     assert (out / "tables" / "burden_split_evaluation.csv").exists()
     assert (out / "binary" / "model.json").exists()
+    from radiomics_aln.ordinal import OrdinalNomogram
+
+    back = OrdinalNomogram.from_json(out / "burden_ordinal_model.json")
+    data = burden_study.study.data_
+    pd.testing.assert_frame_equal(back.exceedance(data), burden_study.ordinal_.exceedance(data))
+    step2 = LogisticNomogram.from_json(out / "burden_step2_model.json")
+    np.testing.assert_array_equal(step2.coef_, burden_study.two_step_.step2_.coef_)
 
 
 # ---------------------------------------------------------------------------- the CLI
