@@ -246,6 +246,8 @@ def _add_demo_parser(sub: Any) -> None:
         help="fit the logistic models by Firth's penalised likelihood (nomogram.penalty: firth), "
         "which has finite estimates when a small training cohort is separated",
     )
+    p.add_argument("--endpoint", choices=("binary", "burden"), default="binary", help="binary: "
+                   "N+ vs N0; burden: N0 / N1-2 / N>=3 ordinal and two-step nomograms")
 
 
 def _add_init_parser(sub: Any) -> None:
@@ -505,6 +507,9 @@ def _cmd_demo(args: argparse.Namespace, progress: _Progress) -> int:
     from radiomics_aln.exceptions import SeparationError
     from radiomics_aln.study import Study
 
+    if getattr(args, "endpoint", "binary") == "burden":
+        from radiomics_aln._cli_burden import cmd_burden_demo
+        return cmd_burden_demo(args, progress)
     n_cases = DEMO_N_CASES if args.n_cases is None else args.n_cases
     need = min_cases(check_fractions(None))
     if n_cases < need:

@@ -232,6 +232,11 @@ class StudyConfig:
         ``reader2``/``repeat`` rows. A relative path in a YAML file is relative to its folder.
     external_prefix : str
         The prefix of the external feature names (default ``"deep"``).
+    endpoint : dict or None
+        An ordinal endpoint besides the binary ``outcome`` (axillary tumour burden), used by
+        :class:`radiomics_aln.burden.BurdenStudy` and ignored by :class:`Study`:
+        ``{type: ordinal, column: n_positive_nodes, levels: {N0: [0, 0], "N1-2": [1, 2],
+        "N>=3": [3, null]}}`` (see :func:`radiomics_aln.burden.check_endpoint`). None: binary.
     """
 
     manifest: str | None = None
@@ -260,6 +265,7 @@ class StudyConfig:
     variables: dict[str, Any] = field(default_factory=dict)
     external_features: dict[str, str] = field(default_factory=dict)
     external_prefix: str = "deep"
+    endpoint: dict[str, Any] | None = None
 
     # ---------------------------------------------------------------- construction
     @classmethod
@@ -445,6 +451,8 @@ class StudyConfig:
         need(isinstance(self.external_prefix, str) and self.external_prefix.isidentifier()
              and "__" not in self.external_prefix, "external_prefix",
              "a word of letters, digits and single underscores", self.external_prefix)  # fmt: skip
+        need(self.endpoint is None or isinstance(self.endpoint, Mapping), "endpoint",
+             "a mapping {type, column, levels} or null", self.endpoint)  # fmt: skip
         icc, nomo = self.icc, self.nomogram
         need(isinstance(icc.enabled, bool), "icc.enabled", "true or false", icc.enabled)
         need(is_num(icc.threshold), "icc.threshold", "a number in (0, 1]", icc.threshold)

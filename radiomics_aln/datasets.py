@@ -34,7 +34,10 @@ from radiomics_aln._demo_images import (
 from radiomics_aln.exceptions import InputError
 from radiomics_aln.manifest import Manifest, read_manifest
 
-__all__ = ["make_demo_cohort", "check_demo_cohort", "demo_generating_model", "DEMO_OUTCOME"]
+__all__ = [
+    "make_demo_cohort", "check_demo_cohort", "demo_generating_model", "DEMO_OUTCOME",
+    "DEMO_NODE_COUNT",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +49,7 @@ _MARKER = ".radiomics_aln_demo"
 # The version of what make_demo_cohort writes for given arguments. Bump it whenever a change to
 # this module or _demo_images changes the files (tests/test_datasets.py pins their content):
 # a folder stamped with another version is regenerated rather than reused.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: the node count n_positive_nodes
 _MIN_PER_COHORT = 2
 
 # Generating model of the outcome: logit P(ALN+) = intercept + sum(coef * term).
@@ -61,6 +64,11 @@ _COEF = {
     "ki67_20pct": 0.25,
     "age_10y": -0.15,
 }
+# Generating model of the node count of N+ patients (N0 patients have 0):
+# n_positive_nodes = 1 + Poisson(exp(intercept + node_cortex * c + infiltration * p)).
+_NODES = {"intercept": -0.7, "node_cortex": 0.9, "infiltration": 0.6}
+#: Name of the metastatic node count column of the demo manifest (the burden endpoint).
+DEMO_NODE_COUNT = "n_positive_nodes"
 _TERM_DESCRIPTION = {
     "intercept": "baseline log-odds",
     "heterogeneity": "intratumoral echo heterogeneity (latent, N(0, 1)); drives tumour texture",
@@ -134,6 +142,10 @@ def _draw_patient(rng: np.random.Generator) -> dict[str, Any]:
     )
     prob = float(sigmoid(lp))
     y = int(rng.random() < prob)
+    # node count, drawn after everything above so that the binary demo is unchanged:
+    # 0 for N0; for N+ 1 + Poisson(exp(-0.7 + 0.9 c + 0.6 p)) (about a third have >= 3)
+    n_nodes = 1 + int(rng.poisson(math.exp(_NODES["intercept"] + _NODES["node_cortex"] * c
+                                           + _NODES["infiltration"] * p))) if y else 0
     return {
         "heterogeneity": float(h),
         "infiltration": float(p),
@@ -153,6 +165,7 @@ def _draw_patient(rng: np.random.Generator) -> dict[str, Any]:
         "linear_predictor": float(lp),
         "probability": prob,
         "y": y,
+        "n_positive_nodes": n_nodes,
     }
 
 
@@ -540,6 +553,7 @@ def _write_case(
         "her2": pt["her2"],
         "ki67": pt["ki67"],
         "grade": pt["grade"],
+        DEMO_NODE_COUNT: pt["n_positive_nodes"],
     }
     true = {
         "case_id": case_id,
@@ -562,6 +576,7 @@ def _write_case(
         "tumor_spacing_mm": s_t,
         "ln_spacing_mm": s_n,
         "has_repeat_masks": int(repeat),
+        DEMO_NODE_COUNT: pt["n_positive_nodes"],
     }
     return row, true
 
@@ -626,7 +641,8 @@ def make_demo_cohort(
         diameter of the tumour mask, mm), ``margin`` (``circumscribed`` /
         ``not_circumscribed``), ``calcification`` (``yes`` / ``no``), ``us_aln_status``
         (``suspicious`` / ``not_suspicious``: the radiologist's reading of the axilla), ``er``,
-        ``pr``, ``her2`` (``positive`` / ``negative``), ``ki67`` (%), ``grade`` (1-3).
+        ``pr``, ``her2`` (``positive`` / ``negative``), ``ki67`` (%), ``grade`` (1-3),
+        ``n_positive_nodes`` (metastatic nodes: 0 for N0, >= 1 for N+; the burden endpoint).
         ``truth.csv`` (not part of the manifest) holds per patient the latent traits, the true
         linear predictor and probability, and rendering details, for checking recovery.
 
@@ -663,6 +679,12 @@ def make_demo_cohort(
     distortion, spicules, margin irregularity and posterior shadowing; :math:`c` sets the LN
     cortex thickness and eccentricity, roundness (short/long axis), heterogeneity and hilum
     effacement. ``margin`` and ``us_aln_status`` are noisy readings of :math:`p` and :math:`c`.
+
+    The node count of an N+ patient is :math:`1 + \\text{Poisson}(\\lambda)` with
+    :math:`\\log \\lambda = -0.7 + 0.9\\,c + 0.6\\,p` (about a third of N+ patients have
+    >= 3 nodes, more of those with an abnormal node cortex and peritumoral infiltration); N0
+    patients have 0. It is drawn after every other draw of the patient, so the binary demo's
+    files are unchanged but for this column.
 
     Images: complex Gaussian scatterers scaled by a tissue backscatter map (skin, subcutaneous
     fat with Cooper's ligaments, fibroglandular tissue with fat lobules, pectoral muscle),

@@ -102,9 +102,12 @@ def test_manifest_columns_and_values(demo):
     out, _, table = demo
     expected = [
         "case_id", "cohort", DEMO_OUTCOME, "tumor_image", "tumor_mask", "ln_image", "ln_mask",
-        *REPEAT_COLUMNS, "spacing", "ln_spacing", *CLINICAL,
+        *REPEAT_COLUMNS, "spacing", "ln_spacing", *CLINICAL, "n_positive_nodes",
     ]  # fmt: skip
     assert list(table.columns) == expected
+    # the node count (burden endpoint) agrees with the metastasis status
+    nodes = table["n_positive_nodes"].astype(int)
+    assert ((nodes == 0) == (table[DEMO_OUTCOME] == "0")).all()
     assert table["case_id"].is_unique
     counts = table["cohort"].value_counts().to_dict()
     assert counts == {"train": 8, "internal": 3, "external": 3, "prospective": 2}
@@ -614,8 +617,8 @@ def test_generator_output_is_pinned_to_its_version():
         for p in sorted(q for q in (root / "cases").rglob("*") if q.is_file()):
             h.update(p.relative_to(root).as_posix().encode())
             h.update(np.ascontiguousarray(_load(p)).tobytes())
-    assert datasets.GENERATOR_VERSION == 1
+    assert datasets.GENERATOR_VERSION == 2
     assert h.hexdigest() == PINNED_DIGEST
 
 
-PINNED_DIGEST = "bf7c22c0e318281bb960ba843dd571dd374d7dbc6180120f1380d65a90fb71ce"
+PINNED_DIGEST = "63c24721f80666cb5a77be9252abd8e0e180d076aa576f41c9472780ac66285e"  # v2: + n_positive_nodes

@@ -317,3 +317,13 @@ def test_quickstart_notebook_runs(tmp_path, monkeypatch):
     assert "<table" in namespace["scores"]["tumor"]._repr_html_()
     auc = ra.roc_auc(namespace["y"][namespace["test"]], namespace["p_test"])["estimate"].iloc[0]
     assert 0.6 < auc <= 1
+
+
+@pytest.mark.slow
+def test_burden_study(tmp_path):
+    out = run_example("burden_study.py", "--out", str(tmp_path))
+    assert_files(tmp_path, "ordinal_nomogram.png", "step2_nomogram.png", "decision_table.csv",
+                 "split_evaluation.csv")  # fmt: skip
+    ev = pd.read_csv(tmp_path / "split_evaluation.csv")
+    assert ev["estimate"].between(0.7, 1).all()
+    assert "Brant test" in out and "Ordinal C" in out
