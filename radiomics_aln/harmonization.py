@@ -579,8 +579,13 @@ class ComBat(SummaryHTML, TransformerMixin, BaseEstimator):
     @classmethod
     def from_json(cls, source: str | os.PathLike[str]) -> ComBat:
         """Load a harmonizer saved by :meth:`to_json` (a path or the JSON text)."""
-        doc = load_model(source, "ComBat", params=PARAMS_SCHEMA, state=STATE_SCHEMA)
-        with rebuilding(doc):
+        return cls._from_doc(source)
+
+    @classmethod
+    def _from_doc(cls, source: Any, where: str | None = None, prefix: str = "") -> ComBat:
+        doc = load_model(source, "ComBat", params=PARAMS_SCHEMA, state=STATE_SCHEMA, where=where,
+                         prefix=prefix)  # fmt: skip
+        with rebuilding(doc, prefix):
             return cls.from_state(doc["params"], doc["state"])
 
     @classmethod
