@@ -46,7 +46,7 @@ _MARKER = ".radiomics_aln_demo"
 # The version of what make_demo_cohort writes for given arguments. Bump it whenever a change to
 # this module or _demo_images changes the files (tests/test_datasets.py pins their content):
 # a folder stamped with another version is regenerated rather than reused.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: the manifest has the scanner column (issue 17)
 _MIN_PER_COHORT = 2
 
 # Generating model of the outcome: logit P(ALN+) = intercept + sum(coef * term).
@@ -540,6 +540,7 @@ def _write_case(
         "her2": pt["her2"],
         "ki67": pt["ki67"],
         "grade": pt["grade"],
+        "scanner": scanner.name,
     }
     true = {
         "case_id": case_id,
@@ -626,7 +627,8 @@ def make_demo_cohort(
         diameter of the tumour mask, mm), ``margin`` (``circumscribed`` /
         ``not_circumscribed``), ``calcification`` (``yes`` / ``no``), ``us_aln_status``
         (``suspicious`` / ``not_suspicious``: the radiologist's reading of the axilla), ``er``,
-        ``pr``, ``her2`` (``positive`` / ``negative``), ``ki67`` (%), ``grade`` (1-3).
+        ``pr``, ``her2`` (``positive`` / ``negative``), ``ki67`` (%), ``grade`` (1-3), and
+        ``scanner`` (``A`` / ``B``: the batch for harmonization, ``harmonize: {batch: scanner}``).
         ``truth.csv`` (not part of the manifest) holds per patient the latent traits, the true
         linear predictor and probability, and rendering details, for checking recovery.
 

@@ -102,7 +102,7 @@ def test_manifest_columns_and_values(demo):
     out, _, table = demo
     expected = [
         "case_id", "cohort", DEMO_OUTCOME, "tumor_image", "tumor_mask", "ln_image", "ln_mask",
-        *REPEAT_COLUMNS, "spacing", "ln_spacing", *CLINICAL,
+        *REPEAT_COLUMNS, "spacing", "ln_spacing", *CLINICAL, "scanner",
     ]  # fmt: skip
     assert list(table.columns) == expected
     assert table["case_id"].is_unique
@@ -614,8 +614,8 @@ def test_generator_output_is_pinned_to_its_version():
         for p in sorted(q for q in (root / "cases").rglob("*") if q.is_file()):
             h.update(p.relative_to(root).as_posix().encode())
             h.update(np.ascontiguousarray(_load(p)).tobytes())
-    assert datasets.GENERATOR_VERSION == 1
+    assert datasets.GENERATOR_VERSION == 2
     assert h.hexdigest() == PINNED_DIGEST
 
 
-PINNED_DIGEST = "bf7c22c0e318281bb960ba843dd571dd374d7dbc6180120f1380d65a90fb71ce"
+PINNED_DIGEST = "dc1136e2efb99fa661755f9da7b59d85f7de9bd0996715b16b89703a2231038a"
