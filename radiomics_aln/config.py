@@ -34,6 +34,7 @@ __all__ = [
     "ICCSettings",
     "ScoreSettings",
     "NomogramSettings",
+    "HarmonizeSettings",
     "StudyConfig",
     "ROI_VARIANTS",
     "DEMO_N_CASES",
