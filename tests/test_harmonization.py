@@ -258,3 +258,16 @@ def test_diagnostics(reference):
     assert ax.get_xlabel().startswith("location")
     summary = ComBat().fit(X, b).summary
     assert list(summary.columns[:3]) == ["batch", "n", "feature"]
+
+
+@pytest.mark.slow
+def test_example_runs(tmp_path):
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, str(root / "examples" / "harmonization.py"), "--out",
+                          str(tmp_path)], capture_output=True, text=True, check=True).stdout
+    assert "model file reproduces the transform: True" in out
+    for name in ("batch_effect.csv", "harmonization.png", "combat.json"):
+        assert (tmp_path / name).is_file()
