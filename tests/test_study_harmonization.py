@@ -89,7 +89,7 @@ def test_fit_harmonizes_kept_features_of_every_cohort(harmonized, data):
     pd.testing.assert_frame_equal(s.features_[other], features.loc[s.features_.index, other])
 
 
-def test_outputs(harmonized):
+def test_outputs(harmonized, tmp_path):
     t = harmonized.results_["tables"]
     assert {"harmonization", "batch_effect"} <= set(t)
     diag = t["batch_effect"]
@@ -100,6 +100,11 @@ def test_outputs(harmonized):
     methods = harmonized.methods_text()
     text = " ".join(methods["Harmonization (ComBat)"])
     assert "fitted on the Training cohort only" in text and "(C)" in text
+    html = harmonized.report(tmp_path / "report.html").read_text()
+    assert "Batch effect before and after harmonization" in html
+    saved = harmonized.save(tmp_path / "out", report=False)
+    assert (saved / "tables" / "batch_effect.csv").is_file()
+    assert (saved / "figures" / "harmonization.png").is_file()
     sections = [s["title"] for s in harmonized.report_content()["sections"]]
     assert "Harmonization (ComBat)" in sections
     assert sections.index("Harmonization (ComBat)") < sections.index(
