@@ -52,13 +52,13 @@ import numpy as np
 import pandas as pd
 
 from radiomics_aln import study_outputs
+from radiomics_aln._display import html_block
 from radiomics_aln._harmonize_study import (
     harmonization_figures,
     harmonization_tables,
     harmonize_features,
     store_harmonizer,
 )
-from radiomics_aln._display import html_block
 from radiomics_aln._progress import progress_mode
 from radiomics_aln._validation import format_items
 from radiomics_aln.config import StudyConfig
