@@ -85,9 +85,12 @@ def harmonize_features(study: Any, table, features, X_train, kept):
     out = features.copy()
     for cohort in study.cohorts_:
         ids = table.index[table["cohort"] == cohort]
-        out.loc[ids, kept] = combat.transform(
-            features.loc[ids, kept], batch[ids], None if cov is None else cov.loc[ids]
-        ).to_numpy()
+        try:
+            out.loc[ids, kept] = combat.transform(
+                features.loc[ids, kept], batch[ids], None if cov is None else cov.loc[ids]
+            ).to_numpy()
+        except InputError as exc:
+            raise InputError(f"harmonizing the {cohort!r} cohort: {exc}") from None
     study.harmonizer_ = combat
     study.features_unharmonized_ = features
     return out, out.loc[train_ids, list(X_train.columns)]

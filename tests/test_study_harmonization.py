@@ -173,3 +173,17 @@ def test_saved_model_predicts_new_patients_given_their_batch(harmonized, data, t
     doc["state"]["harmonizer"]["state"]["delta_star"][0][0] = -1.0
     with pytest.raises(InputError, match="harmonizer"):
         StudyModel.from_json(json.dumps(doc))
+
+
+def test_small_new_batch_in_a_test_cohort(data):
+    table, features, repeats = data
+    small = table.copy()
+    internal = small.index[small.cohort == "internal"]
+    small.loc[internal[:3], "scanner"] = "D"
+    cfg = CONFIG | {"harmonize": HARMONIZE}
+    with pytest.raises(InputError, match=r"harmonizing the 'internal' cohort: batch 'D' was not "
+                                         r"in the training data and has 3 case"):
+        Study(cfg, table=small, features=features, repeats=repeats).fit()
+    missing = table.drop(columns="scanner")
+    with pytest.raises(InputError, match="no batch column 'scanner'"):
+        Study(cfg, table=missing, features=features, repeats=repeats).fit()
