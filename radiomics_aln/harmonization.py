@@ -128,8 +128,13 @@ def _covariates(covariates: Any, X: pd.DataFrame, names: Sequence[str] | None) -
                 "transform (`covariates=`)"
             )
         return np.zeros((X.shape[0], 0))
-    cov = covariates if isinstance(covariates, pd.DataFrame) else pd.DataFrame(covariates)
-    cov.columns = [str(c) for c in cov.columns]
+    if isinstance(covariates, pd.DataFrame):
+        cov = covariates.copy()
+        cov.columns = [str(c) for c in cov.columns]
+    else:
+        arr = np.asarray(covariates)
+        arr = arr.reshape(-1, 1) if arr.ndim == 1 else arr
+        cov = pd.DataFrame(arr, columns=[f"z{j}" for j in range(arr.shape[1])])
     if isinstance(covariates, pd.DataFrame) and not cov.index.equals(X.index):
         if set(cov.index) >= set(X.index):
             cov = cov.reindex(X.index)

@@ -221,6 +221,11 @@ def test_bad_input(reference):
         combat.transform(data[features], b)
     with pytest.raises(InputError, match="lacks feature"):
         combat.transform(data[features[1:]], b, data[["age"]])
+    plain = ComBat().fit(data[features].to_numpy(), b.to_numpy(), data["age"].to_numpy())
+    assert plain.covariate_names_ == ["z0"]
+    assert_allclose(plain.transform(data[features].to_numpy(), b.to_numpy(),
+                                    data["age"].to_numpy()).to_numpy(),
+                    combat.transform(data[features], b, data[["age"]]).to_numpy(), rtol=1e-12)
     with pytest.raises(InputError, match="not numeric"):
         ComBat().fit(data[features], b, data[["batch"]].rename(columns={"batch": "site"}))
 
