@@ -187,3 +187,24 @@ def test_small_new_batch_in_a_test_cohort(data):
     missing = table.drop(columns="scanner")
     with pytest.raises(InputError, match="no batch column 'scanner'"):
         Study(cfg, table=missing, features=features, repeats=repeats).fit()
+
+
+def test_cli_predict_with_the_batch_column(harmonized, data, tmp_path, capsys):
+    """`radiomics-aln predict model.json features.csv --clinical clinical.csv`: the batch column
+    comes with the clinical columns."""
+    from radiomics_aln.cli import main
+
+    table, features, _ = data
+    harmonized.model_.to_json(tmp_path / "model.json")
+    ext = table.index[table.cohort == "external"]
+    features.loc[ext].to_csv(tmp_path / "features.csv")
+    table.loc[ext].to_csv(tmp_path / "clinical.csv")
+    out = tmp_path / "pred.csv"
+    assert main(["-q", "predict", str(tmp_path / "model.json"), str(tmp_path / "features.csv"),
+                 "--clinical", str(tmp_path / "clinical.csv"), "--out", str(out)]) == 0  # fmt: skip
+    pred = pd.read_csv(out, index_col=0)
+    np.testing.assert_allclose(pred["probability"], harmonized.data_.loc[ext, "probability"])
+    table.loc[ext].drop(columns="scanner").to_csv(tmp_path / "no_batch.csv")
+    assert main(["predict", str(tmp_path / "model.json"), str(tmp_path / "features.csv"),
+                 "--clinical", str(tmp_path / "no_batch.csv")]) == 1  # fmt: skip
+    assert "no batch column 'scanner'" in capsys.readouterr().err
