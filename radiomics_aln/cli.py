@@ -128,6 +128,7 @@ errors: collect                 # a failed test-cohort case is excluded (listed)
 exclude_conflicting_duplicates: true   # same image under two ids with different outcomes
 cache_dir: feature_cache        # extraction results are reused across runs
 title: ALN metastasis radiomics nomogram
+harmonize: {enabled: false, batch: null}   # ComBat across scanners/centres, e.g. batch: scanner
 """
 
 

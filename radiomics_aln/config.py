@@ -34,6 +34,7 @@ __all__ = [
     "ICCSettings",
     "ScoreSettings",
     "NomogramSettings",
+    "HarmonizeSettings",
     "StudyConfig",
     "ROI_VARIANTS",
     "DEMO_N_CASES",
@@ -237,6 +238,9 @@ class StudyConfig:
         :class:`radiomics_aln.burden.BurdenStudy` and ignored by :class:`Study`:
         ``{type: ordinal, column: n_positive_nodes, levels: {N0: [0, 0], "N1-2": [1, 2],
         "N>=3": [3, null]}}`` (see :func:`radiomics_aln.burden.check_endpoint`). None: binary.
+    harmonize : HarmonizeSettings
+        ComBat harmonization of the reproducible features across batches (scanners, centres),
+        fitted on the training cohort; off by default. See :class:`HarmonizeSettings`.
     """
 
     manifest: str | None = None
@@ -266,6 +270,7 @@ class StudyConfig:
     external_features: dict[str, str] = field(default_factory=dict)
     external_prefix: str = "deep"
     endpoint: dict[str, Any] | None = None
+    harmonize: HarmonizeSettings = field(default_factory=lambda: HarmonizeSettings())
 
     # ---------------------------------------------------------------- construction
     @classmethod
@@ -282,6 +287,7 @@ class StudyConfig:
             raise InputError(f"a study configuration must be a mapping, got {type(data).__name__}")
         data = dict(data)
         nested = {"icc": ICCSettings, "score": ScoreSettings, "nomogram": NomogramSettings}
+        nested["harmonize"] = HarmonizeSettings
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
@@ -468,6 +474,7 @@ class StudyConfig:
         r = nomo.dca_display_range
         need(isinstance(r, list | tuple) and len(r) == 2 and all(is_num(v) for v in r),
              "nomogram.dca_display_range", "[low, high] with 0 <= low < high <= 1", r)  # fmt: skip
+        _check_harmonize_types(self.harmonize, need, is_int, str_list)
 
     def validate(self) -> StudyConfig:
         """Check every setting; raise :class:`InputError` naming the first bad one."""
@@ -532,6 +539,7 @@ class StudyConfig:
             DataDictionary(self.variables)
         except InputError as exc:
             raise InputError(f"variables: {exc}") from None
+        _check_harmonize(self)
         return self
 
     def label(self, cohort: str) -> str:
@@ -777,3 +785,83 @@ def _check_nomogram(nomo: NomogramSettings) -> None:
             f"{list(nomo.dca_display_range)}"
         )
     _check_sample_size(nomo.sample_size)
+# --------------------------------------------------------------------------- harmonization
+
+
+@dataclass
+class HarmonizeSettings:
+    """ComBat harmonization across batches (see :class:`radiomics_aln.harmonization.ComBat`).
+
+    Fitted on the training cohort's reproducible features (after the ICC filter, before each
+    score's standardisation and LASSO) and applied to every cohort; a batch not seen in
+    training is mapped onto the training reference from its own features (``docs/harmonization.md``).
+
+    Attributes
+    ----------
+    enabled : bool
+        Harmonize (default False).
+    batch : str or None
+        Manifest column naming each case's batch (scanner, centre); required when enabled, and
+        needed by ``predict`` for new patients.
+    parametric : bool
+        Parametric (True) or non-parametric empirical Bayes priors.
+    mean_only : bool
+        Adjust the location only.
+    ref_batch : str or None
+        A training batch kept unchanged as the reference; None: the pooled training data (the
+        only batch when training has one).
+    covariates : list of str
+        Numeric columns whose effect is preserved (never the outcome).
+    min_batch_size : int
+        Cases a new batch needs in one cohort (or one ``predict`` call) to be harmonized.
+    small_batch : {"error", "identity"}
+        A smaller new batch is an error, or left unharmonized with a warning.
+    """
+
+    enabled: bool = False
+    batch: str | None = None
+    parametric: bool = True
+    mean_only: bool = False
+    ref_batch: str | None = None
+    covariates: list[str] = field(default_factory=list)
+    min_batch_size: int = 10
+    small_batch: str = "error"
+
+
+def _check_harmonize_types(h: Any, need: Any, is_int: Any, str_list: Any) -> None:
+    for name in ("enabled", "parametric", "mean_only"):
+        need(isinstance(getattr(h, name), bool), f"harmonize.{name}", "true or false",
+             getattr(h, name))  # fmt: skip
+    for name in ("batch", "ref_batch"):
+        need(getattr(h, name) is None or isinstance(getattr(h, name), str), f"harmonize.{name}",
+             "a column name or null" if name == "batch" else "a batch name or null",
+             getattr(h, name))  # fmt: skip
+    need(str_list(h.covariates), "harmonize.covariates", "a list of column names", h.covariates)
+    need(is_int(h.min_batch_size) and h.min_batch_size >= 2, "harmonize.min_batch_size",
+         "a whole number >= 2", h.min_batch_size)  # fmt: skip
+    need(h.small_batch in ("error", "identity"), "harmonize.small_batch",
+         "'error' or 'identity'", h.small_batch)  # fmt: skip
+
+
+def _check_harmonize(cfg: StudyConfig) -> None:
+    h = cfg.harmonize
+    if not h.enabled:
+        return
+    if not h.batch:
+        raise InputError(
+            "harmonize.batch must name the manifest column of each case's batch (scanner or "
+            "centre) when harmonize.enabled is true"
+        )
+    if h.batch in (cfg.outcome, "cohort"):
+        raise InputError(
+            f"harmonize.batch must not be {h.batch!r}: name the scanner or centre column (a "
+            "batch equal to the cohort or the outcome would remove the very differences the "
+            "study measures)"
+        )
+    if cfg.outcome in h.covariates:
+        raise InputError(
+            f"harmonize.covariates must not include the outcome {cfg.outcome!r}: preserving it "
+            "would fit the harmonization on outcomes, which new patients do not have"
+        )
+    if h.batch in h.covariates:
+        raise InputError("harmonize.covariates must not include the batch column itself")

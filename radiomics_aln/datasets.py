@@ -49,7 +49,7 @@ _MARKER = ".radiomics_aln_demo"
 # The version of what make_demo_cohort writes for given arguments. Bump it whenever a change to
 # this module or _demo_images changes the files (tests/test_datasets.py pins their content):
 # a folder stamped with another version is regenerated rather than reused.
-GENERATOR_VERSION = 2  # 2: the node count n_positive_nodes
+GENERATOR_VERSION = 3  # 2: the node count n_positive_nodes; 3: the scanner column (issue 17)
 _MIN_PER_COHORT = 2
 
 # Generating model of the outcome: logit P(ALN+) = intercept + sum(coef * term).
@@ -554,6 +554,7 @@ def _write_case(
         "ki67": pt["ki67"],
         "grade": pt["grade"],
         DEMO_NODE_COUNT: pt["n_positive_nodes"],
+        "scanner": scanner.name,
     }
     true = {
         "case_id": case_id,
@@ -642,7 +643,8 @@ def make_demo_cohort(
         ``not_circumscribed``), ``calcification`` (``yes`` / ``no``), ``us_aln_status``
         (``suspicious`` / ``not_suspicious``: the radiologist's reading of the axilla), ``er``,
         ``pr``, ``her2`` (``positive`` / ``negative``), ``ki67`` (%), ``grade`` (1-3),
-        ``n_positive_nodes`` (metastatic nodes: 0 for N0, >= 1 for N+; the burden endpoint).
+        ``n_positive_nodes`` (metastatic nodes: 0 for N0, >= 1 for N+; the burden endpoint), and
+        ``scanner`` (``A`` / ``B``: the batch for harmonization, ``harmonize: {batch: scanner}``).
         ``truth.csv`` (not part of the manifest) holds per patient the latent traits, the true
         linear predictor and probability, and rendering details, for checking recovery.
 

@@ -96,7 +96,11 @@ class StudyModel:
     settings : dict
         ``outcome``, ``params`` (PyRadiomics settings as used), ``width_mm``, ``cutoff``
         (Youden cutoff on the training probability), ``points_cutoff`` (same in Nomo-score),
-        ``clinical_cutoff`` (None without a clinical model).
+        ``clinical_cutoff`` (None without a clinical model); ``harmonize_batch`` (the batch
+        column) with a harmonizer.
+    harmonizer : ComBat or None
+        The ComBat harmonization fitted on the training features (``harmonize:`` in the study
+        configuration); ``predict`` applies it to new patients given their batch column.
     """
 
     def __init__(
@@ -106,7 +110,10 @@ class StudyModel:
         clinical_model: Any,
         combined_model: Any,
         settings: Mapping[str, Any],
+        *,
+        harmonizer: Any = None,
     ) -> None:
+        self.harmonizer = harmonizer  # a fitted harmonization.ComBat, or None
         self.rois = list(rois)
         self.scores = dict(scores)
         self.clinical_model = clinical_model
@@ -232,6 +239,10 @@ class StudyModel:
             k: v for k, v in self.settings.get("categorical", {}).items() if k in table.columns
         }
         table = apply_levels(table, levels)
+        if self.harmonizer is not None:
+            from radiomics_aln._harmonize_study import harmonize_for_prediction
+
+            features = harmonize_for_prediction(self, features, table)
         scores = self.score_frame(features)
         frame = table.join(scores)
         missing = sorted(c for c in self.predictor_columns() if c not in frame.columns)
@@ -328,6 +339,8 @@ class StudyModel:
             ),
             "combined_model": json.loads(self.combined_model.to_json()),
         }
+        if self.harmonizer is not None:
+            state["harmonizer"] = json.loads(self.harmonizer.to_json())
         return dump_model("StudyModel", self.settings, state, path)
 
     @classmethod
@@ -379,7 +392,14 @@ class StudyModel:
                     "state.clinical_model and params.clinical_cutoff must both be null "
                     "(a radiomics-only model) or both be given"
                 )
-            return cls(rois, scores, clin, comb, settings)
+            harmonizer = None
+            if "harmonizer" in state:
+                from radiomics_aln.harmonization import ComBat
+
+                harmonizer = ComBat._from_doc(state["harmonizer"], where, "state.harmonizer")
+                if "harmonize_batch" not in settings:
+                    raise ValueError("state.harmonizer needs params.harmonize_batch")
+            return cls(rois, scores, clin, comb, settings, harmonizer=harmonizer)
 
 
 # What a StudyModel file holds (see radiomics_aln.io): the cutoffs may be "inf"/"-inf" (a model
@@ -399,6 +419,7 @@ _SETTINGS_SCHEMA = Record(
         "?min_area_mm2": NUM_OR_NULL,
         "?spacing_range": ListOf(NUM, length=2, nullable=True),
         "?external_features": MapOf(Record({"prefix": STR, "columns": ListOf(STR)})),
+        "?harmonize_batch": STR,
     }
 )
 _STATE_SCHEMA = Record(
@@ -407,6 +428,7 @@ _STATE_SCHEMA = Record(
         "scores": MapOf(MapOf(ANY)),
         "clinical_model": MapOf(ANY, nullable=True),
         "combined_model": MapOf(ANY),
+        "?harmonizer": MapOf(ANY),
     }
 )
 

@@ -53,6 +53,12 @@ import pandas as pd
 
 from radiomics_aln import study_outputs
 from radiomics_aln._display import html_block
+from radiomics_aln._harmonize_study import (
+    harmonization_figures,
+    harmonization_tables,
+    harmonize_features,
+    store_harmonizer,
+)
 from radiomics_aln._progress import progress_mode
 from radiomics_aln._validation import format_items
 from radiomics_aln.config import StudyConfig
@@ -360,6 +366,7 @@ class Study:
         table, features, repeats, used = self._load_data()
         X_train, y_train = self._training_data(table, features, used)
         kept = self._filter_reproducible(X_train, repeats)
+        features, X_train = harmonize_features(self, table, features, X_train, kept)
         self.notes_: list[str] = []
         scores = self._fit_scores(table, features, X_train[kept], y_train)
         self.features_ = features
@@ -369,6 +376,7 @@ class Study:
         self.sample_size_ = self._check_sample_size(train, list(p_by.index))
         clinical_model, combined_model = self._fit_models(train, p_by)
         self._store_model(scores, clinical_model, combined_model)
+        store_harmonizer(self)
         self.results_ = {}
         return self
 
@@ -744,6 +752,7 @@ class Study:
             "screened": self.screened_,
             "univariate": self.univariate_.to_dict("list"),
             "settings": {k: v for k, v in m.settings.items() if k != "params"},
+            "harmonizer": None if self.harmonizer_ is None else self.harmonizer_.to_state(),
         }
         # plain JSON values (NaN -> None) so two states compare with ==
         return json.loads(json.dumps(to_jsonable(state)))
@@ -812,9 +821,11 @@ class Study:
         cutoff = self.model_.settings["cutoff"]
         tables.update(study_outputs.decision_tables(arrays, labels, cfg.dca_grid(), cutoff))
         tables.update(self._model_tables())
+        tables.update(harmonization_tables(self))
 
         self._say("Evaluation: figures")
         figures = study_outputs.figures(self, arrays, labels, tables, curves)
+        figures.update(harmonization_figures(self))
         self.results_ = {"tables": tables, "figures": figures, "summary": summary}
         return self
 

@@ -16,6 +16,7 @@ import pandas as pd
 
 from radiomics_aln import _report_tables as views
 from radiomics_aln import calibration, decision, reclassification, study_figures
+from radiomics_aln._harmonize_study import harmonization_methods, harmonization_report_section
 from radiomics_aln._version import __version__
 
 __all__ = [
@@ -271,7 +272,7 @@ def methods_text(study) -> dict[str, list[str]]:
         "Radiomics scores (TRIPOD 10a-b)": _scores_text(study),
         "Clinical and clinical-radiomics models (TRIPOD 10b, 15a)": _models_text(study),
         "Statistics": _statistics_text(study),
-    }
+    } | harmonization_methods(study)
 
 
 def _participants_text(study) -> list[str]:
@@ -623,6 +624,11 @@ def report_content(study) -> dict[str, Any]:
             sec["figures"] = figures[title]
         if sec.get("figures") or sec.get("tables"):
             sections.append(sec)
+    harmonization = harmonization_report_section(study)  # before the appendices
+    if harmonization is not None:
+        at = next((i for i, s in enumerate(sections) if s["title"].startswith("Appendix")),
+                  len(sections))
+        sections.insert(at, harmonization)
     outcome = cfg.data_dictionary().label(cfg.outcome)
     return {
         "title": cfg.title,

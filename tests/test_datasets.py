@@ -102,7 +102,7 @@ def test_manifest_columns_and_values(demo):
     out, _, table = demo
     expected = [
         "case_id", "cohort", DEMO_OUTCOME, "tumor_image", "tumor_mask", "ln_image", "ln_mask",
-        *REPEAT_COLUMNS, "spacing", "ln_spacing", *CLINICAL, "n_positive_nodes",
+        *REPEAT_COLUMNS, "spacing", "ln_spacing", *CLINICAL, "n_positive_nodes", "scanner",
     ]  # fmt: skip
     assert list(table.columns) == expected
     # the node count (burden endpoint) agrees with the metastasis status
@@ -617,8 +617,8 @@ def test_generator_output_is_pinned_to_its_version():
         for p in sorted(q for q in (root / "cases").rglob("*") if q.is_file()):
             h.update(p.relative_to(root).as_posix().encode())
             h.update(np.ascontiguousarray(_load(p)).tobytes())
-    assert datasets.GENERATOR_VERSION == 2
+    assert datasets.GENERATOR_VERSION == 3
     assert h.hexdigest() == PINNED_DIGEST
 
 
-PINNED_DIGEST = "63c24721f80666cb5a77be9252abd8e0e180d076aa576f41c9472780ac66285e"  # v2: + n_positive_nodes
+PINNED_DIGEST = "d72bbf8e4b9d8a40fa4f089b6ec9faa12e852558d53895d95280459c2c02d687"  # v3: + n_positive_nodes (v2), scanner

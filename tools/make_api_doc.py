@@ -34,6 +34,7 @@ STAGES = [
     ("extraction", "Feature extraction", "extraction.md"),
     ("reliability", "Reproducibility (ICC)", "reliability.md"),
     ("icc_filter", "The ICC filter", "reliability.md"),
+    ("harmonization", "Harmonization across scanners (ComBat)", "harmonization.md"),
     ("selection", "Feature selection", "score.md"),
     ("score", "Radiomics scores (LASSO)", "score.md"),
     ("external_features", "External (deep) features", "hybrid_features.md"),
