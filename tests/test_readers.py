@@ -1,0 +1,296 @@
+"""The reader study against R (tests/reference/readers.R, outputs readers_R.csv).
+
+Per reader and session of tests/reference/readers_data.csv: AUC with DeLong CI
+(``pROC::ci.auc``) from ratings and from calls, Wilson intervals (``prop.test(correct =
+FALSE)``), paired DeLong aided vs unaided and model vs reader (``pROC::roc.test(paired = TRUE,
+method = "delong")``), exact McNemar (``binom.test`` on the discordant pairs) and the
+chi-square McNemar (``mcnemar.test``). Kappas: tests/test_agreement.py. Bad reader tables
+raise ReaderTableError naming case, reader, session and column.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+
+from radiomics_aln.exceptions import InputError, ReaderTableError
+from radiomics_aln.readers import (
+    ReaderStudy,
+    mcnemar_test,
+    plot_reader_metrics,
+    plot_reader_roc,
+    read_reader_table,
+    reader_study,
+)
+
+matplotlib.use("Agg")
+REFERENCE = Path(__file__).resolve().parent / "reference"
+
+
+@pytest.fixture(scope="module")
+def data() -> pd.DataFrame:
+    return pd.read_csv(REFERENCE / "readers_data.csv", dtype={"case_id": str})
+
+
+@pytest.fixture(scope="module")
+def ref() -> pd.DataFrame:
+    return pd.read_csv(REFERENCE / "readers_R.csv", keep_default_na=False, dtype=str)
+
+
+@pytest.fixture(scope="module")
+def truth(data):
+    first = data.drop_duplicates("case_id").set_index("case_id")
+    return first["y"], first["p"]
+
+
+def _study(data: pd.DataFrame, truth, *, ratings: bool = True) -> ReaderStudy:
+    cols = ["case_id", "reader", "session", "call"] + (["rating"] if ratings else [])
+    table = read_reader_table(data[cols])
+    return reader_study(table, truth[0], truth[1], n_boot=200)
+
+
+@pytest.fixture(scope="module")
+def study(data, truth) -> ReaderStudy:
+    return _study(data, truth)
+
+
+def _ref(ref: pd.DataFrame, what: str, **keys: str) -> pd.DataFrame:
+    rows = ref[ref["what"] == what]
+    for k, v in keys.items():
+        rows = rows[rows[k] == v]
+    return rows
+
+
+@pytest.mark.parametrize("source", ["rating", "call"])
+def test_auc_against_R(data, truth, ref, study, source):
+    """R: ci.auc(roc(y, rating_or_call, direction = "<"), method = "delong")."""
+    res = study if source == "rating" else _study(data, truth, ratings=False)
+    perf = res.performance.query("metric == 'auc'")
+    rows = _ref(ref, "auc", source=source)
+    assert len(rows) == 6
+    for _, r in rows.iterrows():
+        got = perf[(perf["reader"] == r["reader"]) & (perf["session"] == r["session"])].iloc[0]
+        assert got["source"] == source
+        np.testing.assert_allclose([got["estimate"], got["ci_low"], got["ci_high"]],
+                                   [float(r["value"]), float(r["low"]), float(r["high"])],
+                                   rtol=1e-9)  # fmt: skip
+    model = _ref(ref, "auc", reader="model").iloc[0]
+    got = study.performance.query("session == 'model'").iloc[0]
+    np.testing.assert_allclose(got["estimate"], float(model["value"]), rtol=1e-12)
+
+
+def test_auc_from_calls_is_the_operating_point(data, truth):
+    res = _study(data, truth, ratings=False).performance.query("session != 'model'")
+    wide = res.pivot_table(index=["reader", "session"], columns="metric", values="estimate")
+    np.testing.assert_allclose(wide["auc"], (wide["sensitivity"] + wide["specificity"]) / 2)
+
+
+def test_wilson_intervals_against_R(study, ref):
+    """R: prop.test(x, n, correct = FALSE)$conf.int for accuracy, sensitivity, ... npv."""
+    perf = study.performance
+    rows = _ref(ref, "wilson")
+    assert len(rows) == 30
+    for _, r in rows.iterrows():
+        got = perf[(perf["reader"] == r["reader"]) & (perf["session"] == r["session"])
+                   & (perf["metric"] == r["key"])].iloc[0]  # fmt: skip
+        np.testing.assert_allclose([got["estimate"], got["ci_low"], got["ci_high"]],
+                                   [float(r["value"]), float(r["low"]), float(r["high"])],
+                                   rtol=1e-9)  # fmt: skip
+
+
+@pytest.mark.parametrize("source", ["rating", "call"])
+def test_session_delong_against_R(data, truth, ref, study, source):
+    """R: roc.test(roc(y, aided), roc(y, unaided), method = "delong", paired = TRUE)."""
+    res = study if source == "rating" else _study(data, truth, ratings=False)
+    comp = res.comparisons.query("metric == 'auc'").set_index("reader")
+    for reader in res.readers:
+        z = _ref(ref, "delong_session", reader=reader, source=source, key="z").iloc[0]
+        p = _ref(ref, "delong_session", reader=reader, source=source, key="p").iloc[0]
+        got = comp.loc[reader]
+        np.testing.assert_allclose(
+            [got["statistic"], got["ci_low"], got["ci_high"], got["p_value"]],
+            [float(z["value"]), float(z["low"]), float(z["high"]), float(p["value"])],
+            rtol=1e-9,
+        )
+        assert got["estimate"] == pytest.approx(got["estimate_2"] - got["estimate_1"])
+
+
+def test_model_vs_reader_delong_against_R(study, ref):
+    """R: roc.test(roc(y, p), roc(y, rating), method = "delong", paired = TRUE)."""
+    mc = study.model_comparisons
+    assert len(mc) == 6
+    for _, got in mc.iterrows():
+        z = _ref(ref, "delong_model", reader=got["reader"], session=got["session"], key="z")
+        p = _ref(ref, "delong_model", reader=got["reader"], session=got["session"], key="p")
+        np.testing.assert_allclose(
+            [got["statistic"], got["ci_low"], got["ci_high"], got["p_value"]],
+            [float(z.iloc[0]["value"]), float(z.iloc[0]["low"]), float(z.iloc[0]["high"]),
+             float(p.iloc[0]["value"])],
+            rtol=1e-9,
+        )  # fmt: skip
+
+
+def test_mcnemar_in_study_against_R(study, ref):
+    """R: binom.test(c, b + c)$p.value on the discordant pairs (correct reads; calls among
+    positives; negative calls among negatives)."""
+    comp = study.comparisons[study.comparisons["test"] == "McNemar exact"]
+    assert len(comp) == 9
+    for _, got in comp.iterrows():
+        r = _ref(ref, "mcnemar", reader=got["reader"], key=got["metric"]).iloc[0]
+        assert (got["b"], got["c"]) == (int(float(r["low"])), int(float(r["high"])))
+        np.testing.assert_allclose(got["p_value"], float(r["value"]), rtol=1e-10)
+
+
+@pytest.mark.parametrize("correct", [True, False])
+def test_mcnemar_chisquare_against_R(data, truth, ref, correct):
+    """R: mcnemar.test(table(x1, x2), correct = TRUE / FALSE) on correct reads etc."""
+    y = truth[0]
+    what = "mcnemar_chisq" if correct else "mcnemar_chisq_uncorrected"
+    for reader in data["reader"].unique():
+        u = data[(data.reader == reader) & (data.session == "unaided")].set_index("case_id")
+        a = data[(data.reader == reader) & (data.session == "aided")].set_index("case_id")
+        yy = y.loc[u.index]
+        x1, x2 = (u["call"] == yy).astype(int), (a.loc[u.index, "call"] == yy).astype(int)
+        r = _ref(ref, what, reader=reader, key="accuracy").iloc[0]
+        got = mcnemar_test(x1, x2, exact=False, correct=correct).iloc[0]
+        if r["value"] == "NaN":
+            assert got["b"] + got["c"] == 0
+            continue
+        np.testing.assert_allclose([got["statistic"], got["p_value"]],
+                                   [float(r["low"]), float(r["value"])], rtol=1e-10)  # fmt: skip
+
+
+def test_mcnemar_no_discordant_pairs():
+    res = mcnemar_test([1, 0, 1], [1, 0, 1]).iloc[0]
+    assert (res["b"], res["c"], res["p_value"], res["estimate"]) == (0, 0, 1.0, 0.0)
+
+
+def test_agreement_table(study):
+    ag = study.agreement
+    # 3 pairs x (call + rating) + 3 readers vs truth + Fleiss, per session
+    assert len(ag) == 2 * (3 * 2 + 3 + 1)
+    fleiss = ag[ag["statistic"] == "fleiss_kappa"]
+    assert list(fleiss["rater_1"]) == ["all readers"] * 2
+    assert fleiss["p_value"].notna().all()
+    weighted = ag[ag["statistic"] == "weighted_kappa"]
+    assert set(weighted["weights"]) == {"quadratic"}
+
+
+def test_formatted_and_methods(study):
+    tab = study.formatted()
+    assert {"Reader", "Session", "AUC", "Accuracy", "Sensitivity", "Specificity"} <= set(tab)
+    assert "P (AUC vs unaided)" in tab.columns and "P (AUC vs model)" in tab.columns
+    assert tab["Reader"].iloc[-1] == "Model"
+    text = study.methods_text()
+    assert "DeLong" in text and "McNemar" in text and "Fleiss" in text
+
+
+def test_figures(study):
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2)
+    ax = plot_reader_roc(study, ax=axes[0])
+    # one arrow per reader, from unaided to aided
+    assert len(ax.texts) == 3
+    perf = study.performance.set_index(["reader", "session", "metric"])
+    arrow = ax.texts[0]
+    sens = perf.loc[("junior", "aided", "sensitivity"), "estimate"]
+    spec = perf.loc[("junior", "aided", "specificity"), "estimate"]
+    np.testing.assert_allclose(arrow.xy, (1 - spec, sens))
+    ax2 = plot_reader_metrics(study, ax=axes[1])
+    assert len(ax2.patches) == 3 * 3 * 2
+    assert study.plot(kind="metrics", ax=axes[1]) is axes[1]
+    with pytest.raises(InputError, match="kind"):
+        study.plot(kind="bars")
+    plt.close(fig)
+
+
+def test_reader_study_is_deterministic(study, data, truth):
+    again = _study(data, truth)
+    pd.testing.assert_frame_equal(study.agreement, again.agreement)
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+def _table() -> pd.DataFrame:
+    rows = []
+    for reader in ("A", "B"):
+        for session in ("unaided", "aided"):
+            for i, case in enumerate(("c1", "c2", "c3", "c4")):
+                rows.append({"case_id": case, "reader": reader, "session": session,
+                             "call": i % 2, "rating": i + 1})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def _problems(frame: pd.DataFrame, **kwargs) -> list[str]:
+    with pytest.raises(ReaderTableError) as info:
+        read_reader_table(frame, **kwargs)
+    return info.value.problems
+
+
+def test_bad_reader_tables():
+    t = _table()
+    assert "missing column(s) reader" in _problems(t.drop(columns="reader"))[0]
+    assert "`call` (0/1) or a `rating`" in _problems(t.drop(columns=["call", "rating"]))[0]
+    bad = t.copy()
+    bad.loc[2, "call"] = 2
+    assert "line(s) 4 have 2" in _problems(bad)[0]
+    bad = t.astype({"rating": object})
+    bad.loc[0, "rating"] = "high"
+    assert "`rating` must be a number" in _problems(bad)[0]
+    bad = t.copy()
+    bad.loc[1, "case_id"] = None
+    assert "`case_id` is empty on line(s) 3" in _problems(bad)[0]
+    dup = pd.concat([t, t.iloc[[0]]])
+    assert "repeat a case/reader/session (c1/A/unaided)" in _problems(dup)[0]
+    missing = t.drop(index=t.index[(t.reader == "B") & (t.session == "aided") & (t.case_id == "c2")])
+    assert _problems(missing) == ["reader 'B', session 'aided': no reading of case(s) c2"]
+    no_session = t[~((t.reader == "A") & (t.session == "aided"))]
+    assert "reader 'A' has no reading in session 'aided'" in _problems(no_session)[0]
+    assert "case(s) c3, c4 are not in the cohort" in _problems(t, cases=["c1", "c2"])[0]
+    other = t.replace({"unaided": "without", "aided": "with"})
+    assert "pass `sessions=`" in _problems(other)[0]
+    assert read_reader_table(other, sessions=["without", "with"]).sessions == ["without", "with"]
+    assert "do not match" in _problems(other, sessions=["without"])[0]
+    exp = t.assign(experience=[1] * 15 + [2])
+    assert "reader(s) B have several" in _problems(exp)[0]
+
+
+def test_reader_table_file_and_rating_threshold(tmp_path):
+    t = _table()
+    path = tmp_path / "readers.csv"
+    t.drop(columns="call").to_csv(path, index=False)
+    with pytest.raises(ReaderTableError, match="rating_threshold") as info:
+        read_reader_table(path)
+    assert str(path) in str(info.value)
+    table = read_reader_table(path, rating_threshold=2)
+    assert table.data["call"].tolist()[:4] == [0, 1, 1, 1]
+    assert table.calls_from_rating == 2.0
+    with pytest.raises(InputError, match="does not exist"):
+        read_reader_table(tmp_path / "nope.csv")
+    with pytest.raises(InputError, match="only for a table without"):
+        read_reader_table(t, rating_threshold=3)
+    pytest.importorskip("pyarrow")
+    t.to_parquet(tmp_path / "readers.parquet")
+    assert read_reader_table(tmp_path / "readers.parquet").cases == ["c1", "c2", "c3", "c4"]
+
+
+def test_reader_study_bad_outcomes():
+    table = read_reader_table(_table())
+    with pytest.raises(InputError, match="no value for reader-table case"):
+        reader_study(table, pd.Series([0, 1], index=["c1", "c2"]))
+    cases = ["c1", "c2", "c3", "c4"]
+    with pytest.raises(InputError, match="0/1"):
+        reader_study(table, pd.Series([0, 1, 2, 1], index=cases))
+    with pytest.raises(InputError, match="ReaderTable"):
+        reader_study(_table(), pd.Series([0, 1, 1, 0], index=cases))
+    y = pd.Series([0, 1, 1, 0], index=cases)
+    with pytest.raises(InputError, match="`p` is missing for case"):
+        reader_study(table, y, pd.Series([0.1, None, 0.3, 0.2], index=cases))
+    with pytest.raises(InputError, match="kappa_weights"):
+        reader_study(table, y, kappa_weights="cubic")
