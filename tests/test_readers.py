@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import matplotlib as mpl
 import numpy as np
 import pandas as pd
 import pytest
@@ -27,7 +27,7 @@ from radiomics_aln.readers import (
     reader_study,
 )
 
-matplotlib.use("Agg")
+mpl.use("Agg")
 REFERENCE = Path(__file__).resolve().parent / "reference"
 
 
