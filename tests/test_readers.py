@@ -294,3 +294,147 @@ def test_reader_study_bad_outcomes():
         reader_study(table, y, pd.Series([0.1, None, 0.3, 0.2], index=cases))
     with pytest.raises(InputError, match="kappa_weights"):
         reader_study(table, y, kappa_weights="cubic")
+
+
+# --------------------------------------------------------------------------- in a Study
+
+
+def _study_data(seed: int = 3, n: int = 180):
+    """A small cohort (train / internal / prospective) with features carrying the signal."""
+    from radiomics_aln._demo_readers import readers_table
+
+    rng = np.random.default_rng(seed)
+    ids = pd.Index([f"P{i:04d}" for i in range(n)], name="case_id")
+    cohort = np.array(["train"] * 100 + ["internal"] * 40 + ["prospective"] * (n - 140))
+    latent = {roi: rng.normal(size=n) for roi in ("tumor", "ln")}
+    age = rng.normal(55, 10, n).round(0)
+    lp = -0.4 + 1.5 * latent["tumor"] + 1.5 * latent["ln"] + 0.03 * (age - 55)
+    y = (rng.random(n) < 1 / (1 + np.exp(-lp))).astype(int)
+    table = pd.DataFrame({"cohort": cohort, "aln": y, "age": age}, index=ids)
+    cols, blocks = [], []
+    for roi, h in latent.items():
+        for j in range(8):
+            cols.append(f"{roi}__original_firstorder_F{j:02d}")
+            blocks.append((h if j < 2 else 0.0) + rng.normal(scale=0.7, size=n))
+    features = pd.DataFrame(np.column_stack(blocks), index=ids, columns=cols)
+    prosp = cohort == "prospective"
+    reads = readers_table(list(ids[prosp]), y[prosp], lp[prosp] * 1.2 - 0.5, rng)
+    return table, features, reads
+
+
+STUDY_CONFIG = {
+    "outcome": "aln", "train_cohort": "train", "rois": ["tumor", "ln"],
+    "clinical": ["age"], "icc": {"enabled": False}, "score": {"params": {"cv": 5}},
+    "cohort_labels": {"prospective": "Prospective"},
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def reader_fitted(tmp_path_factory):
+    from radiomics_aln.study import Study
+
+    table, features, reads = _study_data()
+    folder = tmp_path_factory.mktemp("readers_study")
+    reads.to_csv(folder / "readers.csv", index=False)
+    cfg = STUDY_CONFIG | {"readers": {"path": str(folder / "readers.csv")}}
+    study = _fit(cfg, table, features)
+    return study, folder
+
+
+def _fit(cfg, table, features):
+    """Fit and evaluate; the small cohort's statistical warnings (ties in Hosmer-Lemeshow
+    groups, events per variable) are not what these tests are about."""
+    import warnings
+
+    from radiomics_aln.exceptions import StatisticalWarning
+    from radiomics_aln.study import Study
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", StatisticalWarning)
+        return Study(cfg, table=table, features=features, progress=False).fit().evaluate()
+
+
+def test_study_reader_section(reader_fitted, tmp_path):
+    study, _ = reader_fitted
+    tables, figures = study.results_["tables"], study.results_["figures"]
+    for name in ("readers_performance", "readers_comparisons", "readers_model",
+                 "readers_agreement"):  # fmt: skip
+        assert name in tables and len(tables[name])
+    assert {"readers_roc", "readers_metrics"} <= set(figures)
+    result = study.results_["summary"]["reader_study"]
+    # the model's predictions of the prospective cohort are the ones compared with the readers
+    frame = study.data_[study.data_["cohort"] == "prospective"]
+    model_auc = tables["readers_performance"].query("session == 'model'")["estimate"].iloc[0]
+    from radiomics_aln.metrics import c_statistic
+
+    assert model_auc == pytest.approx(c_statistic(frame["aln"], frame["probability"]))
+    assert result.readers == ["junior", "senior"]
+    content = study.report_content()
+    titles = [s["title"] for s in content["sections"]]
+    assert "Reader study" in titles
+    section = content["sections"][titles.index("Reader study")]
+    assert len(section["figures"]) == 2 and len(section["tables"]) == 3
+    assert any(cap.startswith("Figure") and "operating point" in cap for cap in section["figures"])
+    assert "Reader study" in study.methods_text()
+    out = study.save(tmp_path / "out", report=False)
+    assert (out / "tables" / "readers_agreement.csv").is_file()
+    assert (out / "figures" / "readers_roc.png").is_file()
+
+
+def test_study_reader_cases_must_match_the_cohort(reader_fitted, tmp_path):
+    """The reader table's cases are the reader cohort's cases (named when they differ)."""
+    import dataclasses
+
+    from radiomics_aln import _study_readers
+
+    study, folder = reader_fitted
+    reads = pd.read_csv(folder / "readers.csv", dtype={"case_id": str})
+    arrays = study._cohort_arrays()
+    labels = {c: study.config.label(c) for c in study.cohorts_}
+
+    def run(**changes):
+        cfg = dataclasses.replace(study.config.readers, **changes)
+        study.config.readers, saved = cfg, study.config.readers
+        try:
+            _study_readers.add_to_study(study, arrays, labels, {}, {}, {})
+        finally:
+            study.config.readers = saved
+
+    first = reads["case_id"].iloc[0]
+    reads[reads["case_id"] != first].to_csv(tmp_path / "r.csv", index=False)
+    with pytest.raises(InputError, match=f"did not read case\\(s\\) {first}"):
+        run(path=str(tmp_path / "r.csv"))
+    extra = reads.copy()
+    extra.loc[extra["case_id"] == first, "case_id"] = "P0000"  # a training case
+    extra.to_csv(tmp_path / "r2.csv", index=False)
+    with pytest.raises(ReaderTableError, match="case\\(s\\) P0000 are not in the cohort"):
+        run(path=str(tmp_path / "r2.csv"))
+    with pytest.raises(InputError, match="not the training cohort"):
+        run(cohort="train")
+    with pytest.raises(InputError, match="'elsewhere' is not a cohort"):
+        run(cohort="elsewhere")
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
+def test_config_readers_section(tmp_path):
+    from radiomics_aln.config import ReadersSettings, StudyConfig
+
+    (tmp_path / "data").mkdir()
+    (tmp_path / "study.yaml").write_text(
+        "outcome: aln\nreaders:\n  path: data/readers.csv\n  sessions: [without, with]\n"
+    )
+    cfg = StudyConfig.from_yaml(tmp_path / "study.yaml")
+    assert isinstance(cfg.readers, ReadersSettings)
+    assert Path(cfg.readers.path) == tmp_path / "data" / "readers.csv"
+    assert cfg.readers.sessions == ["without", "with"]
+    text = cfg.to_yaml(tmp_path / "out.yaml")
+    assert "path: data/readers.csv" in text
+    assert StudyConfig().readers is None
+    for bad, match in (({"path": 3}, "readers.path"), ({"path": "r.csv", "sessions": "a"},
+                       "readers.sessions"), ({"path": "r.csv", "rating_threshold": "4"},
+                       "readers.rating_threshold"), ({"path": "r.csv", "colour": 1},
+                       "unknown key\\(s\\) in `readers`: colour")):  # fmt: skip
+        with pytest.raises(InputError, match=match):
+            StudyConfig.from_dict({"readers": bad})
