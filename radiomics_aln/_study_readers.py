@@ -80,10 +80,11 @@ def figures(result: ReaderStudy, cohort_label: str) -> dict[str, Any]:
     fig, ax = plt.subplots(figsize=(5.4, 6.2), layout="constrained")
     plot_reader_roc(result, ax=ax)
     first, later = result.sessions[0], ", ".join(result.sessions[1:]) or "-"
+    where = f", {cohort_label} cohort" if cohort_label else ""
     model = (f"Black line: the {result.model_name}'s ROC curve; " if result.roc is not None
              else "")  # fmt: skip
     fig.set_label(
-        f"Readers and model, {cohort_label} cohort. {model}markers: each reader's operating "
+        f"Readers and model{where}. {model}markers: each reader's operating "
         f"point (sensitivity against 1 - specificity of the calls), open for the {first} "
         f"session and filled for {later}, with an arrow from {first} to each later session. "
         "Grey dashed diagonal: chance."
@@ -93,7 +94,7 @@ def figures(result: ReaderStudy, cohort_label: str) -> dict[str, Any]:
     plot_reader_metrics(result, ax=ax2)
     level = f"{100 * result.conf_level:g}%"
     fig2.set_label(
-        f"Accuracy, sensitivity and specificity of each reader, {cohort_label} cohort: hatched "
+        f"Accuracy, sensitivity and specificity of each reader{where}: hatched "
         f"bars {first}, filled bars {later}; whiskers: {level} Wilson confidence intervals."
     )
     return dict(zip(FIGURES, (fig, fig2), strict=True))
@@ -139,10 +140,12 @@ def _agreement_view(result: ReaderStudy) -> pd.DataFrame:
 
 def report_section(result: ReaderStudy, figure_items: Mapping[str, Any], cohort_label: str):
     """The report's reader-study section (tables as text views, the two figures)."""
+    n_cases = int(result.performance["n"].iloc[0])
     return {
         "title": SECTION,
-        "text": f"{len(result.readers)} readers read the {cohort_label} cohort in the sessions "
-        f"{', '.join(result.sessions)}. " + result.methods_text(),
+        "text": f"{len(result.readers)} readers read the {n_cases} cases"
+        + (f" of the {cohort_label} cohort" if cohort_label else "")
+        + f" in the sessions {', '.join(result.sessions)}. " + result.methods_text(),
         "tables": {
             "Per reader and session (95% CIs)": result.formatted(),
             "Comparisons between sessions and with the model": _comparison_view(result),

@@ -438,3 +438,55 @@ def test_config_readers_section(tmp_path):
                        "unknown key\\(s\\) in `readers`: colour")):  # fmt: skip
         with pytest.raises(InputError, match=match):
             StudyConfig.from_dict({"readers": bad})
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def test_cli_readers(tmp_path, data, capsys):
+    from radiomics_aln.cli import main
+
+    data[["case_id", "reader", "session", "call", "rating"]].to_csv(tmp_path / "r.csv", index=False)
+    first = data.drop_duplicates("case_id")
+    first[["case_id", "p", "y"]].rename(columns={"y": "outcome"}).to_csv(
+        tmp_path / "pred.csv", index=False
+    )
+    out = tmp_path / "out"
+    assert main(["-q", "readers", str(tmp_path / "r.csv"), str(tmp_path / "pred.csv"),
+                 "--out", str(out)]) == 0  # fmt: skip
+    text = capsys.readouterr().out
+    assert "junior unaided: AUC" in text and "Model: AUC" in text
+    table = read_reader_table(tmp_path / "r.csv")
+    expected = reader_study(table, first.set_index("case_id")["y"],
+                            first.set_index("case_id")["p"], random_state=0)  # fmt: skip
+    got = pd.read_csv(out / "tables" / "readers_comparisons.csv")
+    np.testing.assert_allclose(got["p_value"], expected.comparisons["p_value"], rtol=1e-12)
+    for name in ("readers_roc", "readers_metrics"):
+        assert (out / "figures" / f"{name}.png").is_file()
+    html = (out / "readers_report.html").read_text()
+    assert "Reader study" in html and "Figure 2." in html and "<script" not in html
+    # bad input: exit 1 with one line naming the problem; a usage problem exits 2
+    assert main(["-q", "readers", str(tmp_path / "r.csv"), str(tmp_path / "pred.csv"),
+                 "--out", str(out), "--outcome", "nope"]) == 1  # fmt: skip
+    assert "has no outcome (--outcome; or give --manifest) column (nope)" in capsys.readouterr().err
+    (tmp_path / "model.json").write_text("{}")
+    assert main(["-q", "readers", str(tmp_path / "r.csv"), str(tmp_path / "model.json"),
+                 "--out", str(out)]) == 2  # fmt: skip
+    assert "give --manifest" in capsys.readouterr().err
+    bad = data[["case_id", "reader", "session", "call"]].iloc[1:]
+    bad.to_csv(tmp_path / "bad.csv", index=False)
+    assert main(["-q", "readers", str(tmp_path / "bad.csv"), str(tmp_path / "pred.csv"),
+                 "--out", str(out)]) == 1  # fmt: skip
+    assert "no reading of case(s) R001" in capsys.readouterr().err
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
+def test_cli_readers_help(capsys):
+    from radiomics_aln.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["readers", "--help"])
+    assert exc.value.code == 0
+    assert "usage: radiomics-aln readers" in capsys.readouterr().out
