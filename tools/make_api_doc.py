@@ -48,6 +48,8 @@ STAGES = [
     ("performance", "Threshold metrics and Table 3", "metrics.md"),
     ("reclassification", "Reclassification (NRI, IDI, risk groups)", "metrics.md"),
     ("decision", "Decision and clinical impact curves", "decision.md"),
+    ("agreement", "Agreement (Cohen's and Fleiss' kappa)", "readers.md"),
+    ("readers", "Reader studies (unaided vs aided, vs the model)", "readers.md"),
     ("formatting", "Number formats of the tables a reader sees", "user_guide.md"),
     ("tables", "Baseline tables", "user_guide.md"),
     ("config", "Study configuration", "user_guide.md"),
