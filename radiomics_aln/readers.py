@@ -514,7 +514,9 @@ class ReaderStudy(SummaryHTML):
                 if len(hit):
                     row["P (AUC vs model)"] = format_p_value(hit["p_value"].iloc[0])
             rows.append(row)
-        return pd.DataFrame(rows).fillna("")
+        table = pd.DataFrame(rows).fillna("")
+        last = [c for c in table.columns if c == "P (AUC vs model)"]
+        return table[[c for c in table.columns if c not in last] + last]
 
     def methods_text(self) -> str:
         """A methods paragraph naming the statistics and tests."""

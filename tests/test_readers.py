@@ -490,3 +490,19 @@ def test_cli_readers_help(capsys):
         main(["readers", "--help"])
     assert exc.value.code == 0
     assert "usage: radiomics-aln readers" in capsys.readouterr().out
+
+
+def test_example_runs(tmp_path, capsys):
+    """examples/reader_study.py (also run as a script by tests/test_examples.py's checks)."""
+    import runpy
+
+    ns = runpy.run_path(str(Path(__file__).resolve().parents[1] / "examples" / "reader_study.py"))
+    out = ns["main"](["--out", str(tmp_path)])
+    for name in ("readers.csv", "reader_performance.csv", "reader_comparisons.csv",
+                 "reader_agreement.csv", "reader_roc.png", "reader_metrics.png"):  # fmt: skip
+        assert (out / name).is_file()
+    perf = pd.read_csv(out / "reader_performance.csv")
+    auc = perf[perf["metric"] == "auc"].set_index(["reader", "session"])["estimate"]
+    # the simulated readers improve with the model
+    assert auc[("junior", "aided")] > auc[("junior", "unaided")]
+    assert auc[("senior", "aided")] > auc[("senior", "unaided")]
