@@ -10,6 +10,7 @@ raise ReaderTableError naming case, reader, session and column.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import matplotlib as mpl
@@ -506,3 +507,46 @@ def test_example_runs(tmp_path, capsys):
     # the simulated readers improve with the model
     assert auc[("junior", "aided")] > auc[("junior", "unaided")]
     assert auc[("senior", "aided")] > auc[("senior", "unaided")]
+
+
+# --------------------------------------------------------------------------- the demo cohort
+
+
+def test_demo_cohort_reader_table(tmp_path):
+    """readers.csv of the prospective cohort: complete, valid, covered by the stamp, and read by
+    demo_config; the generator's other files are pinned in tests/test_datasets.py."""
+    from radiomics_aln import datasets
+    from radiomics_aln.config import demo_config
+
+    fractions = {"train": 0.5, "prospective": 0.5}
+    manifest = datasets.make_demo_cohort(tmp_path / "d", n_cases=24, random_state=3,
+                                         cohort_fractions=fractions)  # fmt: skip
+    path = tmp_path / "d" / "readers.csv"
+    prospective = manifest.table.index[manifest.table["cohort"] == "prospective"]
+    table = read_reader_table(path, cases=list(prospective))
+    assert sorted(table.cases) == sorted(prospective)
+    assert table.readers == ["junior", "senior"] and table.sessions == ["unaided", "aided"]
+    assert table.experience == {"junior": 3, "senior": 12}
+    stamp = json.loads((tmp_path / "d" / ".radiomics_aln_demo").read_text())
+    assert "readers.csv" in stamp["files"]
+    assert datasets.check_demo_cohort(tmp_path / "d", n_cases=24, random_state=3,
+                                      cohort_fractions=fractions) is None  # fmt: skip
+    cfg = demo_config(manifest.path)
+    assert cfg.readers is not None and Path(cfg.readers.path) == path
+    assert demo_config(manifest.path, readers=None).readers is None
+    # deterministic: the same seed writes the same file
+    datasets.make_demo_cohort(tmp_path / "e", n_cases=24, random_state=3,
+                              cohort_fractions=fractions)  # fmt: skip
+    assert (tmp_path / "e" / "readers.csv").read_bytes() == path.read_bytes()
+
+
+def test_demo_reader_file_needs_enough_prospective_cases(tmp_path):
+    from radiomics_aln._demo_readers import write_readers
+
+    ids = [f"c{i}" for i in range(12)]
+    y = [0, 1] * 6
+    assert not write_readers(tmp_path, ids, ["train"] * 12, y, [0.0] * 12, 1)
+    assert not write_readers(tmp_path, ids, ["prospective"] * 12, [0] * 10 + [1, 1],
+                             [0.0] * 12, 1)  # fmt: skip
+    assert write_readers(tmp_path, ids, ["prospective"] * 12, y, [0.0] * 12, 1)
+    assert len(pd.read_csv(tmp_path / "readers.csv")) == 12 * 2 * 2
