@@ -199,16 +199,16 @@ def _check_design(
     seen_cases = list(dict.fromkeys(frame["case_id"]))
     readers = list(dict.fromkeys(frame["reader"]))
     if cases is not None:
-        known = {str(c) for c in cases}
+        order = list(dict.fromkeys(str(c) for c in cases))
+        known = set(order)
         unknown = [c for c in seen_cases if c not in known]
         if unknown:
             problems.append(
                 f"case(s) {format_items(unknown)} are not in the cohort; check `case_id` "
                 "against the manifest"
             )
-        seen_cases = [c for c in cases if c in set(seen_cases)] + [
-            c for c in seen_cases if c not in known
-        ]
+        read = set(seen_cases)
+        seen_cases = [c for c in order if c in read] + unknown
     all_cases = set(seen_cases)
     for reader in readers:
         mine = frame[frame["reader"] == reader]
@@ -566,6 +566,9 @@ def _outcome_for(table: ReaderTable, y: Any, what: str) -> np.ndarray:
         raise InputError(f"`{what}` must be a pandas Series (or a mapping) indexed by case_id")
     series = series.copy()
     series.index = series.index.map(str)
+    if series.index.has_duplicates:
+        dup = series.index[series.index.duplicated()].unique()
+        raise InputError(f"`{what}` has several values for case(s) {format_items(list(dup))}")
     missing = [c for c in table.cases if c not in series.index]
     if missing:
         raise InputError(f"`{what}` has no value for reader-table case(s) {format_items(missing)}")

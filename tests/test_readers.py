@@ -295,6 +295,12 @@ def test_reader_study_bad_outcomes():
         reader_study(table, y, pd.Series([0.1, None, 0.3, 0.2], index=cases))
     with pytest.raises(InputError, match="kappa_weights"):
         reader_study(table, y, kappa_weights="cubic")
+    twice = pd.Series([0, 1, 1, 0, 1], index=cases + ["c1"])
+    with pytest.raises(InputError, match="several values for case\\(s\\) c1"):
+        reader_study(table, twice)
+    # case ids given as numbers match the table's text ids
+    numbered = _table().replace({"c1": "1", "c2": "2", "c3": "3", "c4": "4"})
+    assert read_reader_table(numbered, cases=[4, 3, 2, 1]).cases == ["4", "3", "2", "1"]
 
 
 # --------------------------------------------------------------------------- in a Study
@@ -332,7 +338,6 @@ STUDY_CONFIG = {
 
 @pytest.fixture(scope="module")
 def reader_fitted(tmp_path_factory):
-    from radiomics_aln.study import Study
 
     table, features, reads = _study_data()
     folder = tmp_path_factory.mktemp("readers_study")
