@@ -555,3 +555,39 @@ def test_demo_reader_file_needs_enough_prospective_cases(tmp_path):
                              [0.0] * 12, 1)  # fmt: skip
     assert write_readers(tmp_path, ids, ["prospective"] * 12, y, [0.0] * 12, 1)
     assert len(pd.read_csv(tmp_path / "readers.csv")) == 12 * 2 * 2
+
+
+def test_cli_readers_with_model_json(tmp_path, monkeypatch, capsys):
+    """model.json + --manifest: the reader cases are predicted (here by a stand-in for the
+    fitted model, whose predict() is tested elsewhere) and the outcome read from the manifest."""
+    from radiomics_aln import datasets, model
+    from radiomics_aln._demo_readers import readers_table
+    from radiomics_aln.cli import main
+
+    manifest = datasets.make_demo_cohort(tmp_path / "d", n_cases=8, random_state=1)
+    y = manifest.table["aln_metastasis"]
+    reads = readers_table(list(y.index), y.to_numpy(), np.zeros(len(y)), np.random.default_rng(0))
+    reads.to_csv(tmp_path / "r.csv", index=False)
+    risk = pd.Series(np.linspace(0.1, 0.9, len(y)), index=y.index)
+    seen = {}
+
+    class FakeModel:
+        settings = {"outcome": "aln_metastasis"}
+
+        def predict(self, data, **kwargs):
+            seen["cases"] = list(data.case_ids)
+            return pd.DataFrame({"probability": risk.loc[data.case_ids]})
+
+    monkeypatch.setattr(model.StudyModel, "from_json", classmethod(lambda cls, path: FakeModel()))
+    (tmp_path / "model.json").write_text("{}")
+    assert main(["-q", "readers", str(tmp_path / "r.csv"), str(tmp_path / "model.json"),
+                 "--manifest", str(manifest.path), "--out", str(tmp_path / "out")]) == 0  # fmt: skip
+    assert sorted(seen["cases"]) == sorted(y.index)
+    perf = pd.read_csv(tmp_path / "out" / "tables" / "readers_performance.csv")
+    model_auc = perf[perf["session"] == "model"]["estimate"].iloc[0]
+    from radiomics_aln.metrics import c_statistic
+
+    assert model_auc == pytest.approx(c_statistic(y.to_numpy(), risk.to_numpy()))
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
