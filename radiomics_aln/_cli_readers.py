@@ -138,7 +138,7 @@ def run(args: argparse.Namespace, progress: Any) -> int:
     weights = None if args.kappa_weights == "none" else args.kappa_weights
     result = reader_study(table, y, p, model_name=args.model_name, kappa_weights=weights,
                           random_state=args.seed)  # fmt: skip
-    figures = _study_readers.figures(result, "reader")
+    figures = _study_readers.figures(result, "")
     with writing(out):
         (out / "tables").mkdir(exist_ok=True)
         (out / "figures").mkdir(exist_ok=True)
@@ -152,7 +152,7 @@ def run(args: argparse.Namespace, progress: Any) -> int:
 
     captions = numbered((k, fig.get_label()) for k, fig in figures.items())
     section = _study_readers.report_section(
-        result, {captions[k]: f for k, f in figures.items()}, "reader"
+        result, {captions[k]: f for k, f in figures.items()}, ""
     )
     html = render_html({"title": "Reader study", "methods": result.methods_text(),
                         "sections": [section]})  # fmt: skip

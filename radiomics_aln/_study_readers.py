@@ -145,7 +145,8 @@ def report_section(result: ReaderStudy, figure_items: Mapping[str, Any], cohort_
         "title": SECTION,
         "text": f"{len(result.readers)} readers read the {n_cases} cases"
         + (f" of the {cohort_label} cohort" if cohort_label else "")
-        + f" in the sessions {', '.join(result.sessions)}. " + result.methods_text(),
+        + f" in the sessions {', '.join(result.sessions)} (the tests are named in the "
+        "methods).",
         "tables": {
             "Per reader and session (95% CIs)": result.formatted(),
             "Comparisons between sessions and with the model": _comparison_view(result),
