@@ -36,6 +36,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from radiomics_aln import _cli_readers
 from radiomics_aln._cli_external import add_external_option, external_tables
 from radiomics_aln._cli_output import (
     CREATED_FOLDERS as _CREATED_FOLDERS,
@@ -211,6 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_predict_parser(sub)
     _add_manifest_from_folder_parser(sub)
     _add_split_parser(sub)
+    _cli_readers.add_parser(sub)
     return parser
 
 
@@ -858,6 +860,7 @@ _COMMANDS = {
     "predict": _cmd_predict,
     "manifest-from-folder": _cmd_manifest_from_folder,
     "split": _cmd_split,
+    "readers": _cli_readers.run,
 }
 
 #: Exit statuses of ``radiomics-aln`` (documented in docs/cli.md).
@@ -866,9 +869,9 @@ EXIT_SIGINT, EXIT_SIGTERM = 128 + signal.SIGINT, 128 + signal.SIGTERM
 
 
 def _one_line(exc: BaseException) -> str:
-    from radiomics_aln.exceptions import ManifestError
+    from radiomics_aln.exceptions import ManifestError, ReaderTableError
 
-    if isinstance(exc, ManifestError):
+    if isinstance(exc, ManifestError | ReaderTableError):
         # every problem matters here: list them (one per line) after the summary
         return str(exc)
     if isinstance(exc, OSError) and exc.filename and exc.strerror:

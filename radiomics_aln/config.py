@@ -35,6 +35,7 @@ __all__ = [
     "ScoreSettings",
     "NomogramSettings",
     "HarmonizeSettings",
+    "ReadersSettings",
     "StudyConfig",
     "ROI_VARIANTS",
     "DEMO_N_CASES",
@@ -241,6 +242,9 @@ class StudyConfig:
     harmonize : HarmonizeSettings
         ComBat harmonization of the reproducible features across batches (scanners, centres),
         fitted on the training cohort; off by default. See :class:`HarmonizeSettings`.
+    readers : ReadersSettings or None
+        The optional reader study (``readers:`` section, see :class:`ReadersSettings`): its
+        tables and figures are added to the outputs and the report.
     """
 
     manifest: str | None = None
@@ -271,6 +275,7 @@ class StudyConfig:
     external_prefix: str = "deep"
     endpoint: dict[str, Any] | None = None
     harmonize: HarmonizeSettings = field(default_factory=lambda: HarmonizeSettings())
+    readers: ReadersSettings | None = None
 
     # ---------------------------------------------------------------- construction
     @classmethod
@@ -286,8 +291,8 @@ class StudyConfig:
         if not isinstance(data, Mapping):
             raise InputError(f"a study configuration must be a mapping, got {type(data).__name__}")
         data = dict(data)
-        nested = {"icc": ICCSettings, "score": ScoreSettings, "nomogram": NomogramSettings}
-        nested["harmonize"] = HarmonizeSettings
+        nested = {"icc": ICCSettings, "score": ScoreSettings, "nomogram": NomogramSettings,
+                  "readers": ReadersSettings, "harmonize": HarmonizeSettings}  # fmt: skip
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
@@ -334,6 +339,8 @@ class StudyConfig:
             path = Path(cfg.params)
             if not path.is_absolute():  # like the manifest: relative to the config file
                 cfg.params = str(Path(base_dir) / path)
+        if base_dir is not None and cfg.readers is not None and cfg.readers.path is not None:
+            cfg.readers.path = _resolve_path(cfg.readers.path, base_dir)
         cfg.validate()
         return cfg
 
@@ -401,6 +408,8 @@ class StudyConfig:
                 data["params"] = _relative_path(data["params"], base)
             for roi, p in (data.get("external_features") or {}).items():
                 data["external_features"][roi] = _relative_path(p, base)
+            if data.get("readers") and data["readers"].get("path") is not None:
+                data["readers"]["path"] = _relative_path(data["readers"]["path"], base)
         text = yaml.safe_dump(data, sort_keys=False)
         if path is not None:
             Path(path).write_text(text, encoding="utf-8")
@@ -475,6 +484,8 @@ class StudyConfig:
         need(isinstance(r, list | tuple) and len(r) == 2 and all(is_num(v) for v in r),
              "nomogram.dca_display_range", "[low, high] with 0 <= low < high <= 1", r)  # fmt: skip
         _check_harmonize_types(self.harmonize, need, is_int, str_list)
+        if self.readers is not None:
+            self.readers.check()
 
     def validate(self) -> StudyConfig:
         """Check every setting; raise :class:`InputError` naming the first bad one."""
@@ -627,7 +638,9 @@ def demo_config(manifest_path: str | os.PathLike | None = None, **overrides: Any
     The demo cohort (:func:`radiomics_aln.datasets.make_demo_cohort`) has the endpoint
     ``aln_metastasis``, cohorts ``train``, ``internal``, ``external`` (another scanner) and
     ``prospective``, tumour and LN images with repeat segmentations of a quarter of the training
-    cases, and ten clinical-ultrasound variables, all offered to the univariate screen.
+    cases, and ten clinical-ultrasound variables, all offered to the univariate screen. When the
+    cohort's folder has the simulated reader study (``readers.csv``), the ``readers:`` section
+    reads it for the prospective cohort (``readers=None`` leaves it out).
 
     Parameters
     ----------
@@ -691,6 +704,9 @@ def demo_config(manifest_path: str | os.PathLike | None = None, **overrides: Any
             "grade": {"label": "Histological grade"},
         },
     }  # fmt: skip
+    readers = None if manifest_path is None else Path(manifest_path).parent / "readers.csv"
+    if readers is not None and readers.is_file():  # the demo's reader study (prospective cohort)
+        base["readers"] = {"path": str(readers), "cohort": "prospective"}
     return StudyConfig.from_dict(base | overrides)
 
 
@@ -865,3 +881,59 @@ def _check_harmonize(cfg: StudyConfig) -> None:
         )
     if h.batch in h.covariates:
         raise InputError("harmonize.covariates must not include the batch column itself")
+
+# --------------------------------------------------------------------------- reader study
+
+
+@dataclass
+class ReadersSettings:
+    """The reader study (``readers:`` section; see :mod:`radiomics_aln.readers`).
+
+    Attributes
+    ----------
+    path : str
+        The reader table (CSV or Parquet: ``case_id``, ``reader``, ``session``, ``call`` and/or
+        ``rating``, optional ``experience``); relative to the YAML file's folder.
+    cohort : str or None
+        The test cohort the readers read (every case of it); default ``prospective``.
+    sessions : list of str or None
+        The sessions in reading order, the reference first (default ``[unaided, aided]``).
+    rating_threshold : float or None
+        Without a ``call`` column: a call is positive when ``rating >= rating_threshold``.
+    kappa_weights : {"quadratic", "linear"} or None
+        Weights of the kappa between readers' whole-number ratings (None: calls only).
+    """
+
+    path: str | None = None
+    cohort: str | None = None
+    sessions: list[str] | None = None
+    rating_threshold: float | None = None
+    kappa_weights: str | None = "quadratic"
+
+    def check(self) -> None:
+        """Each setting has its documented type."""
+        if not isinstance(self.path, str | os.PathLike) or not str(self.path):
+            raise InputError(f"readers.path must be the path of the reader table, got {self.path!r}")
+        if self.cohort is not None and not isinstance(self.cohort, str):
+            raise InputError(f"readers.cohort must be a cohort name or null, got {self.cohort!r}")
+        s = self.sessions
+        if s is not None and not (
+            isinstance(s, list | tuple) and len(s) >= 1 and all(isinstance(v, str) for v in s)
+        ):
+            raise InputError(f"readers.sessions must be a list of session labels, got {s!r}")
+        t = self.rating_threshold
+        if t is not None and not (
+            isinstance(t, int | float) and not isinstance(t, bool) and math.isfinite(t)
+        ):
+            raise InputError(f"readers.rating_threshold must be a number or null, got {t!r}")
+        if self.kappa_weights not in (None, "linear", "quadratic"):
+            raise InputError(
+                f"readers.kappa_weights must be 'quadratic', 'linear' or null, got "
+                f"{self.kappa_weights!r}"
+            )
+
+
+def _resolve_path(path: Any, base_dir: Any) -> str:
+    """``path`` relative to ``base_dir`` unless absolute."""
+    p = Path(path)
+    return str(p if p.is_absolute() else Path(base_dir) / p)

@@ -31,6 +31,7 @@ from radiomics_aln._demo_images import (
     render_tumor,
     sigmoid,
 )
+from radiomics_aln._demo_readers import READERS_FILE, write_readers
 from radiomics_aln.exceptions import InputError
 from radiomics_aln.manifest import Manifest, read_manifest
 
@@ -49,7 +50,9 @@ _MARKER = ".radiomics_aln_demo"
 # The version of what make_demo_cohort writes for given arguments. Bump it whenever a change to
 # this module or _demo_images changes the files (tests/test_datasets.py pins their content):
 # a folder stamped with another version is regenerated rather than reused.
-GENERATOR_VERSION = 3  # 2: the node count n_positive_nodes; 3: the scanner column (issue 17)
+# 2: the node count n_positive_nodes; 3: the scanner column (issue 17); 4: readers.csv (the
+# prospective cohort's reader study, issue 16)
+GENERATOR_VERSION = 4
 _MIN_PER_COHORT = 2
 
 # Generating model of the outcome: logit P(ALN+) = intercept + sum(coef * term).
@@ -261,7 +264,8 @@ def _prepare_out_dir(out_dir: Any, overwrite: bool) -> Path:
                 f"`out_dir` {path} is not empty and was not written by make_demo_cohort "
                 f"(no {_MARKER} file); refusing to overwrite it"
             )
-        for name in ("cases", "manifest.csv", "truth.csv", f"{_MARKER}.partial", _MARKER):
+        for name in ("cases", "manifest.csv", "truth.csv", READERS_FILE, f"{_MARKER}.partial",
+                     _MARKER):  # fmt: skip
             target = path / name
             if target.is_dir():
                 shutil.rmtree(target)
@@ -282,7 +286,7 @@ def _file_digest(path: Path) -> str:
 
 def _cohort_files(root: Path) -> list[str]:
     """The files of a demo cohort in ``root`` (relative POSIX paths, sorted)."""
-    names = [n for n in ("manifest.csv", "truth.csv") if (root / n).is_file()]
+    names = [n for n in ("manifest.csv", "truth.csv", READERS_FILE) if (root / n).is_file()]
     cases = root / "cases"
     if cases.is_dir():
         names += [p.relative_to(root).as_posix() for p in cases.rglob("*") if p.is_file()]
@@ -771,6 +775,8 @@ def make_demo_cohort(
     pd.DataFrame(truth).to_csv(
         root / "truth.csv", index=False, lineterminator="\n", float_format="%.6g"
     )
+    write_readers(root, [r["case_id"] for r in truth], cohorts, outcomes,
+                  [pt["linear_predictor"] for pt in patients], entropy)  # fmt: skip
     _write_stamp(root, arguments, _cohort_files(root))
     logger.info("wrote demo cohort of %d patients to %s", n_cases, root)
     return read_manifest(manifest_path, outcome=DEMO_OUTCOME)

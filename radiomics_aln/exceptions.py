@@ -14,6 +14,7 @@ __all__ = [
     "SpacingError",
     "IntensityError",
     "ManifestError",
+    "ReaderTableError",
     "ExtractionError",
     "ConvergenceError",
     "SeparationError",
@@ -71,6 +72,17 @@ class ManifestError(_CarriesData, InputError):
         where = f" {path}" if path is not None else ""
         lines = "\n".join(f"  - {p}" for p in self.problems)
         super().__init__(f"manifest{where} has {len(self.problems)} problem(s):\n{lines}")
+
+
+class ReaderTableError(_CarriesData, InputError):
+    """A reader-study table has one or more problems; ``problems`` lists every one of them."""
+
+    def __init__(self, problems: list[str], path: object = None) -> None:
+        self.problems = list(problems)
+        self.path = path
+        where = f" {path}" if path is not None else ""
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"reader table{where} has {len(self.problems)} problem(s):\n{lines}")
 
 
 class ExtractionError(RuntimeError):

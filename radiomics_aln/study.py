@@ -51,7 +51,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from radiomics_aln import study_outputs
+from radiomics_aln import _study_readers, study_outputs
 from radiomics_aln._display import html_block
 from radiomics_aln._harmonize_study import (
     harmonization_figures,
@@ -826,6 +826,9 @@ class Study:
         self._say("Evaluation: figures")
         figures = study_outputs.figures(self, arrays, labels, tables, curves)
         figures.update(harmonization_figures(self))
+        if cfg.readers is not None:
+            self._say("Evaluation: reader study")
+            _study_readers.add_to_study(self, arrays, labels, tables, figures, summary)
         self.results_ = {"tables": tables, "figures": figures, "summary": summary}
         return self
 

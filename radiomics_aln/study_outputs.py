@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from radiomics_aln import _report_tables as views
-from radiomics_aln import calibration, decision, reclassification, study_figures
+from radiomics_aln import _study_readers, calibration, decision, reclassification, study_figures
 from radiomics_aln._harmonize_study import harmonization_methods, harmonization_report_section
 from radiomics_aln._version import __version__
 
@@ -272,7 +272,7 @@ def methods_text(study) -> dict[str, list[str]]:
         "Radiomics scores (TRIPOD 10a-b)": _scores_text(study),
         "Clinical and clinical-radiomics models (TRIPOD 10b, 15a)": _models_text(study),
         "Statistics": _statistics_text(study),
-    } | harmonization_methods(study)
+    } | harmonization_methods(study) | _study_readers.methods(study)
 
 
 def _participants_text(study) -> list[str]:
@@ -596,6 +596,8 @@ def report_content(study) -> dict[str, Any]:
         return {captions[k]: f[k] for k in keys if _FIGURE_ORDER[_figure_place(k)] in places}
 
     tables = {s["title"]: s for s in report_tables(study)}
+    if (readers := _study_readers.study_section(study)) is not None:
+        tables[_study_readers.SECTION] = readers
     figures = {
         "ROC curves": fig_items("roc_"),
         "Calibration": fig_items("calibration"),
@@ -604,6 +606,7 @@ def report_content(study) -> dict[str, Any]:
         "Risk groups": fig_items("risk_groups"),
         "Feature reproducibility (ICC)": fig_items("icc"),
         "Radiomics scores: LASSO path and cross-validation": fig_items("lasso_"),
+        _study_readers.SECTION: fig_items("readers_"),
         "Appendix. Decision and clinical impact curves at every threshold":
             fig_items("decision_full", "clinical_impact_full"),
     }
@@ -614,6 +617,7 @@ def report_content(study) -> dict[str, Any]:
         "Nomogram", "Decision and clinical impact curves",
         "NRI and IDI (clinical-radiomics vs clinical model)", "Risk groups",
         "Feature reproducibility (ICC)", "Radiomics scores: LASSO path and cross-validation",
+        _study_readers.SECTION,
         "Appendix. DeLong comparisons of every pair of models",
         "Appendix. Decision and clinical impact curves at every threshold",
     ]  # fmt: skip
@@ -640,7 +644,8 @@ def report_content(study) -> dict[str, Any]:
 
 # figure keys in the report's order (a key ending "_" stands for every key it starts)
 _FIGURE_ORDER = ("roc_", "calibration", "nomogram", "decision", "clinical_impact",
-                 "risk_groups", "icc", "lasso_", "decision_full", "clinical_impact_full")  # fmt: skip
+                 "risk_groups", "icc", "lasso_", "readers_", "decision_full",
+                 "clinical_impact_full")  # fmt: skip
 
 
 def _figure_place(key: str) -> int | None:

@@ -55,6 +55,8 @@ STAGES = [
     ("ordinal", "Ordinal (proportional-odds) model and nomogram", "burden.md"),
     ("burden", "Tumour burden: levels, two-step model, decision table", "burden.md"),
     ("burden_study", "The tumour burden study", "burden.md"),
+    ("agreement", "Agreement (Cohen's and Fleiss' kappa)", "readers.md"),
+    ("readers", "Reader studies (unaided vs aided, vs the model)", "readers.md"),
     ("formatting", "Number formats of the tables a reader sees", "user_guide.md"),
     ("tables", "Baseline tables", "user_guide.md"),
     ("config", "Study configuration", "user_guide.md"),
