@@ -31,11 +31,8 @@ from pathlib import Path
 import pandas as pd
 
 import radiomics_aln as ra
-from radiomics_aln.perturbation import (
-    PerturbationChain,
-    perturbation_icc_filter,
-    perturbation_readings,
-)
+from radiomics_aln.perturbation import PerturbationChain, perturbation_icc_filter
+from radiomics_aln.perturbation import perturbation_readings
 
 ROIS = ("tumor", "peritumoral")
 

@@ -62,10 +62,13 @@ __all__ = [
     "PERTURBATION_FORMAT",
     "Perturbation",
     "PerturbationChain",
+    "noise_sd_estimate",
     "perturb_rois",
     "perturbation_icc_filter",
     "perturbation_readings",
     "perturbations",
+    "perturbed_image",
+    "perturbed_mask",
 ]
 
 logger = logging.getLogger(__name__)
@@ -347,6 +350,19 @@ def perturbed_image(
     Rotation and translation resample the image linearly, and the field of view and the mask
     (as floats, kept where >= 0.5) onto the same grid; pixels rotated in from outside the image
     get 0 and lie outside the returned field of view, so the ring is clipped there.
+
+    Examples
+    --------
+    >>> img = sitk.GetImageFromArray(np.arange(64.0 * 64).reshape(64, 64))
+    >>> img.SetSpacing((0.1, 0.1))
+    >>> m = np.zeros((64, 64), np.uint8)
+    >>> m[20:40, 20:40] = 1
+    >>> tum = sitk.GetImageFromArray(m)
+    >>> tum.CopyInformation(img)
+    >>> p = Perturbation("c", 0, 0, 90.0, (0.0, 0.0), 0.0, 0, 0.0, 0.0, 2.0, 0)
+    >>> out, fov, t = perturbed_image(img, None, tum, p)
+    >>> int(sitk.GetArrayViewFromImage(t).sum()), int(sitk.GetArrayViewFromImage(fov).min())
+    (400, 0)
     """
     img = sitk.Cast(image, sitk.sitkFloat64)
     within = fov if fov is not None else mask_like(
@@ -386,6 +402,16 @@ def perturbed_mask(tumor: sitk.Image, p: Perturbation) -> np.ndarray:
     A signed distance map in mm (negative inside, zero half a pixel from the boundary pixels'
     centres) is compared with the displacement ``grow_mm + field``, where ``field`` is white
     noise smoothed by a Gaussian of ``contour_scale_mm`` and scaled to SD ``contour_sd_mm``.
+
+    Examples
+    --------
+    >>> m = np.zeros((40, 40), np.uint8)
+    >>> m[10:30, 10:30] = 1
+    >>> tum = sitk.GetImageFromArray(m)
+    >>> tum.SetSpacing((0.25, 0.25))
+    >>> p = Perturbation("c", 0, 0, 0.0, (0.0, 0.0), 0.0, 0, 0.5, 0.0, 2.0, 0)
+    >>> int(perturbed_mask(tum, p).sum())  # 0.5 mm = 2 pixels each side; Euclidean corners
+    572
     """
     m = binary_array(tumor, "tumour mask")
     spacing = np.asarray(tumor.GetSpacing()[::-1], dtype=float)

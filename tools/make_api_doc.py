@@ -34,6 +34,7 @@ STAGES = [
     ("extraction", "Feature extraction", "extraction.md"),
     ("reliability", "Reproducibility (ICC)", "reliability.md"),
     ("icc_filter", "The ICC filter", "reliability.md"),
+    ("perturbation", "Robustness by image perturbation", "perturbation.md"),
     ("selection", "Feature selection", "score.md"),
     ("score", "Radiomics scores (LASSO)", "score.md"),
     ("regression", "Logistic regression (the one solver)", "nomogram.md"),
