@@ -31,8 +31,7 @@ from pathlib import Path
 import pandas as pd
 
 import radiomics_aln as ra
-from radiomics_aln.perturbation import PerturbationChain, perturbation_icc_filter
-from radiomics_aln.perturbation import perturbation_readings
+from radiomics_aln import perturbation
 
 ROIS = ("tumor", "peritumoral")
 
@@ -81,13 +80,13 @@ def main(argv: list[str] | None = None) -> Path:
                               cache_dir=cache, progress=False)  # fmt: skip
     X = res.features
     readers = ra.ICCFilter(threshold=0.80, form="ICC2").fit(X, repeats=res.repeats)
-    chain = PerturbationChain(image_variants=min(5, args.perturbations))  # the defaults
-    readings = perturbation_readings(
+    chain = perturbation.PerturbationChain(image_variants=min(5, args.perturbations))
+    readings = perturbation.perturbation_readings(
         cases, n_perturbations=args.perturbations, chain=chain, rois=ROIS, params=params,
         random_state=0, n_jobs=args.n_jobs, cache_dir=cache,
     )  # fmt: skip
-    perturb = perturbation_icc_filter(readings, X)
-    perturb_rule = perturbation_icc_filter(readings, X, threshold=0.80, form="ICC2")
+    perturb = perturbation.perturbation_icc_filter(readings, X)
+    perturb_rule = perturbation.perturbation_icc_filter(readings, X, threshold=0.80, form="ICC2")
     print(f"{len(cases)} re-segmented training cases, {args.perturbations} perturbations, "
           f"{X.shape[1]} features; {time.perf_counter() - t0:.0f} s")  # fmt: skip
 
