@@ -34,6 +34,7 @@ import os
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -542,7 +543,6 @@ class _CaseTask:
     width_mm: float
     cache_dir: Any
     parent_pid: int
-    keys: dict = None  # (index, roi) -> key
 
 
 def _case_keys(task: _CaseTask) -> tuple[Any, dict]:
@@ -724,14 +724,12 @@ def perturbation_readings(
         raise InputError(f"perturbation_readings: duplicated case ids {dups}")
     data = load_params(params)
     params_json = canonical_json(data)
-    cache = None if cache_dir is None else os.fspath(cache_dir)
-    from pathlib import Path
-
+    cache = None if cache_dir is None else Path(cache_dir)
     tasks = [
         _CaseTask(c, perturbations(cid, n_perturbations=n_perturbations, chain=chain,
                                    random_state=seed),
                   asdict(chain), data, params_json, rois, float(width_mm),
-                  None if cache is None else Path(cache), os.getpid())
+                  cache, os.getpid())
         for c, cid in zip(case_list, ids, strict=True)
     ]  # fmt: skip
     results = Parallel(n_jobs=n_jobs)(delayed(_run_case)(t) for t in tasks)
