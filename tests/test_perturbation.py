@@ -79,6 +79,11 @@ def test_perturbations_are_reproducible_and_seed_dependent():
     assert all(0 <= s < 0.1 for q in many for s in q.shift_mm)
 
 
+def test_more_perturbations_extend_fewer():
+    """The first k of 20 perturbations are the k of a k-perturbation run (and its cache)."""
+    assert pt.perturbations("c", n_perturbations=20)[:10] == pt.perturbations("c", n_perturbations=10)
+
+
 def test_perturbed_rois_are_reproducible_and_differ_between_seeds():
     img, m = image_and_disk()
     p0, p1 = pt.perturbations("c0", n_perturbations=2, random_state=0,
