@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import SimpleITK as sitk
+from scipy import ndimage
 
 from radiomics_aln import perturbation as pt
 from radiomics_aln.exceptions import InputError
@@ -179,10 +180,31 @@ def test_ring_is_clipped_to_the_rotated_field_of_view():
     fov_img.CopyInformation(img)
     _, masks = pt.perturb_rois(LoadedImage(img, fov_img), m, spec(angle_deg=0.0), width_mm=3.0)
     assert not arr(masks["peritumoral"])[:, 70:].any()
-    # rotating brings pixels from outside the image in: they are outside the field of view
+    # rotating brings pixels from outside the image in: outside the field of view, and filled
+    # by mirroring the image (no constant edge for the filters to respond to)
     out, masks = pt.perturb_rois(img, m, spec(angle_deg=40.0), width_mm=4.5)
     ring = arr(masks["peritumoral"]).astype(bool)
-    assert arr(out)[0, 0] == 0 and not ring[0, 0]
+    fov_out = pt.perturbed_image(img, None, m, spec(angle_deg=40.0))[1]
+    assert arr(fov_out)[0, 0] == 0 and not ring[0, 0]
+    assert 40 <= arr(out)[0, 0] < 200  # a grey level of the image, not 0
+
+
+def test_rotation_matches_simpleitk_inside_the_image():
+    """The mirrored resampling equals SimpleITK's linear resampling wherever both are defined."""
+    img, m = image_and_disk(n=64)
+    img.SetOrigin((3.0, -2.0))
+    m.CopyInformation(img)
+    p = spec(angle_deg=23.0, shift_mm=(0.07, -0.04))
+    out = arr(pt.perturbed_image(img, None, m, p)[0])
+    t = sitk.Euler2DTransform()
+    t.SetCenter(pt._centroid(m))
+    t.SetAngle(math.radians(23.0))
+    t.SetTranslation((0.07, -0.04))
+    ref = arr(sitk.Resample(img, img, t, sitk.sitkLinear, -1.0))
+    # away from the edge (there ITK clamps to the edge pixel over the last half pixel)
+    inside = ndimage.binary_erosion(ref >= 0, iterations=2)
+    assert inside.mean() > 0.6
+    np.testing.assert_allclose(out[inside], ref[inside], rtol=1e-9, atol=1e-9)
 
 
 # ---------------------------------------------------------------- physical units
