@@ -14,7 +14,7 @@ and compares the kept sets (size, overlap, Jaccard index, by ROI and image type)
 of one run are in docs/perturbation.md.
 
 Run:   python examples/perturbation_robustness.py [--out DIR] [--perturbations N]
-       [--max-cases N] [--demo DIR]
+       [--max-cases N] [--demo DIR] [--contour-only]
 Time:  the default (25 re-segmented patients x 20 perturbations x 2 ROIs, full settings, 2
        cores) about 20 minutes on an idle machine; seconds when rerun into the same --out
        (everything is cached). Writes comparison.csv (one row per feature: both ICCs and
@@ -62,6 +62,8 @@ def main(argv: list[str] | None = None) -> Path:
     parser.add_argument("--max-cases", type=int, metavar="N", help="first N re-segmented cases")
     parser.add_argument("--n-jobs", type=int, metavar="N", default=2)
     parser.add_argument("--fast", action="store_true", help="original image type only (short)")
+    parser.add_argument("--contour-only", action="store_true",
+                        help="perturb the contour only (no rotation, translation or noise)")
     args = parser.parse_args(argv)
     out = args.out or Path(tempfile.mkdtemp(prefix="aln_perturb_"))
     out.mkdir(parents=True, exist_ok=True)
@@ -81,6 +83,9 @@ def main(argv: list[str] | None = None) -> Path:
     X = res.features
     readers = ra.ICCFilter(threshold=0.80, form="ICC2").fit(X, repeats=res.repeats)
     chain = perturbation.PerturbationChain(image_variants=min(5, args.perturbations))
+    if args.contour_only:  # what a second reader changes: the contour, not the image
+        chain = perturbation.PerturbationChain(rotation_deg=0, translation_mm=0, noise=False,
+                                               image_variants=1)
     readings = perturbation.perturbation_readings(
         cases, n_perturbations=args.perturbations, chain=chain, rois=ROIS, params=params,
         random_state=0, n_jobs=args.n_jobs, cache_dir=cache,
