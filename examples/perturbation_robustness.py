@@ -15,9 +15,9 @@ of one run are in docs/perturbation.md.
 
 Run:   python examples/perturbation_robustness.py [--out DIR] [--perturbations N]
        [--max-cases N] [--demo DIR] [--contour-only]
-Time:  the default (25 re-segmented patients x 20 perturbations x 2 ROIs, full settings, 2
-       cores) about 20 minutes on an idle machine; seconds when rerun into the same --out
-       (everything is cached). Writes comparison.csv (one row per feature: both ICCs and
+Time:  with --perturbations 5 (the run in docs/perturbation.md) 10 minutes on 2 cores that
+       other jobs kept busy (load average ~15); the default 20 perturbations about four times
+       that; seconds when rerun into the same --out (everything is cached). Writes comparison.csv (one row per feature: both ICCs and
        kept or not) and the demo cohort (data/, unless --demo) to --out.
 """
 
