@@ -17,8 +17,9 @@ Run:   python examples/perturbation_robustness.py [--out DIR] [--perturbations N
        [--max-cases N] [--demo DIR] [--contour-only]
 Time:  with --perturbations 5 (the run in docs/perturbation.md) 10 minutes on 2 cores that
        other jobs kept busy (load average ~15); the default 20 perturbations about four times
-       that; seconds when rerun into the same --out (everything is cached). Writes comparison.csv (one row per feature: both ICCs and
-       kept or not) and the demo cohort (data/, unless --demo) to --out.
+       that; seconds when rerun into the same --out (everything is cached). Writes
+       comparison.csv (one row per feature: both ICCs, kept or not) and the demo cohort
+       (data/, unless --demo) to --out.
 """
 
 from __future__ import annotations
