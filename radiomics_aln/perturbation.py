@@ -633,6 +633,8 @@ def _run_case(task: _CaseTask) -> dict[tuple[int, str], tuple[dict, bool]]:
         with fast_paths():
             res = execute_masks(extractor, img, todo, own["bin_limits"])
         for rk, value in res.items():
+            if isinstance(value, InputError):  # e.g. the bin check: the settings' limits
+                raise type(value)(f"case {g.case_id}, perturbation {rk[0]}, {rk[1]}: {value}")
             if isinstance(value, Exception):
                 raise ExtractionError(
                     f"case {g.case_id}, perturbation {rk[0]}, {rk[1]}: {value}"

@@ -116,6 +116,25 @@ def test_perturbation_readings_reproducible_in_any_case_order():
     assert not a["perturbation01"].equals(c["perturbation01"])
 
 
+@pytest.mark.slow
+def test_readings_are_identical_for_any_number_of_workers():
+    kw = dict(n_perturbations=4, chain=pt.PerturbationChain(image_variants=2),
+              rois=("tumor", "peritumoral"), params=PARAMS, width_mm=1.0, random_state=2)  # fmt: skip
+    one = pt.perturbation_readings(cases(), n_jobs=1, **kw)
+    two = pt.perturbation_readings(cases(), n_jobs=2, **kw)
+    for k in one:
+        pd.testing.assert_frame_equal(one[k], two[k])
+
+
+def test_bin_check_failure_names_case_and_perturbation():
+    from radiomics_aln.exceptions import IntensityError
+
+    params = PARAMS | {"radiomics_aln": {"bin_limits": [500, 1000]}}
+    with pytest.raises(IntensityError, match=r"case c0, perturbation \d, tumor"):
+        pt.perturbation_readings(cases(1), n_perturbations=2, rois=("tumor",), params=params,
+                                 chain=pt.PerturbationChain(image_variants=1))  # fmt: skip
+
+
 # ---------------------------------------------------------------- cached
 
 
