@@ -169,6 +169,15 @@ def test_hybrid_features(tmp_path):
     assert used and set(used) <= set(model.scores["tumor"].feature_names_in_)
     coefs = pd.read_csv(tmp_path / "score_coefficients.csv")
     assert coefs["feature"].str.startswith("tumor__deep_").any()
+def test_perturbation_robustness(tmp_path):
+    out = run_example("perturbation_robustness.py", "--out", str(tmp_path), "--fast",
+                      "--max-cases", "6", "--perturbations", "4")  # fmt: skip
+    assert_files(tmp_path, "comparison.csv")
+    table = pd.read_csv(tmp_path / "comparison.csv", index_col=0)
+    assert table["kept_perturbation"].any() and table["kept_readers"].any()
+    # every feature is in the table once, with both ICCs
+    assert table.index.is_unique and table["icc1_perturbation"].notna().mean() > 0.9
+    assert "Jaccard index" in out
 
 
 def test_folder_dataset(tmp_path):

@@ -35,6 +35,7 @@ STAGES = [
     ("reliability", "Reproducibility (ICC)", "reliability.md"),
     ("icc_filter", "The ICC filter", "reliability.md"),
     ("harmonization", "Harmonization across scanners (ComBat)", "harmonization.md"),
+    ("perturbation", "Robustness by image perturbation", "perturbation.md"),
     ("selection", "Feature selection", "score.md"),
     ("score", "Radiomics scores (LASSO)", "score.md"),
     ("external_features", "External (deep) features", "hybrid_features.md"),
