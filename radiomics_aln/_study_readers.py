@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from radiomics_aln._validation import format_items
@@ -27,6 +28,8 @@ from radiomics_aln.readers import (
 SECTION = "Reader study"
 #: table names (``tables/<name>.csv``) and figure keys
 TABLES = ("readers_performance", "readers_comparisons", "readers_model", "readers_agreement")
+#: the multi-reader multi-case table (two or more readers and sessions)
+MRMC_TABLE = "readers_mrmc"
 FIGURES = ("readers_roc", "readers_metrics")
 
 
@@ -69,8 +72,11 @@ def run(
 
 def tables(result: ReaderStudy) -> dict[str, pd.DataFrame]:
     """The tidy tables written as CSV."""
-    return dict(zip(TABLES, (result.performance, result.comparisons, result.model_comparisons,
-                             result.agreement), strict=True))  # fmt: skip
+    out = dict(zip(TABLES, (result.performance, result.comparisons, result.model_comparisons,
+                            result.agreement), strict=True))  # fmt: skip
+    if result.mrmc is not None:
+        out[MRMC_TABLE] = result.mrmc.summary
+    return out
 
 
 def figures(result: ReaderStudy, cohort_label: str) -> dict[str, Any]:
@@ -122,6 +128,24 @@ def _comparison_view(result: ReaderStudy) -> pd.DataFrame:
     return pd.DataFrame(rows).fillna("")
 
 
+def _mrmc_view(result: ReaderStudy) -> pd.DataFrame:
+    """Obuchowski-Rockette rows: the session difference per analysis, with its test."""
+    names = {"random readers, random cases": "Random readers and cases (Hillis df)",
+             "fixed readers, random cases": "Fixed readers, random cases",
+             "random readers, fixed cases": "Random readers, fixed cases"}  # fmt: skip
+    rows = []
+    for _, r in result.mrmc.summary.iterrows():
+        df = "" if not np.isfinite(r["df"]) else f"{r['df']:.2f}"
+        rows.append({
+            "Analysis": names.get(r["analysis"], r["analysis"]),
+            "Difference in mean AUC": str(r["comparison"]),
+            "Estimate (95% CI)": format_estimate_ci(r["estimate"], r["ci_low"], r["ci_high"]),
+            "Test": f"{r['test']} = {r['statistic']:.2f}" + (f", df {df}" if df else ""),
+            "P": format_p_value(r["p_value"]),
+        })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
 def _agreement_view(result: ReaderStudy) -> pd.DataFrame:
     names = {"cohen_kappa": "Cohen's kappa", "weighted_kappa": "Weighted kappa",
              "fleiss_kappa": "Fleiss' kappa"}  # fmt: skip
@@ -151,6 +175,8 @@ def report_section(result: ReaderStudy, figure_items: Mapping[str, Any], cohort_
             "Per reader and session (95% CIs)": result.formatted(),
             "Comparisons between sessions and with the model": _comparison_view(result),
             "Agreement (kappa)": _agreement_view(result),
+            **({"Multi-reader multi-case analysis (Obuchowski-Rockette)": _mrmc_view(result)}
+               if result.mrmc is not None else {}),
         },
         "figures": dict(figure_items),
     }

@@ -60,6 +60,7 @@ from radiomics_aln.agreement import cohen_kappa, fleiss_kappa
 from radiomics_aln.exceptions import InputError, ReaderTableError
 from radiomics_aln.formatting import format_estimate_ci, format_p_value
 from radiomics_aln.metrics import delong_test, roc_auc, roc_curve_table
+from radiomics_aln.mrmc import or_mrmc
 from radiomics_aln.performance import diagnostic_metrics
 
 __all__ = [
@@ -468,6 +469,10 @@ class ReaderStudy(SummaryHTML):
         ``ci_low``, ``ci_high``, ``p_value`` (Fleiss' z test; NaN otherwise), ``n``.
     roc : pandas.DataFrame or None
         The model's ROC curve (:func:`radiomics_aln.metrics.roc_curve_table`).
+    mrmc : radiomics_aln.mrmc.MRMCResult or None
+        The multi-reader multi-case analysis of the sessions' reader-averaged AUCs
+        (Obuchowski-Rockette with Hillis' df, jackknife covariances; on the ratings, else on
+        the calls); None with a single reader or session.
     readers, sessions : list of str
     model_name : str
     conf_level : float
@@ -484,6 +489,7 @@ class ReaderStudy(SummaryHTML):
     conf_level: float = 0.95
     kappa_weights: str | None = "quadratic"
     notes: list[str] = field(default_factory=list)
+    mrmc: Any = None
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -539,6 +545,14 @@ class ReaderStudy(SummaryHTML):
             text += (
                 "; for all readers together Fleiss' kappa, tested with the standard error of "
                 "Fleiss, Nee and Landis (1979), with a percentile bootstrap interval"
+            )
+        if self.mrmc is not None:
+            text += (
+                ". The difference in reader-averaged AUC between sessions was analysed as a "
+                "multi-reader multi-case study by the Obuchowski-Rockette method with Hillis' "
+                "denominator degrees of freedom (random readers and random cases; jackknife "
+                "covariances), which generalises to other readers and cases; fixed-reader and "
+                "fixed-case variants are in the table"
             )
         return text + ". P-values are not adjusted for multiplicity."
 
@@ -821,6 +835,11 @@ def reader_study(
         roc = roc_curve_table(yy, pp)
     agreement = _agreement(table, yy, kappa_weights=kappa_weights, conf_level=conf_level,
                            n_boot=n_boot, random_state=random_state)  # fmt: skip
+    mrmc = None
+    if len(table.readers) >= 2 and len(table.sessions) >= 2:
+        truth = dict(zip(table.cases, yy, strict=True))
+        mrmc = or_mrmc(table.data, y=truth, rating="rating" if table.has_rating else "call",
+                       conf_level=conf_level)  # fmt: skip
     return ReaderStudy(
         performance=perf,
         comparisons=comparisons,
@@ -832,6 +851,7 @@ def reader_study(
         model_name=model_name,
         conf_level=conf_level,
         kappa_weights=kappa_weights if _rating_levels(table) is not None else None,
+        mrmc=mrmc,
     )
 
 

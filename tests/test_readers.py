@@ -188,6 +188,21 @@ def test_formatted_and_methods(study):
     assert tab["Reader"].iloc[-1] == "Model"
     text = study.methods_text()
     assert "DeLong" in text and "McNemar" in text and "Fleiss" in text
+    assert "Obuchowski-Rockette" in text and "Hillis" in text
+
+
+def test_reader_study_includes_the_mrmc_analysis_of_the_ratings(study, data, truth):
+    # the same numbers as or_mrmc itself (which equals the published VanDyke outputs,
+    # tests/test_mrmc.py) on the same ratings
+    from radiomics_aln.mrmc import or_mrmc
+
+    direct = or_mrmc(data[["case_id", "reader", "session", "rating"]],
+                     y=truth[0].to_dict(), rating="rating")  # fmt: skip
+    pd.testing.assert_frame_equal(study.mrmc.summary, direct.summary)
+    rrrc = study.mrmc.summary.iloc[0]
+    assert rrrc["analysis"] == "random readers, random cases" and rrrc["test"] == "t"
+    calls = _study(data, truth, ratings=False)
+    assert calls.mrmc is not None and not calls.mrmc.summary.equals(study.mrmc.summary)
 
 
 def test_figures(study):
@@ -379,7 +394,10 @@ def test_study_reader_section(reader_fitted, tmp_path):
     titles = [s["title"] for s in content["sections"]]
     assert "Reader study" in titles
     section = content["sections"][titles.index("Reader study")]
-    assert len(section["figures"]) == 2 and len(section["tables"]) == 3
+    assert len(section["figures"]) == 2 and len(section["tables"]) == 4
+    mrmc = section["tables"]["Multi-reader multi-case analysis (Obuchowski-Rockette)"]
+    assert mrmc["Analysis"].iloc[0] == "Random readers and cases (Hillis df)"
+    assert "readers_mrmc" in tables and len(tables["readers_mrmc"]) == 3
     assert any(cap.startswith("Figure") and "operating point" in cap for cap in section["figures"])
     assert "Reader study" in study.methods_text()
     out = study.save(tmp_path / "out", report=False)
