@@ -20,7 +20,7 @@ import numpy as np
 from radiomics_aln._validation import format_items
 from radiomics_aln.data_dictionary import DataDictionary
 from radiomics_aln.exceptions import InputError
-from radiomics_aln.features import ROI_NAMES
+from radiomics_aln.features import ROI_NAMES, ring_geometry, roi_label
 
 # default labels of the score columns (model.SCORE_LABELS names the models in legends)
 _SCORE_LABELS = {
@@ -34,6 +34,7 @@ __all__ = [
     "ICCSettings",
     "ScoreSettings",
     "NomogramSettings",
+    "RingSettings",
     "StudyConfig",
     "ROI_VARIANTS",
     "DEMO_N_CASES",
@@ -150,6 +151,47 @@ class NomogramSettings:
 
 
 @dataclass
+class RingSettings:
+    """Several peritumoral ring widths and shells in one study (:mod:`radiomics_aln.ring_widths`).
+
+    Each ring and shell is a ROI of its own (``peritumoral_2mm``, ``shell_2_5mm``) with its own
+    score; they take the place of ``peritumoral`` in ``rois`` (which must list it). Off (the
+    single ring of ``width_mm``) while both lists are empty.
+
+    Attributes
+    ----------
+    widths_mm : list of float
+        Ring widths in mm, e.g. ``[1, 2, 3, 4, 5]``.
+    shells_mm : list of [float, float]
+        Shells ``[a, b]``: tissue farther than ``a`` mm and at most ``b`` mm from the tumour,
+        e.g. ``[[0, 2], [2, 5]]``.
+    choose : {"inner_cv", "all"}
+        ``"inner_cv"``: the ROI whose score has the highest mean AUC in an inner stratified
+        ``n_splits``-fold cross-validation on the training cohort (the whole score fit refitted
+        in each fold) is chosen; its score alone enters the screen, the models and the nomogram
+        as the peritumoral score. ``"all"``: every ring's and shell's score is offered to the
+        screen and the models (no choice).
+    n_splits : int
+        Inner folds (>= 2).
+    p_adjust : {"holm", "bonferroni", None}
+        Multiplicity adjustment of the paired DeLong tests between the widths, within each
+        cohort (R ``p.adjust``).
+    """
+
+    widths_mm: list[float] = field(default_factory=list)
+    shells_mm: list[list[float]] = field(default_factory=list)
+    choose: str = "inner_cv"
+    n_splits: int = 5
+    p_adjust: str | None = "holm"
+
+    def rois(self) -> list[str]:
+        """The ring and shell ROI names, widths first (empty: the setting is off)."""
+        from radiomics_aln.ring_widths import ring_candidates
+
+        return ring_candidates(self.widths_mm, self.shells_mm)
+
+
+@dataclass
 class StudyConfig:
     """Settings of a :class:`Study`; every field has a documented default.
 
@@ -221,6 +263,9 @@ class StudyConfig:
         unit, levels, per}}`` (see :class:`radiomics_aln.data_dictionary.DataDictionary`).
         Columns not listed get labels generated from their names (``size_mm`` -> "Size (mm)").
         ``per`` sets what a continuous predictor's odds ratio is per (e.g. 10 years).
+    rings : RingSettings
+        Several ring widths and shells compared, one chosen on training data (see
+        :class:`RingSettings`); default off.
     """
 
     manifest: str | None = None
@@ -247,6 +292,7 @@ class StudyConfig:
     cache_dir: str | None = None
     title: str = "Radiomics nomogram study"
     variables: dict[str, Any] = field(default_factory=dict)
+    rings: RingSettings = field(default_factory=RingSettings)
 
     # ---------------------------------------------------------------- construction
     @classmethod
@@ -262,7 +308,8 @@ class StudyConfig:
         if not isinstance(data, Mapping):
             raise InputError(f"a study configuration must be a mapping, got {type(data).__name__}")
         data = dict(data)
-        nested = {"icc": ICCSettings, "score": ScoreSettings, "nomogram": NomogramSettings}
+        nested = {"icc": ICCSettings, "score": ScoreSettings, "nomogram": NomogramSettings,
+                  "rings": RingSettings}  # fmt: skip
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
@@ -438,7 +485,7 @@ class StudyConfig:
         """Check every setting; raise :class:`InputError` naming the first bad one."""
         self._check_types()
         rois = self.roi_list()
-        bad = [r for r in rois if r not in ROI_NAMES]
+        bad = [r for r in rois if r not in ROI_NAMES and ring_geometry(r) is None]
         if bad or not rois:
             raise InputError(
                 f"rois: unknown ROI(s) {bad or rois}; use {list(ROI_NAMES)} or a variant "
@@ -531,7 +578,35 @@ class StudyConfig:
             DataDictionary(self.variables)
         except InputError as exc:
             raise InputError(f"variables: {exc}") from None
+        self._check_rings()
         return self
+
+    def _check_rings(self) -> None:
+        rings = self.rings
+        for name in ("widths_mm", "shells_mm"):
+            if not isinstance(getattr(rings, name), list | tuple):
+                raise InputError(f"rings.{name} must be a list, got {getattr(rings, name)!r}")
+        try:
+            names = rings.rois()
+        except InputError as exc:
+            raise InputError(f"rings: {exc}") from None
+        if rings.choose not in ("inner_cv", "all"):
+            raise InputError(f"rings.choose must be 'inner_cv' or 'all', not {rings.choose!r}")
+        n = rings.n_splits
+        if isinstance(n, bool) or not isinstance(n, int) or n < 2:
+            raise InputError(f"rings.n_splits must be a whole number >= 2, got {n!r}")
+        if rings.p_adjust not in (None, "holm", "bonferroni"):
+            raise InputError(
+                f"rings.p_adjust must be null, 'holm' or 'bonferroni', not {rings.p_adjust!r}"
+            )
+        if names and "peritumoral" not in self.roi_list():
+            raise InputError(
+                "rings: the rings and shells take the place of `peritumoral` in rois, which "
+                f"does not list it ({self.roi_list()}); add peritumoral to rois"
+            )
+        both = sorted(set(names) & set(self.roi_list()))
+        if both:
+            raise InputError(f"{both} are listed in rois and in rings; list them once")
 
     def label(self, cohort: str) -> str:
         """Display name of a cohort."""
@@ -550,8 +625,10 @@ class StudyConfig:
         >>> dd.axis_label("age"), dd.label("ln_score"), dd.per_text("age")
         ('Age (years)', 'LN radiomics score', 'per 10 years')
         """
-        defaults = {f"{roi}_score": {"label": _SCORE_LABELS[roi], "unit": None}
-                    for roi in ROI_NAMES}  # fmt: skip
+        named = [r for r in (*self.roi_list(), *self.rings.rois()) if ring_geometry(r)]
+        defaults = {f"{roi}_score": {"label": _SCORE_LABELS.get(roi)
+                                     or f"{roi_label(roi)} radiomics score", "unit": None}
+                    for roi in (*ROI_NAMES, *named)}  # fmt: skip
         return DataDictionary(self.variables).with_defaults(defaults)
 
     def dca_grid(self) -> np.ndarray:

@@ -389,6 +389,7 @@ _SETTINGS_SCHEMA = Record(
         "?mask_combine": STR,
         "?min_area_mm2": NUM_OR_NULL,
         "?spacing_range": ListOf(NUM, length=2, nullable=True),
+        "?ring_choice": STR,  # the ring or shell chosen among several widths (rings setting)
     }
 )
 _STATE_SCHEMA = Record(

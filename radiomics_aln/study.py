@@ -79,6 +79,8 @@ from radiomics_aln.model import (
 )
 from radiomics_aln.nomogram import LogisticNomogram
 from radiomics_aln.performance import delong_comparisons, performance_table
+from radiomics_aln.ring_widths import analysis_rois, fit_study_rings
+from radiomics_aln.ring_widths import study_tables as ring_study_tables
 from radiomics_aln.score import RadScore
 from radiomics_aln.univariate import univariate_logistic
 from radiomics_aln.validation import bootstrap_calibrate, bootstrap_validate
@@ -312,12 +314,12 @@ class Study:
         ):
             manifest = manifest.subset(self.cohorts_)  # cohorts not studied are not extracted
         self._say(
-            f"Extracting features ({', '.join(cfg.roi_list())}) for {len(manifest.cases)} "
+            f"Extracting features ({', '.join(analysis_rois(cfg))}) for {len(manifest.cases)} "
             "cases (and their repeat segmentations, if any)"
         )
         result = extract_cohort(
             manifest,
-            cfg.roi_list(),
+            analysis_rois(cfg),
             cfg.params,
             width_mm=cfg.width_mm,
             n_jobs=cfg.n_jobs,
@@ -353,6 +355,7 @@ class Study:
         X_train, y_train = self._training_data(table, features, used)
         kept = self._filter_reproducible(X_train, repeats)
         self.notes_: list[str] = []
+        self.score_rois_ = fit_study_rings(self, X_train[kept], y_train)  # rings: the chosen one
         scores = self._fit_scores(table, features, X_train[kept], y_train)
         self.features_ = features
         self.repeats_ = repeats
@@ -372,7 +375,7 @@ class Study:
         table = self._load_table()
         features, repeats = self._load_features()
         features = features.reindex(table.index)
-        rois = cfg.roi_list()
+        rois = analysis_rois(cfg)
         roi_cols = {r: roi_columns(features.columns, r) for r in rois}
         empty = [r for r, cols in roi_cols.items() if not cols]
         if empty:
@@ -440,7 +443,7 @@ class Study:
     ) -> dict[str, Any]:
         """One LASSO score per ROI on its kept training features; sets ``data_`` (with scores)."""
         cfg = self.config
-        rois = cfg.roi_list()
+        rois = self.score_rois_
         scores = {}
         data = table.copy()
         for roi in rois:
@@ -487,7 +490,7 @@ class Study:
         """
         cfg = self.config
         self._say("Univariate screen and backward stepwise logistic models")
-        score_names = [score_column(r) for r in cfg.roi_list() if r not in self.constant_scores_]
+        score_names = [score_column(r) for r in self.score_rois_ if r not in self.constant_scores_]
         candidates = list(cfg.clinical) + score_names
         parts = []
         for c in candidates:
@@ -588,7 +591,7 @@ class Study:
         cfg = self.config
         params = self.extraction_.params if getattr(self, "extraction_", None) else cfg.params
         self.model_ = StudyModel(
-            cfg.roi_list(),
+            self.score_rois_,
             scores,
             clinical_model,
             combined_model,
@@ -606,6 +609,7 @@ class Study:
                 ),
                 "train_cohort": cfg.train_cohort,
                 "categorical": {k: [str(v) for v in lv] for k, lv in cfg.categorical.items()},
+                **({"ring_choice": self.ring_choice_.chosen} if self.ring_choice_ else {}),
             },
         )
         data = self.data_
@@ -781,6 +785,7 @@ class Study:
         cutoff = self.model_.settings["cutoff"]
         tables.update(study_outputs.decision_tables(arrays, labels, cfg.dca_grid(), cutoff))
         tables.update(self._model_tables())
+        tables.update(ring_study_tables(self))
 
         self._say("Evaluation: figures")
         figures = study_outputs.figures(self, arrays, labels, tables, curves)
