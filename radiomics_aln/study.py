@@ -54,6 +54,8 @@ import pandas as pd
 from radiomics_aln import study_outputs
 from radiomics_aln._display import html_block
 from radiomics_aln._progress import progress_mode
+from radiomics_aln._ring_study import analysis_rois, fit_study_rings
+from radiomics_aln._ring_study import study_tables as ring_study_tables
 from radiomics_aln._validation import format_items
 from radiomics_aln.config import StudyConfig
 from radiomics_aln.exceptions import (
@@ -79,8 +81,6 @@ from radiomics_aln.model import (
 )
 from radiomics_aln.nomogram import LogisticNomogram
 from radiomics_aln.performance import delong_comparisons, performance_table
-from radiomics_aln.ring_widths import analysis_rois, fit_study_rings
-from radiomics_aln.ring_widths import study_tables as ring_study_tables
 from radiomics_aln.score import RadScore
 from radiomics_aln.univariate import univariate_logistic
 from radiomics_aln.validation import bootstrap_calibrate, bootstrap_validate

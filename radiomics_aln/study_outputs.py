@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from radiomics_aln import _report_tables as views
-from radiomics_aln import calibration, decision, reclassification, ring_widths, study_figures
+from radiomics_aln import _ring_study, calibration, decision, reclassification, study_figures
 from radiomics_aln._version import __version__
 
 __all__ = [
@@ -270,7 +270,7 @@ def methods_text(study) -> dict[str, list[str]]:
         "Radiomics scores (TRIPOD 10a-b)": _scores_text(study),
         "Clinical and clinical-radiomics models (TRIPOD 10b, 15a)": _models_text(study),
         "Statistics": _statistics_text(study),
-    } | ({ring_widths.REPORT_TITLE: ring_widths.methods_text(study)} if study.config.rings.rois()
+    } | ({_ring_study.REPORT_TITLE: _ring_study.methods_text(study)} if study.config.rings.rois()
          else {})  # fmt: skip
 
 
@@ -302,13 +302,13 @@ def _participants_text(study) -> list[str]:
 
 
 def _roi_feature_counts(study) -> dict[str, int]:
-    rois = ring_widths.analysis_rois(study.config)
+    rois = _ring_study.analysis_rois(study.config)
     return {r: len(roi_columns(study.features_.columns, r)) for r in rois}
 
 
 def _features_text(study) -> list[str]:
     cfg = study.config
-    rois = ring_widths.analysis_rois(cfg)
+    rois = _ring_study.analysis_rois(cfg)
     roi_desc = {
         "tumor": "the tumour mask (intratumoral)",
         "peritumoral": f"a {cfg.width_mm:g} mm peritumoral ring (distance map in mm, clipped "
@@ -337,7 +337,7 @@ def _icc_text(study) -> list[str]:
     n_kept = len(study.icc_filter_.selected_features_)
     reps = ", ".join(f"{k}: {v} cases" for k, v in study.icc_repeat_cases_.items())
     per = []
-    for r in ring_widths.analysis_rois(cfg):
+    for r in _ring_study.analysis_rois(cfg):
         kept_r = len(roi_columns(study.icc_filter_.selected_features_, r))
         per.append(f"{r}: {kept_r}/{per_roi[r]}")
     return [
@@ -556,7 +556,7 @@ def report_tables(study) -> list[dict[str, Any]]:
                         views.delong_view(t["delong_all"], method=nomo.p_adjust,
                                           family=f"every pair of models "
                                                  f"({_family_size(t['delong_all'])})")}},
-        ring_widths.report_section(study),
+        _ring_study.report_section(study),
     ]  # fmt: skip
     return sections
 
@@ -614,7 +614,7 @@ def report_content(study) -> dict[str, Any]:
         "Nomogram", "Decision and clinical impact curves",
         "NRI and IDI (clinical-radiomics vs clinical model)", "Risk groups",
         "Feature reproducibility (ICC)", "Radiomics scores: LASSO path and cross-validation",
-        ring_widths.REPORT_TITLE, "Appendix. DeLong comparisons of every pair of models",
+        _ring_study.REPORT_TITLE, "Appendix. DeLong comparisons of every pair of models",
         "Appendix. Decision and clinical impact curves at every threshold",
     ]  # fmt: skip
     sections = []
