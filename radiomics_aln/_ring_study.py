@@ -28,14 +28,16 @@ def analysis_rois(config: Any) -> list[str]:
     return rois[:i] + names + rois[i + 1 :]
 
 
-def fit_study_rings(study: Any, X_train: pd.DataFrame, y_train: Any) -> list[str]:
+def fit_study_rings(
+    study: Any, X_train: pd.DataFrame, y_train: Any, *, say: Any = None
+) -> list[str]:
     """Choose the ring on the training rows and fit every ring's score for the comparison.
 
     Sets ``study.ring_choice_`` (a :class:`RingWidthChoice`, None unless ``choose`` is
     ``"inner_cv"``) and ``study.ring_scores_`` (``{roi: RadScore}`` fitted on all training
     rows, empty while rings are off); returns the ROIs with a score in the models: ``rois``
     with ``peritumoral`` replaced by the chosen ROI (or by every ring for ``choose="all"``).
-    ``X_train`` holds the training rows' reproducible features only.
+    ``X_train`` holds the training rows' reproducible features only; ``say`` reports progress.
     """
     from radiomics_aln.score import RadScore
 
@@ -52,6 +54,9 @@ def fit_study_rings(study: Any, X_train: pd.DataFrame, y_train: Any) -> list[str
         )
     chosen = names
     if cfg.rings.choose == "inner_cv":
+        if say is not None:
+            say(f"Choosing the ring width: {cfg.rings.n_splits}-fold inner CV of the scores of "
+                f"{', '.join(names)} on the training cohort")  # fmt: skip
         study.ring_choice_ = inner_cv_ring_choice(
             X_train, y_train, rois=names, score_params=cfg.score.params,
             n_splits=cfg.rings.n_splits, random_state=cfg.random_state,

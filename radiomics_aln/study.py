@@ -355,7 +355,7 @@ class Study:
         X_train, y_train = self._training_data(table, features, used)
         kept = self._filter_reproducible(X_train, repeats)
         self.notes_: list[str] = []
-        self.score_rois_ = fit_study_rings(self, X_train[kept], y_train)  # rings: the chosen one
+        self.score_rois_ = fit_study_rings(self, X_train[kept], y_train, say=self._say)
         scores = self._fit_scores(table, features, X_train[kept], y_train)
         self.features_ = features
         self.repeats_ = repeats

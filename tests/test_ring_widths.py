@@ -410,3 +410,28 @@ def test_named_rings_are_rois_of_a_config_too():
     assert cfg.roi_list() == ["tumor", "shell_2_5mm"]
     with pytest.raises(InputError, match="unknown ROI"):
         StudyConfig.from_dict({"rois": ["tumor", "peritumoral_2.5mm"]})
+
+
+@pytest.mark.slow
+def test_example_runs_with_two_widths(tmp_path):
+    """examples/ring_widths.py end to end on images (small: 60 patients, two rings, two shells,
+    original-image features only)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.run(
+        [sys.executable, str(root / "examples" / "ring_widths.py"), "--out", str(tmp_path),
+         "--n-cases", "60", "--widths", "1,3", "--original-only"],
+        cwd=root, env=os.environ | {"MPLBACKEND": "Agg"}, capture_output=True, text=True,
+        timeout=1800,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    for name in ("ring_widths_cv.csv", "ring_widths_auc.csv", "ring_widths_delong.csv"):
+        assert (tmp_path / "tables" / name).is_file()
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "Peritumoral ring width" in html and "Paired DeLong tests between the widths" in html
+    model = StudyModel.from_json(tmp_path / "model.json")
+    assert model.settings["ring_choice"] in model.rois
