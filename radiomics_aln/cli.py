@@ -107,6 +107,7 @@ cohort_labels: {train: Training, internal: Internal test, external: External tes
 rois: [tumor, peritumoral, ln]  # or a variant: intratumoral, peritumoral,
                                 # intratumoral+peritumoral, combined_region, intratumoral+ln, all
 width_mm: 5.0                   # peritumoral ring width (mm), in (0, 50]
+# rings: {widths_mm: [1, 2, 3, 4, 5], shells_mm: [[0, 2], [2, 5]]}  # several, one chosen
 spacing_range: [0.005, 2.0]     # plausible mm per pixel; outside = a unit error (null: no check)
 mask_combine: union             # masks with several blobs: union, or largest (one component)
 min_area_mm2: null              # e.g. 0.5: drop mask specks smaller than this (mm²)
