@@ -8,6 +8,7 @@ tables, report section and saved model.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -252,6 +253,23 @@ def test_ring_comparison_uses_delong_with_holm():
         np.minimum(1, p * [2, 1])))  # fmt: skip
     _, every = ring_comparison({"Training": (y, scores)}, p_adjust=None)
     assert len(every) == 3 and (every["p_adjusted"] == every["p_value"]).all()
+
+
+def test_ring_comparison_against_R():
+    """tests/reference/ring_widths.R: pROC 1.18.0 ci.auc (DeLong) and roc.test (paired DeLong)
+    of the chosen width against each other, p.adjust(method = "holm")."""
+    ref_dir = Path(__file__).parent / "reference"
+    d = pd.read_csv(ref_dir / "ring_widths_scores.csv")
+    rois = ["peritumoral_1mm", "peritumoral_2mm", "peritumoral_3mm", "shell_2_5mm"]
+    auc, dl = ring_comparison({"Training": (d["y"], {r: d[r] for r in rois})},
+                              reference="peritumoral_2mm", p_adjust="holm")  # fmt: skip
+    r_auc = pd.read_csv(ref_dir / "ring_widths_auc_R.csv")
+    for col in ("estimate", "ci_low", "ci_high"):
+        np.testing.assert_allclose(auc[col], r_auc[col], rtol=1e-10)
+    r_dl = pd.read_csv(ref_dir / "ring_widths_delong_R.csv")
+    assert dl["model_2"].tolist() == r_dl["model_2"].tolist()
+    for col in ("estimate", "z", "p_value", "p_adjusted"):
+        np.testing.assert_allclose(dl[col], r_dl[col], rtol=1e-9)
 
 
 # --------------------------------------------------------------------------- the study
