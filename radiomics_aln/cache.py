@@ -1,7 +1,9 @@
 """The extraction cache: one JSON entry per ROI result, keyed by what its features depend on.
 
 An entry's key (:func:`entry_key`) is the SHA-256 of the image and mask contents (never their
-names or dates), the spacing given, the settings, the ROI, the ring width, the mask options,
+names or dates), the spacing given, the settings, the ROI, the ring width (a ring or shell named
+with its width, ``peritumoral_2mm``, has it in its name: adding a width computes only the new
+ROI's entries and reuses the others), the mask options,
 the spacing range and the radiomics_aln and PyRadiomics versions. Entries are written
 atomically (:func:`write_entry`) and checked when read (:func:`read_entry`: key, ROI, value
 types and a checksum of the values); a damaged entry is recomputed, never served.

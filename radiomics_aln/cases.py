@@ -38,7 +38,14 @@ from radiomics_aln._validation import (
     format_items,
 )
 from radiomics_aln.exceptions import CoverageWarning, InputError
-from radiomics_aln.features import IMAGES, RING_ROIS, ROI_NAMES, TUMOR_IMAGE_ROIS, image_of
+from radiomics_aln.features import (
+    IMAGES,
+    RING_ROIS,
+    ROI_NAMES,
+    TUMOR_IMAGE_ROIS,
+    image_of,
+    ring_geometry,
+)
 from radiomics_aln.images import (
     LoadedImage,
     check_spacing_range,
@@ -47,7 +54,7 @@ from radiomics_aln.images import (
     require_spacing,
 )
 from radiomics_aln.masks import check_mask_options, load_mask_with_components
-from radiomics_aln.ring import RingCoverage, ring_rois
+from radiomics_aln.ring import RingCoverage, peritumoral_shell, ring_rois
 
 __all__ = [
     "READERS",
@@ -466,7 +473,10 @@ class ImageROIs:
     components : dict
         ``{reader: (components drawn, components used)}`` of each mask that was read.
     coverage : dict
-        ``{reader: RingCoverage}`` of each ring that was built.
+        ``{reader: RingCoverage}`` of each ring of ``width_mm`` that was built.
+    named_coverage : dict
+        ``{reader: {roi: RingCoverage}}`` of each ring or shell named with its width
+        (``peritumoral_2mm``, ``shell_2_5mm``) that was built.
     """
 
     image: sitk.Image
@@ -474,6 +484,13 @@ class ImageROIs:
     masks: dict[str, dict[str, Any]] = field(default_factory=dict)
     components: dict[str, tuple[int, int]] = field(default_factory=dict)
     coverage: dict[str, RingCoverage] = field(default_factory=dict)
+    named_coverage: dict[str, dict[str, RingCoverage]] = field(default_factory=dict)
+
+    def coverage_of(self, reader: str, roi: str) -> RingCoverage | None:
+        """The coverage of ``roi``'s ring or shell for ``reader``; None for other ROIs."""
+        if roi in RING_ROIS:
+            return self.coverage.get(reader)
+        return self.named_coverage.get(reader, {}).get(roi)
 
 
 def image_rois(
@@ -499,7 +516,9 @@ def image_rois(
         ``{reader: mask source}`` (paths or an in-memory image) drawn on this image.
     rois : sequence of str
         ROIs wanted on this image: ``"ln"``, or some of ``"tumor"``, ``"peritumoral"``,
-        ``"tumor_peritumoral"`` (the ring ROIs are built around the tumour mask).
+        ``"tumor_peritumoral"`` and rings or shells named with their width
+        (``"peritumoral_2mm"``, ``"shell_2_5mm"``; the ring ROIs are built around the tumour
+        mask).
     width_mm, ring_within
         Ring width and whether the ring is clipped to the field of view (``"fov"``) or not.
     label, combine, min_area_mm2, check_geometry
@@ -516,7 +535,8 @@ def image_rois(
     out = ImageROIs(image.image, image.fov)
     within = image.fov if ring_within == "fov" else None
     ring_problem = None
-    if any(r in RING_ROIS for r in rois):
+    named = {r: g for r in rois if (g := ring_geometry(r)) is not None}
+    if named or any(r in RING_ROIS for r in rois):
         try:  # the ring is in mm: name the image whose spacing is missing, not its mask
             require_spacing(image.image, f"the {width_mm:g} mm ring width")
         except InputError as exc:
@@ -532,7 +552,12 @@ def image_rois(
             got.update(dict.fromkeys(rois, exc))
             continue
         out.components[reader] = (loaded.n_components, loaded.n_components_used)
-        got.update({r: loaded.mask for r in rois if r not in RING_ROIS})
+        got.update({r: loaded.mask for r in rois if r not in RING_ROIS and r not in named})
+        for roi, (inner, outer) in named.items():
+            shell = ring_problem or _shell(loaded.mask, inner, outer, within, case_id)
+            if not isinstance(shell, Exception):
+                out.named_coverage.setdefault(reader, {})[roi] = shell.coverage
+            got[roi] = shell if isinstance(shell, Exception) else shell.mask
         if any(r in RING_ROIS for r in rois):
             ring = ring_problem or _ring_rois(loaded.mask, width_mm, within, case_id)
             if isinstance(ring, Exception):
@@ -544,20 +569,34 @@ def image_rois(
     return out
 
 
-def _ring_rois(mask: sitk.Image, width_mm: float, within: Any, case_id: str) -> Any:
-    """The ring ROIs of one tumour mask, or the exception that prevents them."""
+def _shell(mask: sitk.Image, inner: float, outer: float, within: Any, case_id: str) -> Any:
+    """A ring or shell named with its width around one tumour mask, or why it cannot be."""
+    return _ring_rois(mask, outer, within, case_id, inner)
+
+
+def _ring_rois(
+    mask: sitk.Image, width_mm: float, within: Any, case_id: str, inner: float | None = None
+) -> Any:
+    """The ring ROIs of one tumour mask (a shell beyond ``inner`` when given), or the
+    exception that prevents them."""
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            ring = ring_rois(mask, width_mm=width_mm, within=within, min_coverage=None)
+            if inner is None:
+                ring = ring_rois(mask, width_mm=width_mm, within=within, min_coverage=None)
+            else:
+                ring = peritumoral_shell(
+                    mask, inner_mm=inner, outer_mm=width_mm, within=within, min_coverage=None
+                )
         for w in caught:  # re-issue (a ring narrower than a pixel) with the case id
             prefix = f"case {case_id}: " if case_id else ""
             warnings.warn(f"{prefix}{w.message}", w.category, stacklevel=4)
     except Exception as exc:
         return exc
     if ring.coverage.n_pixels == 0:
+        what = "ring" if not inner else f"shell from {inner:g}"
         return InputError(
-            f"the {width_mm:g} mm peritumoral ring has zero pixels (clipped by the image "
+            f"the {width_mm:g} mm peritumoral {what} has zero pixels (clipped by the image "
             "edge or field of view)"
         )
     return ring

@@ -109,6 +109,7 @@ cohort_labels: {train: Training, internal: Internal test, external: External tes
 rois: [tumor, peritumoral, ln]  # or a variant: intratumoral, peritumoral,
                                 # intratumoral+peritumoral, combined_region, intratumoral+ln, all
 width_mm: 5.0                   # peritumoral ring width (mm), in (0, 50]
+# rings: {widths_mm: [1, 2, 3, 4, 5], shells_mm: [[0, 2], [2, 5]]}  # several, one chosen
 spacing_range: [0.005, 2.0]     # plausible mm per pixel; outside = a unit error (null: no check)
 mask_combine: union             # masks with several blobs: union, or largest (one component)
 min_area_mm2: null              # e.g. 0.5: drop mask specks smaller than this (mm²)
@@ -293,7 +294,8 @@ def _add_extract_parser(sub: Any) -> None:
     p.add_argument(
         "--rois",
         default="tumor,peritumoral,ln",
-        help="comma-separated ROIs: tumor, peritumoral, tumor_peritumoral, ln (default: %(default)s)",
+        help="comma-separated ROIs: tumor, peritumoral, tumor_peritumoral, ln, rings and shells of "
+        "a stated width such as peritumoral_2mm, shell_2_5mm (default: %(default)s)",
     )
     p.add_argument(
         "--params", default="ultrasound_2d", help="shipped settings name or PyRadiomics YAML"
@@ -612,16 +614,17 @@ def _cmd_init(args: argparse.Namespace, progress: _Progress) -> int:
 
 def _cmd_extract(args: argparse.Namespace, progress: _Progress) -> int:
     from radiomics_aln.extraction import extract_features
-    from radiomics_aln.features import ROI_NAMES, write_features
+    from radiomics_aln.features import ROI_NAMES, ring_geometry, write_features
     from radiomics_aln.manifest import read_manifest
 
     rois = tuple(r.strip() for r in args.rois.split(",") if r.strip())
     if not rois:
         raise _UsageProblem(f"--rois {args.rois!r} names no ROI; use some of {list(ROI_NAMES)}")
-    unknown = [r for r in rois if r not in ROI_NAMES]
+    unknown = [r for r in rois if r not in ROI_NAMES and ring_geometry(r) is None]
     if unknown:
         raise _UsageProblem(
-            f"--rois: unknown ROI(s) {', '.join(unknown)}; use some of {list(ROI_NAMES)}"
+            f"--rois: unknown ROI(s) {', '.join(unknown)}; use some of {list(ROI_NAMES)} or "
+            "rings and shells of a stated width: peritumoral_2mm, peritumoral_2p5mm, shell_2_5mm"
         )
     _check_positive("--width-mm", args.width_mm)
     _check_n_jobs(args.n_jobs)

@@ -17,10 +17,11 @@ from typing import Any
 
 import numpy as np
 
+from radiomics_aln._config_checks import check_nomogram
 from radiomics_aln._validation import format_items
 from radiomics_aln.data_dictionary import DataDictionary
 from radiomics_aln.exceptions import InputError
-from radiomics_aln.features import ROI_NAMES
+from radiomics_aln.features import ROI_NAMES, ring_geometry, roi_label
 
 # default labels of the score columns (model.SCORE_LABELS names the models in legends)
 _SCORE_LABELS = {
@@ -36,6 +37,7 @@ __all__ = [
     "NomogramSettings",
     "HarmonizeSettings",
     "ReadersSettings",
+    "RingSettings",
     "StudyConfig",
     "ROI_VARIANTS",
     "DEMO_N_CASES",
@@ -153,6 +155,47 @@ class NomogramSettings:
 
 
 @dataclass
+class RingSettings:
+    """Several peritumoral ring widths and shells in one study (:mod:`radiomics_aln.ring_widths`).
+
+    Each ring and shell is a ROI of its own (``peritumoral_2mm``, ``shell_2_5mm``) with its own
+    score; they take the place of ``peritumoral`` in ``rois`` (which must list it). Off (the
+    single ring of ``width_mm``) while both lists are empty.
+
+    Attributes
+    ----------
+    widths_mm : list of float
+        Ring widths in mm, e.g. ``[1, 2, 3, 4, 5]``.
+    shells_mm : list of [float, float]
+        Shells ``[a, b]``: tissue farther than ``a`` mm and at most ``b`` mm from the tumour,
+        e.g. ``[[0, 2], [2, 5]]``.
+    choose : {"inner_cv", "all"}
+        ``"inner_cv"``: the ROI whose score has the highest mean AUC in an inner stratified
+        ``n_splits``-fold cross-validation on the training cohort (the whole score fit refitted
+        in each fold) is chosen; its score alone enters the screen, the models and the nomogram
+        as the peritumoral score. ``"all"``: every ring's and shell's score is offered to the
+        screen and the models (no choice).
+    n_splits : int
+        Inner folds (>= 2).
+    p_adjust : {"holm", "bonferroni", None}
+        Multiplicity adjustment of the paired DeLong tests between the widths, within each
+        cohort (R ``p.adjust``).
+    """
+
+    widths_mm: list[float] = field(default_factory=list)
+    shells_mm: list[list[float]] = field(default_factory=list)
+    choose: str = "inner_cv"
+    n_splits: int = 5
+    p_adjust: str | None = "holm"
+
+    def rois(self) -> list[str]:
+        """The ring and shell ROI names, widths first (empty: the setting is off)."""
+        from radiomics_aln.ring_widths import ring_candidates
+
+        return ring_candidates(self.widths_mm, self.shells_mm)
+
+
+@dataclass
 class StudyConfig:
     """Settings of a :class:`Study`; every field has a documented default.
 
@@ -245,6 +288,9 @@ class StudyConfig:
     readers : ReadersSettings or None
         The optional reader study (``readers:`` section, see :class:`ReadersSettings`): its
         tables and figures are added to the outputs and the report.
+    rings : RingSettings
+        Several ring widths and shells compared, one chosen on training data (see
+        :class:`RingSettings`); default off.
     """
 
     manifest: str | None = None
@@ -276,6 +322,7 @@ class StudyConfig:
     endpoint: dict[str, Any] | None = None
     harmonize: HarmonizeSettings = field(default_factory=lambda: HarmonizeSettings())
     readers: ReadersSettings | None = None
+    rings: RingSettings = field(default_factory=RingSettings)
 
     # ---------------------------------------------------------------- construction
     @classmethod
@@ -292,7 +339,8 @@ class StudyConfig:
             raise InputError(f"a study configuration must be a mapping, got {type(data).__name__}")
         data = dict(data)
         nested = {"icc": ICCSettings, "score": ScoreSettings, "nomogram": NomogramSettings,
-                  "readers": ReadersSettings, "harmonize": HarmonizeSettings}  # fmt: skip
+                  "readers": ReadersSettings, "harmonize": HarmonizeSettings,
+                  "rings": RingSettings}  # fmt: skip
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
@@ -491,7 +539,7 @@ class StudyConfig:
         """Check every setting; raise :class:`InputError` naming the first bad one."""
         self._check_types()
         rois = self.roi_list()
-        bad = [r for r in rois if r not in ROI_NAMES]
+        bad = [r for r in rois if r not in ROI_NAMES and ring_geometry(r) is None]
         if bad or not rois:
             raise InputError(
                 f"rois: unknown ROI(s) {bad or rois}; use {list(ROI_NAMES)} or a variant "
@@ -538,7 +586,7 @@ class StudyConfig:
             raise InputError(
                 f"icc.compare must be 'estimate' or 'ci_low', got {self.icc.compare!r}"
             )
-        _check_nomogram(self.nomogram)
+        check_nomogram(self.nomogram)
         if not isinstance(self.score.params, Mapping):
             raise InputError("score.params must be a mapping of RadScore keyword arguments")
         clash = {"name", "random_state"} & set(self.score.params)
@@ -551,7 +599,35 @@ class StudyConfig:
         except InputError as exc:
             raise InputError(f"variables: {exc}") from None
         _check_harmonize(self)
+        self._check_rings()
         return self
+
+    def _check_rings(self) -> None:
+        rings = self.rings
+        for name in ("widths_mm", "shells_mm"):
+            if not isinstance(getattr(rings, name), list | tuple):
+                raise InputError(f"rings.{name} must be a list, got {getattr(rings, name)!r}")
+        try:
+            names = rings.rois()
+        except InputError as exc:
+            raise InputError(f"rings: {exc}") from None
+        if rings.choose not in ("inner_cv", "all"):
+            raise InputError(f"rings.choose must be 'inner_cv' or 'all', not {rings.choose!r}")
+        n = rings.n_splits
+        if isinstance(n, bool) or not isinstance(n, int) or n < 2:
+            raise InputError(f"rings.n_splits must be a whole number >= 2, got {n!r}")
+        if rings.p_adjust not in (None, "holm", "bonferroni"):
+            raise InputError(
+                f"rings.p_adjust must be null, 'holm' or 'bonferroni', not {rings.p_adjust!r}"
+            )
+        if names and "peritumoral" not in self.roi_list():
+            raise InputError(
+                "rings: the rings and shells take the place of `peritumoral` in rois, which "
+                f"does not list it ({self.roi_list()}); add peritumoral to rois"
+            )
+        both = sorted(set(names) & set(self.roi_list()))
+        if both:
+            raise InputError(f"{both} are listed in rois and in rings; list them once")
 
     def label(self, cohort: str) -> str:
         """Display name of a cohort."""
@@ -570,8 +646,10 @@ class StudyConfig:
         >>> dd.axis_label("age"), dd.label("ln_score"), dd.per_text("age")
         ('Age (years)', 'LN radiomics score', 'per 10 years')
         """
-        defaults = {f"{roi}_score": {"label": _SCORE_LABELS[roi], "unit": None}
-                    for roi in ROI_NAMES}  # fmt: skip
+        named = [r for r in (*self.roi_list(), *self.rings.rois()) if ring_geometry(r)]
+        defaults = {f"{roi}_score": {"label": _SCORE_LABELS.get(roi)
+                                     or f"{roi_label(roi)} radiomics score", "unit": None}
+                    for roi in (*ROI_NAMES, *named)}  # fmt: skip
         return DataDictionary(self.variables).with_defaults(defaults)
 
     def dca_grid(self) -> np.ndarray:
@@ -732,75 +810,6 @@ def _relative_path(path: str, base: Path) -> str:
         return os.path.abspath(path)
 
 
-_SAMPLE_SIZE_KEYS = ("r2_cs", "r2_nagelkerke", "c_statistic", "shrinkage", "delta", "margin")
-
-
-def _check_sample_size(settings: Any) -> None:
-    """``nomogram.sample_size``: known keys, numbers, and a valid combination (a dry run)."""
-    if not isinstance(settings, Mapping):
-        raise InputError(
-            f"nomogram.sample_size must be a mapping such as {{c_statistic: 0.85}}, got "
-            f"{settings!r}"
-        )
-    unknown = sorted(set(settings) - set(_SAMPLE_SIZE_KEYS))
-    if unknown:
-        raise InputError(
-            f"nomogram.sample_size has unknown key(s) {unknown}; use {list(_SAMPLE_SIZE_KEYS)}"
-        )
-    from radiomics_aln.sample_size import DEFAULT_R2_NAGELKERKE, riley_sample_size
-
-    kwargs = dict(settings)
-    if not {"r2_cs", "r2_nagelkerke", "c_statistic"} & set(kwargs):
-        kwargs["r2_nagelkerke"] = DEFAULT_R2_NAGELKERKE
-    try:
-        riley_sample_size(parameters=1, prevalence=0.5, **kwargs)
-    except InputError as exc:
-        raise InputError(f"nomogram.sample_size: {exc}") from None
-
-
-def _check_nomogram(nomo: NomogramSettings) -> None:
-    """The values of the ``nomogram`` section (types are checked by ``_check_types``)."""
-    if not 0 < float(nomo.screen_p) <= 1:
-        raise InputError(f"nomogram.screen_p must be in (0, 1], got {nomo.screen_p!r}")
-    if nomo.selection not in ("backward", None):
-        raise InputError(
-            f"nomogram.selection must be 'backward' or null, not {nomo.selection!r}"
-        )
-    if nomo.criterion not in ("p", "aic"):
-        raise InputError(f"nomogram.criterion must be 'p' or 'aic', not {nomo.criterion!r}")
-    if nomo.penalty not in (None, "firth"):
-        raise InputError(f"nomogram.penalty must be null or 'firth', not {nomo.penalty!r}")
-    if nomo.penalty == "firth" and nomo.selection == "backward" and nomo.criterion == "aic":
-        raise InputError(
-            "nomogram.penalty 'firth' needs nomogram.criterion 'p' (penalised "
-            "likelihood-ratio tests)"
-        )
-    if not (isinstance(nomo.n_boot, int) and not isinstance(nomo.n_boot, bool)) or (
-        nomo.n_boot < 0
-    ):
-        raise InputError(
-            f"nomogram.n_boot must be a whole number of resamples >= 0 (0: off), "
-            f"got {nomo.n_boot!r}"
-        )
-    if nomo.ci not in ("delong", "bootstrap"):
-        raise InputError(f"nomogram.ci must be 'delong' or 'bootstrap', not {nomo.ci!r}")
-    if nomo.p_adjust not in (None, "holm", "bonferroni"):
-        raise InputError(
-            f"nomogram.p_adjust must be null, 'holm' or 'bonferroni', not {nomo.p_adjust!r}"
-        )
-    t = list(nomo.dca_thresholds)
-    if len(t) != 3 or not (0 < t[0] < t[1] < 1 and t[2] > 0):
-        raise InputError(
-            "nomogram.dca_thresholds must be [start, stop, step] with 0 < start < stop < 1"
-        )
-    lo, hi = (float(v) for v in nomo.dca_display_range)
-    if not (0 <= lo < hi <= 1 and lo < t[1] and hi > t[0]):
-        raise InputError(
-            f"nomogram.dca_display_range must be [low, high] with 0 <= low < high <= 1 "
-            f"overlapping the dca_thresholds ({t[0]:g} to {t[1]:g}), got "
-            f"{list(nomo.dca_display_range)}"
-        )
-    _check_sample_size(nomo.sample_size)
 # --------------------------------------------------------------------------- harmonization
 
 

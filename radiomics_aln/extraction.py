@@ -60,10 +60,9 @@ from radiomics_aln.exceptions import (
     SpacingError,
 )
 from radiomics_aln.features import (
-    RING_ROIS,
-    ROI_NAMES,
     SEP,
     TUMOR_IMAGE_ROIS,
+    check_roi_name,
     feature_name,
     roi_columns,
     split_feature_name,
@@ -169,9 +168,9 @@ def _diagnostics(rois: ImageROIs, reader: str, roi: str, width_mm: float) -> dic
         drawn, used = rois.components[reader]
         out["diagnostics_radiomics_aln_MaskComponents"] = int(drawn)
         out["diagnostics_radiomics_aln_MaskComponentsUsed"] = int(used)
-    if roi in RING_ROIS and reader in rois.coverage:
-        cov = rois.coverage[reader]
-        out["diagnostics_radiomics_aln_RingWidthMm"] = float(width_mm)
+    cov = rois.coverage_of(reader, roi)  # a ring or shell (its width is the outer radius)
+    if cov is not None:
+        out["diagnostics_radiomics_aln_RingWidthMm"] = float(cov.width_mm)
         out["diagnostics_radiomics_aln_RingCoverage"] = float(cov.coverage)
         out["diagnostics_radiomics_aln_RingCoverageImage"] = float(cov.coverage_image)
     return out
@@ -464,7 +463,8 @@ def extract_features(
         are built as :func:`radiomics_aln.cases.load_case_rois` builds them.
     rois : sequence of str
         Any of ``"tumor"``, ``"peritumoral"`` (ring of ``width_mm`` around the tumour, clipped to
-        the field of view), ``"tumor_peritumoral"`` (their union) and ``"ln"``.
+        the field of view), ``"tumor_peritumoral"`` (their union), ``"ln"``, and rings and shells
+        named with their width (``"peritumoral_2mm"``, ``"shell_2_5mm"``; several at once).
     params : str, path or dict
         Settings: a shipped name (default ``"ultrasound_2d"``), a PyRadiomics YAML path or a dict;
         validated by :func:`radiomics_aln.params.load_params`.
@@ -614,7 +614,7 @@ def _check_arguments(
     if not rois:
         raise InputError("rois is empty")
     for r in rois:
-        _check_choice(r, ROI_NAMES, "each of rois")
+        check_roi_name(r)
     if len(set(rois)) != len(rois):
         raise InputError(f"rois has duplicates: {list(rois)}")
     _check_choice(errors, ("collect", "raise"), "errors")

@@ -420,6 +420,7 @@ _SETTINGS_SCHEMA = Record(
         "?spacing_range": ListOf(NUM, length=2, nullable=True),
         "?external_features": MapOf(Record({"prefix": STR, "columns": ListOf(STR)})),
         "?harmonize_batch": STR,
+        "?ring_choice": STR,  # the ring or shell chosen among several widths (rings setting)
     }
 )
 _STATE_SCHEMA = Record(

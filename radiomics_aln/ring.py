@@ -3,8 +3,9 @@
 :func:`peritumoral_ring` builds the ``peritumoral`` ROI, the tissue within ``width_mm`` of the
 tumour and outside it; :func:`tumor_peritumoral_region` the ``tumor_peritumoral`` ROI (tumour
 and ring); :func:`ring_rois` both with the ring's :class:`RingCoverage`, the share of the ring
-left after clipping to the image edge and the field of view. Ring widths must lie in
-(0, :data:`MAX_RING_MM`] mm.
+left after clipping to the image edge and the field of view. :func:`peritumoral_shell` builds
+a shell, the tissue farther than ``inner_mm`` and at most ``outer_mm`` from the tumour (the
+``shell_<a>_<b>mm`` ROIs). Ring widths must lie in (0, :data:`MAX_RING_MM`] mm.
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ __all__ = [
     "MAX_RING_MM",
     "RingCoverage",
     "RingROIs",
+    "RingShell",
     "peritumoral_ring",
+    "peritumoral_shell",
     "ring_coverage",
     "ring_rois",
     "tumor_peritumoral_region",
@@ -54,6 +57,8 @@ class RingCoverage:
         ``n_pixels / n_pixels_unclipped``: 1 for a ring wholly inside image and ``within``.
     coverage_image : float
         ``n_pixels_in_image / n_pixels_unclipped``: the part lost at the image edge only.
+    inner_mm : float
+        Inner radius of a shell (:func:`peritumoral_shell`); 0 for a ring.
     """
 
     width_mm: float
@@ -65,21 +70,24 @@ class RingCoverage:
     area_unclipped: float
     coverage: float
     coverage_image: float
+    inner_mm: float = 0.0
 
 
 def _ring(
-    mask: sitk.Image, width_mm: float, within: sitk.Image | None
+    mask: sitk.Image, width_mm: float, within: sitk.Image | None, inner_mm: float = 0.0
 ) -> tuple[np.ndarray, RingCoverage]:
-    """The ring as a boolean array and its coverage (warns when narrower than a pixel)."""
+    """The ring (or the shell beyond ``inner_mm``) as a boolean array and its coverage (warns
+    when narrower than a pixel)."""
     width_mm = check_ring_width(width_mm)
+    inner_mm = float(inner_mm)
     tumor = binary_array(mask, "mask")
     unit = require_spacing(mask, f"the {width_mm:g} mm ring width")
     if not tumor.any():
         raise InputError(f"mask {image_name(mask)} is empty: no tumour to build a ring around")
     spacing = np.asarray(mask.GetSpacing()[::-1], dtype=float)  # numpy order
-    if width_mm < spacing.max():
+    if width_mm - inner_mm < spacing.max():
         warnings.warn(
-            f"a {width_mm:g} {unit} ring is narrower than one pixel ({spacing.max():.4g} {unit}) "
+            f"a {width_mm - inner_mm:g} {unit} ring is narrower than one pixel ({spacing.max():.4g} {unit}) "
             f"of {image_name(mask)}; it will be patchy",
             UserWarning,
             stacklevel=3,
@@ -99,7 +107,7 @@ def _ring(
     box_tumor[dst] = tumor[src]
     # Distance (mm) from each pixel centre to the nearest tumour pixel centre.
     dist = ndimage.distance_transform_edt(~box_tumor, sampling=spacing)
-    box_ring = (dist > 0) & (dist <= width_mm * (1 + 1e-9))
+    box_ring = (dist > inner_mm * (1 + 1e-9)) & (dist <= width_mm * (1 + 1e-9))
     n_unclipped = int(box_ring.sum())
     if n_unclipped == 0:
         raise InputError(
@@ -132,6 +140,7 @@ def _ring(
         area_unclipped=n_unclipped * pixel,
         coverage=n / n_unclipped,
         coverage_image=n_in_image / n_unclipped,
+        inner_mm=inner_mm,
     )
     return ring, cov
 
@@ -351,3 +360,78 @@ def tumor_peritumoral_region(
     _warn_coverage(cov, mask, min_coverage)
     region = ring | (sitk.GetArrayViewFromImage(mask) != 0)
     return mask_like(region, mask, f"tumour + {cov.width_mm:g} mm ring of {image_name(mask)}")
+
+
+@dataclass(frozen=True)
+class RingShell:
+    """A peritumoral shell and its coverage, from :func:`peritumoral_shell`.
+
+    Attributes
+    ----------
+    mask : SimpleITK.Image
+        uint8 {0, 1} mask of the shell on the tumour mask's grid.
+    coverage : RingCoverage
+        Its pixel counts and coverage (``inner_mm`` and ``width_mm`` = the outer radius).
+    """
+
+    mask: sitk.Image
+    coverage: RingCoverage
+
+
+def peritumoral_shell(
+    mask: sitk.Image,
+    *,
+    inner_mm: float,
+    outer_mm: float,
+    within: sitk.Image | None = None,
+    min_coverage: float | None = 0.5,
+) -> RingShell:
+    """The shell of tissue farther than ``inner_mm`` and at most ``outer_mm`` from the tumour.
+
+    The shell is the dilation by ``outer_mm`` minus the dilation by ``inner_mm``, outside the
+    tumour: :math:`\\{p \\notin T : a < d(p, T) \\le b\\}` with the distance map of
+    :func:`peritumoral_ring` (Euclidean, in mm between pixel centres). ``inner_mm = 0`` gives the
+    ring of ``outer_mm``; the ring of ``a`` and the shell ``a``-``b`` are disjoint and together
+    are the ring of ``b``. Clipping and coverage as for the ring.
+
+    Parameters
+    ----------
+    mask : SimpleITK.Image
+        Binary tumour mask with spacing in mm.
+    inner_mm, outer_mm : float
+        Radii in mm, ``0 <= inner_mm < outer_mm <= MAX_RING_MM``.
+    within, min_coverage
+        As in :func:`peritumoral_ring`.
+
+    Returns
+    -------
+    RingShell
+        ``mask`` and ``coverage``.
+
+    Raises
+    ------
+    InputError
+        Bad radii, an empty mask, or no pixel in the shell.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import SimpleITK as sitk
+    >>> yy, xx = np.mgrid[:300, :300] * 0.1  # mm
+    >>> disk = ((xx - 15) ** 2 + (yy - 15) ** 2 <= 5**2).astype(np.uint8)  # r = 5 mm
+    >>> mask = sitk.GetImageFromArray(disk)
+    >>> mask.SetSpacing((0.1, 0.1))
+    >>> shell = peritumoral_shell(mask, inner_mm=2.0, outer_mm=5.0)
+    >>> round(shell.coverage.area, 1), round(np.pi * (10**2 - 7**2), 1)  # mm2: computed, analytic
+    (159.6, 160.2)
+    """
+    _check_min_coverage(min_coverage)
+    inner = float(inner_mm) if isinstance(inner_mm, int | float) else inner_mm
+    if not isinstance(inner, float) or not (0 <= inner < check_ring_width(outer_mm, "outer_mm")):
+        raise InputError(
+            f"inner_mm={inner_mm!r} must be a number in [0, outer_mm={outer_mm!r}) (mm)"
+        )
+    shell, cov = _ring(mask, outer_mm, within, inner)
+    _warn_coverage(cov, mask, min_coverage)
+    what = f"peritumoral shell ({inner:g}-{cov.width_mm:g} mm) of {image_name(mask)}"
+    return RingShell(mask_like(shell, mask, what), cov)

@@ -60,6 +60,8 @@ from radiomics_aln._harmonize_study import (
     store_harmonizer,
 )
 from radiomics_aln._progress import progress_mode
+from radiomics_aln._ring_study import analysis_rois, fit_study_rings
+from radiomics_aln._ring_study import study_tables as ring_study_tables
 from radiomics_aln._validation import format_items
 from radiomics_aln.config import StudyConfig
 from radiomics_aln.exceptions import (
@@ -326,12 +328,12 @@ class Study:
         ):
             manifest = manifest.subset(self.cohorts_)  # cohorts not studied are not extracted
         self._say(
-            f"Extracting features ({', '.join(cfg.roi_list())}) for {len(manifest.cases)} "
+            f"Extracting features ({', '.join(analysis_rois(cfg))}) for {len(manifest.cases)} "
             "cases (and their repeat segmentations, if any)"
         )
         result = extract_cohort(
             manifest,
-            cfg.roi_list(),
+            analysis_rois(cfg),
             cfg.params,
             width_mm=cfg.width_mm,
             n_jobs=cfg.n_jobs,
@@ -368,6 +370,7 @@ class Study:
         kept = self._filter_reproducible(X_train, repeats)
         features, X_train = harmonize_features(self, table, features, X_train, kept)
         self.notes_: list[str] = []
+        self.score_rois_ = fit_study_rings(self, X_train[kept], y_train, say=self._say)
         scores = self._fit_scores(table, features, X_train[kept], y_train)
         self.features_ = features
         self.repeats_ = repeats
@@ -396,7 +399,7 @@ class Study:
             repeat_cases=train_ids if cfg.icc.enabled else [],
         )  # fmt: skip
         features = features.reindex(table.index)
-        rois = cfg.roi_list()
+        rois = analysis_rois(cfg)
         roi_cols = {r: roi_columns(features.columns, r) for r in rois}
         empty = [r for r, cols in roi_cols.items() if not cols]
         if empty:
@@ -464,7 +467,7 @@ class Study:
     ) -> dict[str, Any]:
         """One LASSO score per ROI on its kept training features; sets ``data_`` (with scores)."""
         cfg = self.config
-        rois = cfg.roi_list()
+        rois = self.score_rois_
         scores = {}
         data = table.copy()
         for roi in rois:
@@ -511,7 +514,7 @@ class Study:
         """
         cfg = self.config
         self._say("Univariate screen and backward stepwise logistic models")
-        score_names = [score_column(r) for r in cfg.roi_list() if r not in self.constant_scores_]
+        score_names = [score_column(r) for r in self.score_rois_ if r not in self.constant_scores_]
         candidates = list(cfg.clinical) + score_names
         parts = []
         for c in candidates:
@@ -623,7 +626,7 @@ class Study:
         cfg = self.config
         params = self.extraction_.params if getattr(self, "extraction_", None) else cfg.params
         self.model_ = StudyModel(
-            cfg.roi_list(),
+            self.score_rois_,
             scores,
             clinical_model,
             combined_model,
@@ -642,6 +645,7 @@ class Study:
                 "train_cohort": cfg.train_cohort,
                 "categorical": {k: [str(v) for v in lv] for k, lv in cfg.categorical.items()},
                 **external_settings(self.external_columns_, scores, cfg.external_prefix),
+                **({"ring_choice": self.ring_choice_.chosen} if self.ring_choice_ else {}),
             },
         )
         data = self.data_
@@ -822,6 +826,7 @@ class Study:
         tables.update(study_outputs.decision_tables(arrays, labels, cfg.dca_grid(), cutoff))
         tables.update(self._model_tables())
         tables.update(harmonization_tables(self))
+        tables.update(ring_study_tables(self))
 
         self._say("Evaluation: figures")
         figures = study_outputs.figures(self, arrays, labels, tables, curves)

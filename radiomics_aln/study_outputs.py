@@ -15,7 +15,14 @@ import numpy as np
 import pandas as pd
 
 from radiomics_aln import _report_tables as views
-from radiomics_aln import _study_readers, calibration, decision, reclassification, study_figures
+from radiomics_aln import (
+    _ring_study,
+    _study_readers,
+    calibration,
+    decision,
+    reclassification,
+    study_figures,
+)
 from radiomics_aln._harmonize_study import harmonization_methods, harmonization_report_section
 from radiomics_aln._version import __version__
 
@@ -35,7 +42,7 @@ __all__ = [
 from radiomics_aln.config import StudyConfig
 from radiomics_aln.exceptions import InputError, StatisticalWarning
 from radiomics_aln.external_features import methods_sentences
-from radiomics_aln.features import roi_columns
+from radiomics_aln.features import roi_columns, roi_label
 from radiomics_aln.formatting import (
     format_estimate_ci,
     format_number,
@@ -272,7 +279,8 @@ def methods_text(study) -> dict[str, list[str]]:
         "Radiomics scores (TRIPOD 10a-b)": _scores_text(study),
         "Clinical and clinical-radiomics models (TRIPOD 10b, 15a)": _models_text(study),
         "Statistics": _statistics_text(study),
-    } | harmonization_methods(study) | _study_readers.methods(study)
+    } | ({_ring_study.REPORT_TITLE: _ring_study.methods_text(study)} if study.config.rings.rois()
+         else {}) | harmonization_methods(study) | _study_readers.methods(study)  # fmt: skip
 
 
 def _participants_text(study) -> list[str]:
@@ -303,12 +311,13 @@ def _participants_text(study) -> list[str]:
 
 
 def _roi_feature_counts(study) -> dict[str, int]:
-    return {r: len(roi_columns(study.features_.columns, r)) for r in study.config.roi_list()}
+    rois = _ring_study.analysis_rois(study.config)
+    return {r: len(roi_columns(study.features_.columns, r)) for r in rois}
 
 
 def _features_text(study) -> list[str]:
     cfg = study.config
-    rois = cfg.roi_list()
+    rois = _ring_study.analysis_rois(cfg)
     roi_desc = {
         "tumor": "the tumour mask (intratumoral)",
         "peritumoral": f"a {cfg.width_mm:g} mm peritumoral ring (distance map in mm, clipped "
@@ -320,7 +329,7 @@ def _features_text(study) -> list[str]:
     per_roi = _roi_feature_counts(study)
     params_name = cfg.params if isinstance(cfg.params, str) else "a custom settings dict"
     return [
-        "ROIs: " + "; ".join(roi_desc[r] for r in rois) + ".",
+        "ROIs: " + "; ".join(roi_desc.get(r) or roi_label(r).lower() for r in rois) + ".",
         f"PyRadiomics features with the `{params_name}` settings: {n_feats} features in total ("
         + ", ".join(f"{r}: {n}" for r, n in per_roi.items())
         + ").",
@@ -338,7 +347,7 @@ def _icc_text(study) -> list[str]:
     n_kept = len(study.icc_filter_.selected_features_)
     reps = ", ".join(f"{k}: {v} cases" for k, v in study.icc_repeat_cases_.items())
     per = []
-    for r in cfg.roi_list():
+    for r in _ring_study.analysis_rois(cfg):
         kept_r = len(roi_columns(study.icc_filter_.selected_features_, r))
         per.append(f"{r}: {kept_r}/{per_roi[r]}")
     return [
@@ -557,6 +566,7 @@ def report_tables(study) -> list[dict[str, Any]]:
                         views.delong_view(t["delong_all"], method=nomo.p_adjust,
                                           family=f"every pair of models "
                                                  f"({_family_size(t['delong_all'])})")}},
+        _ring_study.report_section(study),
     ]  # fmt: skip
     return sections
 
@@ -617,7 +627,7 @@ def report_content(study) -> dict[str, Any]:
         "Nomogram", "Decision and clinical impact curves",
         "NRI and IDI (clinical-radiomics vs clinical model)", "Risk groups",
         "Feature reproducibility (ICC)", "Radiomics scores: LASSO path and cross-validation",
-        _study_readers.SECTION,
+        _ring_study.REPORT_TITLE, _study_readers.SECTION,
         "Appendix. DeLong comparisons of every pair of models",
         "Appendix. Decision and clinical impact curves at every threshold",
     ]  # fmt: skip

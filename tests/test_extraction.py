@@ -265,7 +265,7 @@ def test_write_and_read_features_round_trip(tmp_path, suffix):
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        ({"rois": ("tumour",)}, "each of rois must be one of"),
+        ({"rois": ("tumour",)}, "unknown ROI .tumour."),
         ({"rois": ()}, "rois is empty"),
         ({"errors": "ignore"}, "errors must be one of"),
         ({"repeats": ["reader3"]}, "each of repeats"),

@@ -24,6 +24,7 @@ STAGES = [
     ("masks", "Masks", "roi.md"),
     ("ring", "The peritumoral ring", "roi.md"),
     ("cases", "Cases and their ROIs", "roi.md"),
+    ("ring_widths", "Several ring widths: the choice on training data, DeLong", "ring_width.md"),
     ("manifest", "Cohort manifest", "roi.md"),
     ("folder_dataset", "Manifests from folders of images", "own_data.md"),
     ("splits", "Train/test splits", "own_data.md"),
