@@ -15,7 +15,13 @@ import numpy as np
 import pandas as pd
 
 from radiomics_aln import _report_tables as views
-from radiomics_aln import calibration, decision, reclassification, study_figures
+from radiomics_aln import (
+    calibration,
+    decision,
+    pipeline_validation,
+    reclassification,
+    study_figures,
+)
 from radiomics_aln._version import __version__
 
 __all__ = [
@@ -460,6 +466,7 @@ def _statistics_text(study) -> list[str]:
         "p-values are given to three significant digits, '< 0.001' below 0.001; all tests are "
         "two-sided.",
         *_bootstrap_text(study),
+        *pipeline_validation.methods_paragraphs(study),
         f"radiomics_aln {__version__}.",
     ]
 
@@ -532,6 +539,10 @@ def report_tables(study) -> list[dict[str, Any]]:
          | ({"Bootstrap internal validation (training cohort)":
              views.bootstrap_view(t["bootstrap_validation"])}
             if "bootstrap_validation" in t else {})},
+        {"title": "Internal validation of the whole pipeline",
+         "tables": {"Optimism of the whole pipeline (training cohort)":
+                        pipeline_validation.report_view(study)}
+         if getattr(study, "pipeline_validation_", None) is not None else {}},
         {"title": "Nomogram",
          "tables": {f"{study.model_.combined_name} (nomogram)":
                         views.model_summary_view(comb, dd, nomo.penalty),
@@ -601,6 +612,7 @@ def report_content(study) -> dict[str, Any]:
         "Risk groups": fig_items("risk_groups"),
         "Feature reproducibility (ICC)": fig_items("icc"),
         "Radiomics scores: LASSO path and cross-validation": fig_items("lasso_"),
+        "Internal validation of the whole pipeline": fig_items("selection_frequency"),
         "Appendix. Decision and clinical impact curves at every threshold":
             fig_items("decision_full", "clinical_impact_full"),
     }
@@ -611,6 +623,7 @@ def report_content(study) -> dict[str, Any]:
         "Nomogram", "Decision and clinical impact curves",
         "NRI and IDI (clinical-radiomics vs clinical model)", "Risk groups",
         "Feature reproducibility (ICC)", "Radiomics scores: LASSO path and cross-validation",
+        "Internal validation of the whole pipeline",
         "Appendix. DeLong comparisons of every pair of models",
         "Appendix. Decision and clinical impact curves at every threshold",
     ]  # fmt: skip
@@ -632,7 +645,8 @@ def report_content(study) -> dict[str, Any]:
 
 # figure keys in the report's order (a key ending "_" stands for every key it starts)
 _FIGURE_ORDER = ("roc_", "calibration", "nomogram", "decision", "clinical_impact",
-                 "risk_groups", "icc", "lasso_", "decision_full", "clinical_impact_full")  # fmt: skip
+                 "risk_groups", "icc", "lasso_", "decision_full", "clinical_impact_full",
+                 "selection_frequency")  # fmt: skip
 
 
 def _figure_place(key: str) -> int | None:
