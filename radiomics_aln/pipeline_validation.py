@@ -166,14 +166,12 @@ class PipelineValidation:
         ]  # fmt: skip
         labels = [
             f"{v} ({'LASSO ' + str(r) if s == 'lasso' else s.replace('_', ' ')})"
-            for s, r, v in zip(sel["step"], sel["roi"], sel["variable"], strict=True)
+            + (" *" if final else "")  # * selected by the study's own fit
+            for s, r, v, final in zip(sel["step"], sel["roi"], sel["variable"],
+                                      sel["in_final_model"], strict=True)  # fmt: skip
         ]
         ax.barh(np.arange(len(sel)), sel["frequency"], color=colours, **kwargs)
         ax.set_yticks(np.arange(len(sel)), labels, fontsize="small")
-        for k, final in enumerate(sel["in_final_model"]):
-            if final:  # selected by the study's own fit
-                ax.annotate("*", (0, k), xytext=(-2, -3), textcoords="offset points",
-                            ha="right", fontsize="small")  # fmt: skip
         ax.set_xlim(0, 1)
         ax.set_xlabel(f"Selection frequency ({self.n_units - self.n_failed} refits)")
         return ax
@@ -424,7 +422,7 @@ class _Cache:
         for k in ("train", "test"):
             if result.get(k) is not None:
                 result[k] = [None if not np.isfinite(v) else float(v) for v in result[k]]
-        entry = {"format": CACHE_FORMAT, "key": self.key, "unit": u,
+        entry = {"format": CACHE_FORMAT, "key": self.key, "unit": int(u),
                  "rows": self._rows_hash(train, test), "result": result}  # fmt: skip
         path = self._path(u)
         tmp = path.with_suffix(f".tmp{os.getpid()}")
