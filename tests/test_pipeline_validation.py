@@ -376,3 +376,15 @@ def test_study_runs_the_validation_section(tiny, tmp_path):
         warnings.simplefilter("ignore", StatisticalWarning)
         off.fit().evaluate()
     assert "pipeline_validation" not in off.results_["tables"]
+
+
+@pytest.mark.slow
+def test_the_example_runs(tmp_path):
+    import runpy
+
+    main = runpy.run_path(str(Path(__file__).parents[1] / "examples"
+                              / "whole_pipeline_validation.py"))["main"]  # fmt: skip
+    out = main(["--out", str(tmp_path), "--n-boot", "3", "--n-jobs", "1"])
+    table = pd.read_csv(out / "pipeline_validation.csv", index_col=0)
+    assert table.loc["auc", "n"] + 0 <= 3 and (out / "selection_frequency.png").is_file()
+    assert len(list((out / "cache").glob("*.json"))) == 3
