@@ -48,8 +48,8 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time, ``_LAZY`` bel
     from radiomics_aln.model import StudyModel
     from radiomics_aln.nomogram import LogisticNomogram
     from radiomics_aln.params import load_params
-    from radiomics_aln.pipeline_validation import validate_pipeline
     from radiomics_aln.performance import diagnostic_metrics, performance_table
+    from radiomics_aln.pipeline_validation import validate_pipeline
     from radiomics_aln.reclassification import idi, nri
     from radiomics_aln.reliability import icc, icc_table
     from radiomics_aln.ring import peritumoral_ring
