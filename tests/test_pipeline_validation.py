@@ -371,6 +371,9 @@ def test_study_runs_the_validation_section(tiny, tmp_path):
     assert sec and sec[0]["tables"] and sec[0]["figures"]
     view, note = next(iter(sec[0]["tables"].values()))
     assert "Optimism (scores held fixed)" in view.columns and "C-index (AUC)" in set(view["Measure"])
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
     off = Study(CONFIG, table=table, features=features, repeats=repeats, progress=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", StatisticalWarning)
