@@ -135,7 +135,15 @@ class PipelineValidation:
                     ("Selection frequency", self.selection.head(20))],  # fmt: skip
         )
 
-    def plot(self, ax: Any = None, *, top: int = 25, min_frequency: float = 0.0, **kwargs: Any):
+    def plot(
+        self,
+        ax: Any = None,
+        *,
+        top: int = 25,
+        min_frequency: float = 0.0,
+        label: Callable[[str], str] | None = None,
+        **kwargs: Any,
+    ) -> Any:
         """Selection frequency as horizontal bars, the most often selected first.
 
         Parameters
@@ -145,6 +153,9 @@ class PipelineValidation:
             Bars shown at most (model predictors first, then LASSO features by frequency).
         min_frequency : float, default 0
             Leave out variables selected less often than this.
+        label : callable, optional
+            Display name of a model predictor (e.g. ``StudyConfig.data_dictionary().label``);
+            features keep their column names.
         **kwargs
             Passed to ``Axes.barh``.
 
@@ -159,13 +170,14 @@ class PipelineValidation:
             ["_o", "frequency"], ascending=[True, False], kind="stable"
         )
         sel = sel.head(int(top)).iloc[::-1]
+        step_colour = {"combined_model": series_colour(0), "clinical_model": series_colour(5)}
         colours = [
-            ROI_COLOURS.get(r, series_colour(1)) if s == "lasso" else series_colour(0 if
-            s == "combined_model" else 5)
+            ROI_COLOURS.get(r, series_colour(1)) if s == "lasso" else step_colour[s]
             for s, r in zip(sel["step"], sel["roi"], strict=True)
-        ]  # fmt: skip
+        ]
+        name = label or str
         labels = [
-            f"{v} ({'LASSO ' + str(r) if s == 'lasso' else s.replace('_', ' ')})"
+            (f"{v} (LASSO {r})" if s == "lasso" else f"{name(v)} ({s.replace('_', ' ')})")
             + (" *" if final else "")  # * selected by the study's own fit
             for s, r, v, final in zip(sel["step"], sel["roi"], sel["variable"],
                                       sel["in_final_model"], strict=True)  # fmt: skip
@@ -796,14 +808,16 @@ def report_view(study: Any) -> tuple[pd.DataFrame, str] | None:
     return out, note
 
 
-def selection_figure(res: PipelineValidation, *, top: int = 30) -> Any:
+def selection_figure(
+    res: PipelineValidation, *, top: int = 30, label: Callable[[str], str] | None = None
+) -> Any:
     """The selection-frequency figure of the report (captioned by its label)."""
     import matplotlib.pyplot as plt
 
     sel = res.selection
     shown = min(int(top), len(sel))
     fig, ax = plt.subplots(figsize=(8.0, 0.9 + 0.24 * max(shown, 4)), layout="constrained")
-    res.plot(ax=ax, top=top)
+    res.plot(ax=ax, top=top, label=label)
     refits = res.n_units - res.n_failed
     what = "resamples" if res.method == "bootstrap" else "cross-validation training folds"
     fig.set_label(

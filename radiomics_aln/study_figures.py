@@ -83,7 +83,8 @@ def figures(
     for roi, sc in study.model_.scores.items():
         figs[f"lasso_{roi}"] = _lasso_figure(roi, sc)
     if getattr(study, "pipeline_validation_", None) is not None:
-        figs["selection_frequency"] = selection_figure(study.pipeline_validation_)
+        label = cfg.data_dictionary().label
+        figs["selection_frequency"] = selection_figure(study.pipeline_validation_, label=label)
     order = [k for k in figs if not k.endswith("_full")] + [k for k in figs if k.endswith("_full")]
     return {k: figs[k] for k in order}
 
