@@ -61,7 +61,8 @@ logger = logging.getLogger(__name__)
 CACHE_FORMAT = 1
 
 _METHODS = ("bootstrap", "cv")
-_FAILURES = (InputError, ConvergenceError, np.linalg.LinAlgError)
+_FAILURES: tuple[type[BaseException], ...] = (InputError, ConvergenceError,
+                                              np.linalg.LinAlgError)  # fmt: skip
 _COLUMNS = ["apparent", "training", "test", "optimism", "corrected", "n"]
 
 
@@ -321,7 +322,10 @@ def refit_whole(spec: _Spec, rows: np.ndarray) -> tuple[Callable, dict[str, Any]
     st.case_groups = pd.Series(spec.table.index[rows], index=table.index)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        st.fit()
+        try:
+            st.fit()
+        except InputError as exc:
+            raise _Failure(_study_failure(st) or _failure_reason(exc)) from exc
     model = st.model_
 
     def lp(r: np.ndarray) -> np.ndarray:
@@ -349,6 +353,25 @@ def refit_held_fixed(spec: _Spec, rows: np.ndarray) -> tuple[Callable, dict[str,
     }
 
 
+class _Failure(Exception):
+    """A resample's study fit failed for ``reason`` (read from the study's state)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _study_failure(st: Any) -> str | None:
+    """Why a resample's ``Study.fit`` stopped, from what it had fitted (not from a message)."""
+    rois = st.config.roi_list()
+    if len(getattr(st, "constant_scores_", ())) == len(rois):
+        return "every LASSO score constant"
+    filt = getattr(st, "icc_filter_", None)
+    if filt is not None and any(not roi_columns(filt.selected_features_, r) for r in rois):
+        return "no feature of a ROI passed the ICC filter"
+    return None
+
+
 def _failure_reason(exc: BaseException) -> str:
     if isinstance(exc, SeparationError):
         return "separation"
@@ -360,11 +383,8 @@ def _failure_reason(exc: BaseException) -> str:
         return "every predictor removed"
     if isinstance(exc, LevelError):
         return "a level missing from the resample"
-    text = str(exc)
-    if "constant" in text and "LASSO" in text:
-        return "every LASSO score constant"
-    if "ICC filter" in text:
-        return "no feature passed the ICC filter"
+    if isinstance(exc, _Failure):
+        return exc.reason
     return "invalid resample"
 
 
@@ -380,7 +400,7 @@ def _run_unit(u: int, spec: _Spec, plan: list, cache: _Cache | None) -> dict[str
     try:
         lp, out["selected"] = refit(spec, train_rows)
         lp_train, lp_test = lp(train_rows), lp(test_rows)
-    except _FAILURES as exc:
+    except (*_FAILURES, _Failure) as exc:
         logger.debug("resample %d failed: %s", u, exc)
         out["failed"] = _failure_reason(exc)
     else:

@@ -391,3 +391,14 @@ def test_the_example_runs(tmp_path):
     table = pd.read_csv(out / "pipeline_validation.csv", index_col=0)
     assert table.loc["auc", "n"] + 0 <= 3 and (out / "selection_frequency.png").is_file()
     assert len(list((out / "cache").glob("*.json"))) == 3
+
+
+def test_a_resample_whose_lasso_keeps_nothing_fails_with_that_reason(study):
+    """The reason comes from the resample study's state, not from an error message."""
+    spec = pv._spec(study, True, True)
+    rng = np.random.default_rng(3)  # a permuted outcome whose LASSOs keep nothing
+    spec.table = spec.table.assign(aln=rng.permutation(spec.table["aln"].to_numpy()))
+    spec.y = spec.table["aln"].to_numpy()
+    plan = [(np.arange(spec.y.size), np.arange(spec.y.size))]
+    out = pv._run_unit(0, spec, plan, None)
+    assert out["failed"] == "every LASSO score constant" and out["selected"] is None
