@@ -58,7 +58,7 @@ __all__ = ["PipelineValidation", "validate_pipeline"]
 logger = logging.getLogger(__name__)
 
 #: Version of the cache files' content; a change makes old files unused.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 
 _METHODS = ("bootstrap", "cv")
 _FAILURES: tuple[type[BaseException], ...] = (InputError, ConvergenceError,
@@ -83,7 +83,10 @@ class PipelineValidation:
         original training cohort for the bootstrap, on the left-out fold for cross-validation),
         ``optimism``, ``corrected`` and ``n`` (resamples or folds that gave the value).
         Bootstrap: optimism = training - test, corrected = apparent - optimism (Harrell).
-        Cross-validation: corrected = test (the outer-fold mean), optimism = apparent - test.
+        Cross-validation: corrected = test (the outer-fold mean), optimism = apparent - test,
+        and a column ``pooled``: the measures of the pooled out-of-fold predictions of each
+        repeat, averaged over repeats (read calibration there: the slope of a fold of a few
+        events is unstable).
     selection : DataFrame
         How often each variable was selected: ``step`` (``"lasso"``: a feature kept by the
         LASSO score of ``roi``; ``"clinical_model"`` / ``"combined_model"``: a clinical factor
@@ -404,6 +407,8 @@ def _run_unit(u: int, spec: _Spec, plan: list, cache: _Cache | None) -> dict[str
         logger.debug("resample %d failed: %s", u, exc)
         out["failed"] = _failure_reason(exc)
     else:
+        if len(test_rows) < spec.y.size:  # a fold: its predictions are pooled per repeat
+            out["lp"] = [float(v) for v in lp_test]
         try:
             out["train"] = validation_indexes(lp_train, spec.y[train_rows], evalfit=True).tolist()
             out["test"] = validation_indexes(lp_test, spec.y[test_rows]).tolist()
@@ -598,6 +603,8 @@ def validate_pipeline(
     results = _run_all(spec, plan, cache, n_jobs, what, progress)
     apparent = validation_indexes(spec.model.decision_function(spec.data), spec.y, evalfit=True)
     summary, failures = _summarise(results, apparent, method)
+    if method == "cv":
+        summary.insert(5, "pooled", _pooled(results, plan, spec.y, opts["n_splits"], len(apparent)))
     selection = _selection(results, study, whole_pipeline)
     settings = {k: v for k, v in opts.items() if v is not None} | {
         "refit_icc": spec.refit_icc, "random_state": random_state
@@ -645,6 +652,28 @@ def _run_all(spec, plan, cache, n_jobs, what, progress) -> list[dict[str, Any]]:
     finally:
         report.close()
     return out
+
+
+def _pooled(results: list, plan: list, y: np.ndarray, n_splits: int, n_measures: int):
+    """Cross-validation: the measures of each repeat's pooled out-of-fold linear predictors
+    (every case predicted once, by the model that did not see it), averaged over the repeats
+    whose folds all fitted. Calibration on a whole cohort rather than on folds of a few events,
+    whose slopes are unstable."""
+    values = []
+    for start in range(0, len(results), n_splits):
+        units = range(start, start + n_splits)
+        if any(results[u].get("lp") is None for u in units):
+            continue
+        lp = np.empty(y.size)
+        for u in units:
+            lp[plan[u][1]] = results[u]["lp"]
+        try:
+            values.append(validation_indexes(lp, y).to_numpy())
+        except _FAILURES:
+            continue
+    if not values:
+        return np.full(n_measures, np.nan)
+    return np.nanmean(np.array(values), axis=0)
 
 
 def _summarise(results: list, apparent: pd.Series, method: str):

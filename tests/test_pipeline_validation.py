@@ -318,6 +318,16 @@ def test_repeated_cross_validation(study):
     assert_allclose(s["corrected"], s["test"])
     assert_allclose(s["optimism"], s["apparent"] - s["test"])
     assert res.n_units == 3 and res.settings["n_splits"] == 3
+    assert list(s.columns) == ["apparent", "training", "test", "optimism", "corrected", "pooled",
+                               "n"]  # fmt: skip
+    # pooled: the out-of-fold predictions of the repeat, each case predicted once, measured once
+    plan = pv._plan("cv", spec.y, None, 3, 1, np.random.default_rng(0))
+    lp = np.empty(spec.y.size)
+    for train, test in plan:
+        fit, _ = pv.refit_whole(spec, train)
+        lp[test] = fit(test)
+    expected = pv.validation_indexes(lp, spec.y)
+    assert_allclose(s["pooled"], expected, rtol=1e-10)
 
 
 @pytest.mark.parametrize(
