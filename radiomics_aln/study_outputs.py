@@ -645,8 +645,8 @@ def report_content(study) -> dict[str, Any]:
 
 # figure keys in the report's order (a key ending "_" stands for every key it starts)
 _FIGURE_ORDER = ("roc_", "calibration", "nomogram", "decision", "clinical_impact",
-                 "risk_groups", "icc", "lasso_", "decision_full", "clinical_impact_full",
-                 "selection_frequency")  # fmt: skip
+                 "risk_groups", "icc", "lasso_", "selection_frequency", "decision_full",
+                 "clinical_impact_full")  # fmt: skip
 
 
 def _figure_place(key: str) -> int | None:
