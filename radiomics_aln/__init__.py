@@ -49,6 +49,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time, ``_LAZY`` bel
     from radiomics_aln.nomogram import LogisticNomogram
     from radiomics_aln.params import load_params
     from radiomics_aln.performance import diagnostic_metrics, performance_table
+    from radiomics_aln.pipeline_validation import validate_pipeline
     from radiomics_aln.reclassification import idi, nri
     from radiomics_aln.reliability import icc, icc_table
     from radiomics_aln.ring import peritumoral_ring
@@ -93,6 +94,7 @@ __all__ = [
     "val_prob",
     "bootstrap_calibrate",
     "bootstrap_validate",
+    "validate_pipeline",
     # evaluation
     "delong_test",
     "plot_roc",
@@ -143,6 +145,7 @@ _LAZY: dict[str, str] = {
     "val_prob": "calibration",
     "bootstrap_calibrate": "validation",
     "bootstrap_validate": "validation",
+    "validate_pipeline": "pipeline_validation",
     "delong_test": "metrics",
     "plot_roc": "metrics",
     "roc_auc": "metrics",

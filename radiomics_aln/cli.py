@@ -124,6 +124,7 @@ score: {}                       # RadScore keyword arguments (cv, rule, ...)
 nomogram: {screen_p: 0.05, selection: backward, p_remove: 0.05, criterion: p,
            penalty: null, hl_groups: 10,   # penalty: firth for small or separated data
            n_boot: 0}                      # e.g. 200: rms validate/calibrate on training
+validation: {method: null, n_boot: 200}  # bootstrap or cv: validate the WHOLE pipeline (slow)
 random_state: 0
 n_jobs: 1
 errors: collect                 # a failed test-cohort case is excluded (listed); raise: stop
@@ -252,6 +253,8 @@ def _add_demo_parser(sub: Any) -> None:
     )
     p.add_argument("--endpoint", choices=("binary", "burden"), default="binary", help="binary: "
                    "N+ vs N0; burden: N0 / N1-2 / N>=3 ordinal and two-step nomograms")
+    p.add_argument("--validate-pipeline", type=int, default=0, metavar="N", help="also validate "
+                   "the whole pipeline with N bootstrap resamples (slow: each refits the study)")
 
 
 def _add_init_parser(sub: Any) -> None:
@@ -550,6 +553,8 @@ def _cmd_demo(args: argparse.Namespace, progress: _Progress) -> int:
     )
     if args.firth:
         cfg.nomogram.penalty = "firth"
+    if args.validate_pipeline > 0:
+        cfg.validation.method, cfg.validation.n_boot = "bootstrap", args.validate_pipeline
     try:
         study = Study(cfg, progress=False if args.quiet else progress).fit().evaluate()
     except SeparationError as exc:

@@ -38,6 +38,7 @@ __all__ = [
     "HarmonizeSettings",
     "ReadersSettings",
     "RingSettings",
+    "ValidationSettings",
     "StudyConfig",
     "ROI_VARIANTS",
     "DEMO_N_CASES",
@@ -196,6 +197,40 @@ class RingSettings:
 
 
 @dataclass
+class ValidationSettings:
+    """Internal validation of the whole pipeline (see
+    :func:`radiomics_aln.pipeline_validation.validate_pipeline`).
+
+    Attributes
+    ----------
+    method : {None, "bootstrap", "cv"}
+        None (default): off. ``"bootstrap"``: Harrell's optimism bootstrap with ``n_boot``
+        resamples of the training cohort; ``"cv"``: repeated stratified K-fold
+        cross-validation (``n_splits`` x ``n_repeats`` folds). The refits are slow (each runs
+        the whole fit), so it is off by default; results of finished resamples are cached under
+        ``cache_dir`` (``pipeline_validation/``) when it is set, and a rerun resumes.
+    n_boot : int
+        Bootstrap resamples.
+    n_splits, n_repeats : int
+        Folds and repeats of the cross-validation.
+    whole_pipeline : bool
+        True: refit every fitted step (ICC filter, standardisation, redundancy filter, LASSO
+        with its inner CV, univariate screen, stepwise models) in every resample. False: refit
+        the clinical-radiomics model only, the scores held fixed (as ``nomogram.n_boot``).
+    refit_icc : bool
+        Refit the ICC filter on the resampled repeat readings (it reads no outcome; false keeps
+        the study's selection of reproducible features).
+    """
+
+    method: str | None = None
+    n_boot: int = 200
+    n_splits: int = 5
+    n_repeats: int = 10
+    whole_pipeline: bool = True
+    refit_icc: bool = True
+
+
+@dataclass
 class StudyConfig:
     """Settings of a :class:`Study`; every field has a documented default.
 
@@ -247,6 +282,9 @@ class StudyConfig:
         Continuous variables described as median [IQR] in Table 1 (rank tests).
     icc, score, nomogram : settings objects
         See :class:`ICCSettings`, :class:`ScoreSettings`, :class:`NomogramSettings`.
+    validation : ValidationSettings
+        Internal validation of the whole pipeline (off by default); see
+        :class:`ValidationSettings`.
     random_state : int
         Seed of every random step (CV folds of the LASSO).
     n_jobs : int
@@ -323,6 +361,7 @@ class StudyConfig:
     harmonize: HarmonizeSettings = field(default_factory=lambda: HarmonizeSettings())
     readers: ReadersSettings | None = None
     rings: RingSettings = field(default_factory=RingSettings)
+    validation: ValidationSettings = field(default_factory=ValidationSettings)
 
     # ---------------------------------------------------------------- construction
     @classmethod
@@ -340,7 +379,7 @@ class StudyConfig:
         data = dict(data)
         nested = {"icc": ICCSettings, "score": ScoreSettings, "nomogram": NomogramSettings,
                   "readers": ReadersSettings, "harmonize": HarmonizeSettings,
-                  "rings": RingSettings}  # fmt: skip
+                  "rings": RingSettings, "validation": ValidationSettings}  # fmt: skip
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
@@ -534,6 +573,16 @@ class StudyConfig:
         _check_harmonize_types(self.harmonize, need, is_int, str_list)
         if self.readers is not None:
             self.readers.check()
+        val = self.validation
+        need(val.method in (None, "bootstrap", "cv"), "validation.method",
+             "null, 'bootstrap' or 'cv'", val.method)  # fmt: skip
+        for name, low in (("n_boot", 1), ("n_splits", 2), ("n_repeats", 1)):
+            value = getattr(val, name)
+            need(is_int(value) and value >= low, f"validation.{name}",
+                 f"a whole number >= {low}", value)  # fmt: skip
+        for name in ("whole_pipeline", "refit_icc"):
+            value = getattr(val, name)
+            need(isinstance(value, bool), f"validation.{name}", "true or false", value)
 
     def validate(self) -> StudyConfig:
         """Check every setting; raise :class:`InputError` naming the first bad one."""

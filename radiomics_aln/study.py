@@ -51,7 +51,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from radiomics_aln import _study_readers, study_outputs
+from radiomics_aln import _study_readers, pipeline_validation, study_outputs
 from radiomics_aln._display import html_block
 from radiomics_aln._harmonize_study import (
     harmonization_figures,
@@ -480,7 +480,7 @@ class Study:
             kind = "reproducible features" if self.icc_filter_ is not None else "features"
             self._say(f"LASSO score for {roi} ({len(cols)} {kind})")
             sc = RadScore(name=score_column(roi), random_state=cfg.random_state, **cfg.score.params)
-            sc.fit(X_train[cols], y_train)
+            sc.fit(X_train[cols], y_train, foldid=pipeline_validation.lasso_folds(self, y_train))
             scores[roi] = sc
             data[score_column(roi)] = np.asarray(
                 sc.transform(features[cols].loc[table.index]), dtype=float
@@ -820,6 +820,8 @@ class Study:
         hl, cal, curves = study_outputs.calibration_tables(arrays, labels, cfg.nomogram.hl_groups)
         tables["hosmer_lemeshow"], tables["calibration"] = hl, cal
         tables.update(self._validate_internally(summary))
+        progress = self._loop_progress()
+        tables.update(pipeline_validation.study_tables(self, summary, progress=progress))
 
         self._say("Evaluation: decision curves, clinical impact, NRI/IDI, risk groups")
         cutoff = self.model_.settings["cutoff"]

@@ -25,6 +25,7 @@ from radiomics_aln import decision, metrics, reclassification
 from radiomics_aln._plotting import model_styles
 from radiomics_aln.exceptions import InputError, StatisticalWarning
 from radiomics_aln.model import CLINICAL_MODEL, COMBINED_MODEL, RADIOMICS_MODEL, SCORE_LABELS
+from radiomics_aln.pipeline_validation import selection_figure
 
 __all__ = ["PAGE_WIDTH_IN", "figures", "numbered"]
 
@@ -81,6 +82,9 @@ def figures(
         figs["icc"] = _icc_figure(study)
     for roi, sc in study.model_.scores.items():
         figs[f"lasso_{roi}"] = _lasso_figure(roi, sc)
+    if getattr(study, "pipeline_validation_", None) is not None:
+        label = cfg.data_dictionary().label
+        figs["selection_frequency"] = selection_figure(study.pipeline_validation_, label=label)
     order = [k for k in figs if not k.endswith("_full")] + [k for k in figs if k.endswith("_full")]
     return {k: figs[k] for k in order}
 

@@ -20,6 +20,7 @@ from radiomics_aln import (
     _study_readers,
     calibration,
     decision,
+    pipeline_validation,
     reclassification,
     study_figures,
 )
@@ -472,6 +473,7 @@ def _statistics_text(study) -> list[str]:
         "p-values are given to three significant digits, '< 0.001' below 0.001; all tests are "
         "two-sided.",
         *_bootstrap_text(study),
+        *pipeline_validation.methods_paragraphs(study),
         f"radiomics_aln {__version__}.",
     ]
 
@@ -544,6 +546,10 @@ def report_tables(study) -> list[dict[str, Any]]:
          | ({"Bootstrap internal validation (training cohort)":
              views.bootstrap_view(t["bootstrap_validation"])}
             if "bootstrap_validation" in t else {})},
+        {"title": "Internal validation of the whole pipeline",
+         "tables": {"Optimism of the whole pipeline (training cohort)":
+                        pipeline_validation.report_view(study)}
+         if getattr(study, "pipeline_validation_", None) is not None else {}},
         {"title": "Nomogram",
          "tables": {f"{study.model_.combined_name} (nomogram)":
                         views.model_summary_view(comb, dd, nomo.penalty),
@@ -617,6 +623,7 @@ def report_content(study) -> dict[str, Any]:
         "Feature reproducibility (ICC)": fig_items("icc"),
         "Radiomics scores: LASSO path and cross-validation": fig_items("lasso_"),
         _study_readers.SECTION: fig_items("readers_"),
+        "Internal validation of the whole pipeline": fig_items("selection_frequency"),
         "Appendix. Decision and clinical impact curves at every threshold":
             fig_items("decision_full", "clinical_impact_full"),
     }
@@ -627,7 +634,8 @@ def report_content(study) -> dict[str, Any]:
         "Nomogram", "Decision and clinical impact curves",
         "NRI and IDI (clinical-radiomics vs clinical model)", "Risk groups",
         "Feature reproducibility (ICC)", "Radiomics scores: LASSO path and cross-validation",
-        _ring_study.REPORT_TITLE, _study_readers.SECTION,
+        "Internal validation of the whole pipeline", _ring_study.REPORT_TITLE,
+        _study_readers.SECTION,
         "Appendix. DeLong comparisons of every pair of models",
         "Appendix. Decision and clinical impact curves at every threshold",
     ]  # fmt: skip
@@ -654,7 +662,8 @@ def report_content(study) -> dict[str, Any]:
 
 # figure keys in the report's order (a key ending "_" stands for every key it starts)
 _FIGURE_ORDER = ("roc_", "calibration", "nomogram", "decision", "clinical_impact",
-                 "risk_groups", "icc", "lasso_", "readers_", "decision_full",
+                 "risk_groups", "icc", "lasso_", "selection_frequency", "readers_",
+                 "decision_full",
                  "clinical_impact_full")  # fmt: skip
 
 

@@ -36,7 +36,13 @@ from radiomics_aln.exceptions import (
 from radiomics_aln.lowess import approx, lowess
 from radiomics_aln.regression import LrmStopping, log_likelihood, null_loglik, recalibrate
 
-__all__ = ["bootstrap_calibrate", "bootstrap_validate", "gini_mean_difference"]
+__all__ = [
+    "bootstrap_calibrate",
+    "bootstrap_validate",
+    "gini_mean_difference",
+    "refit_nomogram",
+    "validation_indexes",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -160,6 +166,57 @@ def _refit(
 
 
 _FAILURES = (InputError, ConvergenceError, np.linalg.LinAlgError)
+
+
+def validation_indexes(lp: Any, y: Any, *, evalfit: bool = False) -> pd.Series:
+    """The measures of ``rms::validate`` for ``lrm`` of one linear predictor on one outcome.
+
+    The per-resample step of :func:`bootstrap_validate`, public so that other validations
+    (:mod:`radiomics_aln.pipeline_validation`) compute the same numbers.
+
+    Parameters
+    ----------
+    lp : array-like
+        Linear predictor (log-odds).
+    y : array-like of 0/1
+    evalfit : bool, default False
+        True when ``lp`` is evaluated on the data its model was fitted on (intercept 0, slope
+        1 and U = -2/n by definition, the model's own likelihood), as rms's ``discrim``.
+
+    Returns
+    -------
+    Series
+        Indexed by ``dxy``, ``auc``, ``r2``, ``intercept``, ``slope``, ``d``, ``u``, ``q``,
+        ``brier``, ``g``, ``gp`` (see :func:`bootstrap_validate`; no ``emax``, which is
+        computed from corrected values). All NaN when ``y`` has one class.
+
+    Raises
+    ------
+    ConvergenceError
+        The recalibration ``logit P(y) = a + b lp`` has no finite estimate (``lp`` separates
+        ``y``).
+
+    Examples
+    --------
+    >>> m = validation_indexes([-1.0, 0.5, 0.0, 2.0], [0, 0, 1, 1], evalfit=True)
+    >>> float(m["auc"]), float(m["slope"])
+    (0.75, 1.0)
+    """
+    lp = np.asarray(lp, dtype=float).ravel()
+    y = np.asarray(y, dtype=float).ravel()
+    return pd.Series(_indexes(lp, y, evalfit=evalfit), index=pd.Index(_RESAMPLED, name="index"))
+
+
+def refit_nomogram(model: Any, data: pd.DataFrame, y: Any, *, repeat_selection: bool = True) -> Any:
+    """``model`` (a fitted :class:`~radiomics_aln.nomogram.LogisticNomogram`) refitted on
+    ``data`` as :func:`bootstrap_validate` refits it on a resample (rms's ``lrm.fit`` stopping
+    rule, tolerance 1e-12; warnings silenced).
+
+    ``repeat_selection`` repeats the backward elimination from the model's candidate
+    predictors; False refits its final predictors. Raises what the fit raises
+    (:class:`~radiomics_aln.exceptions.ConvergenceError`, ``InputError``, ...).
+    """
+    return _refit(model, data, np.asarray(y), repeat_selection, _VALIDATE_FIT)
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ STAGES = [
     ("lowess", "Lowess (R's clowess)", "calibration.md"),
     ("calibration", "Calibration", "calibration.md"),
     ("validation", "Bootstrap validation", "calibration.md"),
+    ("pipeline_validation", "Validation of the whole pipeline", "validation.md"),
     ("metrics", "Discrimination (AUC, DeLong, ROC, Youden)", "metrics.md"),
     ("performance", "Threshold metrics and Table 3", "metrics.md"),
     ("reclassification", "Reclassification (NRI, IDI, risk groups)", "metrics.md"),
