@@ -208,3 +208,23 @@ def test_cli_predict_with_the_batch_column(harmonized, data, tmp_path, capsys):
     assert main(["predict", str(tmp_path / "model.json"), str(tmp_path / "features.csv"),
                  "--clinical", str(tmp_path / "no_batch.csv")]) == 1  # fmt: skip
     assert "no batch column 'scanner'" in capsys.readouterr().err
+
+
+def test_whole_pipeline_validation_refits_and_applies_the_harmonization(harmonized, monkeypatch):
+    # each resample refits ComBat on its own rows (Study.fit) and its scores of the training
+    # cases go through that harmonizer, as predict's do
+    from radiomics_aln import pipeline_validation as pv
+
+    seen = []
+    real = pv.harmonize_for_prediction
+
+    def spy(model, features, table):
+        seen.append(model.harmonizer)
+        return real(model, features, table)
+
+    monkeypatch.setattr(pv, "harmonize_for_prediction", spy)
+    res = pv.validate_pipeline(harmonized, n_boot=2, random_state=1, progress=False)
+    assert len(seen) >= 2
+    assert all(h is not None for h in seen)
+    assert all(h is not harmonized.model_.harmonizer for h in seen)
+    assert res.summary.loc["auc", "n"] >= 1
