@@ -885,7 +885,9 @@ def plot_reader_roc(result: ReaderStudy, ax: Any = None, **kwargs: Any) -> Any:
     ...     "session": ["unaided"] * 4 + ["aided"] * 4, "call": [0, 1, 1, 0, 0, 0, 1, 1]}))
     >>> y = pd.Series([0, 0, 1, 1], index=list("abcd"))
     >>> res = reader_study(table, y, pd.Series([0.1, 0.3, 0.6, 0.8], index=list("abcd")))
-    >>> ax = plot_reader_roc(res)
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> ax = plot_reader_roc(res, ax=ax)
     >>> [t.get_text() for t in ax.get_legend().get_texts()][:2]
     ['Model (AUC 1.000)', 'R1 unaided']
     """
