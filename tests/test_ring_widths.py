@@ -432,7 +432,7 @@ def test_named_rings_are_rois_of_a_config_too():
 
 @pytest.mark.slow
 def test_example_runs_with_two_widths(tmp_path):
-    """examples/ring_widths.py end to end on images (small: 60 patients, two rings, two shells,
+    """examples/ring_widths.py end to end on images (small: 120 patients, two rings, two shells,
     original-image features only)."""
     import os
     import subprocess
@@ -442,7 +442,7 @@ def test_example_runs_with_two_widths(tmp_path):
     root = Path(__file__).resolve().parents[1]
     proc = subprocess.run(
         [sys.executable, str(root / "examples" / "ring_widths.py"), "--out", str(tmp_path),
-         "--n-cases", "60", "--widths", "1,3", "--original-only"],
+         "--n-cases", "120", "--widths", "1,3", "--original-only"],
         cwd=root, env=os.environ | {"MPLBACKEND": "Agg"}, capture_output=True, text=True,
         timeout=1800,
     )  # fmt: skip
