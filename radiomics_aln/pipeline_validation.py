@@ -44,15 +44,12 @@ from radiomics_aln._validation import check_generator
 from radiomics_aln.design import outcome_values
 from radiomics_aln.exceptions import (
     ConvergenceError,
-    EliminationError,
     InputError,
-    LevelError,
-    SeparationError,
     StatisticalWarning,
 )
 from radiomics_aln.features import roi_columns
 from radiomics_aln.model import score_column
-from radiomics_aln.validation import refit_nomogram, validation_indexes
+from radiomics_aln.validation import failure_reason, refit_nomogram, validation_indexes
 
 __all__ = ["PipelineValidation", "validate_pipeline"]
 
@@ -379,19 +376,7 @@ def _study_failure(st: Any) -> str | None:
 
 
 def _failure_reason(exc: BaseException) -> str:
-    if isinstance(exc, SeparationError):
-        return "separation"
-    if isinstance(exc, ConvergenceError):
-        return "no convergence"
-    if isinstance(exc, np.linalg.LinAlgError):
-        return "singular fit"
-    if isinstance(exc, EliminationError):
-        return "every predictor removed"
-    if isinstance(exc, LevelError):
-        return "a level missing from the resample"
-    if isinstance(exc, _Failure):
-        return exc.reason
-    return "invalid resample"
+    return exc.reason if isinstance(exc, _Failure) else failure_reason(exc)
 
 
 def _run_unit(u: int, spec: _Spec, plan: list, cache: _Cache | None) -> dict[str, Any]:

@@ -39,6 +39,7 @@ from radiomics_aln.regression import LrmStopping, log_likelihood, null_loglik, r
 __all__ = [
     "bootstrap_calibrate",
     "bootstrap_validate",
+    "failure_reason",
     "gini_mean_difference",
     "refit_nomogram",
     "validation_indexes",
@@ -226,7 +227,8 @@ class _Failed:
     reason: str
 
 
-def _failure_reason(exc: BaseException) -> str:
+def failure_reason(exc: BaseException) -> str:
+    """The reason a resample failed, from its exception (the rows of a failure table)."""
     if isinstance(exc, SeparationError):
         return "separation"
     if isinstance(exc, ConvergenceError):
@@ -257,7 +259,7 @@ def _validate_one(
         # e.g. a resample model whose linear predictor separates the outcome, so that the
         # recalibration logit P(y) = a + b lp has no finite estimate: skipped like a failed fit
         logger.debug("bootstrap resample not evaluable: %s", exc)
-        return _Failed(f"measures not computable ({_failure_reason(exc)})")
+        return _Failed(f"measures not computable ({failure_reason(exc)})")
 
 
 def _refit_on_resample(
@@ -276,7 +278,7 @@ def _refit_on_resample(
         return fit.decision_function(boot), fit.decision_function(data)
     except _FAILURES as exc:
         logger.debug("bootstrap resample failed: %s", exc)
-        return _Failed(_failure_reason(exc))
+        return _Failed(failure_reason(exc))
 
 
 def _chunk(func: Any, indices: np.ndarray, *args: Any) -> list[Any]:
