@@ -65,8 +65,7 @@ def run(n_cases: int, out: Path, n_jobs: int, cache_dir: Path | None = None,
         d = {k: s.data_[s.data_["cohort"] == cohort] for k, s in studies.items()}
         y = d["plain"][cfg.outcome].astype(int).to_numpy()
         row = {"scanners": scanners, "n_cases": n_cases, "cohort": cohort, "n": len(y),
-               "event_rate": y.mean(),
-               "by_scanner": by_scanner[cohort]}
+               "event_rate": y.mean(), "by_scanner": by_scanner[cohort]}
         for name in studies:
             auc = roc_auc(y, d[name]["probability"].to_numpy()).iloc[0]
             row[f"auc_{name}"] = auc["estimate"]
@@ -78,13 +77,33 @@ def run(n_cases: int, out: Path, n_jobs: int, cache_dir: Path | None = None,
         row["p_value"] = test["p_value"]
         rows.append(row)
     table = pd.DataFrame(rows)
-    print(f"\n{scanners} scanners, n_cases = {n_cases}: extraction {t_extract:.0f} s, fit without harmonization "
-          f"{times['plain']:.0f} s, with {times['ComBat']:.0f} s; "
+    print(f"\n{scanners} scanners, n_cases = {n_cases}: extraction {t_extract:.0f} s, fit "
+          f"without harmonization {times['plain']:.0f} s, with {times['ComBat']:.0f} s; "
           f"{len(studies['ComBat'].harmonizer_.feature_names_in_)} features harmonized")  # fmt: skip
     with pd.option_context("display.width", 160, "display.max_columns", 20):
         print(table.round(3).to_string(index=False))
+        within = _within_scanner(studies, cfg)
+        print("\nwithin each scanner of each cohort (AUC; mean predicted risk):")
+        print(within.round(3).to_string(index=False))
     table.to_csv(folder.parent / f"{folder.name}_results.csv", index=False)
+    within.to_csv(folder.parent / f"{folder.name}_by_scanner.csv", index=False)
     return table
+
+
+def _within_scanner(studies: dict, cfg) -> pd.DataFrame:
+    """AUC (no CI) and mean predicted risk within each scanner of each cohort, both ways."""
+    rows = []
+    plain = studies["plain"].data_
+    for (cohort, scanner), g in plain.groupby(["cohort", "scanner"], sort=True):
+        y = g[cfg.outcome].astype(int).to_numpy()
+        row = {"cohort": cohort, "scanner": scanner, "n": len(y), "event_rate": y.mean()}
+        for name, study in studies.items():
+            p = study.data_.loc[g.index, "probability"].to_numpy()
+            both = 0 < y.sum() < len(y)
+            row[f"auc_{name}"] = roc_auc(y, p).iloc[0]["estimate"] if both else float("nan")
+            row[f"mean_p_{name}"] = p.mean()
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def main() -> None:
