@@ -11,10 +11,11 @@ Single design: ComBat is fitted on the training cohort -- scanner A only, so sca
 reference; the external cohort's scanner B is a batch not seen in training, mapped onto A from
 its own features. Mixed design: training has scanners A and B (the pooled training data is the
 reference), every cohort of the first hospital has both, and the external cohort's scanner C is
-a batch not seen in training. Printed per size: the clinical-radiomics model's AUC with its DeLong 95% CI on every
-cohort, both ways, the mean predicted probability against the event rate, the paired DeLong
-test of the two on each cohort, and the times.
-The numbers are recorded in docs/harmonization.md.
+a batch not seen in training. Printed per size: the clinical-radiomics model's AUC with its
+DeLong 95% CI on every cohort (training included), both ways, the mean predicted probability
+against the event rate, the paired DeLong test of the two on each cohort, the AUC and mean risk
+within each scanner of each cohort, and the times; the tables are also written as CSV next to
+the cohort folders. The numbers are recorded in docs/harmonization.md.
 """
 
 from __future__ import annotations
@@ -79,7 +80,8 @@ def run(n_cases: int, out: Path, n_jobs: int, cache_dir: Path | None = None,
     table = pd.DataFrame(rows)
     print(f"\n{scanners} scanners, n_cases = {n_cases}: extraction {t_extract:.0f} s, fit "
           f"without harmonization {times['plain']:.0f} s, with {times['ComBat']:.0f} s; "
-          f"{len(studies['ComBat'].harmonizer_.feature_names_in_)} features harmonized")  # fmt: skip
+          f"{len(studies['ComBat'].harmonizer_.feature_names_in_)} features "
+          "harmonized")  # fmt: skip
     with pd.option_context("display.width", 160, "display.max_columns", 20):
         print(table.round(3).to_string(index=False))
         within = _within_scanner(studies, cfg)

@@ -55,10 +55,10 @@ _MARKER = ".radiomics_aln_demo"
 GENERATOR_VERSION = 4
 _MIN_PER_COHORT = 2
 # Scanner designs: per cohort (the external cohort, and every other cohort), each scanner's
-# share of the patients. "single": one scanner per cohort (the default; files unchanged since
-# version 3). "mixed": the study hospital runs two systems (A and B) in every one of its
-# cohorts; the external hospital runs B and a system of its own, C, which no training patient
-# had. Shares are exact (largest remainder) within each cohort, assignment at random.
+# share of the patients. "single": one scanner per cohort (the default, and the design of
+# every earlier version: its files are unchanged). "mixed": the study hospital runs two
+# systems (A and B) in every one of its cohorts; the external hospital runs B and a system of
+# its own, C, which no training patient had. Shares are exact (largest remainder) within each cohort, assignment at random.
 SCANNER_DESIGNS: dict[str, dict[str, dict[str, float]]] = {
     "single": {"external": {"B": 1.0}, "other": {"A": 1.0}},
     "mixed": {"external": {"B": 0.3, "C": 0.7}, "other": {"A": 0.6, "B": 0.4}},
@@ -661,9 +661,9 @@ def make_demo_cohort(
     cohort_fractions : mapping of str to float, optional
         Cohort name -> share of patients, summing to 1 and including ``"train"``. Default
         ``{"train": 0.5, "internal": 0.2, "external": 0.2, "prospective": 0.1}``. Patients are
-        allocated at random, stratified by outcome. A cohort named ``"external"`` is acquired
-        on the second centre's scanner (shifted appearance, NRRD files); all others on the
-        first centre's scanner (8-bit PNG, spacing in the manifest).
+        allocated at random, stratified by outcome. With ``scanners="single"`` a cohort named
+        ``"external"`` is acquired on the second centre's scanner (shifted appearance, NRRD
+        files); all others on the first centre's scanner (8-bit PNG, spacing in the manifest).
     repeat_fraction : float, default 0.25
         Share of training patients with ``reader2`` and ``repeat`` segmentations (at least 3,
         at most all training patients).
@@ -698,7 +698,8 @@ def make_demo_cohort(
         (``suspicious`` / ``not_suspicious``: the radiologist's reading of the axilla), ``er``,
         ``pr``, ``her2`` (``positive`` / ``negative``), ``ki67`` (%), ``grade`` (1-3),
         ``n_positive_nodes`` (metastatic nodes: 0 for N0, >= 1 for N+; the burden endpoint), and
-        ``scanner`` (``A`` / ``B`` / ``C``: the batch for harmonization, ``harmonize: {batch: scanner}``).
+        ``scanner`` (``A`` / ``B`` / ``C``: the batch for harmonization,
+        ``harmonize: {batch: scanner}``).
         ``truth.csv`` (not part of the manifest) holds per patient the latent traits, the true
         linear predictor and probability, and rendering details, for checking recovery.
 

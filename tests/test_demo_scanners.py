@@ -51,7 +51,8 @@ def test_mixed_design_has_the_documented_shares_in_every_cohort(mixed):
     table = pd.read_csv(mixed / "manifest.csv")
     shares = {"external": {"B": 0.3, "C": 0.7}, "other": {"A": 0.6, "B": 0.4}}
     for cohort, group in table.groupby("cohort"):
-        want = _largest_remainder(len(group), shares["external" if cohort == "external" else "other"])
+        mix = shares["external" if cohort == "external" else "other"]
+        want = _largest_remainder(len(group), mix)
         assert group["scanner"].value_counts().to_dict() == want, cohort
     # training (20 patients) has both of the first hospital's scanners, C only the external one
     assert table.loc[table["cohort"] == "train", "scanner"].value_counts().to_dict() == {
