@@ -14,6 +14,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import SimpleITK as sitk
+from PIL import Image
+from scipy import ndimage
 
 from radiomics_aln import _demo_images, datasets
 from radiomics_aln.cli import build_parser
@@ -35,6 +38,21 @@ def mixed(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("mixed")
     make_demo_cohort(out, n_cases=N, random_state=3, scanners="mixed")
     return out
+
+
+def _load(path: Path) -> np.ndarray:
+    if path.suffix == ".png":
+        return np.asarray(Image.open(path))
+    return sitk.GetArrayFromImage(sitk.ReadImage(str(path)))
+
+
+def _speckle_width_mm(image: np.ndarray, spacing: float) -> float:
+    """Lateral lag (mm) where the high-passed image's autocorrelation falls to 0.3 (as
+    tests/test_datasets.py measures it)."""
+    hp = (image - ndimage.gaussian_filter(image, 6))[40:200]
+    lags = np.arange(1, 9)
+    corr = [np.corrcoef(hp[:, :-k].ravel(), hp[:, k:].ravel())[0, 1] for k in lags]
+    return float(np.interp(0.3, corr[::-1], lags[::-1]) * spacing)
 
 
 def _largest_remainder(n: int, shares: dict[str, float]) -> dict[str, int]:
@@ -133,3 +151,21 @@ def test_cli_demo_option():
     assert parser.parse_args(["demo", "--scanners", "mixed"]).scanners == "mixed"
     with pytest.raises(SystemExit):
         parser.parse_args(["demo", "--scanners", "three"])
+
+
+def test_scanner_c_appearance(mixed):
+    """Scanner C (docs/demo_cohort.md): about A's grey level, coarser displayed speckle than A
+    (its smoothing outweighs its finer point-spread function), and B darker than both."""
+    table = pd.read_csv(mixed / "manifest.csv", keep_default_na=False)
+    stats = []
+    for _, row in table.iterrows():
+        path = mixed / row["tumor_image"]
+        image = _load(path).astype(float)
+        mask = _load(mixed / row["tumor_mask"]) > 0
+        spacing = (float(row["spacing"]) if row["spacing"]
+                   else sitk.ReadImage(str(path)).GetSpacing()[0])  # fmt: skip
+        stats.append((row["scanner"], image[~mask].mean(), _speckle_width_mm(image, spacing)))
+    df = pd.DataFrame(stats, columns=["scanner", "bg", "speckle"]).groupby("scanner").mean()
+    assert abs(df.loc["C", "bg"] - df.loc["A", "bg"]) < 8
+    assert df.loc["A", "bg"] - df.loc["B", "bg"] > 5
+    assert df.loc["C", "speckle"] > 1.2 * df.loc["A", "speckle"]
