@@ -13,8 +13,9 @@ its own features. Mixed design: training has scanners A and B (the pooled traini
 reference), every cohort of the first hospital has both, and the external cohort's scanner C is
 a batch not seen in training. Printed per size: the clinical-radiomics model's AUC with its
 DeLong 95% CI on every cohort (training included), both ways, the mean predicted probability
-against the event rate, the paired DeLong test of the two on each cohort, the AUC and mean risk
-within each scanner of each cohort, and the times; the tables are also written as CSV next to
+against the event rate, the share of the variance of the model's linear predictor explained by
+the scanner (one-way eta squared), the paired DeLong test of the two on each cohort, the AUC and
+mean risk within each scanner of each cohort, and the times; the tables are also written as CSV next to
 the cohort folders. The numbers are recorded in docs/harmonization.md.
 """
 
@@ -26,6 +27,7 @@ import time
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from radiomics_aln.config import demo_config
@@ -72,6 +74,7 @@ def run(n_cases: int, out: Path, n_jobs: int, cache_dir: Path | None = None,
             row[f"auc_{name}"] = auc["estimate"]
             row[f"ci_{name}"] = f"{auc['ci_low']:.3f}-{auc['ci_high']:.3f}"
             row[f"mean_p_{name}"] = d[name]["probability"].mean()
+            row[f"eta2_{name}"] = _eta_squared(d[name])
         test = delong_test(y, d["ComBat"]["probability"].to_numpy(),
                            d["plain"]["probability"].to_numpy()).iloc[0]  # fmt: skip
         row["difference"] = test["estimate"]
@@ -90,6 +93,14 @@ def run(n_cases: int, out: Path, n_jobs: int, cache_dir: Path | None = None,
     table.to_csv(folder.parent / f"{folder.name}_results.csv", index=False)
     within.to_csv(folder.parent / f"{folder.name}_by_scanner.csv", index=False)
     return table
+
+
+def _eta_squared(d: pd.DataFrame) -> float:
+    """Share of the variance of the model's linear predictor explained by the scanner."""
+    lp = np.log(d["probability"] / (1 - d["probability"]))
+    means = lp.groupby(d["scanner"]).transform("mean")
+    total = ((lp - lp.mean()) ** 2).sum()
+    return float(((means - lp.mean()) ** 2).sum() / total) if total > 0 else float("nan")
 
 
 def _within_scanner(studies: dict, cfg) -> pd.DataFrame:
