@@ -15,8 +15,8 @@ a batch not seen in training. Printed per size: the clinical-radiomics model's A
 DeLong 95% CI on every cohort (training included), both ways, the mean predicted probability
 against the event rate, the share of the variance of the model's linear predictor explained by
 the scanner (one-way eta squared), the paired DeLong test of the two on each cohort, the AUC and
-mean risk within each scanner of each cohort, and the times; the tables are also written as CSV next to
-the cohort folders. The numbers are recorded in docs/harmonization.md.
+mean risk within each scanner of each cohort, and the times; the tables are also written as CSV
+next to the cohort folders. The numbers are recorded in docs/harmonization.md.
 """
 
 from __future__ import annotations
