@@ -33,7 +33,8 @@ def cmd_burden_demo(args: Any, progress: Any) -> int:
     progress(f"Synthetic demo cohort ({n_cases} patients) in {out / 'data'}")
     with writing(out / "data"):
         manifest = make_demo_cohort(out / "data", n_cases=n_cases, random_state=args.seed,
-                                    overwrite=True, reuse=True)  # fmt: skip
+                                    overwrite=True, reuse=True,
+                                    scanners=getattr(args, "scanners", "single"))  # fmt: skip
     cfg = demo_config(manifest_path=str(Path(manifest.path)), cache_dir=str(out / "cache"),
                       n_jobs=args.n_jobs, random_state=args.seed,
                       endpoint=DEMO_ENDPOINT, title="ALN tumour burden (demo)")  # fmt: skip

@@ -2,7 +2,7 @@
 
 Used by :func:`radiomics_aln.datasets.make_demo_cohort`: breast tissue, a tumour whose texture,
 margin and surroundings follow the patient's latent traits, an axillary lymph node, the image
-formation of two scanners, and the readers' outlines. Every draw comes from the generator passed
+formation of three scanners, and the readers' outlines. Every draw comes from the generator passed
 in, in a fixed order, so a seed gives byte-identical images.
 """
 
@@ -47,6 +47,10 @@ class Scanner:
 SCANNERS = {
     "A": Scanner("A", (0.11, 0.12, 0.13), 0.10, 0.24, 14.0, 60.0, 30.0, -1.5, 1.0, 0.0, "png"),
     "B": Scanner("B", (0.14, 0.15), 0.13, 0.32, 18.0, 55.0, 27.5, -2.2, 1.4, 0.5, "nrrd"),
+    # a third centre's system (only in the "mixed" scanner design): a newer high-frequency
+    # probe with finer grid and focus, a higher white level, wider dynamic range and a stronger
+    # speckle-reduction filter (compounding-like), which makes its displayed speckle coarser
+    "C": Scanner("C", (0.10, 0.12, 0.14), 0.09, 0.21, 12.0, 65.0, 33.0, -1.0, 0.8, 0.9, "nrrd"),
 }
 _TUMOR_SHAPE = (256, 320)  # rows (depth) x columns (lateral)
 _LN_SHAPE = (256, 256)

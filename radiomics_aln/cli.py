@@ -255,6 +255,8 @@ def _add_demo_parser(sub: Any) -> None:
                    "N+ vs N0; burden: N0 / N1-2 / N>=3 ordinal and two-step nomograms")
     p.add_argument("--validate-pipeline", type=int, default=0, metavar="N", help="also validate "
                    "the whole pipeline with N bootstrap resamples (slow: each refits the study)")
+    p.add_argument("--scanners", choices=("single", "mixed"), default="single", help="scanner "
+                   "design of the cohort (docs/demo_cohort.md; default: %(default)s)")
 
 
 def _add_init_parser(sub: Any) -> None:
@@ -532,7 +534,8 @@ def _cmd_demo(args: argparse.Namespace, progress: _Progress) -> int:
         folders=("data", "cache", "tables", "figures"),
     )
     data_dir = out / "data"
-    why = check_demo_cohort(data_dir, n_cases=n_cases, random_state=args.seed)
+    why = check_demo_cohort(data_dir, n_cases=n_cases, random_state=args.seed,
+                            scanners=args.scanners)  # fmt: skip
     if why is None:
         progress(
             f"Reusing the synthetic demo cohort ({n_cases} patients) in {data_dir}: same "
@@ -543,7 +546,8 @@ def _cmd_demo(args: argparse.Namespace, progress: _Progress) -> int:
         progress(f"Generating the synthetic demo cohort ({n_cases} patients) in {data_dir}{again}")
     with _writing(data_dir):
         manifest = make_demo_cohort(
-            data_dir, n_cases=n_cases, random_state=args.seed, overwrite=True, reuse=True
+            data_dir, n_cases=n_cases, random_state=args.seed, overwrite=True, reuse=True,
+            scanners=args.scanners,
         )
     cfg = demo_config(
         manifest_path=str(Path(manifest.path)),

@@ -54,6 +54,15 @@ _MARKER = ".radiomics_aln_demo"
 # prospective cohort's reader study, issue 16)
 GENERATOR_VERSION = 4
 _MIN_PER_COHORT = 2
+# Scanner designs: per cohort (the external cohort, and every other cohort), each scanner's
+# share of the patients. "single": one scanner per cohort (the default, and the design of
+# every earlier version: its files are unchanged). "mixed": the study hospital runs two
+# systems (A and B) in every one of its cohorts; the external hospital runs B and a system of
+# its own, C, which no training patient had. Shares are exact (largest remainder) within each cohort, assignment at random.
+SCANNER_DESIGNS: dict[str, dict[str, dict[str, float]]] = {
+    "single": {"external": {"B": 1.0}, "other": {"A": 1.0}},
+    "mixed": {"external": {"B": 0.3, "C": 0.7}, "other": {"A": 0.6, "B": 0.4}},
+}
 
 # Generating model of the outcome: logit P(ALN+) = intercept + sum(coef * term).
 # Terms: the three latent imaging traits are standard normal; the clinical terms are
@@ -302,13 +311,41 @@ def _seed_of(random_state: Any) -> int | None:
 
 
 def _arguments(n_cases: int, seed: int | None, fractions: Mapping[str, float],
-               repeat_fraction: float) -> dict[str, Any]:  # fmt: skip
-    return {
+               repeat_fraction: float, scanners: str = "single") -> dict[str, Any]:  # fmt: skip
+    out = {
         "n_cases": n_cases,
         "random_state": seed,
         "cohort_fractions": dict(fractions),
         "repeat_fraction": repeat_fraction,
     }
+    if scanners != "single":  # a stamp without the key is "single" (written before it existed)
+        out["scanners"] = scanners
+    return out
+
+
+def _check_scanners(scanners: Any) -> str:
+    if not isinstance(scanners, str) or scanners not in SCANNER_DESIGNS:
+        raise InputError(
+            f"`scanners` must be one of {sorted(SCANNER_DESIGNS)}, got {scanners!r}"
+        )
+    return scanners
+
+
+def _assign_scanners(entropy: int, cohorts: np.ndarray, design: str) -> np.ndarray:
+    """Each patient's scanner: exact shares per cohort (largest remainder), at random."""
+    mix = SCANNER_DESIGNS[design]
+    out = np.empty(cohorts.size, dtype=object)
+    rng = np.random.default_rng(np.random.SeedSequence(entropy, spawn_key=(2**32 + 1,)))
+    for name in dict.fromkeys(cohorts.tolist()):  # cohorts in order of first appearance
+        idx = np.flatnonzero(cohorts == name)
+        shares = mix["external" if name == "external" else "other"]
+        raw = np.array(list(shares.values())) * idx.size
+        counts = np.floor(raw).astype(int)
+        for i in np.argsort(-(raw - counts), kind="stable")[: idx.size - counts.sum()]:
+            counts[i] += 1
+        labels = np.repeat(list(shares), counts)
+        out[idx] = labels if len(shares) == 1 else rng.permutation(labels)
+    return out
 
 
 def _write_stamp(root: Path, arguments: Mapping[str, Any], files: list[str] | None) -> None:
@@ -335,6 +372,7 @@ def check_demo_cohort(
     random_state: int | np.random.Generator | None = 0,
     cohort_fractions: Mapping[str, float] | None = None,
     repeat_fraction: float = 0.25,
+    scanners: str = "single",
 ) -> str | None:
     """Why ``out_dir`` does not hold the demo cohort these arguments write; None if it does.
 
@@ -346,7 +384,7 @@ def check_demo_cohort(
     ----------
     out_dir : str or path-like
         The folder.
-    n_cases, random_state, cohort_fractions, repeat_fraction
+    n_cases, random_state, cohort_fractions, repeat_fraction, scanners
         As :func:`make_demo_cohort`. A ``random_state`` that is None or a Generator never
         matches (it cannot ask for the same cohort again).
 
@@ -370,6 +408,7 @@ def check_demo_cohort(
     n_cases, fractions, repeat_fraction = _check_arguments(
         n_cases, cohort_fractions, random_state, repeat_fraction
     )
+    scanners = _check_scanners(scanners)
     root = Path(out_dir)
     seed = _seed_of(random_state)
     if seed is None:
@@ -387,8 +426,9 @@ def check_demo_cohort(
         return f"written by demo generator version {version}; this is version {GENERATOR_VERSION}"
     if not stamp.get("complete"):
         return "its writing did not finish (interrupted)"
-    wanted = _arguments(n_cases, seed, fractions, repeat_fraction)
-    had = stamp.get("arguments", {})
+    wanted = {"scanners": "single",
+              **_arguments(n_cases, seed, fractions, repeat_fraction, scanners)}  # fmt: skip
+    had = {"scanners": "single", **stamp.get("arguments", {})}
     differ = [k for k in wanted if had.get(k) != wanted[k]]
     if differ:
         return (
@@ -491,9 +531,10 @@ def _write_case(
     pt: dict[str, Any],
     st: list[np.random.Generator],
     repeat: bool,
+    scanner_name: str,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Render and write one patient's images and masks: (manifest row, truth row)."""
-    scanner = SCANNERS["B" if cohort == "external" else "A"]
+    scanner = SCANNERS[scanner_name]
     tum = render_tumor(st[1], pt, scanner)
     s_t = tum["spacing"]
     s_n = float(st[2].choice(scanner.spacings))
@@ -593,6 +634,7 @@ def make_demo_cohort(
     random_state: int | np.random.Generator | None = 0,
     cohort_fractions: Mapping[str, float] | None = None,
     repeat_fraction: float = 0.25,
+    scanners: str = "single",
     overwrite: bool = False,
     reuse: bool = False,
 ) -> Manifest:
@@ -619,12 +661,20 @@ def make_demo_cohort(
     cohort_fractions : mapping of str to float, optional
         Cohort name -> share of patients, summing to 1 and including ``"train"``. Default
         ``{"train": 0.5, "internal": 0.2, "external": 0.2, "prospective": 0.1}``. Patients are
-        allocated at random, stratified by outcome. A cohort named ``"external"`` is acquired
-        on the second centre's scanner (shifted appearance, NRRD files); all others on the
-        first centre's scanner (8-bit PNG, spacing in the manifest).
+        allocated at random, stratified by outcome. With ``scanners="single"`` a cohort named
+        ``"external"`` is acquired on the second centre's scanner (shifted appearance, NRRD
+        files); all others on the first centre's scanner (8-bit PNG, spacing in the manifest).
     repeat_fraction : float, default 0.25
         Share of training patients with ``reader2`` and ``repeat`` segmentations (at least 3,
         at most all training patients).
+    scanners : {"single", "mixed"}, default "single"
+        Which scanner acquires each patient. ``"single"``: scanner A for every cohort but
+        ``"external"``, scanner B for that one. ``"mixed"`` (a multi-centre study with several
+        systems per hospital): in every cohort but ``"external"`` 60 % of the patients on
+        scanner A and 40 % on scanner B; in ``"external"`` 30 % on B and 70 % on a third system
+        C that no other cohort has. Shares are exact within each cohort (largest remainder),
+        which patients at random, independent of the outcome. The ``scanner`` manifest column
+        records it; docs/demo_cohort.md describes the scanners.
     overwrite : bool, default False
         Replace an earlier demo cohort in ``out_dir``.
     reuse : bool, default False
@@ -648,7 +698,8 @@ def make_demo_cohort(
         (``suspicious`` / ``not_suspicious``: the radiologist's reading of the axilla), ``er``,
         ``pr``, ``her2`` (``positive`` / ``negative``), ``ki67`` (%), ``grade`` (1-3),
         ``n_positive_nodes`` (metastatic nodes: 0 for N0, >= 1 for N+; the burden endpoint), and
-        ``scanner`` (``A`` / ``B``: the batch for harmonization, ``harmonize: {batch: scanner}``).
+        ``scanner`` (``A`` / ``B`` / ``C``: the batch for harmonization,
+        ``harmonize: {batch: scanner}``).
         ``truth.csv`` (not part of the manifest) holds per patient the latent traits, the true
         linear predictor and probability, and rendering details, for checking recovery.
 
@@ -712,10 +763,11 @@ def make_demo_cohort(
     n_cases, fractions, repeat_fraction = _check_arguments(
         n_cases, cohort_fractions, random_state, repeat_fraction
     )
+    scanners = _check_scanners(scanners)
     if reuse:
         why = check_demo_cohort(
             out_dir, n_cases=n_cases, random_state=random_state,
-            cohort_fractions=fractions, repeat_fraction=repeat_fraction,
+            cohort_fractions=fractions, repeat_fraction=repeat_fraction, scanners=scanners,
         )  # fmt: skip
         if why is None:
             logger.info("reusing the demo cohort of %d patients in %s", n_cases, out_dir)
@@ -728,7 +780,7 @@ def make_demo_cohort(
             )
         logger.info("writing the demo cohort in %s (the folder's cannot be reused: %s)", path, why)
     root = _prepare_out_dir(out_dir, overwrite)
-    arguments = _arguments(n_cases, _seed_of(random_state), fractions, repeat_fraction)
+    arguments = _arguments(n_cases, _seed_of(random_state), fractions, repeat_fraction, scanners)
     # the stamp first (so that an interrupted run can be overwritten), complete at the end
     _write_stamp(root, arguments, None)
     if isinstance(random_state, np.random.Generator):
@@ -762,11 +814,13 @@ def make_demo_cohort(
         set(cohort_rng.choice(train_idx, n_rep, replace=False).tolist()) if n_rep else set()
     )
 
+    scanner_of = _assign_scanners(entropy, cohorts, scanners)
     (root / "cases").mkdir()
     rows, truth = [], []
     for i, (pt, st) in enumerate(zip(patients, streams, strict=True)):
         row, true = _write_case(
-            root, f"case{i + 1:0{width}d}", str(cohorts[i]), pt, st, i in repeat_set
+            root, f"case{i + 1:0{width}d}", str(cohorts[i]), pt, st, i in repeat_set,
+            str(scanner_of[i]),
         )
         rows.append(row)
         truth.append(true)
