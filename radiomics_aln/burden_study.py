@@ -45,6 +45,7 @@ from radiomics_aln.burden import (
 )
 from radiomics_aln.decision import decision_curve
 from radiomics_aln.exceptions import InputError
+from radiomics_aln.formatting import format_estimate_ci, format_number, format_p_value
 from radiomics_aln.manifest import read_manifest
 from radiomics_aln.metrics import youden_threshold
 from radiomics_aln.ordinal import OrdinalNomogram, ordinal_c
@@ -350,21 +351,22 @@ class BurdenStudy:
                 {"title": "Nomograms", "figures": figs},
                 {"title": "Models", "tables": {
                     "Proportional-odds model (rms::lrm parametrisation: logit P(Y >= j) = "
-                    "alpha_j + x'beta)": t["ordinal_coefficients"],
-                    "Brant test of proportional odds (omnibus and per column)": t["brant_test"],
-                    "Two-step model coefficients": t["two_step_coefficients"],
+                    "alpha_j + x'beta)": _readable(t["ordinal_coefficients"]),
+                    "Brant test of proportional odds (omnibus and per column)":
+                        _readable(t["brant_test"]),
+                    "Two-step model coefficients": _readable(t["two_step_coefficients"]),
                 }},
                 {"title": "Discrimination and calibration", "tables": {
-                    "Ordinal C (Harrell's generalized C) per cohort": t["ordinal_c"],
+                    "Ordinal C (Harrell's generalized C) per cohort": _readable(t["ordinal_c"]),
                     "Per cumulative split: AUC (DeLong 95% CI) and calibration":
-                        t["split_evaluation"],
+                        _readable(t["split_evaluation"]),
                 }},
                 {"title": "Decisions", "tables": {
                     "Decision table: predicted vs true burden (training Youden cutoffs)":
-                        t["decision_tables"].pivot_table(
+                        _readable(t["decision_tables"].pivot_table(
                             index=["cohort", "model", "predicted"], columns="truth",
-                            values="n", sort=False).reset_index(),
-                    "Patients who could be spared each surgery": t["surgery_avoided"],
+                            values="n", sort=False).reset_index().rename_axis(columns=None)),
+                    "Patients who could be spared each surgery": _readable(t["surgery_avoided"]),
                 }},
             ],
         }  # fmt: skip
@@ -392,3 +394,50 @@ class BurdenStudy:
 
 def _lead(table: pd.DataFrame, lead: list[str]) -> pd.DataFrame:
     return table[lead + [c for c in table.columns if c not in lead]]
+
+
+# the report's text views of the tidy tables: readable headers, one number format (issue 15)
+_HEADERS = {
+    "term": "Term", "predictor": "Predictor", "level": "Level", "step": "Step",
+    "cohort": "Cohort", "model": "Model", "split": "Split", "decision": "Decision",
+    "predicted": "Predicted", "n": "n", "n_events": "Events", "estimate": "Estimate",
+    "beta": "Coefficient", "se": "SE", "z": "z", "chi2": "Chi-square", "df": "df",
+    "c_index": "Ordinal C", "dxy": "Dxy", "share": "Share", "n_wrong": "Wrongly spared (n)",
+    "share_wrong": "Wrongly spared (share)", "calibration_intercept": "Calibration intercept",
+    "calibration_slope": "Calibration slope", "calibration_in_the_large": "Calibration in the large",
+    "brier": "Brier", "eavg": "Eavg", "odds_ratio": "OR",
+}  # fmt: skip
+
+
+def _split_text(split: Any) -> str:
+    """``">=N1-2"`` -> ``"N1-2 or higher"``; ``">=N>=3"`` -> ``"N>=3"``."""
+    text = str(split)
+    rest = text[2:] if text.startswith(">=") else text
+    return rest if ">=" in rest else f"{rest} or higher"
+
+
+def _readable(table: pd.DataFrame) -> pd.DataFrame:
+    """Text view: estimates with their 95% CI, p-values as journals print them, 3 decimals."""
+    out = pd.DataFrame(index=table.index)
+    pairs = {"estimate": ("ci_low", "ci_high"), "odds_ratio": ("or_ci_low", "or_ci_high")}
+    if "odds_ratio" in table and "ci_low" in table and "or_ci_low" not in table:
+        pairs["odds_ratio"] = ("", "")  # the CI belongs to the coefficient
+    skip = {c for lo_hi in pairs.values() for c in lo_hi if c in table}
+    for col in table.columns:
+        if col in skip:
+            continue
+        values = table[col]
+        name = _HEADERS.get(col, col.replace("_", " ").capitalize())
+        lo, hi = pairs.get(col, ("", ""))
+        if lo in table and hi in table:
+            out[f"{name} (95% CI)"] = [format_estimate_ci(e, a, b) for e, a, b
+                                       in zip(values, table[lo], table[hi], strict=True)]  # fmt: skip
+        elif col == "p_value":
+            out["P"] = [format_p_value(v) for v in values]
+        elif col == "split":
+            out[name] = [_split_text(v) for v in values]
+        elif pd.api.types.is_float_dtype(values):
+            out[name] = [format_number(v, 3) for v in values]
+        else:
+            out[name] = values.astype(str)
+    return out.reset_index(drop=True)

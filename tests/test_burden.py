@@ -231,6 +231,23 @@ def test_study_report(burden_study, tmp_path):
                  "spared"):  # fmt: skip
         assert text in html
     assert html.count("data:image/png;base64,") >= 4
+    # the tables a reader sees: readable headers and one number format (no exponents, no
+    # raw column names), estimates with their CI, cumulative splits in words
+    import re
+
+    import matplotlib.pyplot as plt
+
+    content = burden_study.report_content()
+    plt.close("all")
+    for section in content["sections"]:
+        for title, table in section.get("tables", {}).items():
+            assert not [c for c in table.columns if "_" in str(c)], title
+            cells = [str(c) for c in table.to_numpy().ravel()]
+            assert not [c for c in cells if re.search(r"\de[-+]\d", c)], title
+    views = content["sections"][2]["tables"]
+    split = views["Per cumulative split: AUC (DeLong 95% CI) and calibration"]
+    assert set(split["Split"]) == {"N1-2 or higher", "N>=3"}
+    assert "Estimate (95% CI)" in split.columns
 
 
 @pytest.mark.slow
