@@ -66,7 +66,13 @@ from radiomics_aln.io import (
     rebuilding,
 )
 from radiomics_aln.metrics import youden_threshold
-from radiomics_aln.nomogram_plot import compressed_rows, draw_nomogram, r_pretty, risk_rows
+from radiomics_aln.nomogram_plot import (
+    compressed_rows,
+    draw_nomogram,
+    r_pretty,
+    risk_rows,
+    term_axes,
+)
 from radiomics_aln.regression import LogitFit, LrmStopping, fit_logistic, log_likelihood
 
 __all__ = ["LogisticNomogram"]
@@ -472,33 +478,12 @@ class LogisticNomogram(SummaryHTML, ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ points (rms::nomogram)
     def _setup_points(self, data: pd.DataFrame, X: np.ndarray, coef: np.ndarray) -> None:
-        axes: dict[str, dict[str, Any]] = {}
-        j = 1
         nint = int(self.nint)
-        for t in self._terms:
-            k = len(t.columns)
-            b = coef[j : j + k]
-            if t.kind == "categorical":
-                values: list[Any] = list(t.levels)
-                contrib = np.concatenate([[0.0], b])
-                discrete = True
-            else:
-                x = pd.to_numeric(data[t.name]).to_numpy(dtype=float)
-                u = np.unique(x)
-                # datadist keeps every distinct value of a variable with <= 10 of them (n.unique)
-                if u.size <= 10:
-                    vals, discrete = u, True
-                else:
-                    vals, discrete = r_pretty(u[0], u[-1], nint), False
-                values = [float(v) for v in vals]
-                contrib = b[0] * np.asarray(vals)
-            axes[t.name] = {
-                "values": values,
-                "contrib": [float(c) for c in contrib],
-                "discrete": discrete,
-                "kind": t.kind,
-            }
-            j += k
+        axes = term_axes(self._terms, coef[1:], data, nint)
+        kinds = {t.name: t.kind for t in self._terms}
+        for name, a in axes.items():
+            a["contrib"] = [float(c) for c in a["contrib"]]
+            a["kind"] = kinds[name]
         widths = {n: max(a["contrib"]) - min(a["contrib"]) for n, a in axes.items()}
         if not max(widths.values()) > 1e-10:  # log-odds units: no effect at all
             raise InputError(

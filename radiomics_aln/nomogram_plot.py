@@ -13,7 +13,15 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-__all__ = ["RISK_TICKS", "RiskRows", "compressed_rows", "draw_nomogram", "r_pretty", "risk_rows"]
+__all__ = [
+    "RISK_TICKS",
+    "RiskRows",
+    "compressed_rows",
+    "draw_nomogram",
+    "r_pretty",
+    "risk_rows",
+    "term_axes",
+]
 
 
 class RiskRows(NamedTuple):
@@ -48,6 +56,38 @@ MINOR_RISK_TICKS: tuple[float, ...] = (0.15, 0.25, 0.35, 0.45, 0.55, 0.65, 0.75,
 # --------------------------------------------------------------------------------------------
 # R's pretty(): the tick values rms::nomogram uses for continuous axes
 # --------------------------------------------------------------------------------------------
+def term_axes(terms: Any, coef: Any, data: Any, nint: int) -> dict[str, dict[str, Any]]:
+    """``rms::nomogram``'s axis of each model term, before scaling to points.
+
+    ``terms`` are :class:`radiomics_aln.design.Term` objects and ``coef`` their coefficients in
+    the same order (no intercept). A categorical term shows its levels (the reference
+    contributes 0); a numeric one every distinct value when it has at most 10 of them (as
+    ``datadist``), else :func:`r_pretty` ticks over its range. Returns ``{name: {"values",
+    "contrib" (array: value x coefficient), "discrete"}}``.
+    """
+    import pandas as pd
+
+    coef = np.asarray(coef, dtype=float)
+    axes: dict[str, dict[str, Any]] = {}
+    j = 0
+    for t in terms:
+        k = len(t.columns)
+        b = coef[j : j + k]
+        if t.kind == "categorical":
+            values: list[Any] = list(t.levels)
+            contrib = np.concatenate([[0.0], b])
+            discrete = True
+        else:
+            u = np.unique(pd.to_numeric(data[t.name]).to_numpy(dtype=float))
+            discrete = u.size <= 10
+            vals = u if discrete else r_pretty(u[0], u[-1], int(nint))
+            values = [float(v) for v in vals]
+            contrib = b[0] * np.asarray(vals, dtype=float)
+        axes[t.name] = {"values": values, "contrib": contrib, "discrete": discrete}
+        j += k
+    return axes
+
+
 def r_pretty(lo: float, up: float, n: int = 5) -> np.ndarray:
     """Equally spaced "round" values covering ``[lo, up]``, exactly as R's ``pretty(c(lo, up), n)``.
 

@@ -54,7 +54,7 @@ from radiomics_aln.io import (
     rebuilding,
 )
 from radiomics_aln.metrics import c_statistic
-from radiomics_aln.nomogram_plot import draw_nomogram, r_pretty
+from radiomics_aln.nomogram_plot import draw_nomogram, r_pretty, term_axes
 from radiomics_aln.regression import Z975, fit_logistic
 
 __all__ = [
@@ -645,25 +645,7 @@ class OrdinalNomogram(SummaryHTML, BaseEstimator):
 
     # ------------------------------------------------------------------ points (rms::nomogram)
     def _setup_points(self, data: pd.DataFrame) -> None:
-        beta = self.fit_.beta
-        axes: dict[str, dict[str, Any]] = {}
-        j = 0
-        for t in self.terms_:
-            k = len(t.columns)
-            b = beta[j : j + k]
-            if t.kind == "categorical":
-                values: list[Any] = list(t.levels)
-                contrib = np.concatenate([[0.0], b])
-                discrete = True
-            else:
-                x = pd.to_numeric(data[t.name]).to_numpy(dtype=float)
-                u = np.unique(x)
-                discrete = u.size <= 10  # datadist keeps the values of a variable with <= 10
-                vals = u if discrete else r_pretty(u[0], u[-1], int(self.nint))
-                values = [float(v) for v in vals]
-                contrib = b[0] * np.asarray(vals)
-            axes[t.name] = {"values": values, "contrib": contrib, "discrete": discrete}
-            j += k
+        axes = term_axes(self.terms_, self.fit_.beta, data, int(self.nint))
         width = max(float(np.ptp(a["contrib"])) for a in axes.values())
         if not width > 1e-10:
             raise InputError("every slope of the ordinal model is 0: a nomogram has no scale")
