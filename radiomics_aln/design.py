@@ -16,9 +16,11 @@ from scipy import special
 from radiomics_aln._collation import r_sorted
 from radiomics_aln._validation import check_binary, format_items
 from radiomics_aln.exceptions import InputError, LevelError, SingleLevelError, UnseenLevelError
+from radiomics_aln.io import SCALAR, STR, ListOf, Record
 from radiomics_aln.regression import Z975, LogitFit, firth_plr, firth_profile_ci
 
 __all__ = [
+    "TERM_RECORD",
     "Term",
     "as_frame",
     "check_missing",
@@ -60,6 +62,10 @@ class Term:
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Term:
         return cls(d["name"], d["kind"], list(d["levels"]), d["reference"])
+
+
+#: How a model file stores one :class:`Term` (``Term.to_dict``); every model with terms uses it.
+TERM_RECORD = Record({"name": STR, "kind": STR, "levels": ListOf(SCALAR), "reference": SCALAR})
 
 
 def is_categorical(s: pd.Series) -> bool:

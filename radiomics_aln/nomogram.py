@@ -30,6 +30,7 @@ from sklearn.utils.validation import check_is_fitted
 from radiomics_aln._display import SummaryHTML
 from radiomics_aln._validation import check_probabilities, format_items
 from radiomics_aln.design import (
+    TERM_RECORD,
     Term,
     as_frame,
     check_missing,
@@ -931,9 +932,7 @@ _STATE_SCHEMA = Record(
     {
         "outcome": STR,
         "candidate_predictors": ListOf(STR),
-        "terms": ListOf(
-            Record({"name": STR, "kind": STR, "levels": ListOf(SCALAR), "reference": SCALAR})
-        ),
+        "terms": ListOf(TERM_RECORD),
         "intercept": NUM,
         "coef": Record({"names": ListOf(STR), "values": ListOf(NUM)}),
         "cov": ListOf(ListOf(NUM)),

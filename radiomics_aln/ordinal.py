@@ -37,7 +37,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from radiomics_aln._display import SummaryHTML
 from radiomics_aln._validation import format_items
-from radiomics_aln.design import Term, as_frame, design_matrix, make_terms
+from radiomics_aln.design import TERM_RECORD, Term, as_frame, design_matrix, make_terms
 from radiomics_aln.exceptions import ConvergenceError, InputError
 from radiomics_aln.io import (
     ANY,
@@ -798,9 +798,7 @@ _STATE_SCHEMA = Record(
     {
         "outcome": STR,
         "level_names": ListOf(STR),
-        "terms": ListOf(
-            Record({"name": STR, "kind": STR, "levels": ListOf(SCALAR), "reference": SCALAR})
-        ),
+        "terms": ListOf(TERM_RECORD),
         "alpha": ListOf(NUM),
         "beta": ListOf(NUM),
         "cov": ListOf(ListOf(NUM)),
