@@ -583,12 +583,15 @@ class _CaseTask:
     width_mm: float
     cache_dir: Any
     parent_pid: int
+    mask_options: tuple[str, float | None] = ("union", None)
 
 
 def _case_keys(task: _CaseTask) -> list[tuple[Any, dict]]:
     """Each image of a case to perturb (tumour, LN) with the cache key of each (perturbation, roi)."""
     cid = case_id_of(task.case)
-    groups = case_images(task.case, rois=task.rois, readers=("reader1",))
+    combine, min_area = task.mask_options
+    groups = case_images(task.case, rois=task.rois, readers=("reader1",), mask_combine=combine,
+                         min_area_mm2=min_area)  # fmt: skip
     out = []
     for kind in ("tumor", "ln"):
         rois = [r for r in task.rois if image_of(r) == kind]
@@ -695,6 +698,8 @@ def perturbation_readings(
     random_state: int | np.random.Generator = 0,
     n_jobs: int | None = None,
     cache_dir: str | os.PathLike | None = None,
+    mask_combine: str = "union",
+    min_area_mm2: float | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Features of every perturbation of every case: one reading per perturbation.
 
@@ -723,6 +728,9 @@ def perturbation_readings(
         Extraction cache folder (it can be the one of :func:`extract_features`). Each ROI
         result is stored under a key holding the image and mask contents, the settings, the
         chain, the perturbation's parameters and seeds; a rerun is read from it.
+    mask_combine, min_area_mm2
+        How a mask of several components is read (as in :func:`extract_features`; a case's
+        own values win), so that the perturbed ROIs start from the ROIs the study extracts.
 
     Returns
     -------
@@ -780,7 +788,7 @@ def perturbation_readings(
         _CaseTask(c, perturbations(cid, n_perturbations=n_perturbations, chain=chain,
                                    random_state=seed),
                   asdict(chain), data, params_json, rois, float(width_mm),
-                  cache, os.getpid())
+                  cache, os.getpid(), (mask_combine, min_area_mm2))
         for c, cid in zip(case_list, ids, strict=True)
     ]  # fmt: skip
     results = Parallel(n_jobs=n_jobs)(delayed(_run_case)(t) for t in tasks)
