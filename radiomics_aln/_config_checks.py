@@ -84,9 +84,8 @@ def check_nomogram(nomo: Any) -> None:
 _ICC_SOURCES = ("readers", "perturbation", "both")
 
 
-def _unit_number(value: Any) -> bool:
-    return (isinstance(value, int | float) and not isinstance(value, bool)
-            and math.isfinite(value) and 0 < value <= 1)  # fmt: skip
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def check_icc(icc: Any) -> None:
@@ -94,8 +93,11 @@ def check_icc(icc: Any) -> None:
     if not isinstance(icc.enabled, bool):
         raise InputError(f"icc.enabled must be true or false, got {icc.enabled!r}")
     for name in ("threshold", "perturbation_threshold"):
-        if not _unit_number(getattr(icc, name)):
-            raise InputError(f"icc.{name} must be a number in (0, 1], got {getattr(icc, name)!r}")
+        value = getattr(icc, name)
+        if not _is_number(value):
+            raise InputError(f"icc.{name} must be a number in (0, 1], got {value!r}")
+        if not 0 < value <= 1:
+            raise InputError(f"icc.{name} must be in (0, 1], got {value!r}")
     for name in ("form", "perturbation_form"):
         if not isinstance(getattr(icc, name), str):
             raise InputError(

@@ -106,9 +106,10 @@ def test_config_defaults_and_yaml_round_trip(tmp_path):
         ({"perturbation_chain": {"rotation": 5}}, r"unknown key\(s\) \['rotation'\]"),
         ({"perturbation_chain": {"volume_mm": -1}}, "perturbation_chain: .*volume_mm"),
         ({"perturbation_chain": [1]}, "perturbation_chain must be a mapping"),
-        ({"perturbation_threshold": 1.5}, "perturbation_threshold must be a number in"),
+        ({"perturbation_threshold": 1.5}, r"perturbation_threshold must be in \(0, 1\]"),
+        ({"perturbation_threshold": "high"}, "perturbation_threshold must be a number in"),
         ({"perturbation_compare": "mean"}, "perturbation_compare must be"),
-        ({"threshold": 0}, r"icc.threshold must be a number in \(0, 1\]"),
+        ({"threshold": 0}, r"icc.threshold must be in \(0, 1\]"),
     ],
 )
 def test_bad_icc_settings_are_refused(icc, match):
