@@ -14,7 +14,8 @@ imaging, with an ICC(1,1) across the perturbations. This module does it for 2D u
 - :func:`perturbation_readings` extracts the features of every perturbation of every case --
   one reading per perturbation, shaped like the repeat readings of
   :func:`radiomics_aln.extraction.extract_features` -- parallel over cases, with every ROI
-  result cached under a key that holds the perturbation's parameters and seed;
+  result cached under a key that holds the perturbation's parameters and seed; the lymph node
+  (``"ln"``) gets the same perturbations on its own image, about its own centroid;
 - :func:`perturbation_icc_filter` fits :class:`radiomics_aln.icc_filter.ICCFilter` on those
   readings (ICC(1,1) >= 0.90 by default, as in the paper).
 
