@@ -27,6 +27,7 @@ from radiomics_aln.features import roi_columns
 __all__ = [
     "chain_of",
     "filter_perturbation",
+    "icc_fact",
     "perturbation_case_ids",
     "perturbation_icc_text",
     "perturbation_tables",
@@ -48,6 +49,17 @@ def chain_of(icc: Any) -> Any:
     from radiomics_aln.perturbation import PerturbationChain
 
     return PerturbationChain(**dict(icc.perturbation_chain)).check()
+
+
+def icc_fact(icc: Any) -> str:
+    """The ICC filter in a few words (the study's notebook view)."""
+    if not icc.enabled:
+        return "off"
+    readers = f"{icc.form} >= {icc.threshold:g} (readers)"
+    perturbed = (f"{icc.perturbation_form} >= {icc.perturbation_threshold:g} across "
+                 f"{icc.perturbations} perturbations")  # fmt: skip
+    return {"readers": f"{icc.form} >= {icc.threshold:g}", "perturbation": perturbed}.get(
+        icc.source, f"{readers} and {perturbed}")
 
 
 def perturbation_case_ids(icc: Any, train_ids: Any, random_state: int) -> list[str]:

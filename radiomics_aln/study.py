@@ -59,7 +59,7 @@ from radiomics_aln._harmonize_study import (
     harmonize_features,
     store_harmonizer,
 )
-from radiomics_aln._perturbation_study import filter_perturbation, perturbation_tables
+from radiomics_aln._perturbation_study import filter_perturbation, icc_fact, perturbation_tables
 from radiomics_aln._progress import progress_mode
 from radiomics_aln._ring_study import analysis_rois, fit_study_rings
 from radiomics_aln._ring_study import study_tables as ring_study_tables
@@ -234,7 +234,7 @@ class Study:
             "training cohort": cfg.train_cohort,
             "test cohorts": ", ".join(cfg.test_cohorts) if cfg.test_cohorts else "every other",
             "clinical candidates": ", ".join(cfg.clinical),
-            "ICC filter": f"{cfg.icc.form} >= {cfg.icc.threshold:g}" if cfg.icc.enabled else "off",
+            "ICC filter": icc_fact(cfg.icc),
             "random_state": cfg.random_state,
         }
         tables = []

@@ -397,6 +397,21 @@ def test_lymph_node_is_perturbed_on_its_own_image_about_its_centroid():
         pt.perturb_rois(img, m, p, rois=("tumor", "ln"))
 
 
+def test_rings_named_with_their_width_are_rebuilt_around_each_perturbed_tumour():
+    readings = pt.perturbation_readings(
+        cases(2), n_perturbations=2, chain=pt.PerturbationChain(image_variants=1),
+        rois=("tumor", "peritumoral_1mm", "shell_1_2mm"), params=PARAMS, random_state=0,
+    )  # fmt: skip
+    r = readings["perturbation01"]
+    tumor = r["tumor__original_shape2D_PixelSurface"]
+    ring = r["peritumoral_1mm__original_shape2D_PixelSurface"]
+    shell = r["shell_1_2mm__original_shape2D_PixelSurface"]
+    # a disk of radius R: the 1 mm ring is pi((R+1)^2 - R^2), the 1-2 mm shell pi((R+2)^2 - (R+1)^2)
+    radius = np.sqrt(tumor / np.pi)
+    assert np.allclose(ring, np.pi * ((radius + 1) ** 2 - radius**2), rtol=0.1)
+    assert np.allclose(shell, np.pi * ((radius + 2) ** 2 - (radius + 1) ** 2), rtol=0.1)
+
+
 def test_lymph_node_readings_are_cached(tmp_path, monkeypatch):
     kw = dict(n_perturbations=2, chain=pt.PerturbationChain(image_variants=1), params=PARAMS,
               rois=("ln",), random_state=0, cache_dir=tmp_path)  # fmt: skip

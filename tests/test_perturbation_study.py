@@ -93,6 +93,9 @@ def test_config_defaults_and_yaml_round_trip(tmp_path):
     back = StudyConfig.from_yaml(tmp_path / "c.yaml")
     assert back.icc == cfg.icc
     assert ps.chain_of(back.icc) == pt.PerturbationChain(rotation_deg=5.0)
+    assert ps.icc_fact(back.icc) == ("ICC2 >= 0.8 (readers) and ICC1 >= 0.9 across 10 "
+                                     "perturbations")  # fmt: skip
+    assert ps.icc_fact(StudyConfig().icc) == "ICC2 >= 0.8"
 
 
 @pytest.mark.parametrize(
