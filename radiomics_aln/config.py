@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from radiomics_aln._config_checks import check_nomogram
+from radiomics_aln._config_checks import check_icc, check_nomogram, check_rings
 from radiomics_aln._validation import format_items
 from radiomics_aln.data_dictionary import DataDictionary
 from radiomics_aln.exceptions import InputError
@@ -73,12 +73,31 @@ class ICCSettings:
     compare : {"estimate", "ci_low"}
         Compare the point estimate or the lower 95% bound with the threshold (``ICCFilter``'s
         ``on``; named differently because YAML reads a bare ``on`` key as ``true``).
+    source : {"readers", "perturbation", "both"}
+        Whose readings: the repeat segmentations (``threshold``, ``form``, ``compare``), image
+        perturbations of training cases (no second reader; ``perturbation_*`` settings), or
+        both (a feature must pass both). See ``docs/perturbation.md``.
+    perturbations : int
+        Perturbations per case (default 20).
+    perturbation_cases : int or "all"
+        Training cases perturbed (default 30, drawn with ``random_state``; all if fewer).
+    perturbation_chain : dict
+        Fields of :class:`radiomics_aln.perturbation.PerturbationChain` to override.
+    perturbation_form, perturbation_threshold, perturbation_compare
+        ICC form, threshold and ``compare`` across perturbations (default ICC1 >= 0.90).
     """
 
     enabled: bool = True
     threshold: float = 0.80
     form: str = "ICC2"
     compare: str = "estimate"
+    source: str = "readers"
+    perturbations: int = 20
+    perturbation_cases: int | str = 30
+    perturbation_chain: dict[str, Any] = field(default_factory=dict)
+    perturbation_form: str = "ICC1"
+    perturbation_threshold: float = 0.90
+    perturbation_compare: str = "estimate"
 
 
 @dataclass
@@ -555,10 +574,8 @@ class StudyConfig:
              "a word of letters, digits and single underscores", self.external_prefix)  # fmt: skip
         need(self.endpoint is None or isinstance(self.endpoint, Mapping), "endpoint",
              "a mapping {type, column, levels} or null", self.endpoint)  # fmt: skip
-        icc, nomo = self.icc, self.nomogram
-        need(isinstance(icc.enabled, bool), "icc.enabled", "true or false", icc.enabled)
-        need(is_num(icc.threshold), "icc.threshold", "a number in (0, 1]", icc.threshold)
-        need(isinstance(icc.form, str), "icc.form", "an ICC form such as ICC2", icc.form)
+        nomo = self.nomogram
+        check_icc(self.icc)
         for name in ("screen_p", "p_remove"):
             value = getattr(nomo, name)
             need(is_num(value), f"nomogram.{name}", "a number in (0, 1]", value)
@@ -629,12 +646,6 @@ class StudyConfig:
                 raise InputError(f"categorical[{col!r}] must list at least two levels")
         if self.outcome in self.clinical:
             raise InputError(f"the outcome {self.outcome!r} is also a clinical candidate")
-        if not (0 < float(self.icc.threshold) <= 1):
-            raise InputError(f"icc.threshold must be in (0, 1], got {self.icc.threshold!r}")
-        if self.icc.compare not in ("estimate", "ci_low"):
-            raise InputError(
-                f"icc.compare must be 'estimate' or 'ci_low', got {self.icc.compare!r}"
-            )
         check_nomogram(self.nomogram)
         if not isinstance(self.score.params, Mapping):
             raise InputError("score.params must be a mapping of RadScore keyword arguments")
@@ -652,31 +663,7 @@ class StudyConfig:
         return self
 
     def _check_rings(self) -> None:
-        rings = self.rings
-        for name in ("widths_mm", "shells_mm"):
-            if not isinstance(getattr(rings, name), list | tuple):
-                raise InputError(f"rings.{name} must be a list, got {getattr(rings, name)!r}")
-        try:
-            names = rings.rois()
-        except InputError as exc:
-            raise InputError(f"rings: {exc}") from None
-        if rings.choose not in ("inner_cv", "all"):
-            raise InputError(f"rings.choose must be 'inner_cv' or 'all', not {rings.choose!r}")
-        n = rings.n_splits
-        if isinstance(n, bool) or not isinstance(n, int) or n < 2:
-            raise InputError(f"rings.n_splits must be a whole number >= 2, got {n!r}")
-        if rings.p_adjust not in (None, "holm", "bonferroni"):
-            raise InputError(
-                f"rings.p_adjust must be null, 'holm' or 'bonferroni', not {rings.p_adjust!r}"
-            )
-        if names and "peritumoral" not in self.roi_list():
-            raise InputError(
-                "rings: the rings and shells take the place of `peritumoral` in rois, which "
-                f"does not list it ({self.roi_list()}); add peritumoral to rois"
-            )
-        both = sorted(set(names) & set(self.roi_list()))
-        if both:
-            raise InputError(f"{both} are listed in rois and in rings; list them once")
+        check_rings(self)
 
     def label(self, cohort: str) -> str:
         """Display name of a cohort."""

@@ -14,7 +14,8 @@ imaging, with an ICC(1,1) across the perturbations. This module does it for 2D u
 - :func:`perturbation_readings` extracts the features of every perturbation of every case --
   one reading per perturbation, shaped like the repeat readings of
   :func:`radiomics_aln.extraction.extract_features` -- parallel over cases, with every ROI
-  result cached under a key that holds the perturbation's parameters and seed;
+  result cached under a key that holds the perturbation's parameters and seed; the lymph node
+  (``"ln"``) gets the same perturbations on its own image, about its own centroid;
 - :func:`perturbation_icc_filter` fits :class:`radiomics_aln.icc_filter.ICCFilter` on those
   readings (ICC(1,1) >= 0.90 by default, as in the paper).
 
@@ -45,7 +46,7 @@ from scipy import ndimage
 from radiomics_aln.cache import entry_key, read_entry, source_token, versions, write_entry
 from radiomics_aln.cases import case_id_of, case_images, image_rois, open_image
 from radiomics_aln.exceptions import ExtractionError, InputError, SpacingError
-from radiomics_aln.features import TUMOR_IMAGE_ROIS, feature_name
+from radiomics_aln.features import TUMOR_IMAGE_ROIS, feature_name, image_of, ring_geometry
 from radiomics_aln.icc_filter import ICCFilter
 from radiomics_aln.images import LoadedImage, copy_spacing_source, mask_like, spacing_source
 from radiomics_aln.masks import binary_array, load_mask
@@ -77,6 +78,20 @@ logger = logging.getLogger(__name__)
 #: Version of how a :class:`Perturbation` turns into an image and masks; part of every cache
 #: key, bumped whenever the same parameters would give other pixels.
 PERTURBATION_FORMAT = 1
+
+
+def _roi_groups(rois: Any, what: str) -> tuple[str, ...]:
+    """The ROIs checked: those of the tumour image (rings too) and the lymph node ``"ln"``."""
+    rois = (rois,) if isinstance(rois, str) else tuple(rois)
+    ok = (*TUMOR_IMAGE_ROIS, "ln")
+    bad = [r for r in rois if not isinstance(r, str)
+           or (r not in ok and ring_geometry(r) is None)]  # fmt: skip
+    if bad or not rois or len(set(rois)) != len(rois):
+        raise InputError(
+            f"{what} must be some of {list(ok)} or rings named with their width "
+            f"(peritumoral_2mm), each once; got {list(rois)!r}"
+        )
+    return rois
 
 
 def _number(value: Any, name: str, *, low: float = 0.0, high: float = math.inf) -> float:
@@ -462,17 +477,19 @@ def perturb_rois(
     rois: Sequence[str] = ("tumor", "peritumoral"),
     width_mm: float = 5.0,
 ) -> tuple[sitk.Image, dict[str, sitk.Image]]:
-    """Apply one perturbation to an image and its tumour mask; rebuild the ring around it.
+    """Apply one perturbation to an image and its mask; rebuild the ring around the tumour.
 
     Parameters
     ----------
     image : LoadedImage or SimpleITK.Image
         The image (with its field of view, if any), spacing in mm.
     tumor : SimpleITK.Image
-        Binary tumour mask on the image's grid.
+        Binary mask on the image's grid: the tumour mask, or the lymph-node mask with
+        ``rois=("ln",)`` (the same perturbation about the node's centroid; no ring).
     p : Perturbation
     rois : sequence of str
-        Some of ``"tumor"``, ``"peritumoral"``, ``"tumor_peritumoral"``.
+        Some of ``"tumor"``, ``"peritumoral"``, ``"tumor_peritumoral"`` (or rings named with
+        their width), or ``("ln",)`` alone.
     width_mm : float, default 5.0
         Ring width.
 
@@ -506,10 +523,11 @@ def perturb_rois(
     ['peritumoral', 'tumor']
     """
     loaded = image if isinstance(image, LoadedImage) else LoadedImage(image, None)
-    bad = [r for r in rois if r not in TUMOR_IMAGE_ROIS]
-    if bad or not rois:
+    rois = _roi_groups(rois, "perturbation ROIs")
+    if "ln" in rois and len(rois) > 1:
         raise InputError(
-            f"perturbation ROIs must be some of {list(TUMOR_IMAGE_ROIS)}, got {list(rois)!r}"
+            "perturb_rois: the lymph node lies on its own image; perturb ('ln',) alone, with "
+            f"the LN image and mask, got {list(rois)!r}"
         )
     if spacing_source(loaded.image) in ("unknown", "pixel"):
         raise SpacingError(
@@ -530,8 +548,9 @@ def _variant_rois(
     for p in specs:
         arr = perturbed_mask(tumor, p)
         if not arr.any():
+            what = "lymph-node" if tuple(rois) == ("ln",) else "tumour"
             raise InputError(
-                f"case {p.case_id}, perturbation {p.index}: the tumour mask is empty after "
+                f"case {p.case_id}, perturbation {p.index}: the {what} mask is empty after "
                 f"moving its contour by {p.grow_mm:+.3g} mm (+ contour randomisation); use a "
                 "smaller PerturbationChain.volume_mm / contour_sd_mm"
             )
@@ -565,70 +584,88 @@ class _CaseTask:
     width_mm: float
     cache_dir: Any
     parent_pid: int
+    mask_options: tuple[str, float | None] = ("union", None)
 
 
-def _case_keys(task: _CaseTask) -> tuple[Any, dict]:
-    """The tumour image of a case and the cache key of each (perturbation, roi)."""
+def _case_keys(task: _CaseTask) -> list[tuple[Any, dict]]:
+    """Each image of a case to perturb (tumour, LN) with the cache key of each (perturbation, roi)."""
     cid = case_id_of(task.case)
-    groups = [g for g in case_images(task.case, rois=task.rois, readers=("reader1",))
-              if g.kind == "tumor"]  # fmt: skip
-    if not groups or groups[0].image is None or "reader1" not in groups[0].masks:
-        raise InputError(f"case {cid}: no tumour image and mask to perturb")
-    g = groups[0]
-    image_token = source_token(g.image)
-    mask_token = source_token(g.masks["reader1"])
-    keys = {}
-    for p in task.specs:
-        token = {
-            "perturbation_format": PERTURBATION_FORMAT,
-            "source": image_token,
-            "chain": task.chain,
-            "perturbation": {k: v for k, v in asdict(p).items() if k != "index"} | {
-                "shift_mm": list(p.shift_mm)
-            },
-        }
-        for roi in task.rois:
-            keys[(p.index, roi)] = entry_key(
-                task.params_json, token, g.spacing, mask_token, roi, width_mm=task.width_mm,
-                mask_options=(g.mask_combine, g.min_area_mm2),
-            )  # fmt: skip
-    return g, keys
+    combine, min_area = task.mask_options
+    groups = case_images(task.case, rois=task.rois, readers=("reader1",), mask_combine=combine,
+                         min_area_mm2=min_area)  # fmt: skip
+    out = []
+    for kind in ("tumor", "ln"):
+        rois = [r for r in task.rois if image_of(r) == kind]
+        if not rois:
+            continue
+        g = next((g for g in groups if g.kind == kind), None)
+        if g is None or g.image is None or "reader1" not in g.masks:
+            what = "tumour" if kind == "tumor" else "lymph-node"
+            raise InputError(f"case {cid}: no {what} image and mask to perturb")
+        image_token = source_token(g.image)
+        mask_token = source_token(g.masks["reader1"])
+        keys = {}
+        for p in task.specs:
+            token = {
+                "perturbation_format": PERTURBATION_FORMAT,
+                "source": image_token,
+                "chain": task.chain,
+                "perturbation": {k: v for k, v in asdict(p).items() if k != "index"} | {
+                    "shift_mm": list(p.shift_mm)
+                },
+            }
+            for roi in rois:
+                keys[(p.index, roi)] = entry_key(
+                    task.params_json, token, g.spacing, mask_token, roi, width_mm=task.width_mm,
+                    mask_options=(g.mask_combine, g.min_area_mm2),
+                )  # fmt: skip
+        out.append((g, keys))
+    return out
 
 
 def _run_case(task: _CaseTask) -> dict[tuple[int, str], tuple[dict, bool]]:
     """Features of every (perturbation, roi) of one case: ``{(index, roi): (features, cached)}``."""
-    from radiomics_aln._pyradiomics_fast import fast_paths
-
     if os.getpid() != task.parent_pid:
         sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(1)
     quiet_pyradiomics(False)
-    g, keys = _case_keys(task)
     out: dict[tuple[int, str], tuple[dict, bool]] = {}
-    for rk, key in keys.items():
-        entry = read_entry(task.cache_dir, key, rk[1])
-        if entry is not None:
-            out[rk] = (entry["features"], True)
-    pending = [p for p in task.specs if any((p.index, r) not in out for r in task.rois)]
-    if not pending:
-        return out
+    for g, keys in _case_keys(task):
+        for rk, key in keys.items():
+            entry = read_entry(task.cache_dir, key, rk[1])
+            if entry is not None:
+                out[rk] = (entry["features"], True)
+        rois = sorted({r for _, r in keys}, key=task.rois.index)
+        pending = [p for p in task.specs if any((p.index, r) not in out for r in rois)]
+        if pending:
+            _run_image(task, g, keys, rois, pending, out)
+    return out
+
+
+def _run_image(task: _CaseTask, g: Any, keys: dict, rois: list[str],
+               pending: list[Perturbation], out: dict) -> None:  # fmt: skip
+    """Perturb one image of a case (tumour or LN) and extract its pending ROIs into ``out``."""
+    from radiomics_aln._pyradiomics_fast import fast_paths
+
+    what = "tumour" if g.kind == "tumor" else "lymph-node"
     loaded = open_image(g.image, spacing=g.spacing)
     own = own_settings(task.params)
-    image = as_float_image(loaded.image, f"case {g.case_id!r}, tumour image")
+    image = as_float_image(loaded.image, f"case {g.case_id!r}, {what} image")
     copy_spacing_source(loaded.image, image)
-    image = rescale_image(image, own["rescale"], f"case {g.case_id!r}, tumour image")
-    tumor = load_mask(g.masks["reader1"], loaded.image, combine=g.mask_combine,
-                      min_area_mm2=g.min_area_mm2)  # fmt: skip
+    image = rescale_image(image, own["rescale"], f"case {g.case_id!r}, {what} image")
+    mask = load_mask(g.masks["reader1"], loaded.image, combine=g.mask_combine,
+                     min_area_mm2=g.min_area_mm2)  # fmt: skip
     if spacing_source(image) in ("unknown", "pixel"):
+        column = "spacing" if g.kind == "tumor" else "ln_spacing"
         raise SpacingError(
-            f"case {g.case_id}: perturbations are in mm but the tumour image's pixel spacing is "
-            f"{spacing_source(image)}; give the spacing in mm (manifest column `spacing`)"
+            f"case {g.case_id}: perturbations are in mm but the {what} image's pixel spacing "
+            f"is {spacing_source(image)}; give the spacing in mm (manifest column `{column}`)"
         )
     extractor = get_extractor(task.params)
     for v in sorted({p.variant for p in pending}):
         specs = [p for p in pending if p.variant == v]
-        img, fov, msk = perturbed_image(image, loaded.fov, tumor, specs[0])
-        masks = _variant_rois(LoadedImage(img, fov), msk, specs, task.rois, task.width_mm)
-        todo = [((p.index, r), masks[p.index][r]) for p in specs for r in task.rois
+        img, fov, msk = perturbed_image(image, loaded.fov, mask, specs[0])
+        masks = _variant_rois(LoadedImage(img, fov), msk, specs, rois, task.width_mm)
+        todo = [((p.index, r), masks[p.index][r]) for p in specs for r in rois
                 if (p.index, r) not in out]  # fmt: skip
         with fast_paths():
             res = execute_masks(extractor, img, todo, own["bin_limits"])
@@ -645,18 +682,10 @@ def _run_case(task: _CaseTask) -> dict[tuple[int, str], tuple[dict, bool]]:
                 "features": feats, "diagnostics": diag,
             })  # fmt: skip
             out[rk] = (feats, False)
-    return out
 
 
 def _check_rois(rois: Any) -> tuple[str, ...]:
-    rois = (rois,) if isinstance(rois, str) else tuple(rois)
-    bad = [r for r in rois if r not in TUMOR_IMAGE_ROIS]
-    if bad or not rois:
-        raise InputError(
-            f"rois must be some of {list(TUMOR_IMAGE_ROIS)} (the ROIs of the tumour image), got "
-            f"{list(rois)!r}"
-        )
-    return rois
+    return _roi_groups(rois, "rois")
 
 
 def perturbation_readings(
@@ -670,20 +699,24 @@ def perturbation_readings(
     random_state: int | np.random.Generator = 0,
     n_jobs: int | None = None,
     cache_dir: str | os.PathLike | None = None,
+    mask_combine: str = "union",
+    min_area_mm2: float | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Features of every perturbation of every case: one reading per perturbation.
 
     Parameters
     ----------
     cases : Manifest or sequence of Case / mapping
-        The cases (their ``tumor_image``, ``tumor_mask``, ``spacing``; the first reader's
-        mask is perturbed). A :class:`radiomics_aln.manifest.Manifest` gives its ``cases``.
+        The cases (their ``tumor_image``, ``tumor_mask``, ``spacing``, and for ``"ln"`` their
+        ``ln_image``, ``ln_mask``; the first reader's mask is perturbed). A :class:`radiomics_aln.manifest.Manifest` gives its ``cases``.
     n_perturbations : int, default 20
         Perturbations per case (Zwanenburg et al. used 20-60 per chain).
     chain : PerturbationChain, optional
         The perturbations and their sizes (default: ``PerturbationChain()``).
     rois : sequence of str, default ("tumor", "peritumoral")
-        ROIs of the tumour image; ring ROIs are rebuilt around each perturbed tumour.
+        ROIs of the tumour image (ring ROIs are rebuilt around each perturbed tumour) and
+        ``"ln"``: the lymph-node image and mask get the same perturbations, about the node's
+        centroid (the case's ``ln_image``, ``ln_mask``, ``ln_spacing``).
     params : str, path or dict, default "ultrasound_2d"
         Extraction settings (:func:`radiomics_aln.params.load_params`).
     width_mm : float, default 5.0
@@ -696,6 +729,9 @@ def perturbation_readings(
         Extraction cache folder (it can be the one of :func:`extract_features`). Each ROI
         result is stored under a key holding the image and mask contents, the settings, the
         chain, the perturbation's parameters and seeds; a rerun is read from it.
+    mask_combine, min_area_mm2
+        How a mask of several components is read (as in :func:`extract_features`; a case's
+        own values win), so that the perturbed ROIs start from the ROIs the study extracts.
 
     Returns
     -------
@@ -753,7 +789,7 @@ def perturbation_readings(
         _CaseTask(c, perturbations(cid, n_perturbations=n_perturbations, chain=chain,
                                    random_state=seed),
                   asdict(chain), data, params_json, rois, float(width_mm),
-                  cache, os.getpid())
+                  cache, os.getpid(), (mask_combine, min_area_mm2))
         for c, cid in zip(case_list, ids, strict=True)
     ]  # fmt: skip
     results = Parallel(n_jobs=n_jobs)(delayed(_run_case)(t) for t in tasks)

@@ -38,6 +38,7 @@ import pandas as pd
 from radiomics_aln._bootstrap import map_resamples, resample_indices
 from radiomics_aln._display import html_block
 from radiomics_aln._harmonize_study import harmonize_for_prediction
+from radiomics_aln._perturbation_study import resample_readings
 from radiomics_aln._plotting import ROI_COLOURS, get_ax, series_colour
 from radiomics_aln._progress import progress_mode, progress_reporter
 from radiomics_aln._validation import check_generator
@@ -208,6 +209,7 @@ class _Spec:
     refit_icc: bool
     model: Any  # the study's clinical-radiomics model (held-fixed refits)
     data: pd.DataFrame  # training rows with the study's scores (held-fixed refits)
+    perturbation: dict[str, pd.DataFrame] | None = None  # perturbed training cases' readings
 
 
 def _spec(study: Any, whole: bool, refit_icc: bool) -> _Spec:
@@ -220,7 +222,8 @@ def _spec(study: Any, whole: bool, refit_icc: bool) -> _Spec:
     derived = {"clinical_probability", "probability", "nomo_score"}
     derived |= {score_column(r) for r in model.rois}
     table = train[[c for c in train.columns if c not in derived]]
-    rfit = refit_icc and study.icc_filter_ is not None
+    perturbed = getattr(study, "perturbation_filter_", None) is not None
+    rfit = refit_icc and (study.icc_filter_ is not None or perturbed)
     if rfit:
         used = [c for r in model.rois for c in roi_columns(study.features_.columns, r)]
     else:
@@ -240,8 +243,11 @@ def _spec(study: Any, whole: bool, refit_icc: bool) -> _Spec:
         cfg_b.validation.method = None
     if not rfit:
         cfg_b.icc.enabled = False
+    # icc.source perturbation/both: each resample refits on its perturbed training cases,
+    # from the readings made once per case (never a test-cohort case)
+    readings = study.perturbation_readings_ if rfit and perturbed else None
     return _Spec(type(study), cfg_b, table, features, repeats, np.asarray(y), whole, rfit,
-                 model.combined_model, train)  # fmt: skip
+                 model.combined_model, train, readings)  # fmt: skip
 
 
 def _plan(method: str, y: np.ndarray, n_boot: int, n_splits: int, n_repeats: int, rng: Any):
@@ -318,8 +324,10 @@ def _subset(spec: _Spec, rows: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame, 
 def refit_whole(spec: _Spec, rows: np.ndarray) -> tuple[Callable, dict[str, Any]]:
     """The study's ``fit`` on the rows ``rows`` only; its linear predictor and selections."""
     table, features, repeats = _subset(spec, rows)
+    readings = resample_readings(spec.perturbation, spec.table.index[rows], table.index)
+    extra = {} if readings is None else {"perturbation_readings": readings}
     st = spec.study_class(spec.config, table=table, features=features, repeats=repeats,
-                          progress=False)  # fmt: skip
+                          progress=False, **extra)  # fmt: skip
     st.case_groups = pd.Series(spec.table.index[rows], index=table.index)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -788,7 +796,10 @@ def methods_paragraphs(study: Any) -> list[str]:
     if res is None:
         return []
     if res.whole_pipeline:
-        icc = ("the ICC filter (on the repeat segmentations of the resampled cases), "
+        source = {"readers": "the repeat segmentations",
+                  "perturbation": "the perturbation readings"}.get(
+            study.config.icc.source, "the repeat segmentations and the perturbation readings")
+        icc = (f"the ICC filter (on {source} of the resampled training cases), "
                if res.settings.get("refit_icc") else "")  # fmt: skip
         what = (f"every fitted step was repeated in each resample -- {icc}standardisation, "
                 "redundancy removal, the LASSO with its own cross-validation (copies of a case "

@@ -59,6 +59,7 @@ from radiomics_aln._harmonize_study import (
     harmonize_features,
     store_harmonizer,
 )
+from radiomics_aln._perturbation_study import filter_perturbation, icc_fact, perturbation_tables
 from radiomics_aln._progress import progress_mode
 from radiomics_aln._ring_study import analysis_rois, fit_study_rings
 from radiomics_aln._ring_study import study_tables as ring_study_tables
@@ -129,6 +130,10 @@ class Study:
         notebook and write progress lines to stderr otherwise (cases or resamples done, failed,
         elapsed, ETA; see :func:`~radiomics_aln.extraction.extract_features`);
         ``progress="lines"`` / ``"bar"`` forces one of them, ``progress=False`` silences them.
+    perturbation_readings : dict, optional
+        With ``icc.source`` "perturbation" or "both": readings of
+        :func:`~radiomics_aln.perturbation.perturbation_readings` (only training cases are used);
+        default: made from the manifest's training images (``docs/perturbation.md``).
     **overrides
         Fields of :class:`StudyConfig` replacing those of ``config``.
 
@@ -162,6 +167,7 @@ class Study:
         features: pd.DataFrame | None = None,
         repeats: Mapping[str, pd.DataFrame] | None = None,
         progress: Callable[[str], None] | bool | None = None,
+        perturbation_readings: Mapping[str, pd.DataFrame] | None = None,
         **overrides: Any,
     ) -> None:
         manifest = None
@@ -200,6 +206,7 @@ class Study:
         self._table = table
         self._features = features
         self._repeats = dict(repeats) if repeats is not None else None
+        self._perturbation_readings = perturbation_readings
         if progress is not None and not callable(progress):
             progress_mode(progress)  # True, False or one of "auto", "bar", "lines", "off"
         self._progress = progress
@@ -227,7 +234,7 @@ class Study:
             "training cohort": cfg.train_cohort,
             "test cohorts": ", ".join(cfg.test_cohorts) if cfg.test_cohorts else "every other",
             "clinical candidates": ", ".join(cfg.clinical),
-            "ICC filter": f"{cfg.icc.form} >= {cfg.icc.threshold:g}" if cfg.icc.enabled else "off",
+            "ICC filter": icc_fact(cfg.icc),
             "random_state": cfg.random_state,
         }
         tables = []
@@ -367,7 +374,9 @@ class Study:
         """
         table, features, repeats, used = self._load_data()
         X_train, y_train = self._training_data(table, features, used)
-        kept = self._filter_reproducible(X_train, repeats)
+        readers = self.config.icc.source != "perturbation"  # else no second reader is read
+        kept = self._filter_reproducible(X_train, repeats) if readers else list(X_train.columns)
+        kept = filter_perturbation(self, X_train, kept)
         features, X_train = harmonize_features(self, table, features, X_train, kept)
         self.notes_: list[str] = []
         self.score_rois_ = fit_study_rings(self, X_train[kept], y_train, say=self._say)
@@ -906,6 +915,7 @@ class Study:
         tables: dict[str, pd.DataFrame] = {}
         if self.icc_filter_ is not None:
             tables["icc"] = self.icc_filter_.icc_
+        tables.update(perturbation_tables(self))
         tables["score_coefficients"] = study_outputs.score_coefficients(self)
         tables["excluded_cases"] = self.excluded_.copy()
         steps = []

@@ -391,7 +391,7 @@ def _icc_figure(study: Any) -> Any:
     fig.set_label(
         "Reproducibility of the features. Boxes: ICCs of the features of each feature class "
         "(x axis) and ROI (colour) (median, quartiles; whiskers: 1.5 IQR); dashed line: the "
-        f"threshold {study.config.icc.threshold:g} a feature had to reach in every "
+        f"threshold {icc.threshold:g} a feature had to reach in every "
         "comparison to be kept."
     )
     return fig

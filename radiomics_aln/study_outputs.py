@@ -25,6 +25,7 @@ from radiomics_aln import (
     study_figures,
 )
 from radiomics_aln._harmonize_study import harmonization_methods, harmonization_report_section
+from radiomics_aln._perturbation_study import perturbation_icc_text
 from radiomics_aln._version import __version__
 
 __all__ = [
@@ -276,7 +277,7 @@ def methods_text(study) -> dict[str, list[str]]:
     return {
         "Participants and outcome (TRIPOD 4-6, 13)": _participants_text(study),
         "Regions of interest and features (TRIPOD 7a)": _features_text(study),
-        "Reproducibility (ICC)": _icc_text(study),
+        "Reproducibility (ICC)": perturbation_icc_text(study, _icc_text(study)),
         "Radiomics scores (TRIPOD 10a-b)": _scores_text(study),
         "Clinical and clinical-radiomics models (TRIPOD 10b, 15a)": _models_text(study),
         "Statistics": _statistics_text(study),

@@ -180,6 +180,16 @@ def test_perturbation_robustness(tmp_path):
     assert "Jaccard index" in out
 
 
+@pytest.mark.slow
+def test_perturbation_study(tmp_path):
+    out = run_example("perturbation_study.py", "--out", str(tmp_path), "--n-cases", "40",
+                      "--perturbations", "2", "--cases", "4", "--n-jobs", "1")  # fmt: skip
+    assert_files(tmp_path / "study", "report.html", "tables/icc.csv")
+    icc = pd.read_csv(tmp_path / "study" / "tables" / "icc.csv")
+    assert set(icc["comparison"]) == {"perturbation"} and set(icc["type"]) == {"ICC1"}
+    assert "perturbed training cases: 4 of" in out and "test-cohort cases perturbed: 0" in out
+
+
 def test_folder_dataset(tmp_path):
     out = run_example("folder_dataset.py", "--out", str(tmp_path))
     assert_files(tmp_path, "manifest.csv", "manifest_issues.csv", "split_manifest.csv")

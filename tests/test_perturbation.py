@@ -311,7 +311,9 @@ def test_perturbation_icc_filter_is_icc1_at_090():
         ({"chain": pt.PerturbationChain(rotation_deg=float("nan"))}, "rotation_deg"),
         ({"chain": pt.PerturbationChain(noise="yes")}, "noise"),
         ({"chain": pt.PerturbationChain(image_variants=0)}, "image_variants"),
-        ({"rois": ("ln",)}, "rois must be some of"),
+        ({"rois": ("bogus",)}, "rois must be some of"),
+        ({"rois": ("tumor", "tumor")}, "each once"),
+        ({"rois": ("ln",)}, "case c0: no lymph-node image and mask to perturb"),
     ],
 )
 def test_bad_arguments(kwargs, match):
@@ -350,3 +352,75 @@ def test_chain_is_frozen_and_documented_defaults():
     }  # fmt: skip
     with pytest.raises(dataclasses.FrozenInstanceError):
         chain.volume_mm = 1.0
+
+
+# ---------------------------------------------------------------- the lymph node
+
+
+def ln_cases(n=3):
+    """Cases with a tumour image and a lymph-node image of their own (other size, spacing)."""
+    out = []
+    for i, c in enumerate(cases(n)):
+        img, m = image_and_disk(n=80, spacing=0.08, radius_mm=1.5 + 0.2 * i, seed=10 + i)
+        out.append(c | {"ln_image": img, "ln_mask": m})
+    return out
+
+
+def test_lymph_node_is_perturbed_on_its_own_image_about_its_centroid():
+    kw = dict(n_perturbations=4, chain=pt.PerturbationChain(image_variants=2), params=PARAMS,
+              width_mm=1.0, random_state=1)  # fmt: skip
+    both = pt.perturbation_readings(ln_cases(), rois=("tumor", "ln"), **kw)
+    alone = pt.perturbation_readings(ln_cases(), rois=("ln",), **kw)
+    tumor = pt.perturbation_readings(ln_cases(), rois=("tumor",), **kw)
+    area = "ln__original_shape2D_PixelSurface"
+    for k in both:
+        assert list(both[k].columns) == list(tumor[k].columns) + list(alone[k].columns)
+        pd.testing.assert_frame_equal(both[k][alone[k].columns], alone[k])
+    # the node's own mask is perturbed: its area changes between perturbations, near its own
+    areas = pd.DataFrame({k: v[area] for k, v in both.items()})
+    assert (areas.std(axis=1) > 0).all()
+    # rotation and shift only: each node keeps its own area (mm^2), not the tumour's
+    rigid = pt.PerturbationChain(volume_mm=0, contour_sd_mm=0, noise=False, image_variants=2)
+    got = pt.perturbation_readings(ln_cases(), rois=("ln",), **(kw | {"chain": rigid}))
+    true_area = [(arr(c["ln_mask"]) > 0).sum() * 0.08**2 for c in ln_cases()]
+    for k in got:
+        assert np.allclose(got[k][area], true_area, rtol=0.03)
+    # perturb_rois with the LN mask: the same perturbation about the node's centroid, no ring
+    img, m = image_and_disk(n=80, spacing=0.08, radius_mm=1.5, seed=10)
+    p = spec(angle_deg=90.0, grow_mm=0.16)
+    out, masks = pt.perturb_rois(img, m, p, rois=("ln",))
+    assert list(masks) == ["ln"]
+    grown = arr(masks["ln"]).astype(bool)
+    assert grown.sum() > arr(m).sum()
+    assert np.array_equal(ndimage.center_of_mass(grown), ndimage.center_of_mass(arr(m)))
+    with pytest.raises(InputError, match="perturb \\('ln',\\) alone"):
+        pt.perturb_rois(img, m, p, rois=("tumor", "ln"))
+
+
+def test_rings_named_with_their_width_are_rebuilt_around_each_perturbed_tumour():
+    readings = pt.perturbation_readings(
+        cases(2), n_perturbations=2, chain=pt.PerturbationChain(image_variants=1),
+        rois=("tumor", "peritumoral_1mm", "shell_1_2mm"), params=PARAMS, random_state=0,
+    )  # fmt: skip
+    r = readings["perturbation01"]
+    tumor = r["tumor__original_shape2D_PixelSurface"]
+    ring = r["peritumoral_1mm__original_shape2D_PixelSurface"]
+    shell = r["shell_1_2mm__original_shape2D_PixelSurface"]
+    # a disk of radius R: the 1 mm ring is pi((R+1)^2 - R^2), the 1-2 mm shell pi((R+2)^2 - (R+1)^2)
+    radius = np.sqrt(tumor / np.pi)
+    assert np.allclose(ring, np.pi * ((radius + 1) ** 2 - radius**2), rtol=0.1)
+    assert np.allclose(shell, np.pi * ((radius + 2) ** 2 - (radius + 1) ** 2), rtol=0.1)
+
+
+def test_lymph_node_readings_are_cached(tmp_path, monkeypatch):
+    kw = dict(n_perturbations=2, chain=pt.PerturbationChain(image_variants=1), params=PARAMS,
+              rois=("ln",), random_state=0, cache_dir=tmp_path)  # fmt: skip
+    first = pt.perturbation_readings(ln_cases(2), **kw)
+
+    def fail(*a, **k):
+        raise AssertionError("extracted again")
+
+    monkeypatch.setattr(pt, "execute_masks", fail)
+    again = pt.perturbation_readings(ln_cases(2), **kw)
+    for k in first:
+        pd.testing.assert_frame_equal(first[k], again[k])
