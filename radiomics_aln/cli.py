@@ -119,7 +119,7 @@ categorical:                    # levels of categorical predictors; the first is
   margin: [circumscribed, not circumscribed]
   us_aln: ["no", "yes"]
 nonnormal: [size_mm]            # described as median [IQR] in Table 1
-icc: {enabled: true, threshold: 0.80, form: ICC2, compare: estimate}   # or compare: ci_low
+icc: {enabled: true, threshold: 0.80, form: ICC2, source: readers}  # or perturbation, both
 score: {}                       # RadScore keyword arguments (cv, rule, ...)
 nomogram: {screen_p: 0.05, selection: backward, p_remove: 0.05, criterion: p,
            penalty: null, hl_groups: 10,   # penalty: firth for small or separated data
