@@ -255,8 +255,8 @@ def _add_demo_parser(sub: Any) -> None:
                    "N+ vs N0; burden: N0 / N1-2 / N>=3 ordinal and two-step nomograms")
     p.add_argument("--validate-pipeline", type=int, default=0, metavar="N", help="also validate "
                    "the whole pipeline with N bootstrap resamples (slow: each refits the study)")
-    p.add_argument("--scanners", choices=("single", "mixed"), default="single", help="scanner "
-                   "design of the cohort (docs/demo_cohort.md; default: %(default)s)")
+    p.add_argument("--scanners", choices=("single", "mixed", "uniform"), default="single",
+                   help="scanner design of the cohort (docs/demo_cohort.md; default: %(default)s)")
 
 
 def _add_init_parser(sub: Any) -> None:

@@ -62,6 +62,9 @@ _MIN_PER_COHORT = 2
 SCANNER_DESIGNS: dict[str, dict[str, dict[str, float]]] = {
     "single": {"external": {"B": 1.0}, "other": {"A": 1.0}},
     "mixed": {"external": {"B": 0.3, "C": 0.7}, "other": {"A": 0.6, "B": 0.4}},
+    # every patient on scanner A: the counterfactual of "single" (the same external patients on
+    # the training scanner), which bounds what any harmonization of scanner B could recover
+    "uniform": {"external": {"A": 1.0}, "other": {"A": 1.0}},
 }
 
 # Generating model of the outcome: logit P(ALN+) = intercept + sum(coef * term).
@@ -667,14 +670,16 @@ def make_demo_cohort(
     repeat_fraction : float, default 0.25
         Share of training patients with ``reader2`` and ``repeat`` segmentations (at least 3,
         at most all training patients).
-    scanners : {"single", "mixed"}, default "single"
+    scanners : {"single", "mixed", "uniform"}, default "single"
         Which scanner acquires each patient. ``"single"``: scanner A for every cohort but
         ``"external"``, scanner B for that one. ``"mixed"`` (a multi-centre study with several
         systems per hospital): in every cohort but ``"external"`` 60 % of the patients on
         scanner A and 40 % on scanner B; in ``"external"`` 30 % on B and 70 % on a third system
         C that no other cohort has. Shares are exact within each cohort (largest remainder),
         which patients at random, independent of the outcome. The ``scanner`` manifest column
-        records it; docs/demo_cohort.md describes the scanners.
+        records it; docs/demo_cohort.md describes the scanners. ``"uniform"``: scanner A for
+        every cohort -- the ``"single"`` cohort's patients with the external cohort acquired on
+        the training scanner, a counterfactual for harmonization benchmarks.
     overwrite : bool, default False
         Replace an earlier demo cohort in ``out_dir``.
     reuse : bool, default False

@@ -169,3 +169,33 @@ def test_scanner_c_appearance(mixed):
     assert abs(df.loc["C", "bg"] - df.loc["A", "bg"]) < 8
     assert df.loc["A", "bg"] - df.loc["B", "bg"] > 5
     assert df.loc["C", "speckle"] > 1.2 * df.loc["A", "speckle"]
+
+
+def test_uniform_design_is_the_single_design_with_the_external_cohort_on_scanner_a(tmp_path):
+    """The counterfactual of the harmonization benchmark: the same patients, every image on A.
+    Only the external cohort's files differ from the single design's; its patients keep their
+    latent traits, outcomes and clinical data, while what an examination draws anew (speckle,
+    outline details, the measured size) may differ, as at a second examination."""
+    make_demo_cohort(tmp_path / "single", n_cases=N, random_state=3)
+    make_demo_cohort(tmp_path / "uniform", n_cases=N, random_state=3, scanners="uniform")
+    single = pd.read_csv(tmp_path / "single" / "manifest.csv", dtype=str, keep_default_na=False)
+    uniform = pd.read_csv(tmp_path / "uniform" / "manifest.csv", dtype=str, keep_default_na=False)
+    same = ["case_id", "cohort", datasets.DEMO_OUTCOME, "age", "er", "pr", "her2", "ki67",
+            "grade", "us_aln_status", datasets.DEMO_NODE_COUNT]  # fmt: skip
+    pd.testing.assert_frame_equal(single[same], uniform[same])
+    assert set(uniform["scanner"]) == {"A"}
+    assert uniform["tumor_image"].str.endswith(".png").all()
+    external = single["cohort"] == "external"
+    pd.testing.assert_frame_equal(single[~external], uniform[~external].assign(
+        scanner=single.loc[~external, "scanner"]))  # fmt: skip
+    a, b = _tree(tmp_path / "single"), _tree(tmp_path / "uniform")
+    ext_ids = set(single.loc[external, "case_id"])
+    for rel in a.keys() & b.keys():
+        if rel.startswith("cases/"):
+            assert (a[rel] == b[rel]) == (rel.split("/")[1] not in ext_ids), rel
+    t_single = pd.read_csv(tmp_path / "single" / "truth.csv")
+    t_uniform = pd.read_csv(tmp_path / "uniform" / "truth.csv")
+    traits = ["case_id", "heterogeneity", "infiltration", "node_cortex", "linear_predictor",
+              "true_size_mm", "halo_mm", "n_positive_nodes"]  # fmt: skip
+    pd.testing.assert_frame_equal(t_single[traits], t_uniform[traits])
+    assert build_parser().parse_args(["demo", "--scanners", "uniform"]).scanners == "uniform"
