@@ -61,6 +61,9 @@ class _Spec:
     def __init__(self, expected: str, test: Callable[[Any], bool]) -> None:
         self.expected, self.test = expected, test
 
+    def __repr__(self) -> str:  # stable (no address), for docs and error messages
+        return f"<{self.expected}>"
+
 
 def _is_number(v: Any) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool)
