@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from radiomics_aln.exceptions import InputError
+from radiomics_aln.formatting import format_general, format_p_value
 
 __all__ = [
     "Cell",
@@ -37,6 +38,7 @@ __all__ = [
     "SCREEN",
     "PRINT",
     "format_cell",
+    "is_p_column",
     "grid_from_frame",
     "column_widths",
     "layout",
@@ -138,19 +140,48 @@ _NUMLIKE = re.compile(
 _INTEGER = re.compile(r"^\d{1,4}$")
 
 
-def format_cell(value: Any) -> str:
-    """A cell's text: empty for missing, 4 significant digits for floats, else ``str``.
+def format_cell(value: Any, *, p_value: bool = False) -> str:
+    """A cell's text: empty for missing, numbers in the package's format, else ``str``.
+
+    Floats: four significant digits, never an exponent
+    (:func:`radiomics_aln.formatting.format_general`); in a p-value column (``p_value=True``)
+    a float in [0, 1] reads as journals print p-values (``< 0.001``, ``0.0421``:
+    :func:`radiomics_aln.formatting.format_p_value`).
 
     Examples
     --------
     >>> format_cell(0.812345), format_cell(float("nan")), format_cell("a")
     ('0.8123', '', 'a')
+    >>> format_cell(12345.678), format_cell(0.00012), format_cell(0.00012, p_value=True)
+    ('12346', '0.00012', '< 0.001')
     """
     if value is None or value is pd.NA or value is pd.NaT:
         return ""
     if isinstance(value, float | np.floating):
-        return "" if np.isnan(value) else f"{value:.4g}"
+        if np.isnan(value):
+            return ""
+        if p_value and 0 <= value <= 1:
+            return format_p_value(value)
+        return format_general(value)
     return str(value)
+
+
+#: Column names (lower case, last header level) whose numbers are p-values.
+_P_COLUMN = re.compile(r"^(p|p[-_ ]?val(ue)?s?|p_adj(usted)?|p[ _]\(.*\)|p[ _-]adj.*)$")
+
+
+def is_p_column(name: Any) -> bool:
+    """Whether a column (its last header level) holds p-values: ``p``, ``p_value``,
+    ``p-value``, ``p_adjusted``, ``p (adj., Holm)``...
+
+    Examples
+    --------
+    >>> [is_p_column(c) for c in ("p", "P value", "p_adjusted", ("Test", "p"), "ppv", "n")]
+    [True, True, True, True, False, False]
+    """
+    if isinstance(name, tuple):
+        name = name[-1] if name else ""
+    return bool(_P_COLUMN.match(str(name).strip().lower()))
 
 
 def _is_number(value: Any) -> bool:
@@ -268,7 +299,8 @@ def grid_from_frame(df: pd.DataFrame | pd.Series, *, max_keys: int = 3) -> Grid:
 
 def _column_cells(values: pd.Series) -> list[Cell]:
     """Formatted cells of a column, right-aligned when every value is or reads as a number."""
-    texts = [format_cell(v) for v in values]
+    p_value = is_p_column(values.name)
+    texts = [format_cell(v, p_value=p_value) for v in values]
     numeric = all(
         _is_number(v) or not t.strip() or t == "NA" or bool(_NUMLIKE.match(t))
         for v, t in zip(values, texts, strict=True)

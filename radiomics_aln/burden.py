@@ -458,7 +458,10 @@ class TwoStepModel(SummaryHTML, BaseEstimator):
         b = self.step2_.summary.assign(step=f"2: {self.level_names[2]} vs {self.level_names[1]}")
         return pd.concat([a, b], ignore_index=True)
 
-    def plot(self, ax: Any = None) -> Any:
-        """Draw the step-2 nomogram (step 1 is the binary nomogram)."""
+    def plot(self, ax: Any = None, **kwargs: Any) -> Any:
+        """Draw the step-2 nomogram (step 1 is the binary nomogram); ``**kwargs`` (e.g.
+        ``labels``, ``level_labels``) go to
+        :meth:`radiomics_aln.nomogram.LogisticNomogram.plot_nomogram`."""
         check_is_fitted(self, "step2_")
-        return self.step2_.plot_nomogram(ax, risk_label=f"P({self.level_names[2]} | N+)")
+        kwargs = {"risk_label": f"P({self.level_names[2]} | N+)"} | kwargs
+        return self.step2_.plot_nomogram(ax, **kwargs)

@@ -311,15 +311,20 @@ class BurdenStudy:
             raise InputError("the burden study is not evaluated: call evaluate() first")
         t = self.results_["tables"]
         figs = {}
+        dd = self.study.config.data_dictionary()  # axis names as the binary study's nomogram
         fig, ax = plt.subplots(figsize=(9, 5.5))
-        self.ordinal_.plot(ax)
+        labels, levels = dd.nomogram_labels(self.ordinal_.points_table())
+        self.ordinal_.plot(ax, labels=labels, level_labels=levels)
         figs["Ordinal nomogram: one points scale, probability of each burden level or higher"] = fig
         if self.two_step_ is not None:
             fig1, ax1 = plt.subplots(figsize=(9, 5))
-            self.two_step_.step1_.plot_nomogram(ax1, risk_label="P(N+)")
+            labels, levels = dd.nomogram_labels(self.two_step_.step1_.points_table())
+            self.two_step_.step1_.plot_nomogram(ax1, risk_label="P(N+)", labels=labels,
+                                                level_labels=levels)  # fmt: skip
             figs["Two-step model, step 1: the binary nomogram (N+ vs N0)"] = fig1
             fig2, ax2 = plt.subplots(figsize=(9, 5))
-            self.two_step_.plot(ax2)
+            labels, levels = dd.nomogram_labels(self.two_step_.step2_.points_table())
+            self.two_step_.plot(ax2, labels=labels, level_labels=levels)
             figs[f"Two-step model, step 2: {self.level_names_[-1]} among N+ patients"] = fig2
         dca = t["decision_curves"]
         if len(dca):

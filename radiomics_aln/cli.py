@@ -36,7 +36,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from radiomics_aln import _cli_readers
+from radiomics_aln import _cli_readers, _cli_split
 from radiomics_aln._cli_external import add_external_option, external_tables
 from radiomics_aln._cli_output import (
     CREATED_FOLDERS as _CREATED_FOLDERS,
@@ -213,7 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_study_parsers(sub)
     _add_predict_parser(sub)
     _add_manifest_from_folder_parser(sub)
-    _add_split_parser(sub)
+    _cli_split.add_parser(sub)
     _cli_readers.add_parser(sub)
     return parser
 
@@ -479,28 +479,6 @@ def _add_manifest_from_folder_parser(sub: Any) -> None:
     p.add_argument("--out", default="manifest.csv", metavar="FILE", help="manifest CSV file to "
                    "write; the issues go to <FILE stem>_issues.csv beside it (default: "
                    "%(default)s)")  # fmt: skip
-
-
-def _add_split_parser(sub: Any) -> None:
-    """The `split` subcommand."""
-    p = sub.add_parser("split", help="stratified, seeded train/test split of a manifest, "
-                       "grouped by patient and identical image", description="Set the cohort "
-                       "column of a manifest to train/test, stratified and seeded, with every "
-                       "patient (--group-by) and every set of byte-identical image files in one "
-                       "cohort, so that duplicates never straddle the split.")  # fmt: skip
-    p.add_argument("manifest", help="manifest CSV file (its cohort column, if any, empty)")
-    p.add_argument("--test-size", type=float, default=0.3, metavar="FRACTION",
-                   help="fraction of the cases in the test cohort, in (0, 1) (default: 0.3)")  # fmt: skip
-    p.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
-    p.add_argument("--stratify", default="outcome", metavar="COLUMN",
-                   help="column to stratify by, or none (default: %(default)s)")  # fmt: skip
-    p.add_argument("--group-by", default="patient_id", metavar="COLUMN", help="column naming "
-                   "the patients, or none: each case its own patient (default: %(default)s)")  # fmt: skip
-    p.add_argument("--ignore-identical-images", dest="group_identical_images",
-                   action="store_false", help="do not read the image files to keep identical "
-                   "images together")  # fmt: skip
-    p.add_argument("--out", default="split_manifest.csv", metavar="FILE", help="manifest CSV "
-                   "file to write: the input's rows with cohort set (default: %(default)s)")  # fmt: skip
 
 
 # --------------------------------------------------------------------------- commands
@@ -836,23 +814,6 @@ def _cmd_manifest_from_folder(args: argparse.Namespace, progress: _Progress) -> 
     return 0
 
 
-def _cmd_split(args: argparse.Namespace, progress: _Progress) -> int:
-    from radiomics_aln.splits import split_cohort
-
-    if not 0 < args.test_size < 1:
-        raise _UsageProblem(f"--test-size must be a fraction in (0, 1), got {args.test_size:g}")
-    out = _output_file(args.out)
-    split = split_cohort(
-        _existing(args.manifest), test_size=args.test_size, random_state=args.seed,
-        stratify=None if args.stratify.lower() == "none" else args.stratify,
-        groups=None if args.group_by.lower() == "none" else args.group_by,
-        group_identical_images=args.group_identical_images,
-    )  # fmt: skip
-    _write_output(out, split.to_csv)
-    print(f"{split!r}\nWrote {out}")
-    return 0
-
-
 def _is_manifest(path: Path) -> bool:
     if path.suffix.lower() != ".csv":
         return False
@@ -871,7 +832,7 @@ _COMMANDS = {
     "report": _cmd_report,
     "predict": _cmd_predict,
     "manifest-from-folder": _cmd_manifest_from_folder,
-    "split": _cmd_split,
+    "split": _cli_split.run,
     "readers": _cli_readers.run,
 }
 

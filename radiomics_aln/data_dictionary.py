@@ -263,6 +263,43 @@ class DataDictionary:
             return key
         return _YES_NO.get(key, key)
 
+    def nomogram_labels(
+        self, points: pd.DataFrame
+    ) -> tuple[dict[str, str], dict[str, dict[Any, str]]]:
+        """Axis names and level texts of a nomogram, from its ``points_table()``.
+
+        Parameters
+        ----------
+        points : pandas.DataFrame
+            Columns ``predictor``, ``value`` and ``discrete``, as
+            :meth:`radiomics_aln.nomogram.LogisticNomogram.points_table` and
+            :meth:`radiomics_aln.ordinal.OrdinalNomogram.points_table` return.
+
+        Returns
+        -------
+        (dict, dict)
+            ``labels`` (predictor -> :meth:`axis_label`) and ``level_labels`` (categorical
+            predictor -> {level: :meth:`level`}), the ``labels`` and ``level_labels`` arguments
+            of the nomograms' plot methods.
+
+        Examples
+        --------
+        >>> dd = DataDictionary({"age": {"label": "Age", "unit": "years"},
+        ...                      "margin": {"label": "Margin", "levels": {"irr": "Irregular"}}})
+        >>> pts = pd.DataFrame({"predictor": ["age", "age", "margin", "margin"],
+        ...                     "value": [30, 80, "smooth", "irr"],
+        ...                     "discrete": [False, False, True, True]})
+        >>> dd.nomogram_labels(pts)
+        ({'age': 'Age (years)', 'margin': 'Margin'}, {'margin': {'smooth': 'smooth', 'irr': 'Irregular'}})
+        """
+        predictors = list(dict.fromkeys(points["predictor"]))
+        discrete = points[points["discrete"].astype(bool)]
+        levels = {
+            p: {v: self.level(p, v) for v in sub["value"]}
+            for p, sub in discrete.groupby("predictor", sort=False)
+        }
+        return {p: self.axis_label(p) for p in predictors}, levels
+
     def per(self, column: str) -> float:
         """Odds ratios of ``column`` are per this many units."""
         return self.variable(column).per

@@ -10,6 +10,9 @@ text with the functions below, so the whole package prints numbers one way:
 - **other numbers** (:func:`format_number`): a fixed number of decimals chosen per kind of
   quantity (AUC and proportions 3, odds ratios and test statistics 2), never exponent notation;
   ``-0.000`` prints as ``0.000``.
+- **a number of unknown kind** (:func:`format_general`, the report's generic table cells): four
+  significant digits as ``%g`` prints them, but in positional notation (``12346``, ``0.000012``)
+  and never rounding the whole part.
 - **an estimate with its interval** (:func:`format_estimate_ci`): ``"0.850 (0.780–0.900)"``,
   or ``"-0.026 (-0.157 to 0.105)"`` when a limit is negative (a dash between negative numbers
   misreads).
@@ -27,7 +30,13 @@ import pandas as pd
 
 from radiomics_aln.exceptions import InputError
 
-__all__ = ["format_p_value", "format_number", "format_estimate_ci", "format_significant"]
+__all__ = [
+    "format_p_value",
+    "format_number",
+    "format_estimate_ci",
+    "format_significant",
+    "format_general",
+]
 
 #: the smallest p-value printed as a number; smaller ones print as "< 0.001"
 P_FLOOR = 0.001
@@ -120,6 +129,36 @@ def format_significant(x: Any, *, digits: int = 4, missing: str = "") -> str:
         exponent = math.floor(math.log10(abs(rounded)))
     decimals = max(digits - 1 - exponent, 0)
     return _no_negative_zero(f"{rounded:.{decimals}f}")
+
+
+def format_general(x: Any, *, digits: int = 4, missing: str = "") -> str:
+    """``x`` with ``digits`` significant digits, trailing zeros dropped, never an exponent.
+
+    The format of a number whose kind is unknown (a generic table cell): as ``f"{x:.4g}"``
+    for ordinary magnitudes, but ``12345.678`` prints ``12346`` (the whole part is never
+    rounded off) and ``0.0000123`` prints ``0.0000123`` (not ``1.23e-05``). Integers print
+    as they are; ``-0`` prints as ``0``.
+
+    Examples
+    --------
+    >>> [format_general(v) for v in (12345.678, 0.00012, 1.23e-05, 0.812345, 2.5, 3.0, -1e-9)]
+    ['12346', '0.00012', '0.0000123', '0.8123', '2.5', '3', '-0.000000001']
+    >>> format_general(float("nan")), format_general(12, digits=1)
+    ('', '12')
+    """
+    if not isinstance(digits, int) or isinstance(digits, bool) or digits < 1:
+        raise InputError(f"`digits` must be a whole number >= 1, got {digits!r}")
+    if _missing(x):
+        return missing
+    if isinstance(x, int | np.integer) and not isinstance(x, bool):
+        return str(int(x))
+    x = float(x)
+    if abs(x) >= 10 ** (digits - 1):  # as many digits as the whole part has: no rounding off
+        return _no_negative_zero(f"{x:.0f}")
+    text = format_significant(x, digits=digits)
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return _no_negative_zero(text)
 
 
 def format_number(x: Any, decimals: int = 3, *, missing: str = "") -> str:

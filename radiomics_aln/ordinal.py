@@ -702,19 +702,34 @@ class OrdinalNomogram(SummaryHTML, BaseEstimator):
                      for pv, tv in zip(probs[keep], t[keep], strict=True)]  # fmt: skip
         return pd.DataFrame(rows, columns=["split", "probability", "total_points"])
 
-    def plot(self, ax: Any = None, *, labels: Mapping[str, str] | None = None, **kwargs: Any):
+    def plot(
+        self,
+        ax: Any = None,
+        *,
+        labels: Mapping[str, str] | None = None,
+        level_labels: Mapping[str, Mapping[Any, str]] | None = None,
+        **kwargs: Any,
+    ):
         """Draw the nomogram: Points, predictors, Total Points, one row per split (rms
-        layout: total points 0 to the largest sum, compressed onto the Points width)."""
+        layout: total points 0 to the largest sum, compressed onto the Points width).
+
+        ``labels`` names the predictor axes and ``level_labels`` (``{predictor: {level:
+        text}}``) the levels of categorical ones, e.g. from
+        :meth:`radiomics_aln.data_dictionary.DataDictionary.nomogram_labels`; a predictor not
+        named keeps its column name. ``**kwargs`` go to
+        :func:`radiomics_aln.nomogram_plot.draw_nomogram`. Returns the axes."""
         import matplotlib.pyplot as plt
 
         check_is_fitted(self, "fit_")
         ax = plt.gca() if ax is None else ax
-        labels = dict(labels or {})
+        labels, levels = dict(labels or {}), dict(level_labels or {})
         ms = float(self.maxscale)
         ticks = r_pretty(0, ms, int(self.nint))
         rows: list[tuple[str, list[float], list[Any]]] = [("Points", list(ticks), list(ticks))]
         for name, a in self._axes.items():
-            rows.append((labels.get(name, name), a["points"], a["values"]))
+            names = levels.get(name, {})
+            values = [names.get(v, v) for v in a["values"]] if a["discrete"] else a["values"]
+            rows.append((labels.get(name, name), a["points"], values))
         t_max = sum(max(a["points"]) for a in self._axes.values())
         total = r_pretty(0, t_max, int(self.nint))
         shrink = ms / float(total[-1])

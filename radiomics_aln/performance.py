@@ -25,7 +25,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from radiomics_aln._display import html_block
 from radiomics_aln._plotting import get_ax, series_colour
+from radiomics_aln._report_tables import delong_view
 from radiomics_aln._validation import check_conf_level, check_outcome_scores, check_threshold
 from radiomics_aln.exceptions import InputError
 from radiomics_aln.formatting import format_estimate_ci, format_number
@@ -343,7 +345,8 @@ class PerformanceTable:
         ``"clopper-pearson"``) and of the AUC (``"delong"`` or ``"bootstrap"``).
 
     ``summary`` is the tidy long table, ``formatted()`` the publication table and ``plot()``
-    the AUCs with their intervals.
+    the AUCs with their intervals. In a notebook the object shows the publication table, the
+    DeLong comparisons (p-values as journals print them) and :meth:`note`.
     """
 
     performance: pd.DataFrame
@@ -454,6 +457,35 @@ class PerformanceTable:
             f"interval. A case is called positive when its score is at or above the cutoff, "
             f"{where}."
         )
+
+    def _repr_html_(self) -> str:
+        """Notebook view: the cutoffs and intervals used, :meth:`formatted`, the DeLong tests."""
+        perf = self.performance
+        level = f"{100 * self.conf_level:g}%"
+        facts = {
+            "cohorts": ", ".join(map(str, dict.fromkeys(perf["cohort"]))),
+            "models": ", ".join(map(str, dict.fromkeys(perf["model"]))),
+            "cutoffs": (
+                f"Youden index on the {self.training} cohort"
+                if self.training is not None
+                else "given by the user"
+            ),
+            "intervals": f"{level}; AUC: {self.auc_ci}; proportions: {self.ci_method}",
+        }
+        tables = [(f"Performance ({level} CI)", self.formatted())]
+        notes = [self.note()]
+        comp = self.comparisons
+        if len(comp):
+            method = comp["p_adjust_method"].iloc[0] if "p_adjust_method" in comp else None
+            sizes = sorted(set(comp.groupby("cohort", sort=False).size()))
+            family = f"{'/'.join(map(str, sizes))} comparisons per cohort"
+            view, delong_note = delong_view(comp, method=method, family=family)
+            if level != "95%":  # the view is written for the usual level
+                view.columns = [c.replace("95% CI", f"{level} CI") for c in view.columns]
+                delong_note = delong_note.replace("95% CI", f"{level} CI")
+            tables.append(("DeLong comparisons", view))
+            notes.append(delong_note)
+        return html_block("PerformanceTable", facts=facts, tables=tables, note=" ".join(notes))
 
     def __repr__(self) -> str:
         return (

@@ -8,6 +8,10 @@ linked through a shared case are merged (union-find), and a merged group goes to
 a duplicate never straddles the split. Within each stratum (outcome value), groups are shuffled
 with the seed and the test cohort takes the subset whose case count is closest to ``test_size``
 of the stratum.
+
+``keep=("external",)`` leaves the cases of named cohorts (another hospital's external test
+cohort) where they are and splits only the others; a patient or an identical image shared by a
+kept and a split case is refused, as it would straddle the cohorts.
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ import numbers
 import os
 import warnings
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +78,10 @@ class CohortSplit:
         The fraction asked for.
     base_dir : Path or None
         Folder that relative paths of ``manifest`` start from (for :meth:`to_csv`).
+    kept : pandas.Series
+        The cohort of each case left as it was (``keep=``), indexed by ``case_id``; empty
+        without ``keep``. ``groups``, ``summary``, ``merged`` and ``mixed`` describe the split
+        cases only; ``manifest`` and ``cohorts`` hold every case.
     """
 
     manifest: pd.DataFrame
@@ -84,6 +93,7 @@ class CohortSplit:
     stratify: str | None
     test_size: float
     base_dir: Path | None = None
+    kept: pd.Series = field(default_factory=lambda: _no_kept())
 
     def to_csv(self, path: str | Path, *, relative: bool = True) -> Path:
         """Write the split manifest (paths relative to the CSV's folder); returns the file.
@@ -101,6 +111,8 @@ class CohortSplit:
                                                             strict=True))  # fmt: skip
             by = f" ({self.stratify} {strata})" if self.stratify is not None else ""
             parts.append(f"{cohort} {n} cases{by}")
+        for cohort, n in self.kept.value_counts(sort=False).items():
+            parts.append(f"{cohort} {n} cases kept")
         return (
             f"CohortSplit({'; '.join(parts)}; {len(self.merged)} group(s) merged by identical "
             f"images, {len(self.mixed)} with mixed {self.stratify or 'strata'})"
@@ -134,6 +146,7 @@ def split_cohort(
     train_name: str = "train",
     test_name: str = "test",
     base_dir: str | os.PathLike | None = None,
+    keep: str | Sequence[str] | None = None,
 ) -> CohortSplit:
     """Stratified, seeded train/test split that keeps patients and duplicate images together.
 
@@ -142,8 +155,8 @@ def split_cohort(
     manifest : str, Path or pandas.DataFrame
         A manifest CSV file (read as text, every cell kept as written) or a manifest table
         (e.g. :attr:`radiomics_aln.folder_dataset.FolderManifest.manifest`), with ``case_id``
-        as a column or as the index. Its ``cohort`` column, if any, must be empty: every case
-        is assigned.
+        as a column or as the index. Its ``cohort`` column, if any, must be empty except for
+        the cohorts named in ``keep``: every other case is assigned.
     test_size : float, default 0.3
         Fraction of the cases in the test cohort, in (0, 1); matched per stratum as closely as
         the groups allow.
@@ -162,6 +175,12 @@ def split_cohort(
     base_dir : str or Path, optional
         Folder that relative image paths start from; default the manifest file's folder (a
         table: the working directory).
+    keep : str or sequence of str, optional
+        Cohorts to leave untouched, e.g. ``("external",)``: cases whose ``cohort`` is one of
+        them keep it (their outcome, patient id and images need not be filled), and only the
+        cases with an empty ``cohort`` are split, exactly as a table of those rows alone would
+        be. Every name must occur in the ``cohort`` column and differ from ``train_name`` and
+        ``test_name``.
 
     Returns
     -------
@@ -177,7 +196,9 @@ def split_cohort(
         or empty case ids, an empty stratum or group value, ``test_size`` outside (0, 1), equal
         or empty cohort names, a ``cohort`` column that already holds cohorts, an image file
         that cannot be read, or a stratum with fewer than two groups (it cannot be in both
-        cohorts).
+        cohorts). With ``keep``: no ``cohort`` column, a name not among its cohorts or equal to
+        ``train_name`` / ``test_name``, a case in a cohort not kept, no case left to split, or
+        a patient id or an identical image file shared by a kept and a split case.
 
     Warns
     -----
@@ -215,14 +236,25 @@ def split_cohort(
     3   test        1        1         1  0.333333
     >>> int(split.groups.groupby("patient")["cohort"].nunique().max())  # a patient: one cohort
     1
+
+    Keep another hospital's cohort and split the rest:
+
+    >>> table["cohort"] = ["external"] * 2 + [""] * 8
+    >>> split = split_cohort(table, keep="external", group_identical_images=False)
+    >>> split.cohorts.value_counts().sort_index().to_dict()
+    {'external': 2, 'test': 3, 'train': 5}
     """
-    frame, base = _read_input(manifest, base_dir)
+    everything, base = _read_input(manifest, base_dir)
     test_size = _check_test_size(test_size)
     _check_names(train_name, test_name)
+    all_ids = _case_ids(everything)
+    keep = _check_keep(everything, keep, all_ids, (train_name, test_name))
+    frame, kept = _without_kept(everything, keep)
     ids = _case_ids(frame)
     strata = _column_values(frame, stratify, ids, "stratify", "the strata")
     patients = _column_values(frame, groups, ids, "groups", "the patients")
-    _check_no_cohorts(frame)
+    if kept.empty:
+        _check_no_cohorts(frame)
     rng = check_generator(random_state)
     uf = _UnionFind(len(ids))
     if patients is not None:
@@ -239,6 +271,9 @@ def split_cohort(
     cohort = [test_name if in_test[uf.find(i)] else train_name for i in range(len(ids))]
     result = _result(frame, ids, cohort, members, uf, patients, values, group_stratum, mixed,
                      merged_by_image, stratify, test_size, base, (train_name, test_name))  # fmt: skip
+    if not kept.empty:
+        _check_kept_apart(everything, kept, ids, patients, groups, group_identical_images, base)
+        result = _with_kept(result, everything, kept, all_ids)
     logger.info("split %d cases: %r", len(ids), result)
     return result
 
@@ -350,6 +385,120 @@ def _check_no_cohorts(frame: pd.DataFrame) -> None:
             "drop or empty the `cohort` column first (to split one cohort only, split a table "
             "of its rows and join the result with the others)"
         )
+
+
+def _no_kept() -> pd.Series:
+    return pd.Series([], index=pd.Index([], name="case_id"), name="cohort", dtype=object)
+
+
+def _check_keep(
+    frame: pd.DataFrame, keep: Any, ids: list[str], names: tuple[str, str]
+) -> tuple[str, ...]:
+    """The cohorts to keep, each checked against the manifest and the names written."""
+    if keep is None:
+        return ()
+    names_kept = (keep,) if isinstance(keep, str) else keep
+    if not isinstance(names_kept, Sequence) or not all(isinstance(k, str) for k in names_kept):
+        raise InputError(f"keep={keep!r} must be a cohort name or a list of cohort names")
+    names_kept = tuple(dict.fromkeys(k.strip() for k in names_kept))
+    if not names_kept or "" in names_kept:
+        raise InputError(f"keep={keep!r} must name at least one cohort and no empty one")
+    if "cohort" not in frame.columns:
+        raise InputError(
+            f"keep={list(names_kept)} needs a `cohort` column naming the cohorts to keep; the "
+            f"manifest's columns are {format_items(frame.columns)}"
+        )
+    clash = [k for k in names_kept if k in names]
+    if clash:
+        raise InputError(
+            f"keep={list(names_kept)}: {format_items(clash)} is also the name of a cohort the "
+            f"split writes ({names[0]!r}, {names[1]!r}); rename the kept cohort in the manifest "
+            "or pass other train_name / test_name"
+        )
+    present = Counter(str(v).strip() for v in frame["cohort"].tolist() if not _missing(v))
+    unknown = [k for k in names_kept if k not in present]
+    if unknown:
+        found = ", ".join(f"{k} ({n} cases)" for k, n in present.items()) or "none"
+        raise InputError(
+            f"keep={list(names_kept)}: no case is in cohort {format_items(unknown)}; the "
+            f"manifest's `cohort` column has {found} (names are case-sensitive)"
+        )
+    others = {k: n for k, n in present.items() if k not in names_kept}
+    if others:
+        cases = [i for i, v in zip(ids, frame["cohort"].tolist(), strict=True)
+                 if not _missing(v) and str(v).strip() in others]  # fmt: skip
+        raise InputError(
+            "the manifest assigns cohorts that are not kept ("
+            + ", ".join(f"{k} {n}" for k, n in others.items())
+            + f"; cases {format_items(cases)}): add them to keep, or empty their `cohort` cells "
+            "to split those cases"
+        )
+    return names_kept
+
+
+def _without_kept(frame: pd.DataFrame, keep: tuple[str, ...]) -> tuple[pd.DataFrame, pd.Series]:
+    """The rows to split, and the kept cohort of every other case (by case_id)."""
+    if not keep:
+        return frame, _no_kept()
+    cohort = ["" if _missing(v) else str(v).strip() for v in frame["cohort"].tolist()]
+    is_kept = np.array([c in keep for c in cohort])
+    if is_kept.all():
+        raise InputError(
+            f"every case is in a kept cohort ({format_items(keep)}): no case is left to split; "
+            "leave the `cohort` cells of the cases to split empty"
+        )
+    ids = [str(i) for i, k in zip(frame["case_id"].tolist(), is_kept, strict=True) if k]
+    kept = pd.Series([c for c, k in zip(cohort, is_kept, strict=True) if k],
+                     index=pd.Index(ids, name="case_id"), name="cohort")  # fmt: skip
+    return frame[~is_kept].reset_index(drop=True), kept
+
+
+def _check_kept_apart(
+    everything: pd.DataFrame,
+    kept: pd.Series,
+    ids: list[str],
+    patients: list[Any] | None,
+    groups: str | None,
+    identical_images: bool,
+    base: Path,
+) -> None:
+    """Refuse a patient or an identical image file shared by a kept and a split case."""
+    is_kept = everything["case_id"].astype(str).isin(kept.index).to_numpy()
+    rows = everything[is_kept].reset_index(drop=True)
+    kept_ids = rows["case_id"].astype(str).tolist()
+    shared: list[str] = []
+    if patients is not None:
+        split_patient = {str(p): i for p, i in zip(patients, ids, strict=True)}
+        for case, p in zip(kept_ids, rows[groups].tolist(), strict=True):
+            if not _missing(p) and str(p) in split_patient:
+                shared.append(f"{split_patient[str(p)]} and {case} ({kept[case]}): "
+                              f"patient {p}")  # fmt: skip
+    if identical_images:
+        split_tokens = _image_tokens(everything[~is_kept].reset_index(drop=True), ids, base)
+        first = {t: ids[i] for i in range(len(ids)) for t in split_tokens[i]}
+        for case, tokens in zip(kept_ids, _image_tokens(rows, kept_ids, base), strict=True):
+            hits = sorted({first[t] for t in tokens if t in first})
+            shared += [f"{h} and {case} ({kept[case]}): identical image file" for h in hits]
+    if shared:
+        raise InputError(
+            f"{len(shared)} case(s) to split share a patient or an image file with a kept case, "
+            "so a patient would be in two cohorts: " + "; ".join(shared[:10])
+            + "; put these cases in the kept cohort (or fix the patient id / the duplicate file)"
+        )
+
+
+def _with_kept(
+    result: CohortSplit, everything: pd.DataFrame, kept: pd.Series, all_ids: list[str]
+) -> CohortSplit:
+    """The split of the remaining cases with the kept cases back in their rows."""
+    by_case = dict(zip(result.cohorts.index, result.cohorts, strict=True)) | dict(kept.items())
+    cohort = [by_case[i] for i in all_ids]
+    manifest = everything.copy()
+    manifest["cohort"] = cohort
+    result.manifest = manifest
+    result.cohorts = pd.Series(cohort, index=pd.Index(all_ids, name="case_id"), name="cohort")
+    result.kept = kept
+    return result
 
 
 def _image_tokens(frame: pd.DataFrame, ids: list[str], base: Path) -> list[list[str]]:

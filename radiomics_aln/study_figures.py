@@ -274,13 +274,11 @@ def _nomogram_figure(study: Any) -> Any:
     predictors = list(dict.fromkeys(pts["predictor"]))
     n_rows = len(predictors) + 3
     fig, ax = plt.subplots(figsize=(PAGE_WIDTH_IN, 0.62 * n_rows + 0.6), layout="constrained")
-    discrete = pts[pts["discrete"].astype(bool)]
-    levels = {p: {v: dd.level(p, v) for v in sub["value"]} for p, sub in discrete.groupby(
-        "predictor", sort=False)}  # fmt: skip
+    axis_labels, levels = dd.nomogram_labels(pts)
     outcome = _lower_first(dd.label(cfg.outcome))
     risk_range = (0.02, 0.98)
     _draw(lambda: model.plot_nomogram(
-        ax=ax, labels={p: dd.axis_label(p) for p in predictors}, level_labels=levels,
+        ax=ax, labels=axis_labels, level_labels=levels,
         risk_label=f"Risk of {outcome}", risk_range=risk_range), ax, "nomogram")  # fmt: skip
     total_max = float(pts.groupby("predictor")["points"].max().sum())
     rows = risk_rows(points_scale=model.points_scale_, points_intercept=model.points_intercept_,

@@ -307,3 +307,39 @@ def test_methods_text_names_the_brant_result(burden_study):
     verdict = "two-step model is the primary" if omni["p_value"] < 0.05 else "not rejected"
     assert verdict in text
     assert "LASSO scores of the binary N+ vs N0 analysis" in text
+
+
+def _axis_texts(fig) -> set[str]:
+    return {t.get_text() for ax in fig.axes for t in ax.texts}
+
+
+def test_study_nomograms_name_axes_from_the_data_dictionary(burden_study, monkeypatch):
+    # the burden study's nomograms name their axes as the binary study's figure does: by the
+    # data dictionary's label and unit, and the levels of categorical predictors by their text
+    import matplotlib.pyplot as plt
+
+    variables = {"age": {"label": "Age at diagnosis", "unit": "years"},
+                 "tumor_score": {"label": "Intratumoral Rad-score"},
+                 "ln_score": {"label": "Nodal Rad-score"},
+                 "margin": {"label": "Tumour margin", "levels": {"irregular": "Irregular (spiculated)"}},
+                 "us_aln": {"label": "Suspicious node on US"}}  # fmt: skip
+    monkeypatch.setattr(burden_study.study.config, "variables", variables)
+    dd = burden_study.study.config.data_dictionary()
+    content = burden_study.report_content()
+    figs = next(s for s in content["sections"] if s.get("title") == "Nomograms")["figures"]
+    try:
+        drawn = [(burden_study.ordinal_, figs[next(k for k in figs if "Ordinal" in k)]),
+                 (burden_study.two_step_.step1_, figs[next(k for k in figs if "step 1" in k)]),
+                 (burden_study.two_step_.step2_, figs[next(k for k in figs if "step 2" in k)])]
+        for model, fig in drawn:
+            texts = _axis_texts(fig)
+            predictors = list(dict.fromkeys(model.points_table()["predictor"]))
+            assert predictors
+            for p in predictors:
+                assert dd.axis_label(p) in texts and p not in texts
+            if "margin" in predictors:  # a categorical predictor: its levels by their text
+                assert "Irregular (spiculated)" in texts and "irregular" not in texts
+        every = set().union(*(_axis_texts(f) for _, f in drawn))
+        assert "Intratumoral Rad-score" in every or "Nodal Rad-score" in every
+    finally:
+        plt.close("all")

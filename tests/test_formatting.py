@@ -9,6 +9,7 @@ import pytest
 from radiomics_aln.exceptions import InputError
 from radiomics_aln.formatting import (
     format_estimate_ci,
+    format_general,
     format_number,
     format_p_value,
     format_significant,
@@ -63,6 +64,35 @@ def test_numbers_never_use_exponents():
     assert format_number(np.int64(7), 2) == "7"
     assert format_significant(3.21e-07) == "0.0000003210"
     assert format_significant(-0.0) == "0"
+
+
+@pytest.mark.parametrize(("x", "text"), [
+    (12345.678, "12346"),  # .4g: 1.235e+04
+    (1234.5678, "1235"),
+    (-98765.4, "-98765"),
+    (0.812345, "0.8123"),
+    (0.00012, "0.00012"),
+    (1.2e-05, "0.000012"),  # .4g: 1.2e-05
+    (-3.21e-07, "-0.000000321"),
+    (2.5, "2.5"),
+    (3.0, "3"),
+    (np.int64(123456), "123456"),
+    (-1e-20, "-0.00000000000000000001"),
+    (0.0, "0"),
+    (-0.0, "0"),
+    (np.inf, "inf"),
+    (np.nan, ""),
+])  # fmt: skip
+def test_general_format_is_4g_without_exponents(x, text):
+    assert format_general(x) == text
+    if isinstance(x, float) and np.isfinite(x) and x != 0 and 1e-4 <= abs(x) < 1e4:
+        assert float(text) == float(f"{x:.4g}")  # ordinary magnitudes: the value .4g shows
+
+
+def test_general_format_options():
+    assert format_general(0.123456, digits=2) == "0.12" and format_general(None, missing="NA") == "NA"
+    with pytest.raises(InputError, match="digits"):
+        format_general(1.0, digits=0)
 
 
 def test_estimate_with_interval():

@@ -16,6 +16,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from radiomics_aln.exceptions import InputError
+from radiomics_aln.formatting import format_p_value
 from radiomics_aln.metrics import delong_test, roc_auc, youden_threshold
 from radiomics_aln.performance import (
     PerformanceTable,
@@ -283,3 +284,30 @@ def test_summary_is_tidy_and_plot_draws_every_interval():
     with pytest.raises(InputError, match="`metric`"):
         tab.plot(metric="f1")
     plt.close(fig)
+
+
+def test_notebook_view_shows_formatted_estimates_intervals_and_delong():
+    # the notebook view of Table 3: readable headers, "estimate (low–high)" cells in the
+    # package's number format, the cutoffs' origin and the DeLong tests with journal p-values
+    tab = performance_table(_three_cohorts(), p_adjust="holm")
+    html = tab._repr_html_()
+    assert html.startswith('<div class="radiomics-aln"') and "<script" not in html
+    assert "<th>AUC (95% CI)</th>" in html and "<th>SEN (95% CI)</th>" in html
+    assert "auc_ci_low" not in html  # tidy column names stay out of the view
+    row = tab.performance.set_index(["cohort", "model"]).loc[("External test", "Nomogram")]
+    cell = f"{row['auc']:.3f} ({row['auc_ci_low']:.3f}\u2013{row['auc_ci_high']:.3f})"
+    assert f"<td>{cell}</td>" in html
+    assert f"<td>\u2265 {tab.thresholds['Nomogram']:.3f}</td>" in html
+    assert "Youden index on the Training cohort" in html
+    assert "<th>p (adj., Holm)</th>" in html and "DeLong" in html
+    p = tab.comparisons.set_index("cohort").at["External test", "p_value"]
+    assert f"<td>{format_p_value(p)}</td>" in html
+    assert "e-0" not in html and "e+0" not in html  # never an exponent
+    assert "Wilson" in html  # the note says which intervals these are
+
+
+def test_notebook_view_names_a_non_default_level():
+    tab = performance_table(_three_cohorts(), conf_level=0.9)
+    html = tab._repr_html_()
+    assert "AUC (90% CI)" in html and "AUC difference (90% CI)" in html
+    assert "95%" not in html

@@ -53,6 +53,24 @@ def test_render_escapes_and_embeds(tmp_path):
         assert anchor in page
 
 
+def test_generic_table_cells_use_the_package_number_format():
+    # a table without a text view of its own: no exponent for ordinary magnitudes (".4g" gave
+    # 1.235e+04 and 1.2e-05), the whole part never rounded off, p-values as journals print them
+    df = pd.DataFrame({
+        "feature": ["a", "b", "c"],
+        "mean": [12345.678, 0.00012, 1.2e-05],
+        "p_value": [4.7e-16, 0.04213, 0.99996],
+        "p (adj., Holm)": [0.0004, 0.5, 1.0],
+    })  # fmt: skip
+    page = render_html({"title": "T", "tables": {"Features": df}})
+    for text in ("12346", "0.00012", "0.000012", "&lt; 0.001", "0.0421", "&gt; 0.999", "0.500"):
+        assert f">{text}</td>" in page, text
+    assert "e+0" not in page and "e-0" not in page and "e-1" not in page
+    grid = T.grid_from_frame(df)
+    assert [c.text for c in grid.body[0]] == ["a", "12346", "< 0.001", "< 0.001"]
+    assert all(c.numeric for row in grid.body for c in row[1:])  # still right-aligned
+
+
 def test_a_table_may_carry_its_note():
     # (DataFrame, note): the note is printed (escaped) right under its table
     df = pd.DataFrame({"SEN (95% CI)": ["0.900 (0.800\u20130.950)"]})

@@ -355,3 +355,111 @@ def test_split_of_a_folder_manifest_table(tmp_path):
     assert manifest["benign (3)"].spacing == (0.1, 0.1)
     assert manifest.table.groupby("cohort")["outcome"].mean().to_dict() == {"train": 0.5,
                                                                            "test": 0.5}
+
+
+# --------------------------------------------------------------------------------------------
+# keep: cohorts left untouched
+# --------------------------------------------------------------------------------------------
+
+
+def _with_external(n_split: int = 20, n_external: int = 6) -> pd.DataFrame:
+    data = table(range(n_split), [0, 1] * (n_split // 2))
+    external = table([100 + i for i in range(n_external)], [1, 0] * (n_external // 2))
+    external["case_id"] = [f"e{i:03d}" for i in range(n_external)]
+    external.loc[0, "outcome"] = np.nan  # a kept case need not have everything filled
+    external.loc[1, "patient_id"] = None
+    data = pd.concat([external.iloc[:3], data, external.iloc[3:]], ignore_index=True)
+    data.insert(1, "cohort", ["external"] * 3 + [""] * n_split + ["prospective"] * 3)
+    return data
+
+
+@pytest.mark.parametrize("seed", [0, 7])
+def test_keep_leaves_named_cohorts_and_splits_the_rest_as_alone(seed):
+    data = _with_external()
+    split = split_cohort(data, keep=("external", "prospective"), test_size=0.3,
+                         group_identical_images=False, random_state=seed)  # fmt: skip
+    alone = split_cohort(data[data["cohort"] == ""].drop(columns="cohort"), test_size=0.3,
+                         group_identical_images=False, random_state=seed)  # fmt: skip
+    assert list(split.cohorts.index) == list(data["case_id"])  # every case, in manifest order
+    assert list(split.manifest["case_id"]) == list(data["case_id"])
+    kept = data.set_index("case_id")["cohort"]
+    kept = kept[kept != ""]
+    assert split.cohorts[kept.index].equals(kept.rename("cohort"))
+    assert split.kept.equals(kept.rename("cohort"))
+    rest = split.cohorts.drop(kept.index)
+    assert rest.equals(alone.cohorts)  # the remaining cases: exactly the split of them alone
+    assert split.summary.equals(alone.summary)
+    assert split.manifest["cohort"].tolist() == split.cohorts.tolist()
+    assert "external 3 cases kept" in repr(split) and "prospective 3 cases kept" in repr(split)
+    again = split_cohort(data, keep=["prospective", "external"], test_size=0.3,
+                         group_identical_images=False, random_state=seed)  # fmt: skip
+    assert again.cohorts.equals(split.cohorts)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"keep": ("external",)}, r"cohorts that are not kept \(prospective 3; cases e003, e004"),
+    ({"keep": ("external", "Prospective")}, r"no case is in cohort Prospective; the manifest's "
+                                            r"`cohort` column has external \(3 cases\), "
+                                            r"prospective \(3 cases\)"),
+    ({"keep": ("external", "prospective"), "train_name": "prospective"},
+     r"prospective is also the name of a cohort the split writes"),
+    ({"keep": ("external", "prospective"), "test_name": "external"}, "also the name"),
+    ({"keep": ("external", "")}, "no empty one"),
+    ({"keep": ()}, "at least one cohort"),
+    ({"keep": 3}, "must be a cohort name or a list"),
+])  # fmt: skip
+def test_keep_refuses_bad_names(kwargs, match):
+    with pytest.raises(InputError, match=match):
+        split_cohort(_with_external(), group_identical_images=False, **kwargs)
+
+
+def test_keep_refuses_a_manifest_without_cohorts_or_without_cases_to_split():
+    data = table(range(10), [0, 1] * 5)
+    with pytest.raises(InputError, match=r"keep=\['external'\] needs a `cohort` column"):
+        split_cohort(data, keep="external", group_identical_images=False)
+    data["cohort"] = "external"
+    with pytest.raises(InputError, match="no case is left to split"):
+        split_cohort(data, keep="external", group_identical_images=False)
+
+
+def test_keep_refuses_a_patient_or_an_image_in_a_kept_and_a_split_case(pool):
+    data = _with_external()
+    data.loc[data["case_id"] == "e002", "patient_id"] = "p4"  # also case c004's patient
+    with pytest.raises(InputError, match=r"c004 and e002 \(external\): patient p4"):
+        split_cohort(data, keep=["external", "prospective"], group_identical_images=False)
+    split_cohort(data, keep=["external", "prospective"], groups=None,
+                 group_identical_images=False)  # fmt: skip
+    n = len(data)
+    images = [str(pool / f"img{i % N_CONTENTS}_{i // N_CONTENTS}.png") for i in range(n)]
+    data = _with_external().assign(tumor_image=images)
+    # rows 0-2 (e000..e002) and rows 12-14 (c009..c011) hold copies of contents 0-2
+    with pytest.raises(InputError, match=r"c009 and e000 \(external\): identical image file"):
+        split_cohort(data, keep=["external", "prospective"])
+
+
+def test_cli_split_keep(tmp_path, capsys):
+    path = _manifest_file(tmp_path / "data", n=16)
+    text = path.read_text().splitlines()
+    for k in (1, 2, 3, 4):  # cases 000-003 (patients P0, P1) come from another hospital
+        text[k] = text[k].replace(f"{k - 1:03d},,", f"{k - 1:03d},external,", 1)
+    path.write_text("\n".join(text) + "\n")
+    out = tmp_path / "split.csv"
+    args = ["split", str(path), "--keep", "external", "--seed", "2", "--out", str(out)]
+    assert main(args) == 1  # 000 (external) and 015 have the same image bytes
+    assert "015 and 000 (external): identical image file" in capsys.readouterr().err
+    args.insert(2, "--ignore-identical-images")
+    assert main(args) == 0
+    assert "external 4 cases kept" in capsys.readouterr().out
+    written = read_manifest(out).table["cohort"]
+    assert list(written.iloc[:4]) == ["external"] * 4
+    assert set(written.iloc[4:]) == {"train", "test"}
+    with pytest.warns(DataWarning):  # patients with a 0 and a 1 lesion
+        expected = split_cohort(path, keep=["external"], random_state=2,
+                                group_identical_images=False)  # fmt: skip
+    assert written.equals(expected.cohorts.rename("cohort"))
+    assert main([*args[:4], "external,", *args[5:]]) == 2
+    assert "--keep 'external,': give cohort names" in capsys.readouterr().err
+    assert main([*args[:4], "external,Prospective", *args[5:]]) == 1
+    assert "no case is in cohort Prospective" in capsys.readouterr().err
+    assert main(["split", str(path), "--out", str(out)]) == 1  # without --keep: refused as before
+    assert "already assigns cohorts (external 4)" in capsys.readouterr().err
