@@ -28,7 +28,7 @@ def cmd_burden_demo(args: Any, progress: Any) -> int:
     if n_cases < min_cases(check_fractions(None)):
         raise UsageProblem(f"--n-cases {n_cases} is too few for the demo")
     check_n_jobs(args.n_jobs)
-    out = output_dir(args.out, files=("burden_report.html",),
+    out = output_dir(args.out, files=("burden_report.html", "burden_model.json"),
                      folders=("data", "cache", "tables", "binary"))  # fmt: skip
     progress(f"Synthetic demo cohort ({n_cases} patients) in {out / 'data'}")
     with writing(out / "data"):
