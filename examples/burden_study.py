@@ -8,9 +8,14 @@ decision table with the share of patients who could be spared each surgery, and 
 AUC/calibration and the ordinal C on a test cohort. Everything is fitted on the training
 cohort only. The whole study from images is ``radiomics-aln demo --endpoint burden``.
 
+Last, the whole burden study (``BurdenStudy``: ICC filter, LASSO scores, both burden models)
+on a synthetic feature table, saved to a folder, loaded back with ``BurdenModel.from_dir`` and
+applied to new patients (``radiomics-aln predict <folder> <data>`` does the same).
+
 Run:   python examples/burden_study.py [--out DIR]
-Time:  about 15 s. Writes ordinal_nomogram.png, step2_nomogram.png, decision_table.csv and
-       split_evaluation.csv to --out (default: a new temporary folder, printed at the end).
+Time:  about 30 s. Writes ordinal_nomogram.png, step2_nomogram.png, decision_table.csv,
+       split_evaluation.csv, the saved study (burden_study/) and burden_predictions.csv to
+       --out (default: a new temporary folder, printed at the end).
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ import pandas as pd
 
 import radiomics_aln as ra  # noqa: F401 - the package; the burden names live in their modules
 from radiomics_aln.burden import TwoStepModel, burden_levels, split_evaluation
+from radiomics_aln.burden_model import BurdenModel
+from radiomics_aln.burden_study import BurdenStudy
 from radiomics_aln.ordinal import OrdinalNomogram, ordinal_c
 
 LEVELS = {"N0": [0, 0], "N1-2": [1, 2], "N>=3": [3, None]}
@@ -42,6 +49,50 @@ def make_cohort(n: int, seed: int) -> pd.DataFrame:
     extra = rng.poisson(np.exp(-0.6 + 0.9 * d["ln_score"]))
     d["n_positive_nodes"] = np.where(n_plus, 1 + extra, 0)
     return d
+
+
+def study_cohort(n: int, seed: int, cohorts: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Cohort table and a feature table (12 features per ROI, 3 carrying its trait) of
+    ``n`` patients, split in equal parts between ``cohorts``."""
+    rng = np.random.default_rng(seed)
+    ids = pd.Index([f"S{seed}_{i:04d}" for i in range(n)], name="case_id")
+    trait = {roi: rng.normal(size=n) for roi in ("tumor", "peritumoral", "ln")}
+    size = np.round(rng.lognormal(np.log(18), 0.35, n), 1)
+    lp = -0.6 + 1.2 * trait["tumor"] + 1.2 * trait["peritumoral"] + 1.4 * trait["ln"]
+    n_plus = rng.random(n) < 1 / (1 + np.exp(-lp))
+    nodes = np.where(n_plus, 1 + rng.poisson(np.exp(-0.6 + 0.9 * trait["ln"])), 0)
+    table = pd.DataFrame({"cohort": np.repeat(cohorts, -(-n // len(cohorts)))[:n],
+                          "aln": n_plus.astype(int), "n_positive_nodes": nodes,
+                          "size_mm": size}, index=ids)  # fmt: skip
+    features = pd.DataFrame({
+        f"{roi}__original_glcm_F{j:02d}": (h if j < 3 else 0) + rng.normal(size=n)
+        for roi, h in trait.items() for j in range(12)}, index=ids)  # fmt: skip
+    return table, features
+
+
+def saved_study_predicts_new_patients(out: Path) -> None:
+    """Fit and save the whole burden study, load the folder, predict new patients."""
+    table, features = study_cohort(400, 3, ["train", "test"])
+    rng = np.random.default_rng(4)
+    reread = features.iloc[:40]  # a second reading of 40 training cases (the ICC filter)
+    repeats = {r: reread + rng.normal(scale=0.1, size=reread.shape) for r in ("reader2", "repeat")}
+    config = {"outcome": "aln", "train_cohort": "train", "clinical": ["size_mm"],
+              "score": {"params": {"cv": 5}},
+              "endpoint": {"type": "ordinal", "column": "n_positive_nodes", "levels": LEVELS}}
+    study = BurdenStudy(config, table=table, features=features, repeats=repeats, progress=False)
+    folder = study.fit().evaluate().save(out / "burden_study", report=False)
+
+    model = BurdenModel.from_dir(folder)  # JSON files only: binary/model.json and burden_*.json
+    new_table, new_features = study_cohort(60, 5, ["new"])
+    pred = model.predict(new_features, clinical=new_table[["size_mm"]])
+    pred.to_csv(out / "burden_predictions.csv")
+    print(f"\n{model!r}\nNew patients, first rows:")
+    cols = ["ordinal_P(N0)", "ordinal_P(N1-2)", "ordinal_P(N>=3)", "ordinal_predicted",
+            "two_step_P(N>=3)", "two_step_predicted"]  # fmt: skip
+    print(pred[cols].head().round(3).to_string())
+    truth = burden_levels(new_table["n_positive_nodes"], LEVELS).map(dict(enumerate(LEVELS)))
+    agree = (pred["ordinal_predicted"] == truth).mean()
+    print(f"Ordinal model's predicted level = true level in {agree:.0%} of the new patients")
 
 
 def main() -> None:
@@ -85,6 +136,8 @@ def main() -> None:
           .round(3).to_string(index=False))  # fmt: skip
     c = ordinal_c(test["burden"], ordinal.linear_predictor(test))
     print(f"Ordinal C {c['c_index']:.3f} (Somers' Dxy {c['dxy']:.3f})")
+
+    saved_study_predicts_new_patients(out)
     print(f"\nOutputs in {out}")
 
 

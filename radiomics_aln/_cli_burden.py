@@ -28,7 +28,7 @@ def cmd_burden_demo(args: Any, progress: Any) -> int:
     if n_cases < min_cases(check_fractions(None)):
         raise UsageProblem(f"--n-cases {n_cases} is too few for the demo")
     check_n_jobs(args.n_jobs)
-    out = output_dir(args.out, files=("burden_report.html",),
+    out = output_dir(args.out, files=("burden_report.html", "burden_model.json"),
                      folders=("data", "cache", "tables", "binary"))  # fmt: skip
     progress(f"Synthetic demo cohort ({n_cases} patients) in {out / 'data'}")
     with writing(out / "data"):
@@ -62,4 +62,30 @@ def cmd_burden_demo(args: Any, progress: Any) -> int:
         lines.append(f"  {r['cohort']:<18} {format_estimate_ci(r.estimate, r.ci_low, r.ci_high)}")
     print("\n".join(lines))  # noqa: T201 - the command's summary
     print(f"Report: {(out / 'burden_report.html').resolve()}")  # noqa: T201
+    return 0
+
+
+def cmd_burden_predict(args: Any, progress: Any) -> int:
+    """``radiomics-aln predict BURDEN_FOLDER DATA``: both burden models' predictions."""
+    from radiomics_aln._cli_external import external_tables
+    from radiomics_aln._cli_output import existing, output_file, write_output
+    from radiomics_aln._cli_predict import prediction_data
+    from radiomics_aln.burden_model import BurdenModel
+
+    check_n_jobs(args.n_jobs)
+    out = output_file(args.out)
+    cache = None if args.cache_dir is None else output_dir(args.cache_dir)
+    data_path = existing(args.data)
+    clinical = None if args.clinical is None else existing(args.clinical)
+    external = external_tables(args)
+    model = BurdenModel.from_dir(args.model)
+    data = prediction_data(data_path)
+    if isinstance(data, Path):
+        progress(f"Extracting features for the cases of {data_path}")
+    pred = model.predict(data, clinical=clinical, external=external, n_jobs=args.n_jobs,
+                         cache_dir=cache)  # fmt: skip
+    write_output(out, pred.to_csv)
+    counts = ", ".join(f"{n} {level}" for level, n in pred["ordinal_predicted"].value_counts()
+                       .reindex(model.level_names, fill_value=0).items())  # fmt: skip
+    print(f"{len(pred)} patients predicted (ordinal model: {counts}); written to {out}")  # noqa: T201
     return 0

@@ -37,6 +37,7 @@ __all__ = [
     "TwoStepModel",
     "burden_levels",
     "check_endpoint",
+    "cutoff_levels",
     "decision_table",
     "split_evaluation",
 ]
@@ -251,6 +252,41 @@ def split_evaluation(
             "calibration_intercept", "calibration_slope", "calibration_in_the_large", "brier",
             "eavg"]  # fmt: skip
     return pd.DataFrame(rows).reindex(columns=cols)
+
+
+def cutoff_levels(exceedance: Any, cutoffs: Sequence[float]) -> np.ndarray:
+    """Predicted level codes from exceedance probabilities, split by split at given cutoffs.
+
+    A patient moves up from level ``j`` to ``j + 1`` when ``P(Y >= j + 1)`` reaches the cutoff
+    of that split (the burden study's rule, with the training Youden cutoffs); a patient who
+    stays at a level is not moved further up.
+
+    Parameters
+    ----------
+    exceedance : array-like, shape (n, K-1)
+        ``P(Y >= j)``, column j-1 for split j.
+    cutoffs : sequence of float
+        One cutoff per split.
+
+    Returns
+    -------
+    ndarray of int
+        Codes 0..K-1.
+
+    Examples
+    --------
+    >>> cutoff_levels([[0.2, 0.1], [0.7, 0.2], [0.9, 0.6], [0.3, 0.9]], [0.5, 0.5]).tolist()
+    [0, 1, 2, 0]
+    """
+    ex = np.asarray(exceedance, dtype=float)
+    cut = [float(c) for c in cutoffs]
+    if ex.ndim != 2 or ex.shape[1] != len(cut):
+        raise InputError(f"exceedance has shape {ex.shape} but there are {len(cut)} cutoffs "
+                         "(one per column)")  # fmt: skip
+    out = np.zeros(ex.shape[0], dtype=int)
+    for j in range(ex.shape[1]):
+        out = np.where((out == j) & (ex[:, j] >= cut[j]), j + 1, out)
+    return out
 
 
 # --------------------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ from radiomics_aln.burden import (
     TwoStepModel,
     burden_levels,
     check_endpoint,
+    cutoff_levels,
     decision_table,
     split_evaluation,
 )
@@ -190,10 +191,7 @@ class BurdenStudy:
     # ------------------------------------------------------------------ predictions
     def _ordinal_codes(self, ex: np.ndarray) -> np.ndarray:
         """Hierarchical decision at the training Youden cutoffs of each split."""
-        out = np.zeros(ex.shape[0], dtype=int)
-        for j in range(ex.shape[1]):
-            out = np.where((out == j) & (ex[:, j] >= self.ordinal_cutoffs_[j]), j + 1, out)
-        return out
+        return cutoff_levels(ex, self.ordinal_cutoffs_)
 
     def predictions(self) -> pd.DataFrame:
         """Per patient: cohort, true level, each route's exceedance probabilities and
@@ -209,8 +207,8 @@ class BurdenStudy:
             self._ordinal_codes(ex.to_numpy())]  # fmt: skip
         if self.two_step_ is not None:
             p = self.two_step_.probabilities(data)
-            out["two_step_P(>=N+)"] = p["p_step1"]
-            out["two_step_P(top)"] = p["p_top"]
+            out[f"two_step_{ex.columns[0]}"] = p["p_step1"]  # P(N+), the binary nomogram's
+            out[f"two_step_{ex.columns[-1]}"] = p["p_top"]
             out["two_step_predicted"] = self.two_step_.predict(data)
         return out
 
@@ -379,8 +377,11 @@ class BurdenStudy:
     def save(self, directory: str | os.PathLike, *, report: bool = True) -> Path:
         """Write the binary study to ``directory/binary`` (its model.json is step 1), the
         burden tables as CSV under ``directory/tables``, the ordinal model and the step-2
-        nomogram as JSON (``burden_ordinal_model.json``, ``burden_step2_model.json``) and
-        ``burden_report.html``."""
+        nomogram as JSON (``burden_ordinal_model.json``, ``burden_step2_model.json``), the
+        endpoint and the ordinal cutoffs (``burden_model.json``) and ``burden_report.html``.
+        :meth:`BurdenModel.from_dir <radiomics_aln.burden_model.BurdenModel.from_dir>` loads
+        the folder to predict new patients."""
+        from radiomics_aln.burden_model import BURDEN_FILE, BurdenModel
         from radiomics_aln.report import report as write_report
 
         out = Path(directory)
@@ -392,6 +393,7 @@ class BurdenStudy:
         self.ordinal_.to_json(out / "burden_ordinal_model.json")
         if self.two_step_ is not None:
             self.two_step_.step2_.to_json(out / "burden_step2_model.json")
+        BurdenModel.from_study(self).to_json(out / BURDEN_FILE)
         if report:
             write_report(self, out / "burden_report.html")
         return out

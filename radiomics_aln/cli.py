@@ -36,7 +36,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from radiomics_aln import _cli_readers, _cli_split
+from radiomics_aln import _cli_burden, _cli_readers, _cli_split
 from radiomics_aln._cli_external import add_external_option, external_tables
 from radiomics_aln._cli_output import (
     CREATED_FOLDERS as _CREATED_FOLDERS,
@@ -80,6 +80,7 @@ from radiomics_aln._cli_output import (
 from radiomics_aln._cli_output import (
     writing as _writing,
 )
+from radiomics_aln._cli_predict import prediction_data
 from radiomics_aln._version import __version__
 
 __all__ = ["main", "build_parser"]
@@ -424,10 +425,13 @@ def _add_predict_parser(sub: Any) -> None:
             "(features are extracted with the model's stored settings) or a feature table; a "
             "feature table also needs the clinical columns the models use: in the table, or "
             "from --clinical (e.g. the cohort manifest), matched by case_id. Writes one row per "
-            "case: scores, clinical probability, probability, nomo_score, risk_group."
+            "case: scores, clinical probability, probability, nomo_score, risk_group. With the "
+            "folder of a saved burden study as MODEL: each level's probability by the ordinal "
+            "and the two-step model, their most likely and predicted levels (docs/burden.md)."
         ),
     )
-    p.add_argument("model", help="model.json written by `fit` or `evaluate`")
+    p.add_argument("model", help="model.json written by `fit` or `evaluate`, or the folder of a "
+                   "saved burden study (burden predictions: both models, every level)")
     p.add_argument(
         "data",
         help="manifest CSV, or a feature table (from `extract`) with the clinical columns or "
@@ -758,11 +762,10 @@ def _cmd_report(args: argparse.Namespace, progress: _Progress) -> int:
 
 
 def _cmd_predict(args: argparse.Namespace, progress: _Progress) -> int:
-    import pandas as pd
-
-    from radiomics_aln.exceptions import InputError
     from radiomics_aln.model import StudyModel
 
+    if Path(args.model).is_dir():  # a burden study's folder (BurdenStudy.save)
+        return _cli_burden.cmd_burden_predict(args, progress)
     _check_n_jobs(args.n_jobs)
     out = _output_file(args.out)
     cache = None if args.cache_dir is None else _output_dir(args.cache_dir)
@@ -770,19 +773,11 @@ def _cmd_predict(args: argparse.Namespace, progress: _Progress) -> int:
     clinical = None if args.clinical is None else _existing(args.clinical)
     external = external_tables(args)
     model = StudyModel.from_json(model_path)
-    if _is_manifest(data_path):
+    data = prediction_data(data_path)
+    if isinstance(data, Path):
         progress(f"Extracting features for the cases of {data_path}")
-        pred = model.predict(data_path, clinical=clinical, external=external, n_jobs=args.n_jobs,
-                             cache_dir=cache)  # fmt: skip
-    else:
-        from radiomics_aln.features import CSV_EXACT_FLOATS, read_features
-
-        try:
-            table = read_features(data_path)
-        except InputError:  # no `case_id` column: the first column holds the case ids
-            table = pd.read_csv(data_path, index_col=0, **CSV_EXACT_FLOATS)
-            table.index = table.index.astype(str)
-        pred = model.predict(table, clinical=clinical, external=external)
+    pred = model.predict(data, clinical=clinical, external=external, n_jobs=args.n_jobs,
+                         cache_dir=cache)  # fmt: skip
     _write_output(out, pred.to_csv)
     n_high = int((pred["risk_group"] == "high").sum())
     print(f"{len(pred)} patients predicted ({n_high} high risk); written to {out}")
@@ -812,14 +807,6 @@ def _cmd_manifest_from_folder(args: argparse.Namespace, progress: _Progress) -> 
         _remove_stale(issues_path)
     print(f"{found.report()}\nWrote {out}" + (f" and {issues_path}" if len(found.issues) else ""))
     return 0
-
-
-def _is_manifest(path: Path) -> bool:
-    if path.suffix.lower() != ".csv":
-        return False
-    with path.open(encoding="utf-8", errors="replace") as fh:
-        header = fh.readline()
-    return "tumor_image" in header.split(",") or "tumor_image" in header
 
 
 _COMMANDS = {

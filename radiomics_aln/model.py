@@ -228,6 +228,39 @@ class StudyModel:
             features = read_features("new_features.csv")
             model.predict(features, clinical="new_patients_manifest.csv")
         """
+        frame = self.predictor_frame(data, clinical, external=external, n_jobs=n_jobs,
+                                     cache_dir=cache_dir)  # fmt: skip
+        out = frame[[score_column(roi) for roi in self.scores]].copy()
+        if self.clinical_model is not None:
+            out["clinical_probability"] = self.clinical_model.predict_proba(frame)[:, 1]
+        out["probability"] = self.combined_model.predict_proba(frame)[:, 1]
+        out["nomo_score"] = np.asarray(self.combined_model.points(frame), dtype=float)
+        cut = float(self.settings["cutoff"])
+        out["risk_group"] = np.where(out["probability"] >= cut, "high", "low")
+        return out
+
+    def predictor_frame(
+        self,
+        data: Any,
+        clinical: Any = None,
+        *,
+        external: Mapping[str, Any] | None = None,
+        n_jobs: int = 1,
+        cache_dir: str | os.PathLike | None = None,
+    ) -> pd.DataFrame:
+        """The clinical columns and the radiomics scores of each case: what the models read.
+
+        The first half of :meth:`predict` (same arguments and errors): features extracted (or
+        taken from ``data``), harmonized with the stored harmonizer if any, scored with the
+        stored scores, joined to the clinical table with the stored categorical levels. Other
+        models fitted on the same predictors (e.g. the burden models of
+        :class:`~radiomics_aln.burden_model.BurdenModel`) predict from this frame.
+
+        Returns
+        -------
+        DataFrame
+            Indexed by case id: the clinical table's columns and one column per score.
+        """
         clinical_table, source = (None, "") if clinical is None else _clinical_table(clinical)
         self._check_clinical_columns(data, clinical_table, source)
         if external is not None or not isinstance(data, pd.DataFrame):  # before extraction
@@ -248,14 +281,7 @@ class StudyModel:
         missing = sorted(c for c in self.predictor_columns() if c not in frame.columns)
         if missing:
             raise InputError(f"prediction data lack predictor column(s): {format_items(missing)}")
-        out = scores.copy()
-        if self.clinical_model is not None:
-            out["clinical_probability"] = self.clinical_model.predict_proba(frame)[:, 1]
-        out["probability"] = self.combined_model.predict_proba(frame)[:, 1]
-        out["nomo_score"] = np.asarray(self.combined_model.points(frame), dtype=float)
-        cut = float(self.settings["cutoff"])
-        out["risk_group"] = np.where(out["probability"] >= cut, "high", "low")
-        return out
+        return frame
 
     def predictor_columns(self) -> list[str]:
         """Columns the two models use: clinical columns and score columns, in model order."""

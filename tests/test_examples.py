@@ -342,7 +342,13 @@ def test_quickstart_notebook_runs(tmp_path, monkeypatch):
 def test_burden_study(tmp_path):
     out = run_example("burden_study.py", "--out", str(tmp_path))
     assert_files(tmp_path, "ordinal_nomogram.png", "step2_nomogram.png", "decision_table.csv",
-                 "split_evaluation.csv")  # fmt: skip
+                 "split_evaluation.csv", "burden_predictions.csv")  # fmt: skip
     ev = pd.read_csv(tmp_path / "split_evaluation.csv")
     assert ev["estimate"].between(0.7, 1).all()
     assert "Brant test" in out and "Ordinal C" in out
+    # the saved study, loaded back, predicted new patients with both models
+    assert (tmp_path / "burden_study" / "burden_model.json").is_file()
+    pred = pd.read_csv(tmp_path / "burden_predictions.csv", index_col=0)
+    assert len(pred) == 60 and set(pred["two_step_predicted"]) <= {"N0", "N1-2", "N>=3"}
+    probs = pred[["ordinal_P(N0)", "ordinal_P(N1-2)", "ordinal_P(N>=3)"]].sum(axis=1)
+    assert np.allclose(probs, 1)

@@ -58,6 +58,7 @@ STAGES = [
     ("ordinal", "Ordinal (proportional-odds) model and nomogram", "burden.md"),
     ("burden", "Tumour burden: levels, two-step model, decision table", "burden.md"),
     ("burden_study", "The tumour burden study", "burden.md"),
+    ("burden_model", "The saved burden models: predict new patients", "burden.md"),
     ("agreement", "Agreement (Cohen's and Fleiss' kappa)", "readers.md"),
     ("readers", "Reader studies (unaided vs aided, vs the model)", "readers.md"),
     ("formatting", "Number formats of the tables a reader sees", "user_guide.md"),

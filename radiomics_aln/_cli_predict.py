@@ -1,0 +1,35 @@
+"""The DATA argument of ``radiomics-aln predict``: a manifest or a feature table (private; the
+command line is :mod:`radiomics_aln.cli`, the burden models' route :mod:`radiomics_aln._cli_burden`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+def is_manifest(path: Path) -> bool:
+    """True when ``path`` is a manifest CSV (a ``tumor_image`` column in its header)."""
+    if path.suffix.lower() != ".csv":
+        return False
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        header = fh.readline()
+    return "tumor_image" in header.split(",") or "tumor_image" in header
+
+
+def prediction_data(path: Path) -> Any:
+    """``path`` itself when it is a manifest (features are extracted from its images), else
+    the feature table it holds (a DataFrame indexed by case id)."""
+    import pandas as pd
+
+    from radiomics_aln.exceptions import InputError
+    from radiomics_aln.features import CSV_EXACT_FLOATS, read_features
+
+    if is_manifest(path):
+        return path
+    try:
+        return read_features(path)
+    except InputError:  # no `case_id` column: the first column holds the case ids
+        table = pd.read_csv(path, index_col=0, **CSV_EXACT_FLOATS)
+        table.index = table.index.astype(str)
+        return table
