@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import psutil
 import SimpleITK as sitk
 from joblib import Parallel, delayed
 
@@ -60,13 +61,40 @@ def naive_one(case, p: pt.Perturbation) -> dict[str, float]:
     return res.features.iloc[0].to_dict()
 
 
-def timed(label: str, n_rois: int, fn, base: float | None = None):
-    t0 = time.perf_counter()
+def _cpu_seconds() -> dict[int, float]:
+    """CPU seconds (user + system) used so far by this process and each of its descendants
+    (the joblib workers), by process id."""
+    procs = [psutil.Process()]
+    procs += procs[0].children(recursive=True)
+    out = {}
+    for proc in procs:
+        try:
+            t = proc.cpu_times()
+            out[proc.pid] = t.user + t.system
+        except psutil.Error:  # a process that ended meanwhile
+            pass
+    return out
+
+
+def timed(label: str, n_rois: int, fn, base: tuple[float, float] | None = None):
+    """Run ``fn``; print its wall time and the CPU time of this process and its workers.
+
+    The CPU time does not depend on what else runs on the machine, so its ratio is the one
+    to compare when the load changed between (a) and (b); a worker that ended during the run
+    takes its CPU time with it (counted and printed)."""
+    before, t0 = _cpu_seconds(), time.perf_counter()
     value = fn()
     dt = time.perf_counter() - t0
-    ratio = "" if base is None else f"  {base / dt:6.2f}x faster than (a)"
-    print(f"{label:<46s} {dt:8.1f} s  {n_rois / dt:6.2f} ROIs/s{ratio}", flush=True)
-    return value, dt
+    after = _cpu_seconds()
+    cpu = sum(v - before.get(pid, 0.0) for pid, v in after.items())
+    lost = len(set(before) - set(after))
+    ratio = "" if base is None else (f"  {base[0] / dt:6.2f}x faster than (a) in wall time, "
+                                     f"{base[1] / cpu:6.2f}x in CPU time")  # fmt: skip
+    print(f"{label:<46s} {dt:8.1f} s wall {cpu:8.1f} s CPU  {n_rois / dt:6.2f} ROIs/s{ratio}"
+          f"  (load average {os.getloadavg()[0]:.1f}"
+          + (f"; {lost} worker(s) ended during the run, their CPU time is missing)" if lost
+             else ")"), flush=True)  # fmt: skip
+    return value, (dt, cpu)
 
 
 def where_time_goes(case, n: int, chain: pt.PerturbationChain) -> None:
