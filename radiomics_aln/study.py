@@ -755,6 +755,10 @@ class Study:
             "icc_selected": (
                 None if self.icc_filter_ is None else list(self.icc_filter_.selected_features_)
             ),
+            "perturbation_selected": (
+                None if getattr(self, "perturbation_filter_", None) is None
+                else list(self.perturbation_filter_.selected_features_)
+            ),  # fmt: skip
             "scores": {roi: json.loads(sc.to_json())["state"] for roi, sc in m.scores.items()},
             "clinical": (
                 None

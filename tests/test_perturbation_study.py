@@ -182,6 +182,12 @@ def test_source_both_keeps_the_features_passing_both(data):
     assert set(tables["icc_perturbation"]["comparison"]) == {"perturbation"}
     text = st.methods_text()["Reproducibility (ICC)"]
     assert "icc.source 'both'" in text[0] and any("ICC2" in t for t in text)
+    # the fitted state records both filters' selections (the leakage tests compare it)
+    state = st.fitted_state()
+    assert state["perturbation_selected"] == list(st.perturbation_filter_.selected_features_)
+    assert state["icc_selected"] == list(st.icc_filter_.selected_features_)
+    assert state["perturbation_selected"] != state["icc_selected"]
+    assert fit(data, "readers").fitted_state()["perturbation_selected"] is None
 
 
 def test_test_cohorts_change_nothing(data):
