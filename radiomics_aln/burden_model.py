@@ -117,6 +117,27 @@ class BurdenModel:
         return (f"BurdenModel(levels={self.level_names}, {routes} models, "
                 f"predictors: {', '.join(self.predictors)})")  # fmt: skip
 
+    def _repr_html_(self) -> str:
+        """The models in a notebook: levels, predictors, cutoffs and each model's coefficients."""
+        from radiomics_aln._display import html_block
+
+        cutoffs = ", ".join(f"{c:.3g}" for c in self.ordinal_cutoffs)
+        facts = {
+            "endpoint": f"{self.endpoint['column']}: {' < '.join(self.level_names)}",
+            "ROIs": ", ".join(self.binary.rois),
+            "ordinal model": ", ".join(self.predictors),
+            "ordinal cutoffs (cumulative splits, Youden on training)": cutoffs,
+            "two-step model, step 1 (N+ vs N0)": ", ".join(
+                map(str, self.binary.combined_model.predictors_)),
+            "two-step model, step 2": ("none (more than three levels)" if self.step2 is None
+                                       else ", ".join(map(str, self.step2.predictors_))),
+        }  # fmt: skip
+        tables = [("Ordinal model", self.ordinal.summary),
+                  ("Two-step model, step 1", self.binary.combined_model.summary)]  # fmt: skip
+        if self.step2 is not None:
+            tables.append(("Two-step model, step 2", self.step2.summary))
+        return html_block("BurdenModel", facts=facts, tables=tables)
+
     @property
     def predictors(self) -> list[str]:
         """The ordinal model's predictors (clinical columns and scores)."""

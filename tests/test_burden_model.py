@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import pickle
 
@@ -80,6 +81,18 @@ def test_round_trip_equals_the_study_predictions(fitted, data):
     np.testing.assert_allclose(got["ordinal_total_points"],
                                study.ordinal_.points(study.study.data_), atol=1e-9)  # fmt: skip
     assert got["ordinal_predicted"].nunique() > 1 and got["two_step_predicted"].nunique() > 1
+
+
+def test_notebook_view_shows_levels_predictors_and_every_model(fitted):
+    model = BurdenModel.from_dir(fitted[1])
+    text = model._repr_html_()
+    assert text.startswith("<div") and "BurdenModel" in text
+    assert html.escape(" < ".join(model.level_names)) in text  # the levels, in order, escaped
+    for title in ("Ordinal model", "Two-step model, step 1", "Two-step model, step 2"):
+        assert title in text
+    for name in model.predictors:
+        assert name in text
+    assert f"{model.ordinal_cutoffs[0]:.3g}" in text
 
 
 def test_clinical_inside_the_feature_table(fitted, data):
