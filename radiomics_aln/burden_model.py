@@ -143,6 +143,15 @@ class BurdenModel:
         """The ordinal model's predictors (clinical columns and scores)."""
         return [t.name for t in self.ordinal.terms_]
 
+    def predictor_columns(self) -> list[str]:
+        """The columns both burden models read (scores and clinical columns): the ordinal
+        model's, step 1's (the binary nomogram) and step 2's. The binary study's clinical-only
+        model is not used, so its other columns are not needed."""
+        models = [self.predictors, self.binary.combined_model.predictors_]
+        if self.step2 is not None:
+            models.append(self.step2.predictors_)
+        return list(dict.fromkeys(str(c) for m in models for c in m))
+
     def _check_consistent(self) -> None:
         given = self.binary.predictor_columns()
         scores = [score_column(r) for r in self.binary.rois]
@@ -283,7 +292,8 @@ class BurdenModel:
             As ``StudyModel.predict``: missing feature or clinical columns (named), cases
             without clinical rows (named), failed extractions.
         """
-        frame = self.binary.predictor_frame(data, clinical, external=external, n_jobs=n_jobs,
+        frame = self.binary.predictor_frame(data, clinical, columns=self.predictor_columns(),
+                                            external=external, n_jobs=n_jobs,
                                             cache_dir=cache_dir)  # fmt: skip
         names = np.asarray(self.level_names, dtype=object)
         out = frame[[score_column(r) for r in self.binary.scores]].copy()

@@ -244,6 +244,7 @@ class StudyModel:
         data: Any,
         clinical: Any = None,
         *,
+        columns: Sequence[str] | None = None,
         external: Mapping[str, Any] | None = None,
         n_jobs: int = 1,
         cache_dir: str | os.PathLike | None = None,
@@ -256,13 +257,18 @@ class StudyModel:
         models fitted on the same predictors (e.g. the burden models of
         :class:`~radiomics_aln.burden_model.BurdenModel`) predict from this frame.
 
+        ``columns`` are the predictor columns the caller's models need (default
+        :meth:`predictor_columns`, those of this model's two models); only their clinical
+        columns are required.
+
         Returns
         -------
         DataFrame
             Indexed by case id: the clinical table's columns and one column per score.
         """
+        need = self.predictor_columns() if columns is None else [str(c) for c in columns]
         clinical_table, source = (None, "") if clinical is None else _clinical_table(clinical)
-        self._check_clinical_columns(data, clinical_table, source)
+        self._check_clinical_columns(data, clinical_table, source, need)
         if external is not None or not isinstance(data, pd.DataFrame):  # before extraction
             check_external_given(self.settings.get("external_features"), external)
         features, table = self._inputs(data, clinical_table, n_jobs=n_jobs, cache_dir=cache_dir)
@@ -278,7 +284,7 @@ class StudyModel:
             features = harmonize_for_prediction(self, features, table)
         scores = self.score_frame(features)
         frame = table.join(scores)
-        missing = sorted(c for c in self.predictor_columns() if c not in frame.columns)
+        missing = sorted(c for c in need if c not in frame.columns)
         if missing:
             raise InputError(f"prediction data lack predictor column(s): {format_items(missing)}")
         return frame
@@ -296,9 +302,12 @@ class StudyModel:
         scores = {score_column(r) for r in self.rois}
         return [c for c in self.predictor_columns() if c not in scores]
 
-    def _check_clinical_columns(self, data: Any, clinical: pd.DataFrame | None, source: str):
+    def _check_clinical_columns(
+        self, data: Any, clinical: pd.DataFrame | None, source: str, columns: Sequence[str]
+    ) -> None:
         """Fail before extraction or scoring when the clinical columns are not all there."""
-        need = self.clinical_columns()
+        scores = {score_column(r) for r in self.rois}
+        need = [c for c in columns if c not in scores]
         if clinical is not None:
             lacking = [c for c in need if c not in clinical.columns]
             if lacking:

@@ -95,6 +95,22 @@ def test_notebook_view_shows_levels_predictors_and_every_model(fitted):
     assert f"{model.ordinal_cutoffs[0]:.3g}" in text
 
 
+def test_only_the_burden_models_columns_are_needed(fitted, data):
+    """`age` is used by the binary study's clinical-only model alone: the burden models predict
+    without it, the binary model's own predict still asks for it."""
+    study, folder = fitted
+    _, table, features, _ = data
+    model = BurdenModel.from_dir(folder)
+    assert "age" in model.binary.clinical_columns() and "age" not in model.predictor_columns()
+    clinical = table.drop(columns=["age"])
+    full = model.predict(features, clinical=table)
+    pd.testing.assert_frame_equal(model.predict(features, clinical=clinical), full)
+    with pytest.raises(InputError, match="age"):
+        model.binary.predict(features, clinical=clinical)
+    with pytest.raises(InputError, match="margin"):
+        model.predict(features, clinical=table.drop(columns=["margin"]))
+
+
 def test_clinical_inside_the_feature_table(fitted, data):
     _, folder = fitted
     _, table, features, _ = data
@@ -113,7 +129,7 @@ def test_missing_columns_and_cases_are_named(fitted, data):
         model.predict(features.drop(columns=used), clinical=table)
     with pytest.raises(InputError, match=r"lacks the column\(s\) margin"):
         model.predict(features, clinical=table.drop(columns="margin"))
-    with pytest.raises(InputError, match=r"lacks the clinical column\(s\) age, margin"):
+    with pytest.raises(InputError, match=r"lacks the clinical column\(s\) margin that"):
         model.predict(features)
     with pytest.raises(InputError, match=r"have no row in the clinical table.*P0003"):
         model.predict(features, clinical=table.drop(index="P0003"))
