@@ -67,24 +67,10 @@ def cmd_burden_demo(args: Any, progress: Any) -> int:
 
 def cmd_burden_predict(args: Any, progress: Any) -> int:
     """``radiomics-aln predict BURDEN_FOLDER DATA``: both burden models' predictions."""
-    from radiomics_aln._cli_external import external_tables
-    from radiomics_aln._cli_output import existing, output_file, write_output
-    from radiomics_aln._cli_predict import prediction_data
+    from radiomics_aln._cli_predict import predict_to_csv
     from radiomics_aln.burden_model import BurdenModel
 
-    check_n_jobs(args.n_jobs)
-    out = output_file(args.out)
-    cache = None if args.cache_dir is None else output_dir(args.cache_dir)
-    data_path = existing(args.data)
-    clinical = None if args.clinical is None else existing(args.clinical)
-    external = external_tables(args)
-    model = BurdenModel.from_dir(args.model)
-    data = prediction_data(data_path)
-    if isinstance(data, Path):
-        progress(f"Extracting features for the cases of {data_path}")
-    pred = model.predict(data, clinical=clinical, external=external, n_jobs=args.n_jobs,
-                         cache_dir=cache)  # fmt: skip
-    write_output(out, pred.to_csv)
+    model, pred, out = predict_to_csv(args, progress, lambda: BurdenModel.from_dir(args.model))
     counts = ", ".join(f"{n} {level}" for level, n in pred["ordinal_predicted"].value_counts()
                        .reindex(model.level_names, fill_value=0).items())  # fmt: skip
     print(f"{len(pred)} patients predicted (ordinal model: {counts}); written to {out}")  # noqa: T201

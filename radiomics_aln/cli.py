@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from radiomics_aln import _cli_burden, _cli_readers, _cli_split
-from radiomics_aln._cli_external import add_external_option, external_tables
+from radiomics_aln._cli_external import add_external_option
 from radiomics_aln._cli_output import (
     CREATED_FOLDERS as _CREATED_FOLDERS,
 )
@@ -80,7 +80,7 @@ from radiomics_aln._cli_output import (
 from radiomics_aln._cli_output import (
     writing as _writing,
 )
-from radiomics_aln._cli_predict import prediction_data
+from radiomics_aln._cli_predict import predict_to_csv
 from radiomics_aln._version import __version__
 
 __all__ = ["main", "build_parser"]
@@ -766,19 +766,9 @@ def _cmd_predict(args: argparse.Namespace, progress: _Progress) -> int:
 
     if Path(args.model).is_dir():  # a burden study's folder (BurdenStudy.save)
         return _cli_burden.cmd_burden_predict(args, progress)
-    _check_n_jobs(args.n_jobs)
-    out = _output_file(args.out)
-    cache = None if args.cache_dir is None else _output_dir(args.cache_dir)
-    model_path, data_path = _existing(args.model), _existing(args.data)
-    clinical = None if args.clinical is None else _existing(args.clinical)
-    external = external_tables(args)
-    model = StudyModel.from_json(model_path)
-    data = prediction_data(data_path)
-    if isinstance(data, Path):
-        progress(f"Extracting features for the cases of {data_path}")
-    pred = model.predict(data, clinical=clinical, external=external, n_jobs=args.n_jobs,
-                         cache_dir=cache)  # fmt: skip
-    _write_output(out, pred.to_csv)
+    _, pred, out = predict_to_csv(
+        args, progress, lambda: StudyModel.from_json(_existing(args.model))
+    )
     n_high = int((pred["risk_group"] == "high").sum())
     print(f"{len(pred)} patients predicted ({n_high} high risk); written to {out}")
     return 0
